@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.protobuf import json_format
 
 from kubectl_meshdoctor._proto import flow_pb2
 from kubectl_meshdoctor.sources.flowjson import flow_to_jsonpb, read_flow_file, read_flow_lines
@@ -207,3 +208,47 @@ def test_round_trip_of_a_rich_flow() -> None:
     line = flow_to_jsonpb(flow, node_name="relay-node")
     assert '"node_name":"relay-node"' in line and '"socket_cookie":"9223372036854775808"' in line
     assert read_flow_lines([line], "rt").flows == [flow]
+
+
+def _reference(line: str) -> flow_pb2.Flow | None:
+    """What plain ``json_format.ParseDict`` (strict) makes of a line, None if it rejects it."""
+    obj = json.loads(line)
+    try:
+        return json_format.ParseDict(obj.get("flow", obj), flow_pb2.Flow())
+    except json_format.ParseError:
+        return None
+
+
+@needs_samples
+def test_fast_path_equals_json_format_on_samples() -> None:
+    for path in SAMPLE_FILES:
+        lines = _raw_lines(path)
+        assert read_flow_lines(lines, path.name).flows == [_reference(line) for line in lines]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"reply": 1}',
+        '{"proxy_port": true}',
+        '{"source_names": "abc"}',
+        '{"source": {"ID": 3.0}}',
+        '{"source": {"ID": -3}}',
+        '{"time": "2021-13-01T00:00:00Z"}',
+        '{"time": "2021-02-30T00:00:00Z"}',
+        '{"time": "1969-12-31T23:59:59.5Z"}',
+        '{"time": "2021-10-04T16:28:38.1+02:00"}',
+        '{"time": "2021-10-04T14:28:38.000000001Z", "socket_cookie": 12}',
+        '{"l7": {"latency_ns": "4077768132", "http": {"code": 503}}}',
+        '{"is_reply": null}',
+        '{"is_reply": false, "verdict": 99, "drop_reason_desc": "POLICY_DENY"}',
+        '{"extensions": {"@type": "type.googleapis.com/google.protobuf.BoolValue", "value": true}}',
+    ],
+)
+def test_fast_path_agrees_with_json_format_on_edge_cases(body: str) -> None:
+    result = read_flow_lines([body], "e")
+    expected = _reference(body)
+    if expected is None:
+        assert result.flows == [] and result.skipped == 1
+    else:
+        assert result.flows == [expected] and result.warnings == []
