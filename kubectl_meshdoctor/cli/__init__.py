@@ -1,0 +1,1 @@
+"""click only: one module per command; parse -> app -> render -> exit code."""

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import json
+
+import click
+
+from kubectl_meshdoctor.cli.options import output_option, run
+
+
+@click.command("demo")
+@output_option
+@click.option("--debug", is_flag=True, hidden=True)
+def demo(output: str, debug: bool) -> None:
+    """List the bundled demo scenarios (no cluster needed).
+
+    \b
+    Try one:
+      kubectl meshdoctor explain red/netshoot blue/httpbin --demo sidecar-s2-l7-policy
+    """
+
+    def body() -> int:
+        from kubectl_meshdoctor.sources.demo import list_demos
+
+        demos = list_demos()
+        if output in ("json", "yaml"):
+            doc = [{"name": d.name, "description": d.description} for d in demos]
+            if output == "json":
+                click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+            else:
+                import yaml
+
+                click.echo(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), nl=False)
+            return 0
+        width = max(len(d.name) for d in demos) if demos else 10
+        click.echo(f"{'NAME'.ljust(width)}  DESCRIPTION")
+        for d in demos:
+            click.echo(f"{d.name.ljust(width)}  {d.description}")
+        return 0
+
+    run(body, debug)

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import click
+
+from kubectl_meshdoctor.cli.options import (
+    hubble_options,
+    kube_options,
+    output_option,
+    parse_duration,
+    run,
+    source_options,
+)
+
+EXAMPLES = """\b
+Examples:
+  kubectl meshdoctor explain red/netshoot blue/httpbin --demo sidecar-s2-l7-policy
+  kubectl meshdoctor explain red/netshoot blue/httpbin --path /deny --demo sidecar-s3-authn-disable
+  kubectl meshdoctor explain green/netshoot httpbin.blue --demo ambient-a1-l4-policy -o json
+  kubectl meshdoctor explain red/netshoot blue/svc/httpbin --port 80 --from ./snapshot.tar.gz
+"""
+
+
+@click.command("explain", epilog=EXAMPLES)
+@click.argument("source")
+@click.argument("destination")
+@click.option("--port", type=int, help="Destination port (default: the Service's first port).")
+@click.option("--protocol", type=click.Choice(["tcp", "udp", "TCP", "UDP"]), default="tcp", show_default=True)
+@click.option("--method", default="GET", show_default=True, help="HTTP method to reason about.")
+@click.option("--path", default="/", show_default=True, help="HTTP path to reason about.")
+@click.option("--since", help="Hubble window, e.g. 5m (offline: before the newest flow).")
+@click.option("--last", type=int, help="Only the last N flows of the pair.")
+@click.option("--no-flows", is_flag=True, help="Static analysis only.")
+@click.option("--require-flows", is_flag=True, help="Exit 3 when Hubble flows cannot be read.")
+@source_options
+@kube_options
+@hubble_options
+@output_option
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def explain(source: str, destination: str, port: int | None, protocol: str, method: str, path: str,
+            since: str | None, last: int | None, no_flows: bool, require_flows: bool, from_path: str | None,
+            demo_name: str | None, kubeconfig: str | None, kube_context: str | None, namespace: str | None,
+            request_timeout: str, output: str, debug: bool, **hubble: object) -> None:
+    """Explain why a call from SOURCE to DESTINATION fails (or works).
+
+    SOURCE and DESTINATION are NS/NAME (a Deployment, StatefulSet or DaemonSet, else a pod
+    prefix), NS/pod/NAME, NS/deploy/NAME or NS/svc/NAME; DESTINATION may also be a DNS name
+    (httpbin.blue) or an IP outside the cluster.
+    """
+
+    def body() -> int:
+        from kubectl_meshdoctor import app
+        from kubectl_meshdoctor.diagnosis.call import Query
+        from kubectl_meshdoctor.errors import DataError, UsageError
+
+        if not path.startswith("/"):
+            raise UsageError(f"--path must start with '/': {path!r}")
+        if last is not None and last <= 0:
+            raise UsageError("--last must be a positive number")
+        opts = app.SourceOptions(from_path=from_path, demo_name=demo_name, kubeconfig=kubeconfig,
+                                 context=kube_context, request_timeout=parse_duration(request_timeout) or 30.0)
+        model = app.load_model(opts)
+        if require_flows and model.flow_source == "none":
+            raise DataError("--require-flows: no Hubble flows could be read")
+        query = Query(source, destination, app.default_namespace(opts, namespace), port, protocol.upper(),
+                      method.upper(), path, parse_duration(since), last, no_flows)
+        diagnosis = app.explain(model, query)
+        if output == "text":
+            from kubectl_meshdoctor.render.text import print_to, render_diagnosis
+
+            print_to(True, render_diagnosis(diagnosis))
+        else:
+            from kubectl_meshdoctor.render.document import diagnosis_dict, dump
+
+            click.echo(dump(diagnosis_dict(diagnosis), output), nl=False)
+        return app.exit_code(diagnosis)
+
+    run(body, debug)

@@ -1,0 +1,93 @@
+"""kubectl and hubble flags shared by the commands, and the one error boundary."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from kubectl_meshdoctor.errors import MeshdoctorError, UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def parse_duration(text: str | None) -> float | None:
+    if text is None or text == "":
+        return None
+    if text.isdigit():
+        return float(text)
+    match = _DURATION.match(text.strip())
+    if not match or not any(match.groups()):
+        raise UsageError(f"bad duration {text!r}: use e.g. 30s, 5m, 1h30m")
+    h, m, s = (int(g) if g else 0 for g in match.groups())
+    return float(h * 3600 + m * 60 + s)
+
+
+def output_option(f: F) -> F:
+    return click.option("-o", "--output", type=click.Choice(["text", "json", "yaml"]), default="text",
+                        show_default=True, help="Output format.")(f)
+
+
+def kube_options(f: F) -> F:
+    opts = [
+        click.option("--kubeconfig", envvar=None, help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)."),
+        click.option("--context", "kube_context", help="The kubeconfig context to use."),
+        click.option("-n", "--namespace", help="Namespace for references without one (default: the context's)."),
+        click.option("--request-timeout", default="30s", show_default=True, help="Timeout of each API request."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def hubble_options(f: F) -> F:
+    opts = [
+        click.option("--hubble-server", envvar="HUBBLE_SERVER", help="Hubble Relay HOST:PORT (default: port-forward "
+                     "to kube-system/hubble-relay)."),
+        click.option("--hubble-tls", is_flag=True, help="Use TLS to Hubble Relay."),
+        click.option("--hubble-tls-ca", help="PEM CA bundle for the Relay certificate."),
+        click.option("--hubble-tls-cert", help="Client certificate (PEM) for mTLS to Relay."),
+        click.option("--hubble-tls-key", help="Client key (PEM) for mTLS to Relay."),
+        click.option("--hubble-tls-server-name", help="Name to verify on the Relay certificate."),
+        click.option("--hubble-tls-insecure", is_flag=True, help="Skip Relay certificate verification (unsafe)."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def source_options(f: F) -> F:
+    opts = [
+        click.option("--from", "from_path", metavar="PATH", help="Offline: a snapshot directory or .tar.gz (contract §3)."),
+        click.option("--demo", "demo_name", metavar="NAME", help="A bundled demo scenario (see `kubectl meshdoctor demo`)."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def run(body: Callable[[], int], debug: bool) -> None:
+    """The error boundary: one clear line on stderr and the exception's exit code."""
+    try:
+        code = body()
+    except MeshdoctorError as err:
+        if debug:
+            raise
+        click.echo(f"error: {err}", err=True)
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as err:
+        if debug or os.environ.get("MESHDOCTOR_DEBUG"):
+            raise
+        click.echo(f"error: internal error: {type(err).__name__}: {err} (re-run with --debug for a traceback)", err=True)
+        sys.exit(1)
+    sys.exit(code)

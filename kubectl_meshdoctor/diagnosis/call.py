@@ -1,0 +1,151 @@
+"""The resolved call: who calls whom, on which ports, and what each side is (B24 step 1-2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision
+from kubectl_meshdoctor.engines.istio_authz import AuthzResult
+from kubectl_meshdoctor.engines.istio_mesh import spiffe, workload_mesh
+from kubectl_meshdoctor.engines.istio_mtls import ClientTLS, EffectiveMTLS, client_tls
+from kubectl_meshdoctor.errors import DataError, UsageError
+from kubectl_meshdoctor.findings.types import Endpoint, Mesh, Request
+from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.objects import Pod, Service, ServicePort
+from kubectl_meshdoctor.model.refs import Target, resolve, services_for
+
+HBONE_PORT = 15008
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    source: str
+    destination: str
+    namespace: str = "default"
+    port: int | None = None
+    protocol: str = "TCP"
+    method: str = "GET"
+    path: str = "/"
+    since_seconds: float | None = None
+    last: int | None = None
+    no_flows: bool = False
+
+
+@dataclass(slots=True)
+class Call:
+    model: Model
+    query: Query
+    src: Target
+    dst: Target
+    client: Pod
+    server: Pod | None
+    servers: list[Pod]
+    client_mesh: Mesh
+    client_mesh_why: str
+    server_mesh: Mesh
+    server_mesh_why: str
+    svc: Service | None
+    svc_port: ServicePort | None
+    port: int  # what the client dials (service port, or the pod port)
+    target_port: int | None  # the pod port after service translation; None = unresolved
+    port_problem: str | None
+    tls: ClientTLS
+    request: Request
+    gaps: list[str] = field(default_factory=list)
+    # filled by hops, read by cross-layer rules and evidence
+    egress: CiliumDecision | None = None
+    ingress: CiliumDecision | None = None
+    ingress_at_target: CiliumDecision | None = None
+    pa: EffectiveMTLS | None = None
+    authz: AuthzResult | None = None
+
+    @property
+    def wire_port(self) -> int:
+        """B24.4: the on-wire port Cilium sees (15008 for HBONE)."""
+        if self.tls.payload == "hbone":
+            return HBONE_PORT
+        return self.target_port if self.target_port is not None else self.port
+
+    @property
+    def http(self) -> bool:
+        name = (self.svc_port.name or "") if self.svc_port else ""
+        return self.query.protocol == "TCP" and not name.startswith(("tcp", "tls", "grpc-web", "mongo", "redis"))
+
+    def source_endpoint(self) -> Endpoint:
+        pods = tuple(p.name for p in self.src.pods)
+        ident = spiffe(self.model, self.client) if self.client_mesh is not Mesh.NONE else None
+        return Endpoint(self.src.namespace, self.src.name, self.src.kind, pods, self.client_mesh, ident)
+
+    def destination_endpoint(self) -> Endpoint:
+        if self.dst.kind == "External":
+            return Endpoint("", self.dst.label, "External", (), Mesh.NONE, external=self.dst.label,
+                            port=self.port, target_port=self.target_port)
+        workload = self.server.workload_name if self.server is not None else self.dst.name
+        pods = tuple(p.name for p in self.servers)
+        ident = spiffe(self.model, self.server) if self.server is not None and self.server_mesh is not Mesh.NONE else None
+        return Endpoint(self.dst.namespace, workload, self.dst.kind, pods, self.server_mesh, ident,
+                        self.svc.name if self.svc else None, self.port, self.target_port)
+
+
+def _ready(model: Model, svc: Service | None, pods: list[Pod]) -> list[Pod]:
+    if svc is not None and svc.ready_pods is not None:
+        return [p for p in pods if p.key() in svc.ready_pods]
+    return [p for p in pods if p.ready]
+
+
+def _ports(q: Query, svc: Service | None, server: Pod | None) -> tuple[ServicePort | None, int, int | None, str | None]:
+    """Service port -> targetPort (named ports resolve on the pod); B17."""
+    if svc is not None and svc.ports:
+        if q.port is None:
+            sp = svc.ports[0]
+        else:
+            sp = next((p for p in svc.ports if p.port == q.port), None)
+            if sp is None:
+                by_target = next((p for p in svc.ports if p.target_port == q.port), None)
+                if by_target is None:
+                    listed = ", ".join(str(p.port) for p in svc.ports)
+                    return None, q.port, None, (
+                        f"Service {svc.namespace}/{svc.name} does not expose port {q.port} (ports: {listed})")
+                sp = by_target
+        if isinstance(sp.target_port, int):
+            return sp, sp.port, sp.target_port, None
+        if server is None:
+            return sp, sp.port, None, None
+        number = server.named_port(sp.target_port)
+        if number is None:
+            return sp, sp.port, None, (
+                f"Service {svc.namespace}/{svc.name} port {sp.port} targets the named port {sp.target_port!r}, "
+                f"which pod {server.name} does not define")
+        return sp, sp.port, number, None
+    if q.port is not None:
+        return None, q.port, q.port, None
+    if server is not None and server.ports:
+        return None, server.ports[0].port, server.ports[0].port, None
+    return None, 80, 80, None
+
+
+def resolve_call(model: Model, q: Query) -> Call:
+    src = resolve(model, q.source, q.namespace, allow_external=False)
+    if src.kind == "Service":
+        raise UsageError(f"SOURCE {q.source!r} is a Service; name the client workload (e.g. NS/deploy/NAME)")
+    if not src.pods:
+        raise DataError(f"{src.label} has no pods in this view: cannot tell who calls")
+    dst = resolve(model, q.destination, q.namespace, allow_external=True)
+    client = src.pods[0]
+    client_mesh, client_why = workload_mesh(model, src.pods)
+    gaps: list[str] = []
+    svc = dst.service
+    if svc is None and dst.kind in ("Deployment", "StatefulSet", "DaemonSet") and dst.pods:
+        found = services_for(model, dst.pods)
+        svc = found[0] if found else None
+        if svc is not None:
+            dst.dns_name = f"{svc.name}.{svc.namespace}"
+    servers = _ready(model, svc, dst.pods) if dst.kind != "External" else []
+    server = (servers or dst.pods or [None])[0]
+    server_mesh, server_why = workload_mesh(model, dst.pods) if dst.pods else (Mesh.NONE, "outside the cluster")
+    sp, port, target, problem = _ports(q, svc, server)
+    tls = client_tls(model, client_mesh, server, server_mesh, svc, port, client.namespace)
+    host = dst.dns_name or (server.ip if server is not None else dst.label)
+    request = Request(q.protocol, q.method, q.path, host)
+    return Call(model, q, src, dst, client, server, servers, client_mesh, client_why, server_mesh, server_why,
+                svc, sp, port, target, problem, tls, request, gaps)

@@ -1,0 +1,131 @@
+"""explain(): walk the hops in B24 order; the first break decides; add cross-layer
+causes and Hubble evidence; flows the objects do not explain -> flows-contradict-policy."""
+
+from __future__ import annotations
+
+from kubectl_meshdoctor.diagnosis import hops
+from kubectl_meshdoctor.diagnosis.call import Call, Query, resolve_call
+from kubectl_meshdoctor.diagnosis.crosslayer import call_causes
+from kubectl_meshdoctor.diagnosis.evidence import PairSelector, select_and_tally
+from kubectl_meshdoctor.findings.types import (
+    Cause,
+    Decision,
+    Diagnosis,
+    Evidence,
+    Hop,
+    HopResult,
+    Symptom,
+    Verdict,
+)
+from kubectl_meshdoctor.model.build import Model
+
+_HOPS = (
+    hops.resolve_hop,
+    hops.dns_hop,
+    hops.egress_hop,
+    hops.client_proxy_hop,
+    hops.ingress_hop,
+    hops.l7_hop,
+    hops.server_proxy_hop,
+    hops.app_hop,
+)
+
+
+def _walk(call: Call) -> tuple[list[HopResult], HopResult | None]:
+    results: list[HopResult] = []
+    broken: HopResult | None = None
+    for fn in _HOPS:
+        if broken is not None:
+            hop = _hop_of(fn)
+            results.append(HopResult(hop, Decision.SKIP, (), "not reached"))
+            continue
+        result = fn(call)
+        results.append(result)
+        if result.decision in (Decision.DENY, Decision.BREAK, Decision.UNKNOWN) and result.verdict is not None:
+            broken = result
+    return results, broken
+
+
+def _hop_of(fn: object) -> Hop:
+    return {
+        hops.resolve_hop: Hop.RESOLVE, hops.dns_hop: Hop.DNS, hops.egress_hop: Hop.CLIENT_EGRESS,
+        hops.client_proxy_hop: Hop.CLIENT_PROXY, hops.ingress_hop: Hop.CILIUM_INGRESS, hops.l7_hop: Hop.CILIUM_L7,
+        hops.server_proxy_hop: Hop.SERVER_PROXY, hops.app_hop: Hop.APP,
+    }[fn]  # type: ignore[index]
+
+
+_PREDICTED_DROP = {Hop.CLIENT_EGRESS, Hop.CILIUM_INGRESS}
+
+
+def _judge(call: Call, broken: HopResult | None, evidence: Evidence) -> Cause | None:
+    """B23: does Hubble show something the objects do not explain?"""
+    observed = evidence.observed
+    if observed is None:
+        return None
+    hop = broken.hop if broken else None
+    predicted = broken.symptom.value if broken and broken.symptom else "ok"
+    contradiction = ""
+    if hop in _PREDICTED_DROP and observed in ("forwarded", "ok", "proxied-no-l7"):
+        contradiction = "the connection is forwarded although a policy should drop it (policy not realised, " \
+                        "enable-policy=never, or an endpoint not managed by Cilium?)"
+    elif hop not in _PREDICTED_DROP and observed == "dropped":
+        contradiction = "policy drops that no object in this view explains (a policy missing from the snapshot, " \
+                        "a 403 on CiliumNetworkPolicies, a host firewall, or a stale identity?)"
+    elif hop is Hop.CILIUM_L7 and broken and broken.decision is Decision.DENY and observed == "ok":
+        contradiction = "Cilium's proxy answered 2xx for this request although its HTTP rules deny it"
+    elif hop is Hop.CILIUM_L7 and broken and broken.decision is Decision.BREAK and observed == "ok":
+        contradiction = "Cilium's proxy parsed and answered this request, so the payload is not mTLS"
+    elif hop is None and observed == "http-403" and call.ingress is not None and not call.ingress.redirect:
+        contradiction = "Cilium's L7 proxy denied requests although no L7 rule is known on this port"
+    if not contradiction:
+        return None
+    evidence.agrees = False
+    refs = tuple(broken.by) if broken else ()
+    return Cause("flows-contradict-policy", refs, {
+        "observed": observed, "predicted": predicted, "why": contradiction,
+        "src": f"{call.client.namespace}/{call.client.name}",
+        "dst": f"{call.server.namespace}/{call.server.name}" if call.server else call.dst.label,
+    })
+
+
+def explain(model: Model, query: Query) -> Diagnosis:
+    call = resolve_call(model, query)
+    results, broken = _walk(call)
+    if broken is None:
+        verdict, symptom = Verdict.ALLOWED, Symptom.OK
+    else:
+        verdict = broken.verdict or Verdict.UNKNOWN
+        symptom = broken.symptom or Symptom.UNKNOWN
+    causes: list[Cause] = [c for r in results for c in r.causes]
+    for extra in call_causes(call, verdict):
+        if all((extra.code, extra.objects) != (c.code, c.objects) for c in causes):
+            causes.append(extra)
+    evidence = Evidence(source="none", summary="no flows requested (--no-flows)" if query.no_flows else "")
+    if not query.no_flows and model.flow_source != "none":
+        pair = PairSelector.of(call.src.pods, call.dst.pods)
+        tally = select_and_tally(model.flows, pair, query.method, query.path, query.since_seconds, query.last)
+        window = ""
+        if query.since_seconds is not None:
+            window = f" in the last {int(query.since_seconds)}s"
+        evidence = tally.evidence(model.flow_source, window)
+        if tally.flows == 0:
+            evidence.summary = f"no flows for this pair{window} in the {model.flow_source} data"
+        contradiction = _judge(call, broken, evidence)
+        if contradiction is not None:
+            causes.append(contradiction)
+            verdict = Verdict.UNKNOWN if verdict is Verdict.ALLOWED else verdict
+    elif not query.no_flows:
+        evidence.summary = "no Hubble flows available"
+    gaps = list(dict.fromkeys(model.gaps + call.gaps))
+    return Diagnosis(
+        source=call.source_endpoint(),
+        destination=call.destination_endpoint(),
+        request=call.request,
+        verdict=verdict,
+        symptom=symptom,
+        hops=results,
+        causes=causes,
+        evidence=evidence,
+        gaps=gaps,
+        warnings=list(dict.fromkeys(model.warnings + model.cilium.warnings)),
+    )

@@ -1,0 +1,1 @@
+"""Policy semantics: (Model, query) -> decision + the objects that decided it. Pure."""

@@ -1,0 +1,1 @@
+"""Cilium policy engine (semantics.md A1, A2 as Cilium enforces it)."""

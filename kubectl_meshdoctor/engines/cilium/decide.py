@@ -1,0 +1,157 @@
+"""The per-direction decision (A1.8): mode, default deny, deny first, union of allows.
+
+Both ends must agree (A1.8.6): the caller evaluates client egress and server
+ingress separately with this one function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from kubectl_meshdoctor.engines.cilium.l7 import http_rule_matches
+from kubectl_meshdoctor.engines.cilium.peers import matching_port_rules, peer_matches
+from kubectl_meshdoctor.findings.types import Decision, ObjectRef
+from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.cilium import HTTPRule, PolicyRule
+from kubectl_meshdoctor.model.objects import Peer, Pod
+
+
+@dataclass(frozen=True, slots=True)
+class L7Match:
+    allowed: bool
+    by: tuple[ObjectRef, ...]  # the http rule blocks that applied to this peer
+    rules: tuple[HTTPRule, ...]
+    allow_all_by: ObjectRef | None  # an L3/L4-only entry that makes L7 moot for this peer
+
+
+@dataclass(frozen=True, slots=True)
+class CiliumDecision:
+    decision: Decision  # ALLOW or DENY
+    by: tuple[ObjectRef, ...]
+    detail: str
+    enforced: bool  # some policy (or enable-policy=always) restricts this direction
+    explicit_deny: bool = False
+    audit: bool = False  # would deny, but policy-audit-mode lets it pass
+    selecting: tuple[ObjectRef, ...] = ()
+    redirect: tuple[ObjectRef, ...] = ()  # port rules that put Cilium's L7 proxy on this port
+    l7_kind: str | None = None
+    empty_entries: tuple[ObjectRef, ...] = ()
+    http_rules: tuple[tuple[ObjectRef, HTTPRule], ...] = field(default=())
+    allow_all_by: ObjectRef | None = None
+
+    def l7_for(self, method: str, path: str, host: str | None, headers: Mapping[str, str]) -> L7Match:
+        if self.allow_all_by is not None or not self.http_rules:
+            return L7Match(True, (), (), self.allow_all_by)
+        hit = [(ref, r) for ref, r in self.http_rules if http_rule_matches(r, method, path, host, headers)]
+        refs = tuple(dict.fromkeys(ref for ref, _ in self.http_rules))
+        if hit:
+            return L7Match(True, (hit[0][0],), (hit[0][1],), None)
+        return L7Match(False, refs, tuple(r for _, r in self.http_rules), None)
+
+
+def selecting_rules(model: Model, pod: Pod) -> list[PolicyRule]:
+    """Rules whose subject selects the pod: its namespace's rules plus clusterwide ones (indexed)."""
+    cached = model.selecting_cache.get(pod.key())
+    if cached is not None:
+        return cached
+    candidates = model.rules_by_ns.get(pod.namespace, []) + model.cluster_rules
+    out = [r for r in candidates if r.subject.matches(pod.identity)]
+    model.selecting_cache[pod.key()] = out
+    return out
+
+
+def _is_default_deny(rule: PolicyRule, direction: str) -> bool:
+    explicit = rule.default_deny_ingress if direction == "ingress" else rule.default_deny_egress
+    has_section = rule.has_ingress_section if direction == "ingress" else rule.has_egress_section
+    if rule.is_knp:
+        return bool(explicit)
+    if explicit is False:
+        return False
+    return has_section
+
+
+def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, protocol: str) -> CiliumDecision:
+    """Decide one direction at one endpoint. ``port`` is the on-wire (target) port."""
+    mode = model.cilium_config.enable_policy
+    if mode == "never":
+        return CiliumDecision(Decision.ALLOW, (), "enable-policy=never: Cilium enforces no policy", False)
+    if subject.host_network:
+        return CiliumDecision(Decision.ALLOW, (), "host-network pod: pod policies do not apply", False)
+    rules = selecting_rules(model, subject)
+    port_owner = subject if direction == "ingress" else peer.pod
+    selecting = tuple(dict.fromkeys(r.policy for r in rules if _touches(r, direction)))
+    default_deny = mode == "always" or any(_is_default_deny(r, direction) for r in rules)
+    empty: list[ObjectRef] = []
+
+    # 1. deny entries win over every allow (A1.10)
+    for rule in rules:
+        for entry in rule.ingress_deny if direction == "ingress" else rule.egress_deny:
+            if peer_matches(model, entry, peer) and matching_port_rules(entry, port, protocol, port_owner):
+                ref = rule.policy.with_rule(_join(entry.path))
+                return _deny(model, (ref,), f"deny rule matches {peer.name} on {protocol}/{port}", selecting, True)
+
+    # 2. union of allows; collect the L7 redirect for this port from every entry (A1.9)
+    allows: list[ObjectRef] = []
+    redirect: list[ObjectRef] = []
+    l7_kind: str | None = None
+    http_rules: list[tuple[ObjectRef, HTTPRule]] = []
+    allow_all_by: ObjectRef | None = None
+    for rule in rules:
+        for entry in rule.ingress if direction == "ingress" else rule.egress:
+            if entry.empty_entry:
+                empty.append(rule.policy.with_rule(_join(entry.path)))
+                continue
+            port_rules = matching_port_rules(entry, port, protocol, port_owner)
+            for pr in port_rules:
+                if pr.l7:
+                    redirect.append(rule.policy.with_rule(_join(entry.path, pr.path, "rules." + pr.l7)))
+                    l7_kind = l7_kind or pr.l7
+            if not port_rules or not peer_matches(model, entry, peer):
+                continue
+            entry_ref = rule.policy.with_rule(_join(entry.path))
+            allows.append(entry_ref)
+            for pr in port_rules:
+                if pr.l7 == "http":
+                    ref = rule.policy.with_rule(_join(entry.path, pr.path, "rules.http"))
+                    http_rules.extend((ref, h) for h in pr.http)
+                elif pr.l7 is None and allow_all_by is None:
+                    allow_all_by = entry_ref
+    if allows:
+        detail = f"{allows[0].key()} allows {peer.name} on {protocol}/{port}"
+        return CiliumDecision(
+            Decision.ALLOW, tuple(dict.fromkeys(allows)), detail, True, selecting=selecting,
+            redirect=tuple(dict.fromkeys(redirect)), l7_kind=l7_kind, empty_entries=tuple(empty),
+            http_rules=tuple(http_rules), allow_all_by=allow_all_by if http_rules else None,
+        )
+    if default_deny:
+        why = "enable-policy=always" if mode == "always" and not selecting else "default deny"
+        names = ", ".join(r.key() for r in selecting) or "enable-policy=always"
+        detail = f"{why}: {names} select(s) the endpoint for {direction}; no rule allows {peer.name} on {protocol}/{port}"
+        result = _deny(model, selecting, detail, selecting, False)
+        return CiliumDecision(**{**_fields(result), "empty_entries": tuple(empty)})
+    detail = f"no {direction} policy selects the endpoint" if not selecting else (
+        f"{', '.join(r.key() for r in selecting)} do(es) not make {direction} default-deny"
+    )
+    return CiliumDecision(Decision.ALLOW, (), detail, False, selecting=selecting, redirect=tuple(redirect), l7_kind=l7_kind)
+
+
+def _fields(d: CiliumDecision) -> dict[str, object]:
+    return {name: getattr(d, name) for name in d.__slots__}
+
+
+def _deny(model: Model, by: tuple[ObjectRef, ...], detail: str, selecting: tuple[ObjectRef, ...], explicit: bool) -> CiliumDecision:
+    if model.cilium_config.audit_mode:
+        return CiliumDecision(
+            Decision.ALLOW, by, f"policy-audit-mode: would drop ({detail}) but only audits", True,
+            explicit_deny=explicit, audit=True, selecting=selecting,
+        )
+    return CiliumDecision(Decision.DENY, by, detail, True, explicit_deny=explicit, selecting=selecting)
+
+
+def _touches(rule: PolicyRule, direction: str) -> bool:
+    return rule.has_ingress_section if direction == "ingress" else rule.has_egress_section
+
+
+def _join(*parts: str) -> str:
+    return ".".join(p for p in parts if p)

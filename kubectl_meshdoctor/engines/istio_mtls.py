@@ -1,0 +1,133 @@
+"""Effective PeerAuthentication (A3) and what the client sends (A4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kubectl_meshdoctor.findings.types import Mesh, ObjectRef
+from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.istio import DestinationRule, PeerAuthentication, TLSSetting
+from kubectl_meshdoctor.model.objects import Pod, Service
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveMTLS:
+    mode: str  # DISABLE | PERMISSIVE | STRICT
+    by: tuple[ObjectRef, ...]
+    detail: str
+
+
+def _oldest(pas: list[PeerAuthentication]) -> PeerAuthentication | None:
+    return min(pas, key=lambda p: (p.created or "~", p.ref.name)) if pas else None
+
+
+def _selects(pa: PeerAuthentication, pod: Pod) -> bool:
+    return bool(pa.selector) and all(pod.labels.get(k) == v for k, v in (pa.selector or {}).items())
+
+
+def effective_pa(model: Model, pod: Pod, port: int | None) -> EffectiveMTLS:
+    """A3: workload > namespace > mesh; UNSET inherits; oldest wins at one level; default PERMISSIVE."""
+    root = model.istio.mesh.root_namespace
+    pas = model.istio.peer_authns
+    mesh_pa = _oldest([p for p in pas if p.ref.namespace == root and not p.selector])
+    ns_pa = _oldest([p for p in pas if p.ref.namespace == pod.namespace != root and not p.selector])
+    wl_pa = _oldest([p for p in pas if p.ref.namespace == pod.namespace != root and _selects(p, pod)])
+    mode, by, level = "PERMISSIVE", (), "no PeerAuthentication applies: PERMISSIVE (Istio default)"
+    for pa, name in ((mesh_pa, "mesh-wide"), (ns_pa, "namespace"), (wl_pa, "workload")):
+        if pa is not None and pa.mode != "UNSET":
+            mode, by, level = pa.mode, (pa.ref.with_rule("spec.mtls.mode"),), f"{name} PeerAuthentication {pa.ref.namespace}/{pa.ref.name}: {pa.mode}"
+    if wl_pa is not None and port is not None and port in wl_pa.port_level:
+        port_mode = wl_pa.port_level[port]
+        if port_mode != "UNSET":
+            mode = port_mode
+            by = (wl_pa.ref.with_rule(f"spec.portLevelMtls[{port}]"),)
+            level = f"port-level mTLS of {wl_pa.ref.namespace}/{wl_pa.ref.name} for port {port}: {port_mode}"
+    return EffectiveMTLS(mode, by, level)
+
+
+def inferred_service_mode(model: Model, namespace: str) -> tuple[str, tuple[ObjectRef, ...]]:
+    """A4: the auto-mTLS hint reads only namespace- and mesh-level PA (workload/port PA ignored)."""
+    root = model.istio.mesh.root_namespace
+    pas = model.istio.peer_authns
+    mode, by = "PERMISSIVE", ()
+    for pa in (_oldest([p for p in pas if p.ref.namespace == root and not p.selector]),
+               _oldest([p for p in pas if p.ref.namespace == namespace != root and not p.selector])):
+        if pa is not None and pa.mode != "UNSET":
+            mode, by = pa.mode, (pa.ref.with_rule("spec.mtls.mode"),)
+    return mode, by
+
+
+def _host_matches(dr: DestinationRule, svc: Service, domain: str = "cluster.local") -> int:
+    """0 = no match; higher = more specific (exact FQDN beats wildcard)."""
+    fqdn = f"{svc.name}.{svc.namespace}.svc.{domain}"
+    host = dr.host
+    if "." not in host and "*" not in host:
+        host = f"{host}.{dr.ref.namespace}.svc.{domain}"  # short names are relative to the DR's namespace
+    elif host.count(".") == 1 and "*" not in host:
+        host = f"{host}.svc.{domain}"
+    if host == fqdn:
+        return 3
+    if host.startswith("*") and fqdn.endswith(host[1:]):
+        return 2
+    if host == "*":
+        return 1
+    return 0
+
+
+def _exported(dr: DestinationRule, client_ns: str) -> bool:
+    return any(e in ("*", client_ns) or (e == "." and dr.ref.namespace == client_ns) for e in dr.export_to)
+
+
+def find_dr(model: Model, client_ns: str, svc: Service) -> DestinationRule | None:
+    """A4: client namespace, then service namespace, then root namespace; one DR per host."""
+    order = [client_ns, svc.namespace, model.istio.mesh.root_namespace]
+    for ns in dict.fromkeys(order):
+        cands = [
+            (score, dr) for dr in model.istio.dest_rules
+            if dr.ref.namespace == ns and (score := _host_matches(dr, svc)) and _exported(dr, client_ns)
+            and not dr.workload_selector
+        ]
+        if cands:
+            return max(cands, key=lambda c: (c[0], -len(c[1].ref.name)))[1]
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientTLS:
+    payload: str  # "istio-mtls" | "hbone" | "plaintext" | "tls"
+    detail: str
+    by: tuple[ObjectRef, ...]
+    dr_mode: str | None  # the DestinationRule's tls.mode when a DR decided
+    dr_ref: ObjectRef | None = None
+
+
+def client_tls(model: Model, client_mesh: Mesh, server_pod: Pod | None, server_mesh: Mesh,
+               svc: Service | None, svc_port: int | None, client_ns: str) -> ClientTLS:
+    if client_mesh is Mesh.NONE:
+        return ClientTLS("plaintext", "client has no sidecar and is not ambient: plaintext", (), None)
+    if client_mesh is Mesh.AMBIENT:
+        if server_mesh is Mesh.AMBIENT:
+            return ClientTLS("hbone", "ztunnel tunnels the call as HBONE (mTLS) to port 15008 of the server pod", (), None)
+        if server_mesh is Mesh.SIDECAR:
+            return ClientTLS("hbone", "ztunnel sends HBONE to the server's sidecar (expected [uncertain])", (), None)
+        return ClientTLS("plaintext", "server is outside the mesh: ztunnel passes the call through in plaintext", (), None)
+    dr = find_dr(model, client_ns, svc) if svc is not None else None
+    if dr is not None:
+        setting: TLSSetting | None = dr.port_tls.get(svc_port) if svc_port is not None else None
+        setting = setting or dr.tls
+        if setting is not None:
+            ref = dr.ref.with_rule(setting.path)
+            payload = {"ISTIO_MUTUAL": "istio-mtls", "DISABLE": "plaintext"}.get(setting.mode, "tls")
+            return ClientTLS(payload, f"DestinationRule {dr.ref.namespace}/{dr.ref.name} sets tls.mode {setting.mode}",
+                             (ref,), setting.mode, ref)
+    if not model.istio.mesh.enable_auto_mtls:
+        return ClientTLS("plaintext", "auto-mTLS is off in the mesh config and no DestinationRule sets TLS", (), None)
+    if server_pod is None or server_mesh is Mesh.NONE:
+        return ClientTLS("plaintext", "auto-mTLS: the server has no sidecar, so plaintext", (), None)
+    if server_mesh is Mesh.AMBIENT:
+        return ClientTLS("hbone", "auto-mTLS: the server is ambient; the sidecar sends HBONE (expected [uncertain])", (), None)
+    mode, by = inferred_service_mode(model, server_pod.namespace)
+    if mode == "DISABLE":
+        names = ", ".join(f"{r.namespace}/{r.name}" for r in by)
+        return ClientTLS("plaintext", f"auto-mTLS: PeerAuthentication {names} is DISABLE, so the sidecar sends plaintext", by, None)
+    return ClientTLS("istio-mtls", f"auto-mTLS: the server has a sidecar and its namespace/mesh mTLS is {mode}", by, None)

@@ -1,0 +1,1 @@
+"""Findings: typed results (types.py) and the one catalog of stable cause codes."""

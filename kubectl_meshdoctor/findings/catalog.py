@@ -1,0 +1,317 @@
+"""The one catalog of stable cause codes (contract §5; never rename, never reuse).
+
+A diagnosis only says *what* and *where* (``Cause(code, objects, params)``);
+severity, the summary sentence, the fix and the documentation pointer come from
+here, so the same problem always reads the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from kubectl_meshdoctor.findings.types import Cause, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class CauseSpec:
+    code: str
+    severity: Severity
+    summary: str  # str.format template over Cause.params
+    fix: str  # str.format template over Cause.params
+    doc: str  # semantics.md entry
+    retired: bool = False
+
+
+def _spec(code: str, severity: Severity, summary: str, fix: str, doc: str) -> CauseSpec:
+    return CauseSpec(code, severity, summary, fix, doc)
+
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+_SPECS: tuple[CauseSpec, ...] = (
+    _spec(
+        "cilium-policy-denied",
+        E,
+        "{policy_kind} {policy} selects {subject} for {direction} and no rule allows {peer} on {port}"
+        "{deny_note}; Cilium drops the packets",
+        "{fix_hint}",
+        "B1, B2, B3, B7",
+    ),
+    _spec(
+        "cilium-l7-denied",
+        E,
+        "Cilium's HTTP rules on {server}:{port} do not allow {method} {path}; its proxy answers "
+        "403 'Access denied'",
+        "extend the rule, e.g. add {{method: \"{method}\", path: \"{path}\"}} to {rule} of "
+        "{policy_kind} {policy}",
+        "B4",
+    ),
+    _spec(
+        "cilium-l7-vs-istio-mtls",
+        E,
+        "Cilium's HTTP proxy sits on {server}:{port}, but {client} sends {payload} there; the proxy "
+        "cannot parse it and {outcome}",
+        "{fix_hint}",
+        "B5, B6",
+    ),
+    _spec(
+        "istio-mtls-strict-plaintext",
+        E,
+        "{server} requires mTLS ({pa}) on port {port} but {client} is outside the mesh and sends "
+        "plaintext; the server {proxy} resets the connection",
+        "enrol the client (e.g. `kubectl label ns {client_ns} istio-injection=enabled` and restart it) "
+        "or allow plaintext on that port:\n{yaml}",
+        "B8",
+    ),
+    _spec(
+        "istio-mtls-conflict",
+        E,
+        "{client}'s DestinationRule {dr} sets tls.mode {tls_mode}, but {server} {server_state}; the "
+        "client sidecar answers 503",
+        "{fix_hint}",
+        "B9, B10",
+    ),
+    _spec(
+        "istio-authz-denied",
+        E,
+        "{reason}",
+        "{fix_hint}",
+        "B11, B12, B14",
+    ),
+    _spec(
+        "istio-authz-needs-mtls",
+        E,
+        "AuthorizationPolicy {policy} {rule} keys on {fields}, but the connection from {client} is "
+        "plaintext ({why}); a peer identity never exists, so the rule can never match",
+        "restore mTLS on this hop (sidecar/ambient on the client, PeerAuthentication not DISABLE), or "
+        "key the rule on ipBlocks / a Cilium fromEndpoints rule instead",
+        "B13",
+    ),
+    _spec(
+        "cilium-socketlb-bypass",
+        W,
+        "cilium-config enables socket load-balancing ({why}) without bpf-lb-sock-hostns-only: "
+        "\"true\": Service traffic is translated inside the pod before the sidecar sees it "
+        "(no mTLS, no telemetry, routing rules ignored)",
+        "helm upgrade cilium cilium/cilium -n kube-system --reuse-values "
+        "--set socketLB.hostNamespaceOnly=true  (then restart the cilium agents)",
+        "B19",
+    ),
+    _spec(
+        "cilium-cni-exclusive",
+        W,
+        "cilium-config has cni-exclusive: \"true\" while {istio_cni} needs its own CNI plugin; new "
+        "pods may not be redirected into the mesh",
+        "helm upgrade cilium cilium/cilium -n kube-system --reuse-values --set cni.exclusive=false, "
+        "then restart istio-cni-node and recreate affected pods",
+        "B20",
+    ),
+    _spec(
+        "istiod-hostnetwork-overlay",
+        W,
+        "Cilium runs an overlay ({tunnel}) and istiod is not on hostNetwork: the API server may not "
+        "reach the injection webhook, so pods start without sidecars or fail to create",
+        "kubectl -n istio-system patch deploy istiod --type merge -p "
+        "'{{\"spec\":{{\"template\":{{\"spec\":{{\"hostNetwork\":true,"
+        "\"dnsPolicy\":\"ClusterFirstWithHostNet\"}}}}}}}}'",
+        "B21",
+    ),
+    _spec(
+        "l7-split-brain",
+        W,
+        "both Cilium L7 rules ({cilium}) and Istio L7 authorization ({istio}) govern {server}; "
+        "each side's edits change the other's outcome",
+        "choose one owner of L7 policy: Cilium (PeerAuthentication DISABLE / leave ambient) or Istio "
+        "(drop rules.http from the CiliumNetworkPolicy)",
+        "B22",
+    ),
+    _spec(
+        "dns-egress-blocked",
+        E,
+        "{policy_kind} {policy} restricts egress of {client} and no rule allows kube-dns on port 53, "
+        "so the name {host} cannot be resolved",
+        "add an egress rule to {policy}:\n{yaml}",
+        "B15",
+    ),
+    _spec(
+        "no-endpoints",
+        E,
+        "Service {service} selects no ready pod{why}",
+        "fix the Service selector or pod readiness: kubectl -n {ns} get endpointslices "
+        "-l kubernetes.io/service-name={name}",
+        "B18, B16",
+    ),
+    _spec(
+        "port-mismatch",
+        E,
+        "{why}",
+        "{fix_hint}",
+        "B17",
+    ),
+    _spec(
+        "flows-contradict-policy",
+        W,
+        "Hubble shows {observed} for this pair, but the objects predict {predicted}: {why}",
+        "check for objects missing from this view (RBAC, another policy source, a host firewall), "
+        "audit mode, or stale endpoint identities: `hubble observe --from-pod {src} --to-pod {dst} "
+        "--verdict DROPPED -o json`",
+        "B23",
+    ),
+    _spec(
+        "istio-fault-injection",
+        E,
+        "a VirtualService fault applies to the matched route",
+        "remove or narrow the fault block",
+        "issue 7",
+    ),
+    _spec(
+        "istio-subset-not-found",
+        E,
+        "a route targets a subset that no DestinationRule defines (503 NC)",
+        "define the subset in a DestinationRule",
+        "issue 7",
+    ),
+    _spec(
+        "istio-route-no-match",
+        E,
+        "a VirtualService for the host has no route for this request (404 NR)",
+        "add a route matching the request",
+        "issue 7",
+    ),
+    _spec(
+        "istio-destination-host-unknown",
+        E,
+        "a route targets a host that is not in the registry",
+        "fix the destination host or add a ServiceEntry",
+        "issue 7",
+    ),
+    _spec(
+        "istio-egress-registry-only",
+        E,
+        "REGISTRY_ONLY or a Sidecar egress scope hides the destination (502)",
+        "add a ServiceEntry or widen the Sidecar egress hosts",
+        "issue 7",
+    ),
+    _spec(
+        "istio-circuit-breaker",
+        W,
+        "connection-pool / outlier-detection settings shed this traffic (503 UO)",
+        "raise the DestinationRule connectionPool limits",
+        "issue 7",
+    ),
+    _spec(
+        "istio-timeout",
+        W,
+        "the route's timeout is shorter than the call takes",
+        "raise the route timeout",
+        "issue 7",
+    ),
+    # --- codes beyond contract §5 (semantics.md B25 suggestions and interop notes) ---
+    _spec(
+        "ambient-probe-snat-blocked",
+        E,
+        "{server} is ambient and a default-deny ingress policy ({policy}) does not allow kubelet probes, "
+        "which ztunnel SNATs to 169.254.7.127: the pods never become Ready",
+        "apply a CiliumClusterwideNetworkPolicy allowing 169.254.7.127/32 ingress:\n{yaml}",
+        "B16",
+    ),
+    _spec(
+        "empty-rule-semantics",
+        I,
+        "{policy} {rule} is an empty rule ({{}}); meshdoctor reads it as allow-nothing (upstream "
+        "examples), but newer Cilium engines may read it as allow-all [uncertain]",
+        "write the intent explicitly: enableDefaultDeny: {{ingress: true}} with ingress: "
+        "[{{fromEntities: []}}] for deny-all, or fromEntities: [all] for allow-all",
+        "A1.8",
+    ),
+    _spec(
+        "cilium-policy-audit",
+        I,
+        "policy-audit-mode is on: Cilium {would} but only logs it (AUDIT); nothing is dropped",
+        "turn audit mode off once the policy is right: helm upgrade cilium ... --set "
+        "policyAuditMode=false",
+        "A1.11",
+    ),
+    _spec(
+        "istio-mtls-disabled",
+        I,
+        "PeerAuthentication {pa} turns Istio mTLS off for {server}: traffic to it is unencrypted and "
+        "identity-based AuthorizationPolicies cannot match",
+        "accept the trade-off, or move L7 policy to Istio and restore mTLS",
+        "C1.2 S3",
+    ),
+    _spec(
+        "ambient-pa-disable-ignored",
+        I,
+        "PeerAuthentication {pa} sets DISABLE, but {server} is ambient: ztunnel ignores DISABLE "
+        "(HBONE is always mTLS)",
+        "to give Cilium plaintext, take the workload out of ambient: kubectl label ns {ns} "
+        "istio.io/dataplane-mode-",
+        "A3, C1.3",
+    ),
+    _spec(
+        "cilium-l7-unreachable-ambient",
+        W,
+        "{policy} has L7 rules on port {port}, but ambient peers reach {server} over HBONE on 15008: "
+        "these rules never see their traffic",
+        "take {server_ns} out of ambient (kubectl label ns {server_ns} istio.io/dataplane-mode-) or "
+        "enforce L7 in a waypoint",
+        "C1.3",
+    ),
+    _spec(
+        "cilium-l7-not-enforced",
+        W,
+        "{policy} has L7 rules but cilium-config sets enable-l7-proxy: \"false\"; they are not enforced",
+        "set l7Proxy=true in the Cilium Helm values, or remove the L7 rules",
+        "A1.9",
+    ),
+)
+
+CAUSES: Mapping[str, CauseSpec] = {s.code: s for s in _SPECS}
+
+CONTRACT_CODES: tuple[str, ...] = (
+    "cilium-policy-denied",
+    "cilium-l7-denied",
+    "cilium-l7-vs-istio-mtls",
+    "istio-mtls-strict-plaintext",
+    "istio-mtls-conflict",
+    "istio-authz-denied",
+    "istio-authz-needs-mtls",
+    "cilium-socketlb-bypass",
+    "cilium-cni-exclusive",
+    "istiod-hostnetwork-overlay",
+    "l7-split-brain",
+    "dns-egress-blocked",
+    "no-endpoints",
+    "port-mismatch",
+    "flows-contradict-policy",
+    "istio-fault-injection",
+    "istio-subset-not-found",
+    "istio-route-no-match",
+    "istio-destination-host-unknown",
+    "istio-egress-registry-only",
+    "istio-circuit-breaker",
+    "istio-timeout",
+)
+
+
+class _Defaults(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _fill(template: str, params: Mapping[str, str]) -> str:
+    return template.format_map(_Defaults(params))
+
+
+def severity(cause: Cause) -> Severity:
+    return cause.severity or CAUSES[cause.code].severity
+
+
+def summary(cause: Cause) -> str:
+    return cause.detail or _fill(CAUSES[cause.code].summary, cause.params)
+
+
+def fix(cause: Cause) -> str:
+    return _fill(CAUSES[cause.code].fix, cause.params)

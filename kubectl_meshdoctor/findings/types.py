@@ -1,0 +1,159 @@
+"""Typed results of a diagnosis. Every string the contract spells is a StrEnum."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Decision(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+    BREAK = "break"
+    SKIP = "skip"
+    UNKNOWN = "unknown"
+
+
+class Verdict(StrEnum):
+    ALLOWED = "allowed"
+    DENIED = "denied"
+    BROKEN = "broken"
+    UNKNOWN = "unknown"
+
+
+class Symptom(StrEnum):
+    OK = "ok"
+    HTTP_403 = "http-403"
+    HTTP_404 = "http-404"
+    HTTP_502 = "http-502"
+    HTTP_503 = "http-503"
+    TIMEOUT = "timeout"
+    RESET = "reset"
+    REFUSED = "refused"
+    DNS_FAILURE = "dns-failure"
+    UNKNOWN = "unknown"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Mesh(StrEnum):
+    SIDECAR = "sidecar"
+    AMBIENT = "ambient"
+    NONE = "none"
+
+
+class Hop(StrEnum):
+    """Hop names of the call path (semantics.md B24), in order."""
+
+    RESOLVE = "resolve"
+    DNS = "dns"
+    CLIENT_EGRESS = "cilium-egress"
+    CLIENT_PROXY = "client-proxy"
+    CILIUM_INGRESS = "cilium-ingress"
+    CILIUM_L7 = "cilium-l7"
+    SERVER_PROXY = "server-proxy"
+    APP = "app"
+
+
+HOP_TITLES: Mapping[Hop, str] = {
+    Hop.RESOLVE: "service / endpoints",
+    Hop.DNS: "DNS (kube-dns egress)",
+    Hop.CLIENT_EGRESS: "client egress (Cilium)",
+    Hop.CLIENT_PROXY: "client sidecar/ztunnel",
+    Hop.CILIUM_INGRESS: "server ingress L3/L4",
+    Hop.CILIUM_L7: "Cilium L7 proxy",
+    Hop.SERVER_PROXY: "server sidecar/ztunnel",
+    Hop.APP: "app",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    kind: str
+    namespace: str | None
+    name: str
+    rule: str | None = None  # "specs[0].ingress[0].toPorts[0].rules.http"
+    origin: str | None = None  # "blue/l7.yaml:14" offline
+
+    def key(self) -> str:
+        ns = f"{self.namespace}/" if self.namespace else ""
+        rule = f" {self.rule}" if self.rule else ""
+        return f"{self.kind} {ns}{self.name}{rule}"
+
+    def with_rule(self, rule: str | None) -> ObjectRef:
+        return ObjectRef(self.kind, self.namespace, self.name, rule, self.origin)
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    code: str  # a key of findings.catalog.CAUSES
+    objects: tuple[ObjectRef, ...] = ()
+    params: Mapping[str, str] = field(default_factory=dict)
+    detail: str = ""  # the concrete sentence for this case
+    severity: Severity | None = None  # None = the catalog's default
+
+
+@dataclass(frozen=True, slots=True)
+class HopResult:
+    hop: Hop
+    decision: Decision
+    by: tuple[ObjectRef, ...]
+    detail: str
+    symptom: Symptom | None = None  # what the client sees if this hop breaks
+    verdict: Verdict | None = None  # denied / broken / unknown when decision is not allow/skip
+    causes: tuple[Cause, ...] = ()
+
+
+@dataclass(slots=True)
+class Evidence:
+    source: str = "none"  # hubble | snapshot | none
+    flows: int = 0
+    verdicts: dict[str, int] = field(default_factory=dict)
+    drop_reasons: dict[str, int] = field(default_factory=dict)
+    http_status: dict[str, int] = field(default_factory=dict)
+    agrees: bool | None = None
+    summary: str = ""
+    observed: str | None = None  # the outcome the flows suggest, e.g. "timeout", "http-403"
+    window: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    namespace: str
+    workload: str
+    kind: str
+    pods: tuple[str, ...]
+    mesh: Mesh
+    identity: str | None = None
+    service: str | None = None
+    port: int | None = None
+    target_port: int | None = None
+    external: str | None = None  # IP/CIDR/DNS target outside the cluster
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    protocol: str = "TCP"
+    method: str = "GET"
+    path: str = "/"
+    host: str | None = None  # the name the client uses, e.g. httpbin.blue
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Diagnosis:
+    source: Endpoint
+    destination: Endpoint
+    request: Request
+    verdict: Verdict
+    symptom: Symptom
+    hops: list[HopResult]
+    causes: list[Cause]
+    evidence: Evidence
+    gaps: list[str]
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,348 @@
+"""RawSnapshot -> Model. The only place raw dicts are read; unknown kinds -> gaps."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubectl_meshdoctor.findings.types import Mesh, ObjectRef
+from kubectl_meshdoctor.model.cilium import CiliumPolicies, PolicyRule
+from kubectl_meshdoctor.model.cilium_parse import PolicyInvalid, parse_cnp, parse_knp
+from kubectl_meshdoctor.model.config import CiliumConfig
+from kubectl_meshdoctor.model.istio import IstioObjects, parse_ap, parse_dr, parse_mesh_config, parse_pa
+from kubectl_meshdoctor.model.objects import (
+    CLUSTER_KEY,
+    NS_KEY,
+    NS_LABEL_PREFIX,
+    SA_KEY,
+    ContainerPort,
+    Namespace,
+    Pod,
+    Service,
+    ServicePort,
+    Workload,
+    identity_label_kept,
+)
+from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
+
+_IGNORED_KINDS = frozenset(
+    {"ServiceAccount", "Job", "CronJob", "Secret", "Event", "Node", "ControllerRevision", "Lease",
+     "CustomResourceDefinition", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+     "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "PodDisruptionBudget",
+     "HorizontalPodAutoscaler", "CiliumEndpoint", "CiliumIdentity", "CiliumNode"}
+)
+_ISTIO_NOT_EVALUATED = frozenset(
+    {"VirtualService", "Gateway", "Sidecar", "ServiceEntry", "RequestAuthentication", "Telemetry",
+     "EnvoyFilter", "WorkloadEntry", "WorkloadGroup", "HTTPRoute", "GRPCRoute", "TCPRoute", "ProxyConfig",
+     "WasmPlugin"}
+)
+_HASH_SUFFIX = re.compile(r"-[a-z0-9]{5,10}$")
+
+
+@dataclass(slots=True)
+class Model:
+    namespaces: dict[str, Namespace] = field(default_factory=dict)
+    pods: dict[str, Pod] = field(default_factory=dict)
+    pods_by_ns: dict[str, list[Pod]] = field(default_factory=lambda: defaultdict(list))
+    pods_by_ip: dict[str, Pod] = field(default_factory=dict)
+    workloads: dict[tuple[str, str], Workload] = field(default_factory=dict)  # (ns, name)
+    services: dict[str, Service] = field(default_factory=dict)  # "ns/name"
+    services_by_ns: dict[str, list[Service]] = field(default_factory=lambda: defaultdict(list))
+    cilium: CiliumPolicies = field(default_factory=CiliumPolicies)
+    rules_by_ns: dict[str, list[PolicyRule]] = field(default_factory=lambda: defaultdict(list))
+    cluster_rules: list[PolicyRule] = field(default_factory=list)
+    istio: IstioObjects = field(default_factory=IstioObjects)
+    cilium_config: CiliumConfig = field(default_factory=CiliumConfig)
+    daemonsets: dict[str, Workload] = field(default_factory=dict)  # "ns/name"
+    gaps: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    kinds_seen: set[str] = field(default_factory=set)
+    flows: list[Any] = field(default_factory=list)
+    flow_source: str = "none"
+    # caches (habit 3: on the model, never in globals)
+    selecting_cache: dict[str, list[PolicyRule]] = field(default_factory=dict)
+
+    def pod_mesh(self, pod: Pod) -> tuple[Mesh, str]:
+        """A6: sidecar from the pod; ambient from the istio-cni annotation, else intent labels."""
+        if pod.has_sidecar():
+            return Mesh.SIDECAR, "istio-proxy container in the pod"
+        redirection = pod.annotations.get("ambient.istio.io/redirection")
+        if redirection == "enabled":
+            return Mesh.AMBIENT, "pod annotation ambient.istio.io/redirection=enabled"
+        pod_mode = pod.labels.get("istio.io/dataplane-mode")
+        if pod_mode == "none" or redirection == "disabled":
+            return Mesh.NONE, "opted out of ambient (istio.io/dataplane-mode=none)"
+        ns = self.namespaces.get(pod.namespace)
+        ns_mode = ns.labels.get("istio.io/dataplane-mode") if ns else None
+        if pod_mode == "ambient" or ns_mode == "ambient":
+            where = "pod" if pod_mode == "ambient" else f"namespace {pod.namespace}"
+            return Mesh.AMBIENT, f"label istio.io/dataplane-mode=ambient on {where} (intended; capture not confirmed)"
+        return Mesh.NONE, "no sidecar and not ambient"
+
+    def ns_labels(self, namespace: str) -> dict[str, str]:
+        ns = self.namespaces.get(namespace)
+        return dict(ns.labels) if ns else {"kubernetes.io/metadata.name": namespace}
+
+
+def _meta(doc: dict[str, Any]) -> dict[str, Any]:
+    meta = doc.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _str_map(raw: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def _ref(kind: str, doc: dict[str, Any], origin: str | None) -> ObjectRef:
+    meta = _meta(doc)
+    ns = meta.get("namespace")
+    return ObjectRef(kind, str(ns) if ns else None, str(meta.get("name", "")), origin=origin)
+
+
+def _container_ports(spec: dict[str, Any]) -> tuple[ContainerPort, ...]:
+    out = []
+    for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+        for p in (c or {}).get("ports") or []:
+            if isinstance(p, dict) and p.get("containerPort") is not None:
+                out.append(ContainerPort(p.get("name"), int(p["containerPort"]), str(p.get("protocol") or "TCP")))
+    return tuple(out)
+
+
+def _pod(doc: dict[str, Any], origin: str | None) -> Pod:
+    meta = _meta(doc)
+    spec = doc.get("spec") or {}
+    status = doc.get("status") or {}
+    owner = next(iter(meta.get("ownerReferences") or []), None) or {}
+    containers = tuple(str((c or {}).get("name", "")) for c in spec.get("containers") or [])
+    inits = spec.get("initContainers") or []
+    conditions = status.get("conditions") or []
+    ready = status.get("phase", "Running") == "Running" and all(
+        c.get("status") == "True" for c in conditions if isinstance(c, dict) and c.get("type") == "Ready"
+    )
+    return Pod(
+        namespace=str(meta.get("namespace") or "default"),
+        name=str(meta.get("name", "")),
+        labels=_str_map(meta.get("labels")),
+        annotations=_str_map(meta.get("annotations")),
+        service_account=str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"),
+        ip=status.get("podIP"),
+        node=spec.get("nodeName"),
+        ports=_container_ports(spec),
+        containers=containers,
+        init_containers=tuple(str((c or {}).get("name", "")) for c in inits),
+        native_sidecars=tuple(str(c.get("name", "")) for c in inits if (c or {}).get("restartPolicy") == "Always"),
+        host_network=bool(spec.get("hostNetwork")),
+        ready=ready,
+        owner_kind=owner.get("kind"),
+        owner_name=owner.get("name"),
+        origin=origin,
+    )
+
+
+def _service(doc: dict[str, Any], origin: str | None) -> Service:
+    meta = _meta(doc)
+    spec = doc.get("spec") or {}
+    ports = []
+    for p in spec.get("ports") or []:
+        p = p or {}
+        target = p.get("targetPort", p.get("port"))
+        target_value: int | str = int(target) if isinstance(target, int) or str(target).isdigit() else str(target)
+        ports.append(ServicePort(p.get("name"), int(p.get("port", 0)), target_value, str(p.get("protocol") or "TCP")))
+    selector = spec.get("selector")
+    return Service(
+        namespace=str(meta.get("namespace") or "default"),
+        name=str(meta.get("name", "")),
+        selector=_str_map(selector) if isinstance(selector, dict) and selector else None,
+        ports=tuple(ports),
+        cluster_ip=spec.get("clusterIP"),
+        type=str(spec.get("type") or "ClusterIP"),
+        origin=origin,
+    )
+
+
+class _Builder:
+    def __init__(self, snap: RawSnapshot) -> None:
+        self.snap = snap
+        self.m = Model(gaps=list(snap.gaps), warnings=list(snap.warnings), flows=snap.flows,
+                       flow_source=snap.flow_source)
+        self.replicasets: dict[tuple[str, str], tuple[str, str] | None] = {}
+        self.slices: list[tuple[RawObject, str]] = []
+        self.unknown: dict[str, list[str]] = defaultdict(list)
+        self.policies: list[tuple[str, RawObject]] = []
+
+    def run(self) -> Model:
+        for obj in self.snap.objects:
+            self.add(obj)
+        self.finish()
+        return self.m
+
+    def add(self, obj: RawObject) -> None:
+        doc, origin = obj.doc, obj.origin
+        kind = str(doc.get("kind"))
+        meta = _meta(doc)
+        m = self.m
+        m.kinds_seen.add(kind)
+        if kind == "Namespace":
+            name = str(meta.get("name", ""))
+            labels = _str_map(meta.get("labels"))
+            labels.setdefault("kubernetes.io/metadata.name", name)
+            m.namespaces[name] = Namespace(name, labels, origin)
+        elif kind == "Pod":
+            pod = _pod(doc, origin)
+            m.pods[pod.key()] = pod
+        elif kind in ("Deployment", "StatefulSet", "DaemonSet"):
+            spec = doc.get("spec") or {}
+            template = (spec.get("template") or {}).get("spec") or {}
+            w = Workload(
+                str(meta.get("namespace") or "default"),
+                str(meta.get("name", "")),
+                kind,
+                _str_map((spec.get("selector") or {}).get("matchLabels")),
+                bool(template.get("hostNetwork")),
+                origin,
+            )
+            m.workloads[(w.namespace, w.name)] = w
+            if kind == "DaemonSet":
+                m.daemonsets[f"{w.namespace}/{w.name}"] = w
+        elif kind == "ReplicaSet":
+            owner = next(iter(meta.get("ownerReferences") or []), None)
+            key = (str(meta.get("namespace") or "default"), str(meta.get("name", "")))
+            self.replicasets[key] = (str(owner.get("kind")), str(owner.get("name"))) if owner else None
+        elif kind == "Service":
+            svc = _service(doc, origin)
+            m.services[f"{svc.namespace}/{svc.name}"] = svc
+        elif kind in ("EndpointSlice", "Endpoints"):
+            self.slices.append((obj, kind))
+        elif kind in ("NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
+            self.policies.append((kind, obj))
+        elif kind == "PeerAuthentication":
+            m.istio.peer_authns.append(parse_pa(doc, _ref(kind, doc, origin)))
+        elif kind == "AuthorizationPolicy":
+            m.istio.authz.append(parse_ap(doc, _ref(kind, doc, origin)))
+        elif kind == "DestinationRule":
+            m.istio.dest_rules.append(parse_dr(doc, _ref(kind, doc, origin)))
+        elif kind == "ConfigMap":
+            self.configmap(doc, origin)
+        elif kind in _ISTIO_NOT_EVALUATED:
+            m.istio.other_kinds[kind] = m.istio.other_kinds.get(kind, 0) + 1
+        elif kind not in _IGNORED_KINDS:
+            self.unknown[kind].append(origin or _ref(kind, doc, origin).name)
+
+    def configmap(self, doc: dict[str, Any], origin: str | None) -> None:
+        meta = _meta(doc)
+        ns, name = meta.get("namespace"), meta.get("name")
+        data = _str_map(doc.get("data"))
+        if name == "cilium-config":
+            self.m.cilium_config = CiliumConfig(data, True, _ref("ConfigMap", doc, origin))
+        elif name == "istio" and "mesh" in data:
+            self.m.istio.mesh = parse_mesh_config(data["mesh"], _ref("ConfigMap", doc, origin))
+        _ = ns
+
+    def finish(self) -> None:
+        m = self.m
+        cluster = m.cilium_config.get("cluster-name", "default") or "default"
+        for pod in m.pods.values():
+            self.attach_workload(pod)
+            ident = {k: v for k, v in pod.labels.items() if identity_label_kept(k)}
+            ident[NS_KEY] = pod.namespace
+            for k, v in m.ns_labels(pod.namespace).items():
+                ident[NS_LABEL_PREFIX + k] = v
+            ident[SA_KEY] = pod.service_account
+            ident[CLUSTER_KEY] = cluster
+            pod.identity = ident
+            m.pods_by_ns[pod.namespace].append(pod)
+            if pod.ip and not pod.host_network:
+                m.pods_by_ip[pod.ip] = pod
+        for obj, kind in self.slices:
+            self.endpoints(obj, kind)
+        for svc in m.services.values():
+            m.services_by_ns[svc.namespace].append(svc)
+        for kind, obj in self.policies:
+            self.policy(kind, obj)
+        for kind, origins in sorted(self.unknown.items()):
+            m.gaps.append(f"{len(origins)} object(s) of unknown kind {kind} skipped (first: {origins[0]})")
+        for kind, count in sorted(m.istio.other_kinds.items()):
+            if count:
+                m.gaps.append(f"{count} Istio {kind} object(s) present but routing is not evaluated yet")
+        if not m.cilium_config.present:
+            m.gaps.append("ConfigMap kube-system/cilium-config not available: Cilium agent defaults assumed")
+
+    def attach_workload(self, pod: Pod) -> None:
+        m = self.m
+        kind, name = pod.owner_kind, pod.owner_name
+        if kind == "ReplicaSet" and name:
+            owner = self.replicasets.get((pod.namespace, name))
+            if owner is not None:
+                kind, name = owner
+            elif (pod.namespace, name) not in self.replicasets:
+                hashed = pod.labels.get("pod-template-hash")
+                kind = "Deployment"
+                name = name[: -len(hashed) - 1] if hashed and name.endswith("-" + hashed) else _HASH_SUFFIX.sub("", name)
+            else:
+                kind = "ReplicaSet"
+        if kind in ("Deployment", "StatefulSet", "DaemonSet") and name:
+            w = m.workloads.get((pod.namespace, name))
+            if w is None:
+                w = Workload(pod.namespace, name, kind, {}, pod.host_network)
+                m.workloads[(pod.namespace, name)] = w
+            w.pods.append(pod)
+            pod.workload_kind, pod.workload_name = w.kind, w.name
+        else:
+            pod.workload_kind, pod.workload_name = "Pod", pod.name
+
+    def endpoints(self, obj: RawObject, kind: str) -> None:
+        doc = obj.doc
+        meta = _meta(doc)
+        ns = str(meta.get("namespace") or "default")
+        if kind == "EndpointSlice":
+            svc_name = _str_map(meta.get("labels")).get("kubernetes.io/service-name")
+            addresses = [
+                (e or {}) for e in doc.get("endpoints") or [] if ((e or {}).get("conditions") or {}).get("ready", True)
+            ]
+        else:
+            svc_name = meta.get("name")
+            addresses = [a for s in doc.get("subsets") or [] for a in (s or {}).get("addresses") or []]
+        svc = self.m.services.get(f"{ns}/{svc_name}")
+        if svc is None:
+            return
+        ready = svc.ready_pods if svc.ready_pods is not None else set()
+        for a in addresses:
+            target = a.get("targetRef") or {}
+            if target.get("kind") == "Pod" and target.get("name"):
+                ready.add(f"{target.get('namespace') or ns}/{target['name']}")
+            for ip in a.get("addresses") or ([a.get("ip")] if a.get("ip") else []):
+                pod = self.m.pods_by_ip.get(str(ip))
+                if pod is not None:
+                    ready.add(pod.key())
+        svc.ready_pods = ready
+
+    def policy(self, kind: str, obj: RawObject) -> None:
+        m = self.m
+        doc = obj.doc
+        ref = _ref(kind, doc, obj.origin)
+        if kind == "NetworkPolicy" and not m.cilium_config.knp_enabled:
+            m.warnings.append(f"{ref.key()} ignored: cilium-config enable-k8s-networkpolicy is false")
+            return
+        try:
+            if kind == "NetworkPolicy":
+                rules = parse_knp(doc, ref)
+            else:
+                rules = parse_cnp(doc, ref, kind == "CiliumClusterwideNetworkPolicy", m.cilium.warnings)
+        except (PolicyInvalid, TypeError, ValueError, AttributeError) as err:
+            m.cilium.invalid.append((ref, str(err)))
+            m.warnings.append(f"{ref.key()} is invalid and not enforced by Cilium: {err}")
+            return
+        for rule in rules:
+            m.cilium.rules.append(rule)
+            if rule.node_selector:
+                continue  # host policies select nodes, not pods
+            if rule.namespace is None:
+                m.cluster_rules.append(rule)
+            else:
+                m.rules_by_ns[rule.namespace].append(rule)
+
+
+def build_model(snap: RawSnapshot) -> Model:
+    return _Builder(snap).run()

@@ -1,0 +1,99 @@
+"""CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy and Kubernetes NetworkPolicy
+as typed rules, each carrying its rule path (``specs[0].ingress[0]``).
+
+Kubernetes NetworkPolicies are translated the way Cilium enforces them (A2): one
+engine evaluates all three kinds, so deny rules of a CNP override KNP allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kubectl_meshdoctor.findings.types import ObjectRef
+from kubectl_meshdoctor.model.selectors import Selector
+
+
+@dataclass(frozen=True, slots=True)
+class PortProto:
+    port: str  # "80", "0" (all), "" (all) or a named port
+    end_port: int | None
+    protocol: str  # TCP | UDP | SCTP | ANY
+
+
+@dataclass(frozen=True, slots=True)
+class HTTPRule:
+    method: str | None
+    path: str | None
+    host: str | None
+    headers: tuple[str, ...]
+    header_matches: tuple[tuple[str, str | None], ...]
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class PortRule:
+    ports: tuple[PortProto, ...]  # empty = all ports
+    l7: str | None  # "http" | "dns" | "kafka" | None
+    http: tuple[HTTPRule, ...]
+    path: str  # "toPorts[0]"
+
+
+@dataclass(frozen=True, slots=True)
+class CIDRRule:
+    cidr: str
+    excepts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PeerRule:
+    """One ingress/egress (deny) entry. ``None`` = field absent, ``()`` = explicit empty list."""
+
+    path: str  # "specs[0].ingress[1]"
+    endpoints: tuple[Selector, ...] | None
+    entities: tuple[str, ...] | None
+    cidrs: tuple[CIDRRule, ...] | None
+    services: tuple[Selector, ...] | None  # toServices, as selectors over the service's pods
+    fqdns: tuple[str, ...] | None
+    to_ports: tuple[PortRule, ...]
+    deny: bool
+    empty_entry: bool = False  # "{}": no L3 field and no ports (A1.8 edge case)
+
+    def has_l3(self) -> bool:
+        return any(
+            f is not None for f in (self.endpoints, self.entities, self.cidrs, self.services, self.fqdns)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRule:
+    """One rule of a policy (``spec`` or ``specs[i]``, or a whole KNP)."""
+
+    policy: ObjectRef  # kind/namespace/name (+ origin)
+    path: str  # "spec", "specs[0]", "" for KNP
+    namespace: str | None  # None for CCNP
+    subject: Selector  # already confined to the namespace for CNP/KNP
+    node_selector: bool
+    ingress: tuple[PeerRule, ...]
+    ingress_deny: tuple[PeerRule, ...]
+    egress: tuple[PeerRule, ...]
+    egress_deny: tuple[PeerRule, ...]
+    # None = not said: the section decides; True/False explicit (enableDefaultDeny / KNP policyTypes)
+    default_deny_ingress: bool | None
+    default_deny_egress: bool | None
+    is_knp: bool = False
+    has_ingress_section: bool = False
+    has_egress_section: bool = False
+
+    def ref(self, sub: str | None = None) -> ObjectRef:
+        rule = ".".join(p for p in (self.path, sub) if p) or None
+        return self.policy.with_rule(rule)
+
+    def selected_keys(self) -> frozenset[str]:
+        return frozenset(r.key for r in self.subject.requirements)
+
+
+@dataclass(slots=True)
+class CiliumPolicies:
+    rules: list[PolicyRule] = field(default_factory=list)
+    invalid: list[tuple[ObjectRef, str]] = field(default_factory=list)  # (policy, reason)
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,288 @@
+"""Raw CNP/CCNP/KNP dicts -> PolicyRule (semantics.md A1.1-A1.10, A2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubectl_meshdoctor.findings.types import ObjectRef
+from kubectl_meshdoctor.model.cilium import CIDRRule, HTTPRule, PeerRule, PolicyRule, PortProto, PortRule
+from kubectl_meshdoctor.model.objects import NS_KEY, NS_LABEL_PREFIX
+from kubectl_meshdoctor.model.selectors import Requirement, Selector, parse_selector
+
+_L3_FIELDS = {
+    "ingress": ("fromEndpoints", "fromEntities", "fromCIDR", "fromCIDRSet", None, None),
+    "egress": ("toEndpoints", "toEntities", "toCIDR", "toCIDRSet", "toServices", "toFQDNs"),
+}
+
+
+class PolicyInvalid(Exception):
+    pass
+
+
+def _scope_peer(sel: Selector, namespace: str | None, warnings: list[str], where: str) -> Selector:
+    """A1.4: the implicit namespace scoping of fromEndpoints/toEndpoints selectors."""
+    if sel.mentions(NS_KEY) or sel.has_reserved():
+        return sel
+    if sel.mentions_prefix(NS_LABEL_PREFIX):
+        if namespace is not None:
+            warnings.append(
+                f"{where}: selects peers by namespace labels inside a CiliumNetworkPolicy; Cilium 1.17+ "
+                "honours it across namespaces, older docs say it is ignored [uncertain]"
+            )
+        return sel
+    if namespace is not None:
+        return sel.plus(Requirement("any", NS_KEY, "In", (namespace,)))
+    return sel.plus(Requirement("any", NS_KEY, "Exists"))
+
+
+def _ports(raw: Any, path: str) -> tuple[PortRule, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise PolicyInvalid(f"{path}.toPorts is not a list")
+    out: list[PortRule] = []
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            raise PolicyInvalid(f"{path}.toPorts[{i}] is not an object")
+        ports = []
+        for p in entry.get("ports") or []:
+            proto = str(p.get("protocol") or "ANY").upper()
+            end = p.get("endPort")
+            ports.append(PortProto(str(p.get("port", "0") or "0"), int(end) if end else None, proto))
+        rules = entry.get("rules") or {}
+        l7: str | None = None
+        http: list[HTTPRule] = []
+        if isinstance(rules, dict):
+            kinds = [k for k in ("http", "kafka", "dns", "l7proto") if rules.get(k) is not None]
+            if len(kinds) > 1:
+                raise PolicyInvalid(f"{path}.toPorts[{i}].rules mixes {', '.join(kinds)}")
+            l7 = kinds[0] if kinds else None
+            for j, h in enumerate(rules.get("http") or []):
+                h = h or {}
+                matches = tuple(
+                    (str(m.get("name", "")), None if m.get("value") is None else str(m.get("value")))
+                    for m in h.get("headerMatches") or []
+                )
+                http.append(
+                    HTTPRule(
+                        method=h.get("method"),
+                        path=h.get("path"),
+                        host=h.get("host"),
+                        headers=tuple(str(x) for x in h.get("headers") or []),
+                        header_matches=matches,
+                        index=j,
+                    )
+                )
+        out.append(PortRule(tuple(ports), l7, tuple(http), f"toPorts[{i}]"))
+    return tuple(out)
+
+
+def _cidrs(entry: dict[str, Any], plain: str, cset: str) -> tuple[CIDRRule, ...] | None:
+    if plain not in entry and cset not in entry:
+        return None
+    out = [CIDRRule(str(c), ()) for c in entry.get(plain) or []]
+    for c in entry.get(cset) or []:
+        if isinstance(c, dict) and c.get("cidr"):
+            out.append(CIDRRule(str(c["cidr"]), tuple(str(x) for x in c.get("except") or [])))
+        elif isinstance(c, dict) and c.get("cidrGroupRef"):
+            out.append(CIDRRule(f"group:{c['cidrGroupRef']}", ()))
+    return tuple(out)
+
+
+def _peer_rules(
+    raw: Any, direction: str, deny: bool, base: str, namespace: str | None, warnings: list[str]
+) -> tuple[PeerRule, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise PolicyInvalid(f"{base} is not a list")
+    ep_f, ent_f, cidr_f, cset_f, svc_f, fqdn_f = _L3_FIELDS[direction]
+    out: list[PeerRule] = []
+    for i, entry in enumerate(raw):
+        path = f"{base}[{i}]"
+        if entry is None:
+            entry = {}
+        if not isinstance(entry, dict):
+            raise PolicyInvalid(f"{path} is not an object")
+        endpoints = None
+        if ep_f in entry:
+            endpoints = tuple(
+                _scope_peer(parse_selector(s), namespace, warnings, path) for s in entry.get(ep_f) or []
+            )
+        entities = tuple(str(e) for e in entry.get(ent_f) or []) if ent_f in entry else None
+        services = None
+        if svc_f and svc_f in entry:
+            services = tuple(_service_selector(s, namespace) for s in entry.get(svc_f) or [])
+        fqdns = None
+        if fqdn_f and fqdn_f in entry:
+            fqdns = tuple(str(f.get("matchName") or f.get("matchPattern") or "") for f in entry[fqdn_f] or [])
+        to_ports = _ports(entry.get("toPorts"), path)
+        if deny and any(p.l7 for p in to_ports):
+            raise PolicyInvalid(f"{path}: deny rules cannot carry L7 rules")
+        rule = PeerRule(
+            path=path,
+            endpoints=endpoints,
+            entities=entities,
+            cidrs=_cidrs(entry, cidr_f, cset_f),
+            services=services,
+            fqdns=fqdns,
+            to_ports=to_ports,
+            deny=deny,
+        )
+        if not rule.has_l3() and not to_ports:
+            rule = PeerRule(**{**_as_dict(rule), "empty_entry": True})
+        out.append(rule)
+    return tuple(out)
+
+
+def _as_dict(rule: PeerRule) -> dict[str, Any]:
+    return {name: getattr(rule, name) for name in rule.__slots__}
+
+
+def _service_selector(raw: Any, namespace: str | None) -> Selector:
+    """toServices: the service's pods; resolved against Services later by name labels."""
+    svc = (raw or {}).get("k8sService") or {}
+    if svc:
+        ns = svc.get("namespace") or namespace or ""
+        return Selector(
+            (
+                Requirement("any", "@service", "In", (f"{ns}/{svc.get('serviceName', '')}",)),
+            )
+        )
+    sel = (raw or {}).get("k8sServiceSelector") or {}
+    return parse_selector(sel.get("selector"), key_prefix="@svc-label:")
+
+
+def parse_cnp(doc: dict[str, Any], ref: ObjectRef, clusterwide: bool, warnings: list[str]) -> list[PolicyRule]:
+    """A1.1: iterate [spec] + specs; any invalid rule rejects the whole object."""
+    spec = doc.get("spec")
+    specs = doc.get("specs")
+    raw_rules: list[tuple[str, Any]] = []
+    if isinstance(spec, dict):
+        raw_rules.append(("spec", spec))
+    if isinstance(specs, list):
+        raw_rules.extend((f"specs[{i}]", s) for i, s in enumerate(specs))
+    if not raw_rules:
+        raise PolicyInvalid("empty policy: neither spec nor specs")
+    namespace = None if clusterwide else ref.namespace
+    out: list[PolicyRule] = []
+    for path, raw in raw_rules:
+        if not isinstance(raw, dict):
+            raise PolicyInvalid(f"{path} is not an object")
+        has_ep = "endpointSelector" in raw
+        has_node = "nodeSelector" in raw
+        if has_ep == has_node:
+            raise PolicyInvalid(f"{path}: exactly one of endpointSelector / nodeSelector is required")
+        if has_node and not clusterwide:
+            raise PolicyInvalid(f"{path}: nodeSelector is only allowed in a CiliumClusterwideNetworkPolicy")
+        subject = parse_selector(raw.get("endpointSelector") or raw.get("nodeSelector") or {})
+        if namespace is not None:
+            subject = subject.plus(Requirement("any", NS_KEY, "In", (namespace,)))
+        edd = raw.get("enableDefaultDeny") or {}
+        sections = {
+            name: _peer_rules(raw.get(name), d, deny, f"{path}.{name}", namespace, warnings)
+            for name, d, deny in (
+                ("ingress", "ingress", False),
+                ("ingressDeny", "ingress", True),
+                ("egress", "egress", False),
+                ("egressDeny", "egress", True),
+            )
+        }
+        out.append(
+            PolicyRule(
+                policy=ref,
+                path=path,
+                namespace=namespace,
+                subject=subject,
+                node_selector=has_node,
+                ingress=sections["ingress"],
+                ingress_deny=sections["ingressDeny"],
+                egress=sections["egress"],
+                egress_deny=sections["egressDeny"],
+                default_deny_ingress=edd.get("ingress") if isinstance(edd.get("ingress"), bool) else None,
+                default_deny_egress=edd.get("egress") if isinstance(edd.get("egress"), bool) else None,
+                has_ingress_section=bool(sections["ingress"] or sections["ingressDeny"]),
+                has_egress_section=bool(sections["egress"] or sections["egressDeny"]),
+            )
+        )
+    return out
+
+
+def _knp_peers(raw: Any, namespace: str, path: str) -> tuple[tuple[Selector, ...], tuple[CIDRRule, ...]]:
+    """A2: each element ORed; namespaceSelector AND podSelector inside one element."""
+    sels: list[Selector] = []
+    cidrs: list[CIDRRule] = []
+    for element in raw or []:
+        element = element or {}
+        if "ipBlock" in element:
+            block = element["ipBlock"] or {}
+            cidrs.append(CIDRRule(str(block.get("cidr", "")), tuple(str(x) for x in block.get("except") or [])))
+            continue
+        has_ns = "namespaceSelector" in element
+        has_pod = "podSelector" in element
+        if not has_ns and not has_pod:
+            raise PolicyInvalid(f"{path}: peer without podSelector, namespaceSelector or ipBlock")
+        sel = parse_selector(element.get("podSelector")) if has_pod else Selector()
+        if has_ns:
+            ns_sel = parse_selector(element.get("namespaceSelector"), key_prefix=NS_LABEL_PREFIX)
+            if ns_sel.is_empty():
+                ns_sel = Selector((Requirement("any", NS_KEY, "Exists"),))
+            sel = Selector(sel.requirements + ns_sel.requirements, sel.valid and ns_sel.valid)
+        else:
+            sel = sel.plus(Requirement("any", NS_KEY, "In", (namespace,)))
+        sels.append(sel)
+    return tuple(sels), tuple(cidrs)
+
+
+def _knp_ports(raw: Any) -> tuple[PortRule, ...]:
+    if not raw:
+        return ()
+    ports = []
+    for p in raw:
+        p = p or {}
+        proto = str(p.get("protocol") or "TCP").upper()
+        end = p.get("endPort")
+        ports.append(PortProto(str(p.get("port", "0") if p.get("port") is not None else "0"),
+                               int(end) if end else None, proto))
+    return (PortRule(tuple(ports), None, (), "ports"),)
+
+
+def parse_knp(doc: dict[str, Any], ref: ObjectRef) -> list[PolicyRule]:
+    spec = doc.get("spec") or {}
+    namespace = ref.namespace or "default"
+    subject = parse_selector(spec.get("podSelector") or {}).plus(Requirement("any", NS_KEY, "In", (namespace,)))
+    types = spec.get("policyTypes")
+    if types is None:
+        types = ["Ingress"] + (["Egress"] if "egress" in spec else [])
+    sections: dict[str, tuple[PeerRule, ...]] = {}
+    for direction, key, peer_key in (("ingress", "ingress", "from"), ("egress", "egress", "to")):
+        rules: list[PeerRule] = []
+        for i, entry in enumerate(spec.get(key) or []):
+            entry = entry or {}
+            path = f"spec.{key}[{i}]"
+            to_ports = _knp_ports(entry.get("ports"))
+            if peer_key in entry and entry.get(peer_key):
+                sels, cidrs = _knp_peers(entry.get(peer_key), namespace, path)
+                rules.append(PeerRule(path, sels, None, cidrs, None, None, to_ports, False))
+            else:
+                # A2: no from/to = every peer (the opposite of the CNP reading of {}).
+                rules.append(PeerRule(path, None, ("all",), None, None, None, to_ports, False))
+        sections[direction] = tuple(rules)
+    return [
+        PolicyRule(
+            policy=ref,
+            path="",
+            namespace=namespace,
+            subject=subject,
+            node_selector=False,
+            ingress=sections["ingress"],
+            ingress_deny=(),
+            egress=sections["egress"],
+            egress_deny=(),
+            default_deny_ingress="Ingress" in types,
+            default_deny_egress="Egress" in types,
+            is_knp=True,
+            has_ingress_section="Ingress" in types,
+            has_egress_section="Egress" in types,
+        )
+    ]

@@ -1,0 +1,154 @@
+"""Workload references (contract §1): NS/NAME, NS/KIND/NAME, NAME, DNS names, IPs."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from dataclasses import dataclass, field
+
+from kubectl_meshdoctor.errors import UsageError
+from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.objects import Pod, Service
+
+_KIND_ALIASES = {
+    "deploy": "Deployment", "deployment": "Deployment", "deployments": "Deployment",
+    "sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
+    "ds": "DaemonSet", "daemonset": "DaemonSet", "daemonsets": "DaemonSet",
+    "po": "Pod", "pod": "Pod", "pods": "Pod",
+    "svc": "Service", "service": "Service", "services": "Service",
+}
+
+
+@dataclass(slots=True)
+class Target:
+    namespace: str
+    name: str
+    kind: str  # Deployment | StatefulSet | DaemonSet | Pod | Service | External
+    pods: list[Pod] = field(default_factory=list)
+    service: Service | None = None
+    external_ip: str | None = None
+    dns_name: str | None = None  # the name the client resolves (DNS hop applies)
+    text: str = ""
+
+    @property
+    def label(self) -> str:
+        if self.kind == "External":
+            return self.dns_name or self.external_ip or self.name
+        return f"{self.namespace}/{self.name}"
+
+
+def closest(name: str, candidates: list[str], n: int = 3) -> list[str]:
+    return difflib.get_close_matches(name, candidates, n=n, cutoff=0.5)
+
+
+def _known_names(model: Model, namespace: str | None) -> list[str]:
+    names = {f"{ns}/{n}" for (ns, n) in model.workloads if namespace in (None, ns)}
+    names |= {f"{p.namespace}/{p.workload_name}" for p in model.pods.values() if namespace in (None, p.namespace)}
+    names |= {f"{s.namespace}/svc/{s.name}" for s in model.services.values() if namespace in (None, s.namespace)}
+    return sorted(names)
+
+
+def _unknown(model: Model, text: str, namespace: str, name: str) -> UsageError:
+    pool = _known_names(model, None)
+    hint = closest(f"{namespace}/{name}", pool) or closest(name, [p.split("/")[-1] for p in pool])
+    if hint and "/" not in hint[0]:
+        hint = [p for p in pool if p.split("/")[-1] in hint][:3]
+    more = f"; did you mean {', '.join(hint)}?" if hint else ""
+    if namespace not in model.namespaces and model.namespaces:
+        return UsageError(f"unknown reference {text!r}: namespace {namespace!r} not found{more}")
+    return UsageError(f"unknown reference {text!r}: no workload, pod or service {name!r} in {namespace}{more}")
+
+
+def services_for(model: Model, pods: list[Pod]) -> list[Service]:
+    out = []
+    for pod in pods[:1]:
+        for svc in model.services_by_ns.get(pod.namespace, []):
+            if svc.selector and all(pod.labels.get(k) == v for k, v in svc.selector.items()):
+                out.append(svc)
+    return sorted(out, key=lambda s: s.name)
+
+
+def pods_for_service(model: Model, svc: Service) -> list[Pod]:
+    if not svc.selector:
+        return []
+    sel = svc.selector
+    return [p for p in model.pods_by_ns.get(svc.namespace, []) if all(p.labels.get(k) == v for k, v in sel.items())]
+
+
+def _by_kind(model: Model, text: str, namespace: str, kind: str, name: str) -> Target:
+    if kind == "Service":
+        svc = model.services.get(f"{namespace}/{name}")
+        if svc is None:
+            raise _unknown(model, text, namespace, name)
+        return Target(namespace, name, "Service", pods_for_service(model, svc), svc, dns_name=f"{name}.{namespace}", text=text)
+    if kind == "Pod":
+        pod = model.pods.get(f"{namespace}/{name}")
+        if pod is None:
+            raise _unknown(model, text, namespace, name)
+        return Target(namespace, name, "Pod", [pod], text=text)
+    w = model.workloads.get((namespace, name))
+    if w is None or (w.kind != kind):
+        raise _unknown(model, text, namespace, name)
+    return Target(namespace, name, w.kind, sorted(w.pods, key=lambda p: p.name), text=text)
+
+
+def _dns(model: Model, text: str) -> Target | None:
+    parts = text.rstrip(".").split(".")
+    if len(parts) < 2:
+        return None
+    name, namespace = parts[0], parts[1]
+    rest = parts[2:]
+    if rest and rest[0] != "svc":
+        return None
+    svc = model.services.get(f"{namespace}/{name}")
+    if svc is None:
+        return None
+    return Target(namespace, name, "Service", pods_for_service(model, svc), svc, dns_name=text, text=text)
+
+
+def resolve(model: Model, text: str, default_ns: str, allow_external: bool) -> Target:
+    """Resolve a reference; an unknown one is a UsageError with 'did you mean'."""
+    text = text.strip()
+    if not text:
+        raise UsageError("empty workload reference")
+    if allow_external:
+        try:
+            net = ipaddress.ip_network(text, strict=False)
+            ip = str(net.network_address)
+            pod = model.pods_by_ip.get(ip)
+            if pod is not None:
+                return Target(pod.namespace, pod.name, "Pod", [pod], text=text)
+            return Target("", text, "External", external_ip=ip, text=text)
+        except ValueError:
+            pass
+    parts = text.split("/")
+    if len(parts) == 3:
+        namespace, kind_text, name = parts
+        kind = _KIND_ALIASES.get(kind_text.lower())
+        if kind is None:
+            raise UsageError(f"unknown kind {kind_text!r} in {text!r}; use pod, deploy, sts, ds or svc")
+        return _by_kind(model, text, namespace, kind, name)
+    if len(parts) > 3 or not all(parts):
+        raise UsageError(f"bad reference {text!r}: use NS/NAME, NS/KIND/NAME or NAME")
+    if len(parts) == 1 and "." in text:
+        target = _dns(model, text)
+        if target is not None:
+            return target
+        if allow_external:
+            return Target("", text, "External", dns_name=text, text=text)
+    namespace, name = (parts[0], parts[1]) if len(parts) == 2 else (default_ns, parts[0])
+    w = model.workloads.get((namespace, name))
+    if w is not None and w.kind in ("Deployment", "StatefulSet", "DaemonSet"):
+        return Target(namespace, name, w.kind, sorted(w.pods, key=lambda p: p.name), text=text)
+    pods = [p for p in model.pods_by_ns.get(namespace, []) if p.name == name or p.name.startswith(name + "-")]
+    if pods:
+        exact = [p for p in pods if p.name == name]
+        chosen = exact or pods
+        first = chosen[0]
+        if not exact and first.workload_kind != "Pod":
+            return Target(namespace, first.workload_name, first.workload_kind, sorted(chosen, key=lambda p: p.name), text=text)
+        return Target(namespace, first.name, "Pod", chosen[:1], text=text)
+    svc = model.services.get(f"{namespace}/{name}")
+    if svc is not None:
+        return Target(namespace, name, "Service", pods_for_service(model, svc), svc, dns_name=f"{name}.{namespace}", text=text)
+    raise _unknown(model, text, namespace, name)

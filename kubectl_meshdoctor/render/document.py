@@ -1,0 +1,68 @@
+"""Diagnosis -> the contract §4 dict; json and yaml print the same document."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kubectl_meshdoctor.findings import catalog
+from kubectl_meshdoctor.findings.types import Cause, Diagnosis, ObjectRef
+
+
+def ref_dict(ref: ObjectRef, with_rule: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": ref.kind, "namespace": ref.namespace, "name": ref.name}
+    if with_rule and ref.rule:
+        out["rule"] = ref.rule
+    if ref.origin:
+        out["origin"] = ref.origin
+    return out
+
+
+def cause_dict(cause: Cause) -> dict[str, Any]:
+    return {
+        "code": cause.code,
+        "severity": catalog.severity(cause).value,
+        "summary": catalog.summary(cause),
+        "objects": [ref_dict(r) for r in cause.objects],
+        "fix": catalog.fix(cause),
+    }
+
+
+def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
+    src, dst = d.source, d.destination
+    source: dict[str, Any] = {"namespace": src.namespace, "workload": src.workload, "kind": src.kind,
+                              "pods": list(src.pods), "mesh": src.mesh.value, "identity": src.identity}
+    destination: dict[str, Any] = {"namespace": dst.namespace, "workload": dst.workload, "kind": dst.kind,
+                                   "pods": list(dst.pods), "service": dst.service, "port": dst.port,
+                                   "targetPort": dst.target_port, "mesh": dst.mesh.value, "identity": dst.identity}
+    if dst.external:
+        destination["external"] = dst.external
+    ev = d.evidence
+    return {
+        "apiVersion": "meshdoctor/v1",
+        "source": source,
+        "destination": destination,
+        "request": {"protocol": d.request.protocol, "method": d.request.method, "path": d.request.path,
+                    "host": d.request.host},
+        "verdict": d.verdict.value,
+        "symptom": d.symptom.value,
+        "hops": [
+            {"name": h.hop.value, "decision": h.decision.value, "by": [ref_dict(r) for r in h.by], "detail": h.detail}
+            for h in d.hops
+        ],
+        "causes": [cause_dict(c) for c in d.causes],
+        "evidence": {
+            "source": ev.source, "flows": ev.flows, "verdicts": ev.verdicts, "dropReasons": ev.drop_reasons,
+            "httpStatus": ev.http_status, "agrees": ev.agrees, "observed": ev.observed, "summary": ev.summary,
+        },
+        "gaps": list(d.gaps),
+        "warnings": list(d.warnings),
+    }
+
+
+def dump(doc: Any, output: str) -> str:
+    if output == "yaml":
+        import yaml
+
+        return str(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120))
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

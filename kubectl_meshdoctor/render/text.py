@@ -1,0 +1,112 @@
+"""Rich text for humans. Builds Text objects (never markup strings with data in them);
+control characters from flows and objects are made visible (habit 11)."""
+
+from __future__ import annotations
+
+import re
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from kubectl_meshdoctor.findings import catalog
+from kubectl_meshdoctor.findings.types import HOP_TITLES, Decision, Diagnosis, Verdict
+
+_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_VERDICT_STYLE = {Verdict.ALLOWED: ("✓ ALLOWED", "bold green"), Verdict.DENIED: ("✗ DENIED", "bold red"),
+                  Verdict.BROKEN: ("✗ BROKEN", "bold red"), Verdict.UNKNOWN: ("? UNKNOWN", "bold yellow")}
+_DECISION_STYLE = {Decision.ALLOW: "green", Decision.DENY: "bold red", Decision.BREAK: "bold red",
+                   Decision.SKIP: "dim", Decision.UNKNOWN: "yellow"}
+_SYMPTOM_TEXT = {"ok": "success", "http-403": "HTTP 403", "http-503": "HTTP 503", "http-404": "HTTP 404",
+                 "http-502": "HTTP 502", "timeout": "timeout (curl 000, exit 28)", "reset": "connection reset (exit 56)",
+                 "refused": "connection refused (exit 7)", "dns-failure": "could not resolve host (exit 6)",
+                 "unknown": "unknown"}
+
+
+def clean(value: object) -> str:
+    return _CTRL.sub(lambda m: f"^{chr(ord(m.group()) ^ 0x40)}", str(value))
+
+
+def _t(value: object, style: str = "") -> Text:
+    return Text(clean(value), style=style)
+
+
+def render_diagnosis(d: Diagnosis) -> Group:
+    parts: list[object] = []
+    label, style = _VERDICT_STYLE[d.verdict]
+    dst = d.destination
+    target = dst.external or f"{dst.namespace}/{dst.workload}"
+    head = Text()
+    head.append(label, style=style)
+    head.append("  ")
+    head.append(clean(f"{d.source.namespace}/{d.source.workload}"), style="bold")
+    head.append(" → ")
+    head.append(clean(f"{target}:{dst.port}"), style="bold")
+    head.append(clean(f"  {d.request.method} {d.request.path}   client sees: {_SYMPTOM_TEXT.get(d.symptom.value, d.symptom.value)}"))
+    parts.append(head)
+    meshes = Text(clean(f"  mesh: {d.source.namespace}/{d.source.workload} {d.source.mesh.value}, "
+                        f"{target} {dst.mesh.value}"), style="dim")
+    parts.append(meshes)
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, padding=(0, 2, 0, 0))
+    table.add_column("  hop", no_wrap=True)
+    table.add_column("decision", no_wrap=True)
+    table.add_column("by", overflow="fold")
+    for hop in d.hops:
+        by = "; ".join(r.key() for r in hop.by)
+        detail = hop.detail if not by or by in hop.detail else f"{by}: {hop.detail}"
+        table.add_row(_t("  " + HOP_TITLES[hop.hop]), _t(hop.decision.value.upper() if hop.decision in (
+            Decision.BREAK, Decision.DENY) else hop.decision.value, _DECISION_STYLE[hop.decision]), _t(detail))
+    parts.append(Text(""))
+    parts.append(table)
+    for cause in d.causes:
+        sev = catalog.severity(cause).value
+        line = Text("\n  cause  ")
+        line.append(clean(cause.code), style="bold")
+        line.append(clean(f" ({sev})"), style="red" if sev == "error" else "yellow" if sev == "warning" else "cyan")
+        parts.append(line)
+        parts.append(_t(_wrap(catalog.summary(cause), 9)))
+        for ref in cause.objects:
+            origin = f"  ({ref.origin})" if ref.origin else ""
+            parts.append(_t(f"         ↳ {ref.key()}{origin}", "dim"))
+        parts.append(_t("  fix    " + catalog.fix(cause).replace("\n", "\n         ")))
+    ev = d.evidence
+    agree = "" if ev.flows == 0 else ("  (agrees)" if ev.agrees else "  (CONTRADICTS the objects)")
+    parts.append(Text(""))
+    parts.append(_t(f"  hubble {ev.summary or 'no flows'}{agree}", "" if ev.agrees is not False else "bold yellow"))
+    for gap in d.gaps:
+        parts.append(_t(f"  gap    {gap}", "yellow"))
+    for warning in d.warnings:
+        parts.append(_t(f"  note   {warning}", "dim"))
+    return Group(*parts)  # type: ignore[arg-type]
+
+
+def _wrap(text: str, indent: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width=100, initial_indent=" " * indent, subsequent_indent=" " * indent))
+
+
+def print_to(stream_is_stdout: bool, renderable: object) -> None:
+    """Print; when not a TTY, render plain and strip the padding rich adds to table rows."""
+    import io
+    import os
+    import sys
+
+    stream = sys.stdout if stream_is_stdout else sys.stderr
+    if stream.isatty() and not os.environ.get("NO_COLOR"):
+        Console(file=stream, highlight=False).print(renderable)
+        return
+    buffer = io.StringIO()
+    width = 160 if not stream.isatty() else None
+    Console(file=buffer, no_color=True, color_system=None, highlight=False, width=width).print(renderable)
+    stream.write("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n")
+
+
+def make_console(stderr: bool = False) -> Console:
+    import os
+    import sys
+
+    stream = sys.stderr if stderr else sys.stdout
+    no_color = bool(os.environ.get("NO_COLOR")) or not stream.isatty()
+    return Console(file=stream, no_color=no_color, highlight=False, soft_wrap=False,
+                   width=None if stream.isatty() else 140, force_terminal=False if no_color else None)

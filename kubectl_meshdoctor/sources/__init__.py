@@ -1,0 +1,1 @@
+"""All I/O lives here: live cluster, snapshot files, bundled demos."""

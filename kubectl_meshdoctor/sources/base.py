@@ -1,0 +1,49 @@
+"""The one seam between inputs (live, snapshot, demo, test fakes) and the model.
+
+Every source produces a RawSnapshot: raw Kubernetes objects as dicts (each with
+its origin, ``file:line`` offline), Hubble flows as messages of our own proto
+(one type for live and offline), and gaps (what could not be read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(slots=True)
+class RawObject:
+    doc: dict[str, Any]
+    origin: str | None = None  # "blue/l7.yaml:14" offline, None live
+
+
+@dataclass(slots=True)
+class FlowQuery:
+    """Which flows the question needs: the pair, both directions (contract §2)."""
+
+    source_pods: tuple[str, ...] = ()  # "ns/pod" or "ns/prefix"
+    destination_pods: tuple[str, ...] = ()
+    since_seconds: float | None = None
+    last: int | None = None
+
+
+@dataclass(slots=True)
+class RawSnapshot:
+    objects: list[RawObject] = field(default_factory=list)
+    flows: list[Any] = field(default_factory=list)  # flow_pb2.Flow messages
+    gaps: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    flow_source: str = "none"  # "hubble" | "snapshot" | "none"
+
+
+class Source(Protocol):
+    def objects(self) -> RawSnapshot: ...
+
+    def flows(self, query: FlowQuery) -> Iterator[Any]: ...
+
+
+def iter_nonempty(items: Iterable[str]) -> Iterator[str]:
+    for item in items:
+        if item.strip():
+            yield item
