@@ -38,8 +38,10 @@ def load_raw(opts: SourceOptions) -> RawSnapshot:
         from kubectl_meshdoctor.sources.snapshot import read_snapshot
 
         return read_snapshot(opts.from_path)
-    raise UsageError("no input: live cluster mode is not available in this build; use --from PATH or --demo NAME "
-                     "(see `kubectl meshdoctor demo`)")
+    raise UsageError(
+        "no input: live cluster mode is not available in this build; use --from PATH or --demo NAME "
+        "(see `kubectl meshdoctor demo`)"
+    )
 
 
 def load_model(opts: SourceOptions) -> Model:

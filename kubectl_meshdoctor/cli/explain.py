@@ -36,10 +36,27 @@ Examples:
 @hubble_options
 @output_option
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def explain(source: str, destination: str, port: int | None, protocol: str, method: str, path: str,
-            since: str | None, last: int | None, no_flows: bool, require_flows: bool, from_path: str | None,
-            demo_name: str | None, kubeconfig: str | None, kube_context: str | None, namespace: str | None,
-            request_timeout: str, output: str, debug: bool, **hubble: object) -> None:
+def explain(
+    source: str,
+    destination: str,
+    port: int | None,
+    protocol: str,
+    method: str,
+    path: str,
+    since: str | None,
+    last: int | None,
+    no_flows: bool,
+    require_flows: bool,
+    from_path: str | None,
+    demo_name: str | None,
+    kubeconfig: str | None,
+    kube_context: str | None,
+    namespace: str | None,
+    request_timeout: str,
+    output: str,
+    debug: bool,
+    **hubble: object,
+) -> None:
     """Explain why a call from SOURCE to DESTINATION fails (or works).
 
     SOURCE and DESTINATION are NS/NAME (a Deployment, StatefulSet or DaemonSet, else a pod
@@ -56,13 +73,28 @@ def explain(source: str, destination: str, port: int | None, protocol: str, meth
             raise UsageError(f"--path must start with '/': {path!r}")
         if last is not None and last <= 0:
             raise UsageError("--last must be a positive number")
-        opts = app.SourceOptions(from_path=from_path, demo_name=demo_name, kubeconfig=kubeconfig,
-                                 context=kube_context, request_timeout=parse_duration(request_timeout) or 30.0)
+        opts = app.SourceOptions(
+            from_path=from_path,
+            demo_name=demo_name,
+            kubeconfig=kubeconfig,
+            context=kube_context,
+            request_timeout=parse_duration(request_timeout) or 30.0,
+        )
         model = app.load_model(opts)
         if require_flows and model.flow_source == "none":
             raise DataError("--require-flows: no Hubble flows could be read")
-        query = Query(source, destination, app.default_namespace(opts, namespace), port, protocol.upper(),
-                      method.upper(), path, parse_duration(since), last, no_flows)
+        query = Query(
+            source,
+            destination,
+            app.default_namespace(opts, namespace),
+            port,
+            protocol.upper(),
+            method.upper(),
+            path,
+            parse_duration(since),
+            last,
+            no_flows,
+        )
         diagnosis = app.explain(model, query)
         if output == "text":
             from kubectl_meshdoctor.render.text import print_to, render_diagnosis

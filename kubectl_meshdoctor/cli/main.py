@@ -13,7 +13,11 @@ import click
 from kubectl_meshdoctor import __version__
 
 _COMMANDS = {
-    "explain": ("kubectl_meshdoctor.cli.explain", "explain", "Explain why a call from SOURCE to DESTINATION fails (or works)."),
+    "explain": (
+        "kubectl_meshdoctor.cli.explain",
+        "explain",
+        "Explain why a call from SOURCE to DESTINATION fails (or works).",
+    ),
     "demo": ("kubectl_meshdoctor.cli.demo", "demo", "List the bundled demo scenarios (no cluster needed)."),
     "version": ("kubectl_meshdoctor.cli.version", "version", "Print the version."),
 }

@@ -30,13 +30,23 @@ def parse_duration(text: str | None) -> float | None:
 
 
 def output_option(f: F) -> F:
-    return click.option("-o", "--output", type=click.Choice(["text", "json", "yaml"]), default="text",
-                        show_default=True, help="Output format.")(f)
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Choice(["text", "json", "yaml"]),
+        default="text",
+        show_default=True,
+        help="Output format.",
+    )(f)
 
 
 def kube_options(f: F) -> F:
     opts = [
-        click.option("--kubeconfig", envvar=None, help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)."),
+        click.option(
+            "--kubeconfig",
+            envvar=None,
+            help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config).",
+        ),
         click.option("--context", "kube_context", help="The kubeconfig context to use."),
         click.option("-n", "--namespace", help="Namespace for references without one (default: the context's)."),
         click.option("--request-timeout", default="30s", show_default=True, help="Timeout of each API request."),
@@ -48,8 +58,11 @@ def kube_options(f: F) -> F:
 
 def hubble_options(f: F) -> F:
     opts = [
-        click.option("--hubble-server", envvar="HUBBLE_SERVER", help="Hubble Relay HOST:PORT (default: port-forward "
-                     "to kube-system/hubble-relay)."),
+        click.option(
+            "--hubble-server",
+            envvar="HUBBLE_SERVER",
+            help="Hubble Relay HOST:PORT (default: port-forward to kube-system/hubble-relay).",
+        ),
         click.option("--hubble-tls", is_flag=True, help="Use TLS to Hubble Relay."),
         click.option("--hubble-tls-ca", help="PEM CA bundle for the Relay certificate."),
         click.option("--hubble-tls-cert", help="Client certificate (PEM) for mTLS to Relay."),
@@ -64,8 +77,18 @@ def hubble_options(f: F) -> F:
 
 def source_options(f: F) -> F:
     opts = [
-        click.option("--from", "from_path", metavar="PATH", help="Offline: a snapshot directory or .tar.gz (contract §3)."),
-        click.option("--demo", "demo_name", metavar="NAME", help="A bundled demo scenario (see `kubectl meshdoctor demo`)."),
+        click.option(
+            "--from",
+            "from_path",
+            metavar="PATH",
+            help="Offline: a snapshot directory or .tar.gz (contract §3).",
+        ),
+        click.option(
+            "--demo",
+            "demo_name",
+            metavar="NAME",
+            help="A bundled demo scenario (see `kubectl meshdoctor demo`).",
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -79,7 +102,8 @@ def run(body: Callable[[], int], debug: bool) -> None:
     except MeshdoctorError as err:
         if debug:
             raise
-        click.echo(f"error: {err}", err=True)
+        text = " ".join(str(err).split("\n")[:1]) or type(err).__name__
+        click.echo(f"error: {text}", err=True)
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
@@ -88,6 +112,9 @@ def run(body: Callable[[], int], debug: bool) -> None:
     except Exception as err:
         if debug or os.environ.get("MESHDOCTOR_DEBUG"):
             raise
-        click.echo(f"error: internal error: {type(err).__name__}: {err} (re-run with --debug for a traceback)", err=True)
+        click.echo(
+            f"error: internal error: {type(err).__name__}: {err} (re-run with --debug for a traceback)",
+            err=True,
+        )
         sys.exit(1)
     sys.exit(code)

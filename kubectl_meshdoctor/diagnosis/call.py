@@ -78,13 +78,32 @@ class Call:
 
     def destination_endpoint(self) -> Endpoint:
         if self.dst.kind == "External":
-            return Endpoint("", self.dst.label, "External", (), Mesh.NONE, external=self.dst.label,
-                            port=self.port, target_port=self.target_port)
+            return Endpoint(
+                "",
+                self.dst.label,
+                "External",
+                (),
+                Mesh.NONE,
+                external=self.dst.label,
+                port=self.port,
+                target_port=self.target_port,
+            )
         workload = self.server.workload_name if self.server is not None else self.dst.name
         pods = tuple(p.name for p in self.servers)
-        ident = spiffe(self.model, self.server) if self.server is not None and self.server_mesh is not Mesh.NONE else None
-        return Endpoint(self.dst.namespace, workload, self.dst.kind, pods, self.server_mesh, ident,
-                        self.svc.name if self.svc else None, self.port, self.target_port)
+        ident = (
+            spiffe(self.model, self.server) if self.server is not None and self.server_mesh is not Mesh.NONE else None
+        )
+        return Endpoint(
+            self.dst.namespace,
+            workload,
+            self.dst.kind,
+            pods,
+            self.server_mesh,
+            ident,
+            self.svc.name if self.svc else None,
+            self.port,
+            self.target_port,
+        )
 
 
 def _ready(model: Model, svc: Service | None, pods: list[Pod]) -> list[Pod]:
@@ -96,6 +115,7 @@ def _ready(model: Model, svc: Service | None, pods: list[Pod]) -> list[Pod]:
 def _ports(q: Query, svc: Service | None, server: Pod | None) -> tuple[ServicePort | None, int, int | None, str | None]:
     """Service port -> targetPort (named ports resolve on the pod); B17."""
     if svc is not None and svc.ports:
+        sp: ServicePort | None
         if q.port is None:
             sp = svc.ports[0]
         else:
@@ -104,8 +124,12 @@ def _ports(q: Query, svc: Service | None, server: Pod | None) -> tuple[ServicePo
                 by_target = next((p for p in svc.ports if p.target_port == q.port), None)
                 if by_target is None:
                     listed = ", ".join(str(p.port) for p in svc.ports)
-                    return None, q.port, None, (
-                        f"Service {svc.namespace}/{svc.name} does not expose port {q.port} (ports: {listed})")
+                    return (
+                        None,
+                        q.port,
+                        None,
+                        (f"Service {svc.namespace}/{svc.name} does not expose port {q.port} (ports: {listed})"),
+                    )
                 sp = by_target
         if isinstance(sp.target_port, int):
             return sp, sp.port, sp.target_port, None
@@ -113,9 +137,15 @@ def _ports(q: Query, svc: Service | None, server: Pod | None) -> tuple[ServicePo
             return sp, sp.port, None, None
         number = server.named_port(sp.target_port)
         if number is None:
-            return sp, sp.port, None, (
-                f"Service {svc.namespace}/{svc.name} port {sp.port} targets the named port {sp.target_port!r}, "
-                f"which pod {server.name} does not define")
+            return (
+                sp,
+                sp.port,
+                None,
+                (
+                    f"Service {svc.namespace}/{svc.name} port {sp.port} targets the named port {sp.target_port!r}, "
+                    f"which pod {server.name} does not define"
+                ),
+            )
         return sp, sp.port, number, None
     if q.port is not None:
         return None, q.port, q.port, None
@@ -141,11 +171,31 @@ def resolve_call(model: Model, q: Query) -> Call:
         if svc is not None:
             dst.dns_name = f"{svc.name}.{svc.namespace}"
     servers = _ready(model, svc, dst.pods) if dst.kind != "External" else []
-    server = (servers or dst.pods or [None])[0]
+    candidates = servers or dst.pods
+    server = candidates[0] if candidates else None
     server_mesh, server_why = workload_mesh(model, dst.pods) if dst.pods else (Mesh.NONE, "outside the cluster")
     sp, port, target, problem = _ports(q, svc, server)
     tls = client_tls(model, client_mesh, server, server_mesh, svc, port, client.namespace)
     host = dst.dns_name or (server.ip if server is not None else dst.label)
     request = Request(q.protocol, q.method, q.path, host)
-    return Call(model, q, src, dst, client, server, servers, client_mesh, client_why, server_mesh, server_why,
-                svc, sp, port, target, problem, tls, request, gaps)
+    return Call(
+        model,
+        q,
+        src,
+        dst,
+        client,
+        server,
+        servers,
+        client_mesh,
+        client_why,
+        server_mesh,
+        server_why,
+        svc,
+        sp,
+        port,
+        target,
+        problem,
+        tls,
+        request,
+        gaps,
+    )

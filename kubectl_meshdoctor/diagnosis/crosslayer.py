@@ -47,16 +47,37 @@ def call_causes(call: Call, verdict: Verdict) -> list[Cause]:
     if server is not None and ingress is not None and ingress.redirect and call.server_mesh is not Mesh.NONE:
         l7_aps = [ap for ap in applicable(model, server) if has_l7(ap)]
         if l7_aps:
-            out.append(Cause("l7-split-brain", ingress.redirect[:1] + tuple(ap.ref for ap in l7_aps), {
-                "cilium": ingress.redirect[0].key(), "istio": ", ".join(f"{a.ref.namespace}/{a.ref.name}" for a in l7_aps),
-                "server": call.dst.label}))
+            out.append(
+                Cause(
+                    "l7-split-brain",
+                    ingress.redirect[:1] + tuple(ap.ref for ap in l7_aps),
+                    {
+                        "cilium": ingress.redirect[0].key(),
+                        "istio": ", ".join(f"{a.ref.namespace}/{a.ref.name}" for a in l7_aps),
+                        "server": call.dst.label,
+                    },
+                )
+            )
     # C1.3: L7 rules on the app port never see ambient (HBONE) traffic
-    if (call.wire_port == HBONE_PORT and call.ingress_at_target is not None and call.ingress_at_target.redirect
-            and not (call.ingress and call.ingress.redirect)):
+    if (
+        call.wire_port == HBONE_PORT
+        and call.ingress_at_target is not None
+        and call.ingress_at_target.redirect
+        and not (call.ingress and call.ingress.redirect)
+    ):
         ref = call.ingress_at_target.redirect[0]
-        out.append(Cause("cilium-l7-unreachable-ambient", (ref,), {
-            "policy": ref.key(), "port": str(call.target_port), "server": call.dst.label,
-            "server_ns": call.dst.namespace}))
+        out.append(
+            Cause(
+                "cilium-l7-unreachable-ambient",
+                (ref,),
+                {
+                    "policy": ref.key(),
+                    "port": str(call.target_port),
+                    "server": call.dst.label,
+                    "server_ns": call.dst.namespace,
+                },
+            )
+        )
     # A3/C1: PeerAuthentication DISABLE consequences
     pa = call.pa
     if pa is not None and pa.mode == "DISABLE" and pa.by:
@@ -73,8 +94,13 @@ def call_causes(call: Call, verdict: Verdict) -> list[Cause]:
         if decision.audit:
             out.append(Cause("cilium-policy-audit", decision.by, {"would": "would drop this call"}))
         for ref in decision.empty_entries:
-            out.append(Cause("empty-rule-semantics", (ref,), {"policy": f"{ref.kind} {ref.namespace}/{ref.name}",
-                                                              "rule": ref.rule or ""}))
+            out.append(
+                Cause(
+                    "empty-rule-semantics",
+                    (ref,),
+                    {"policy": f"{ref.kind} {ref.namespace}/{ref.name}", "rule": ref.rule or ""},
+                )
+            )
     # B16: ambient server under default deny without the probe allowance
     if server is not None and call.server_mesh is Mesh.AMBIENT and not call.servers and call.svc is not None:
         from kubectl_meshdoctor.engines.cilium.decide import evaluate
@@ -82,7 +108,15 @@ def call_causes(call: Call, verdict: Verdict) -> list[Cause]:
 
         probe = evaluate(model, server, "ingress", world_peer("169.254.7.127"), call.target_port or call.port, "TCP")
         if probe.enforced and probe.decision.value == "deny":
-            out.append(Cause("ambient-probe-snat-blocked", probe.by, {
-                "server": call.dst.label, "policy": ", ".join(f"{r.namespace}/{r.name}" for r in probe.by),
-                "yaml": fixes.heredoc(None, fixes.probe_ccnp_yaml())}))
+            out.append(
+                Cause(
+                    "ambient-probe-snat-blocked",
+                    probe.by,
+                    {
+                        "server": call.dst.label,
+                        "policy": ", ".join(f"{r.namespace}/{r.name}" for r in probe.by),
+                        "yaml": fixes.heredoc(None, fixes.probe_ccnp_yaml()),
+                    },
+                )
+            )
     return out

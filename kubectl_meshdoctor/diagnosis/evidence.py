@@ -87,8 +87,11 @@ class FlowTally:
         if verdict == "DROPPED" and flow.Type == 2:
             pass  # an L7 request denied by Cilium's proxy: counted as an HTTP outcome, not a drop reason
         elif verdict == "DROPPED":
-            reason = _enum_name(flow_pb2.DropReason, flow.drop_reason_desc) if flow.drop_reason_desc else str(
-                flow.drop_reason or "UNKNOWN")
+            reason = (
+                _enum_name(flow_pb2.DropReason, flow.drop_reason_desc)
+                if flow.drop_reason_desc
+                else str(flow.drop_reason or "UNKNOWN")
+            )
             self.drop_reasons[reason] += 1
             if direction == 1 and reason in _POLICY_DROPS and flow.Type != 2:
                 self.forward_policy_drops += 1
@@ -141,7 +144,9 @@ class FlowTally:
         if self.l7_denied_requests:
             parts.append(f"{self.l7_denied_requests} HTTP request(s) denied by Cilium's proxy")
         if self.http_status:
-            parts.append(f"HTTP {self.method} {self.path}: " + ", ".join(f"{c}×{n}" for c, n in sorted(self.http_status.items())))
+            parts.append(
+                f"HTTP {self.method} {self.path}: " + ", ".join(f"{c}×{n}" for c, n in sorted(self.http_status.items()))
+            )
         elif self.to_proxy:
             parts.append(f"{self.to_proxy} to-proxy, {self.l7_records} L7 records")
         if self.other_path_l7:
@@ -159,8 +164,14 @@ class FlowTally:
         )
 
 
-def select_and_tally(flows: Iterable[Any], pair: PairSelector, method: str, path: str,
-                     since_seconds: float | None, last: int | None) -> FlowTally:
+def select_and_tally(
+    flows: Iterable[Any],
+    pair: PairSelector,
+    method: str,
+    path: str,
+    since_seconds: float | None,
+    last: int | None,
+) -> FlowTally:
     """Offline window: --since is relative to the newest flow in the input (a snapshot is a past moment)."""
     chosen: list[tuple[Any, int]] = []
     newest = 0.0

@@ -48,9 +48,14 @@ def _walk(call: Call) -> tuple[list[HopResult], HopResult | None]:
 
 def _hop_of(fn: object) -> Hop:
     return {
-        hops.resolve_hop: Hop.RESOLVE, hops.dns_hop: Hop.DNS, hops.egress_hop: Hop.CLIENT_EGRESS,
-        hops.client_proxy_hop: Hop.CLIENT_PROXY, hops.ingress_hop: Hop.CILIUM_INGRESS, hops.l7_hop: Hop.CILIUM_L7,
-        hops.server_proxy_hop: Hop.SERVER_PROXY, hops.app_hop: Hop.APP,
+        hops.resolve_hop: Hop.RESOLVE,
+        hops.dns_hop: Hop.DNS,
+        hops.egress_hop: Hop.CLIENT_EGRESS,
+        hops.client_proxy_hop: Hop.CLIENT_PROXY,
+        hops.ingress_hop: Hop.CILIUM_INGRESS,
+        hops.l7_hop: Hop.CILIUM_L7,
+        hops.server_proxy_hop: Hop.SERVER_PROXY,
+        hops.app_hop: Hop.APP,
     }[fn]  # type: ignore[index]
 
 
@@ -66,11 +71,15 @@ def _judge(call: Call, broken: HopResult | None, evidence: Evidence) -> Cause | 
     predicted = broken.symptom.value if broken and broken.symptom else "ok"
     contradiction = ""
     if hop in _PREDICTED_DROP and observed in ("forwarded", "ok", "proxied-no-l7"):
-        contradiction = "the connection is forwarded although a policy should drop it (policy not realised, " \
-                        "enable-policy=never, or an endpoint not managed by Cilium?)"
+        contradiction = (
+            "the connection is forwarded although a policy should drop it (policy not realised, "
+            "enable-policy=never, or an endpoint not managed by Cilium?)"
+        )
     elif hop not in _PREDICTED_DROP and observed == "dropped":
-        contradiction = "policy drops that no object in this view explains (a policy missing from the snapshot, " \
-                        "a 403 on CiliumNetworkPolicies, a host firewall, or a stale identity?)"
+        contradiction = (
+            "policy drops that no object in this view explains (a policy missing from the snapshot, "
+            "a 403 on CiliumNetworkPolicies, a host firewall, or a stale identity?)"
+        )
     elif hop is Hop.CILIUM_L7 and broken and broken.decision is Decision.DENY and observed == "ok":
         contradiction = "Cilium's proxy answered 2xx for this request although its HTTP rules deny it"
     elif hop is Hop.CILIUM_L7 and broken and broken.decision is Decision.BREAK and observed == "ok":
@@ -81,11 +90,17 @@ def _judge(call: Call, broken: HopResult | None, evidence: Evidence) -> Cause | 
         return None
     evidence.agrees = False
     refs = tuple(broken.by) if broken else ()
-    return Cause("flows-contradict-policy", refs, {
-        "observed": observed, "predicted": predicted, "why": contradiction,
-        "src": f"{call.client.namespace}/{call.client.name}",
-        "dst": f"{call.server.namespace}/{call.server.name}" if call.server else call.dst.label,
-    })
+    return Cause(
+        "flows-contradict-policy",
+        refs,
+        {
+            "observed": observed,
+            "predicted": predicted,
+            "why": contradiction,
+            "src": f"{call.client.namespace}/{call.client.name}",
+            "dst": f"{call.server.namespace}/{call.server.name}" if call.server else call.dst.label,
+        },
+    )
 
 
 def explain(model: Model, query: Query) -> Diagnosis:

@@ -5,7 +5,11 @@ from __future__ import annotations
 from kubectl_meshdoctor.findings.types import ObjectRef
 from kubectl_meshdoctor.model.objects import Pod
 
-_SHORT = {"CiliumNetworkPolicy": "cnp", "CiliumClusterwideNetworkPolicy": "ccnp", "NetworkPolicy": "networkpolicy"}
+_SHORT = {
+    "CiliumNetworkPolicy": "cnp",
+    "CiliumClusterwideNetworkPolicy": "ccnp",
+    "NetworkPolicy": "networkpolicy",
+}
 
 
 def _indent(text: str, n: int) -> str:
@@ -38,7 +42,7 @@ def cilium_entry(direction: str, labels: dict[str, str], port: int, protocol: st
     label_lines = "\n".join(f"      {k}: {v}" for k, v in labels.items())
     return (
         f"- {field}:\n  - matchLabels:\n{label_lines}\n"
-        f"  toPorts:\n  - ports:\n    - port: \"{port}\"\n      protocol: {protocol}"
+        f'  toPorts:\n  - ports:\n    - port: "{port}"\n      protocol: {protocol}'
     )
 
 
@@ -52,8 +56,9 @@ def knp_entry(direction: str, pod: Pod, port: int, protocol: str) -> str:
     )
 
 
-def allow_peer_fix(policy: ObjectRef, direction: str, peer: Pod | None, port: int, protocol: str,
-                   section_path: str) -> str:
+def allow_peer_fix(
+    policy: ObjectRef, direction: str, peer: Pod | None, port: int, protocol: str, section_path: str
+) -> str:
     """B1/B2: add the peer to the policy that makes the direction default-deny."""
     if peer is None:
         return f"{edit_cmd(policy)}  # allow the peer on {protocol}/{port} under {section_path}"
@@ -64,10 +69,20 @@ def allow_peer_fix(policy: ObjectRef, direction: str, peer: Pod | None, port: in
     return f"{edit_cmd(policy)}   # add under {section_path}:\n{_indent(entry, 2)}"
 
 
-def pa_yaml(namespace: str, name: str, mode: str, selector: dict[str, str] | None = None,
-            port: int | None = None, port_mode: str | None = None) -> str:
-    lines = ["apiVersion: security.istio.io/v1", "kind: PeerAuthentication",
-             f"metadata: {{name: {name}, namespace: {namespace}}}", "spec:"]
+def pa_yaml(
+    namespace: str,
+    name: str,
+    mode: str,
+    selector: dict[str, str] | None = None,
+    port: int | None = None,
+    port_mode: str | None = None,
+) -> str:
+    lines = [
+        "apiVersion: security.istio.io/v1",
+        "kind: PeerAuthentication",
+        f"metadata: {{name: {name}, namespace: {namespace}}}",
+        "spec:",
+    ]
     if selector:
         lines.append("  selector:\n    matchLabels:")
         lines.extend(f"      {k}: {v}" for k, v in selector.items())
@@ -80,20 +95,22 @@ def pa_yaml(namespace: str, name: str, mode: str, selector: dict[str, str] | Non
 def dns_egress_yaml() -> str:
     return (
         "- toEndpoints:\n  - matchLabels:\n      k8s:io.kubernetes.pod.namespace: kube-system\n"
-        "      k8s:k8s-app: kube-dns\n  toPorts:\n  - ports:\n    - port: \"53\"\n      protocol: UDP\n"
-        "    - port: \"53\"\n      protocol: TCP\n    rules:\n      dns:\n      - matchPattern: \"*\""
+        '      k8s:k8s-app: kube-dns\n  toPorts:\n  - ports:\n    - port: "53"\n      protocol: UDP\n'
+        '    - port: "53"\n      protocol: TCP\n    rules:\n      dns:\n      - matchPattern: "*"'
     )
 
 
-def authz_allow_yaml(namespace: str, selector: dict[str, str], principal: str | None, method: str, path: str,
-                     port: int) -> str:
+def authz_allow_yaml(
+    namespace: str, selector: dict[str, str], principal: str | None, method: str, path: str, port: int
+) -> str:
     sel = "\n".join(f"      {k}: {v}" for k, v in selector.items()) or "      {}"
-    frm = f"  - from:\n    - source:\n        principals: [\"{principal}\"]\n" if principal else "  - from: []\n"
+    frm = f'  - from:\n    - source:\n        principals: ["{principal}"]\n' if principal else "  - from: []\n"
     return (
         "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\n"
         f"metadata: {{name: allow-caller, namespace: {namespace}}}\n"
         f"spec:\n  action: ALLOW\n  selector:\n    matchLabels:\n{sel}\n  rules:\n{frm}"
-        f"    to:\n    - operation:\n        methods: [\"{method}\"]\n        paths: [\"{path}\"]\n        ports: [\"{port}\"]"
+        f'    to:\n    - operation:\n        methods: ["{method}"]\n'
+        f'        paths: ["{path}"]\n        ports: ["{port}"]'
     ).replace("  - from: []\n    to:", "  - to:")
 
 
@@ -101,5 +118,5 @@ def probe_ccnp_yaml() -> str:
     return (
         "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: allow-ambient-hostprobes}\n"
         "spec:\n  description: allow kubelet probes SNATed by ztunnel (169.254.7.127)\n  endpointSelector: {}\n"
-        "  enableDefaultDeny: {ingress: false, egress: false}\n  ingress:\n  - fromCIDR: [\"169.254.7.127/32\"]"
+        '  enableDefaultDeny: {ingress: false, egress: false}\n  ingress:\n  - fromCIDR: ["169.254.7.127/32"]'
     )

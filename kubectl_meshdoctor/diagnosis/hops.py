@@ -9,7 +9,16 @@ from __future__ import annotations
 from kubectl_meshdoctor.diagnosis import fixes
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate
-from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, Mesh, ObjectRef, Symptom, Verdict
+from kubectl_meshdoctor.findings.types import (
+    Cause,
+    Decision,
+    Hop,
+    HopResult,
+    Mesh,
+    ObjectRef,
+    Symptom,
+    Verdict,
+)
 from kubectl_meshdoctor.model.objects import NS_KEY, Peer, Pod, pod_peer, world_peer
 from kubectl_meshdoctor.model.refs import pods_for_service
 
@@ -28,34 +37,64 @@ def resolve_hop(call: Call) -> HopResult:
     svc = call.svc
     if call.port_problem:
         fix = "call a declared port (kubectl -n {ns} get svc {name} -o wide) or fix targetPort / the container port"
-        cause = Cause("port-mismatch", (svc.ref(),) if svc else (),
-                      {"why": call.port_problem, "fix_hint": fix.format(ns=call.dst.namespace, name=svc.name if svc else "")})
+        cause = Cause(
+            "port-mismatch",
+            (svc.ref(),) if svc else (),
+            {
+                "why": call.port_problem,
+                "fix_hint": fix.format(ns=call.dst.namespace, name=svc.name if svc else ""),
+            },
+        )
         symptom = Symptom.HTTP_503 if call.client_mesh is Mesh.SIDECAR else Symptom.TIMEOUT
-        return HopResult(Hop.RESOLVE, Decision.BREAK, (svc.ref(),) if svc else (), call.port_problem, symptom,
-                         Verdict.BROKEN, (cause,))
+        return HopResult(
+            Hop.RESOLVE,
+            Decision.BREAK,
+            (svc.ref(),) if svc else (),
+            call.port_problem,
+            symptom,
+            Verdict.BROKEN,
+            (cause,),
+        )
     if svc is not None and not call.servers:
         selected = pods_for_service(call.model, svc)
         why = " (its selector matches no pod)" if not selected else f" ({len(selected)} pod(s) selected, none ready)"
-        cause = Cause("no-endpoints", (svc.ref(),), {"service": f"{svc.namespace}/{svc.name}", "why": why,
-                                                      "ns": svc.namespace, "name": svc.name})
+        cause = Cause(
+            "no-endpoints",
+            (svc.ref(),),
+            {"service": f"{svc.namespace}/{svc.name}", "why": why, "ns": svc.namespace, "name": svc.name},
+        )
         if call.client_mesh is Mesh.SIDECAR:
             symptom = Symptom.HTTP_503
         else:
             symptom = Symptom.TIMEOUT if call.model.cilium_config.service_no_backend_drop else Symptom.REFUSED
-        return HopResult(Hop.RESOLVE, Decision.BREAK, (svc.ref(),), f"Service {svc.namespace}/{svc.name}{why}",
-                         symptom, Verdict.BROKEN, (cause,))
+        return HopResult(
+            Hop.RESOLVE,
+            Decision.BREAK,
+            (svc.ref(),),
+            f"Service {svc.namespace}/{svc.name}{why}",
+            symptom,
+            Verdict.BROKEN,
+            (cause,),
+        )
     if svc is not None:
-        detail = (f"Service {svc.namespace}/{svc.name} port {call.port} → targetPort {call.target_port}, "
-                  f"{len(call.servers)} ready endpoint(s)")
+        detail = (
+            f"Service {svc.namespace}/{svc.name} port {call.port} → targetPort {call.target_port}, "
+            f"{len(call.servers)} ready endpoint(s)"
+        )
         return _allow(Hop.RESOLVE, detail, (svc.ref(),))
-    return _allow(Hop.RESOLVE, f"direct to pod {call.server.name if call.server else '?'} port {call.port} (no Service)")
+    return _allow(
+        Hop.RESOLVE, f"direct to pod {call.server.name if call.server else '?'} port {call.port} (no Service)"
+    )
 
 
 def _kube_dns(call: Call) -> tuple[Peer, Pod | None]:
     m = call.model
     svc = m.services.get("kube-system/kube-dns")
-    pods = pods_for_service(m, svc) if svc else [p for p in m.pods_by_ns.get("kube-system", [])
-                                                  if p.labels.get("k8s-app") == "kube-dns"]
+    pods = (
+        pods_for_service(m, svc)
+        if svc
+        else [p for p in m.pods_by_ns.get("kube-system", []) if p.labels.get("k8s-app") == "kube-dns"]
+    )
     if pods:
         return pod_peer(pods[0], "kube-system/kube-dns"), pods[0]
     labels = {NS_KEY: "kube-system", "k8s-app": "kube-dns"}
@@ -69,18 +108,38 @@ def dns_hop(call: Call) -> HopResult:
     result = evaluate(call.model, call.client, "egress", peer, 53, "UDP")
     if result.decision is Decision.DENY:
         policy = result.by[0] if result.by else ObjectRef("CiliumNetworkPolicy", call.client.namespace, "?")
-        cause = Cause("dns-egress-blocked", (policy,), {
-            "policy_kind": policy.kind, "policy": f"{policy.namespace}/{policy.name}" if policy.namespace else policy.name,
-            "client": call.src.label, "host": call.dst.dns_name or "",
-            "yaml": fixes.edit_cmd(policy) + "   # add under the egress rules:\n" + fixes._indent(fixes.dns_egress_yaml(), 2),
-        })
-        return HopResult(Hop.DNS, Decision.BREAK, result.by, f"{result.detail} (kube-dns, UDP/53)",
-                         Symptom.DNS_FAILURE, Verdict.DENIED, (cause,))
-    return _allow(Hop.DNS, f"{call.dst.dns_name}: {result.detail if result.enforced else 'no egress policy restricts DNS'}", result.by)
+        cause = Cause(
+            "dns-egress-blocked",
+            (policy,),
+            {
+                "policy_kind": policy.kind,
+                "policy": f"{policy.namespace}/{policy.name}" if policy.namespace else policy.name,
+                "client": call.src.label,
+                "host": call.dst.dns_name or "",
+                "yaml": fixes.edit_cmd(policy)
+                + "   # add under the egress rules:\n"
+                + fixes._indent(fixes.dns_egress_yaml(), 2),
+            },
+        )
+        return HopResult(
+            Hop.DNS,
+            Decision.BREAK,
+            result.by,
+            f"{result.detail} (kube-dns, UDP/53)",
+            Symptom.DNS_FAILURE,
+            Verdict.DENIED,
+            (cause,),
+        )
+    return _allow(
+        Hop.DNS,
+        f"{call.dst.dns_name}: {result.detail if result.enforced else 'no egress policy restricts DNS'}",
+        result.by,
+    )
 
 
-def _policy_cause(call: Call, result: CiliumDecision, direction: str, port: int, peer_pod: Pod | None,
-                  subject: str) -> Cause:
+def _policy_cause(
+    call: Call, result: CiliumDecision, direction: str, port: int, peer_pod: Pod | None, subject: str
+) -> Cause:
     policy = result.by[0] if result.by else ObjectRef("CiliumNetworkPolicy", None, "enable-policy=always")
     peer_name = call.src.label if direction == "ingress" else call.dst.label
     hbone = port == 15008
@@ -88,18 +147,31 @@ def _policy_cause(call: Call, result: CiliumDecision, direction: str, port: int,
     if hbone:
         deny_note += "; ambient traffic arrives as HBONE on port 15008, which is not allowed"
     if result.explicit_deny:
-        hint = f"narrow or remove the deny entry {policy.rule}: {fixes.edit_cmd(policy)} (allow rules cannot override a deny)"
+        hint = (
+            f"narrow or remove the deny entry {policy.rule}: {fixes.edit_cmd(policy)} "
+            "(allow rules cannot override a deny)"
+        )
     else:
         section = f"{policy.rule.split('.')[0] if policy.rule else 'spec'}.{direction}"
-        hint = fixes.allow_peer_fix(policy, direction, peer_pod, port, "TCP" if call.query.protocol == "TCP" else "UDP",
-                                    section)
+        hint = fixes.allow_peer_fix(
+            policy, direction, peer_pod, port, "TCP" if call.query.protocol == "TCP" else "UDP", section
+        )
         if hbone:
             hint += "\n(for ambient peers allow port 15008: HBONE carries every port through the tunnel)"
-    return Cause("cilium-policy-denied", result.by, {
-        "policy_kind": policy.kind, "policy": f"{policy.namespace}/{policy.name}" if policy.namespace else policy.name,
-        "subject": subject, "direction": direction, "peer": peer_name, "port": f"{call.query.protocol}/{port}",
-        "deny_note": deny_note, "fix_hint": hint,
-    })
+    return Cause(
+        "cilium-policy-denied",
+        result.by,
+        {
+            "policy_kind": policy.kind,
+            "policy": f"{policy.namespace}/{policy.name}" if policy.namespace else policy.name,
+            "subject": subject,
+            "direction": direction,
+            "peer": peer_name,
+            "port": f"{call.query.protocol}/{port}",
+            "deny_note": deny_note,
+            "fix_hint": hint,
+        },
+    )
 
 
 def _drop_symptom(call: Call, direction: str) -> Symptom:
@@ -120,8 +192,15 @@ def egress_hop(call: Call) -> HopResult:
     call.egress = result
     if result.decision is Decision.DENY:
         cause = _policy_cause(call, result, "egress", port, call.server, call.src.label)
-        return HopResult(Hop.CLIENT_EGRESS, Decision.BREAK, result.by, result.detail, _drop_symptom(call, "egress"),
-                         Verdict.DENIED, (cause,))
+        return HopResult(
+            Hop.CLIENT_EGRESS,
+            Decision.BREAK,
+            result.by,
+            result.detail,
+            _drop_symptom(call, "egress"),
+            Verdict.DENIED,
+            (cause,),
+        )
     return _allow(Hop.CLIENT_EGRESS, result.detail, result.by)
 
 
@@ -140,11 +219,20 @@ def ingress_hop(call: Call) -> HopResult:
     result = evaluate(call.model, call.server, "ingress", peer, port, call.query.protocol)
     call.ingress = result
     if call.target_port is not None and port != call.target_port:
-        call.ingress_at_target = evaluate(call.model, call.server, "ingress", peer, call.target_port, call.query.protocol)
+        call.ingress_at_target = evaluate(
+            call.model, call.server, "ingress", peer, call.target_port, call.query.protocol
+        )
     if result.decision is Decision.DENY:
         cause = _policy_cause(call, result, "ingress", port, call.client, call.dst.label)
-        return HopResult(Hop.CILIUM_INGRESS, Decision.BREAK, result.by, result.detail, Symptom.TIMEOUT,
-                         Verdict.DENIED, (cause,))
+        return HopResult(
+            Hop.CILIUM_INGRESS,
+            Decision.BREAK,
+            result.by,
+            result.detail,
+            Symptom.TIMEOUT,
+            Verdict.DENIED,
+            (cause,),
+        )
     return _allow(Hop.CILIUM_INGRESS, result.detail, result.by)
 
 
@@ -155,9 +243,13 @@ def l7_hop(call: Call) -> HopResult:
     if not redirect:
         return _skip(Hop.CILIUM_L7, f"no Cilium L7 rules on port {call.wire_port}")
     if not call.model.cilium_config.l7_proxy:
-        return HopResult(Hop.CILIUM_L7, Decision.UNKNOWN, redirect,
-                         "L7 rules present but enable-l7-proxy is false: not enforced", causes=(
-                             Cause("cilium-l7-not-enforced", redirect, {"policy": redirect[0].key()}),))
+        return HopResult(
+            Hop.CILIUM_L7,
+            Decision.UNKNOWN,
+            redirect,
+            "L7 rules present but enable-l7-proxy is false: not enforced",
+            causes=(Cause("cilium-l7-not-enforced", redirect, {"policy": redirect[0].key()}),),
+        )
     payload = call.tls.payload
     if payload != "plaintext":
         sidecar = call.client_mesh is Mesh.SIDECAR
@@ -165,22 +257,42 @@ def l7_hop(call: Call) -> HopResult:
         outcome = "the client's sidecar answers 503" if sidecar else "the call hangs until the client times out"
         if call.client_mesh is Mesh.AMBIENT or call.server_mesh is Mesh.AMBIENT:
             ns = call.dst.namespace
-            hint = (f"take the workloads out of ambient so Cilium sees HTTP: kubectl label ns {ns} "
-                    f"istio.io/dataplane-mode-  (and the client's namespace), or keep ambient and enforce L7 in a "
-                    f"waypoint (drop rules.http from the CiliumNetworkPolicy)")
+            hint = (
+                f"take the workloads out of ambient so Cilium sees HTTP: kubectl label ns {ns} "
+                f"istio.io/dataplane-mode-  (and the client's namespace), or keep ambient and enforce L7 in a "
+                f"waypoint (drop rules.http from the CiliumNetworkPolicy)"
+            )
         else:
             ns = call.dst.namespace
-            hint = ("let Cilium see plaintext (Istio L4 only) in " + ns + ":\n"
-                    + fixes.heredoc(ns, fixes.pa_yaml(ns, "default", "DISABLE"))
-                    + "\nor drop the rules.http block and enforce the path with an Istio AuthorizationPolicy.")
-        cause = Cause("cilium-l7-vs-istio-mtls", redirect, {
-            "server": call.dst.label, "port": str(call.wire_port), "client": call.src.label,
-            "payload": what, "outcome": outcome, "fix_hint": hint,
-        })
+            hint = (
+                "let Cilium see plaintext (Istio L4 only) in "
+                + ns
+                + ":\n"
+                + fixes.heredoc(ns, fixes.pa_yaml(ns, "default", "DISABLE"))
+                + "\nor drop the rules.http block and enforce the path with an Istio AuthorizationPolicy."
+            )
+        cause = Cause(
+            "cilium-l7-vs-istio-mtls",
+            redirect,
+            {
+                "server": call.dst.label,
+                "port": str(call.wire_port),
+                "client": call.src.label,
+                "payload": what,
+                "outcome": outcome,
+                "fix_hint": hint,
+            },
+        )
         symptom = Symptom.HTTP_503 if sidecar else Symptom.TIMEOUT
-        return HopResult(Hop.CILIUM_L7, Decision.BREAK, redirect,
-                         f"{redirect[0].key()} redirects port {call.wire_port} to Cilium's HTTP proxy, but the "
-                         f"payload is {what}", symptom, Verdict.BROKEN, (cause,))
+        return HopResult(
+            Hop.CILIUM_L7,
+            Decision.BREAK,
+            redirect,
+            f"{redirect[0].key()} redirects port {call.wire_port} to Cilium's HTTP proxy, but the payload is {what}",
+            symptom,
+            Verdict.BROKEN,
+            (cause,),
+        )
     decision = result if result is not None and result.redirect else egress
     assert decision is not None
     if decision.l7_kind != "http":
@@ -189,19 +301,41 @@ def l7_hop(call: Call) -> HopResult:
     l7 = decision.l7_for(q.method, q.path, call.request.host, call.request.headers)
     if l7.allowed:
         if l7.allow_all_by is not None:
-            return _allow(Hop.CILIUM_L7, f"{l7.allow_all_by.key()} allows this peer at L3/L4 without HTTP rules: "
-                          "the proxy allows every request", (l7.allow_all_by,))
+            return _allow(
+                Hop.CILIUM_L7,
+                f"{l7.allow_all_by.key()} allows this peer at L3/L4 without HTTP rules: the proxy allows every request",
+                (l7.allow_all_by,),
+            )
         rule = l7.rules[0]
-        return _allow(Hop.CILIUM_L7, f"HTTP rule {{method: {rule.method or '*'}, path: {rule.path or '*'}}} matches "
-                      f"{q.method} {q.path}", l7.by)
+        return _allow(
+            Hop.CILIUM_L7,
+            f"HTTP rule {{method: {rule.method or '*'}, path: {rule.path or '*'}}} matches {q.method} {q.path}",
+            l7.by,
+        )
     rules = ", ".join(f"{{method: {r.method or '*'}, path: {r.path or '*'}}}" for r in l7.rules)
     ref = l7.by[0]
-    cause = Cause("cilium-l7-denied", l7.by, {
-        "server": call.dst.label, "port": str(call.wire_port), "method": q.method, "path": q.path,
-        "rule": ref.rule or "rules.http", "policy_kind": ref.kind, "policy": f"{ref.namespace}/{ref.name}",
-    })
-    return HopResult(Hop.CILIUM_L7, Decision.DENY, l7.by, f"{ref.key()} allows only {rules}; {q.method} {q.path} "
-                     "matches none (paths are whole-path regexes)", Symptom.HTTP_403, Verdict.DENIED, (cause,))
+    cause = Cause(
+        "cilium-l7-denied",
+        l7.by,
+        {
+            "server": call.dst.label,
+            "port": str(call.wire_port),
+            "method": q.method,
+            "path": q.path,
+            "rule": ref.rule or "rules.http",
+            "policy_kind": ref.kind,
+            "policy": f"{ref.namespace}/{ref.name}",
+        },
+    )
+    return HopResult(
+        Hop.CILIUM_L7,
+        Decision.DENY,
+        l7.by,
+        f"{ref.key()} allows only {rules}; {q.method} {q.path} matches none (paths are whole-path regexes)",
+        Symptom.HTTP_403,
+        Verdict.DENIED,
+        (cause,),
+    )
 
 
 def server_proxy_hop(call: Call) -> HopResult:
@@ -219,10 +353,14 @@ def app_hop(call: Call) -> HopResult:
         note = "declared by the container" if declared else "not declared (listening not verified)"
         return _allow(Hop.APP, f"port {call.target_port} {note}", (server.ref(),))
     listed = ", ".join(str(p.port) for p in declared)
-    why = (f"pod {server.name} declares container port(s) {listed} but the call targets {call.target_port}; "
-           "the app likely does not listen there (connection refused)")
-    cause = Cause("port-mismatch", (server.ref(),), {"why": why, "fix_hint": "correct the Service targetPort or "
-                  "the container port"})
+    why = (
+        f"pod {server.name} declares container port(s) {listed} but the call targets {call.target_port}; "
+        "the app likely does not listen there (connection refused)"
+    )
+    cause = Cause(
+        "port-mismatch",
+        (server.ref(),),
+        {"why": why, "fix_hint": "correct the Service targetPort or the container port"},
+    )
     symptom = Symptom.HTTP_503 if Mesh.SIDECAR in (call.client_mesh, call.server_mesh) else Symptom.REFUSED
     return HopResult(Hop.APP, Decision.BREAK, (server.ref(),), why, symptom, Verdict.BROKEN, (cause,))
-

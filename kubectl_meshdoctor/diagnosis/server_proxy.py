@@ -14,11 +14,18 @@ from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, M
 def _conflict(call: Call, server_state: str, hint: str) -> HopResult:
     dr = call.tls.dr_ref
     by = ((dr,) if dr else ()) + (call.pa.by if call.pa else ())
-    cause = Cause("istio-mtls-conflict", by, {
-        "client": call.src.label, "dr": f"{dr.namespace}/{dr.name}" if dr else "(auto-mTLS)",
-        "tls_mode": call.tls.dr_mode or call.tls.payload, "server": call.dst.label, "server_state": server_state,
-        "fix_hint": hint,
-    })
+    cause = Cause(
+        "istio-mtls-conflict",
+        by,
+        {
+            "client": call.src.label,
+            "dr": f"{dr.namespace}/{dr.name}" if dr else "(auto-mTLS)",
+            "tls_mode": call.tls.dr_mode or call.tls.payload,
+            "server": call.dst.label,
+            "server_state": server_state,
+            "fix_hint": hint,
+        },
+    )
     detail = f"client sends {call.tls.payload} ({call.tls.detail}), but {call.dst.label} {server_state}"
     return HopResult(Hop.SERVER_PROXY, Decision.BREAK, by, detail, Symptom.HTTP_503, Verdict.BROKEN, (cause,))
 
@@ -27,7 +34,10 @@ def _dr_fix(call: Call, mode: str) -> str:
     dr = call.tls.dr_ref
     if dr is None:
         return f"add a DestinationRule for {call.dst.dns_name or call.dst.label} with trafficPolicy.tls.mode: {mode}"
-    return f"kubectl -n {dr.namespace} edit destinationrule {dr.name}   # set {dr.rule}.mode: {mode} (or delete the tls block for auto-mTLS)"
+    return (
+        f"kubectl -n {dr.namespace} edit destinationrule {dr.name}   # set {dr.rule}.mode: {mode} "
+        "(or delete the tls block for auto-mTLS)"
+    )
 
 
 def server_proxy(call: Call) -> HopResult:
@@ -37,9 +47,17 @@ def server_proxy(call: Call) -> HopResult:
     payload = call.tls.payload
     if call.server_mesh is Mesh.NONE:
         if payload in ("istio-mtls", "tls") and call.tls.dr_mode:
-            return _conflict(call, "has no sidecar and is not ambient, so nothing terminates the TLS",
-                             _dr_fix(call, "DISABLE"))
-        return HopResult(Hop.SERVER_PROXY, Decision.SKIP, (), f"{call.dst.label} is not in the mesh ({call.server_mesh_why})")
+            return _conflict(
+                call,
+                "has no sidecar and is not ambient, so nothing terminates the TLS",
+                _dr_fix(call, "DISABLE"),
+            )
+        return HopResult(
+            Hop.SERVER_PROXY,
+            Decision.SKIP,
+            (),
+            f"{call.dst.label} is not in the mesh ({call.server_mesh_why})",
+        )
     port = call.target_port
     pa = effective_pa(call.model, server, port)
     call.pa = pa
@@ -53,25 +71,48 @@ def server_proxy(call: Call) -> HopResult:
     mtls_in = payload in ("istio-mtls", "hbone")
     if mode == "STRICT" and not mtls_in:
         if call.client_mesh is Mesh.NONE:
-            yaml = fixes.heredoc(server.namespace, fixes.pa_yaml(
-                server.namespace, f"{call.dst.name}-port-{port}", "STRICT",
-                {k: v for k, v in server.labels.items() if k == "app"} or dict(list(server.labels.items())[:1]),
-                port, "PERMISSIVE"))
-            cause = Cause("istio-mtls-strict-plaintext", pa.by, {
-                "server": call.dst.label, "pa": pa.detail, "port": str(port), "client": call.src.label,
-                "proxy": proxy, "client_ns": call.client.namespace, "yaml": yaml,
-            })
+            yaml = fixes.heredoc(
+                server.namespace,
+                fixes.pa_yaml(
+                    server.namespace,
+                    f"{call.dst.name}-port-{port}",
+                    "STRICT",
+                    {k: v for k, v in server.labels.items() if k == "app"} or dict(list(server.labels.items())[:1]),
+                    port,
+                    "PERMISSIVE",
+                ),
+            )
+            cause = Cause(
+                "istio-mtls-strict-plaintext",
+                pa.by,
+                {
+                    "server": call.dst.label,
+                    "pa": pa.detail,
+                    "port": str(port),
+                    "client": call.src.label,
+                    "proxy": proxy,
+                    "client_ns": call.client.namespace,
+                    "yaml": yaml,
+                },
+            )
             hedge = "" if sidecar else " (expected for ztunnel [uncertain])"
-            return HopResult(Hop.SERVER_PROXY, Decision.DENY, pa.by,
-                             f"{pa.detail}; plaintext from {call.src.label} is rejected{hedge}", Symptom.RESET,
-                             Verdict.DENIED, (cause,))
+            return HopResult(
+                Hop.SERVER_PROXY,
+                Decision.DENY,
+                pa.by,
+                f"{pa.detail}; plaintext from {call.src.label} is rejected{hedge}",
+                Symptom.RESET,
+                Verdict.DENIED,
+                (cause,),
+            )
         return _conflict(call, f"requires mTLS ({pa.detail})", _dr_fix(call, "ISTIO_MUTUAL"))
     if sidecar and mode == "DISABLE" and payload == "istio-mtls":
         return _conflict(call, f"accepts only plaintext ({pa.detail})", _dr_fix(call, "DISABLE"))
     conn = Conn(
         mtls=mtls_in,
         principal=f"{call.model.istio.mesh.trust_domain}/ns/{call.client.namespace}/sa/{call.client.service_account}"
-        if mtls_in else "",
+        if mtls_in
+        else "",
         namespace=call.client.namespace if mtls_in else "",
         source_ip=call.client.ip,
         port=port or call.port,
@@ -84,32 +125,69 @@ def server_proxy(call: Call) -> HopResult:
     call.authz = authz
     tls_note = f"{'mTLS' if mtls_in else 'plaintext'} accepted ({'; '.join(notes)})"
     if authz.decision is Decision.UNKNOWN:
-        return HopResult(Hop.SERVER_PROXY, Decision.UNKNOWN, authz.by, f"{tls_note}; {authz.detail}",
-                         Symptom.UNKNOWN, Verdict.UNKNOWN)
+        return HopResult(
+            Hop.SERVER_PROXY,
+            Decision.UNKNOWN,
+            authz.by,
+            f"{tls_note}; {authz.detail}",
+            Symptom.UNKNOWN,
+            Verdict.UNKNOWN,
+        )
     if authz.decision is Decision.DENY:
         http = call.http and sidecar
         symptom = Symptom.HTTP_403 if http else Symptom.RESET
-        principal = conn.principal or f"{call.model.istio.mesh.trust_domain}/ns/{call.client.namespace}/sa/{call.client.service_account}"
+        principal = (
+            conn.principal
+            or f"{call.model.istio.mesh.trust_domain}/ns/{call.client.namespace}/sa/{call.client.service_account}"
+        )
         selector = {k: v for k, v in server.labels.items() if k == "app"} or dict(list(server.labels.items())[:1])
         if authz.l7_without_waypoint:
-            hint = (f"deploy a waypoint (istioctl waypoint apply -n {server.namespace} --enroll-namespace) and attach the "
-                    "policy with targetRefs to the Service, or keep only L4 fields (principals, namespaces, ports)")
+            hint = (
+                f"deploy a waypoint (istioctl waypoint apply -n {server.namespace} --enroll-namespace) and attach the "
+                "policy with targetRefs to the Service, or keep only L4 fields (principals, namespaces, ports)"
+            )
         else:
             hint = "add an ALLOW rule for the caller (or remove the matching DENY rule):\n" + fixes.heredoc(
-                server.namespace, fixes.authz_allow_yaml(server.namespace, selector, principal,
-                                                         call.query.method, call.query.path, port or call.port))
+                server.namespace,
+                fixes.authz_allow_yaml(
+                    server.namespace,
+                    selector,
+                    principal,
+                    call.query.method,
+                    call.query.path,
+                    port or call.port,
+                ),
+            )
         reason = f"{authz.detail}: {proxy} of {call.dst.label} rejects {call.src.label} " + (
-            "with 403 'RBAC: access denied'" if http else "by closing the connection")
+            "with 403 'RBAC: access denied'" if http else "by closing the connection"
+        )
         causes = [Cause("istio-authz-denied", authz.by, {"reason": reason, "fix_hint": hint})]
         verdict = Verdict.DENIED
         if authz.needs_mtls:
             why = "client outside the mesh" if call.client_mesh is Mesh.NONE else call.tls.detail
             ap = authz.needs_mtls[0]
-            causes.insert(0, Cause("istio-authz-needs-mtls", authz.needs_mtls, {
-                "policy": f"{ap.namespace}/{ap.name}", "rule": ap.rule or "", "fields": "peer identity (principals/namespaces)",
-                "client": call.src.label, "why": why,
-            }))
+            causes.insert(
+                0,
+                Cause(
+                    "istio-authz-needs-mtls",
+                    authz.needs_mtls,
+                    {
+                        "policy": f"{ap.namespace}/{ap.name}",
+                        "rule": ap.rule or "",
+                        "fields": "peer identity (principals/namespaces)",
+                        "client": call.src.label,
+                        "why": why,
+                    },
+                ),
+            )
             verdict = Verdict.BROKEN
-        return HopResult(Hop.SERVER_PROXY, Decision.DENY, authz.by, f"{tls_note}; {authz.detail}", symptom, verdict,
-                         tuple(causes))
+        return HopResult(
+            Hop.SERVER_PROXY,
+            Decision.DENY,
+            authz.by,
+            f"{tls_note}; {authz.detail}",
+            symptom,
+            verdict,
+            tuple(causes),
+        )
     return HopResult(Hop.SERVER_PROXY, Decision.ALLOW, pa.by + authz.by, f"{tls_note}; {authz.detail}")

@@ -36,8 +36,15 @@ class AuthzResult:
     uncertain: bool = False
 
 
-_IDENTITY_FIELDS = ("principals", "not_principals", "namespaces", "not_namespaces", "service_accounts",
-                    "not_service_accounts", "trust_domains")
+_IDENTITY_FIELDS = (
+    "principals",
+    "not_principals",
+    "namespaces",
+    "not_namespaces",
+    "service_accounts",
+    "not_service_accounts",
+    "trust_domains",
+)
 _HTTP_OP_FIELDS = ("hosts", "not_hosts", "methods", "not_methods", "paths", "not_paths")
 
 
@@ -116,8 +123,11 @@ def _op_matches(o: Operation, c: Conn, deny: bool) -> bool:
 def _when_matches(rule: AuthzRule, c: Conn, deny: bool) -> bool:
     for cond in rule.conditions:
         value = {
-            "source.ip": c.source_ip or "", "source.namespace": c.namespace, "source.principal": c.principal,
-            "destination.port": str(c.port), "request.method": c.method if c.http else None,
+            "source.ip": c.source_ip or "",
+            "source.namespace": c.namespace,
+            "source.principal": c.principal,
+            "destination.port": str(c.port),
+            "request.method": c.method if c.http else None,
         }.get(cond.key)
         if value is None:
             return deny  # cannot be evaluated from the question: conservative per action
@@ -175,9 +185,11 @@ def evaluate(model: Model, pod: Pod, conn: Conn, ztunnel: bool) -> AuthzResult:
         if l7:
             refs = tuple(ap.ref for ap in l7)
             return AuthzResult(
-                Decision.DENY, refs,
+                Decision.DENY,
+                refs,
                 f"AuthorizationPolicy {refs[0].namespace}/{refs[0].name} has HTTP attributes but no waypoint serves "
-                "this ambient workload: ztunnel denies all traffic defensively", l7_without_waypoint=True,
+                "this ambient workload: ztunnel denies all traffic defensively",
+                l7_without_waypoint=True,
             )
     custom = [ap for ap in policies if ap.action == "CUSTOM" and any(rule_matches(r, conn, True) for r in ap.rules)]
     for ap in policies:
@@ -186,12 +198,21 @@ def evaluate(model: Model, pod: Pod, conn: Conn, ztunnel: bool) -> AuthzResult:
         for rule in ap.rules:
             if rule_matches(rule, conn, deny=True):
                 ref = ap.ref.with_rule(f"spec.rules[{rule.index}]")
-                return AuthzResult(Decision.DENY, (ref,), f"DENY policy {ap.ref.namespace}/{ap.ref.name} rules[{rule.index}] matches")
+                return AuthzResult(
+                    Decision.DENY,
+                    (ref,),
+                    f"DENY policy {ap.ref.namespace}/{ap.ref.name} rules[{rule.index}] matches",
+                )
     allows = [ap for ap in policies if ap.action == "ALLOW"]
     if custom:
         ref = custom[0].ref
-        return AuthzResult(Decision.UNKNOWN, (ref,), f"CUSTOM policy {ref.namespace}/{ref.name} asks external "
-                           f"authorizer {custom[0].provider or '?'}: outcome unknown", uncertain=True)
+        return AuthzResult(
+            Decision.UNKNOWN,
+            (ref,),
+            f"CUSTOM policy {ref.namespace}/{ref.name} asks external "
+            f"authorizer {custom[0].provider or '?'}: outcome unknown",
+            uncertain=True,
+        )
     if not allows:
         return AuthzResult(Decision.ALLOW, (), "only AUDIT/DENY policies apply and none matches")
     needs: list[ObjectRef] = []
@@ -199,7 +220,11 @@ def evaluate(model: Model, pod: Pod, conn: Conn, ztunnel: bool) -> AuthzResult:
         for rule in ap.rules:
             if rule_matches(rule, conn, deny=False):
                 ref = ap.ref.with_rule(f"spec.rules[{rule.index}]")
-                return AuthzResult(Decision.ALLOW, (ref,), f"ALLOW policy {ap.ref.namespace}/{ap.ref.name} rules[{rule.index}] matches")
+                return AuthzResult(
+                    Decision.ALLOW,
+                    (ref,),
+                    f"ALLOW policy {ap.ref.namespace}/{ap.ref.name} rules[{rule.index}] matches",
+                )
             if not conn.mtls and uses_identity(rule):
                 needs.append(ap.ref.with_rule(f"spec.rules[{rule.index}].from"))
     refs = tuple(ap.ref for ap in allows)

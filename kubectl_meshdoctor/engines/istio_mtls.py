@@ -32,10 +32,15 @@ def effective_pa(model: Model, pod: Pod, port: int | None) -> EffectiveMTLS:
     mesh_pa = _oldest([p for p in pas if p.ref.namespace == root and not p.selector])
     ns_pa = _oldest([p for p in pas if p.ref.namespace == pod.namespace != root and not p.selector])
     wl_pa = _oldest([p for p in pas if p.ref.namespace == pod.namespace != root and _selects(p, pod)])
-    mode, by, level = "PERMISSIVE", (), "no PeerAuthentication applies: PERMISSIVE (Istio default)"
+    mode, level = "PERMISSIVE", "no PeerAuthentication applies: PERMISSIVE (Istio default)"
+    by: tuple[ObjectRef, ...] = ()
     for pa, name in ((mesh_pa, "mesh-wide"), (ns_pa, "namespace"), (wl_pa, "workload")):
         if pa is not None and pa.mode != "UNSET":
-            mode, by, level = pa.mode, (pa.ref.with_rule("spec.mtls.mode"),), f"{name} PeerAuthentication {pa.ref.namespace}/{pa.ref.name}: {pa.mode}"
+            mode, by, level = (
+                pa.mode,
+                (pa.ref.with_rule("spec.mtls.mode"),),
+                f"{name} PeerAuthentication {pa.ref.namespace}/{pa.ref.name}: {pa.mode}",
+            )
     if wl_pa is not None and port is not None and port in wl_pa.port_level:
         port_mode = wl_pa.port_level[port]
         if port_mode != "UNSET":
@@ -49,9 +54,12 @@ def inferred_service_mode(model: Model, namespace: str) -> tuple[str, tuple[Obje
     """A4: the auto-mTLS hint reads only namespace- and mesh-level PA (workload/port PA ignored)."""
     root = model.istio.mesh.root_namespace
     pas = model.istio.peer_authns
-    mode, by = "PERMISSIVE", ()
-    for pa in (_oldest([p for p in pas if p.ref.namespace == root and not p.selector]),
-               _oldest([p for p in pas if p.ref.namespace == namespace != root and not p.selector])):
+    mode = "PERMISSIVE"
+    by: tuple[ObjectRef, ...] = ()
+    for pa in (
+        _oldest([p for p in pas if p.ref.namespace == root and not p.selector]),
+        _oldest([p for p in pas if p.ref.namespace == namespace != root and not p.selector]),
+    ):
         if pa is not None and pa.mode != "UNSET":
             mode, by = pa.mode, (pa.ref.with_rule("spec.mtls.mode"),)
     return mode, by
@@ -83,8 +91,11 @@ def find_dr(model: Model, client_ns: str, svc: Service) -> DestinationRule | Non
     order = [client_ns, svc.namespace, model.istio.mesh.root_namespace]
     for ns in dict.fromkeys(order):
         cands = [
-            (score, dr) for dr in model.istio.dest_rules
-            if dr.ref.namespace == ns and (score := _host_matches(dr, svc)) and _exported(dr, client_ns)
+            (score, dr)
+            for dr in model.istio.dest_rules
+            if dr.ref.namespace == ns
+            and (score := _host_matches(dr, svc))
+            and _exported(dr, client_ns)
             and not dr.workload_selector
         ]
         if cands:
@@ -101,16 +112,27 @@ class ClientTLS:
     dr_ref: ObjectRef | None = None
 
 
-def client_tls(model: Model, client_mesh: Mesh, server_pod: Pod | None, server_mesh: Mesh,
-               svc: Service | None, svc_port: int | None, client_ns: str) -> ClientTLS:
+def client_tls(
+    model: Model,
+    client_mesh: Mesh,
+    server_pod: Pod | None,
+    server_mesh: Mesh,
+    svc: Service | None,
+    svc_port: int | None,
+    client_ns: str,
+) -> ClientTLS:
     if client_mesh is Mesh.NONE:
         return ClientTLS("plaintext", "client has no sidecar and is not ambient: plaintext", (), None)
     if client_mesh is Mesh.AMBIENT:
         if server_mesh is Mesh.AMBIENT:
-            return ClientTLS("hbone", "ztunnel tunnels the call as HBONE (mTLS) to port 15008 of the server pod", (), None)
+            return ClientTLS(
+                "hbone", "ztunnel tunnels the call as HBONE (mTLS) to port 15008 of the server pod", (), None
+            )
         if server_mesh is Mesh.SIDECAR:
             return ClientTLS("hbone", "ztunnel sends HBONE to the server's sidecar (expected [uncertain])", (), None)
-        return ClientTLS("plaintext", "server is outside the mesh: ztunnel passes the call through in plaintext", (), None)
+        return ClientTLS(
+            "plaintext", "server is outside the mesh: ztunnel passes the call through in plaintext", (), None
+        )
     dr = find_dr(model, client_ns, svc) if svc is not None else None
     if dr is not None:
         setting: TLSSetting | None = dr.port_tls.get(svc_port) if svc_port is not None else None
@@ -118,16 +140,33 @@ def client_tls(model: Model, client_mesh: Mesh, server_pod: Pod | None, server_m
         if setting is not None:
             ref = dr.ref.with_rule(setting.path)
             payload = {"ISTIO_MUTUAL": "istio-mtls", "DISABLE": "plaintext"}.get(setting.mode, "tls")
-            return ClientTLS(payload, f"DestinationRule {dr.ref.namespace}/{dr.ref.name} sets tls.mode {setting.mode}",
-                             (ref,), setting.mode, ref)
+            return ClientTLS(
+                payload,
+                f"DestinationRule {dr.ref.namespace}/{dr.ref.name} sets tls.mode {setting.mode}",
+                (ref,),
+                setting.mode,
+                ref,
+            )
     if not model.istio.mesh.enable_auto_mtls:
         return ClientTLS("plaintext", "auto-mTLS is off in the mesh config and no DestinationRule sets TLS", (), None)
     if server_pod is None or server_mesh is Mesh.NONE:
         return ClientTLS("plaintext", "auto-mTLS: the server has no sidecar, so plaintext", (), None)
     if server_mesh is Mesh.AMBIENT:
-        return ClientTLS("hbone", "auto-mTLS: the server is ambient; the sidecar sends HBONE (expected [uncertain])", (), None)
+        return ClientTLS(
+            "hbone",
+            "auto-mTLS: the server is ambient; the sidecar sends HBONE (expected [uncertain])",
+            (),
+            None,
+        )
     mode, by = inferred_service_mode(model, server_pod.namespace)
     if mode == "DISABLE":
         names = ", ".join(f"{r.namespace}/{r.name}" for r in by)
-        return ClientTLS("plaintext", f"auto-mTLS: PeerAuthentication {names} is DISABLE, so the sidecar sends plaintext", by, None)
-    return ClientTLS("istio-mtls", f"auto-mTLS: the server has a sidecar and its namespace/mesh mTLS is {mode}", by, None)
+        return ClientTLS(
+            "plaintext",
+            f"auto-mTLS: PeerAuthentication {names} is DISABLE, so the sidecar sends plaintext",
+            by,
+            None,
+        )
+    return ClientTLS(
+        "istio-mtls", f"auto-mTLS: the server has a sidecar and its namespace/mesh mTLS is {mode}", by, None
+    )

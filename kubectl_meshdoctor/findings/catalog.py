@@ -21,13 +21,14 @@ class CauseSpec:
     fix: str  # str.format template over Cause.params
     doc: str  # semantics.md entry
     retired: bool = False
+    planned: bool = False  # reserved in the contract, not produced yet (issue 7: traffic management)
 
 
 def _spec(code: str, severity: Severity, summary: str, fix: str, doc: str) -> CauseSpec:
-    return CauseSpec(code, severity, summary, fix, doc)
+    return CauseSpec(code, severity, summary, fix, doc, planned=doc == "issue 7")
 
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 _SPECS: tuple[CauseSpec, ...] = (
     _spec(
@@ -41,10 +42,8 @@ _SPECS: tuple[CauseSpec, ...] = (
     _spec(
         "cilium-l7-denied",
         E,
-        "Cilium's HTTP rules on {server}:{port} do not allow {method} {path}; its proxy answers "
-        "403 'Access denied'",
-        "extend the rule, e.g. add {{method: \"{method}\", path: \"{path}\"}} to {rule} of "
-        "{policy_kind} {policy}",
+        "Cilium's HTTP rules on {server}:{port} do not allow {method} {path}; its proxy answers 403 'Access denied'",
+        'extend the rule, e.g. add {{method: "{method}", path: "{path}"}} to {rule} of {policy_kind} {policy}',
         "B4",
     ),
     _spec(
@@ -92,7 +91,7 @@ _SPECS: tuple[CauseSpec, ...] = (
         "cilium-socketlb-bypass",
         W,
         "cilium-config enables socket load-balancing ({why}) without bpf-lb-sock-hostns-only: "
-        "\"true\": Service traffic is translated inside the pod before the sidecar sees it "
+        '"true": Service traffic is translated inside the pod before the sidecar sees it '
         "(no mTLS, no telemetry, routing rules ignored)",
         "helm upgrade cilium cilium/cilium -n kube-system --reuse-values "
         "--set socketLB.hostNamespaceOnly=true  (then restart the cilium agents)",
@@ -101,7 +100,7 @@ _SPECS: tuple[CauseSpec, ...] = (
     _spec(
         "cilium-cni-exclusive",
         W,
-        "cilium-config has cni-exclusive: \"true\" while {istio_cni} needs its own CNI plugin; new "
+        'cilium-config has cni-exclusive: "true" while {istio_cni} needs its own CNI plugin; new '
         "pods may not be redirected into the mesh",
         "helm upgrade cilium cilium/cilium -n kube-system --reuse-values --set cni.exclusive=false, "
         "then restart istio-cni-node and recreate affected pods",
@@ -113,8 +112,8 @@ _SPECS: tuple[CauseSpec, ...] = (
         "Cilium runs an overlay ({tunnel}) and istiod is not on hostNetwork: the API server may not "
         "reach the injection webhook, so pods start without sidecars or fail to create",
         "kubectl -n istio-system patch deploy istiod --type merge -p "
-        "'{{\"spec\":{{\"template\":{{\"spec\":{{\"hostNetwork\":true,"
-        "\"dnsPolicy\":\"ClusterFirstWithHostNet\"}}}}}}}}'",
+        '\'{{"spec":{{"template":{{"spec":{{"hostNetwork":true,'
+        '"dnsPolicy":"ClusterFirstWithHostNet"}}}}}}}}\'',
         "B21",
     ),
     _spec(
@@ -218,7 +217,7 @@ _SPECS: tuple[CauseSpec, ...] = (
     ),
     _spec(
         "empty-rule-semantics",
-        I,
+        INFO,
         "{policy} {rule} is an empty rule ({{}}); meshdoctor reads it as allow-nothing (upstream "
         "examples), but newer Cilium engines may read it as allow-all [uncertain]",
         "write the intent explicitly: enableDefaultDeny: {{ingress: true}} with ingress: "
@@ -227,15 +226,14 @@ _SPECS: tuple[CauseSpec, ...] = (
     ),
     _spec(
         "cilium-policy-audit",
-        I,
+        INFO,
         "policy-audit-mode is on: Cilium {would} but only logs it (AUDIT); nothing is dropped",
-        "turn audit mode off once the policy is right: helm upgrade cilium ... --set "
-        "policyAuditMode=false",
+        "turn audit mode off once the policy is right: helm upgrade cilium ... --set policyAuditMode=false",
         "A1.11",
     ),
     _spec(
         "istio-mtls-disabled",
-        I,
+        INFO,
         "PeerAuthentication {pa} turns Istio mTLS off for {server}: traffic to it is unencrypted and "
         "identity-based AuthorizationPolicies cannot match",
         "accept the trade-off, or move L7 policy to Istio and restore mTLS",
@@ -243,11 +241,9 @@ _SPECS: tuple[CauseSpec, ...] = (
     ),
     _spec(
         "ambient-pa-disable-ignored",
-        I,
-        "PeerAuthentication {pa} sets DISABLE, but {server} is ambient: ztunnel ignores DISABLE "
-        "(HBONE is always mTLS)",
-        "to give Cilium plaintext, take the workload out of ambient: kubectl label ns {ns} "
-        "istio.io/dataplane-mode-",
+        INFO,
+        "PeerAuthentication {pa} sets DISABLE, but {server} is ambient: ztunnel ignores DISABLE (HBONE is always mTLS)",
+        "to give Cilium plaintext, take the workload out of ambient: kubectl label ns {ns} istio.io/dataplane-mode-",
         "A3, C1.3",
     ),
     _spec(
@@ -262,7 +258,7 @@ _SPECS: tuple[CauseSpec, ...] = (
     _spec(
         "cilium-l7-not-enforced",
         W,
-        "{policy} has L7 rules but cilium-config sets enable-l7-proxy: \"false\"; they are not enforced",
+        '{policy} has L7 rules but cilium-config sets enable-l7-proxy: "false"; they are not enforced',
         "set l7Proxy=true in the Cilium Helm values, or remove the L7 rules",
         "A1.9",
     ),

@@ -28,15 +28,46 @@ from kubectl_meshdoctor.model.objects import (
 from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
 
 _IGNORED_KINDS = frozenset(
-    {"ServiceAccount", "Job", "CronJob", "Secret", "Event", "Node", "ControllerRevision", "Lease",
-     "CustomResourceDefinition", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
-     "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "PodDisruptionBudget",
-     "HorizontalPodAutoscaler", "CiliumEndpoint", "CiliumIdentity", "CiliumNode"}
+    {
+        "ServiceAccount",
+        "Job",
+        "CronJob",
+        "Secret",
+        "Event",
+        "Node",
+        "ControllerRevision",
+        "Lease",
+        "CustomResourceDefinition",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "Role",
+        "RoleBinding",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "PodDisruptionBudget",
+        "HorizontalPodAutoscaler",
+        "CiliumEndpoint",
+        "CiliumIdentity",
+        "CiliumNode",
+    }
 )
 _ISTIO_NOT_EVALUATED = frozenset(
-    {"VirtualService", "Gateway", "Sidecar", "ServiceEntry", "RequestAuthentication", "Telemetry",
-     "EnvoyFilter", "WorkloadEntry", "WorkloadGroup", "HTTPRoute", "GRPCRoute", "TCPRoute", "ProxyConfig",
-     "WasmPlugin"}
+    {
+        "VirtualService",
+        "Gateway",
+        "Sidecar",
+        "ServiceEntry",
+        "RequestAuthentication",
+        "Telemetry",
+        "EnvoyFilter",
+        "WorkloadEntry",
+        "WorkloadGroup",
+        "HTTPRoute",
+        "GRPCRoute",
+        "TCPRoute",
+        "ProxyConfig",
+        "WasmPlugin",
+    }
 )
 _HASH_SUFFIX = re.compile(r"-[a-z0-9]{5,10}$")
 
@@ -78,7 +109,10 @@ class Model:
         ns_mode = ns.labels.get("istio.io/dataplane-mode") if ns else None
         if pod_mode == "ambient" or ns_mode == "ambient":
             where = "pod" if pod_mode == "ambient" else f"namespace {pod.namespace}"
-            return Mesh.AMBIENT, f"label istio.io/dataplane-mode=ambient on {where} (intended; capture not confirmed)"
+            return (
+                Mesh.AMBIENT,
+                f"label istio.io/dataplane-mode=ambient on {where} (intended; capture not confirmed)",
+            )
         return Mesh.NONE, "no sidecar and not ambient"
 
     def ns_labels(self, namespace: str) -> dict[str, str]:
@@ -148,8 +182,8 @@ def _service(doc: dict[str, Any], origin: str | None) -> Service:
     for p in spec.get("ports") or []:
         p = p or {}
         target = p.get("targetPort", p.get("port"))
-        target_value: int | str = int(target) if isinstance(target, int) or str(target).isdigit() else str(target)
-        ports.append(ServicePort(p.get("name"), int(p.get("port", 0)), target_value, str(p.get("protocol") or "TCP")))
+        target_value: int | str = int(str(target)) if str(target).isdigit() else str(target)
+        ports.append(ServicePort(p.get("name"), int(p.get("port") or 0), target_value, str(p.get("protocol") or "TCP")))
     selector = spec.get("selector")
     return Service(
         namespace=str(meta.get("namespace") or "default"),
@@ -165,8 +199,9 @@ def _service(doc: dict[str, Any], origin: str | None) -> Service:
 class _Builder:
     def __init__(self, snap: RawSnapshot) -> None:
         self.snap = snap
-        self.m = Model(gaps=list(snap.gaps), warnings=list(snap.warnings), flows=snap.flows,
-                       flow_source=snap.flow_source)
+        self.m = Model(
+            gaps=list(snap.gaps), warnings=list(snap.warnings), flows=snap.flows, flow_source=snap.flow_source
+        )
         self.replicasets: dict[tuple[str, str], tuple[str, str] | None] = {}
         self.slices: list[tuple[RawObject, str]] = []
         self.unknown: dict[str, list[str]] = defaultdict(list)
@@ -279,7 +314,9 @@ class _Builder:
             elif (pod.namespace, name) not in self.replicasets:
                 hashed = pod.labels.get("pod-template-hash")
                 kind = "Deployment"
-                name = name[: -len(hashed) - 1] if hashed and name.endswith("-" + hashed) else _HASH_SUFFIX.sub("", name)
+                name = (
+                    name[: -len(hashed) - 1] if hashed and name.endswith("-" + hashed) else _HASH_SUFFIX.sub("", name)
+                )
             else:
                 kind = "ReplicaSet"
         if kind in ("Deployment", "StatefulSet", "DaemonSet") and name:

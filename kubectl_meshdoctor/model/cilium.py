@@ -59,9 +59,7 @@ class PeerRule:
     empty_entry: bool = False  # "{}": no L3 field and no ports (A1.8 edge case)
 
     def has_l3(self) -> bool:
-        return any(
-            f is not None for f in (self.endpoints, self.entities, self.cidrs, self.services, self.fqdns)
-        )
+        return any(f is not None for f in (self.endpoints, self.entities, self.cidrs, self.services, self.fqdns))
 
 
 @dataclass(frozen=True, slots=True)

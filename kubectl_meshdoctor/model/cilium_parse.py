@@ -106,9 +106,7 @@ def _peer_rules(
             raise PolicyInvalid(f"{path} is not an object")
         endpoints = None
         if ep_f in entry:
-            endpoints = tuple(
-                _scope_peer(parse_selector(s), namespace, warnings, path) for s in entry.get(ep_f) or []
-            )
+            endpoints = tuple(_scope_peer(parse_selector(s), namespace, warnings, path) for s in entry.get(ep_f) or [])
         entities = tuple(str(e) for e in entry.get(ent_f) or []) if ent_f in entry else None
         services = None
         if svc_f and svc_f in entry:
@@ -144,11 +142,7 @@ def _service_selector(raw: Any, namespace: str | None) -> Selector:
     svc = (raw or {}).get("k8sService") or {}
     if svc:
         ns = svc.get("namespace") or namespace or ""
-        return Selector(
-            (
-                Requirement("any", "@service", "In", (f"{ns}/{svc.get('serviceName', '')}",)),
-            )
-        )
+        return Selector((Requirement("any", "@service", "In", (f"{ns}/{svc.get('serviceName', '')}",)),))
     sel = (raw or {}).get("k8sServiceSelector") or {}
     return parse_selector(sel.get("selector"), key_prefix="@svc-label:")
 
@@ -242,8 +236,13 @@ def _knp_ports(raw: Any) -> tuple[PortRule, ...]:
         p = p or {}
         proto = str(p.get("protocol") or "TCP").upper()
         end = p.get("endPort")
-        ports.append(PortProto(str(p.get("port", "0") if p.get("port") is not None else "0"),
-                               int(end) if end else None, proto))
+        ports.append(
+            PortProto(
+                str(p.get("port", "0") if p.get("port") is not None else "0"),
+                int(end) if end else None,
+                proto,
+            )
+        )
     return (PortRule(tuple(ports), None, (), "ports"),)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kubectl_meshdoctor.findings.types import Mesh, ObjectRef
+from kubectl_meshdoctor.findings.types import ObjectRef
 
 NS_KEY = "io.kubernetes.pod.namespace"
 NS_LABEL_PREFIX = "io.cilium.k8s.namespace.labels."
@@ -24,7 +24,7 @@ def identity_label_kept(key: str) -> bool:
     if key in _DROPPED_KEYS or key.startswith(_DROPPED_PREFIXES):
         return False
     domain = key.split("/", 1)[0] if "/" in key else ""
-    return not (domain.endswith("kubernetes.io") or domain.endswith("k8s.io"))
+    return not (domain.endswith(("kubernetes.io", "k8s.io")))
 
 
 @dataclass(frozen=True, slots=True)

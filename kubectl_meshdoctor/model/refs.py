@@ -11,11 +11,21 @@ from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, Service
 
 _KIND_ALIASES = {
-    "deploy": "Deployment", "deployment": "Deployment", "deployments": "Deployment",
-    "sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
-    "ds": "DaemonSet", "daemonset": "DaemonSet", "daemonsets": "DaemonSet",
-    "po": "Pod", "pod": "Pod", "pods": "Pod",
-    "svc": "Service", "service": "Service", "services": "Service",
+    "deploy": "Deployment",
+    "deployment": "Deployment",
+    "deployments": "Deployment",
+    "sts": "StatefulSet",
+    "statefulset": "StatefulSet",
+    "statefulsets": "StatefulSet",
+    "ds": "DaemonSet",
+    "daemonset": "DaemonSet",
+    "daemonsets": "DaemonSet",
+    "po": "Pod",
+    "pod": "Pod",
+    "pods": "Pod",
+    "svc": "Service",
+    "service": "Service",
+    "services": "Service",
 }
 
 
@@ -80,7 +90,15 @@ def _by_kind(model: Model, text: str, namespace: str, kind: str, name: str) -> T
         svc = model.services.get(f"{namespace}/{name}")
         if svc is None:
             raise _unknown(model, text, namespace, name)
-        return Target(namespace, name, "Service", pods_for_service(model, svc), svc, dns_name=f"{name}.{namespace}", text=text)
+        return Target(
+            namespace,
+            name,
+            "Service",
+            pods_for_service(model, svc),
+            svc,
+            dns_name=f"{name}.{namespace}",
+            text=text,
+        )
     if kind == "Pod":
         pod = model.pods.get(f"{namespace}/{name}")
         if pod is None:
@@ -146,9 +164,23 @@ def resolve(model: Model, text: str, default_ns: str, allow_external: bool) -> T
         chosen = exact or pods
         first = chosen[0]
         if not exact and first.workload_kind != "Pod":
-            return Target(namespace, first.workload_name, first.workload_kind, sorted(chosen, key=lambda p: p.name), text=text)
+            return Target(
+                namespace,
+                first.workload_name,
+                first.workload_kind,
+                sorted(chosen, key=lambda p: p.name),
+                text=text,
+            )
         return Target(namespace, first.name, "Pod", chosen[:1], text=text)
     svc = model.services.get(f"{namespace}/{name}")
     if svc is not None:
-        return Target(namespace, name, "Service", pods_for_service(model, svc), svc, dns_name=f"{name}.{namespace}", text=text)
+        return Target(
+            namespace,
+            name,
+            "Service",
+            pods_for_service(model, svc),
+            svc,
+            dns_name=f"{name}.{namespace}",
+            text=text,
+        )
     raise _unknown(model, text, namespace, name)

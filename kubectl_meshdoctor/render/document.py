@@ -30,11 +30,25 @@ def cause_dict(cause: Cause) -> dict[str, Any]:
 
 def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
     src, dst = d.source, d.destination
-    source: dict[str, Any] = {"namespace": src.namespace, "workload": src.workload, "kind": src.kind,
-                              "pods": list(src.pods), "mesh": src.mesh.value, "identity": src.identity}
-    destination: dict[str, Any] = {"namespace": dst.namespace, "workload": dst.workload, "kind": dst.kind,
-                                   "pods": list(dst.pods), "service": dst.service, "port": dst.port,
-                                   "targetPort": dst.target_port, "mesh": dst.mesh.value, "identity": dst.identity}
+    source: dict[str, Any] = {
+        "namespace": src.namespace,
+        "workload": src.workload,
+        "kind": src.kind,
+        "pods": list(src.pods),
+        "mesh": src.mesh.value,
+        "identity": src.identity,
+    }
+    destination: dict[str, Any] = {
+        "namespace": dst.namespace,
+        "workload": dst.workload,
+        "kind": dst.kind,
+        "pods": list(dst.pods),
+        "service": dst.service,
+        "port": dst.port,
+        "targetPort": dst.target_port,
+        "mesh": dst.mesh.value,
+        "identity": dst.identity,
+    }
     if dst.external:
         destination["external"] = dst.external
     ev = d.evidence
@@ -42,18 +56,33 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
         "apiVersion": "meshdoctor/v1",
         "source": source,
         "destination": destination,
-        "request": {"protocol": d.request.protocol, "method": d.request.method, "path": d.request.path,
-                    "host": d.request.host},
+        "request": {
+            "protocol": d.request.protocol,
+            "method": d.request.method,
+            "path": d.request.path,
+            "host": d.request.host,
+        },
         "verdict": d.verdict.value,
         "symptom": d.symptom.value,
         "hops": [
-            {"name": h.hop.value, "decision": h.decision.value, "by": [ref_dict(r) for r in h.by], "detail": h.detail}
+            {
+                "name": h.hop.value,
+                "decision": h.decision.value,
+                "by": [ref_dict(r) for r in h.by],
+                "detail": h.detail,
+            }
             for h in d.hops
         ],
         "causes": [cause_dict(c) for c in d.causes],
         "evidence": {
-            "source": ev.source, "flows": ev.flows, "verdicts": ev.verdicts, "dropReasons": ev.drop_reasons,
-            "httpStatus": ev.http_status, "agrees": ev.agrees, "observed": ev.observed, "summary": ev.summary,
+            "source": ev.source,
+            "flows": ev.flows,
+            "verdicts": ev.verdicts,
+            "dropReasons": ev.drop_reasons,
+            "httpStatus": ev.http_status,
+            "agrees": ev.agrees,
+            "observed": ev.observed,
+            "summary": ev.summary,
         },
         "gaps": list(d.gaps),
         "warnings": list(d.warnings),

@@ -13,14 +13,31 @@ from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.findings.types import HOP_TITLES, Decision, Diagnosis, Verdict
 
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_VERDICT_STYLE = {Verdict.ALLOWED: ("✓ ALLOWED", "bold green"), Verdict.DENIED: ("✗ DENIED", "bold red"),
-                  Verdict.BROKEN: ("✗ BROKEN", "bold red"), Verdict.UNKNOWN: ("? UNKNOWN", "bold yellow")}
-_DECISION_STYLE = {Decision.ALLOW: "green", Decision.DENY: "bold red", Decision.BREAK: "bold red",
-                   Decision.SKIP: "dim", Decision.UNKNOWN: "yellow"}
-_SYMPTOM_TEXT = {"ok": "success", "http-403": "HTTP 403", "http-503": "HTTP 503", "http-404": "HTTP 404",
-                 "http-502": "HTTP 502", "timeout": "timeout (curl 000, exit 28)", "reset": "connection reset (exit 56)",
-                 "refused": "connection refused (exit 7)", "dns-failure": "could not resolve host (exit 6)",
-                 "unknown": "unknown"}
+_VERDICT_STYLE = {
+    Verdict.ALLOWED: ("✓ ALLOWED", "bold green"),
+    Verdict.DENIED: ("✗ DENIED", "bold red"),
+    Verdict.BROKEN: ("✗ BROKEN", "bold red"),
+    Verdict.UNKNOWN: ("? UNKNOWN", "bold yellow"),
+}
+_DECISION_STYLE = {
+    Decision.ALLOW: "green",
+    Decision.DENY: "bold red",
+    Decision.BREAK: "bold red",
+    Decision.SKIP: "dim",
+    Decision.UNKNOWN: "yellow",
+}
+_SYMPTOM_TEXT = {
+    "ok": "success",
+    "http-403": "HTTP 403",
+    "http-503": "HTTP 503",
+    "http-404": "HTTP 404",
+    "http-502": "HTTP 502",
+    "timeout": "timeout (curl 000, exit 28)",
+    "reset": "connection reset (exit 56)",
+    "refused": "connection refused (exit 7)",
+    "dns-failure": "could not resolve host (exit 6)",
+    "unknown": "unknown",
+}
 
 
 def clean(value: object) -> str:
@@ -42,10 +59,17 @@ def render_diagnosis(d: Diagnosis) -> Group:
     head.append(clean(f"{d.source.namespace}/{d.source.workload}"), style="bold")
     head.append(" → ")
     head.append(clean(f"{target}:{dst.port}"), style="bold")
-    head.append(clean(f"  {d.request.method} {d.request.path}   client sees: {_SYMPTOM_TEXT.get(d.symptom.value, d.symptom.value)}"))
+    head.append(
+        clean(
+            f"  {d.request.method} {d.request.path}   "
+            f"client sees: {_SYMPTOM_TEXT.get(d.symptom.value, d.symptom.value)}"
+        )
+    )
     parts.append(head)
-    meshes = Text(clean(f"  mesh: {d.source.namespace}/{d.source.workload} {d.source.mesh.value}, "
-                        f"{target} {dst.mesh.value}"), style="dim")
+    meshes = Text(
+        clean(f"  mesh: {d.source.namespace}/{d.source.workload} {d.source.mesh.value}, {target} {dst.mesh.value}"),
+        style="dim",
+    )
     parts.append(meshes)
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, padding=(0, 2, 0, 0))
     table.add_column("  hop", no_wrap=True)
@@ -54,8 +78,14 @@ def render_diagnosis(d: Diagnosis) -> Group:
     for hop in d.hops:
         by = "; ".join(r.key() for r in hop.by)
         detail = hop.detail if not by or by in hop.detail else f"{by}: {hop.detail}"
-        table.add_row(_t("  " + HOP_TITLES[hop.hop]), _t(hop.decision.value.upper() if hop.decision in (
-            Decision.BREAK, Decision.DENY) else hop.decision.value, _DECISION_STYLE[hop.decision]), _t(detail))
+        table.add_row(
+            _t("  " + HOP_TITLES[hop.hop]),
+            _t(
+                hop.decision.value.upper() if hop.decision in (Decision.BREAK, Decision.DENY) else hop.decision.value,
+                _DECISION_STYLE[hop.decision],
+            ),
+            _t(detail),
+        )
     parts.append(Text(""))
     parts.append(table)
     for cause in d.causes:
@@ -108,5 +138,11 @@ def make_console(stderr: bool = False) -> Console:
 
     stream = sys.stderr if stderr else sys.stdout
     no_color = bool(os.environ.get("NO_COLOR")) or not stream.isatty()
-    return Console(file=stream, no_color=no_color, highlight=False, soft_wrap=False,
-                   width=None if stream.isatty() else 140, force_terminal=False if no_color else None)
+    return Console(
+        file=stream,
+        no_color=no_color,
+        highlight=False,
+        soft_wrap=False,
+        width=None if stream.isatty() else 140,
+        force_terminal=False if no_color else None,
+    )

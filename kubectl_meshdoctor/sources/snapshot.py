@@ -18,7 +18,7 @@ OBJECT_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def is_flow_file(name: str) -> bool:
-    return name.endswith(".jsonl") or name.endswith(".flows.json")
+    return name.endswith((".jsonl", ".flows.json"))
 
 
 def is_object_file(name: str) -> bool:
@@ -40,7 +40,8 @@ def _tar_files(path: Path) -> Iterator[tuple[str, bytes]]:
                 if handle is not None:
                     yield member.name.removeprefix("./"), handle.read()
     except (tarfile.TarError, OSError, EOFError) as err:
-        raise InputError(str(path), None, f"cannot read archive: {err}") from None
+        first = str(err).splitlines()[0].rstrip(":") if str(err) else type(err).__name__
+        raise InputError(str(path), None, f"cannot read archive ({first}); expected a .tar.gz") from None
 
 
 def load_files(files: Iterator[tuple[str, bytes]], label: str) -> RawSnapshot:

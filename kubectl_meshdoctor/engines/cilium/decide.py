@@ -120,33 +120,56 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
     if allows:
         detail = f"{allows[0].key()} allows {peer.name} on {protocol}/{port}"
         return CiliumDecision(
-            Decision.ALLOW, tuple(dict.fromkeys(allows)), detail, True, selecting=selecting,
-            redirect=tuple(dict.fromkeys(redirect)), l7_kind=l7_kind, empty_entries=tuple(empty),
-            http_rules=tuple(http_rules), allow_all_by=allow_all_by if http_rules else None,
+            Decision.ALLOW,
+            tuple(dict.fromkeys(allows)),
+            detail,
+            True,
+            selecting=selecting,
+            redirect=tuple(dict.fromkeys(redirect)),
+            l7_kind=l7_kind,
+            empty_entries=tuple(empty),
+            http_rules=tuple(http_rules),
+            allow_all_by=allow_all_by if http_rules else None,
         )
     if default_deny:
         why = "enable-policy=always" if mode == "always" and not selecting else "default deny"
         names = ", ".join(r.key() for r in selecting) or "enable-policy=always"
-        detail = f"{why}: {names} select(s) the endpoint for {direction}; no rule allows {peer.name} on {protocol}/{port}"
-        result = _deny(model, selecting, detail, selecting, False)
-        return CiliumDecision(**{**_fields(result), "empty_entries": tuple(empty)})
-    detail = f"no {direction} policy selects the endpoint" if not selecting else (
-        f"{', '.join(r.key() for r in selecting)} do(es) not make {direction} default-deny"
+        detail = (
+            f"{why}: {names} select(s) the endpoint for {direction}; no rule allows {peer.name} on {protocol}/{port}"
+        )
+        return _deny(model, selecting, detail, selecting, False, tuple(empty))
+    detail = (
+        f"no {direction} policy selects the endpoint"
+        if not selecting
+        else (f"{', '.join(r.key() for r in selecting)} do(es) not make {direction} default-deny")
     )
-    return CiliumDecision(Decision.ALLOW, (), detail, False, selecting=selecting, redirect=tuple(redirect), l7_kind=l7_kind)
+    return CiliumDecision(
+        Decision.ALLOW, (), detail, False, selecting=selecting, redirect=tuple(redirect), l7_kind=l7_kind
+    )
 
 
-def _fields(d: CiliumDecision) -> dict[str, object]:
-    return {name: getattr(d, name) for name in d.__slots__}
-
-
-def _deny(model: Model, by: tuple[ObjectRef, ...], detail: str, selecting: tuple[ObjectRef, ...], explicit: bool) -> CiliumDecision:
+def _deny(
+    model: Model,
+    by: tuple[ObjectRef, ...],
+    detail: str,
+    selecting: tuple[ObjectRef, ...],
+    explicit: bool,
+    empty: tuple[ObjectRef, ...] = (),
+) -> CiliumDecision:
     if model.cilium_config.audit_mode:
         return CiliumDecision(
-            Decision.ALLOW, by, f"policy-audit-mode: would drop ({detail}) but only audits", True,
-            explicit_deny=explicit, audit=True, selecting=selecting,
+            Decision.ALLOW,
+            by,
+            f"policy-audit-mode: would drop ({detail}) but only audits",
+            True,
+            explicit_deny=explicit,
+            audit=True,
+            selecting=selecting,
+            empty_entries=empty,
         )
-    return CiliumDecision(Decision.DENY, by, detail, True, explicit_deny=explicit, selecting=selecting)
+    return CiliumDecision(
+        Decision.DENY, by, detail, True, explicit_deny=explicit, selecting=selecting, empty_entries=empty
+    )
 
 
 def _touches(rule: PolicyRule, direction: str) -> bool:

@@ -30,7 +30,7 @@ def http_rule_matches(rule: HTTPRule, method: str, path: str, host: str | None, 
         key, _, value = name.partition(" ")
         if key.lower() not in lower or (value and lower[key.lower()] != value):
             return False
-    for name, value in rule.header_matches:
-        if name.lower() not in lower or (value is not None and lower[name.lower()] != value):
+    for name, expected in rule.header_matches:
+        if name.lower() not in lower or (expected is not None and lower[name.lower()] != expected):
             return False
     return True

@@ -1,0 +1,75 @@
+"""Meta-tests on the one catalog of cause codes (architecture: Istio messages.yaml habits)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from kubectl_meshdoctor.findings import catalog
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTRACT = ROOT.parent / "shared" / "docs" / "contract.md"
+PACKAGE = ROOT / "kubectl_meshdoctor"
+
+
+def _contract_codes() -> list[str]:
+    if not CONTRACT.exists():
+        pytest.skip("../shared/docs/contract.md not beside the repo")
+    section = CONTRACT.read_text().split("## 5.", 1)[1].split("## 6.", 1)[0]
+    codes: list[str] = []
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            codes.extend(re.findall(r"`([a-z0-9-]+)`", line.split("|")[1]))
+    return codes
+
+
+def test_codes_are_unique_kebab_case_and_cover_the_contract() -> None:
+    codes = [spec.code for spec in catalog._SPECS]
+    assert len(codes) == len(set(codes))
+    for code in codes:
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", code), code
+    contract = _contract_codes()
+    assert len(contract) >= 20
+    assert set(contract) <= set(codes)
+    assert set(catalog.CONTRACT_CODES) == set(contract)
+
+
+def _codes_in_source() -> set[str]:
+    found: set[str] = set()
+    for path in PACKAGE.rglob("*.py"):
+        if "_proto" in path.parts:
+            continue
+        found |= set(re.findall(r'Cause\(\s*"([a-z0-9-]+)"', path.read_text()))
+    return found
+
+
+def test_every_cause_built_in_code_is_in_the_catalog() -> None:
+    used = _codes_in_source()
+    assert used, "no Cause(...) found: the scan is broken"
+    assert used <= set(catalog.CAUSES), used - set(catalog.CAUSES)
+
+
+def test_every_active_code_is_produced_somewhere() -> None:
+    used = _codes_in_source()
+    active = {s.code for s in catalog._SPECS if not s.planned and not s.retired}
+    assert active - used == set(), f"catalog codes nothing produces: {sorted(active - used)}"
+
+
+def test_every_spec_has_summary_fix_and_doc() -> None:
+    for spec in catalog._SPECS:
+        assert spec.summary and spec.fix and spec.doc, spec.code
+        # templates must format with no params (missing ones read "?")
+        from kubectl_meshdoctor.findings.types import Cause
+
+        cause = Cause(spec.code)
+        assert catalog.summary(cause)
+        assert catalog.fix(cause)
+
+
+def test_engines_do_not_import_click_or_rich() -> None:
+    for sub in ("sources", "model", "engines", "diagnosis", "findings"):
+        for path in (PACKAGE / sub).rglob("*.py"):
+            text = path.read_text()
+            assert not re.search(r"^\s*(import|from)\s+(click|rich)\b", text, re.M), path
