@@ -8,6 +8,8 @@ from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.errors import UsageError
 from kubectl_meshdoctor.findings.types import Diagnosis, Verdict
 from kubectl_meshdoctor.model.build import Model, build_model
+
+__all__ = ["build_model"]
 from kubectl_meshdoctor.sources.base import RawSnapshot
 
 
@@ -49,7 +51,12 @@ def load_model(opts: SourceOptions) -> Model:
 
 
 def default_namespace(opts: SourceOptions, namespace: str | None) -> str:
-    return namespace or "default"
+    """``-n``, else the kubeconfig context's namespace (read without the kubernetes client), else "default"."""
+    if namespace:
+        return namespace
+    from kubectl_meshdoctor.sources.kubeconfig import context_namespace
+
+    return context_namespace(opts.kubeconfig, opts.context) or "default"
 
 
 def explain(model: Model, query: Query) -> Diagnosis:
@@ -65,3 +72,11 @@ def exit_code(diagnosis: Diagnosis) -> int:
     if diagnosis.verdict is Verdict.UNKNOWN:
         return 3
     return 1
+
+
+def what_if(raw: RawSnapshot, files: tuple[str, ...], deletes: tuple[str, ...]) -> tuple[Model, list[str]]:
+    """Build the model after applying --what-if manifests and --what-if-delete removals (in memory)."""
+    from kubectl_meshdoctor.sources.whatif import apply_changes, read_changes
+
+    changed, applied = apply_changes(raw, read_changes(files, deletes))
+    return build_model(changed), applied

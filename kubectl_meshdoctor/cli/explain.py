@@ -31,6 +31,21 @@ Examples:
 @click.option("--last", type=int, help="Only the last N flows of the pair.")
 @click.option("--no-flows", is_flag=True, help="Static analysis only.")
 @click.option("--require-flows", is_flag=True, help="Exit 3 when Hubble flows cannot be read.")
+@click.option(
+    "--what-if",
+    "what_if_files",
+    multiple=True,
+    metavar="FILE.yaml",
+    help="Apply these manifests in memory (create or replace) and compare.",
+)
+@click.option(
+    "--what-if-delete",
+    "what_if_deletes",
+    multiple=True,
+    metavar="KIND/NS/NAME",
+    help="Remove this object in memory and compare (e.g. cnp/blue/default).",
+)
+@click.option("--fix-yaml", is_flag=True, help="Print the ready-to-apply YAML of the fixes (feed it to --what-if).")
 @source_options
 @kube_options
 @hubble_options
@@ -55,6 +70,9 @@ def explain(
     request_timeout: str,
     output: str,
     debug: bool,
+    what_if_files: tuple[str, ...] = (),
+    what_if_deletes: tuple[str, ...] = (),
+    fix_yaml: bool = False,
     **hubble: object,
 ) -> None:
     """Explain why a call from SOURCE to DESTINATION fails (or works).
@@ -65,6 +83,8 @@ def explain(
     """
 
     def body() -> int:
+        import dataclasses
+
         from kubectl_meshdoctor import app
         from kubectl_meshdoctor.diagnosis.call import Query
         from kubectl_meshdoctor.errors import DataError, UsageError
@@ -80,7 +100,8 @@ def explain(
             context=kube_context,
             request_timeout=parse_duration(request_timeout) or 30.0,
         )
-        model = app.load_model(opts)
+        raw = app.load_raw(opts)
+        model = app.build_model(raw)
         if require_flows and model.flow_source == "none":
             raise DataError("--require-flows: no Hubble flows could be read")
         query = Query(
@@ -96,14 +117,33 @@ def explain(
             no_flows,
         )
         diagnosis = app.explain(model, query)
-        if output == "text":
-            from kubectl_meshdoctor.render.text import print_to, render_diagnosis
+        before, applied = None, []
+        if what_if_files or what_if_deletes:
+            changed, applied = app.what_if(raw, what_if_files, what_if_deletes)
+            # flows predate the change: the answer after it is static analysis only
+            before, diagnosis = diagnosis, app.explain(changed, dataclasses.replace(query, no_flows=True))
+        from kubectl_meshdoctor.render import document
 
+        if fix_yaml:
+            docs = document.fix_yaml_documents(diagnosis)
+            if not docs:
+                click.echo("no cause of this answer has a ready-to-apply YAML fix", err=True)
+            else:
+                click.echo("---\n".join(d + "\n" for d in docs), nl=False)
+            return app.exit_code(diagnosis)
+        if output == "text":
+            from kubectl_meshdoctor.render.text import print_to, render_diagnosis, render_what_if
+
+            if before is not None:
+                print_to(True, render_what_if(before, diagnosis, applied))
             print_to(True, render_diagnosis(diagnosis))
         else:
-            from kubectl_meshdoctor.render.document import diagnosis_dict, dump
-
-            click.echo(dump(diagnosis_dict(diagnosis), output), nl=False)
+            doc = (
+                document.what_if_dict(diagnosis, before, applied)
+                if before is not None
+                else document.diagnosis_dict(diagnosis)
+            )
+            click.echo(document.dump(doc, output), nl=False)
         return app.exit_code(diagnosis)
 
     run(body, debug)

@@ -116,6 +116,7 @@ def call_causes(call: Call, verdict: Verdict) -> list[Cause]:
                         "server": call.dst.label,
                         "policy": ", ".join(f"{r.namespace}/{r.name}" for r in probe.by),
                         "yaml": fixes.heredoc(None, fixes.probe_ccnp_yaml()),
+                        "fix_yaml": fixes.probe_ccnp_yaml(),
                     },
                 )
             )

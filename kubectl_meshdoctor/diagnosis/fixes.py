@@ -120,3 +120,54 @@ def probe_ccnp_yaml() -> str:
         "spec:\n  description: allow kubelet probes SNATed by ztunnel (169.254.7.127)\n  endpointSelector: {}\n"
         '  enableDefaultDeny: {ingress: false, egress: false}\n  ingress:\n  - fromCIDR: ["169.254.7.127/32"]'
     )
+
+
+# --- ready-to-apply manifests (explain --fix-yaml; they round-trip through --what-if) ---
+
+
+def workload_labels(pod: Pod) -> dict[str, str]:
+    for key in ("app", "app.kubernetes.io/name", "k8s-app"):
+        if key in pod.labels:
+            return {key: pod.labels[key]}
+    return {k: v for k, v in pod.labels.items() if k not in ("pod-template-hash", "controller-revision-hash")}
+
+
+def _labels_block(labels: dict[str, str], indent: int) -> str:
+    pad = " " * indent
+    return "\n".join(f'{pad}{k}: "{v}"' for k, v in labels.items()) or f"{pad}{{}}"
+
+
+def allow_cnp_yaml(
+    subject: Pod, peer: Pod, direction: str, port: int, protocol: str, http: tuple[str, str] | None = None
+) -> str:
+    """A new CNP that allows the peer (allows are a union across policies, A1.8)."""
+    field = "fromEndpoints" if direction == "ingress" else "toEndpoints"
+    peer_labels = {f"k8s:{k}": v for k, v in workload_labels(peer).items()}
+    peer_labels["k8s:io.kubernetes.pod.namespace"] = peer.namespace
+    rules = ""
+    if http is not None:
+        method, path = http
+        rules = f'\n      rules:\n        http:\n        - method: "{method}"\n          path: "{re_escape(path)}"'
+    name = f"meshdoctor-allow-{peer.namespace}-{peer.workload_name or peer.name}-{direction}"[:63].rstrip("-")
+    return (
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+        f"metadata:\n  name: {name}\n  namespace: {subject.namespace}\n"
+        f"spec:\n  endpointSelector:\n    matchLabels:\n{_labels_block(workload_labels(subject), 6)}\n"
+        f"  {direction}:\n  - {field}:\n    - matchLabels:\n{_labels_block(peer_labels, 8)}\n"
+        f'    toPorts:\n    - ports:\n      - port: "{port}"\n        protocol: {protocol}{rules}\n'
+    )
+
+
+def dns_cnp_yaml(client: Pod) -> str:
+    return (
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+        f"metadata:\n  name: meshdoctor-allow-dns\n  namespace: {client.namespace}\n"
+        f"spec:\n  endpointSelector:\n    matchLabels:\n{_labels_block(workload_labels(client), 6)}\n"
+        "  egress:\n" + _indent(dns_egress_yaml(), 2) + "\n"
+    )
+
+
+def re_escape(path: str) -> str:
+    import re
+
+    return re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1", path)

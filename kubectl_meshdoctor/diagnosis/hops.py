@@ -116,6 +116,7 @@ def dns_hop(call: Call) -> HopResult:
                 "policy": f"{policy.namespace}/{policy.name}" if policy.namespace else policy.name,
                 "client": call.src.label,
                 "host": call.dst.dns_name or "",
+                "fix_yaml": fixes.dns_cnp_yaml(call.client),
                 "yaml": fixes.edit_cmd(policy)
                 + "   # add under the egress rules:\n"
                 + fixes._indent(fixes.dns_egress_yaml(), 2),
@@ -170,8 +171,16 @@ def _policy_cause(
             "port": f"{call.query.protocol}/{port}",
             "deny_note": deny_note,
             "fix_hint": hint,
+            "fix_yaml": _allow_yaml(call, direction, port, result.explicit_deny),
         },
     )
+
+
+def _allow_yaml(call: Call, direction: str, port: int, explicit_deny: bool) -> str:
+    if explicit_deny or call.server is None:
+        return ""
+    subject, peer = (call.server, call.client) if direction == "ingress" else (call.client, call.server)
+    return fixes.allow_cnp_yaml(subject, peer, direction, port, call.query.protocol)
 
 
 def _drop_symptom(call: Call, direction: str) -> Symptom:
@@ -255,6 +264,7 @@ def l7_hop(call: Call) -> HopResult:
         sidecar = call.client_mesh is Mesh.SIDECAR
         what = {"istio-mtls": "Istio mTLS", "hbone": "HBONE (mTLS to 15008)", "tls": "TLS"}[payload]
         outcome = "the client's sidecar answers 503" if sidecar else "the call hangs until the client times out"
+        fix_yaml = ""
         if call.client_mesh is Mesh.AMBIENT or call.server_mesh is Mesh.AMBIENT:
             ns = call.dst.namespace
             hint = (
@@ -271,6 +281,7 @@ def l7_hop(call: Call) -> HopResult:
                 + fixes.heredoc(ns, fixes.pa_yaml(ns, "default", "DISABLE"))
                 + "\nor drop the rules.http block and enforce the path with an Istio AuthorizationPolicy."
             )
+            fix_yaml = fixes.pa_yaml(ns, "default", "DISABLE")
         cause = Cause(
             "cilium-l7-vs-istio-mtls",
             redirect,
@@ -281,6 +292,7 @@ def l7_hop(call: Call) -> HopResult:
                 "payload": what,
                 "outcome": outcome,
                 "fix_hint": hint,
+                "fix_yaml": fix_yaml,
             },
         )
         symptom = Symptom.HTTP_503 if sidecar else Symptom.TIMEOUT
@@ -325,6 +337,11 @@ def l7_hop(call: Call) -> HopResult:
             "rule": ref.rule or "rules.http",
             "policy_kind": ref.kind,
             "policy": f"{ref.namespace}/{ref.name}",
+            "fix_yaml": fixes.allow_cnp_yaml(
+                call.server, call.client, "ingress", call.wire_port, q.protocol, (q.method, q.path)
+            )
+            if call.server is not None
+            else "",
         },
     )
     return HopResult(

@@ -93,6 +93,7 @@ def server_proxy(call: Call) -> HopResult:
                     "proxy": proxy,
                     "client_ns": call.client.namespace,
                     "yaml": yaml,
+                    "fix_yaml": yaml.split("\n", 1)[1].rsplit("\n", 1)[0],
                 },
             )
             hedge = "" if sidecar else " (expected for ztunnel [uncertain])"
@@ -161,7 +162,17 @@ def server_proxy(call: Call) -> HopResult:
         reason = f"{authz.detail}: {proxy} of {call.dst.label} rejects {call.src.label} " + (
             "with 403 'RBAC: access denied'" if http else "by closing the connection"
         )
-        causes = [Cause("istio-authz-denied", authz.by, {"reason": reason, "fix_hint": hint})]
+        fix_yaml = ""
+        if not authz.l7_without_waypoint and not authz.detail.startswith("DENY policy"):
+            fix_yaml = fixes.authz_allow_yaml(
+                server.namespace,
+                selector,
+                conn.principal or None,
+                call.query.method,
+                call.query.path,
+                port or call.port,
+            )
+        causes = [Cause("istio-authz-denied", authz.by, {"reason": reason, "fix_hint": hint, "fix_yaml": fix_yaml})]
         verdict = Verdict.DENIED
         if authz.needs_mtls:
             why = "client outside the mesh" if call.client_mesh is Mesh.NONE else call.tls.detail

@@ -96,24 +96,26 @@ class Model:
     selecting_cache: dict[str, list[PolicyRule]] = field(default_factory=dict)
 
     def pod_mesh(self, pod: Pod) -> tuple[Mesh, str]:
-        """A6: sidecar from the pod; ambient from the istio-cni annotation, else intent labels."""
+        """A6: sidecar from the pod; ambient from the enrolment label (pod or namespace), confirmed
+        by istio-cni's redirection annotation. An annotation without any enrolment label is stale:
+        istio-cni un-captures pods whose label was removed (what-if and mid-change snapshots)."""
         if pod.has_sidecar():
             return Mesh.SIDECAR, "istio-proxy container in the pod"
         redirection = pod.annotations.get("ambient.istio.io/redirection")
-        if redirection == "enabled":
-            return Mesh.AMBIENT, "pod annotation ambient.istio.io/redirection=enabled"
         pod_mode = pod.labels.get("istio.io/dataplane-mode")
         if pod_mode == "none" or redirection == "disabled":
             return Mesh.NONE, "opted out of ambient (istio.io/dataplane-mode=none)"
         ns = self.namespaces.get(pod.namespace)
         ns_mode = ns.labels.get("istio.io/dataplane-mode") if ns else None
-        if pod_mode == "ambient" or ns_mode == "ambient":
-            where = "pod" if pod_mode == "ambient" else f"namespace {pod.namespace}"
-            return (
-                Mesh.AMBIENT,
-                f"label istio.io/dataplane-mode=ambient on {where} (intended; capture not confirmed)",
-            )
-        return Mesh.NONE, "no sidecar and not ambient"
+        enrolled = pod_mode == "ambient" or ns_mode == "ambient" or (ns is None and redirection == "enabled")
+        if not enrolled:
+            if redirection == "enabled":
+                return Mesh.NONE, "no istio.io/dataplane-mode=ambient label any more (stale redirection annotation)"
+            return Mesh.NONE, "no sidecar and not ambient"
+        where = "pod" if pod_mode == "ambient" else f"namespace {pod.namespace}"
+        if redirection == "enabled":
+            return Mesh.AMBIENT, f"istio.io/dataplane-mode=ambient on {where}, captured by istio-cni"
+        return Mesh.AMBIENT, f"label istio.io/dataplane-mode=ambient on {where} (intended; capture not confirmed)"
 
     def ns_labels(self, namespace: str) -> dict[str, str]:
         ns = self.namespaces.get(namespace)

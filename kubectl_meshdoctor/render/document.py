@@ -25,7 +25,26 @@ def cause_dict(cause: Cause) -> dict[str, Any]:
         "summary": catalog.summary(cause),
         "objects": [ref_dict(r) for r in cause.objects],
         "fix": catalog.fix(cause),
+        **({"fixYaml": cause.params["fix_yaml"]} if cause.params.get("fix_yaml") else {}),
     }
+
+
+def fix_yaml_documents(d: Diagnosis) -> list[str]:
+    """The ready-to-apply manifests of every cause, deduplicated, in cause order."""
+    return list(dict.fromkeys(c.params["fix_yaml"].strip() for c in d.causes if c.params.get("fix_yaml")))
+
+
+def what_if_dict(after: Diagnosis, before: Diagnosis, applied: list[str]) -> dict[str, Any]:
+    doc = diagnosis_dict(after)
+    doc["whatIf"] = {
+        "applied": applied,
+        "before": {
+            "verdict": before.verdict.value,
+            "symptom": before.symptom.value,
+            "causes": [c.code for c in before.causes],
+        },
+    }
+    return doc
 
 
 def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:

@@ -110,6 +110,31 @@ def render_diagnosis(d: Diagnosis) -> Group:
     return Group(*parts)  # type: ignore[arg-type]
 
 
+def render_what_if(before: Diagnosis, after: Diagnosis, applied: list[str]) -> Group:
+    """One block saying what changed: applied objects, verdict before -> after, causes gone/new."""
+    parts: list[object] = [_t("what-if (in memory, nothing applied to the cluster):", "bold")]
+    for item in applied:
+        parts.append(_t(f"  {item}"))
+    b_label, b_style = _VERDICT_STYLE[before.verdict]
+    a_label, a_style = _VERDICT_STYLE[after.verdict]
+    line = Text("  before ")
+    line.append(b_label, style=b_style)
+    line.append(clean(f" ({before.symptom.value})  →  after "))
+    line.append(a_label, style=a_style)
+    line.append(clean(f" ({after.symptom.value})"))
+    parts.append(line)
+    old = {c.code for c in before.causes}
+    new = {c.code for c in after.causes}
+    for code in sorted(old - new):
+        parts.append(_t(f"  resolved  {code}", "green"))
+    for code in sorted(new - old):
+        parts.append(_t(f"  new       {code}", "yellow"))
+    if old == new and before.verdict == after.verdict:
+        parts.append(_t("  no change in verdict or causes", "dim"))
+    parts.append(Text(""))
+    return Group(*parts)  # type: ignore[arg-type]
+
+
 def _wrap(text: str, indent: int) -> str:
     import textwrap
 

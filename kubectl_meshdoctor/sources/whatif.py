@@ -1,0 +1,104 @@
+"""What-if: apply manifests (create or replace by kind/namespace/name) or delete objects in
+memory, before the model is built. Nothing is sent to a cluster."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubectl_meshdoctor.errors import UsageError
+from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
+from kubectl_meshdoctor.sources.decode import decode_documents
+
+KIND_ALIASES = {
+    "cnp": "CiliumNetworkPolicy", "ciliumnetworkpolicy": "CiliumNetworkPolicy",
+    "ccnp": "CiliumClusterwideNetworkPolicy", "ciliumclusterwidenetworkpolicy": "CiliumClusterwideNetworkPolicy",
+    "netpol": "NetworkPolicy", "networkpolicy": "NetworkPolicy",
+    "pa": "PeerAuthentication", "peerauthentication": "PeerAuthentication",
+    "ap": "AuthorizationPolicy", "authorizationpolicy": "AuthorizationPolicy",
+    "dr": "DestinationRule", "destinationrule": "DestinationRule",
+    "vs": "VirtualService", "virtualservice": "VirtualService",
+    "se": "ServiceEntry", "serviceentry": "ServiceEntry", "sidecar": "Sidecar",
+    "ns": "Namespace", "namespace": "Namespace", "pod": "Pod", "po": "Pod",
+    "deploy": "Deployment", "deployment": "Deployment", "svc": "Service", "service": "Service",
+    "cm": "ConfigMap", "configmap": "ConfigMap", "gateway": "Gateway", "gw": "Gateway", "httproute": "HTTPRoute",
+}
+CLUSTER_SCOPED = {"Namespace", "CiliumClusterwideNetworkPolicy", "Node"}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    action: str  # "apply" | "delete"
+    kind: str
+    namespace: str | None
+    name: str
+    obj: RawObject | None = None
+
+    def describe(self) -> str:
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.action} {self.kind} {ns}{self.name}"
+
+
+def _key(kind: str, namespace: str | None, name: str) -> tuple[str, str | None, str]:
+    return kind.lower(), (None if kind in CLUSTER_SCOPED else (namespace or "default")), name
+
+
+def read_changes(files: tuple[str, ...], deletes: tuple[str, ...]) -> list[Change]:
+    changes: list[Change] = []
+    for file in files:
+        path = Path(file)
+        if not path.is_file():
+            raise UsageError(f"--what-if {file!r}: no such file")
+        objects, gaps = decode_documents(path.read_text("utf-8"), file)
+        if gaps and not objects:
+            raise UsageError(f"--what-if {file!r}: {gaps[0]}")
+        if not objects:
+            raise UsageError(f"--what-if {file!r}: no Kubernetes objects in the file")
+        for obj in objects:
+            meta = obj.doc.get("metadata") or {}
+            kind = str(obj.doc.get("kind"))
+            ns = meta.get("namespace")
+            changes.append(Change("apply", kind, None if kind in CLUSTER_SCOPED else (ns or "default"),
+                                  str(meta.get("name", "")), obj))
+    for text in deletes:
+        parts = text.split("/")
+        if len(parts) not in (2, 3) or not all(parts):
+            raise UsageError(f"--what-if-delete {text!r}: use KIND/NS/NAME (or KIND/NAME for cluster-scoped kinds)")
+        kind = KIND_ALIASES.get(parts[0].lower(), parts[0])
+        ns, name = (parts[1], parts[2]) if len(parts) == 3 else (None, parts[1])
+        changes.append(Change("delete", kind, ns, name))
+    return changes
+
+
+def apply_changes(raw: RawSnapshot, changes: list[Change]) -> tuple[RawSnapshot, list[str]]:
+    """Create or replace by kind/namespace/name; delete must name an existing object."""
+    objects = list(raw.objects)
+    index = {
+        _key(str(o.doc.get("kind")), (o.doc.get("metadata") or {}).get("namespace"),
+             str((o.doc.get("metadata") or {}).get("name", ""))): i
+        for i, o in enumerate(objects)
+    }
+    applied: list[str] = []
+    removed: set[int] = set()
+    for change in changes:
+        key = _key(change.kind, change.namespace, change.name)
+        pos = index.get(key)
+        if change.action == "delete":
+            if pos is None or pos in removed:
+                raise UsageError(f"--what-if-delete: {change.kind} {change.namespace or ''}/{change.name} not found")
+            removed.add(pos)
+            applied.append(change.describe())
+            continue
+        assert change.obj is not None
+        if pos is None or pos in removed:
+            index[key] = len(objects)
+            objects.append(change.obj)
+            applied.append(f"create {change.describe().split(' ', 1)[1]}")
+        else:
+            objects[pos] = change.obj
+            applied.append(f"replace {change.describe().split(' ', 1)[1]}")
+    kept = [o for i, o in enumerate(objects) if i not in removed]
+    return (
+        RawSnapshot(kept, raw.flows, list(raw.gaps), list(raw.warnings), raw.flow_source),
+        applied,
+    )
