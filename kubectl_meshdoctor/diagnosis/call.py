@@ -165,7 +165,8 @@ def resolve_call(model: Model, q: Query) -> Call:
     client_mesh, client_why = workload_mesh(model, src.pods)
     gaps: list[str] = []
     svc = dst.service
-    if svc is None and dst.kind in ("Deployment", "StatefulSet", "DaemonSet") and dst.pods:
+    explicit_pod = len(q.destination.split("/")) == 3 and q.destination.split("/")[1] in ("pod", "po", "pods")
+    if svc is None and dst.kind in ("Deployment", "StatefulSet", "DaemonSet", "Pod") and dst.pods and not explicit_pod:
         found = services_for(model, dst.pods)
         svc = found[0] if found else None
         if svc is not None:
