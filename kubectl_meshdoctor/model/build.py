@@ -12,6 +12,7 @@ from kubectl_meshdoctor.model.cilium import CiliumPolicies, PolicyRule
 from kubectl_meshdoctor.model.cilium_parse import PolicyInvalid, parse_cnp, parse_knp
 from kubectl_meshdoctor.model.config import CiliumConfig
 from kubectl_meshdoctor.model.istio import IstioObjects, parse_ap, parse_dr, parse_mesh_config, parse_pa
+from kubectl_meshdoctor.model.istio_traffic import TRAFFIC_KINDS, TrafficObjects, add_traffic_object, outbound_policy
 from kubectl_meshdoctor.model.objects import (
     CLUSTER_KEY,
     NS_KEY,
@@ -53,16 +54,11 @@ _IGNORED_KINDS = frozenset(
 )
 _ISTIO_NOT_EVALUATED = frozenset(
     {
-        "VirtualService",
-        "Gateway",
-        "Sidecar",
-        "ServiceEntry",
         "RequestAuthentication",
         "Telemetry",
         "EnvoyFilter",
         "WorkloadEntry",
         "WorkloadGroup",
-        "HTTPRoute",
         "GRPCRoute",
         "TCPRoute",
         "ProxyConfig",
@@ -85,6 +81,7 @@ class Model:
     rules_by_ns: dict[str, list[PolicyRule]] = field(default_factory=lambda: defaultdict(list))
     cluster_rules: list[PolicyRule] = field(default_factory=list)
     istio: IstioObjects = field(default_factory=IstioObjects)
+    traffic: TrafficObjects = field(default_factory=TrafficObjects)  # routing (issue 7)
     cilium_config: CiliumConfig = field(default_factory=CiliumConfig)
     daemonsets: dict[str, Workload] = field(default_factory=dict)  # "ns/name"
     gaps: list[str] = field(default_factory=list)
@@ -260,6 +257,9 @@ class _Builder:
             m.istio.authz.append(parse_ap(doc, _ref(kind, doc, origin)))
         elif kind == "DestinationRule":
             m.istio.dest_rules.append(parse_dr(doc, _ref(kind, doc, origin)))
+            add_traffic_object(m.traffic, doc, _ref(kind, doc, origin))
+        elif kind in TRAFFIC_KINDS and add_traffic_object(m.traffic, doc, _ref(kind, doc, origin)):
+            pass
         elif kind == "ConfigMap":
             self.configmap(doc, origin)
         elif kind in _ISTIO_NOT_EVALUATED:
@@ -275,6 +275,8 @@ class _Builder:
             self.m.cilium_config = CiliumConfig(data, True, _ref("ConfigMap", doc, origin))
         elif name == "istio" and "mesh" in data:
             self.m.istio.mesh = parse_mesh_config(data["mesh"], _ref("ConfigMap", doc, origin))
+            self.m.traffic.outbound_policy = outbound_policy(data["mesh"])
+            self.m.traffic.outbound_ref = _ref("ConfigMap", doc, origin)
         _ = ns
 
     def finish(self) -> None:
