@@ -164,6 +164,28 @@ class FlowTally:
         )
 
 
+class FlowIndex:
+    """Flows keyed by pod ("ns/name") and by IP of both ends: a pair's candidates without a full scan."""
+
+    def __init__(self, flows: list[Any]) -> None:
+        self.by_key: dict[str, list[int]] = {}
+        self.flows = flows
+        self.newest = 0.0
+        for i, flow in enumerate(flows):
+            self.newest = max(self.newest, flow.time.seconds + flow.time.nanos / 1e9)
+            for ep, ip in ((flow.source, flow.IP.source), (flow.destination, flow.IP.destination)):
+                key = f"{ep.namespace}/{ep.pod_name}" if ep.pod_name else ip
+                if key:
+                    self.by_key.setdefault(key, []).append(i)
+
+    def candidates(self, pair: PairSelector) -> list[Any]:
+        keys = pair.client_pods | pair.client_ips
+        hits: set[int] = set()
+        for key in keys:
+            hits.update(self.by_key.get(key, ()))
+        return [self.flows[i] for i in sorted(hits)]
+
+
 def select_and_tally(
     flows: Iterable[Any],
     pair: PairSelector,
@@ -171,19 +193,21 @@ def select_and_tally(
     path: str,
     since_seconds: float | None,
     last: int | None,
+    newest: float | None = None,
 ) -> FlowTally:
     """Offline window: --since is relative to the newest flow in the input (a snapshot is a past moment)."""
     chosen: list[tuple[Any, int]] = []
-    newest = 0.0
     all_flows = list(flows)
-    for flow in all_flows:
-        t = flow.time.seconds + flow.time.nanos / 1e9
-        newest = max(newest, t)
+    if newest is None:
+        newest = max((f.time.seconds + f.time.nanos / 1e9 for f in all_flows), default=0.0)
     cutoff = newest - since_seconds if since_seconds is not None and newest else None
     for flow in all_flows:
         d = pair.direction(flow)
         if not d:
             continue
+        reply = flow.is_reply.value if flow.HasField("is_reply") else None
+        if (d == 1 and reply is True) or (d == -1 and reply is not True):
+            continue  # the other call: the server calling the client, and its replies
         if cutoff is not None and flow.time.seconds + flow.time.nanos / 1e9 < cutoff:
             continue
         chosen.append((flow, d))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from kubectl_meshdoctor.diagnosis import hops
 from kubectl_meshdoctor.diagnosis.call import Call, Query, resolve_call
 from kubectl_meshdoctor.diagnosis.crosslayer import call_causes
-from kubectl_meshdoctor.diagnosis.evidence import PairSelector, select_and_tally
+from kubectl_meshdoctor.diagnosis.evidence import FlowIndex, PairSelector, select_and_tally
 from kubectl_meshdoctor.findings.types import (
     Cause,
     Decision,
@@ -118,7 +118,12 @@ def explain(model: Model, query: Query) -> Diagnosis:
     evidence = Evidence(source="none", summary="no flows requested (--no-flows)" if query.no_flows else "")
     if not query.no_flows and model.flow_source != "none":
         pair = PairSelector.of(call.src.pods, call.dst.pods)
-        tally = select_and_tally(model.flows, pair, query.method, query.path, query.since_seconds, query.last)
+        if model.flow_index is None:
+            model.flow_index = FlowIndex(model.flows)
+        index = model.flow_index
+        tally = select_and_tally(
+            index.candidates(pair), pair, query.method, query.path, query.since_seconds, query.last, index.newest
+        )
         window = ""
         if query.since_seconds is not None:
             window = f" in the last {int(query.since_seconds)}s"

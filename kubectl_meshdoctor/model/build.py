@@ -91,6 +91,7 @@ class Model:
     flow_source: str = "none"
     # caches (habit 3: on the model, never in globals)
     selecting_cache: dict[str, list[PolicyRule]] = field(default_factory=dict)
+    flow_index: Any = None  # diagnosis.evidence.FlowIndex, built on first use
 
     def pod_mesh(self, pod: Pod) -> tuple[Mesh, str]:
         """A6: sidecar from the pod; ambient from the enrolment label (pod or namespace), confirmed
@@ -139,7 +140,11 @@ def _container_ports(spec: dict[str, Any]) -> tuple[ContainerPort, ...]:
     for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
         for p in (c or {}).get("ports") or []:
             if isinstance(p, dict) and p.get("containerPort") is not None:
-                out.append(ContainerPort(p.get("name"), int(p["containerPort"]), str(p.get("protocol") or "TCP")))
+                out.append(
+                    ContainerPort(
+                        p.get("name"), int(p["containerPort"]), str(p.get("protocol") or "TCP"), str(c.get("name", ""))
+                    )
+                )
     return tuple(out)
 
 

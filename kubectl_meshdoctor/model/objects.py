@@ -32,6 +32,7 @@ class ContainerPort:
     name: str | None
     port: int
     protocol: str
+    container: str = ""
 
 
 @dataclass(frozen=True, slots=True)

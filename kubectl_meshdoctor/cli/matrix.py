@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import click
+
+from kubectl_meshdoctor.cli.options import kube_options, output_option, run, source_options
+
+EXAMPLES = """\b
+Examples:
+  kubectl meshdoctor matrix -n red,blue,green --demo sidecar-s2-l7-policy --path /ip
+  kubectl meshdoctor matrix -A --from ./snapshot -o json
+  kubectl meshdoctor matrix -n blue -l app=httpbin --demo ambient-a2-l7-policy --what-if fix.yaml
+"""
+
+
+@click.command("matrix", epilog=EXAMPLES)
+@click.option("-A", "--all-namespaces", is_flag=True, help="Every namespace.")
+@click.option("-l", "--selector", help="Only workloads whose pods carry these labels (key=value,...).")
+@click.option("--method", default="GET", show_default=True)
+@click.option("--path", default="/", show_default=True)
+@click.option("--no-flows", is_flag=True, help="Predictions only.")
+@click.option("--what-if", "what_if_files", multiple=True, metavar="FILE.yaml", help="Apply manifests in memory.")
+@click.option("--what-if-delete", "what_if_deletes", multiple=True, metavar="KIND/NS/NAME")
+@source_options
+@kube_options
+@output_option
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def matrix(
+    all_namespaces: bool,
+    selector: str | None,
+    method: str,
+    path: str,
+    no_flows: bool,
+    what_if_files: tuple[str, ...],
+    what_if_deletes: tuple[str, ...],
+    from_path: str | None,
+    demo_name: str | None,
+    kubeconfig: str | None,
+    kube_context: str | None,
+    namespace: str | None,
+    request_timeout: str,
+    output: str,
+    debug: bool,
+    **_: object,
+) -> None:
+    """Expected (and observed) outcome of every client -> server pair.
+
+    Rows are client workloads, columns server workloads (with a Service or a declared port).
+    Cells: 200, 403, 503, 000 (timeout), reset, refused, dns; `(x)` is what Hubble observed,
+    `!` marks a cell where the flows contradict the prediction.
+    """
+
+    def body() -> int:
+        from kubectl_meshdoctor import app
+        from kubectl_meshdoctor.diagnosis.matrix import matrix as run_matrix
+        from kubectl_meshdoctor.diagnosis.matrix import parse_selector
+        from kubectl_meshdoctor.errors import UsageError
+
+        if not all_namespaces and not namespace:
+            raise UsageError("matrix needs -n NS[,NS...] or -A")
+        opts = app.SourceOptions(from_path=from_path, demo_name=demo_name, kubeconfig=kubeconfig, context=kube_context)
+        raw = app.load_raw(opts)
+        model = app.build_model(raw)
+        if what_if_files or what_if_deletes:
+            model, _ = app.what_if(raw, what_if_files, what_if_deletes)
+            no = True
+        else:
+            no = no_flows
+        namespaces = None if all_namespaces else [n.strip() for n in (namespace or "").split(",") if n.strip()]
+        clients, servers, cells = run_matrix(model, namespaces, parse_selector(selector), method.upper(), path, no)
+        if output == "text":
+            from kubectl_meshdoctor.render.matrix import render_matrix
+            from kubectl_meshdoctor.render.text import print_to
+
+            print_to(True, render_matrix(clients, servers, cells))
+        else:
+            from kubectl_meshdoctor.render.document import dump
+
+            doc = {
+                "cells": [
+                    {
+                        "source": c.source,
+                        "destination": c.destination,
+                        "verdict": c.verdict.value,
+                        "symptom": c.symptom.value,
+                        "causes": list(c.causes),
+                        "observed": c.observed,
+                        **({"agrees": c.agrees} if c.agrees is not None else {}),
+                        **({"error": c.error} if c.error else {}),
+                    }
+                    for c in cells
+                ]
+            }
+            click.echo(dump(doc, output), nl=False)
+        return 1 if any(c.verdict.value != "allowed" for c in cells) else 0
+
+    run(body, debug)
