@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.errors import UsageError
@@ -11,6 +13,9 @@ from kubectl_meshdoctor.model.build import Model, build_model
 
 __all__ = ["build_model"]
 from kubectl_meshdoctor.sources.base import RawSnapshot
+
+if TYPE_CHECKING:
+    from kubectl_meshdoctor.sources.live import LiveOptions, LiveSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +32,23 @@ class SourceOptions:
     hubble_tls_key: str | None = None
     hubble_tls_server_name: str | None = None
     hubble_tls_insecure: bool = False
+    progress: bool = False  # live: progress lines on stderr
 
 
-def load_raw(opts: SourceOptions) -> RawSnapshot:
+def with_hubble(opts: SourceOptions, flags: Mapping[str, object]) -> SourceOptions:
+    """Fill the ``hubble_*`` fields from the click flags of the same names (cli.options.hubble_options)."""
+    import dataclasses
+
+    known = {f.name for f in dataclasses.fields(SourceOptions) if f.name.startswith("hubble_")}
+    values: dict[str, Any] = {k: v for k, v in flags.items() if k in known and v is not None}
+    return dataclasses.replace(opts, **values)
+
+
+def is_live(opts: SourceOptions) -> bool:
+    return opts.from_path is None and opts.demo_name is None
+
+
+def load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
     if opts.from_path is not None and opts.demo_name is not None:
         raise UsageError("--from and --demo cannot be combined")
     if opts.demo_name is not None:
@@ -40,10 +59,57 @@ def load_raw(opts: SourceOptions) -> RawSnapshot:
         from kubectl_meshdoctor.sources.snapshot import read_snapshot
 
         return read_snapshot(opts.from_path)
-    raise UsageError(
-        "no input: live cluster mode is not available in this build; use --from PATH or --demo NAME "
-        "(see `kubectl meshdoctor demo`)"
+    return read_live(opts, query)
+
+
+def live_options(opts: SourceOptions) -> LiveOptions:
+    from kubectl_meshdoctor.sources.hubble import TLSOptions
+    from kubectl_meshdoctor.sources.live import LiveOptions
+
+    tls = TLSOptions(
+        opts.hubble_tls,
+        opts.hubble_tls_ca,
+        opts.hubble_tls_cert,
+        opts.hubble_tls_key,
+        opts.hubble_tls_server_name,
+        opts.hubble_tls_insecure,
     )
+    return LiveOptions(opts.kubeconfig, opts.context, opts.request_timeout, opts.hubble_server, tls, opts.progress)
+
+
+def read_live(opts: SourceOptions, query: Query | None) -> RawSnapshot:
+    """Live: the objects the question needs, then the resolved pair's flows from Relay.
+
+    Relay unreachable is not fatal: the static answer stands, with a warning saying flows
+    were not checked (contract §2); ``--require-flows`` turns that into exit 3 in the CLI.
+    """
+    from kubectl_meshdoctor.sources.live import LiveSource, namespaces_for
+
+    with LiveSource(live_options(opts)) as live:
+        namespaces = namespaces_for([query.source, query.destination], query.namespace) if query else None
+        raw = live.objects(namespaces)
+        if query is not None and not query.no_flows:
+            attach_live_flows(raw, query, live)
+        return raw
+
+
+def attach_live_flows(raw: RawSnapshot, query: Query, live: LiveSource) -> None:
+    """Resolve the call on the objects, ask Relay for that pair only, and add the flows to ``raw``."""
+    from kubectl_meshdoctor.diagnosis.call import resolve_call
+    from kubectl_meshdoctor.sources.flowfilter import pair_filters
+    from kubectl_meshdoctor.sources.hubble import RelayError, flows_request
+    from kubectl_meshdoctor.sources.live import relay_down_warning
+
+    call = resolve_call(build_model(raw), query)
+    whitelist = pair_filters([p.key() for p in call.src.pods], [p.key() for p in call.dst.pods])
+    try:
+        batch = live.flows(flows_request(whitelist, query.since_seconds, query.last))
+    except RelayError as err:
+        raw.warnings.append(relay_down_warning(err))
+        return
+    raw.flows = batch.flows
+    raw.warnings.extend(batch.warnings)
+    raw.flow_source = "hubble"
 
 
 def load_model(opts: SourceOptions) -> Model:

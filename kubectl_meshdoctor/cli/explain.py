@@ -84,6 +84,7 @@ def explain(
 
     def body() -> int:
         import dataclasses
+        import sys
 
         from kubectl_meshdoctor import app
         from kubectl_meshdoctor.diagnosis.call import Query
@@ -99,11 +100,9 @@ def explain(
             kubeconfig=kubeconfig,
             context=kube_context,
             request_timeout=parse_duration(request_timeout) or 30.0,
+            progress=sys.stderr.isatty(),
         )
-        raw = app.load_raw(opts)
-        model = app.build_model(raw)
-        if require_flows and model.flow_source == "none":
-            raise DataError("--require-flows: no Hubble flows could be read")
+        opts = app.with_hubble(opts, hubble)
         query = Query(
             source,
             destination,
@@ -116,6 +115,11 @@ def explain(
             last,
             no_flows,
         )
+        raw = app.load_raw(opts, query)
+        model = app.build_model(raw)
+        if require_flows and model.flow_source == "none":
+            why = next((w for w in model.warnings if w.startswith("Hubble flows not checked")), "")
+            raise DataError(f"--require-flows: no Hubble flows could be read{': ' + why if why else ''}")
         diagnosis = app.explain(model, query)
         before, applied = None, []
         if what_if_files or what_if_deletes:

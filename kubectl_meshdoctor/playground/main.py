@@ -1,0 +1,137 @@
+"""``scripts/playground DIR``: serve a snapshot as a Kubernetes API and a Hubble Relay.
+
+Prints ``KUBECONFIG=<path>`` and ``HUBBLE_SERVER=127.0.0.1:<port>`` as the first lines on
+stdout (so scripts can ``eval`` or parse them), then the commands to try, and serves until
+SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import yaml
+
+from kubectl_meshdoctor.playground.kubeapi import TOKEN, ApiConfig, KubeApiServer
+from kubectl_meshdoctor.playground.relay import RelayConfig, RelayServer, RelayTLS
+from kubectl_meshdoctor.sources.base import RawSnapshot
+
+
+def kubeconfig_dict(url: str, namespace: str = "default") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "playground", "cluster": {"server": url}}],
+        "users": [{"name": "playground", "user": {"token": TOKEN}}],
+        "contexts": [
+            {"name": "playground", "context": {"cluster": "playground", "user": "playground", "namespace": namespace}}
+        ],
+        "current-context": "playground",
+    }
+
+
+def write_kubeconfig(path: Path, url: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(kubeconfig_dict(url), sort_keys=False), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def load(source: str) -> RawSnapshot:
+    """A snapshot directory / .tar.gz, or the name of a bundled demo."""
+    if not Path(source).exists():
+        from kubectl_meshdoctor.sources.demo import list_demos, read_demo
+
+        if source in {d.name for d in list_demos()}:
+            return read_demo(source)
+    from kubectl_meshdoctor.sources.snapshot import read_snapshot
+
+    return read_snapshot(source)
+
+
+@dataclass(slots=True)
+class Playground:
+    relay: RelayServer
+    api: KubeApiServer | None
+
+    def stop(self) -> None:
+        self.relay.stop()
+        if self.api is not None:
+            self.api.stop()
+
+
+def start(
+    snap: RawSnapshot,
+    relay_only: bool = False,
+    api_config: ApiConfig | None = None,
+    relay_config: RelayConfig | None = None,
+    tls: RelayTLS | None = None,
+) -> Playground:
+    relay = RelayServer(snap.flows, relay_config, tls).start()
+    api = None if relay_only else KubeApiServer([o.doc for o in snap.objects], api_config).start()
+    return Playground(relay, api)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/playground", description=__doc__.splitlines()[0])
+    parser.add_argument("dir", help="a snapshot directory or .tar.gz (contract §3), or a bundled demo name")
+    parser.add_argument("--kubeconfig-out", help="where to write the kubeconfig (default: a temporary file)")
+    parser.add_argument("--relay-only", action="store_true", help="serve only the Hubble Relay")
+    parser.add_argument(
+        "--forbid",
+        action="append",
+        default=[],
+        metavar="RESOURCE",
+        help="answer 403 for this resource, e.g. authorizationpolicies.security.istio.io",
+    )
+    args = parser.parse_args(argv)
+    from kubectl_meshdoctor.errors import MeshdoctorError
+
+    try:
+        snap = load(args.dir)
+    except MeshdoctorError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    pg = start(snap, args.relay_only, ApiConfig(forbidden=set(args.forbid)))
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        lines = []
+        if pg.api is not None:
+            out = (
+                Path(args.kubeconfig_out)
+                if args.kubeconfig_out
+                else Path(tempfile.mkdtemp(prefix="meshdoctor-playground-")) / "kubeconfig"
+            )
+            write_kubeconfig(out, pg.api.url)
+            lines.append(f"KUBECONFIG={out}")
+        lines.append(f"HUBBLE_SERVER={pg.relay.address}")
+        lines += ["", "# try:"]
+        env = f"{lines[0]} " if pg.api is not None else ""
+        hubble = f"--hubble-server {pg.relay.address}"
+        if pg.api is not None:
+            for command in ("explain", "flows"):
+                lines.append(f"{env}kubectl meshdoctor {command} red/netshoot blue/httpbin {hubble}")
+        lines.append(f"hubble observe --server {pg.relay.address} --last 20")
+        lines.append("# Ctrl-C stops the playground")
+        print("\n".join(lines), flush=True)
+        stop.wait()
+    finally:
+        pg.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

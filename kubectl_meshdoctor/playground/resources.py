@@ -1,0 +1,60 @@
+"""The resource table the playground API server knows: kind -> group, served versions, plural.
+
+Versions are listed newest (preferred) first, as the real API servers advertise them;
+an object stored under any served version is served under all of them (apiVersion
+rewritten), as a CRD with several served versions is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    kind: str
+    group: str  # "" = core
+    versions: tuple[str, ...]
+    plural: str
+    namespaced: bool = True
+
+    @property
+    def qualified(self) -> str:
+        """``pods``, ``deployments.apps``: the name RBAC and error messages use."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+
+RESOURCES: tuple[Resource, ...] = (
+    Resource("Namespace", "", ("v1",), "namespaces", namespaced=False),
+    Resource("Pod", "", ("v1",), "pods"),
+    Resource("Service", "", ("v1",), "services"),
+    Resource("Endpoints", "", ("v1",), "endpoints"),
+    Resource("ConfigMap", "", ("v1",), "configmaps"),
+    Resource("Secret", "", ("v1",), "secrets"),
+    Resource("ServiceAccount", "", ("v1",), "serviceaccounts"),
+    Resource("Node", "", ("v1",), "nodes", namespaced=False),
+    Resource("Deployment", "apps", ("v1",), "deployments"),
+    Resource("StatefulSet", "apps", ("v1",), "statefulsets"),
+    Resource("DaemonSet", "apps", ("v1",), "daemonsets"),
+    Resource("ReplicaSet", "apps", ("v1",), "replicasets"),
+    Resource("EndpointSlice", "discovery.k8s.io", ("v1",), "endpointslices"),
+    Resource("NetworkPolicy", "networking.k8s.io", ("v1",), "networkpolicies"),
+    Resource("CiliumNetworkPolicy", "cilium.io", ("v2",), "ciliumnetworkpolicies"),
+    Resource(
+        "CiliumClusterwideNetworkPolicy", "cilium.io", ("v2",), "ciliumclusterwidenetworkpolicies", namespaced=False
+    ),
+    Resource("PeerAuthentication", "security.istio.io", ("v1", "v1beta1"), "peerauthentications"),
+    Resource("AuthorizationPolicy", "security.istio.io", ("v1", "v1beta1"), "authorizationpolicies"),
+    Resource("RequestAuthentication", "security.istio.io", ("v1", "v1beta1"), "requestauthentications"),
+    Resource("DestinationRule", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "destinationrules"),
+    Resource("VirtualService", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "virtualservices"),
+    Resource("Sidecar", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "sidecars"),
+    Resource("ServiceEntry", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "serviceentries"),
+    Resource("Gateway", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "gateways"),
+)
+
+BY_KIND = {r.kind: r for r in RESOURCES}
+
+
+def group_of(api_version: str) -> str:
+    return api_version.rpartition("/")[0] if "/" in api_version else ""

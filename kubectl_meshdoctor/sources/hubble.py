@@ -1,0 +1,224 @@
+"""Hubble Relay client over gRPC on our own proto (service ``observer.Observer``).
+
+* ``GetFlows`` with the pair's whitelist sent to Relay (contract §2: never "fetch everything
+  and filter locally"); what comes back is re-checked with the same ``FlowMatcher``,
+  because a server older than a filter field ignores it and returns *more* (hubble-api.md
+  §2.2 version trap).
+* Deadlines on every call: unary calls and bounded streams get ``timeout``; a ``follow``
+  stream has none (it ends when the caller stops iterating or on Ctrl-C).
+* ``node_status`` (nodes unavailable / gone / in error) and ``lost_events`` become warnings:
+  missing nodes or events mean missing evidence (§3.2, §3.3).
+* TLS as the hubble CLI (§1.7): CA bundle, client cert/key, server name; verification is on
+  unless ``insecure`` is set. A failure is one ``RelayError`` line naming the address.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from kubectl_meshdoctor._proto import flow_pb2, observer_pb2, relay_pb2
+from kubectl_meshdoctor.errors import DataError, UsageError
+from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
+
+CONNECT_TIMEOUT = 5.0  # the hubble CLI's --timeout
+REQUEST_TIMEOUT = 12.0  # the hubble CLI's --request-timeout
+DEFAULT_NUMBER = 2000  # flows per node when neither --since nor --last is given
+_BAD_STATES = {relay_pb2.NODE_UNAVAILABLE: "unavailable", relay_pb2.NODE_GONE: "gone", relay_pb2.NODE_ERROR: "in error"}
+
+
+class RelayError(DataError):
+    """Relay could not be reached or answered with an error (exit 3 with --require-flows)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TLSOptions:
+    enabled: bool = False
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    server_name: str | None = None
+    insecure: bool = False
+
+    @property
+    def on(self) -> bool:
+        return self.enabled or bool(self.ca_file or self.cert_file or self.key_file or self.server_name)
+
+
+@dataclass(slots=True)
+class ServerInfo:
+    version: str
+    num_flows: int
+    max_flows: int
+    connected_nodes: int | None
+    unavailable_nodes: list[str]
+
+
+@dataclass(slots=True)
+class FlowBatch:
+    flows: list[Any] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def flows_request(
+    whitelist: Sequence[Any],
+    since_seconds: float | None = None,
+    last: int | None = None,
+    follow: bool = False,
+    now: datetime | None = None,
+) -> Any:
+    """A bounded GetFlowsRequest: ``since`` or ``number`` is always set (hubble-api.md §10)."""
+    req = observer_pb2.GetFlowsRequest(whitelist=list(whitelist), follow=follow)
+    if since_seconds is not None:
+        req.since.FromDatetime((now or datetime.now(UTC)) - timedelta(seconds=since_seconds))
+    if last is not None:
+        req.number = last
+    elif since_seconds is None and not follow:
+        req.number = DEFAULT_NUMBER
+    return req
+
+
+def _read(path: str | None, what: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError as err:
+        raise UsageError(f"{what} {path}: {err.strerror or err}") from None
+
+
+class HubbleClient:
+    def __init__(self, address: str, tls: TLSOptions | None = None, timeout: float = REQUEST_TIMEOUT) -> None:
+        import grpc
+
+        self.address = address.removeprefix("tls://")
+        self.tls = tls or TLSOptions(enabled=address.startswith("tls://"))
+        if address.startswith("tls://") and not self.tls.enabled:
+            self.tls = TLSOptions(
+                True, self.tls.ca_file, self.tls.cert_file, self.tls.key_file, self.tls.server_name, self.tls.insecure
+            )
+        self.timeout = timeout
+        self._grpc = grpc
+        self.channel = self._channel()
+        from kubectl_meshdoctor._proto import observer_pb2_grpc
+
+        stub_class: Any = observer_pb2_grpc.ObserverStub
+        self.stub = stub_class(self.channel)
+
+    def _channel(self) -> Any:
+        grpc = self._grpc
+        tls = self.tls
+        if (tls.cert_file is None) != (tls.key_file is None):
+            raise UsageError("--hubble-tls-cert and --hubble-tls-key must be given together")
+        if not tls.on:
+            return grpc.insecure_channel(self.address)
+        roots = _read(tls.ca_file, "--hubble-tls-ca")
+        options: list[tuple[str, Any]] = []
+        if tls.insecure:
+            roots = self._presented_certificate()  # trust what the server shows: no verification
+            options.append(("grpc.ssl_target_name_override", tls.server_name or _cert_name(roots)))
+        elif tls.server_name:
+            options.append(("grpc.ssl_target_name_override", tls.server_name))
+        creds = grpc.ssl_channel_credentials(
+            root_certificates=roots,
+            private_key=_read(tls.key_file, "--hubble-tls-key"),
+            certificate_chain=_read(tls.cert_file, "--hubble-tls-cert"),
+        )
+        return grpc.secure_channel(self.address, creds, options=options)
+
+    def _presented_certificate(self) -> bytes:
+        host, _, port = self.address.rpartition(":")
+        try:
+            return ssl.get_server_certificate((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT).encode()
+        except (OSError, ValueError) as err:
+            raise RelayError(f"Hubble Relay at {self.address}: cannot read its TLS certificate: {err}") from None
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def _error(self, err: Any) -> RelayError:
+        code = err.code() if hasattr(err, "code") else None
+        details = (err.details() if hasattr(err, "details") else None) or str(err)
+        text = " ".join(str(details).split())
+        low = text.lower()
+        if "certificate" in low or "ssl" in low or "handshake" in low or "tls" in low:
+            hint = "TLS handshake failed (check --hubble-tls-ca, --hubble-tls-server-name, client cert/key)"
+            return RelayError(f"Hubble Relay at {self.address}: {hint}: {text[:200]}")
+        name = code.name if code is not None else "ERROR"
+        return RelayError(f"Hubble Relay at {self.address} unreachable ({name}): {text[:200]}")
+
+    def server_status(self) -> ServerInfo:
+        try:
+            resp = self.stub.ServerStatus(
+                observer_pb2.ServerStatusRequest(), timeout=self.timeout, wait_for_ready=False
+            )
+        except self._grpc.RpcError as err:
+            raise self._error(err) from None
+        return ServerInfo(
+            version=resp.version,
+            num_flows=resp.num_flows,
+            max_flows=resp.max_flows,
+            connected_nodes=resp.num_connected_nodes.value if resp.HasField("num_connected_nodes") else None,
+            unavailable_nodes=list(resp.unavailable_nodes),
+        )
+
+    def stream(self, request: Any, on_warning: Callable[[str], None]) -> Iterator[Any]:
+        """Yield the flows of ``request`` that really match its filters; notices go to ``on_warning``."""
+        matcher = FlowMatcher(list(request.whitelist), list(request.blacklist))
+        timeout = None if request.follow else self.timeout * 5
+        call = self.stub.GetFlows(request, timeout=timeout)
+        try:
+            for resp in call:
+                kind = resp.WhichOneof("response_types")
+                if kind == "flow":
+                    flow = resp.flow
+                    if not flow.node_name and resp.node_name:
+                        flow.node_name = resp.node_name
+                    if matcher(flow):
+                        yield flow
+                elif kind == "node_status":
+                    _node_warning(resp.node_status, on_warning)
+                elif kind == "lost_events":
+                    lost = resp.lost_events
+                    source = flow_pb2.LostEventSource.Name(lost.source) if lost.source in (1, 2, 3) else "unknown"
+                    on_warning(
+                        f"Hubble lost {lost.num_events_lost} event(s) ({source}) on "
+                        f"{resp.node_name or 'a node'}: flows may be missing"
+                    )
+        except self._grpc.RpcError as err:
+            if err.code() == self._grpc.StatusCode.CANCELLED:
+                return
+            raise self._error(err) from None
+        finally:
+            call.cancel()
+
+    def get_flows(self, request: Any) -> FlowBatch:
+        batch = FlowBatch()
+        batch.flows.extend(self.stream(request, batch.warnings.append))
+        batch.warnings[:] = list(dict.fromkeys(batch.warnings))
+        return batch
+
+
+def _node_warning(event: Any, on_warning: Callable[[str], None]) -> None:
+    state = _BAD_STATES.get(event.state_change)
+    if state is None:
+        return
+    names = ", ".join(event.node_names) or "some nodes"
+    detail = f": {event.message}" if event.message else ""
+    on_warning(f"Hubble Relay reports node(s) {names} {state}{detail}: their flows are missing")
+
+
+def _cert_name(pem: bytes | None) -> str:
+    """A DNS name from a PEM certificate's subject, for the insecure mode's name override."""
+    if not pem:
+        return ""
+    import base64
+    import re
+
+    der = base64.b64decode(b"".join(pem.split(b"-----")[2].split()))
+    match = re.search(rb"\x06\x03\x55\x04\x03[\x0c\x13](.)([\x20-\x7e]+)", der, re.S)
+    return match.group(2)[: match.group(1)[0]].decode() if match else ""

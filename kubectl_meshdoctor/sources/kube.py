@@ -1,0 +1,237 @@
+"""Read the objects a question needs through the official ``kubernetes`` client (contract §2).
+
+* The user's kubeconfig: ``--kubeconfig`` (or ``$KUBECONFIG``, several files joined with
+  ``:``), ``--context``, exec/OIDC auth plugins — all handled by the client's loader.
+* Read-only: GET only (list and get; the port-forward lives in ``portforward.py``); never
+  Secrets. ``deploy/rbac.yaml`` lists exactly the resources in ``KINDS`` and ``CONFIGMAPS``.
+* One discovery request (``/apis``) picks the version each CRD is served at (cilium.io/v2;
+  security.istio.io v1, v1beta1; networking.istio.io v1, v1beta1, v1alpha3), and whether
+  EndpointSlice v1 exists (else Endpoints, for old servers).
+* Lists are paginated (``limit``/``continue``) and run in parallel, per namespace when the
+  question names its namespaces. Items come back as ``kubectl get -o json`` prints them,
+  with apiVersion and kind filled in (the list API omits them on items).
+* 403 and 404 become gaps (architecture habit 6), never exceptions; an unreachable API or
+  a kubeconfig that cannot be loaded is a DataError (exit 3).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from kubectl_meshdoctor.errors import DataError
+from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
+
+PAGE_SIZE = 500
+WORKERS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    kind: str
+    group: str  # "" = core
+    versions: tuple[str, ...]  # ours, in order of preference
+    plural: str
+    namespaced: bool = True
+    fallback: str | None = None  # a kind to read instead when this one is not served
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("Namespace", "", ("v1",), "namespaces", namespaced=False),
+    Kind("Pod", "", ("v1",), "pods"),
+    Kind("Service", "", ("v1",), "services"),
+    Kind("EndpointSlice", "discovery.k8s.io", ("v1",), "endpointslices", fallback="Endpoints"),
+    Kind("Deployment", "apps", ("v1",), "deployments"),
+    Kind("StatefulSet", "apps", ("v1",), "statefulsets"),
+    Kind("DaemonSet", "apps", ("v1",), "daemonsets"),
+    Kind("ReplicaSet", "apps", ("v1",), "replicasets"),
+    Kind("NetworkPolicy", "networking.k8s.io", ("v1",), "networkpolicies"),
+    Kind("CiliumNetworkPolicy", "cilium.io", ("v2",), "ciliumnetworkpolicies"),
+    Kind("CiliumClusterwideNetworkPolicy", "cilium.io", ("v2",), "ciliumclusterwidenetworkpolicies", namespaced=False),
+    Kind("PeerAuthentication", "security.istio.io", ("v1", "v1beta1"), "peerauthentications"),
+    Kind("AuthorizationPolicy", "security.istio.io", ("v1", "v1beta1"), "authorizationpolicies"),
+    Kind("DestinationRule", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "destinationrules"),
+    Kind("VirtualService", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "virtualservices"),
+)
+ENDPOINTS = Kind("Endpoints", "", ("v1",), "endpoints")
+CONFIGMAPS: tuple[tuple[str, str], ...] = (("kube-system", "cilium-config"), ("istio-system", "istio"))
+_CORE_GROUPS = ("", "apps")  # always served; no discovery needed
+
+
+class ApiStatus(Exception):
+    """A non-2xx answer from the API server."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def kubeconfig_path(explicit: str | None) -> str:
+    """``--kubeconfig``, else ``$KUBECONFIG`` (``:``-joined files are merged), else ~/.kube/config."""
+    return explicit or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+
+
+class KubeClient:
+    """GET JSON from the API server with the kubeconfig's credentials; nothing else."""
+
+    def __init__(self, kubeconfig: str | None, context: str | None, timeout: float) -> None:
+        from kubernetes.config import ConfigException, new_client_from_config
+
+        path = kubeconfig_path(kubeconfig)
+        try:
+            new_client: Any = new_client_from_config
+            self._api: Any = new_client(config_file=path, context=context, persist_config=False)
+        except (ConfigException, OSError, TypeError, ValueError) as err:
+            where = "the kubeconfig" if kubeconfig else f"kubeconfig {path}"
+            raise DataError(f"cannot load {where}: {err} (or use --from PATH / --demo NAME offline)") from None
+        self._api.configuration.retries = 1
+        self.host = str(self._api.configuration.host)
+        self.timeout = timeout
+
+    def get(self, path: str, query: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+        from kubernetes.client.exceptions import ApiException
+
+        request = self._api.param_serialize(
+            "GET",
+            path,
+            query_params=list(query),
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )
+        try:
+            response = self._api.call_api(*request, _request_timeout=self.timeout)
+            body = response.read()
+        except ApiException as err:
+            raise ApiStatus(int(err.status or 0), str(err.reason)) from None
+        except Exception as err:  # urllib3 connection/timeout/TLS errors, exec-plugin failures
+            raise DataError(f"cannot reach the Kubernetes API at {self.host}: {_first_line(err)}") from None
+        if not 200 <= int(response.status) <= 299:
+            raise ApiStatus(int(response.status), _status_message(body) or str(response.reason))
+        doc = json.loads(body)
+        if not isinstance(doc, dict):
+            raise ApiStatus(500, f"unexpected answer from {path}")
+        return doc
+
+    def close(self) -> None:
+        self._api.close()
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip() or type(err).__name__
+    return text.splitlines()[0][:300]
+
+
+def _status_message(body: bytes) -> str:
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return ""
+    return str(doc.get("message", "")) if isinstance(doc, dict) else ""
+
+
+def _base(group: str, version: str) -> str:
+    return f"/api/{version}" if not group else f"/apis/{group}/{version}"
+
+
+class KubeReader:
+    """``read(namespaces)`` -> RawSnapshot; ``namespaces=None`` reads every namespace."""
+
+    def __init__(self, client: KubeClient, progress: Callable[[str], None] | None = None) -> None:
+        self.client = client
+        self.progress = progress or (lambda _msg: None)
+
+    def served_versions(self) -> dict[str, list[str]]:
+        doc = self.client.get("/apis")
+        out: dict[str, list[str]] = {}
+        for group in doc.get("groups") or []:
+            out[str(group.get("name"))] = [str(v.get("version")) for v in group.get("versions") or []]
+        return out
+
+    def plan(self, served: dict[str, list[str]]) -> tuple[list[tuple[Kind, str]], list[str]]:
+        """Which (kind, version) to read, and gaps for kinds the server does not serve."""
+        plan: list[tuple[Kind, str]] = []
+        gaps: list[str] = []
+        for kind in KINDS:
+            if kind.group in _CORE_GROUPS:
+                plan.append((kind, kind.versions[0]))
+                continue
+            have = served.get(kind.group, [])
+            version = next((v for v in kind.versions if v in have), None)
+            if version is not None:
+                plan.append((kind, version))
+            elif kind.fallback == ENDPOINTS.kind:
+                plan.append((ENDPOINTS, "v1"))
+            elif have:
+                gaps.append(
+                    f"{kind.qualified}: none of the versions {', '.join(kind.versions)} is served "
+                    f"(server has {', '.join(have)})"
+                )
+            else:
+                gaps.append(f"{kind.qualified} not installed (no {kind.group} API on the server); not checked")
+        return plan, gaps
+
+    def read(self, namespaces: Sequence[str] | None) -> RawSnapshot:
+        self.progress(f"reading the Kubernetes API at {self.client.host}")
+        plan, gaps = self.plan(self.served_versions())
+        tasks: list[tuple[Kind, str, str | None]] = []
+        for kind, version in plan:
+            if kind.namespaced and namespaces is not None:
+                tasks += [(kind, version, ns) for ns in namespaces]
+            else:
+                tasks.append((kind, version, None))
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            listed = list(pool.map(lambda t: self._list(*t), tasks))
+            maps = list(pool.map(lambda nc: self._get_configmap(*nc), CONFIGMAPS))
+        snap = RawSnapshot(flow_source="none", gaps=gaps)
+        for objects, gap in [*listed, *maps]:
+            snap.objects.extend(objects)
+            if gap:
+                snap.gaps.append(gap)
+        self.progress(f"read {len(snap.objects)} objects in {len(tasks) + len(maps)} requests")
+        return snap
+
+    def _list(self, kind: Kind, version: str, namespace: str | None) -> tuple[list[RawObject], str | None]:
+        path = _base(kind.group, version) + (f"/namespaces/{namespace}" if namespace else "") + f"/{kind.plural}"
+        api_version = f"{kind.group}/{version}" if kind.group else version
+        out: list[RawObject] = []
+        token = ""
+        while True:
+            query = [("limit", str(PAGE_SIZE))] + ([("continue", token)] if token else [])
+            try:
+                doc = self.client.get(path, query)
+            except ApiStatus as err:
+                return out, _gap(err, kind.qualified, namespace)
+            for item in doc.get("items") or []:
+                if isinstance(item, dict):
+                    out.append(RawObject({"apiVersion": api_version, "kind": kind.kind, **item}))
+            token = str((doc.get("metadata") or {}).get("continue") or "")
+            if not token:
+                return out, None
+
+    def _get_configmap(self, namespace: str, name: str) -> tuple[list[RawObject], str | None]:
+        try:
+            doc = self.client.get(f"/api/v1/namespaces/{namespace}/configmaps/{name}")
+        except ApiStatus as err:
+            if err.code == 404:
+                return [], None  # absent is an answer; build_model notes a missing cilium-config
+            return [], _gap(err, f"configmap {namespace}/{name}", None)
+        return [RawObject({**doc, "apiVersion": "v1", "kind": "ConfigMap"})], None
+
+
+def _gap(err: ApiStatus, what: str, namespace: str | None) -> str:
+    where = f" in namespace {namespace}" if namespace else ""
+    if err.code == 403:
+        return f"no read access to {what}{where} (403 Forbidden); not checked"
+    if err.code == 404:
+        return f"{what}{where} not found on the server (404); not checked"
+    if err.code == 401:
+        raise DataError(f"the Kubernetes API refused the credentials (401): {err}")
+    return f"could not read {what}{where} (HTTP {err.code}: {err}); not checked"

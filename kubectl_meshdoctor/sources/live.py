@@ -1,0 +1,125 @@
+"""The live source: Kubernetes objects first, then (once the call is resolved) the pair's flows.
+
+It produces the same RawSnapshot as the offline sources (objects as ``kubectl get -o json``
+items, flows as ``flow_pb2.Flow``), so the model and the diagnosis never know where their
+input came from (architecture habit 8).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubectl_meshdoctor.sources.base import RawSnapshot
+from kubectl_meshdoctor.sources.hubble import FlowBatch, HubbleClient, RelayError, TLSOptions
+
+# Namespaces every question needs: the Cilium config and the Istio root namespace (mesh
+# config, mesh-wide PeerAuthentication/AuthorizationPolicy, ztunnel/istio-cni DaemonSets).
+SYSTEM_NAMESPACES = ("kube-system", "istio-system")
+
+
+@dataclass(frozen=True, slots=True)
+class LiveOptions:
+    kubeconfig: str | None = None
+    context: str | None = None
+    request_timeout: float = 30.0
+    hubble_server: str | None = None
+    tls: TLSOptions = field(default_factory=TLSOptions)
+    progress: bool = True
+
+
+def ref_namespace(ref: str, default_ns: str) -> str | None:
+    """The namespace a reference names; None when it cannot tell (an IP/CIDR: any pod)."""
+    text = ref.strip()
+    if "/" in text:
+        try:
+            ipaddress.ip_network(text, strict=False)
+            return None
+        except ValueError:
+            return text.split("/", 1)[0] or default_ns
+    try:
+        ipaddress.ip_address(text)
+        return None
+    except ValueError:
+        pass
+    parts = text.rstrip(".").split(".")
+    if len(parts) >= 2 and (len(parts) == 2 or parts[2] == "svc"):
+        return parts[1]  # a Service DNS name: name.ns[.svc...]
+    return default_ns if len(parts) == 1 else None
+
+
+def namespaces_for(refs: Sequence[str], default_ns: str) -> list[str] | None:
+    """The namespaces a question needs, or None for all (a reference without a namespace)."""
+    wanted: list[str] = []
+    for ref in refs:
+        ns = ref_namespace(ref, default_ns)
+        if ns is None:
+            return None
+        wanted.append(ns)
+    return list(dict.fromkeys([*wanted, *SYSTEM_NAMESPACES]))
+
+
+def _stderr(msg: str) -> None:
+    print(f"meshdoctor: {msg}", file=sys.stderr, flush=True)
+
+
+class LiveSource:
+    """Use as a context manager: it may hold a port-forward and a gRPC channel."""
+
+    def __init__(self, opts: LiveOptions) -> None:
+        from kubectl_meshdoctor.sources.kube import KubeClient
+
+        self.opts = opts
+        self.progress: Callable[[str], None] = _stderr if opts.progress else (lambda _m: None)
+        self.kube = KubeClient(opts.kubeconfig, opts.context, opts.request_timeout)
+        self._closers: list[Callable[[], None]] = [self.kube.close]
+        self._hubble: HubbleClient | None = None
+
+    def __enter__(self) -> LiveSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for close in reversed(self._closers):
+            with contextlib.suppress(Exception):
+                close()
+
+    def objects(self, namespaces: Sequence[str] | None) -> RawSnapshot:
+        from kubectl_meshdoctor.sources.kube import KubeReader
+
+        return KubeReader(self.kube, self.progress).read(namespaces)
+
+    def hubble(self) -> HubbleClient:
+        """Connect once: ``--hubble-server``, else a port-forward to kube-system/hubble-relay."""
+        if self._hubble is not None:
+            return self._hubble
+        address = self.opts.hubble_server
+        if not address:
+            from kubectl_meshdoctor.sources.portforward import PortForward, relay_target
+
+            target = relay_target(self.kube)
+            forward = PortForward(self.kube, target).start()
+            self._closers.append(forward.close)
+            address = forward.address
+            self.progress(f"port-forwarding {target.namespace}/{target.pod}:{target.port} to {address}")
+        client = HubbleClient(address, self.opts.tls)
+        self._closers.append(client.close)
+        client.server_status()  # fail fast, with one clear line, if Relay is not there
+        self._hubble = client
+        return client
+
+    def flows(self, request: Any) -> FlowBatch:
+        """The flows of ``request`` (bounded), re-checked client side; RelayError when unreachable."""
+        client = self.hubble()
+        self.progress(f"reading flows from Hubble Relay at {client.address}")
+        return client.get_flows(request)
+
+    def follow(self, request: Any, on_warning: Callable[[str], None]) -> Iterator[Any]:
+        return self.hubble().stream(request, on_warning)
+
+
+def relay_down_warning(err: RelayError) -> str:
+    return f"Hubble flows not checked: {err}"
