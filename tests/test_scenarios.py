@@ -17,6 +17,8 @@ and ``case.yaml``::
           source_mesh: sidecar              # source.mesh / destination.mesh
           destination_mesh: ambient
 
+A case may carry ``xfail: <reason>`` for a known engine disagreement with
+semantics.md (strict: it fails loudly once the engine is fixed).
 Only the listed keys are compared. The real CLI runs in-process and its exit code
 must match the verdict (allowed 0, denied/broken 1, unknown 3).
 """
@@ -45,7 +47,9 @@ def _cases() -> list[Any]:
         doc = yaml.safe_load((folder / "case.yaml").read_text())
         for i, case in enumerate(doc["cases"]):
             name = case.get("name") or str(i)
-            params.append(pytest.param(folder, case, id=f"{folder.name}/{name}"))
+            # a known engine disagreement with semantics.md: strict, so a fix turns it red
+            marks = [pytest.mark.xfail(reason=case["xfail"], strict=True)] if case.get("xfail") else []
+            params.append(pytest.param(folder, case, id=f"{folder.name}/{name}", marks=marks))
     return params
 
 

@@ -4,6 +4,7 @@ HTTP-only fields on TCP; ambient ztunnel enforces L4 only (B14)."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -60,8 +61,10 @@ def _str_match(pattern: str, value: str) -> bool:
 
 def _path_match(pattern: str, value: str) -> bool:
     if "{*}" in pattern or "{**}" in pattern:
-        head = pattern.split("{", 1)[0]
-        return value.startswith(head)
+        # {*} = exactly one path segment, {**} = any remainder; the rest matches literally
+        parts = re.split(r"(\{\*\*\}|\{\*\})", pattern)
+        regex = "".join("[^/]+" if p == "{*}" else ".*" if p == "{**}" else re.escape(p) for p in parts)
+        return re.fullmatch(regex, value) is not None
     return _str_match(pattern, value)
 
 
