@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.errors import UsageError
-from kubectl_meshdoctor.findings.types import Diagnosis, Verdict
+from kubectl_meshdoctor.findings.types import Cause, Diagnosis, Verdict
 from kubectl_meshdoctor.model.build import Model, build_model
 
 __all__ = ["build_model"]
@@ -95,13 +95,10 @@ def read_live(opts: SourceOptions, query: Query | None) -> RawSnapshot:
 
 def attach_live_flows(raw: RawSnapshot, query: Query, live: LiveSource) -> None:
     """Resolve the call on the objects, ask Relay for that pair only, and add the flows to ``raw``."""
-    from kubectl_meshdoctor.diagnosis.call import resolve_call
-    from kubectl_meshdoctor.sources.flowfilter import pair_filters
     from kubectl_meshdoctor.sources.hubble import RelayError, flows_request
-    from kubectl_meshdoctor.sources.live import relay_down_warning
+    from kubectl_meshdoctor.sources.live import pair_whitelist, relay_down_warning
 
-    call = resolve_call(build_model(raw), query)
-    whitelist = pair_filters([p.key() for p in call.src.pods], [p.key() for p in call.dst.pods])
+    whitelist = pair_whitelist(build_model(raw), query)
     try:
         batch = live.flows(flows_request(whitelist, query.since_seconds, query.last))
     except RelayError as err:
@@ -146,3 +143,25 @@ def what_if(raw: RawSnapshot, files: tuple[str, ...], deletes: tuple[str, ...]) 
 
     changed, applied = apply_changes(raw, read_changes(files, deletes))
     return build_model(changed), applied
+
+
+CLUSTER_CODES = frozenset(
+    {"cilium-socketlb-bypass", "cilium-cni-exclusive", "istiod-hostnetwork-overlay", "cilium-policy-audit"}
+)
+
+
+def check(model: Model, namespaces: list[str] | None) -> list[Cause]:
+    """Run every mesh-wide check; keep findings about the given namespaces (None = all)."""
+    from kubectl_meshdoctor.checks import ALL
+
+    findings: list[Cause] = []
+    for item in ALL:
+        for cause in item.run(model):
+            in_scope = (
+                namespaces is None
+                or cause.code in CLUSTER_CODES
+                or any(ref.namespace in namespaces or ref.namespace is None for ref in cause.objects)
+            )
+            if in_scope and all((cause.code, cause.objects) != (f.code, f.objects) for f in findings):
+                findings.append(cause)
+    return findings

@@ -18,6 +18,8 @@ _COMMANDS = {
         "explain",
         "Explain why a call from SOURCE to DESTINATION fails (or works).",
     ),
+    "snapshot": ("kubectl_meshdoctor.cli.snapshot", "snapshot", "Capture cluster objects and Hubble flows for --from."),
+    "flows": ("kubectl_meshdoctor.cli.flows", "flows", "The Hubble flows of a pair, annotated with hop and policy."),
     "demo": ("kubectl_meshdoctor.cli.demo", "demo", "List the bundled demo scenarios (no cluster needed)."),
     "version": ("kubectl_meshdoctor.cli.version", "version", "Print the version."),
 }

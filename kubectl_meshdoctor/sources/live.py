@@ -123,3 +123,47 @@ class LiveSource:
 
 def relay_down_warning(err: RelayError) -> str:
     return f"Hubble flows not checked: {err}"
+
+
+def namespace_filters(namespaces: Sequence[str] | None) -> list[Any]:
+    """Whitelist for ``snapshot -n``: flows from or to any pod in these namespaces (empty: all flows)."""
+    from kubectl_meshdoctor._proto import flow_pb2
+
+    if not namespaces:
+        return []
+    prefixes = [f"{ns}/" for ns in namespaces]
+    return [flow_pb2.FlowFilter(source_pod=prefixes), flow_pb2.FlowFilter(destination_pod=prefixes)]
+
+
+def capture(
+    opts: LiveOptions,
+    namespaces: Sequence[str] | None,
+    since_seconds: float | None,
+    last: int | None,
+    with_flows: bool = True,
+) -> RawSnapshot:
+    """What ``snapshot`` writes: the objects of these namespaces (None: all) and their flows."""
+    from kubectl_meshdoctor.sources.hubble import flows_request
+
+    with LiveSource(opts) as live:
+        wanted = list(dict.fromkeys([*namespaces, *SYSTEM_NAMESPACES])) if namespaces else None
+        raw = live.objects(wanted)
+        if not with_flows:
+            return raw
+        try:
+            batch = live.flows(flows_request(namespace_filters(namespaces), since_seconds, last))
+        except RelayError as err:
+            raw.warnings.append(relay_down_warning(err))
+            return raw
+        raw.flows, raw.flow_source = batch.flows, "hubble"
+        raw.warnings.extend(batch.warnings)
+        return raw
+
+
+def pair_whitelist(model: Any, query: Any) -> list[Any]:
+    """The whitelist for a resolved pair, both directions (``pair_filters`` on its pods)."""
+    from kubectl_meshdoctor.diagnosis.call import resolve_call
+    from kubectl_meshdoctor.sources.flowfilter import pair_filters
+
+    call = resolve_call(model, query)
+    return pair_filters([p.key() for p in call.src.pods], [p.key() for p in call.dst.pods])
