@@ -48,7 +48,7 @@ metadata:
   namespace: blue
   labels: {app: server, istio.io/dataplane-mode: ambient}
   annotations: {ambient.istio.io/redirection: enabled}
-spec: {containers: [{name: s, ports: [{containerPort: 8080}]}]}
+spec: {containers: [{name: s, ports: [{containerPort: 8080}], readinessProbe: {httpGet: {port: 8080, path: /}}}]}
 status: {phase: Running, podIP: 10.0.2.2, conditions: [{type: Ready, status: "False"}]}
 ---
 apiVersion: cilium.io/v2

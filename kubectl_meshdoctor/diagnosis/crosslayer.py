@@ -102,7 +102,13 @@ def call_causes(call: Call, verdict: Verdict) -> list[Cause]:
                 )
             )
     # B16: ambient server under default deny without the probe allowance
-    if server is not None and call.server_mesh is Mesh.AMBIENT and not call.servers and call.svc is not None:
+    if (
+        server is not None
+        and call.server_mesh is Mesh.AMBIENT
+        and not call.servers
+        and call.svc is not None
+        and server.probe_ports
+    ):
         from kubectl_meshdoctor.engines.cilium.decide import evaluate
         from kubectl_meshdoctor.model.objects import world_peer
 

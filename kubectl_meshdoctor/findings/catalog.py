@@ -160,53 +160,70 @@ _SPECS: tuple[CauseSpec, ...] = (
     _spec(
         "istio-fault-injection",
         E,
-        "a VirtualService fault applies to the matched route",
-        "remove or narrow the fault block",
-        "issue 7",
+        "VirtualService {vs} {rule} injects {what} into {percent}% of requests on the route matching "
+        "{method} {path}{effect}",
+        "remove the fault block (or narrow its match / lower its percentage): "
+        "kubectl -n {ns} edit virtualservice {name}   # delete {rule}",
+        "issue 7: VirtualService http[].fault (B0.2)",
     ),
     _spec(
         "istio-subset-not-found",
         E,
-        "a route targets a subset that no DestinationRule defines (503 NC)",
-        "define the subset in a DestinationRule",
-        "issue 7",
+        "VirtualService {vs} {rule} sends {weight}% of {method} {path} to subset {subset} of {host}, but "
+        "{dr_state}; Envoy has no cluster for it and answers 503 (NC)",
+        "define the subset in the DestinationRule for {host} (or route to an existing subset):\n{yaml}",
+        "issue 7: VirtualService route[].destination.subset vs DestinationRule subsets (A4, B0.2)",
     ),
     _spec(
         "istio-route-no-match",
         E,
-        "a VirtualService for the host has no route for this request (404 NR)",
-        "add a route matching the request",
-        "issue 7",
+        "VirtualService {vs} owns host {host} but none of its http routes ({routes}) matches {method} {path}; "
+        "the client's proxy answers 404 (NR)",
+        "add a match for {path}, or a catch-all route (an http entry without match) at the end of "
+        "{vs}: kubectl -n {ns} edit virtualservice {name}",
+        "issue 7: VirtualService http[] match order (B0.1, B0.2)",
     ),
     _spec(
         "istio-destination-host-unknown",
         E,
-        "a route targets a host that is not in the registry",
-        "fix the destination host or add a ServiceEntry",
-        "issue 7",
+        "VirtualService {vs} {rule} routes to {host}, which is neither a Service nor a ServiceEntry "
+        "visible from {client_ns}; Envoy has no cluster for it and answers 503 (NC)",
+        "point {rule}.host at an existing Service{suggest}, or add a ServiceEntry for {host}",
+        "issue 7: VirtualService route[].destination.host and the service registry (B0.2)",
     ),
     _spec(
         "istio-egress-registry-only",
         E,
-        "REGISTRY_ONLY or a Sidecar egress scope hides the destination (502)",
-        "add a ServiceEntry or widen the Sidecar egress hosts",
-        "issue 7",
+        "{why}; the client's sidecar sends {host} to BlackHoleCluster and answers 502",
+        "{fix_hint}",
+        "issue 7: outboundTrafficPolicy and Sidecar egress.hosts (B0.1)",
     ),
     _spec(
         "istio-circuit-breaker",
-        W,
-        "connection-pool / outlier-detection settings shed this traffic (503 UO)",
-        "raise the DestinationRule connectionPool limits",
-        "issue 7",
+        INFO,
+        "DestinationRule {dr} {rule} sets {limits} for {host}: under concurrency Envoy sheds requests with "
+        "503 (UO){observed}",
+        "raise or remove those limits: kubectl -n {ns} edit destinationrule {name}",
+        "issue 7: DestinationRule trafficPolicy.connectionPool / outlierDetection (B0.2 UO)",
     ),
     _spec(
         "istio-timeout",
         W,
-        "the route's timeout is shorter than the call takes",
-        "raise the route timeout",
-        "issue 7",
+        "VirtualService {vs} {rule} sets timeout {timeout} but {method} {path} takes {latency} "
+        "(Hubble L7 latency); Envoy gives up and answers 504 (UT)",
+        "raise {rule}.timeout above the observed latency: kubectl -n {ns} edit virtualservice {name}",
+        "issue 7: VirtualService http[].timeout (B0.2 UT)",
     ),
     # --- codes beyond contract §5 (semantics.md B25 suggestions and interop notes) ---
+    _spec(
+        "istio-gateway-selector-no-match",
+        E,
+        "Gateway {gateway} selects pods with {selector}, but no pod in view has those labels: no gateway "
+        "proxy serves {hosts}",
+        "set spec.selector to the labels of the ingress gateway pods (e.g. istio: ingressgateway): "
+        "kubectl get pods -A -l {selector_arg} --show-labels",
+        "issue 7 §4: Gateway selector",
+    ),
     _spec(
         "ambient-probe-snat-blocked",
         E,
@@ -261,6 +278,23 @@ _SPECS: tuple[CauseSpec, ...] = (
         '{policy} has L7 rules but cilium-config sets enable-l7-proxy: "false"; they are not enforced',
         "set l7Proxy=true in the Cilium Helm values, or remove the L7 rules",
         "A1.9",
+    ),
+)
+
+_SPECS += (
+    _spec(
+        "cilium-policy-invalid",
+        E,
+        "{policy} is invalid ({why}); Cilium rejects the whole object, so none of it is enforced",
+        "fix the policy and re-apply it; `kubectl describe` shows the agent's status for it",
+        "A1.1",
+    ),
+    _spec(
+        "policy-selects-nothing",
+        W,
+        "{policy} selects no pod ({selector}): it has no effect (a typo in a label, or the wrong namespace?)",
+        "compare the selector with `kubectl get pods --show-labels` in that namespace",
+        "A1.2, A2, A3, A5",
     ),
 )
 

@@ -94,26 +94,22 @@ class Model:
     flow_index: Any = None  # diagnosis.evidence.FlowIndex, built on first use
 
     def pod_mesh(self, pod: Pod) -> tuple[Mesh, str]:
-        """A6: sidecar from the pod; ambient from the enrolment label (pod or namespace), confirmed
-        by istio-cni's redirection annotation. An annotation without any enrolment label is stale:
-        istio-cni un-captures pods whose label was removed (what-if and mid-change snapshots)."""
+        """A6: sidecar from the pod; ambient from istio-cni's redirection annotation (actual state),
+        else from the enrolment label on the pod or namespace (intent, capture not confirmed)."""
         if pod.has_sidecar():
             return Mesh.SIDECAR, "istio-proxy container in the pod"
         redirection = pod.annotations.get("ambient.istio.io/redirection")
         pod_mode = pod.labels.get("istio.io/dataplane-mode")
         if pod_mode == "none" or redirection == "disabled":
             return Mesh.NONE, "opted out of ambient (istio.io/dataplane-mode=none)"
+        if redirection == "enabled":
+            return Mesh.AMBIENT, "pod annotation ambient.istio.io/redirection=enabled (captured by istio-cni)"
         ns = self.namespaces.get(pod.namespace)
         ns_mode = ns.labels.get("istio.io/dataplane-mode") if ns else None
-        enrolled = pod_mode == "ambient" or ns_mode == "ambient" or (ns is None and redirection == "enabled")
-        if not enrolled:
-            if redirection == "enabled":
-                return Mesh.NONE, "no istio.io/dataplane-mode=ambient label any more (stale redirection annotation)"
-            return Mesh.NONE, "no sidecar and not ambient"
-        where = "pod" if pod_mode == "ambient" else f"namespace {pod.namespace}"
-        if redirection == "enabled":
-            return Mesh.AMBIENT, f"istio.io/dataplane-mode=ambient on {where}, captured by istio-cni"
-        return Mesh.AMBIENT, f"label istio.io/dataplane-mode=ambient on {where} (intended; capture not confirmed)"
+        if pod_mode == "ambient" or ns_mode == "ambient":
+            where = "pod" if pod_mode == "ambient" else f"namespace {pod.namespace}"
+            return Mesh.AMBIENT, f"label istio.io/dataplane-mode=ambient on {where} (intended; capture not confirmed)"
+        return Mesh.NONE, "no sidecar and not ambient"
 
     def ns_labels(self, namespace: str) -> dict[str, str]:
         ns = self.namespaces.get(namespace)
@@ -148,6 +144,18 @@ def _container_ports(spec: dict[str, Any]) -> tuple[ContainerPort, ...]:
     return tuple(out)
 
 
+def _probe_ports(spec: dict[str, Any]) -> tuple[int | str, ...]:
+    out: list[int | str] = []
+    for c in spec.get("containers") or []:
+        for key in ("readinessProbe", "livenessProbe", "startupProbe"):
+            probe = (c or {}).get(key) or {}
+            for kind in ("httpGet", "tcpSocket", "grpc"):
+                port = (probe.get(kind) or {}).get("port")
+                if port is not None:
+                    out.append(int(port) if str(port).isdigit() else str(port))
+    return tuple(out)
+
+
 def _pod(doc: dict[str, Any], origin: str | None) -> Pod:
     meta = _meta(doc)
     spec = doc.get("spec") or {}
@@ -176,6 +184,7 @@ def _pod(doc: dict[str, Any], origin: str | None) -> Pod:
         owner_kind=owner.get("kind"),
         owner_name=owner.get("name"),
         origin=origin,
+        probe_ports=_probe_ports(spec),
     )
 
 

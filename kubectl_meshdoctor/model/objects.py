@@ -60,6 +60,7 @@ class Pod:
     owner_kind: str | None
     owner_name: str | None
     origin: str | None = None
+    probe_ports: tuple[int | str, ...] = ()  # kubelet httpGet/tcpSocket/grpc probes (exec probes stay local)
     workload_kind: str = "Pod"
     workload_name: str = ""
     identity: Mapping[str, str] = field(default_factory=dict)  # Cilium identity labels

@@ -11,17 +11,36 @@ from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
 from kubectl_meshdoctor.sources.decode import decode_documents
 
 KIND_ALIASES = {
-    "cnp": "CiliumNetworkPolicy", "ciliumnetworkpolicy": "CiliumNetworkPolicy",
-    "ccnp": "CiliumClusterwideNetworkPolicy", "ciliumclusterwidenetworkpolicy": "CiliumClusterwideNetworkPolicy",
-    "netpol": "NetworkPolicy", "networkpolicy": "NetworkPolicy",
-    "pa": "PeerAuthentication", "peerauthentication": "PeerAuthentication",
-    "ap": "AuthorizationPolicy", "authorizationpolicy": "AuthorizationPolicy",
-    "dr": "DestinationRule", "destinationrule": "DestinationRule",
-    "vs": "VirtualService", "virtualservice": "VirtualService",
-    "se": "ServiceEntry", "serviceentry": "ServiceEntry", "sidecar": "Sidecar",
-    "ns": "Namespace", "namespace": "Namespace", "pod": "Pod", "po": "Pod",
-    "deploy": "Deployment", "deployment": "Deployment", "svc": "Service", "service": "Service",
-    "cm": "ConfigMap", "configmap": "ConfigMap", "gateway": "Gateway", "gw": "Gateway", "httproute": "HTTPRoute",
+    "cnp": "CiliumNetworkPolicy",
+    "ciliumnetworkpolicy": "CiliumNetworkPolicy",
+    "ccnp": "CiliumClusterwideNetworkPolicy",
+    "ciliumclusterwidenetworkpolicy": "CiliumClusterwideNetworkPolicy",
+    "netpol": "NetworkPolicy",
+    "networkpolicy": "NetworkPolicy",
+    "pa": "PeerAuthentication",
+    "peerauthentication": "PeerAuthentication",
+    "ap": "AuthorizationPolicy",
+    "authorizationpolicy": "AuthorizationPolicy",
+    "dr": "DestinationRule",
+    "destinationrule": "DestinationRule",
+    "vs": "VirtualService",
+    "virtualservice": "VirtualService",
+    "se": "ServiceEntry",
+    "serviceentry": "ServiceEntry",
+    "sidecar": "Sidecar",
+    "ns": "Namespace",
+    "namespace": "Namespace",
+    "pod": "Pod",
+    "po": "Pod",
+    "deploy": "Deployment",
+    "deployment": "Deployment",
+    "svc": "Service",
+    "service": "Service",
+    "cm": "ConfigMap",
+    "configmap": "ConfigMap",
+    "gateway": "Gateway",
+    "gw": "Gateway",
+    "httproute": "HTTPRoute",
 }
 CLUSTER_SCOPED = {"Namespace", "CiliumClusterwideNetworkPolicy", "Node"}
 
@@ -58,8 +77,11 @@ def read_changes(files: tuple[str, ...], deletes: tuple[str, ...]) -> list[Chang
             meta = obj.doc.get("metadata") or {}
             kind = str(obj.doc.get("kind"))
             ns = meta.get("namespace")
-            changes.append(Change("apply", kind, None if kind in CLUSTER_SCOPED else (ns or "default"),
-                                  str(meta.get("name", "")), obj))
+            changes.append(
+                Change(
+                    "apply", kind, None if kind in CLUSTER_SCOPED else (ns or "default"), str(meta.get("name", "")), obj
+                )
+            )
     for text in deletes:
         parts = text.split("/")
         if len(parts) not in (2, 3) or not all(parts):
@@ -74,8 +96,11 @@ def apply_changes(raw: RawSnapshot, changes: list[Change]) -> tuple[RawSnapshot,
     """Create or replace by kind/namespace/name; delete must name an existing object."""
     objects = list(raw.objects)
     index = {
-        _key(str(o.doc.get("kind")), (o.doc.get("metadata") or {}).get("namespace"),
-             str((o.doc.get("metadata") or {}).get("name", ""))): i
+        _key(
+            str(o.doc.get("kind")),
+            (o.doc.get("metadata") or {}).get("namespace"),
+            str((o.doc.get("metadata") or {}).get("name", "")),
+        ): i
         for i, o in enumerate(objects)
     }
     applied: list[str] = []
@@ -98,7 +123,42 @@ def apply_changes(raw: RawSnapshot, changes: list[Change]) -> tuple[RawSnapshot,
             objects[pos] = change.obj
             applied.append(f"replace {change.describe().split(' ', 1)[1]}")
     kept = [o for i, o in enumerate(objects) if i not in removed]
+    touched = {c.name for c in changes if c.kind == "Namespace"}
+    if touched:
+        kept = _settle_ambient(kept, touched)
     return (
         RawSnapshot(kept, raw.flows, list(raw.gaps), list(raw.warnings), raw.flow_source),
         applied,
     )
+
+
+_MODE = "istio.io/dataplane-mode"
+_REDIRECT = "ambient.istio.io/redirection"
+
+
+def _settle_ambient(objects: list[RawObject], namespaces: set[str]) -> list[RawObject]:
+    """After a namespace's ambient label changes, istio-cni (un)captures its pods: mirror that on the
+    pods' redirection annotation so the model shows the settled state (A6, C1.3 A3)."""
+    labels = {
+        str((o.doc.get("metadata") or {}).get("name")): (o.doc.get("metadata") or {}).get("labels") or {}
+        for o in objects
+        if o.doc.get("kind") == "Namespace"
+    }
+    out = []
+    for obj in objects:
+        meta = obj.doc.get("metadata") or {}
+        ns = meta.get("namespace")
+        if obj.doc.get("kind") != "Pod" or ns not in namespaces:
+            out.append(obj)
+            continue
+        pod_mode = (meta.get("labels") or {}).get(_MODE)
+        names = [c.get("name") for c in (obj.doc.get("spec") or {}).get("containers") or []]
+        enrolled = pod_mode == "ambient" or (pod_mode != "none" and labels.get(ns, {}).get(_MODE) == "ambient")
+        annotations = dict(meta.get("annotations") or {})
+        if enrolled and "istio-proxy" not in names:
+            annotations[_REDIRECT] = "enabled"
+        else:
+            annotations.pop(_REDIRECT, None)
+        doc = {**obj.doc, "metadata": {**meta, "annotations": annotations}}
+        out.append(RawObject(doc, obj.origin))
+    return out

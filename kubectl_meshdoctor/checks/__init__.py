@@ -1,0 +1,28 @@
+"""Mesh-wide analyzers for `check` (like istioctl analyze, across Cilium and Istio).
+
+ALL is an explicit, alphabetically sorted tuple (no import-time registration).
+"""
+
+from __future__ import annotations
+
+from kubectl_meshdoctor.checks.base import Check
+from kubectl_meshdoctor.checks.cilium_checks import AUDIT, EMPTY_RULES, INVALID, SELECTS_NOTHING
+from kubectl_meshdoctor.checks.config_checks import CONFIG
+from kubectl_meshdoctor.checks.mesh_checks import AMBIENT_PROBES, AUTHZ_NEEDS_MTLS, PA_DISABLE_AMBIENT, SPLIT_BRAIN
+
+ALL: tuple[Check, ...] = tuple(
+    sorted(
+        (
+            AMBIENT_PROBES,
+            AUDIT,
+            AUTHZ_NEEDS_MTLS,
+            CONFIG,
+            EMPTY_RULES,
+            INVALID,
+            PA_DISABLE_AMBIENT,
+            SELECTS_NOTHING,
+            SPLIT_BRAIN,
+        ),
+        key=lambda c: c.name,
+    )
+)

@@ -1,0 +1,109 @@
+"""Cilium policy hygiene: invalid policies, policies selecting nothing, empty rules, audit mode."""
+
+from __future__ import annotations
+
+from kubectl_meshdoctor.checks.base import Check
+from kubectl_meshdoctor.findings.types import Cause
+from kubectl_meshdoctor.model.build import Model
+
+
+def _invalid(model: Model) -> list[Cause]:
+    return [
+        Cause("cilium-policy-invalid", (ref,), {"policy": ref.key(), "why": why}) for ref, why in model.cilium.invalid
+    ]
+
+
+def _selects_nothing(model: Model) -> list[Cause]:
+    out: list[Cause] = []
+    seen: set[tuple[str, str | None, str]] = set()
+    pods = list(model.pods.values())
+    if not pods:
+        return out
+    for rule in model.cilium.rules:
+        if rule.node_selector:
+            continue
+        key = (rule.policy.kind, rule.policy.namespace, rule.policy.name)
+        candidates = model.pods_by_ns.get(rule.namespace, []) if rule.namespace else pods
+        if not any(rule.subject.matches(p.identity) for p in candidates):
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(
+                Cause(
+                    "policy-selects-nothing",
+                    (rule.ref(),),
+                    {
+                        "policy": f"{rule.policy.kind} {rule.policy.namespace or ''}/{rule.policy.name}".replace(
+                            " /", " "
+                        ),
+                        "selector": rule.subject.describe(),
+                    },
+                )
+            )
+    root = model.istio.mesh.root_namespace
+    for obj in [*model.istio.authz, *model.istio.peer_authns]:
+        selector = obj.selector
+        if not selector:
+            continue
+        scope = pods if obj.ref.namespace == root else model.pods_by_ns.get(obj.ref.namespace or "", [])
+        if not any(all(p.labels.get(k) == v for k, v in selector.items()) for p in scope):
+            text = ", ".join(f"{k}={v}" for k, v in selector.items())
+            out.append(
+                Cause(
+                    "policy-selects-nothing",
+                    (obj.ref.with_rule("spec.selector"),),
+                    {"policy": f"{obj.ref.kind} {obj.ref.namespace}/{obj.ref.name}", "selector": text},
+                )
+            )
+    return out
+
+
+def _empty_rules(model: Model) -> list[Cause]:
+    out = []
+    for rule in model.cilium.rules:
+        for entry in (*rule.ingress, *rule.egress):
+            if entry.empty_entry:
+                ref = rule.policy.with_rule(entry.path)
+                out.append(
+                    Cause(
+                        "empty-rule-semantics",
+                        (ref,),
+                        {"policy": f"{ref.kind} {ref.namespace}/{ref.name}", "rule": entry.path},
+                    )
+                )
+    return out
+
+
+def _audit(model: Model) -> list[Cause]:
+    if not model.cilium_config.audit_mode:
+        return []
+    refs = (model.cilium_config.ref,) if model.cilium_config.ref else ()
+    return [Cause("cilium-policy-audit", refs, {"would": "drops nothing cluster-wide: every would-be drop"})]
+
+
+INVALID = Check(
+    "cilium.InvalidPolicy",
+    "policies the agent rejects (nothing of them is enforced)",
+    ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "NetworkPolicy"),
+    _invalid,
+)
+SELECTS_NOTHING = Check(
+    "policy.SelectsNothing",
+    "Cilium/Kubernetes/Istio policies whose selector matches no pod",
+    (
+        "CiliumNetworkPolicy",
+        "CiliumClusterwideNetworkPolicy",
+        "NetworkPolicy",
+        "AuthorizationPolicy",
+        "PeerAuthentication",
+        "Pod",
+    ),
+    _selects_nothing,
+)
+EMPTY_RULES = Check(
+    "cilium.EmptyRule",
+    "`ingress: [{}]` / `egress: [{}]` entries whose meaning differs by version",
+    ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"),
+    _empty_rules,
+)
+AUDIT = Check("cilium.AuditMode", "policy-audit-mode on: nothing is dropped", ("ConfigMap",), _audit)

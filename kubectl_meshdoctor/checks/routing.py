@@ -1,0 +1,70 @@
+"""Mesh-wide routing findings (issue 7 §6), pure: routes to subsets no DestinationRule defines,
+routes to hosts not in the registry, Istio Gateways whose selector matches no pod.
+
+``routing_findings(model)`` is the entry point; it is not registered in ``checks.ALL`` here
+(the `check` command owns that list)."""
+
+from __future__ import annotations
+
+from kubectl_meshdoctor.engines import istio_routing as rt
+from kubectl_meshdoctor.findings.types import Cause
+from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.istio_traffic import IstioGateway, VirtualService
+
+
+def _vs_findings(model: Model, vs: VirtualService, views: set[str]) -> list[Cause]:
+    out: list[Cause] = []
+    ns = vs.ref.namespace or "default"
+    root = model.istio.mesh.root_namespace
+    key = f"{ns}/{vs.ref.name}"
+    for route in vs.http:
+        for dest in route.destinations:
+            # judged from the VirtualService's own namespace (where its clients usually are)
+            check = rt.check_destination(model.services, views, model.traffic, dest, ns, ns, {}, root)
+            ref = vs.ref.with_rule(dest.path)
+            common = {"vs": key, "rule": dest.path, "host": check.host, "method": "any", "path": "request"}
+            common |= {"ns": ns, "name": vs.ref.name}
+            if check.problem == "unknown-host":
+                params = common | {"client_ns": ns, "suggest": ""}
+                out.append(Cause("istio-destination-host-unknown", (ref,), params))
+            elif check.problem == "no-subset":
+                rule = check.rule
+                state = (
+                    f"DestinationRule {rule.ref.namespace}/{rule.ref.name} defines only "
+                    f"[{', '.join(s.name for s in rule.subsets) or 'none'}]"
+                    if rule
+                    else "no DestinationRule for that host is visible"
+                )
+                params = common | {"weight": str(dest.weight), "subset": dest.subset or "", "dr_state": state}
+                params["yaml"] = f"add subset {dest.subset} to the DestinationRule for {check.host}"
+                objects = (ref, rule.ref.with_rule("subsets")) if rule else (ref,)
+                out.append(Cause("istio-subset-not-found", objects, params))
+    return out
+
+
+def _gateway_findings(model: Model, gw: IstioGateway) -> list[Cause]:
+    if not gw.selector or not model.pods:
+        return []
+    if any(all(p.labels.get(k) == v for k, v in gw.selector.items()) for p in model.pods.values()):
+        return []
+    selector = ", ".join(f"{k}={v}" for k, v in gw.selector.items())
+    hosts = ", ".join(h for s in gw.servers for h in s.hosts) or "no hosts"
+    params = {
+        "gateway": f"{gw.ref.namespace}/{gw.ref.name}",
+        "selector": selector,
+        "selector_arg": ",".join(f"{k}={v}" for k, v in gw.selector.items()),
+        "hosts": hosts,
+    }
+    return [Cause("istio-gateway-selector-no-match", (gw.ref.with_rule("selector"),), params)]
+
+
+def routing_findings(model: Model) -> list[Cause]:
+    """Static routing problems mesh-wide: istio-subset-not-found, istio-destination-host-unknown,
+    istio-gateway-selector-no-match. Namespaces absent from the view are not judged (never guess)."""
+    views = set(model.namespaces) | set(model.pods_by_ns) | {s.namespace for s in model.services.values()}
+    out: list[Cause] = []
+    for vs in sorted(model.traffic.virtual_services, key=lambda v: (v.ref.namespace or "", v.ref.name)):
+        out.extend(_vs_findings(model, vs, views))
+    for gw in sorted(model.traffic.gateways, key=lambda g: (g.ref.namespace or "", g.ref.name)):
+        out.extend(_gateway_findings(model, gw))
+    return out
