@@ -18,6 +18,17 @@ _COMMANDS = {
         "explain",
         "Explain why a call from SOURCE to DESTINATION fails (or works).",
     ),
+    "completion": (
+        "kubectl_meshdoctor.cli.completion",
+        "completion",
+        "Print the shell completion script (bash, zsh or fish).",
+    ),
+    "matrix": (
+        "kubectl_meshdoctor.cli.matrix",
+        "matrix",
+        "Expected and observed outcome of every client -> server pair.",
+    ),
+    "check": ("kubectl_meshdoctor.cli.check", "check", "Mesh-wide Cilium+Istio interop problems (no pair needed)."),
     "snapshot": ("kubectl_meshdoctor.cli.snapshot", "snapshot", "Capture cluster objects and Hubble flows for --from."),
     "flows": ("kubectl_meshdoctor.cli.flows", "flows", "The Hubble flows of a pair, annotated with hop and policy."),
     "demo": ("kubectl_meshdoctor.cli.demo", "demo", "List the bundled demo scenarios (no cluster needed)."),
@@ -56,12 +67,17 @@ Examples:
 
 @click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="kubectl-meshdoctor")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show tracebacks on errors (also MESHDOCTOR_DEBUG=1).")
+def cli(debug: bool) -> None:
     """Explain failing calls across Cilium and Istio, with the Hubble flows that prove it."""
 
 
 def main(argv: list[str] | None = None) -> Any:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or bool(os.environ.get("MESHDOCTOR_DEBUG"))
+    if os.environ.get("_KUBECTL_MESHDOCTOR_COMPLETE"):  # a `completion bash|zsh|fish` script calling back
+        from kubectl_meshdoctor.cli.completion import handle_env
+
+        return 0 if handle_env() else 1
     try:
         return cli.main(args=argv, prog_name="kubectl meshdoctor", standalone_mode=True)
     except Exception as err:  # pragma: no cover - last resort; commands handle their own errors
