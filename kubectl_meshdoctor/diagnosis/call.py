@@ -8,6 +8,7 @@ from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision
 from kubectl_meshdoctor.engines.istio_authz import AuthzResult
 from kubectl_meshdoctor.engines.istio_mesh import spiffe, workload_mesh
 from kubectl_meshdoctor.engines.istio_mtls import ClientTLS, EffectiveMTLS, client_tls
+from kubectl_meshdoctor.engines.istio_routing import RouteOutcome
 from kubectl_meshdoctor.errors import DataError, UsageError
 from kubectl_meshdoctor.findings.types import Endpoint, Mesh, Request
 from kubectl_meshdoctor.model.build import Model
@@ -29,6 +30,7 @@ class Query:
     since_seconds: float | None = None
     last: int | None = None
     no_flows: bool = False
+    headers: tuple[tuple[str, str], ...] = ()  # HTTP request headers to reason about (routing matches)
 
 
 @dataclass(slots=True)
@@ -58,6 +60,7 @@ class Call:
     ingress_at_target: CiliumDecision | None = None
     pa: EffectiveMTLS | None = None
     authz: AuthzResult | None = None
+    route: RouteOutcome | None = None
 
     @property
     def wire_port(self) -> int:
@@ -178,7 +181,7 @@ def resolve_call(model: Model, q: Query) -> Call:
     sp, port, target, problem = _ports(q, svc, server)
     tls = client_tls(model, client_mesh, server, server_mesh, svc, port, client.namespace)
     host = dst.dns_name or (server.ip if server is not None else dst.label)
-    request = Request(q.protocol, q.method, q.path, host)
+    request = Request(q.protocol, q.method, q.path, host, dict(q.headers))
     return Call(
         model,
         q,

@@ -74,6 +74,7 @@ class FlowTally:
     l7_denied_requests: int = 0
     audit: int = 0
     last_http: str | None = None
+    max_latency_s: float = 0.0  # slowest L7 record of this request (istio-timeout)
     denied_by: list[str] = field(default_factory=list)
 
     def add(self, flow: Any, direction: int) -> None:
@@ -112,6 +113,8 @@ class FlowTally:
         if path is not None and (path != self.path or (http.method and http.method != self.method)):
             self.other_path_l7 += 1
             return
+        if flow.l7.latency_ns:
+            self.max_latency_s = max(self.max_latency_s, flow.l7.latency_ns / 1e9)
         if http.code:
             self.http_status[str(http.code)] += 1
             self.last_http = str(http.code)

@@ -3,7 +3,7 @@ causes and Hubble evidence; flows the objects do not explain -> flows-contradict
 
 from __future__ import annotations
 
-from kubectl_meshdoctor.diagnosis import hops
+from kubectl_meshdoctor.diagnosis import hops, routing_hop
 from kubectl_meshdoctor.diagnosis.call import Call, Query, resolve_call
 from kubectl_meshdoctor.diagnosis.crosslayer import call_causes
 from kubectl_meshdoctor.diagnosis.evidence import FlowIndex, PairSelector, select_and_tally
@@ -24,6 +24,7 @@ _HOPS = (
     hops.dns_hop,
     hops.egress_hop,
     hops.client_proxy_hop,
+    routing_hop.client_route_hop,
     hops.ingress_hop,
     hops.l7_hop,
     hops.server_proxy_hop,
@@ -52,6 +53,7 @@ def _hop_of(fn: object) -> Hop:
         hops.dns_hop: Hop.DNS,
         hops.egress_hop: Hop.CLIENT_EGRESS,
         hops.client_proxy_hop: Hop.CLIENT_PROXY,
+        routing_hop.client_route_hop: Hop.CLIENT_ROUTE,
         hops.ingress_hop: Hop.CILIUM_INGRESS,
         hops.l7_hop: Hop.CILIUM_L7,
         hops.server_proxy_hop: Hop.SERVER_PROXY,
@@ -86,6 +88,8 @@ def _judge(call: Call, broken: HopResult | None, evidence: Evidence) -> Cause | 
         contradiction = "Cilium's proxy parsed and answered this request, so the payload is not mTLS"
     elif hop is None and observed == "http-403" and call.ingress is not None and not call.ingress.redirect:
         contradiction = "Cilium's L7 proxy denied requests although no L7 rule is known on this port"
+    elif hop is Hop.CLIENT_ROUTE:
+        contradiction = routing_hop.route_contradiction(broken, observed)
     if not contradiction:
         return None
     evidence.agrees = False
@@ -116,6 +120,7 @@ def explain(model: Model, query: Query) -> Diagnosis:
         if all((extra.code, extra.objects) != (c.code, c.objects) for c in causes):
             causes.append(extra)
     evidence = Evidence(source="none", summary="no flows requested (--no-flows)" if query.no_flows else "")
+    latency = 0.0
     if not query.no_flows and model.flow_source != "none":
         pair = PairSelector.of(call.src.pods, call.dst.pods)
         if model.flow_index is None:
@@ -128,6 +133,7 @@ def explain(model: Model, query: Query) -> Diagnosis:
         if query.since_seconds is not None:
             window = f" in the last {int(query.since_seconds)}s"
         evidence = tally.evidence(model.flow_source, window)
+        latency = tally.max_latency_s
         if tally.flows == 0:
             evidence.summary = f"no flows for this pair{window} in the {model.flow_source} data"
         contradiction = _judge(call, broken, evidence)
@@ -136,6 +142,10 @@ def explain(model: Model, query: Query) -> Diagnosis:
             verdict = Verdict.UNKNOWN if verdict is Verdict.ALLOWED else verdict
     elif not query.no_flows:
         evidence.summary = "no Hubble flows available"
+    route_causes, route_symptom = routing_hop.route_evidence(call, evidence.http_status, latency)
+    causes.extend(route_causes)
+    if route_symptom is not None and verdict is Verdict.ALLOWED:
+        verdict, symptom = Verdict.BROKEN, route_symptom
     gaps = list(dict.fromkeys(model.gaps + call.gaps))
     return Diagnosis(
         source=call.source_endpoint(),

@@ -24,10 +24,13 @@ class Verdict(StrEnum):
 
 class Symptom(StrEnum):
     OK = "ok"
+    HTTP_400 = "http-400"
     HTTP_403 = "http-403"
     HTTP_404 = "http-404"
     HTTP_502 = "http-502"
+    HTTP_500 = "http-500"
     HTTP_503 = "http-503"
+    HTTP_504 = "http-504"
     TIMEOUT = "timeout"
     RESET = "reset"
     REFUSED = "refused"
@@ -54,6 +57,7 @@ class Hop(StrEnum):
     DNS = "dns"
     CLIENT_EGRESS = "cilium-egress"
     CLIENT_PROXY = "client-proxy"
+    CLIENT_ROUTE = "client-route"
     CILIUM_INGRESS = "cilium-ingress"
     CILIUM_L7 = "cilium-l7"
     SERVER_PROXY = "server-proxy"
@@ -65,6 +69,7 @@ HOP_TITLES: Mapping[Hop, str] = {
     Hop.DNS: "DNS (kube-dns egress)",
     Hop.CLIENT_EGRESS: "client egress (Cilium)",
     Hop.CLIENT_PROXY: "client sidecar/ztunnel",
+    Hop.CLIENT_ROUTE: "client sidecar routing",
     Hop.CILIUM_INGRESS: "server ingress L3/L4",
     Hop.CILIUM_L7: "Cilium L7 proxy",
     Hop.SERVER_PROXY: "server sidecar/ztunnel",

@@ -1,0 +1,302 @@
+"""The client-side routing hop (issue 7, B24 step 4): what the client's sidecar, or the server's
+waypoint for ambient clients, does with the request before it leaves. Sidecar egress scope and
+REGISTRY_ONLY (502), the VirtualService and its matched route (404 NR), fault injection, subsets
+(503 NC), unknown destination hosts. Timeout and circuit breaking need Hubble's L7 records and are
+judged after the walk (``route_evidence``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from kubectl_meshdoctor.diagnosis import routing_fixes
+from kubectl_meshdoctor.diagnosis.call import Call
+from kubectl_meshdoctor.engines import istio_routing as rt
+from kubectl_meshdoctor.findings.types import (
+    Cause,
+    Decision,
+    Hop,
+    HopResult,
+    Mesh,
+    ObjectRef,
+    Severity,
+    Symptom,
+    Verdict,
+)
+from kubectl_meshdoctor.model.istio_routes import HttpRoute
+from kubectl_meshdoctor.model.istio_traffic import SidecarScope, VirtualService
+
+HOP = Hop.CLIENT_ROUTE
+
+
+def _skip(detail: str) -> HopResult:
+    return HopResult(HOP, Decision.SKIP, (), detail)
+
+
+def _break(by: tuple[ObjectRef, ...], detail: str, symptom: Symptom, cause: Cause) -> HopResult:
+    return HopResult(HOP, Decision.BREAK, by, detail, symptom, Verdict.BROKEN, (cause,))
+
+
+def status_symptom(status: int | None) -> Symptom:
+    """The closest Symptom for an HTTP status the proxy answers with."""
+    if status is None:
+        return Symptom.UNKNOWN
+    try:
+        return Symptom(f"http-{status}")
+    except ValueError:
+        return Symptom.HTTP_500 if status >= 500 else Symptom.HTTP_400 if status >= 400 else Symptom.OK
+
+
+def _waypoint(call: Call) -> str | None:
+    """Ambient: a waypoint applies L7 routing when the destination opts in (istio.io/use-waypoint)."""
+    for pod in call.servers or call.dst.pods:
+        if pod.labels.get("istio.io/use-waypoint"):
+            return pod.labels["istio.io/use-waypoint"]
+    ns = call.model.namespaces.get(call.dst.namespace)
+    return ns.labels.get("istio.io/use-waypoint") if ns else None
+
+
+def _vs_key(vs: VirtualService) -> str:
+    return f"{vs.ref.namespace}/{vs.ref.name}"
+
+
+def client_route_hop(call: Call) -> HopResult:
+    if call.client_mesh is Mesh.NONE:
+        return _skip(f"{call.src.label} is not in the mesh: no proxy applies Istio routing")
+    waypoint = _waypoint(call) if call.client_mesh is Mesh.AMBIENT else None
+    if call.client_mesh is Mesh.AMBIENT and waypoint is None:
+        return _skip("ambient client and no waypoint for the destination: ztunnel does not apply routing (L4 only)")
+    if call.dst.kind == "External":
+        return _external(call) if waypoint is None else _skip("external destination: waypoint routing not evaluated")
+    svc = call.svc
+    if svc is None:
+        return _skip("direct call to a pod (no Service): no VirtualService host to match")
+    m, client_ns = call.model, call.client.namespace
+    root = m.istio.mesh.root_namespace
+    host = rt.service_host(svc)
+    where = f"waypoint {waypoint}" if waypoint else "sidecar"
+    if waypoint is None:
+        hidden = _egress_scope(call, host, svc.namespace)
+        if hidden is not None:
+            return hidden
+    rule = rt.traffic_rule_for(m.traffic, host, client_ns, call.client.labels, root)
+    call.route = rt.RouteOutcome(host, rule=rule)
+    if not call.http:
+        return HopResult(HOP, Decision.ALLOW, (), f"{where}: TCP port {call.port}, HTTP routes not applied")
+    aliases = rt.service_aliases(svc, client_ns) | ({call.request.host} if call.request.host else set())
+    found = rt.find_virtual_service(m.traffic, host, aliases, client_ns)
+    if found is None:
+        return HopResult(
+            HOP, Decision.ALLOW, (), f"{where}: no VirtualService for {host}: default route to the Service"
+        )
+    vs, vs_host = found
+    q = call.query
+    req = rt.RouteRequest(q.method, q.path, call.request.headers, call.port, call.client.labels, client_ns)
+    matched = rt.match_route(vs.http, req)
+    if matched is None:
+        if not vs.http:
+            return HopResult(HOP, Decision.ALLOW, (vs.ref,), f"{vs.ref.key()} has no http routes (tcp/tls only)")
+        routes = "; ".join(_route_text(r) for r in vs.http)
+        cause = Cause(
+            "istio-route-no-match",
+            (vs.ref.with_rule("http"),),
+            {"vs": _vs_key(vs), "host": vs_host, "routes": routes, "method": q.method, "path": q.path}
+            | {"ns": vs.ref.namespace or "default", "name": vs.ref.name},
+        )
+        detail = f"{vs.ref.key()} (host {vs_host}): no http route matches {q.method} {q.path} → 404 NR"
+        return _break((vs.ref.with_rule("http"),), detail, Symptom.HTTP_404, cause)
+    route, match = matched
+    call.route = rt.RouteOutcome(host, vs, route, rule)
+    by = (vs.ref.with_rule(match.path if match else route.path),)
+    lead = f"{where}: {vs.ref.key()} {by[0].rule} matches {q.method} {q.path}"
+    return _route(call, vs, route, by, lead)
+
+
+def _route_text(r: HttpRoute) -> str:
+    if not r.matches:
+        return f"{r.path}: any"
+    parts = [
+        " ".join(x for x in (m.method.value if m.method else "", m.uri.show() if m.uri else "") if x) for m in r.matches
+    ]
+    return f"{r.path}: " + " | ".join(p or "headers/port only" for p in parts)
+
+
+def _route(call: Call, vs: VirtualService, route: HttpRoute, by: tuple[ObjectRef, ...], lead: str) -> HopResult:
+    q, m = call.query, call.model
+    common = {"vs": _vs_key(vs), "method": q.method, "path": q.path, "ns": vs.ref.namespace or "default"}
+    common["name"] = vs.ref.name
+    causes: list[Cause] = []
+    notes = [n for n in _notes(route) if n]
+    fault = route.fault
+    if fault is not None and fault.abort_status is not None and fault.abort_percent > 0:
+        ref = vs.ref.with_rule(f"{fault.path}.abort")
+        params = common | {"rule": ref.rule or "", "what": f"HTTP {fault.abort_status} aborts"}
+        params["percent"] = f"{fault.abort_percent:g}"
+        if fault.abort_percent >= 100:
+            params["effect"] = f"; every such request gets {fault.abort_status} without reaching the server"
+            cause = Cause("istio-fault-injection", (ref,), params)
+            detail = f"{lead}; fault {ref.rule} aborts 100% with HTTP {fault.abort_status}"
+            return _break((ref,), detail, status_symptom(fault.abort_status), cause)
+        params["effect"] = f"; {fault.abort_percent:g}% of requests get {fault.abort_status}, the rest go through"
+        causes.append(Cause("istio-fault-injection", (ref,), params, severity=Severity.WARNING))
+        notes.append(f"fault aborts {fault.abort_percent:g}% of requests with {fault.abort_status}")
+    if fault is not None and fault.delay_seconds and fault.delay_percent > 0:
+        ref = vs.ref.with_rule(f"{fault.path}.delay")
+        params = common | {"rule": ref.rule or "", "what": f"a {fault.delay_seconds:g}s delay"}
+        params |= {"percent": f"{fault.delay_percent:g}", "effect": ""}
+        causes.append(Cause("istio-fault-injection", (ref,), params, severity=Severity.WARNING))
+        notes.append(f"fault delays {fault.delay_percent:g}% of requests by {fault.delay_seconds:g}s")
+    client_ns, root = call.client.namespace, m.istio.mesh.root_namespace
+    owner = vs.ref.namespace or "default"
+    views = set(m.namespaces) | set(m.pods_by_ns) | {s.namespace for s in m.services.values()}
+    bad_weight, total = 0, sum(d.weight for d in route.destinations) or 100
+    broken_refs: list[ObjectRef] = []
+    for dest in route.destinations:
+        check = rt.check_destination(m.services, views, m.traffic, dest, owner, client_ns, call.client.labels, root)
+        ref = vs.ref.with_rule(dest.path)
+        if check.problem == "not-in-view":
+            call.gaps.append(f"{vs.ref.key()} {dest.path} routes to {check.host}: namespace not in this view")
+        elif check.problem is not None:
+            cause = _dest_cause(call, vs, check, ref, common, total)
+            sev = None if dest.weight >= total else Severity.WARNING
+            causes.append(Cause(cause.code, cause.objects, cause.params, severity=sev))
+            bad_weight += dest.weight
+            broken_refs.append(ref)
+            notes.append(f"{dest.weight}% to {check.host}{f' subset {dest.subset}' if dest.subset else ''}: 503 NC")
+        else:
+            sub = f" subset {dest.subset} ({check.rule.ref.key()})" if dest.subset and check.rule else ""
+            notes.append(f"{dest.weight}% → {check.host}{sub}")
+    if broken_refs and bad_weight >= total:
+        detail = f"{lead}; " + "; ".join(notes)
+        return HopResult(
+            HOP, Decision.BREAK, tuple(broken_refs), detail, Symptom.HTTP_503, Verdict.BROKEN, tuple(causes)
+        )
+    return HopResult(HOP, Decision.ALLOW, by, "; ".join([lead, *notes]), causes=tuple(causes))
+
+
+def _notes(route: HttpRoute) -> list[str]:
+    return [
+        f"timeout {route.timeout_seconds:g}s" if route.timeout_seconds is not None else "",
+        f"retries {route.retries}" if route.retries is not None else "",
+        f"mirror to {route.mirror}" if route.mirror else "",
+        f"rewrite uri to {route.rewrite}" if route.rewrite else "",
+        "redirect" if route.redirect else "",
+        f"direct response {route.direct_status}" if route.direct_status is not None else "",
+        f"delegated to {route.delegate} (not evaluated)" if route.delegate else "",
+    ]
+
+
+def _dest_cause(
+    call: Call, vs: VirtualService, check: rt.DestinationCheck, ref: ObjectRef, common: dict[str, str], total: int
+) -> Cause:
+    dest = check.dest
+    if check.problem == "unknown-host":
+        near = [f"{s.name}.{s.namespace}" for s in call.model.services.values() if s.name in dest.host]
+        params = common | {"rule": dest.path, "host": check.host, "client_ns": call.client.namespace}
+        params["suggest"] = f" (e.g. {near[0]})" if near else ""
+        return Cause("istio-destination-host-unknown", (ref,), params)
+    rule = check.rule
+    subset = dest.subset or ""
+    if rule is None:
+        dr_state = "no DestinationRule for that host is visible from the client"
+    else:
+        names = ", ".join(s.name for s in rule.subsets) or "none"
+        dr_state = f"DestinationRule {rule.ref.namespace}/{rule.ref.name} defines only [{names}]"
+    labels = {"version": call.server.labels["version"]} if call.server and "version" in call.server.labels else {}
+    objects = (ref, rule.ref.with_rule("subsets")) if rule is not None else (ref,)
+    params = common | {"rule": dest.path, "weight": f"{round(100 * dest.weight / total)}", "subset": subset}
+    params |= {"host": check.host, "dr_state": dr_state}
+    params["yaml"] = routing_fixes.subset_fix(rule, check.host, subset, labels, call.client.namespace)
+    return Cause("istio-subset-not-found", objects, params)
+
+
+def _policy(call: Call) -> tuple[str, ObjectRef | None, SidecarScope | None]:
+    m = call.model
+    scope = rt.sidecar_for(m.traffic, call.client.labels, call.client.namespace, m.istio.mesh.root_namespace)
+    if scope is not None and scope.outbound_policy:
+        return scope.outbound_policy, scope.ref.with_rule("outboundTrafficPolicy"), scope
+    return m.traffic.outbound_policy, m.traffic.outbound_ref, scope
+
+
+def _egress_scope(call: Call, host: str, host_ns: str) -> HopResult | None:
+    policy, policy_ref, scope = _policy(call)
+    if scope is None or rt.egress_allows(scope, host, host_ns, call.client.namespace) is not None:
+        return None
+    hosts = ", ".join(scope.egress_hosts or ())
+    ref = scope.ref.with_rule("egress[].hosts")
+    if policy != "REGISTRY_ONLY":
+        detail = f"{scope.ref.key()} egress.hosts [{hosts}] hides {host}: ALLOW_ANY passes it through untouched"
+        return HopResult(HOP, Decision.ALLOW, (ref,), detail + " (no routing rules, no mTLS origination)")
+    why = f"Sidecar {scope.ref.namespace}/{scope.ref.name} egress.hosts [{hosts}] does not import {host}"
+    fix = routing_fixes.sidecar_scope_fix(scope, host, host_ns)
+    cause = Cause("istio-egress-registry-only", (ref,), {"why": why, "host": host, "fix_hint": fix})
+    return _break(
+        (ref,) + ((policy_ref,) if policy_ref else ()), why + " → BlackHoleCluster 502", Symptom.HTTP_502, cause
+    )
+
+
+def _external(call: Call) -> HopResult:
+    dst = call.dst
+    policy, policy_ref, scope = _policy(call)
+    entry = rt.service_entry_for(call.model.traffic, dst.dns_name, dst.external_ip, call.client.namespace)
+    if entry is not None:
+        host = dst.dns_name or (entry.hosts[0] if entry.hosts else dst.label)
+        if (
+            scope is not None
+            and rt.egress_allows(scope, host, entry.ref.namespace or "", call.client.namespace) is None
+        ):
+            return _egress_scope(call, host, entry.ref.namespace or "") or _skip("")
+        return HopResult(HOP, Decision.ALLOW, (entry.ref,), f"{entry.ref.key()} registers {dst.label}")
+    if policy != "REGISTRY_ONLY":
+        return HopResult(HOP, Decision.ALLOW, (), f"{dst.label} is not in the registry; ALLOW_ANY: PassthroughCluster")
+    where = "the Sidecar" if policy_ref is not None and policy_ref.kind == "Sidecar" else "the mesh config"
+    why = f"outboundTrafficPolicy is REGISTRY_ONLY ({where}) and no ServiceEntry registers {dst.label}"
+    fix = routing_fixes.registry_only_fix(dst.dns_name, dst.external_ip, call.port, call.client.namespace, call.http)
+    refs = (policy_ref,) if policy_ref else ()
+    cause = Cause("istio-egress-registry-only", refs, {"why": why, "host": dst.label, "fix_hint": fix})
+    symptom = Symptom.HTTP_502 if call.http else Symptom.RESET
+    return _break(refs, why + " → BlackHoleCluster", symptom, cause)
+
+
+def route_evidence(
+    call: Call, http_status: Mapping[str, int], max_latency_s: float
+) -> tuple[list[Cause], Symptom | None]:
+    """After the walk: circuit breaking (info unless Hubble shows 503s) and route timeouts shorter
+    than the latency Hubble's L7 records show (504 UT). Returns causes and a symptom when the
+    evidence shows the call failing although the objects alone predict success."""
+    out = call.route
+    if out is None:
+        return [], None
+    causes: list[Cause] = []
+    worse: Symptom | None = None
+    q = call.query
+    rule = out.rule
+    limits = rt.tight_limits(rule.circuit_breaker if rule else None)
+    if rule is not None and rule.circuit_breaker is not None and limits:
+        shed = http_status.get("503", 0)
+        params = {"dr": f"{rule.ref.namespace}/{rule.ref.name}", "rule": rule.circuit_breaker.path, "host": out.host}
+        params |= {"limits": ", ".join(f"{k}: {v}" for k, v in limits.items()), "name": rule.ref.name}
+        params |= {"ns": rule.ref.namespace or "default"}
+        params["observed"] = f"; Hubble shows {shed} HTTP 503 answer(s) for this request" if shed else ""
+        ref = rule.ref.with_rule(rule.circuit_breaker.path)
+        causes.append(Cause("istio-circuit-breaker", (ref,), params, severity=Severity.WARNING if shed else None))
+    route, vs = out.route, out.vs
+    timeout = route.timeout_seconds if route is not None else None
+    if vs is not None and route is not None and timeout is not None and max_latency_s > timeout:
+        ref = vs.ref.with_rule(f"{route.path}.timeout")
+        params = {"vs": _vs_key(vs), "rule": route.path, "timeout": f"{timeout:g}s", "method": q.method}
+        params |= {"path": q.path, "latency": f"{max_latency_s:.3g}s", "ns": vs.ref.namespace or "default"}
+        params["name"] = vs.ref.name
+        causes.append(Cause("istio-timeout", (ref,), params))
+        worse = Symptom.HTTP_504
+    return causes, worse
+
+
+def route_contradiction(broken: HopResult | None, observed: str) -> str:
+    """B23 for the routing hop: the server answered although the route predicts an Envoy answer."""
+    if broken is not None and broken.hop is HOP and observed in ("ok", "forwarded"):
+        return (
+            "the request reached the server although the client's routing predicts "
+            f"{broken.symptom.value if broken.symptom else 'a failure'} (a VirtualService/Sidecar missing from "
+            "this view, another Host header, or the proxy not yet updated?)"
+        )
+    return ""
