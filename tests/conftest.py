@@ -57,14 +57,16 @@ def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlaygroundF
         unavailable_nodes: tuple[str, ...] = (),
         lost_events: int = 0,
         tls: RelayTLS | None = None,
+        relay_service: bool = False,
     ) -> Served:
-        key = (demo, forbidden, missing_groups, missing_versions, unavailable_nodes, lost_events, tls)
+        key = (demo, forbidden, missing_groups, missing_versions, unavailable_nodes, lost_events, tls, relay_service)
         if key not in started:
             pg = start(
                 read_demo(demo),
                 api_config=ApiConfig(set(forbidden), set(missing_groups), set(missing_versions)),
                 relay_config=RelayConfig(list(unavailable_nodes), lost_events),
                 tls=tls,
+                with_relay_service=relay_service,
             )
             stoppers.append(pg.stop)
             assert pg.api is not None

@@ -201,3 +201,19 @@ def test_relay_select_honours_filter_semantics(playground) -> None:
     assert both and all({f.source.namespace, f.destination.namespace} == {"red", "blue"} for f in both)
     last2 = select(flows, observer_pb2.GetFlowsRequest(number=2, whitelist=[flow_pb2.FlowFilter(source_pod=["red/"])]))
     assert last2 == only_red[-2:]
+
+
+def test_default_port_forward_to_hubble_relay(playground) -> None:
+    """No --hubble-server: Service kube-system/hubble-relay -> its pod -> websocket port-forward."""
+    pg = playground("sidecar-s2-l7-policy", relay_service=True)
+    query = ["red/netshoot", "blue/httpbin", "--path", "/ip"]
+    code, live = explain_json(query, pg.env())
+    _, offline = explain_json([*query, "--from", str(pg.demo_dir)])
+    assert code == 1 and live["evidence"]["source"] == "hubble", live["warnings"]
+    assert live["evidence"]["flows"] == offline["evidence"]["flows"] > 0
+    forwards = [r for r in pg.api.requests if r.path.endswith("/portforward")]
+    assert (
+        forwards and forwards[0].path == "/api/v1/namespaces/kube-system/pods/hubble-relay-5f8d9c7b6-pg000/portforward"
+    )
+    assert forwards[0].query == {"ports": "4245"} and {r.method for r in pg.api.requests} == {"GET"}
+    assert len(pg.relay.requests) == 1

@@ -39,7 +39,7 @@ def test_cluster_role_lists_exactly_the_reader_kinds() -> None:
 
 def _needed(path: str, query: dict[str, str]) -> tuple[str, str, str] | None:
     parts = [p for p in path.split("/") if p]
-    if parts in (["api"], ["apis"], ["version"]) or len(parts) <= 3 and parts[0] == "apis":
+    if parts in (["api"], ["apis"], ["version"]) or (len(parts) <= 3 and parts[0] == "apis"):
         return None  # discovery: system:discovery
     group, rest = ("", parts[2:]) if parts[0] == "api" else (parts[1], parts[3:])
     if rest[:1] == ["namespaces"] and len(rest) >= 3:

@@ -38,6 +38,7 @@ class ApiConfig:
     forbidden: set[str] = field(default_factory=set)  # "authorizationpolicies.security.istio.io"
     missing_groups: set[str] = field(default_factory=set)  # e.g. {"security.istio.io"}
     missing_versions: set[str] = field(default_factory=set)  # e.g. {"discovery.k8s.io/v1"}
+    forward: dict[str, tuple[str, int]] = field(default_factory=dict)  # "ns/pod" -> where its port-forward goes
 
 
 class ObjectStore:
@@ -207,6 +208,8 @@ class KubeApiServer:
             if found is None:
                 return _status(404, "NotFound", f'{res.qualified} "{rest[1]}" not found')
             return 200, _as_version(found, api_version)
+        if query.get("labelSelector"):
+            items = [d for d in items if _selected(d, query["labelSelector"])]
         return 200, self.page(res, api_version, items, query)
 
     @staticmethod
@@ -225,6 +228,16 @@ class KubeApiServer:
             meta["continue"] = base64.urlsafe_b64encode(str(end).encode()).decode()
             meta["remainingItemCount"] = len(items) - end
         return {"kind": f"{res.kind}List", "apiVersion": api_version, "metadata": meta, "items": chunk}
+
+
+def _selected(doc: dict[str, Any], selector: str) -> bool:
+    """Equality-based label selectors (``a=b,c==d,e!=f``), what a client of this server sends."""
+    labels = (doc.get("metadata") or {}).get("labels") or {}
+    for req in filter(None, (r.strip() for r in selector.split(","))):
+        key, op, value = req.partition("!=") if "!=" in req else req.replace("==", "=").partition("=")
+        if (labels.get(key.strip()) == value.strip()) == (op == "!="):
+            return False
+    return True
 
 
 def _as_version(doc: dict[str, Any], api_version: str) -> dict[str, Any]:
@@ -268,12 +281,36 @@ def _handler_for(server: KubeApiServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
-            if self.command != "GET":
+            if self.command == "GET" and authorized and self.headers.get("Upgrade", "").lower() == "websocket":
+                self._port_forward(split.path, query)
+            elif self.command != "GET":
                 self._reply(*_status(405, "MethodNotAllowed", f"{self.command} is not allowed: read-only playground"))
             elif not authorized:
                 self._reply(*_status(401, "Unauthorized", "Unauthorized"))
             else:
                 self._reply(*server.answer(split.path, query))
+
+        def _port_forward(self, path: str, query: dict[str, str]) -> None:
+            from kubectl_meshdoctor.playground import wsforward
+
+            parts = [p for p in path.split("/") if p]
+            backend = None
+            if len(parts) == 7 and parts[:3] == ["api", "v1", "namespaces"] and parts[4::2] == ["pods", "portforward"]:
+                backend = server.config.forward.get(f"{parts[3]}/{parts[5]}")
+            if backend is None or not query.get("ports", "").isdigit():
+                self._reply(*_status(404, "NotFound", f"no port-forward target at {path}"))
+                return
+            offered = [p.strip() for p in self.headers.get("Sec-WebSocket-Protocol", "").split(",")]
+            protocol = "v4.channel.k8s.io" if "v4.channel.k8s.io" in offered else offered[0]
+            self.send_response(101, "Switching Protocols")
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept", wsforward.accept_key(self.headers.get("Sec-WebSocket-Key", "")))
+            self.send_header("Sec-WebSocket-Protocol", protocol)
+            self.end_headers()
+            self.wfile.flush()
+            self.close_connection = True
+            wsforward.serve(self.connection, int(query["ports"]), backend)
 
         do_GET = _handle
         do_POST = _handle

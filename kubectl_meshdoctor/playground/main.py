@@ -67,15 +67,46 @@ class Playground:
             self.api.stop()
 
 
+RELAY_LABELS = {"k8s-app": "hubble-relay"}
+
+
+def relay_objects() -> list[dict[str, Any]]:
+    """Service kube-system/hubble-relay and its pod, as a Cilium install has them (port 80 -> 4245)."""
+    meta = {"namespace": "kube-system", "labels": RELAY_LABELS}
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "hubble-relay", **meta},
+        "spec": {"selector": RELAY_LABELS, "ports": [{"name": "grpc", "port": 80, "targetPort": "grpc"}]},
+    }
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "hubble-relay-5f8d9c7b6-pg000", **meta},
+        "spec": {"containers": [{"name": "hubble-relay", "ports": [{"name": "grpc", "containerPort": 4245}]}]},
+        "status": {"phase": "Running"},
+    }
+    return [service, pod]  # fmt: skip
+
+
 def start(
     snap: RawSnapshot,
     relay_only: bool = False,
     api_config: ApiConfig | None = None,
     relay_config: RelayConfig | None = None,
     tls: RelayTLS | None = None,
+    with_relay_service: bool = False,
 ) -> Playground:
+    """``with_relay_service``: also serve Service kube-system/hubble-relay, port-forwarded to the Relay."""
     relay = RelayServer(snap.flows, relay_config, tls).start()
-    api = None if relay_only else KubeApiServer([o.doc for o in snap.objects], api_config).start()
+    if relay_only:
+        return Playground(relay, None)
+    docs = [o.doc for o in snap.objects]
+    config = api_config or ApiConfig()
+    if with_relay_service:
+        docs += relay_objects()
+        config.forward["kube-system/hubble-relay-5f8d9c7b6-pg000"] = ("127.0.0.1", relay.port)
+    api = KubeApiServer(docs, config).start()
     return Playground(relay, api)
 
 
@@ -99,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     except MeshdoctorError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    pg = start(snap, args.relay_only, ApiConfig(forbidden=set(args.forbid)))
+    pg = start(snap, args.relay_only, ApiConfig(forbidden=set(args.forbid)), with_relay_service=True)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
