@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import gc
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.errors import UsageError
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, Verdict
-from kubectl_meshdoctor.model.build import Model, build_model
-
-__all__ = ["build_model"]
+from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.build import build_model as _build_model
 from kubectl_meshdoctor.sources.base import RawSnapshot
 
 if TYPE_CHECKING:
@@ -48,7 +49,31 @@ def is_live(opts: SourceOptions) -> bool:
     return opts.from_path is None and opts.demo_name is None
 
 
+@contextlib.contextmanager
+def bulk_allocation() -> Iterator[None]:
+    """Loading creates millions of small dicts; the cyclic GC would rescan them again and again
+    (5x slower at 50,000 pods). Pause it while loading, then freeze what was loaded."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def build_model(raw: RawSnapshot) -> Model:
+    with bulk_allocation():
+        return _build_model(raw)
+
+
 def load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
+    with bulk_allocation():
+        return _load_raw(opts, query)
+
+
+def _load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
     if opts.from_path is not None and opts.demo_name is not None:
         raise UsageError("--from and --demo cannot be combined")
     if opts.demo_name is not None:

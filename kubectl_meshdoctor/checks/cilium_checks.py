@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from kubectl_meshdoctor.checks.base import Check
-from kubectl_meshdoctor.findings.types import Cause
+from kubectl_meshdoctor.findings.types import Cause, ObjectRef
 from kubectl_meshdoctor.model.build import Model
 
 
@@ -41,18 +43,19 @@ def _selects_nothing(model: Model) -> list[Cause]:
                 )
             )
     root = model.istio.mesh.root_namespace
-    for obj in [*model.istio.authz, *model.istio.peer_authns]:
-        selector = obj.selector
+    istio: list[tuple[ObjectRef, Mapping[str, str] | None]] = [(o.ref, o.selector) for o in model.istio.authz]
+    istio += [(o.ref, o.selector) for o in model.istio.peer_authns]
+    for ref, selector in istio:
         if not selector:
             continue
-        scope = pods if obj.ref.namespace == root else model.pods_by_ns.get(obj.ref.namespace or "", [])
+        scope = pods if ref.namespace == root else model.pods_by_ns.get(ref.namespace or "", [])
         if not any(all(p.labels.get(k) == v for k, v in selector.items()) for p in scope):
             text = ", ".join(f"{k}={v}" for k, v in selector.items())
             out.append(
                 Cause(
                     "policy-selects-nothing",
-                    (obj.ref.with_rule("spec.selector"),),
-                    {"policy": f"{obj.ref.kind} {obj.ref.namespace}/{obj.ref.name}", "selector": text},
+                    (ref.with_rule("spec.selector"),),
+                    {"policy": f"{ref.kind} {ref.namespace}/{ref.name}", "selector": text},
                 )
             )
     return out

@@ -89,6 +89,7 @@ def explain(
         from kubectl_meshdoctor import app
         from kubectl_meshdoctor.diagnosis.call import Query
         from kubectl_meshdoctor.errors import DataError, UsageError
+        from kubectl_meshdoctor.findings.types import Diagnosis
 
         if not path.startswith("/"):
             raise UsageError(f"--path must start with '/': {path!r}")
@@ -121,7 +122,8 @@ def explain(
             why = next((w for w in model.warnings if w.startswith("Hubble flows not checked")), "")
             raise DataError(f"--require-flows: no Hubble flows could be read{': ' + why if why else ''}")
         diagnosis = app.explain(model, query)
-        before, applied = None, []
+        before: Diagnosis | None = None
+        applied: list[str] = []
         if what_if_files or what_if_deletes:
             changed, applied = app.what_if(raw, what_if_files, what_if_deletes)
             # flows predate the change: the answer after it is static analysis only
