@@ -16,7 +16,6 @@ from kubectl_meshdoctor.findings.types import Evidence
 from kubectl_meshdoctor.model.objects import Pod
 
 _POLICY_DROPS = ("POLICY_DENIED", "POLICY_DENY", "AUTH_REQUIRED")
-TO_PROXY = 2  # TraceObservationPoint TO_PROXY
 
 
 def _enum_name(enum: Any, value: int) -> str:
@@ -100,7 +99,7 @@ class FlowTally:
                 self.denied_by.append(f"{pol.kind or 'policy'} {pol.namespace}/{pol.name}".replace(" /", " "))
         elif direction == 1 and flow.Type != 2:
             self.forward_forwarded += 1
-        if flow.trace_observation_point == TO_PROXY or verdict == "REDIRECTED":
+        if flow.trace_observation_point == flow_pb2.TO_PROXY or verdict == "REDIRECTED":
             self.to_proxy += 1
         if flow.HasField("l7"):
             self.l7_records += 1

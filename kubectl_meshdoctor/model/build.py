@@ -146,11 +146,16 @@ def _container_ports(spec: dict[str, Any]) -> tuple[ContainerPort, ...]:
 
 def _probe_ports(spec: dict[str, Any]) -> tuple[int | str, ...]:
     out: list[int | str] = []
-    for c in spec.get("containers") or []:
+    for c in spec.get("containers") or ():
+        if not c:
+            continue
         for key in ("readinessProbe", "livenessProbe", "startupProbe"):
-            probe = (c or {}).get(key) or {}
+            probe = c.get(key)
+            if not probe:
+                continue
             for kind in ("httpGet", "tcpSocket", "grpc"):
-                port = (probe.get(kind) or {}).get("port")
+                handler = probe.get(kind)
+                port = handler.get("port") if handler else None
                 if port is not None:
                     out.append(int(port) if str(port).isdigit() else str(port))
     return tuple(out)
@@ -296,12 +301,24 @@ class _Builder:
     def finish(self) -> None:
         m = self.m
         cluster = m.cilium_config.get("cluster-name", "default") or "default"
+        ns_ident: dict[str, dict[str, str]] = {}
+        kept: dict[str, bool] = {}
         for pod in m.pods.values():
             self.attach_workload(pod)
-            ident = {k: v for k, v in pod.labels.items() if identity_label_kept(k)}
+            ident = {}
+            for k, v in pod.labels.items():
+                keep = kept.get(k)
+                if keep is None:
+                    keep = kept[k] = identity_label_kept(k)
+                if keep:
+                    ident[k] = v
             ident[NS_KEY] = pod.namespace
-            for k, v in m.ns_labels(pod.namespace).items():
-                ident[NS_LABEL_PREFIX + k] = v
+            prefixed = ns_ident.get(pod.namespace)
+            if prefixed is None:
+                prefixed = ns_ident[pod.namespace] = {
+                    NS_LABEL_PREFIX + k: v for k, v in m.ns_labels(pod.namespace).items()
+                }
+            ident.update(prefixed)
             ident[SA_KEY] = pod.service_account
             ident[CLUSTER_KEY] = cluster
             pod.identity = ident
