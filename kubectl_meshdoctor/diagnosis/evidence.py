@@ -69,6 +69,7 @@ class FlowTally:
     forward_policy_drops: int = 0
     forward_forwarded: int = 0
     to_proxy: int = 0
+    redirected: int = 0
     l7_records: int = 0
     l7_denied_requests: int = 0
     audit: int = 0
@@ -99,8 +100,10 @@ class FlowTally:
                 self.denied_by.append(f"{pol.kind or 'policy'} {pol.namespace}/{pol.name}".replace(" /", " "))
         elif direction == 1 and flow.Type != 2:
             self.forward_forwarded += 1
-        if flow.trace_observation_point == flow_pb2.TO_PROXY or verdict == "REDIRECTED":
+        if flow.trace_observation_point == flow_pb2.TO_PROXY:
             self.to_proxy += 1
+        elif verdict == "REDIRECTED":
+            self.redirected += 1
         if flow.HasField("l7"):
             self.l7_records += 1
             if flow.l7.HasField("http"):
@@ -131,7 +134,7 @@ class FlowTally:
             return "dropped"
         if self.audit:
             return "audit"
-        if self.to_proxy and not self.l7_records:
+        if (self.to_proxy or self.redirected) and not self.l7_records:
             return "proxied-no-l7"
         if self.forward_forwarded:
             return "forwarded"
@@ -149,8 +152,8 @@ class FlowTally:
             parts.append(
                 f"HTTP {self.method} {self.path}: " + ", ".join(f"{c}×{n}" for c, n in sorted(self.http_status.items()))
             )
-        elif self.to_proxy:
-            parts.append(f"{self.to_proxy} to-proxy, {self.l7_records} L7 records")
+        elif self.to_proxy or self.redirected:
+            parts.append(f"{self.to_proxy} to-proxy traces, {self.l7_records} L7 records")
         if self.other_path_l7:
             parts.append(f"{self.other_path_l7} L7 records for other requests")
         return Evidence(
