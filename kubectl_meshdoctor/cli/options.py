@@ -56,6 +56,13 @@ def kube_options(f: F) -> F:
     return f
 
 
+def all_namespaces_option(f: F) -> F:
+    """kubectl's ``-A``, for the mesh-wide commands (check, matrix); explain names its namespaces."""
+    return click.option(
+        "-A", "--all-namespaces", is_flag=True, help="All namespaces (instead of -n or the context's)."
+    )(f)
+
+
 def hubble_options(f: F) -> F:
     opts = [
         click.option(
@@ -95,12 +102,20 @@ def source_options(f: F) -> F:
     return f
 
 
+def debug_requested(debug: bool = False) -> bool:
+    """The command's --debug, the root's (``kubectl meshdoctor --debug explain ...``) or MESHDOCTOR_DEBUG."""
+    if debug or os.environ.get("MESHDOCTOR_DEBUG"):
+        return True
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().params.get("debug"))
+
+
 def run(body: Callable[[], int], debug: bool) -> None:
     """The error boundary: one clear line on stderr and the exception's exit code."""
     try:
         code = body()
     except MeshdoctorError as err:
-        if debug:
+        if debug_requested(debug):
             raise
         text = " ".join(str(err).split("\n")[:1]) or type(err).__name__
         click.echo(f"error: {text}", err=True)
@@ -110,7 +125,7 @@ def run(body: Callable[[], int], debug: bool) -> None:
     except BrokenPipeError:
         sys.exit(0)
     except Exception as err:
-        if debug or os.environ.get("MESHDOCTOR_DEBUG"):
+        if debug_requested(debug):
             raise
         click.echo(
             f"error: internal error: {type(err).__name__}: {err} (re-run with --debug for a traceback)",

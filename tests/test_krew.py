@@ -1,0 +1,228 @@
+"""The krew manifest (plugin.yaml) and the release archive scripts/build-release makes."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kubectl_meshdoctor import __version__
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = ROOT / "plugin.yaml"
+PLATFORMS = {("linux", "amd64"), ("linux", "arm64"), ("darwin", "amd64"), ("darwin", "arm64")}
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+SPEC_KEYS = {"version", "homepage", "shortDescription", "description", "caveats", "platforms"}
+PLATFORM_KEYS = {"selector", "uri", "sha256", "bin", "files"}
+
+
+def load_manifest(path: Path = MANIFEST) -> dict[str, Any]:
+    doc = yaml.safe_load(path.read_text("utf-8"))
+    assert isinstance(doc, dict)
+    return doc
+
+
+def platform_of(entry: dict[str, Any]) -> tuple[str, str]:
+    labels = entry["selector"]["matchLabels"]
+    return labels["os"], labels["arch"]
+
+
+def test_manifest_schema() -> None:
+    doc = load_manifest()
+    assert set(doc) == {"apiVersion", "kind", "metadata", "spec"}
+    assert doc["apiVersion"] == "krew.googlecontainertools.github.com/v1alpha2"
+    assert doc["kind"] == "Plugin"
+    assert doc["metadata"] == {"name": "meshdoctor"}
+    spec = doc["spec"]
+    assert set(spec) == SPEC_KEYS
+    for key in SPEC_KEYS - {"platforms"}:
+        assert isinstance(spec[key], str) and spec[key].strip(), key
+    assert re.fullmatch(r"https://\S+", spec["homepage"])
+    assert len(spec["shortDescription"]) <= 50 and "\n" not in spec["shortDescription"]
+    assert "meshdoctor explain" in spec["description"]
+    for platform in spec["platforms"]:
+        assert set(platform) == PLATFORM_KEYS
+        assert set(platform["selector"]) == {"matchLabels"}
+        assert set(platform["selector"]["matchLabels"]) == {"os", "arch"}
+        assert isinstance(platform["files"], list) and platform["files"]
+        for rule in platform["files"]:
+            assert set(rule) == {"from", "to"}
+
+
+def test_manifest_values() -> None:
+    spec = load_manifest()["spec"]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["version"]
+    assert spec["version"] == f"v{__version__}" == f"v{pyproject}"
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", spec["version"])
+    caveats = spec["caveats"]
+    assert "RBAC" in caveats and "Hubble Relay" in caveats and "pods/portforward" in caveats
+    seen = [platform_of(p) for p in spec["platforms"]]
+    assert sorted(seen) == sorted(PLATFORMS) and len(seen) == len(set(seen))
+    for platform in spec["platforms"]:
+        os_name, arch = platform_of(platform)
+        name = f"kubectl-meshdoctor_{spec['version']}_{os_name}_{arch}.tar.gz"
+        assert platform["uri"].startswith("https://") and platform["uri"].endswith(f"/{spec['version']}/{name}")
+        assert SHA256.match(platform["sha256"]), "scripts/build-release fills in real digests"
+        assert platform["bin"] == "kubectl-meshdoctor"
+
+
+def install_like_krew(archive: Path, platform: dict[str, Any], dest: Path) -> Path:
+    """Extract, then copy what ``files`` selects (krew's from/to rules); return the bin path."""
+    unpacked = dest / "unpacked"
+    with tarfile.open(archive) as tar:
+        tar.extractall(unpacked, filter="data")
+    store = dest / "store"
+    store.mkdir()
+    for rule in platform["files"]:
+        for path in sorted(unpacked.iterdir()):
+            if fnmatch.fnmatch(path.name, rule["from"]):
+                target = store / rule["to"] / path.name
+                if path.is_dir():
+                    shutil.copytree(path, target)
+                else:
+                    shutil.copy2(path, target)
+    return store / str(platform["bin"])
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Build this platform's archive offline (from this Python's packages) into a scratch manifest."""
+    work = tmp_path_factory.mktemp("release")
+    manifest = work / "plugin.yaml"
+    shutil.copy2(MANIFEST, manifest)
+    out = work / "out"
+    cmd = [
+        sys.executable,
+        str(ROOT / "scripts" / "build-release"),
+        "--platform",
+        "this",
+        "--from-environment",
+        "--out",
+        str(out),
+        "--manifest",
+        str(manifest),
+    ]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=600)
+    archives = sorted(out.glob("*.tar.gz"))
+    assert len(archives) == 1
+    return archives[0], manifest
+
+
+def this_platform() -> tuple[str, str]:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from release_bundle import this_platform as probe
+    finally:
+        sys.path.pop(0)
+    found: tuple[str, str] = probe()
+    return found
+
+
+def test_release_archive(release: tuple[Path, Path], tmp_path: Path) -> None:
+    archive, manifest = release
+    here = this_platform()
+    if here not in PLATFORMS:
+        pytest.skip(f"krew has no platform entry for {here}")
+    spec = load_manifest(manifest)["spec"]
+    (platform,) = [p for p in spec["platforms"] if platform_of(p) == here]
+    assert platform["uri"].endswith("/" + archive.name)
+    assert platform["sha256"] == hashlib.sha256(archive.read_bytes()).hexdigest()
+    others = {platform_of(p): p["sha256"] for p in load_manifest()["spec"]["platforms"]}
+    for p in spec["platforms"]:  # other platforms' digests are left as they were
+        if platform_of(p) != here:
+            assert p["sha256"] == others[platform_of(p)]
+
+    with tarfile.open(archive) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+    assert platform["bin"] in members and members[platform["bin"]].mode & 0o111
+    assert "kubectl_complete-meshdoctor" in members
+    tag = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+    assert any(n.startswith((f"lib/{tag}/", "lib/common/")) for n in members)
+    for needed in (
+        "kubectl_meshdoctor/__init__.py",
+        "kubectl_meshdoctor/demos/sidecar-s2-l7-policy/DESCRIPTION",
+        "grpc/__init__.py",
+        "kubernetes/__init__.py",
+        "yaml/__init__.py",
+    ):
+        assert any(n.endswith("/" + needed) for n in members), needed
+    assert all(m.uid == 0 and m.mtime == members[platform["bin"]].mtime for m in members.values())
+
+    program = install_like_krew(archive, platform, tmp_path)
+    link = tmp_path / "bin" / "kubectl-meshdoctor"  # krew puts a symlink on the PATH
+    link.parent.mkdir()
+    link.symlink_to(program)
+    # -I -S: no site-packages, so everything must come from the archive
+    isolated = [sys.executable, "-I", "-S"]
+    done = subprocess.run([*isolated, str(link), "version"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"kubectl-meshdoctor {__version__}"
+    done = subprocess.run(
+        [
+            *isolated,
+            str(link),
+            "explain",
+            "red/netshoot",
+            "blue/httpbin",
+            "--demo",
+            "sidecar-s2-l7-policy",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1 and '"verdict": "broken"' in done.stdout, done.stderr
+    lib = program.parent / "lib"
+    probe = (
+        f"import sys; sys.path[:0] = [{str(lib / tag)!r}, {str(lib / 'common')!r}]; "
+        "import grpc, kubernetes.client, yaml, google.protobuf; print(grpc.__file__)"
+    )
+    done = subprocess.run([*isolated, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith(str(lib)), done.stderr
+
+
+def test_archive_is_reproducible(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from release_bundle import write_archive
+    finally:
+        sys.path.pop(0)
+    root = tmp_path / "root"
+    (root / "lib").mkdir(parents=True)
+    (root / "lib" / "a.py").write_text("x = 1\n")
+    (root / "bin").write_text("#!/bin/sh\n")
+    (root / "bin").chmod(0o755)
+    first = write_archive(root, tmp_path / "one.tar.gz")
+    (root / "lib" / "a.py").touch()
+    assert write_archive(root, tmp_path / "two.tar.gz") == first
+
+
+def test_manifest_update_keeps_layout(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from release_manifest import update_manifest
+    finally:
+        sys.path.pop(0)
+    copy = tmp_path / "plugin.yaml"
+    text = MANIFEST.read_text("utf-8").replace(f"v{__version__}", "v0.0.1")
+    copy.write_text(text)
+    update_manifest(copy, __version__, {f"kubectl-meshdoctor_v{__version__}_darwin_arm64.tar.gz": "ab" * 32})
+    updated = copy.read_text("utf-8")
+    assert "v0.0.1" not in updated and updated.count("\n") == text.count("\n")
+    entry = {platform_of(p): p for p in load_manifest(copy)["spec"]["platforms"]}
+    assert entry[("darwin", "arm64")]["sha256"] == "ab" * 32
+    assert entry[("linux", "amd64")]["sha256"] == load_manifest()["spec"]["platforms"][0]["sha256"]
+    with pytest.raises(SystemExit):
+        update_manifest(copy, __version__, {"kubectl-meshdoctor_v9_plan9_mips.tar.gz": "cd" * 32})
