@@ -73,3 +73,12 @@ def test_engines_do_not_import_click_or_rich() -> None:
         for path in (PACKAGE / sub).rglob("*.py"):
             text = path.read_text()
             assert not re.search(r"^\s*(import|from)\s+(click|rich)\b", text, re.M), path
+
+
+def test_cause_docs_are_current(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "causes.md"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "gen-cause-docs"), str(out)], check=True)
+    assert out.read_text() == (ROOT / "docs" / "causes.md").read_text(), "run scripts/gen-cause-docs"
