@@ -152,8 +152,9 @@ def _ports(q: Query, svc: Service | None, server: Pod | None) -> tuple[ServicePo
         return sp, sp.port, number, None
     if q.port is not None:
         return None, q.port, q.port, None
-    if server is not None and server.ports:
-        return None, server.ports[0].port, server.ports[0].port, None
+    app_ports = [p for p in server.ports if p.container not in ("istio-proxy", "istio-init")] if server else []
+    if app_ports:
+        return None, app_ports[0].port, app_ports[0].port, None
     return None, 80, 80, None
 
 
@@ -179,6 +180,8 @@ def resolve_call(model: Model, q: Query) -> Call:
     server = candidates[0] if candidates else None
     server_mesh, server_why = workload_mesh(model, dst.pods) if dst.pods else (Mesh.NONE, "outside the cluster")
     sp, port, target, problem = _ports(q, svc, server)
+    if q.port is None and sp is None and not (server and server.ports) and dst.kind != "External":
+        gaps.append(f"no --port given and {dst.label} has no Service or declared container port: assuming port 80")
     tls = client_tls(model, client_mesh, server, server_mesh, svc, port, client.namespace)
     host = dst.dns_name or (server.ip if server is not None else dst.label)
     request = Request(q.protocol, q.method, q.path, host, dict(q.headers))

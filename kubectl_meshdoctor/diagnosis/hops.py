@@ -183,6 +183,16 @@ def _allow_yaml(call: Call, direction: str, port: int, explicit_deny: bool) -> s
     return fixes.allow_cnp_yaml(subject, peer, direction, port, call.query.protocol)
 
 
+def _sidecar_drop_note(call: Call) -> str:
+    """B1: a sidecar client accepts the app's connection, then its own connect times out."""
+    if call.client_mesh is Mesh.SIDECAR:
+        return (
+            " (the SYN is dropped silently; the client's sidecar answers 503 UF after its connect timeout, "
+            "10 s by default, so a shorter client timeout sees 000)"
+        )
+    return " (the SYN is dropped silently: the client times out)"
+
+
 def _drop_symptom(call: Call, direction: str) -> Symptom:
     if direction == "egress" and call.model.cilium_config.deny_response_icmp:
         return Symptom.REFUSED
@@ -205,7 +215,7 @@ def egress_hop(call: Call) -> HopResult:
             Hop.CLIENT_EGRESS,
             Decision.BREAK,
             result.by,
-            result.detail,
+            result.detail + ("" if call.model.cilium_config.deny_response_icmp else _sidecar_drop_note(call)),
             _drop_symptom(call, "egress"),
             Verdict.DENIED,
             (cause,),
@@ -237,7 +247,7 @@ def ingress_hop(call: Call) -> HopResult:
             Hop.CILIUM_INGRESS,
             Decision.BREAK,
             result.by,
-            result.detail,
+            result.detail + _sidecar_drop_note(call),
             Symptom.TIMEOUT,
             Verdict.DENIED,
             (cause,),
