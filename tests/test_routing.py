@@ -79,7 +79,7 @@ TABLE = [
     ("host-unknown", "blue/httpbin", "/ip", "broken", "http-503", "istio-destination-host-unknown",
      "VirtualService blue/httpbin http[0].route[0].destination"),
     ("registry-only", "api.example.com", "/", "broken", "http-502", "istio-egress-registry-only",
-     "ConfigMap istio-system/istio"),
+     "ConfigMap istio-system/istio data.mesh.outboundTrafficPolicy"),
     ("registry-only", "blue/httpbin", "/ip", "allowed", "ok", None, None),
     ("registry-only-serviceentry", "api.example.com", "/", "allowed", "ok", None, "ServiceEntry istio-system/example"),
     ("sidecar-scope", "blue/httpbin", "/ip", "broken", "http-502", "istio-egress-registry-only",

@@ -190,9 +190,12 @@ def _dest_cause(
 ) -> Cause:
     dest = check.dest
     if check.problem == "unknown-host":
-        near = [f"{s.name}.{s.namespace}" for s in call.model.services.values() if s.name in dest.host]
+        owner = vs.ref.namespace or "default"
+        near = sorted(
+            (s.namespace != owner, s.namespace, s.name) for s in call.model.services.values() if s.name in dest.host
+        )
         params = common | {"rule": dest.path, "host": check.host, "client_ns": call.client.namespace}
-        params["suggest"] = f" (e.g. {near[0]})" if near else ""
+        params["suggest"] = f" (e.g. {near[0][2]}.{near[0][1]})" if near else ""
         return Cause("istio-destination-host-unknown", (ref,), params)
     rule = check.rule
     subset = dest.subset or ""
@@ -214,7 +217,8 @@ def _policy(call: Call) -> tuple[str, ObjectRef | None, SidecarScope | None]:
     scope = rt.sidecar_for(m.traffic, call.client.labels, call.client.namespace, m.istio.mesh.root_namespace)
     if scope is not None and scope.outbound_policy:
         return scope.outbound_policy, scope.ref.with_rule("outboundTrafficPolicy"), scope
-    return m.traffic.outbound_policy, m.traffic.outbound_ref, scope
+    ref = m.traffic.outbound_ref
+    return m.traffic.outbound_policy, ref.with_rule("data.mesh.outboundTrafficPolicy") if ref else None, scope
 
 
 def _egress_scope(call: Call, host: str, host_ns: str) -> HopResult | None:
@@ -293,7 +297,7 @@ def route_evidence(
 
 def route_contradiction(broken: HopResult | None, observed: str) -> str:
     """B23 for the routing hop: the server answered although the route predicts an Envoy answer."""
-    if broken is not None and broken.hop is HOP and observed in ("ok", "forwarded"):
+    if broken is not None and broken.hop is HOP and observed == "ok":
         return (
             "the request reached the server although the client's routing predicts "
             f"{broken.symptom.value if broken.symptom else 'a failure'} (a VirtualService/Sidecar missing from "

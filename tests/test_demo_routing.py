@@ -1,0 +1,80 @@
+"""Issue 7 demos: each bundled routing scenario answers with verdict, symptom, cause and the
+Istio object + rule path; what-if removing the fault / adding the subset flips the verdict."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kubectl_meshdoctor.cli.main import cli
+
+VS = "VirtualService blue/httpbin"
+TABLE = [
+    ("routing-fault-abort", "/ip", "http-503", "istio-fault-injection", f"{VS} http[0].fault.abort"),
+    ("routing-subset-missing", "/ip", "http-503", "istio-subset-not-found", f"{VS} http[0].route[0].destination"),
+    ("routing-route-no-match", "/ip", "http-404", "istio-route-no-match", f"{VS} http"),
+    ("routing-host-unknown", "/ip", "http-503", "istio-destination-host-unknown", f"{VS} http[0].route[0].destination"),
+]
+
+
+def _explain(*args: str) -> tuple[int, dict]:
+    result = CliRunner().invoke(cli, ["explain", "red/netshoot", "blue/httpbin", *args, "-o", "json"])
+    assert result.output.strip().startswith("{"), result.output
+    return result.exit_code, json.loads(result.output)
+
+
+def _key(ref: dict) -> str:
+    return f"{ref['kind']} {ref['namespace']}/{ref['name']} {ref['rule']}"
+
+
+@pytest.mark.parametrize(("demo", "path", "symptom", "code", "by"), TABLE)
+def test_routing_demo(demo: str, path: str, symptom: str, code: str, by: str) -> None:
+    exit_code, doc = _explain("--demo", demo, "--path", path)
+    assert exit_code == 1
+    assert (doc["verdict"], doc["symptom"]) == ("broken", symptom)
+    assert [c["code"] for c in doc["causes"]] == [code]
+    hop = next(h for h in doc["hops"] if h["name"] == "client-route")
+    assert hop["decision"] == "break"
+    assert by in [_key(r) for r in hop["by"]]
+    assert doc["evidence"]["agrees"] is True
+    assert not any("not evaluated" in g for g in doc["gaps"])
+
+
+def test_route_no_match_near_miss_path_is_routed() -> None:
+    exit_code, doc = _explain("--demo", "routing-route-no-match", "--path", "/headers")
+    assert (exit_code, doc["verdict"], doc["causes"]) == (0, "allowed", [])
+
+
+def test_routing_demos_are_listed() -> None:
+    result = CliRunner().invoke(cli, ["demo", "-o", "json"])
+    names = {d["name"]: d["description"] for d in json.loads(result.output)}
+    for demo, *_ in TABLE:
+        assert names[demo].startswith("Routing:")
+
+
+def test_what_if_delete_fault_flips(tmp_path: Path) -> None:
+    exit_code, doc = _explain("--demo", "routing-fault-abort", "--what-if-delete", "VirtualService/blue/httpbin")
+    assert (exit_code, doc["verdict"], doc["whatIf"]["before"]["verdict"]) == (0, "allowed", "broken")
+    assert doc["whatIf"]["before"]["causes"] == ["istio-fault-injection"]
+
+
+def test_what_if_adding_the_subset_flips(tmp_path: Path) -> None:
+    fix = tmp_path / "dr.yaml"
+    fix.write_text(
+        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: httpbin, namespace: blue}\n"
+        "spec:\n  host: httpbin\n  subsets:\n  - {name: v1, labels: {app: httpbin}}\n"
+        "  - {name: v2, labels: {app: httpbin}}\n"
+    )
+    exit_code, doc = _explain("--demo", "routing-subset-missing", "--what-if", str(fix))
+    assert (exit_code, doc["verdict"], doc["symptom"]) == (0, "allowed", "ok")
+    assert doc["whatIf"]["before"]["symptom"] == "http-503"
+
+
+def test_text_output_names_the_rule() -> None:
+    result = CliRunner().invoke(cli, ["explain", "red/netshoot", "blue/httpbin", "--demo", "routing-fault-abort"])
+    assert "client sidecar routing" in result.output
+    assert "http[0].fault.abort" in result.output
+    assert "HTTP 503" in result.output
