@@ -5,24 +5,31 @@ FlowFilter AND/OR semantics and pod prefixes (the shared ``flowfilter`` code), s
 ``number`` (last N, or first N with ``first``) and ``follow`` (history, then the stream stays
 open until the client cancels). Like Relay it starts the stream with a NODE_CONNECTED
 node-status event, and ``unavailable_nodes``/``lost_events`` inject the notices a degraded
-Relay sends. Every GetFlowsRequest is recorded so tests can check what reached the server.
-Optional TLS, with client-certificate verification when a client CA is given.
+Relay sends. Every GetFlowsRequest is recorded so tests can check what reached the server, with the number
+of flows sent for it. Optional TLS, with client-certificate verification when a client CA is given.
+
+Flows are held as serialized ``GetFlowsResponse`` bytes in time order (a million flows fit in a
+few hundred MB) with an index by pod of both ends, so a request naming pods (the pair an
+explain asks for) reads only those pods' flows instead of scanning them all, and flows go on
+the wire without being parsed and serialized again.
 """
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
-from collections.abc import Iterator
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import Any
 
 import grpc
 
 from kubectl_meshdoctor._proto import flow_pb2, observer_pb2, observer_pb2_grpc, relay_pb2
-from kubectl_meshdoctor.sources.flowfilter import FlowMatcher, in_window
+from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
 
 VERSION = "1.19.4-meshdoctor-playground"
 
@@ -40,13 +47,93 @@ class RelayConfig:
     lost_events: int = 0  # > 0: one LostEvent notice in every GetFlows stream
 
 
+class FlowStore:
+    """Flows in time order as serialized GetFlowsResponse bytes, indexed by "ns/pod" of each end.
+
+    ``add`` takes messages (``flow_pb2.Flow``); ``add_serialized`` takes a response already
+    serialized with the flow's time, node and endpoints (for generated bulk data).
+    ``freeze()`` sorts by time; the server calls it.
+    """
+
+    def __init__(self, flows: Iterable[Any] = ()) -> None:
+        self.blobs: list[bytes] = []
+        self.times = array("q")  # ns since the epoch, per blob
+        self.by_pod: dict[str, list[int]] = {}  # "ns/pod" (either end) -> positions
+        self.pods: list[str] = []  # sorted keys of by_pod, for prefix look-ups
+        self.nodes: Counter[str] = Counter()
+        for flow in flows:
+            self.add(flow)
+        self.freeze()
+
+    def __len__(self) -> int:
+        return len(self.blobs)
+
+    def add(self, flow: Any) -> None:
+        resp = observer_pb2.GetFlowsResponse(flow=flow, node_name=flow.node_name, time=flow.time)
+        ends = [
+            f"{ep.namespace}/{ep.pod_name}" for ep in (flow.source, flow.destination) if ep.namespace or ep.pod_name
+        ]
+        self.add_serialized(resp.SerializeToString(), flow.time.seconds * 1_000_000_000 + flow.time.nanos,
+                            flow.node_name, ends)  # fmt: skip
+
+    def add_serialized(self, blob: bytes, time_ns: int, node: str, pods: Iterable[str]) -> None:
+        self.blobs.append(blob)
+        self.times.append(time_ns)
+        if node:
+            self.nodes[node] += 1
+        for key in dict.fromkeys(pods):
+            self.by_pod.setdefault(key, []).append(len(self.blobs) - 1)
+
+    def freeze(self) -> None:
+        """Sort by time (stable) and rebuild the index; cheap when already in order."""
+        times = self.times
+        if any(times[i] > times[i + 1] for i in range(len(times) - 1)):
+            order = sorted(range(len(times)), key=times.__getitem__)
+            where = {old: new for new, old in enumerate(order)}
+            self.blobs = [self.blobs[i] for i in order]
+            self.times = array("q", (times[i] for i in order))
+            self.by_pod = {k: sorted(where[i] for i in v) for k, v in self.by_pod.items()}
+        self.pods = sorted(self.by_pod)
+
+    def flow(self, i: int) -> Any:
+        return observer_pb2.GetFlowsResponse.FromString(self.blobs[i]).flow
+
+    def messages(self) -> list[Any]:
+        return [self.flow(i) for i in range(len(self.blobs))]
+
+    def pod_positions(self, specs: Iterable[str]) -> set[int] | None:
+        """Positions of flows with an end matching a pod filter (``ns/prefix``); None: not indexable."""
+        out: set[int] = set()
+        for spec in specs:
+            ns, _, prefix = spec.partition("/") if "/" in spec else ("default", "", spec)
+            if not ns:
+                return None  # "/prefix" means any namespace: not worth an index
+            head = f"{ns}/{prefix}"
+            at = bisect.bisect_left(self.pods, head)
+            while at < len(self.pods) and self.pods[at].startswith(head):
+                out.update(self.by_pod[self.pods[at]])
+                at += 1
+        return out
+
+    def candidates(self, whitelist: list[Any], lo: int, hi: int) -> Iterable[int]:
+        """Positions in [lo, hi) that may match the whitelist: by the pod index when every filter names pods."""
+        chosen: set[int] = set()
+        for flt in whitelist:
+            specs = list(flt.source_pod) or list(flt.destination_pod)
+            hits = self.pod_positions(specs) if specs else None
+            if hits is None:
+                return range(lo, hi)
+            chosen |= hits
+        return sorted(i for i in chosen if lo <= i < hi)
+
+
 class _Observer(observer_pb2_grpc.ObserverServicer):
     def __init__(self, owner: RelayServer) -> None:
         self.owner = owner
 
     def GetFlows(self, request: Any, context: Any) -> Iterator[Any]:
         owner = self.owner
-        owner.record(request)
+        record = owner.record(request)
         context.send_initial_metadata((("hubble-relay-version", VERSION),))
         nodes = owner.node_names()
         yield observer_pb2.GetFlowsResponse(
@@ -66,17 +153,19 @@ class _Observer(observer_pb2_grpc.ObserverServicer):
                     source=flow_pb2.HUBBLE_RING_BUFFER, num_events_lost=owner.config.lost_events
                 )
             )
-        for flow in select(owner.flows, request):
-            yield observer_pb2.GetFlowsResponse(flow=flow, node_name=flow.node_name, time=flow.time)
+        blobs = owner.store.blobs
+        for i in select_positions(owner.store, request):
+            record.sent += 1
+            yield blobs[i]  # already serialized: see _serialize
         while request.follow and context.is_active() and not owner.stopping.is_set():
             time.sleep(0.05)
 
     def ServerStatus(self, request: Any, context: Any) -> Any:
         nodes = self.owner.node_names()
         return observer_pb2.ServerStatusResponse(
-            num_flows=len(self.owner.flows),
+            num_flows=len(self.owner.store),
             max_flows=4095 * max(len(nodes), 1),
-            seen_flows=len(self.owner.flows),
+            seen_flows=len(self.owner.store),
             uptime_ns=int((time.monotonic() - self.owner.started) * 1e9),
             num_connected_nodes={"value": len(nodes)},
             num_unavailable_nodes={"value": len(self.owner.config.unavailable_nodes)},
@@ -85,13 +174,9 @@ class _Observer(observer_pb2_grpc.ObserverServicer):
         )
 
     def GetNodes(self, request: Any, context: Any) -> Any:
+        counts = self.owner.store.nodes
         nodes = [
-            observer_pb2.Node(
-                name=n,
-                version=VERSION,
-                state=relay_pb2.NODE_CONNECTED,
-                num_flows=sum(1 for f in self.owner.flows if f.node_name == n),
-            )
+            observer_pb2.Node(name=n, version=VERSION, state=relay_pb2.NODE_CONNECTED, num_flows=counts[n])
             for n in self.owner.node_names()
         ]
         nodes += [
@@ -101,32 +186,88 @@ class _Observer(observer_pb2_grpc.ObserverServicer):
         return observer_pb2.GetNodesResponse(nodes=nodes)
 
 
-def select(flows: list[Any], request: Any) -> list[Any]:
-    """What Relay returns for ``request`` (number applied after filtering, over all nodes)."""
-    matcher = FlowMatcher(list(request.whitelist), list(request.blacklist))
-    since = request.since.ToDatetime(tzinfo=UTC) if request.HasField("since") else None
-    until = request.until.ToDatetime(tzinfo=UTC) if request.HasField("until") else None
-    chosen = [f for f in flows if matcher(f) and in_window(f, since, until)]
-    if request.number and since is None:
+def _serialize(resp: Any) -> bytes:
+    return resp if isinstance(resp, bytes) else bytes(resp.SerializeToString())
+
+
+def _register(servicer: _Observer, server: Any) -> None:
+    """The generated registration, except that GetFlows may yield pre-serialized bytes."""
+    pb = observer_pb2
+    handlers = {
+        name: make(getattr(servicer, name), request_deserializer=req.FromString, response_serializer=_serialize)
+        for name, make, req in (
+            ("GetFlows", grpc.unary_stream_rpc_method_handler, pb.GetFlowsRequest),
+            ("GetNodes", grpc.unary_unary_rpc_method_handler, pb.GetNodesRequest),
+            ("GetNamespaces", grpc.unary_unary_rpc_method_handler, pb.GetNamespacesRequest),
+            ("ServerStatus", grpc.unary_unary_rpc_method_handler, pb.ServerStatusRequest),
+        )
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("observer.Observer", handlers),))
+
+
+def _bounds(store: FlowStore, request: Any) -> tuple[int, int]:
+    """The positions inside since/until (times are sorted); a flow without a time is outside a window."""
+    lo, hi = 0, len(store)
+    if request.HasField("since"):
+        since = request.since.seconds * 1_000_000_000 + request.since.nanos
+        lo = bisect.bisect_left(store.times, max(since, 1))
+    elif request.HasField("until"):
+        lo = bisect.bisect_left(store.times, 1)
+    if request.HasField("until"):
+        hi = bisect.bisect_right(store.times, request.until.seconds * 1_000_000_000 + request.until.nanos)
+    return lo, max(lo, hi)
+
+
+def select_positions(store: FlowStore, request: Any) -> list[int] | range:
+    """What Relay returns for ``request`` as positions in ``store`` (number applied after filtering)."""
+    since = request.HasField("since")
+    if request.follow and not request.number and not since:
+        return []  # follow without number or since starts at the newest event
+    lo, hi = _bounds(store, request)
+    if not request.whitelist and not request.blacklist:
+        chosen: list[int] | range = range(lo, hi)
+    else:
+        matcher = FlowMatcher(list(request.whitelist), list(request.blacklist))
+        candidates = store.candidates(list(request.whitelist), lo, hi)
+        chosen = [i for i in candidates if matcher(store.flow(i))]
+    if request.number and not since:
         chosen = chosen[: request.number] if request.first else chosen[-request.number :]
-    elif request.follow and not request.number and since is None:
-        chosen = []  # follow without number or since starts at the newest event
     return chosen
 
 
-class RelayServer:
-    """``start()`` binds 127.0.0.1 on a free port; ``address`` is HOST:PORT."""
+def select(flows: list[Any], request: Any) -> list[Any]:
+    """What Relay returns for ``request`` over a list of flows (as messages)."""
+    store = flows if isinstance(flows, FlowStore) else FlowStore(flows)
+    return [store.flow(i) for i in select_positions(store, request)]
 
-    def __init__(self, flows: list[Any], config: RelayConfig | None = None, tls: RelayTLS | None = None) -> None:
-        self.flows = sorted(flows, key=lambda f: (f.time.seconds, f.time.nanos))
+
+@dataclass(slots=True)
+class Received:
+    """One GetFlows call: the request as received and how many flows were sent for it."""
+
+    request: Any
+    sent: int = 0
+
+
+class RelayServer:
+    """``start()`` binds 127.0.0.1 on a free port; ``address`` is HOST:PORT.
+
+    ``flows``: messages, or a ``FlowStore`` (bulk data); ``requests`` holds every GetFlowsRequest
+    received, ``received`` the same with the number of flows sent for each.
+    """
+
+    def __init__(
+        self, flows: list[Any] | FlowStore, config: RelayConfig | None = None, tls: RelayTLS | None = None
+    ) -> None:
+        self.store = flows if isinstance(flows, FlowStore) else FlowStore(flows)
+        self.store.freeze()
         self.config = config or RelayConfig()
-        self.requests: list[Any] = []
+        self.received: list[Received] = []
         self.started = time.monotonic()
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
-        register: Any = observer_pb2_grpc.add_ObserverServicer_to_server
-        register(_Observer(self), self._server)
+        _register(_Observer(self), self._server)
         if tls is None:
             port = self._server.add_insecure_port("127.0.0.1:0")
         else:
@@ -137,6 +278,16 @@ class RelayServer:
             )
             port = self._server.add_secure_port("127.0.0.1:0", creds)
         self.port = int(port)
+
+    @property
+    def flows(self) -> list[Any]:
+        """Every flow as a message, in time order (parses them all: for small stores and tests)."""
+        return self.store.messages()
+
+    @property
+    def requests(self) -> list[Any]:
+        with self._lock:
+            return [r.request for r in self.received]
 
     @property
     def address(self) -> str:
@@ -150,15 +301,17 @@ class RelayServer:
         self.stopping.set()
         self._server.stop(grace=0.5).wait()
 
-    def record(self, request: Any) -> None:
+    def record(self, request: Any) -> Received:
         copy = observer_pb2.GetFlowsRequest()
         copy.CopyFrom(request)
+        entry = Received(copy)
         with self._lock:
-            self.requests.append(copy)
+            self.received.append(entry)
+        return entry
 
     def clear(self) -> None:
         with self._lock:
-            self.requests.clear()
+            self.received.clear()
 
     def node_names(self) -> list[str]:
-        return sorted({f.node_name for f in self.flows if f.node_name})
+        return sorted(self.store.nodes)
