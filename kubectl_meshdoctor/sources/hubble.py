@@ -168,6 +168,7 @@ class HubbleClient:
 
     def stream(self, request: Any, on_warning: Callable[[str], None]) -> Iterator[Any]:
         """Yield the flows of ``request`` that really match its filters; notices go to ``on_warning``."""
+        filtered = bool(request.whitelist or request.blacklist)  # none: nothing to re-check per flow
         matcher = FlowMatcher(list(request.whitelist), list(request.blacklist))
         timeout = None if request.follow else self.timeout * 5
         call = self.stub.GetFlows(request, timeout=timeout)
@@ -178,7 +179,7 @@ class HubbleClient:
                     flow = resp.flow
                     if not flow.node_name and resp.node_name:
                         flow.node_name = resp.node_name
-                    if matcher(flow):
+                    if not filtered or matcher(flow):
                         yield flow
                 elif kind == "node_status":
                     _node_warning(resp.node_status, on_warning)
