@@ -170,3 +170,16 @@ def test_every_check_is_described_and_declares_inputs() -> None:
     assert names == sorted(names) and len(set(names)) == len(names)
     for c in ALL:
         assert c.description and c.inputs
+
+
+@pytest.mark.parametrize(
+    ("demo", "code"),
+    [("routing-subset-missing", "istio-subset-not-found"), ("routing-host-unknown", "istio-destination-host-unknown")],
+)
+def test_check_reports_static_routing_problems_mesh_wide(demo: str, code: str) -> None:
+    result = CliRunner().invoke(cli, ["check", "-A", "--demo", demo, "-o", "json"])
+    findings = json.loads(result.stdout)["findings"]
+    assert code in [f["code"] for f in findings]
+    assert result.exit_code == 1
+    result = CliRunner().invoke(cli, ["check", "-A", "--demo", "sidecar-s0-baseline", "-o", "json"])
+    assert json.loads(result.stdout)["findings"] == []

@@ -18,8 +18,9 @@ NS = "io.kubernetes.pod.namespace"
 POD = {"app": "web", "tier": "api", NS: "blue", "io.cilium.k8s.policy.serviceaccount": "robot"}
 
 
-def _http(method: str | None = None, path: str | None = None, host: str | None = None,
-          headers: tuple[str, ...] = ()) -> HTTPRule:
+def _http(
+    method: str | None = None, path: str | None = None, host: str | None = None, headers: tuple[str, ...] = ()
+) -> HTTPRule:
     return HTTPRule(method=method, path=path, host=host, headers=headers, header_matches=(), index=0)
 
 
@@ -55,8 +56,7 @@ def test_cilium_http_rule(rule: HTTPRule, method: str, path: str, expected: bool
         (_http(headers=("X-Token",)), None, {}, False),
     ],
 )
-def test_cilium_http_host_headers(rule: HTTPRule, host: str | None, headers: dict[str, str],
-                                  expected: bool) -> None:
+def test_cilium_http_host_headers(rule: HTTPRule, host: str | None, headers: dict[str, str], expected: bool) -> None:
     assert http_rule_matches(rule, "GET", "/", host, headers) is expected
 
 
@@ -78,8 +78,11 @@ def test_cilium_http_host_headers(rule: HTTPRule, host: str | None, headers: dic
         ({"matchExpressions": [{"key": "zone", "operator": "Exists"}]}, POD, False),
         ({"matchExpressions": [{"key": "zone", "operator": "DoesNotExist"}]}, POD, True),
         ({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}, POD, False),
-        ({"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]},
-         POD, False),  # matchLabels AND matchExpressions
+        (
+            {"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]},
+            POD,
+            False,
+        ),  # matchLabels AND matchExpressions
         ({"matchExpressions": [{"key": "tier", "operator": "Like", "values": ["api"]}]}, POD, False),
         ({"matchLabels": {"io.cilium.k8s.policy.serviceaccount": "robot"}}, POD, True),
         ({"matchLabels": {"io.cilium.k8s.policy.serviceaccount": "default"}}, POD, False),
@@ -108,8 +111,7 @@ def test_selector_matches(raw: dict[str, Any], labels: dict[str, str], expected:
         ({"matchLabels": {"app": "web"}}, None, "green", True),
     ],
 )
-def test_peer_namespace_scoping(raw: dict[str, Any], policy_ns: str | None, peer_ns: str,
-                                expected: bool) -> None:
+def test_peer_namespace_scoping(raw: dict[str, Any], policy_ns: str | None, peer_ns: str, expected: bool) -> None:
     sel = _scope_peer(parse_selector(raw), policy_ns, [], "test")
     assert sel.matches({**POD, NS: peer_ns}) is expected
 
@@ -138,10 +140,23 @@ def test_identity_label_filter(key: str, kept: bool) -> None:
     assert identity_label_kept(key) is kept
 
 
-_SERVER = Pod(namespace="blue", name="server", labels={}, annotations={}, service_account="default", ip="10.0.0.1",
-              node=None, ports=(ContainerPort("http", 8080, "TCP"), ContainerPort("dns", 53, "UDP")),
-              containers=("app",), init_containers=(), native_sidecars=(), host_network=False, ready=True,
-              owner_kind=None, owner_name=None)
+_SERVER = Pod(
+    namespace="blue",
+    name="server",
+    labels={},
+    annotations={},
+    service_account="default",
+    ip="10.0.0.1",
+    node=None,
+    ports=(ContainerPort("http", 8080, "TCP"), ContainerPort("dns", 53, "UDP")),
+    containers=("app",),
+    init_containers=(),
+    native_sidecars=(),
+    host_network=False,
+    ready=True,
+    owner_kind=None,
+    owner_name=None,
+)
 
 
 def _ports(*ports: PortProto) -> PortRule:

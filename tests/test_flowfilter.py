@@ -43,9 +43,7 @@ def _http(code: int, method: str = "GET", url: str = "http://server:8080/api/v1/
     )
 
 
-DROP = _flow(
-    verdict=flow_pb2.DROPPED, drop_reason_desc=flow_pb2.POLICY_DENIED, event_type={"type": 1, "sub_type": 133}
-)
+DROP = _flow(verdict=flow_pb2.DROPPED, drop_reason_desc=flow_pb2.POLICY_DENIED, event_type={"type": 1, "sub_type": 133})
 REPLY = _flow(is_reply={"value": True})
 REQUEST = _flow(is_reply={"value": False})
 NO_NS = _flow(source=flow_pb2.Endpoint(identity=2, labels=["reserved:world"]))

@@ -167,9 +167,7 @@ def test_garbage_lines_are_skipped_with_location(tmp_path: Path) -> None:
 
 
 def test_bad_field_value_is_a_line_warning_not_an_exception() -> None:
-    result = read_flow_lines(
-        ['{"flow": {"time": "yesterday"}}', '{"flow": {"source": {"identity": "x"}}}'], "f"
-    )
+    result = read_flow_lines(['{"flow": {"time": "yesterday"}}', '{"flow": {"source": {"identity": "x"}}}'], "f")
     assert result.flows == [] and result.skipped == 2
     assert result.warnings[0].startswith("f:1: ") and result.warnings[1].startswith("f:2: ")
 

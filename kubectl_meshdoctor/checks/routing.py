@@ -6,6 +6,7 @@ routes to hosts not in the registry, Istio Gateways whose selector matches no po
 
 from __future__ import annotations
 
+from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import Cause
 from kubectl_meshdoctor.model.build import Model
@@ -68,3 +69,15 @@ def routing_findings(model: Model) -> list[Cause]:
     for gw in sorted(model.traffic.gateways, key=lambda g: (g.ref.namespace or "", g.ref.name)):
         out.extend(_gateway_findings(model, gw))
     return out
+
+
+def _routing_check() -> Check:
+    return Check(
+        "istio.Routing",
+        "routes to undefined subsets or unknown hosts, and Gateways whose selector matches no pod",
+        ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway", "Service", "Pod"),
+        routing_findings,
+    )
+
+
+ROUTING = _routing_check()

@@ -44,7 +44,7 @@ class Cell:
 
     @property
     def predicted(self) -> str:
-        return SHORT[self.symptom]
+        return SHORT.get(self.symptom, self.symptom.value.removeprefix("http-"))
 
 
 def _matches(w: Workload, selector: dict[str, str]) -> bool:

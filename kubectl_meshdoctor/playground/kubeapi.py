@@ -47,8 +47,8 @@ class ObjectStore:
     def __init__(self, docs: list[dict[str, Any]]) -> None:
         self.by_resource: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for doc in docs:
-            res = BY_KIND.get(str(doc.get("kind")))
-            if res is not None and group_of(str(doc.get("apiVersion", ""))) == res.group:
+            res = BY_KIND.get((group_of(str(doc.get("apiVersion", ""))), str(doc.get("kind"))))
+            if res is not None:
                 self.by_resource[res.qualified].append(doc)
         if not self.by_resource.get("endpoints"):
             self.by_resource["endpoints"] = [_endpoints_of(s) for s in self.by_resource.get("endpointslices", [])]

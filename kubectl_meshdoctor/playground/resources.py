@@ -51,9 +51,11 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("Sidecar", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "sidecars"),
     Resource("ServiceEntry", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "serviceentries"),
     Resource("Gateway", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "gateways"),
+    Resource("Gateway", "gateway.networking.k8s.io", ("v1",), "gateways"),
+    Resource("HTTPRoute", "gateway.networking.k8s.io", ("v1",), "httproutes"),
 )
 
-BY_KIND = {r.kind: r for r in RESOURCES}
+BY_KIND = {(r.group, r.kind): r for r in RESOURCES}
 
 
 def group_of(api_version: str) -> str:

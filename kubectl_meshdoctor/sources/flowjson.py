@@ -84,8 +84,7 @@ _FD = descriptor.FieldDescriptor
 _INT64 = frozenset({_FD.TYPE_INT64, _FD.TYPE_UINT64, _FD.TYPE_SINT64, _FD.TYPE_FIXED64, _FD.TYPE_SFIXED64})
 _INT32 = frozenset({_FD.TYPE_INT32, _FD.TYPE_UINT32, _FD.TYPE_SINT32, _FD.TYPE_FIXED32, _FD.TYPE_SFIXED32})
 _WRAPPERS = frozenset(
-    f"google.protobuf.{n}Value"
-    for n in ("Bool", "Int32", "UInt32", "Int64", "UInt64", "String", "Double", "Float")
+    f"google.protobuf.{n}Value" for n in ("Bool", "Int32", "UInt32", "Int64", "UInt64", "String", "Double", "Float")
 )
 
 
@@ -338,9 +337,7 @@ class _Reader:
     def finish(self) -> FlowReadResult:
         res = self.result
         if self.unknown_first is not None:
-            res.warnings.append(
-                f"{self.origin}: unknown fields ignored (first: {self.unknown_first}); newer Hubble?"
-            )
+            res.warnings.append(f"{self.origin}: unknown fields ignored (first: {self.unknown_first}); newer Hubble?")
         if self.lost_records:
             res.warnings.append(
                 f"{self.origin}: Hubble reported {res.lost_events} lost events "
@@ -349,8 +346,7 @@ class _Reader:
         if self.bad_nodes:
             names = ", ".join(self.bad_nodes)
             res.warnings.append(
-                f"{self.origin}: Relay reported nodes unavailable, gone or in error: {names}; "
-                "flows may be missing"
+                f"{self.origin}: Relay reported nodes unavailable, gone or in error: {names}; flows may be missing"
             )
         return res
 

@@ -60,6 +60,11 @@ KINDS: tuple[Kind, ...] = (
     Kind("AuthorizationPolicy", "security.istio.io", ("v1", "v1beta1"), "authorizationpolicies"),
     Kind("DestinationRule", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "destinationrules"),
     Kind("VirtualService", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "virtualservices"),
+    Kind("Sidecar", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "sidecars"),
+    Kind("ServiceEntry", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "serviceentries"),
+    Kind("Gateway", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "gateways"),
+    Kind("Gateway", "gateway.networking.k8s.io", ("v1",), "gateways"),
+    Kind("HTTPRoute", "gateway.networking.k8s.io", ("v1",), "httproutes"),
 )
 ENDPOINTS = Kind("Endpoints", "", ("v1",), "endpoints")
 CONFIGMAPS: tuple[tuple[str, str], ...] = (("kube-system", "cilium-config"), ("istio-system", "istio"))
