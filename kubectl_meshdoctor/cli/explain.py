@@ -27,6 +27,15 @@ Examples:
 @click.option("--protocol", type=click.Choice(["tcp", "udp", "TCP", "UDP"]), default="tcp", show_default=True)
 @click.option("--method", default="GET", show_default=True, help="HTTP method to reason about.")
 @click.option("--path", default="/", show_default=True, help="HTTP path to reason about.")
+@click.option("--host", "http_host", help="Host header; with an ingress gateway as SOURCE, the host it serves.")
+@click.option(
+    "-H",
+    "--header",
+    "http_headers",
+    multiple=True,
+    metavar="NAME:VALUE",
+    help="HTTP request header to reason about (routing matches); repeatable.",
+)
 @click.option("--since", help="Hubble window, e.g. 5m (offline: before the newest flow).")
 @click.option("--last", type=int, help="Only the last N flows of the pair.")
 @click.option("--no-flows", is_flag=True, help="Static analysis only.")
@@ -70,6 +79,8 @@ def explain(
     request_timeout: str,
     output: str,
     debug: bool,
+    http_host: str | None = None,
+    http_headers: tuple[str, ...] = (),
     what_if_files: tuple[str, ...] = (),
     what_if_deletes: tuple[str, ...] = (),
     fix_yaml: bool = False,
@@ -115,6 +126,8 @@ def explain(
             parse_duration(since),
             last,
             no_flows,
+            tuple(_header(h) for h in http_headers),
+            http_host,
         )
         raw = app.load_raw(opts, query)
         model = app.build_model(raw)
@@ -153,3 +166,12 @@ def explain(
         return app.exit_code(diagnosis)
 
     run(body, debug)
+
+
+def _header(text: str) -> tuple[str, str]:
+    from kubectl_meshdoctor.errors import UsageError
+
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise UsageError(f"--header {text!r}: use NAME:VALUE")
+    return name.strip().lower(), value.strip()

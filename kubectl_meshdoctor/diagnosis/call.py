@@ -31,6 +31,7 @@ class Query:
     last: int | None = None
     no_flows: bool = False
     headers: tuple[tuple[str, str], ...] = ()  # HTTP request headers to reason about (routing matches)
+    host: str | None = None  # the Host the client sends (a gateway SOURCE needs it)
 
 
 @dataclass(slots=True)
@@ -183,7 +184,7 @@ def resolve_call(model: Model, q: Query) -> Call:
     if q.port is None and sp is None and not (server and server.ports) and dst.kind != "External":
         gaps.append(f"no --port given and {dst.label} has no Service or declared container port: assuming port 80")
     tls = client_tls(model, client_mesh, server, server_mesh, svc, port, client.namespace)
-    host = dst.dns_name or (server.ip if server is not None else dst.label)
+    host = q.host or dst.dns_name or (server.ip if server is not None else dst.label)
     request = Request(q.protocol, q.method, q.path, host, dict(q.headers))
     return Call(
         model,

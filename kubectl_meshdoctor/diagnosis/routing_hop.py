@@ -60,6 +60,11 @@ def _vs_key(vs: VirtualService) -> str:
 
 
 def client_route_hop(call: Call) -> HopResult:
+    from kubectl_meshdoctor.diagnosis.gateway_hop import gateway_route_hop
+
+    at_gateway = gateway_route_hop(call)
+    if at_gateway is not None:
+        return at_gateway
     if call.client_mesh is Mesh.NONE:
         return _skip(f"{call.src.label} is not in the mesh: no proxy applies Istio routing")
     waypoint = _waypoint(call) if call.client_mesh is Mesh.AMBIENT else None

@@ -298,6 +298,26 @@ _SPECS += (
     ),
 )
 
+_SPECS += (
+    _spec(
+        "istio-gateway-host-not-bound",
+        E,
+        "the ingress gateway {gateway} has no binding for host {host}: {why}; Envoy answers 404 (NR)",
+        "add the host to a Gateway server that selects the gateway pods (spec.servers[].hosts), or a Gateway API "
+        "listener hostname, then bind a VirtualService/HTTPRoute to it",
+        "issue 7 §4",
+    ),
+    _spec(
+        "istio-gateway-route-not-allowed",
+        E,
+        "HTTPRoute {route} attaches to Gateway {gateway}, whose listener admits routes from {from} namespaces "
+        "only; the route is not accepted and the gateway answers 404",
+        "set allowedRoutes.namespaces.from: All (or a Selector matching the route's namespace) on the listener, "
+        "or move the HTTPRoute into the Gateway's namespace",
+        "issue 7 §4",
+    ),
+)
+
 CAUSES: Mapping[str, CauseSpec] = {s.code: s for s in _SPECS}
 
 CONTRACT_CODES: tuple[str, ...] = (

@@ -101,7 +101,7 @@ def render_diagnosis(d: Diagnosis) -> Group:
         for ref in cause.objects:
             origin = f"  ({ref.origin})" if ref.origin else ""
             parts.append(_t(f"         ↳ {ref.key()}{origin}", "dim"))
-        parts.append(_t("  fix    " + catalog.fix(cause).replace("\n", "\n         ")))
+        parts.append(_t(_fix_block(catalog.fix(cause))))
     ev = d.evidence
     agree = "" if ev.flows == 0 else ("  (agrees)" if ev.agrees else "  (CONTRADICTS the objects)")
     parts.append(Text(""))
@@ -136,6 +136,20 @@ def render_what_if(before: Diagnosis, after: Diagnosis, applied: list[str]) -> G
         parts.append(_t("  no change in verdict or causes", "dim"))
     parts.append(Text(""))
     return Group(*parts)  # type: ignore[arg-type]
+
+
+def _fix_block(text: str) -> str:
+    """The fix under a 9-column indent; long prose lines wrap, YAML/commands keep their lines."""
+    import textwrap
+
+    out: list[str] = []
+    for i, line in enumerate(text.splitlines() or [""]):
+        lead = "  fix    " if i == 0 else " " * 9
+        if len(line) > 110 and not line.startswith(" "):
+            out.extend(textwrap.wrap(line, width=110, initial_indent=lead, subsequent_indent=" " * 9))
+        else:
+            out.append(lead + line)
+    return "\n".join(out)
 
 
 def _wrap(text: str, indent: int) -> str:
