@@ -17,6 +17,7 @@ TABLE = [
     ("routing-subset-missing", "/ip", "http-503", "istio-subset-not-found", f"{VS} http[0].route[0].destination"),
     ("routing-route-no-match", "/ip", "http-404", "istio-route-no-match", f"{VS} http"),
     ("routing-host-unknown", "/ip", "http-503", "istio-destination-host-unknown", f"{VS} http[0].route[0].destination"),
+    ("routing-sidecar-scope", "/ip", "http-502", "istio-egress-registry-only", "Sidecar red/default egress[].hosts"),
 ]
 
 
@@ -78,3 +79,22 @@ def test_text_output_names_the_rule() -> None:
     assert "client sidecar routing" in result.output
     assert "http[0].fault.abort" in result.output
     assert "HTTP 503" in result.output
+
+
+def test_gateway_demo_host_not_bound_and_bound() -> None:
+    args = [
+        "explain",
+        "istio-system/istio-ingressgateway",
+        "blue/httpbin",
+        "--demo",
+        "gateway-host-not-bound",
+        "-o",
+        "json",
+    ]
+    bad = CliRunner().invoke(cli, [*args, "--host", "www.example.com"])
+    doc = json.loads(bad.stdout)
+    assert (bad.exit_code, doc["verdict"], doc["symptom"]) == (1, "broken", "http-404")
+    cause = next(c for c in doc["causes"] if c["code"] == "istio-gateway-host-not-bound")
+    assert cause["objects"][0]["name"] == "httpbin-gw" and cause["objects"][0]["rule"] == "spec.servers"
+    good = CliRunner().invoke(cli, [*args, "--host", "httpbin.example.com"])
+    assert good.exit_code == 0 and json.loads(good.stdout)["verdict"] == "allowed"

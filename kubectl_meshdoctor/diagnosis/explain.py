@@ -135,7 +135,7 @@ def explain(model: Model, query: Query) -> Diagnosis:
         evidence = tally.evidence(model.flow_source, window)
         latency = tally.max_latency_s
         if tally.flows == 0:
-            evidence.summary = f"no flows for this pair{window} in the {model.flow_source} data"
+            evidence.summary = f"no flows for this pair{window}"
         contradiction = _judge(call, broken, evidence)
         if contradiction is not None:
             causes.append(contradiction)
