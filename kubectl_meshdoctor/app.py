@@ -162,6 +162,13 @@ def exit_code(diagnosis: Diagnosis) -> int:
     return 1
 
 
+def model_with_changes(raw: RawSnapshot, files: tuple[str, ...], deletes: tuple[str, ...]) -> tuple[Model, list[str]]:
+    """The model, after the --what-if changes when there are any."""
+    if files or deletes:
+        return what_if(raw, files, deletes)
+    return build_model(raw), []
+
+
 def what_if(raw: RawSnapshot, files: tuple[str, ...], deletes: tuple[str, ...]) -> tuple[Model, list[str]]:
     """Build the model after applying --what-if manifests and --what-if-delete removals (in memory)."""
     from kubectl_meshdoctor.sources.whatif import apply_changes, read_changes

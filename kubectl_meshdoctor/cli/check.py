@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import click
 
-from kubectl_meshdoctor.cli.options import kube_options, output_option, run, source_options
+from kubectl_meshdoctor.cli.options import (
+    kube_options,
+    output_option,
+    run,
+    source_from_flags,
+    source_options,
+    what_if_options,
+)
 
 EXAMPLES = """\b
 Examples:
@@ -13,8 +20,7 @@ Examples:
 
 @click.command("check", epilog=EXAMPLES)
 @click.option("-A", "--all-namespaces", is_flag=True, help="Every namespace (default when -n is not given).")
-@click.option("--what-if", "what_if_files", multiple=True, metavar="FILE.yaml", help="Apply manifests in memory.")
-@click.option("--what-if-delete", "what_if_deletes", multiple=True, metavar="KIND/NS/NAME")
+@what_if_options
 @source_options
 @kube_options
 @output_option
@@ -43,12 +49,8 @@ def check(
         from kubectl_meshdoctor.findings import catalog
         from kubectl_meshdoctor.render.document import cause_dict, dump
 
-        opts = app.SourceOptions(from_path=from_path, demo_name=demo_name, kubeconfig=kubeconfig, context=kube_context)
-        raw = app.load_raw(opts)
-        if what_if_files or what_if_deletes:
-            model, _ = app.what_if(raw, what_if_files, what_if_deletes)
-        else:
-            model = app.build_model(raw)
+        opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout)
+        model, _ = app.model_with_changes(app.load_raw(opts), what_if_files, what_if_deletes)
         namespaces = None if all_namespaces or not namespace else [n.strip() for n in namespace.split(",")]
         findings = app.check(model, namespaces)
         docs = [cause_dict(c) for c in findings]

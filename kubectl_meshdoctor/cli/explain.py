@@ -8,7 +8,9 @@ from kubectl_meshdoctor.cli.options import (
     output_option,
     parse_duration,
     run,
+    source_from_flags,
     source_options,
+    what_if_options,
 )
 
 EXAMPLES = """\b
@@ -40,20 +42,7 @@ Examples:
 @click.option("--last", type=int, help="Only the last N flows of the pair.")
 @click.option("--no-flows", is_flag=True, help="Static analysis only.")
 @click.option("--require-flows", is_flag=True, help="Exit 3 when Hubble flows cannot be read.")
-@click.option(
-    "--what-if",
-    "what_if_files",
-    multiple=True,
-    metavar="FILE.yaml",
-    help="Apply these manifests in memory (create or replace) and compare.",
-)
-@click.option(
-    "--what-if-delete",
-    "what_if_deletes",
-    multiple=True,
-    metavar="KIND/NS/NAME",
-    help="Remove this object in memory and compare (e.g. cnp/blue/default).",
-)
+@what_if_options
 @click.option("--fix-yaml", is_flag=True, help="Print the ready-to-apply YAML of the fixes (feed it to --what-if).")
 @source_options
 @kube_options
@@ -95,7 +84,6 @@ def explain(
 
     def body() -> int:
         import dataclasses
-        import sys
 
         from kubectl_meshdoctor import app
         from kubectl_meshdoctor.diagnosis.call import Query
@@ -106,15 +94,7 @@ def explain(
             raise UsageError(f"--path must start with '/': {path!r}")
         if last is not None and last <= 0:
             raise UsageError("--last must be a positive number")
-        opts = app.SourceOptions(
-            from_path=from_path,
-            demo_name=demo_name,
-            kubeconfig=kubeconfig,
-            context=kube_context,
-            request_timeout=parse_duration(request_timeout) or 30.0,
-            progress=sys.stderr.isatty(),
-        )
-        opts = app.with_hubble(opts, hubble)
+        opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout, hubble)
         query = Query(
             source,
             destination,

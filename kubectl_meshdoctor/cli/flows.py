@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kubectl_meshdoctor.cli.options import hubble_options, kube_options, parse_duration, run, source_options
+from kubectl_meshdoctor.cli.options import (
+    hubble_options,
+    kube_options,
+    parse_duration,
+    run,
+    source_from_flags,
+    source_options,
+)
 
 if TYPE_CHECKING:
     from kubectl_meshdoctor.app import SourceOptions
@@ -54,7 +61,6 @@ def flows(
     that explains it. References as for explain."""
 
     def body() -> int:
-        import sys
 
         from kubectl_meshdoctor import app
         from kubectl_meshdoctor.diagnosis.call import Query
@@ -62,15 +68,7 @@ def flows(
 
         if last is not None and last <= 0:
             raise UsageError("--last must be a positive number")
-        opts = app.SourceOptions(
-            from_path=from_path,
-            demo_name=demo_name,
-            kubeconfig=kubeconfig,
-            context=kube_context,
-            request_timeout=parse_duration(request_timeout) or 30.0,
-            progress=sys.stderr.isatty(),
-        )
-        opts = app.with_hubble(opts, hubble)
+        opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout, hubble)
         window = parse_duration(since)
         count = last if last is not None or window is not None else 20
         query = Query(source, destination, app.default_namespace(opts, namespace), port, since_seconds=window,

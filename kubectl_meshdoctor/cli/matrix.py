@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import click
 
-from kubectl_meshdoctor.cli.options import kube_options, output_option, run, source_options
+from kubectl_meshdoctor.cli.options import (
+    kube_options,
+    output_option,
+    run,
+    source_from_flags,
+    source_options,
+    what_if_options,
+)
 
 EXAMPLES = """\b
 Examples:
@@ -18,8 +25,7 @@ Examples:
 @click.option("--method", default="GET", show_default=True)
 @click.option("--path", default="/", show_default=True)
 @click.option("--no-flows", is_flag=True, help="Predictions only.")
-@click.option("--what-if", "what_if_files", multiple=True, metavar="FILE.yaml", help="Apply manifests in memory.")
-@click.option("--what-if-delete", "what_if_deletes", multiple=True, metavar="KIND/NS/NAME")
+@what_if_options
 @source_options
 @kube_options
 @output_option
@@ -57,14 +63,9 @@ def matrix(
 
         if not all_namespaces and not namespace:
             raise UsageError("matrix needs -n NS[,NS...] or -A")
-        opts = app.SourceOptions(from_path=from_path, demo_name=demo_name, kubeconfig=kubeconfig, context=kube_context)
-        raw = app.load_raw(opts)
-        model = app.build_model(raw)
-        if what_if_files or what_if_deletes:
-            model, _ = app.what_if(raw, what_if_files, what_if_deletes)
-            no = True
-        else:
-            no = no_flows
+        opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout)
+        model, applied = app.model_with_changes(app.load_raw(opts), what_if_files, what_if_deletes)
+        no = no_flows or bool(applied)  # flows predate a what-if change
         namespaces = None if all_namespaces else [n.strip() for n in (namespace or "").split(",") if n.strip()]
         clients, servers, cells = run_matrix(model, namespaces, parse_selector(selector), method.upper(), path, no)
         if output == "text":

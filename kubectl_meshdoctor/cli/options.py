@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from kubectl_meshdoctor.app import SourceOptions
 
 from kubectl_meshdoctor.errors import MeshdoctorError, UsageError
 
@@ -108,6 +111,51 @@ def debug_requested(debug: bool = False) -> bool:
         return True
     ctx = click.get_current_context(silent=True)
     return bool(ctx is not None and ctx.find_root().params.get("debug"))
+
+
+def what_if_options(f: F) -> F:
+    opts = [
+        click.option(
+            "--what-if",
+            "what_if_files",
+            multiple=True,
+            metavar="FILE.yaml",
+            help="Apply these manifests in memory (create or replace) and compare.",
+        ),
+        click.option(
+            "--what-if-delete",
+            "what_if_deletes",
+            multiple=True,
+            metavar="KIND/NS/NAME",
+            help="Remove this object in memory and compare (e.g. cnp/blue/default).",
+        ),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def source_from_flags(
+    from_path: str | None,
+    demo_name: str | None,
+    kubeconfig: str | None,
+    kube_context: str | None,
+    request_timeout: str | None = None,
+    hubble: Mapping[str, object] | None = None,
+    progress: bool | None = None,
+) -> SourceOptions:
+    """The one place click flags become app.SourceOptions (offline, demo or live)."""
+    from kubectl_meshdoctor import app
+
+    opts = app.SourceOptions(
+        from_path=from_path,
+        demo_name=demo_name,
+        kubeconfig=kubeconfig,
+        context=kube_context,
+        request_timeout=parse_duration(request_timeout) or 30.0,
+        progress=sys.stderr.isatty() if progress is None else progress,
+    )
+    return app.with_hubble(opts, hubble) if hubble else opts
 
 
 def run(body: Callable[[], int], debug: bool) -> None:

@@ -85,20 +85,25 @@ def pods_for_service(model: Model, svc: Service) -> list[Pod]:
     return [p for p in model.pods_by_ns.get(svc.namespace, []) if all(p.labels.get(k) == v for k, v in sel.items())]
 
 
+def _service_target(model: Model, svc: Service, text: str) -> Target:
+    """A Service destination: its selected pods, and the name a client resolves."""
+    return Target(
+        svc.namespace,
+        svc.name,
+        "Service",
+        pods_for_service(model, svc),
+        svc,
+        dns_name=f"{svc.name}.{svc.namespace}",
+        text=text,
+    )
+
+
 def _by_kind(model: Model, text: str, namespace: str, kind: str, name: str) -> Target:
     if kind == "Service":
         svc = model.services.get(f"{namespace}/{name}")
         if svc is None:
             raise _unknown(model, text, namespace, name)
-        return Target(
-            namespace,
-            name,
-            "Service",
-            pods_for_service(model, svc),
-            svc,
-            dns_name=f"{name}.{namespace}",
-            text=text,
-        )
+        return _service_target(model, svc, text)
     if kind == "Pod":
         pod = model.pods.get(f"{namespace}/{name}")
         if pod is None:
@@ -174,13 +179,5 @@ def resolve(model: Model, text: str, default_ns: str, allow_external: bool) -> T
         return Target(namespace, first.name, "Pod", chosen[:1], text=text)
     svc = model.services.get(f"{namespace}/{name}")
     if svc is not None:
-        return Target(
-            namespace,
-            name,
-            "Service",
-            pods_for_service(model, svc),
-            svc,
-            dns_name=f"{name}.{namespace}",
-            text=text,
-        )
+        return _service_target(model, svc, text)
     raise _unknown(model, text, namespace, name)
