@@ -50,8 +50,9 @@ def check(
         from kubectl_meshdoctor.render.document import cause_dict, dump
 
         opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout)
-        model, _ = app.model_with_changes(app.load_raw(opts), what_if_files, what_if_deletes)
         namespaces = None if all_namespaces or not namespace else [n.strip() for n in namespace.split(",")]
+        raw = app.load_raw_scoped(opts, namespaces, flows=False)
+        model, _ = app.model_with_changes(raw, what_if_files, what_if_deletes)
         findings = app.check(model, namespaces)
         docs = [cause_dict(c) for c in findings]
         if output != "text":

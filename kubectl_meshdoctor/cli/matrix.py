@@ -3,6 +3,7 @@ from __future__ import annotations
 import click
 
 from kubectl_meshdoctor.cli.options import (
+    hubble_options,
     kube_options,
     output_option,
     run,
@@ -28,6 +29,7 @@ Examples:
 @what_if_options
 @source_options
 @kube_options
+@hubble_options
 @output_option
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def matrix(
@@ -46,7 +48,7 @@ def matrix(
     request_timeout: str,
     output: str,
     debug: bool,
-    **_: object,
+    **hubble: object,
 ) -> None:
     """Expected (and observed) outcome of every client -> server pair.
 
@@ -63,10 +65,11 @@ def matrix(
 
         if not all_namespaces and not namespace:
             raise UsageError("matrix needs -n NS[,NS...] or -A")
-        opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout)
-        model, applied = app.model_with_changes(app.load_raw(opts), what_if_files, what_if_deletes)
-        no = no_flows or bool(applied)  # flows predate a what-if change
+        opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout, hubble)
         namespaces = None if all_namespaces else [n.strip() for n in (namespace or "").split(",") if n.strip()]
+        raw = app.load_raw_scoped(opts, namespaces, flows=not no_flows and namespaces is not None)
+        model, applied = app.model_with_changes(raw, what_if_files, what_if_deletes)
+        no = no_flows or bool(applied)  # flows predate a what-if change
         clients, servers, cells = run_matrix(model, namespaces, parse_selector(selector), method.upper(), path, no)
         if output == "text":
             from kubectl_meshdoctor.render.matrix import render_matrix
