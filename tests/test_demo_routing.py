@@ -17,6 +17,7 @@ TABLE = [
     ("routing-subset-missing", "/ip", "http-503", "istio-subset-not-found", f"{VS} http[0].route[0].destination"),
     ("routing-route-no-match", "/ip", "http-404", "istio-route-no-match", f"{VS} http"),
     ("routing-host-unknown", "/ip", "http-503", "istio-destination-host-unknown", f"{VS} http[0].route[0].destination"),
+    ("routing-timeout", "/ip", "http-504", "istio-timeout", f"{VS} http[0].timeout"),
     ("routing-sidecar-scope", "/ip", "http-502", "istio-egress-registry-only", "Sidecar red/default egress[].hosts"),
 ]
 
@@ -36,7 +37,8 @@ def test_routing_demo(demo: str, path: str, symptom: str, code: str, by: str) ->
     exit_code, doc = _explain("--demo", demo, "--path", path)
     assert exit_code == 1
     assert (doc["verdict"], doc["symptom"]) == ("broken", symptom)
-    assert [c["code"] for c in doc["causes"]] == [code]
+    assert doc["causes"][0]["code"] == code
+    assert all(c["severity"] == "info" for c in doc["causes"][1:]), doc["causes"]
     hop = next(h for h in doc["hops"] if h["name"] == "client-route")
     assert hop["decision"] == "break"
     assert by in [_key(r) for r in hop["by"]]
@@ -98,3 +100,11 @@ def test_gateway_demo_host_not_bound_and_bound() -> None:
     assert cause["objects"][0]["name"] == "httpbin-gw" and cause["objects"][0]["rule"] == "spec.servers"
     good = CliRunner().invoke(cli, [*args, "--host", "httpbin.example.com"])
     assert good.exit_code == 0 and json.loads(good.stdout)["verdict"] == "allowed"
+
+
+def test_circuit_breaker_demo_is_info_without_503_evidence() -> None:
+    exit_code, doc = _explain("--demo", "routing-circuit-breaker")
+    assert (exit_code, doc["verdict"], doc["symptom"]) == (0, "allowed", "ok")
+    cause = next(c for c in doc["causes"] if c["code"] == "istio-circuit-breaker")
+    assert cause["severity"] == "info"
+    assert _key(cause["objects"][0]) == "DestinationRule blue/httpbin trafficPolicy"

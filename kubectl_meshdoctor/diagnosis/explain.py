@@ -143,9 +143,19 @@ def explain(model: Model, query: Query) -> Diagnosis:
     elif not query.no_flows:
         evidence.summary = "no Hubble flows available"
     route_causes, route_symptom = routing_hop.route_evidence(call, evidence.http_status, latency)
-    causes.extend(route_causes)
     if route_symptom is not None and verdict is Verdict.ALLOWED:
+        # the flows prove the route's timeout fires: the routing hop is where the call breaks
         verdict, symptom = Verdict.BROKEN, route_symptom
+        causes[:0] = route_causes
+        for i, hop in enumerate(results):
+            if hop.hop is Hop.CLIENT_ROUTE:
+                refs = tuple(r for c in route_causes if c.code == "istio-timeout" for r in c.objects)
+                detail = f"{hop.detail}; Hubble shows the request taking longer than the route timeout → 504 (UT)"
+                results[i] = HopResult(
+                    hop.hop, Decision.BREAK, refs or hop.by, detail, route_symptom, Verdict.BROKEN, hop.causes
+                )
+    else:
+        causes.extend(route_causes)
     gaps = list(dict.fromkeys(model.gaps + call.gaps))
     return Diagnosis(
         source=call.source_endpoint(),
