@@ -146,3 +146,8 @@ def test_a2_hbone_denied_names_port_15008_and_l7_unreachable() -> None:
 def test_a3_workloads_left_the_mesh() -> None:
     _, doc = _explain("red/netshoot", "blue/httpbin", "--path", "/ip", "--demo", "ambient-a3-leave-ambient")
     assert doc["source"]["mesh"] == "none" and doc["destination"]["mesh"] == "none"
+
+
+def test_hubble_policy_attribution_is_shown_as_corroboration() -> None:
+    _, doc = _explain("red/netshoot", "blue/httpbin", "--demo", "sidecar-s1-l4-policy")
+    assert "allowed by (Hubble): CiliumNetworkPolicy blue/default" in doc["evidence"]["summary"]

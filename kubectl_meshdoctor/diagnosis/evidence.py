@@ -76,6 +76,7 @@ class FlowTally:
     last_http: str | None = None
     max_latency_s: float = 0.0  # slowest L7 record of this request (istio-timeout)
     denied_by: list[str] = field(default_factory=list)
+    allowed_by: list[str] = field(default_factory=list)
 
     def add(self, flow: Any, direction: int) -> None:
         from kubectl_meshdoctor._proto import flow_pb2
@@ -97,9 +98,11 @@ class FlowTally:
             if direction == 1 and reason in _POLICY_DROPS and flow.Type != 2:
                 self.forward_policy_drops += 1
             for pol in list(flow.ingress_denied_by) + list(flow.egress_denied_by):
-                self.denied_by.append(f"{pol.kind or 'policy'} {pol.namespace}/{pol.name}".replace(" /", " "))
+                _note(self.denied_by, pol)
         elif direction == 1 and flow.Type != 2:
             self.forward_forwarded += 1
+        for pol in list(flow.ingress_allowed_by) + list(flow.egress_allowed_by):
+            _note(self.allowed_by, pol)
         if flow.trace_observation_point == flow_pb2.TO_PROXY:
             self.to_proxy += 1
         elif verdict == "REDIRECTED":
@@ -154,6 +157,10 @@ class FlowTally:
             )
         elif self.to_proxy or self.redirected:
             parts.append(f"{self.to_proxy} to-proxy traces, {self.l7_records} L7 records")
+        if self.denied_by:
+            parts.append("Hubble names the deny: " + ", ".join(self.denied_by))
+        if self.allowed_by:
+            parts.append("allowed by (Hubble): " + ", ".join(self.allowed_by))
         if self.other_path_l7:
             parts.append(f"{self.other_path_l7} L7 records for other requests")
         return Evidence(
@@ -167,6 +174,13 @@ class FlowTally:
             observed=self.observed(),
             window=window,
         )
+
+
+def _note(names: list[str], pol: Any) -> None:
+    """Policy attribution from Hubble (*_allowed_by / *_denied_by): corroboration, not truth."""
+    name = f"{pol.kind or 'policy'} {pol.namespace}/{pol.name}".replace(" /", " ")
+    if name not in names:
+        names.append(name)
 
 
 class FlowIndex:
