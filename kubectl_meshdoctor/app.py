@@ -88,30 +88,14 @@ def _load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
 
 
 def load_raw_scoped(opts: SourceOptions, namespaces: list[str] | None, flows: bool) -> RawSnapshot:
-    """matrix/check: offline as usual; live, only these namespaces (+ system ones) and, with ``flows``,
-    the flows that start or end in them (filters sent to Relay, one per namespace and direction)."""
+    """matrix/check: offline as usual; live, what `snapshot -n` captures: only these namespaces (+ system
+    ones) and, with ``flows``, the flows that start or end in them (filters sent to Relay)."""
     if not is_live(opts):
         return load_raw(opts)
-    from kubectl_meshdoctor._proto import flow_pb2
-    from kubectl_meshdoctor.sources.hubble import RelayError, flows_request
-    from kubectl_meshdoctor.sources.live import SYSTEM_NAMESPACES, LiveSource, relay_down_warning
+    from kubectl_meshdoctor.sources.live import capture
 
-    with bulk_allocation(), LiveSource(live_options(opts)) as live:
-        wanted = None if namespaces is None else list(dict.fromkeys([*namespaces, *SYSTEM_NAMESPACES]))
-        raw = live.objects(wanted)
-        if flows:
-            whitelist: list[Any] = []
-            for ns in namespaces or []:
-                whitelist.append(flow_pb2.FlowFilter(source_pod=[f"{ns}/"]))
-                whitelist.append(flow_pb2.FlowFilter(destination_pod=[f"{ns}/"]))
-            try:
-                batch = live.flows(flows_request(whitelist))
-            except RelayError as err:
-                raw.warnings.append(relay_down_warning(err))
-                return raw
-            raw.flows, raw.flow_source = batch.flows, "hubble"
-            raw.warnings.extend(batch.warnings)
-        return raw
+    with bulk_allocation():
+        return capture(live_options(opts), namespaces, None, None, with_flows=flows)
 
 
 def live_options(opts: SourceOptions) -> LiveOptions:
