@@ -163,7 +163,7 @@ def server_proxy(call: Call) -> HopResult:
             "with 403 'RBAC: access denied'" if http else "by closing the connection"
         )
         fix_yaml = ""
-        if not authz.l7_without_waypoint and not authz.detail.startswith("DENY policy"):
+        if not authz.l7_without_waypoint and not authz.deny_rule:
             fix_yaml = fixes.authz_allow_yaml(
                 server.namespace,
                 selector,

@@ -34,6 +34,7 @@ class AuthzResult:
     detail: str
     needs_mtls: tuple[ObjectRef, ...] = ()  # identity rules that cannot match on plaintext
     l7_without_waypoint: bool = False
+    deny_rule: bool = False  # a DENY policy matched: no ALLOW rule can undo it
     uncertain: bool = False
 
 
@@ -205,6 +206,7 @@ def evaluate(model: Model, pod: Pod, conn: Conn, ztunnel: bool) -> AuthzResult:
                     Decision.DENY,
                     (ref,),
                     f"DENY policy {ap.ref.namespace}/{ap.ref.name} rules[{rule.index}] matches",
+                    deny_rule=True,
                 )
     allows = [ap for ap in policies if ap.action == "ALLOW"]
     if custom:
