@@ -86,9 +86,6 @@ class PolicyRule:
         rule = ".".join(p for p in (self.path, sub) if p) or None
         return self.policy.with_rule(rule)
 
-    def selected_keys(self) -> frozenset[str]:
-        return frozenset(r.key for r in self.subject.requirements)
-
 
 @dataclass(slots=True)
 class CiliumPolicies:

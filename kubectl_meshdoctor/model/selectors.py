@@ -115,7 +115,3 @@ def parse_selector(raw: Any, key_prefix: str = "") -> Selector:
         values = tuple(str(v) for v in expr.get("values") or [])
         reqs.append(Requirement(source, key_prefix + bare, op, values))
     return Selector(tuple(reqs), valid)
-
-
-def simple_selector(labels: Mapping[str, str]) -> Selector:
-    return Selector(tuple(Requirement("any", k, "In", (v,)) for k, v in sorted(labels.items())))

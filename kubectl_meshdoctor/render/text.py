@@ -172,19 +172,3 @@ def print_to(stream_is_stdout: bool, renderable: object) -> None:
     width = 160 if not stream.isatty() else None
     Console(file=buffer, no_color=True, color_system=None, highlight=False, width=width).print(renderable)
     stream.write("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n")
-
-
-def make_console(stderr: bool = False) -> Console:
-    import os
-    import sys
-
-    stream = sys.stderr if stderr else sys.stdout
-    no_color = bool(os.environ.get("NO_COLOR")) or not stream.isatty()
-    return Console(
-        file=stream,
-        no_color=no_color,
-        highlight=False,
-        soft_wrap=False,
-        width=None if stream.isatty() else 140,
-        force_terminal=False if no_color else None,
-    )

@@ -7,7 +7,7 @@ its origin, ``file:line`` offline), Hubble flows as messages of our own proto
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -41,9 +41,3 @@ class Source(Protocol):
     def objects(self) -> RawSnapshot: ...
 
     def flows(self, query: FlowQuery) -> Iterator[Any]: ...
-
-
-def iter_nonempty(items: Iterable[str]) -> Iterator[str]:
-    for item in items:
-        if item.strip():
-            yield item
