@@ -3,6 +3,8 @@ causes and Hubble evidence; flows the objects do not explain -> flows-contradict
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from kubectl_meshdoctor.diagnosis import hops, routing_hop
 from kubectl_meshdoctor.diagnosis.call import Call, Query, resolve_call
 from kubectl_meshdoctor.diagnosis.crosslayer import call_causes
@@ -19,25 +21,25 @@ from kubectl_meshdoctor.findings.types import (
 )
 from kubectl_meshdoctor.model.build import Model
 
-_HOPS = (
-    hops.resolve_hop,
-    hops.dns_hop,
-    hops.egress_hop,
-    hops.client_proxy_hop,
-    routing_hop.client_route_hop,
-    hops.ingress_hop,
-    hops.l7_hop,
-    hops.server_proxy_hop,
-    hops.app_hop,
+# B24 order: each hop with the function that decides it (the name also labels a skipped hop)
+_HOPS: tuple[tuple[Hop, Callable[[Call], HopResult]], ...] = (
+    (Hop.RESOLVE, hops.resolve_hop),
+    (Hop.DNS, hops.dns_hop),
+    (Hop.CLIENT_EGRESS, hops.egress_hop),
+    (Hop.CLIENT_PROXY, hops.client_proxy_hop),
+    (Hop.CLIENT_ROUTE, routing_hop.client_route_hop),
+    (Hop.CILIUM_INGRESS, hops.ingress_hop),
+    (Hop.CILIUM_L7, hops.l7_hop),
+    (Hop.SERVER_PROXY, hops.server_proxy_hop),
+    (Hop.APP, hops.app_hop),
 )
 
 
 def _walk(call: Call) -> tuple[list[HopResult], HopResult | None]:
     results: list[HopResult] = []
     broken: HopResult | None = None
-    for fn in _HOPS:
+    for hop, fn in _HOPS:
         if broken is not None:
-            hop = _hop_of(fn)
             results.append(HopResult(hop, Decision.SKIP, (), "not reached"))
             continue
         result = fn(call)
@@ -45,20 +47,6 @@ def _walk(call: Call) -> tuple[list[HopResult], HopResult | None]:
         if result.decision in (Decision.DENY, Decision.BREAK, Decision.UNKNOWN) and result.verdict is not None:
             broken = result
     return results, broken
-
-
-def _hop_of(fn: object) -> Hop:
-    return {
-        hops.resolve_hop: Hop.RESOLVE,
-        hops.dns_hop: Hop.DNS,
-        hops.egress_hop: Hop.CLIENT_EGRESS,
-        hops.client_proxy_hop: Hop.CLIENT_PROXY,
-        routing_hop.client_route_hop: Hop.CLIENT_ROUTE,
-        hops.ingress_hop: Hop.CILIUM_INGRESS,
-        hops.l7_hop: Hop.CILIUM_L7,
-        hops.server_proxy_hop: Hop.SERVER_PROXY,
-        hops.app_hop: Hop.APP,
-    }[fn]  # type: ignore[index]
 
 
 _PREDICTED_DROP = {Hop.CLIENT_EGRESS, Hop.CILIUM_INGRESS}
