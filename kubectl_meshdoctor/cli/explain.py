@@ -135,7 +135,7 @@ def explain(
 
             if before is not None:
                 print_to(True, render_what_if(before, diagnosis, applied))
-            print_to(True, render_diagnosis(diagnosis))
+            print_to(True, render_diagnosis(diagnosis, what_if=before is not None))
         else:
             doc = (
                 document.what_if_dict(diagnosis, before, applied)

@@ -20,6 +20,21 @@ Examples:
 """
 
 
+SCOPE_HELP = (
+    "Namespaces, comma-separated (default: the context's namespace; with --from/--demo: every namespace "
+    "of the snapshot)."
+)
+
+
+def scope_help(command: click.Command) -> click.Command:
+    """-n of matrix/check names the namespaces to cover, not the namespace of a bare NAME."""
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name == "namespace":
+            param.help = SCOPE_HELP
+    return command
+
+
+@scope_help
 @click.command("matrix", epilog=EXAMPLES)
 @click.option("-A", "--all-namespaces", is_flag=True, help="Every namespace.")
 @click.option("-l", "--selector", help="Only workloads whose pods carry these labels (key=value,...).")
@@ -63,10 +78,10 @@ def matrix(
         from kubectl_meshdoctor.diagnosis.matrix import parse_selector
         from kubectl_meshdoctor.errors import UsageError
 
-        if not all_namespaces and not namespace:
-            raise UsageError("matrix needs -n NS[,NS...] or -A")
         opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout, hubble)
-        namespaces = None if all_namespaces else [n.strip() for n in (namespace or "").split(",") if n.strip()]
+        namespaces = app.scope_namespaces(opts, namespace, all_namespaces)
+        if namespaces == []:
+            raise UsageError(f"-n {namespace!r}: no namespace named; use -n NS[,NS...] or -A")
         raw = app.load_raw_scoped(opts, namespaces, flows=not no_flows and namespaces is not None)
         model, applied = app.model_with_changes(raw, what_if_files, what_if_deletes)
         no = no_flows or bool(applied)  # flows predate a what-if change

@@ -129,6 +129,14 @@ def _dns(model: Model, text: str) -> Target | None:
     return Target(namespace, name, "Service", pods_for_service(model, svc), svc, dns_name=text, text=text)
 
 
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def resolve(model: Model, text: str, default_ns: str, allow_external: bool) -> Target:
     """Resolve a reference; an unknown one is a UsageError with 'did you mean'."""
     text = text.strip()
@@ -144,6 +152,14 @@ def resolve(model: Model, text: str, default_ns: str, allow_external: bool) -> T
             return Target("", text, "External", external_ip=ip, text=text)
         except ValueError:
             pass
+    if not allow_external and _is_ip(text):  # a SOURCE IP: the pod that has it, else say what SOURCE is
+        pod = model.pods_by_ip.get(text)
+        if pod is not None:
+            return Target(pod.namespace, pod.name, "Pod", [pod], text=text)
+        raise UsageError(
+            f"SOURCE {text!r} is an IP that no pod has; SOURCE must be a workload in the cluster "
+            "(NS/NAME, NS/pod/NAME) or a pod's IP"
+        )
     parts = text.split("/")
     if len(parts) == 3:
         namespace, kind_text, name = parts

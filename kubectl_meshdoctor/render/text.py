@@ -51,7 +51,8 @@ def _t(value: object, style: str = "") -> Text:
     return Text(clean(value), style=style)
 
 
-def render_diagnosis(d: Diagnosis) -> Group:
+def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Group:
+    """``what_if``: the answer after an in-memory change, whose flows were not compared (they predate it)."""
     parts: list[object] = []
     label, style = _VERDICT_STYLE[d.verdict]
     dst = d.destination
@@ -105,7 +106,10 @@ def render_diagnosis(d: Diagnosis) -> Group:
     ev = d.evidence
     agree = "" if ev.flows == 0 else ("  (agrees)" if ev.agrees else "  (CONTRADICTS the objects)")
     parts.append(Text(""))
-    parts.append(_t(f"  hubble {ev.summary or 'no flows'}{agree}", "" if ev.agrees is not False else "bold yellow"))
+    if what_if:
+        parts.append(_t("  hubble not compared: the flows predate the what-if change", "dim"))
+    else:
+        parts.append(_t(f"  hubble {ev.summary or 'no flows'}{agree}", "" if ev.agrees is not False else "bold yellow"))
     for gap in d.gaps:
         parts.append(_t(f"  gap    {gap}", "yellow"))
     for warning in d.warnings:

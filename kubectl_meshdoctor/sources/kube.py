@@ -91,6 +91,12 @@ class KubeClient:
         from kubernetes.config import ConfigException, new_client_from_config
 
         path = kubeconfig_path(kubeconfig)
+        if not any(os.path.isfile(p) for p in path.split(os.pathsep) if p):
+            # kubectl's wording (clientcmd ErrEmptyConfig), on one line
+            raise DataError(
+                f"missing or incomplete configuration info: no kubeconfig at {path}; point to an existing, "
+                "complete config file with --kubeconfig or $KUBECONFIG (or use --from PATH / --demo NAME offline)"
+            )
         try:
             new_client: Any = new_client_from_config
             self._api: Any = new_client(config_file=path, context=context, persist_config=False)
