@@ -5,7 +5,6 @@ import click
 from kubectl_meshdoctor.cli.options import (
     hubble_options,
     kube_options,
-    output_option,
     parse_duration,
     run,
     source_from_flags,
@@ -47,7 +46,14 @@ Examples:
 @source_options
 @kube_options
 @hubble_options
-@output_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["text", "json", "yaml", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Output format (markdown: an incident-ready summary with a Mermaid diagram of the path).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def explain(
     source: str,
@@ -136,6 +142,10 @@ def explain(
             if before is not None:
                 print_to(True, render_what_if(before, diagnosis, applied))
             print_to(True, render_diagnosis(diagnosis, what_if=before is not None))
+        elif output == "markdown":
+            from kubectl_meshdoctor.render.markdown import explain_markdown
+
+            click.echo(explain_markdown(diagnosis, before, applied), nl=False)
         else:
             doc = (
                 document.what_if_dict(diagnosis, before, applied)

@@ -5,7 +5,6 @@ import click
 from kubectl_meshdoctor.cli.options import (
     hubble_options,
     kube_options,
-    output_option,
     run,
     source_from_flags,
     source_options,
@@ -45,7 +44,14 @@ def scope_help(command: click.Command) -> click.Command:
 @source_options
 @kube_options
 @hubble_options
-@output_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["text", "json", "yaml", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Output format (markdown: a summary table and a Mermaid graph of the calls).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def matrix(
     all_namespaces: bool,
@@ -91,6 +97,10 @@ def matrix(
             from kubectl_meshdoctor.render.text import print_to
 
             print_to(True, render_matrix(clients, servers, cells))
+        elif output == "markdown":
+            from kubectl_meshdoctor.render.markdown import matrix_markdown
+
+            click.echo(matrix_markdown(clients, servers, cells), nl=False)
         else:
             from kubectl_meshdoctor.render.document import dump
 

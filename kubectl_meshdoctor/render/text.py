@@ -26,7 +26,7 @@ _DECISION_STYLE = {
     Decision.SKIP: "dim",
     Decision.UNKNOWN: "yellow",
 }
-_SYMPTOM_TEXT = {
+SYMPTOM_TEXT = {
     "ok": "success",
     "http-403": "HTTP 403",
     "http-503": "HTTP 503",
@@ -73,7 +73,7 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
     dst = d.destination
     src = f"{d.source.namespace}/{d.source.workload}"
     target = dst.external or f"{dst.namespace}/{dst.workload}"
-    symptom = _SYMPTOM_TEXT.get(d.symptom.value, d.symptom.value)
+    symptom = SYMPTOM_TEXT.get(d.symptom.value, d.symptom.value)
     out.prose(
         4,
         (label, style),
