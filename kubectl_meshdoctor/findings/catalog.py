@@ -348,7 +348,7 @@ _SPECS += (
         "istio-host-not-exported",
         E,
         "{host} is not visible from namespace {client_ns} ({why}); the client's proxy treats it as unknown",
-        "add {client_ns} (or \"*\") to exportTo on {object}",
+        'add {client_ns} (or "*") to exportTo on {object}',
         "issue 11 §3",
         planned=True,
     ),
