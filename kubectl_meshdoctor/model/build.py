@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_meshdoctor.findings.types import Mesh, ObjectRef
+from kubectl_meshdoctor.findings.types import Gap, Mesh, ObjectRef
 from kubectl_meshdoctor.model.cilium import CiliumPolicies, PolicyRule
 from kubectl_meshdoctor.model.cilium_parse import PolicyInvalid, parse_cnp, parse_knp
 from kubectl_meshdoctor.model.config import CiliumConfig
@@ -203,6 +203,8 @@ def _service(doc: dict[str, Any], origin: str | None) -> Service:
         target_value: int | str = int(str(target)) if str(target).isdigit() else str(target)
         ports.append(ServicePort(p.get("name"), int(p.get("port") or 0), target_value, str(p.get("protocol") or "TCP")))
     selector = spec.get("selector")
+    ips = [spec.get("clusterIP"), *(spec.get("clusterIPs") or [])]
+    cluster_ips = tuple(dict.fromkeys(str(ip) for ip in ips if isinstance(ip, str) and ip and ip != "None"))
     return Service(
         namespace=str(meta.get("namespace") or "default"),
         name=str(meta.get("name", "")),
@@ -211,6 +213,7 @@ def _service(doc: dict[str, Any], origin: str | None) -> Service:
         cluster_ip=spec.get("clusterIP"),
         type=str(spec.get("type") or "ClusterIP"),
         origin=origin,
+        cluster_ips=cluster_ips,
     )
 
 
@@ -335,7 +338,7 @@ class _Builder:
             m.gaps.append(f"{len(origins)} object(s) of unknown kind {kind} skipped (first: {origins[0]})")
         for kind, count in sorted(m.istio.other_kinds.items()):
             if count:
-                m.gaps.append(f"{count} Istio {kind} object(s) present but routing is not evaluated yet")
+                m.gaps.append(Gap(f"{count} Istio {kind} object(s) present: not modelled yet", {kind}))
         if not m.cilium_config.present:
             m.gaps.append("ConfigMap kube-system/cilium-config not available: Cilium agent defaults assumed")
 

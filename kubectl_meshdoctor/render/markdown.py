@@ -204,6 +204,9 @@ def matrix_markdown(clients: list[Workload], servers: list[Workload], cells: lis
                 f"| {cell(c.source)} | {cell(c.destination)} | {c.verdict.value} | {c.symptom.value} | {causes} |"
             )
         out += ["", "Explain one: `kubectl meshdoctor explain CLIENT SERVER -o markdown`."]
+    gaps = list(dict.fromkeys(g for c in cells for g in c.gaps))
+    if gaps:
+        out += ["", "### Gaps", "", *(f"- {cell(g)}" for g in gaps)]
     return "\n".join(out) + "\n"
 
 

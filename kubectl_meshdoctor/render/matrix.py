@@ -28,6 +28,7 @@ _CODES = {
     "reset": "connection reset",
     "refused": "connection refused",
     "dns": "name does not resolve",
+    "?": "could not be decided (a gap: see below)",
 }
 
 

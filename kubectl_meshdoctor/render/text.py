@@ -114,7 +114,9 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
     if what_if:
         out.prose(9, ("  hubble not compared: the flows predate the what-if change", "dim"))
     else:
-        agree = "" if ev.flows == 0 else ("  (agrees)" if ev.agrees else "  (CONTRADICTS the objects)")
+        agree = (
+            "" if ev.flows == 0 or ev.agrees is None else ("  (agrees)" if ev.agrees else "  (CONTRADICTS the objects)")
+        )
         text = clean(f"  hubble {ev.summary or 'no flows'}{agree}")
         out.prose(9, (text, "" if ev.agrees is not False else "bold yellow"))
     for gap in d.gaps:
