@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from kubectl_meshdoctor.cli.options import hubble_options, kube_options, parse_duration, run
@@ -54,7 +56,7 @@ def snapshot(
             kubeconfig=kubeconfig,
             context=kube_context,
             request_timeout=parse_duration(request_timeout) or 30.0,
-            progress=True,
+            progress=sys.stderr.isatty(),
         )
         opts = app.with_hubble(opts, hubble)
         namespaces = [n.strip() for n in namespace.split(",") if n.strip()] if namespace else None

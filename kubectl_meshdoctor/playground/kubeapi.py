@@ -14,6 +14,7 @@ import base64
 import copy
 import json
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,6 +40,7 @@ class ApiConfig:
     missing_groups: set[str] = field(default_factory=set)  # e.g. {"security.istio.io"}
     missing_versions: set[str] = field(default_factory=set)  # e.g. {"discovery.k8s.io/v1"}
     forward: dict[str, tuple[str, int]] = field(default_factory=dict)  # "ns/pod" -> where its port-forward goes
+    latency: float = 0.0  # seconds added to every answer (a slow API server, e.g. to see progress)
 
 
 class ObjectStore:
@@ -278,6 +280,8 @@ def _handler_for(server: KubeApiServer) -> type[BaseHTTPRequestHandler]:
             query = {k: v[-1] for k, v in parse_qs(split.query).items()}
             authorized = self.headers.get("Authorization") == f"Bearer {TOKEN}"
             server.record(Request(self.command, split.path, query, authorized))
+            if server.config.latency:
+                time.sleep(server.config.latency)
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)

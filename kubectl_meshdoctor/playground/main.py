@@ -122,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="RESOURCE",
         help="answer 403 for this resource, e.g. authorizationpolicies.security.istio.io",
     )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, metavar="SECONDS", help="delay every API answer (a slow cluster)"
+    )
     args = parser.parse_args(argv)
     from kubectl_meshdoctor.errors import MeshdoctorError
 
@@ -130,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     except MeshdoctorError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    pg = start(snap, args.relay_only, ApiConfig(forbidden=set(args.forbid)), with_relay_service=True)
+    config = ApiConfig(forbidden=set(args.forbid), latency=args.latency)
+    pg = start(snap, args.relay_only, config, with_relay_service=True)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

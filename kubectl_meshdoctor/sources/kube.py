@@ -195,7 +195,7 @@ class KubeReader:
         return plan, gaps
 
     def read(self, namespaces: Sequence[str] | None) -> RawSnapshot:
-        self.progress(f"reading the Kubernetes API at {self.client.host}")
+        self.progress(f"discovering the API groups of {self.client.host}")
         plan, gaps = self.plan(self.served_versions())
         tasks: list[tuple[Kind, str, str | None]] = []
         for kind, version in plan:
@@ -203,8 +203,16 @@ class KubeReader:
                 tasks += [(kind, version, ns) for ns in namespaces]
             else:
                 tasks.append((kind, version, None))
+        done: list[str] = []
+
+        def list_one(task: tuple[Kind, str, str | None]) -> tuple[list[RawObject], Gap | None]:
+            result = self._list(*task)
+            done.append(task[0].kind)  # list.append is atomic: a count for the status line
+            self.progress(f"listing kinds: {len(done)}/{len(tasks)} lists ({task[0].kind})")
+            return result
+
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            listed = list(pool.map(lambda t: self._list(*t), tasks))
+            listed = list(pool.map(list_one, tasks))
             maps = list(pool.map(lambda nc: self._get_configmap(*nc), CONFIGMAPS))
         snap = RawSnapshot(flow_source="none", gaps=gaps)
         for objects, gap in [*listed, *maps]:
