@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from kubectl_meshdoctor.playground.resources import BY_KIND, RESOURCES, Resource, group_of
+from kubectl_meshdoctor.playground.resources import BY_KIND, RESOURCES, SHORT_NAMES, Resource, group_of
 
 TOKEN = "playground-token"
 
@@ -41,6 +41,7 @@ class ApiConfig:
     missing_versions: set[str] = field(default_factory=set)  # e.g. {"discovery.k8s.io/v1"}
     forward: dict[str, tuple[str, int]] = field(default_factory=dict)  # "ns/pod" -> where its port-forward goes
     latency: float = 0.0  # seconds added to every answer (a slow API server, e.g. to see progress)
+    anonymous_reads: bool = True  # requests without credentials may read (kubectl over http sends none)
 
 
 class ObjectStore:
@@ -55,11 +56,33 @@ class ObjectStore:
         if not self.by_resource.get("endpoints"):
             self.by_resource["endpoints"] = [_endpoints_of(s) for s in self.by_resource.get("endpointslices", [])]
 
+    def apply(self, doc: dict[str, Any]) -> None:
+        """Create or replace (by namespace and name), as ``kubectl apply`` would."""
+        res = BY_KIND.get((group_of(str(doc.get("apiVersion", ""))), str(doc.get("kind"))))
+        if res is None:
+            raise ValueError(f"the playground does not serve {doc.get('apiVersion')} {doc.get('kind')}")
+        key = _key(doc)
+        docs = self.by_resource[res.qualified]
+        self.by_resource[res.qualified] = [d for d in docs if _key(d) != key] + [doc]
+
+    def delete(self, api_version: str, kind: str, namespace: str | None, name: str) -> bool:
+        res = BY_KIND.get((group_of(api_version), kind))
+        docs = self.by_resource.get(res.qualified, []) if res else []
+        kept = [d for d in docs if _key(d) != (namespace, name)]
+        if res is not None:
+            self.by_resource[res.qualified] = kept
+        return len(kept) != len(docs)
+
     def items(self, res: Resource, namespace: str | None) -> list[dict[str, Any]]:
         docs = self.by_resource.get(res.qualified, [])
         if namespace is None:
             return docs
         return [d for d in docs if (d.get("metadata") or {}).get("namespace") == namespace]
+
+
+def _key(doc: dict[str, Any]) -> tuple[str | None, str | None]:
+    meta = doc.get("metadata") or {}
+    return meta.get("namespace"), meta.get("name")
 
 
 def _endpoints_of(slice_doc: dict[str, Any]) -> dict[str, Any]:
@@ -115,6 +138,15 @@ class KubeApiServer:
     def clear(self) -> None:
         with self._lock:
             self.requests.clear()
+
+    def apply(self, doc: dict[str, Any]) -> None:
+        """Change the cluster while serving (tests of ``explain --watch``): create or replace."""
+        with self._lock:
+            self.store.apply(doc)
+
+    def delete(self, api_version: str, kind: str, namespace: str | None, name: str) -> bool:
+        with self._lock:
+            return self.store.delete(api_version, kind, namespace, name)
 
     # --- routing ----------------------------------------------------------------------
 
@@ -178,6 +210,7 @@ class KubeApiServer:
                     "namespaced": r.namespaced,
                     "kind": r.kind,
                     "verbs": ["get", "list", "watch"],
+                    **({"shortNames": list(SHORT_NAMES[r.qualified])} if r.qualified in SHORT_NAMES else {}),
                 }
                 for r in known
             ],
@@ -278,18 +311,24 @@ def _handler_for(server: KubeApiServer) -> type[BaseHTTPRequestHandler]:
         def _handle(self) -> None:
             split = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(split.query).items()}
-            authorized = self.headers.get("Authorization") == f"Bearer {TOKEN}"
+            header = self.headers.get("Authorization")
+            authorized = header == f"Bearer {TOKEN}"
+            # kubectl (client-go) sends no credentials over plain http: like an API server with
+            # anonymous reads allowed, a request without any credentials may read (loopback only);
+            # a wrong token is still 401. ``authorized`` records whether the token came along.
+            anonymous = header is None and server.config.anonymous_reads
             server.record(Request(self.command, split.path, query, authorized))
             if server.config.latency:
                 time.sleep(server.config.latency)
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
-            if self.command == "GET" and authorized and self.headers.get("Upgrade", "").lower() == "websocket":
+            allowed = authorized or anonymous
+            if self.command == "GET" and allowed and self.headers.get("Upgrade", "").lower() == "websocket":
                 self._port_forward(split.path, query)
             elif self.command != "GET":
                 self._reply(*_status(405, "MethodNotAllowed", f"{self.command} is not allowed: read-only playground"))
-            elif not authorized:
+            elif not allowed:
                 self._reply(*_status(401, "Unauthorized", "Unauthorized"))
             else:
                 self._reply(*server.answer(split.path, query))

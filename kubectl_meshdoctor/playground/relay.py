@@ -153,14 +153,24 @@ class _Observer(observer_pb2_grpc.ObserverServicer):
                     source=flow_pb2.HUBBLE_RING_BUFFER, num_events_lost=owner.config.lost_events
                 )
             )
-        blobs = owner.store.blobs
-        for i in select_positions(owner.store, request):
+        store = owner.store
+        seen = len(store)
+        for i in select_positions(store, request):
             record.sent += 1
-            yield blobs[i]  # already serialized: see _serialize
+            yield store.blobs[i]  # already serialized: see _serialize
+        matcher = FlowMatcher(list(request.whitelist), list(request.blacklist))
         while request.follow and context.is_active() and not owner.stopping.is_set():
+            if len(store) > seen:  # flows added while following (add_flows), in time order
+                upto = len(store)
+                for i in range(seen, upto):
+                    if matcher(store.flow(i)):
+                        record.sent += 1
+                        yield store.blobs[i]
+                seen = upto
             time.sleep(0.05)
 
     def ServerStatus(self, request: Any, context: Any) -> Any:
+        context.send_initial_metadata((("hubble-relay-version", VERSION),))
         nodes = self.owner.node_names()
         return observer_pb2.ServerStatusResponse(
             num_flows=len(self.owner.store),
@@ -203,6 +213,65 @@ def _register(servicer: _Observer, server: Any) -> None:
         )
     }
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("observer.Observer", handlers),))
+    server.add_generic_rpc_handlers((health_handler(),))
+
+
+# grpc.health.v1.Health, as `hubble status` asks for it (hubble-api.md §1.4): Check with service
+# "hubble.server.Observer". The two messages are one field each, so they are encoded by hand
+# (no grpcio-health-checking dependency): HealthCheckRequest{1: string service},
+# HealthCheckResponse{1: enum status}, SERVING = 1.
+HEALTHY_SERVICES = frozenset({"", "hubble.server.Observer", "observer.Observer"})
+SERVING = 1
+
+
+def _health_service(data: bytes) -> str:
+    """The ``service`` field of a serialized HealthCheckRequest."""
+    i = 0
+    while i < len(data):
+        tag, i = _varint(data, i)
+        if tag & 7 == 2:
+            size, i = _varint(data, i)
+            if tag >> 3 == 1:
+                return data[i : i + size].decode("utf-8", "replace")
+            i += size
+        elif tag & 7 == 0:
+            _, i = _varint(data, i)
+        else:
+            break
+    return ""
+
+
+def _varint(data: bytes, i: int) -> tuple[int, int]:
+    value = shift = 0
+    while i < len(data):
+        byte = data[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    return value, i
+
+
+def health_handler() -> Any:
+    def check(request: bytes, context: Any) -> bytes:
+        service = _health_service(request)
+        if service not in HEALTHY_SERVICES:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {service!r}")
+        return bytes([0x08, SERVING])
+
+    def watch(request: bytes, context: Any) -> Iterator[bytes]:
+        yield check(request, context)
+        while context.is_active():
+            time.sleep(0.5)
+
+    return grpc.method_handlers_generic_handler(
+        "grpc.health.v1.Health",
+        {
+            "Check": grpc.unary_unary_rpc_method_handler(check),
+            "Watch": grpc.unary_stream_rpc_method_handler(watch),
+        },
+    )
 
 
 def _bounds(store: FlowStore, request: Any) -> tuple[int, int]:
@@ -312,6 +381,13 @@ class RelayServer:
     def clear(self) -> None:
         with self._lock:
             self.received.clear()
+
+    def add_flows(self, flows: Iterable[Any]) -> None:
+        """Flows that happen while serving (tests of ``explain --watch``); following streams get them."""
+        with self._lock:
+            for flow in flows:
+                self.store.add(flow)
+            self.store.freeze()
 
     def node_names(self) -> list[str]:
         return sorted(self.store.nodes)
