@@ -29,7 +29,7 @@ SKIPS = {
     "pipx install .": "installs into the user's pipx home",
     "scripts/playground ": "serves until Ctrl-C; the test runs the same servers in-process (conftest)",
 }
-FOLLOWS = ("--follow",)  # run for a few seconds; still running = working
+FOLLOWS = ("--follow", "--watch")  # run for a few seconds; still running = working
 _EXIT = re.compile(r"\bexit (\d)\b")
 _EXITS = re.compile(r"\bexits (\d)\b")
 
