@@ -16,11 +16,8 @@ the wire without being parsed and serialized again.
 
 from __future__ import annotations
 
-import bisect
 import threading
 import time
-from array import array
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -29,7 +26,11 @@ from typing import Any
 import grpc
 
 from kubectl_meshdoctor._proto import flow_pb2, observer_pb2, observer_pb2_grpc, relay_pb2
+from kubectl_meshdoctor.playground.flowstore import FlowStore, select, select_positions
+from kubectl_meshdoctor.playground.health import health_handler
 from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
+
+__all__ = ["FlowStore", "RelayConfig", "RelayServer", "RelayTLS", "select", "select_positions"]
 
 VERSION = "1.19.4-meshdoctor-playground"
 
@@ -45,86 +46,6 @@ class RelayTLS:
 class RelayConfig:
     unavailable_nodes: list[str] = field(default_factory=list)
     lost_events: int = 0  # > 0: one LostEvent notice in every GetFlows stream
-
-
-class FlowStore:
-    """Flows in time order as serialized GetFlowsResponse bytes, indexed by "ns/pod" of each end.
-
-    ``add`` takes messages (``flow_pb2.Flow``); ``add_serialized`` takes a response already
-    serialized with the flow's time, node and endpoints (for generated bulk data).
-    ``freeze()`` sorts by time; the server calls it.
-    """
-
-    def __init__(self, flows: Iterable[Any] = ()) -> None:
-        self.blobs: list[bytes] = []
-        self.times = array("q")  # ns since the epoch, per blob
-        self.by_pod: dict[str, list[int]] = {}  # "ns/pod" (either end) -> positions
-        self.pods: list[str] = []  # sorted keys of by_pod, for prefix look-ups
-        self.nodes: Counter[str] = Counter()
-        for flow in flows:
-            self.add(flow)
-        self.freeze()
-
-    def __len__(self) -> int:
-        return len(self.blobs)
-
-    def add(self, flow: Any) -> None:
-        resp = observer_pb2.GetFlowsResponse(flow=flow, node_name=flow.node_name, time=flow.time)
-        ends = [
-            f"{ep.namespace}/{ep.pod_name}" for ep in (flow.source, flow.destination) if ep.namespace or ep.pod_name
-        ]
-        self.add_serialized(resp.SerializeToString(), flow.time.seconds * 1_000_000_000 + flow.time.nanos,
-                            flow.node_name, ends)  # fmt: skip
-
-    def add_serialized(self, blob: bytes, time_ns: int, node: str, pods: Iterable[str]) -> None:
-        self.blobs.append(blob)
-        self.times.append(time_ns)
-        if node:
-            self.nodes[node] += 1
-        for key in dict.fromkeys(pods):
-            self.by_pod.setdefault(key, []).append(len(self.blobs) - 1)
-
-    def freeze(self) -> None:
-        """Sort by time (stable) and rebuild the index; cheap when already in order."""
-        times = self.times
-        if any(times[i] > times[i + 1] for i in range(len(times) - 1)):
-            order = sorted(range(len(times)), key=times.__getitem__)
-            where = {old: new for new, old in enumerate(order)}
-            self.blobs = [self.blobs[i] for i in order]
-            self.times = array("q", (times[i] for i in order))
-            self.by_pod = {k: sorted(where[i] for i in v) for k, v in self.by_pod.items()}
-        self.pods = sorted(self.by_pod)
-
-    def flow(self, i: int) -> Any:
-        return observer_pb2.GetFlowsResponse.FromString(self.blobs[i]).flow
-
-    def messages(self) -> list[Any]:
-        return [self.flow(i) for i in range(len(self.blobs))]
-
-    def pod_positions(self, specs: Iterable[str]) -> set[int] | None:
-        """Positions of flows with an end matching a pod filter (``ns/prefix``); None: not indexable."""
-        out: set[int] = set()
-        for spec in specs:
-            ns, _, prefix = spec.partition("/") if "/" in spec else ("default", "", spec)
-            if not ns:
-                return None  # "/prefix" means any namespace: not worth an index
-            head = f"{ns}/{prefix}"
-            at = bisect.bisect_left(self.pods, head)
-            while at < len(self.pods) and self.pods[at].startswith(head):
-                out.update(self.by_pod[self.pods[at]])
-                at += 1
-        return out
-
-    def candidates(self, whitelist: list[Any], lo: int, hi: int) -> Iterable[int]:
-        """Positions in [lo, hi) that may match the whitelist: by the pod index when every filter names pods."""
-        chosen: set[int] = set()
-        for flt in whitelist:
-            specs = list(flt.source_pod) or list(flt.destination_pod)
-            hits = self.pod_positions(specs) if specs else None
-            if hits is None:
-                return range(lo, hi)
-            chosen |= hits
-        return sorted(i for i in chosen if lo <= i < hi)
 
 
 class _Observer(observer_pb2_grpc.ObserverServicer):
@@ -214,100 +135,6 @@ def _register(servicer: _Observer, server: Any) -> None:
     }
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("observer.Observer", handlers),))
     server.add_generic_rpc_handlers((health_handler(),))
-
-
-# grpc.health.v1.Health, as `hubble status` asks for it (hubble-api.md §1.4): Check with service
-# "hubble.server.Observer". The two messages are one field each, so they are encoded by hand
-# (no grpcio-health-checking dependency): HealthCheckRequest{1: string service},
-# HealthCheckResponse{1: enum status}, SERVING = 1.
-HEALTHY_SERVICES = frozenset({"", "hubble.server.Observer", "observer.Observer"})
-SERVING = 1
-
-
-def _health_service(data: bytes) -> str:
-    """The ``service`` field of a serialized HealthCheckRequest."""
-    i = 0
-    while i < len(data):
-        tag, i = _varint(data, i)
-        if tag & 7 == 2:
-            size, i = _varint(data, i)
-            if tag >> 3 == 1:
-                return data[i : i + size].decode("utf-8", "replace")
-            i += size
-        elif tag & 7 == 0:
-            _, i = _varint(data, i)
-        else:
-            break
-    return ""
-
-
-def _varint(data: bytes, i: int) -> tuple[int, int]:
-    value = shift = 0
-    while i < len(data):
-        byte = data[i]
-        i += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            break
-    return value, i
-
-
-def health_handler() -> Any:
-    def check(request: bytes, context: Any) -> bytes:
-        service = _health_service(request)
-        if service not in HEALTHY_SERVICES:
-            context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {service!r}")
-        return bytes([0x08, SERVING])
-
-    def watch(request: bytes, context: Any) -> Iterator[bytes]:
-        yield check(request, context)
-        while context.is_active():
-            time.sleep(0.5)
-
-    return grpc.method_handlers_generic_handler(
-        "grpc.health.v1.Health",
-        {
-            "Check": grpc.unary_unary_rpc_method_handler(check),
-            "Watch": grpc.unary_stream_rpc_method_handler(watch),
-        },
-    )
-
-
-def _bounds(store: FlowStore, request: Any) -> tuple[int, int]:
-    """The positions inside since/until (times are sorted); a flow without a time is outside a window."""
-    lo, hi = 0, len(store)
-    if request.HasField("since"):
-        since = request.since.seconds * 1_000_000_000 + request.since.nanos
-        lo = bisect.bisect_left(store.times, max(since, 1))
-    elif request.HasField("until"):
-        lo = bisect.bisect_left(store.times, 1)
-    if request.HasField("until"):
-        hi = bisect.bisect_right(store.times, request.until.seconds * 1_000_000_000 + request.until.nanos)
-    return lo, max(lo, hi)
-
-
-def select_positions(store: FlowStore, request: Any) -> list[int] | range:
-    """What Relay returns for ``request`` as positions in ``store`` (number applied after filtering)."""
-    since = request.HasField("since")
-    if request.follow and not request.number and not since:
-        return []  # follow without number or since starts at the newest event
-    lo, hi = _bounds(store, request)
-    if not request.whitelist and not request.blacklist:
-        chosen: list[int] | range = range(lo, hi)
-    else:
-        matcher = FlowMatcher(list(request.whitelist), list(request.blacklist))
-        candidates = store.candidates(list(request.whitelist), lo, hi)
-        chosen = [i for i in candidates if matcher(store.flow(i))]
-    if request.number and not since:
-        chosen = chosen[: request.number] if request.first else chosen[-request.number :]
-    return chosen
-
-
-def select(flows: list[Any], request: Any) -> list[Any]:
-    """What Relay returns for ``request`` over a list of flows (as messages)."""
-    store = flows if isinstance(flows, FlowStore) else FlowStore(flows)
-    return [store.flow(i) for i in select_positions(store, request)]
 
 
 @dataclass(slots=True)
