@@ -25,7 +25,8 @@ class SourceOptions:
     demo_name: str | None = None
     kubeconfig: str | None = None
     context: str | None = None
-    request_timeout: float = 30.0
+    request_timeout: float = 15.0  # each API request (connect + read); 0: none
+    timeout: float = 60.0  # the whole live read (objects, port-forward, flows); 0: none
     hubble_server: str | None = None
     hubble_tls: bool = False
     hubble_tls_ca: str | None = None
@@ -110,7 +111,9 @@ def live_options(opts: SourceOptions) -> LiveOptions:
         opts.hubble_tls_server_name,
         opts.hubble_tls_insecure,
     )
-    return LiveOptions(opts.kubeconfig, opts.context, opts.request_timeout, opts.hubble_server, tls, opts.progress)
+    return LiveOptions(
+        opts.kubeconfig, opts.context, opts.request_timeout, opts.hubble_server, tls, opts.progress, opts.timeout
+    )
 
 
 def read_live(opts: SourceOptions, query: Query | None) -> RawSnapshot:

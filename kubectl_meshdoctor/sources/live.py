@@ -26,10 +26,11 @@ SYSTEM_NAMESPACES = ("kube-system", "istio-system")
 class LiveOptions:
     kubeconfig: str | None = None
     context: str | None = None
-    request_timeout: float = 30.0
+    request_timeout: float = 15.0  # each API request, connect and read; 0: none
     hubble_server: str | None = None
     tls: TLSOptions = field(default_factory=TLSOptions)
     progress: bool = True
+    timeout: float = 60.0  # the whole run: objects, port-forward and flows; 0: none
 
 
 def ref_namespace(ref: str, default_ns: str) -> str | None:
