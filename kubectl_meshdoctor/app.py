@@ -135,7 +135,7 @@ def read_live(opts: SourceOptions, query: Query | None) -> RawSnapshot:
 def attach_live_flows(raw: RawSnapshot, query: Query, live: LiveSource) -> None:
     """Resolve the call on the objects, ask Relay for that pair only, and add the flows to ``raw``."""
     from kubectl_meshdoctor.sources.hubble import RelayError, flows_request
-    from kubectl_meshdoctor.sources.live import pair_whitelist, relay_down_warning
+    from kubectl_meshdoctor.sources.live import add_flows, pair_whitelist, relay_down_warning
 
     whitelist = pair_whitelist(build_model(raw), query)
     try:
@@ -143,9 +143,7 @@ def attach_live_flows(raw: RawSnapshot, query: Query, live: LiveSource) -> None:
     except RelayError as err:
         raw.warnings.append(relay_down_warning(err))
         return
-    raw.flows = batch.flows
-    raw.warnings.extend(batch.warnings)
-    raw.flow_source = "hubble"
+    add_flows(raw, batch)
 
 
 def load_model(opts: SourceOptions) -> Model:
