@@ -226,7 +226,9 @@ class _Builder:
         self.policies: list[tuple[str, RawObject]] = []
 
     def run(self) -> Model:
-        for obj in self.snap.objects:
+        # canonical order: the same objects give the same model (pods, rules, "first" choices)
+        # whatever order a file, an API server (by name) or a test listed them in
+        for obj in sorted(self.snap.objects, key=_canonical):
             self.add(obj)
         self.finish()
         return self.m
@@ -414,6 +416,13 @@ class _Builder:
                 m.cluster_rules.append(rule)
             else:
                 m.rules_by_ns[rule.namespace].append(rule)
+
+
+def _canonical(obj: RawObject) -> tuple[str, str, str, str]:
+    doc = obj.doc
+    meta = doc.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    return (str(doc.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name", "")), obj.origin or "")
 
 
 def build_model(snap: RawSnapshot) -> Model:
