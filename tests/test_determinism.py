@@ -158,3 +158,39 @@ def test_live_answers_are_byte_identical_whatever_order_the_api_server_lists(dem
     for how, got in outputs.items():
         for args, a, b in zip(commands, first, got, strict=True):
             assert a == b, f"{demo}: {' '.join(args)} differs when the API lists objects {how}"
+
+
+IP_REUSE = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: red}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client-1, namespace: red, labels: {app: client}}
+spec: {containers: [{name: c}]}
+status: {phase: Running, podIP: 10.0.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: server-1, namespace: red, labels: {app: server}}
+spec: {containers: [{name: s, ports: [{containerPort: 8080}]}]}
+status: {phase: Running, podIP: 10.0.0.2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: JOB, namespace: red, labels: {app: job}}
+spec: {containers: [{name: j}]}
+status: {phase: Succeeded, podIP: 10.0.0.2}
+"""
+
+
+@pytest.mark.parametrize("job", ["aa-job-1", "zz-job-1"])
+def test_an_ip_left_by_a_finished_pod_belongs_to_the_running_one(tmp_path: Path, job: str) -> None:
+    """Pod IPs are reused once a pod has finished; whichever name sorts first, the IP is the running pod's."""
+    (tmp_path / "objects.yaml").write_text(IP_REUSE.replace("JOB", job))
+    result = CliRunner().invoke(
+        cli, ["explain", "red/client", "10.0.0.2", "--port", "8080", "--from", str(tmp_path), "-o", "json"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["destination"]["pods"] == ["server-1"]

@@ -329,7 +329,9 @@ class _Builder:
             pod.identity = ident
             m.pods_by_ns[pod.namespace].append(pod)
             if pod.ip and not pod.host_network:
-                m.pods_by_ip[pod.ip] = pod
+                held = m.pods_by_ip.get(pod.ip)
+                if held is None or (pod.ready and not held.ready):  # an IP a finished pod left: the running one has it
+                    m.pods_by_ip[pod.ip] = pod
         for obj, kind in self.slices:
             self.endpoints(obj, kind)
         for svc in m.services.values():
