@@ -229,7 +229,9 @@ class _Builder:
         self.policies: list[tuple[str, RawObject]] = []
 
     def run(self) -> Model:
-        for obj in self.snap.objects:
+        # canonical order: the same objects give the same model (pods, rules, "first" choices)
+        # whatever order a file, an API server (by name) or a test listed them in
+        for obj in sorted(self.snap.objects, key=_canonical):
             self.add(obj)
         self.finish()
         return self.m
@@ -327,7 +329,9 @@ class _Builder:
             pod.identity = ident
             m.pods_by_ns[pod.namespace].append(pod)
             if pod.ip and not pod.host_network:
-                m.pods_by_ip[pod.ip] = pod
+                held = m.pods_by_ip.get(pod.ip)
+                if held is None or (pod.ready and not held.ready):  # an IP a finished pod left: the running one has it
+                    m.pods_by_ip[pod.ip] = pod
         for obj, kind in self.slices:
             self.endpoints(obj, kind)
         for svc in m.services.values():
@@ -417,6 +421,13 @@ class _Builder:
                 m.cluster_rules.append(rule)
             else:
                 m.rules_by_ns[rule.namespace].append(rule)
+
+
+def _canonical(obj: RawObject) -> tuple[str, str, str, str]:
+    doc = obj.doc
+    meta = doc.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    return (str(doc.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name", "")), obj.origin or "")
 
 
 def build_model(snap: RawSnapshot) -> Model:
