@@ -1,0 +1,42 @@
+"""Objects the API server would reject, and objects we could not read: both become visible, never silent.
+
+An object that fails its schema does not exist in a real cluster, so the model leaves it out (absent,
+as the cluster would), reports it (cause ``invalid-object`` naming object, field and value, like
+istioctl's schema validation message) and adds a gap naming it, so no answer that depends on its kind
+is a silent green. An object whose reading fails for any other reason is left out with a gap too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from kubectl_meshdoctor.findings.types import Cause, ObjectRef
+from kubectl_meshdoctor.validation import Violation
+
+
+def invalid_cause(ref: ObjectRef, violations: list[Violation]) -> Cause:
+    first = violations[0]
+    more = f" (and {len(violations) - 1} more: " + "; ".join(v.text() for v in violations[1:3]) + ")"
+    reason = first.reason + (more if len(violations) > 1 else "")
+    where = f" at {ref.origin}" if ref.origin else ""
+    return Cause(
+        "invalid-object",
+        (ref.with_rule(first.path or None),),
+        {"object": ref.key() + where, "field": first.path or "<object>", "value": first.value or "-", "reason": reason},
+    )
+
+
+def invalid_gap(ref: ObjectRef, violations: list[Violation]) -> str:
+    first = violations[0]
+    return f"{ref.key()} is invalid ({first.text()}): the API server would reject it, so it is evaluated as absent"
+
+
+def unreadable_gap(ref: ObjectRef, err: BaseException) -> str:
+    where = f" ({ref.origin})" if ref.origin else ""
+    return f"{ref.key()}{where} could not be read ({type(err).__name__}: {err}); it was left out of the analysis"
+
+
+def in_scope(causes: Iterable[Cause], namespaces: Iterable[str]) -> list[Cause]:
+    """The causes about objects in these namespaces or cluster-scoped ones."""
+    wanted = set(namespaces)
+    return [c for c in causes if any(ref.namespace is None or ref.namespace in wanted for ref in c.objects)]
