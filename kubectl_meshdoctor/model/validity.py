@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from kubectl_meshdoctor.findings.types import Cause, ObjectRef
+from kubectl_meshdoctor.findings.types import Cause, Gap, ObjectRef
 from kubectl_meshdoctor.validation import Violation
 
 
@@ -26,14 +26,27 @@ def invalid_cause(ref: ObjectRef, violations: list[Violation]) -> Cause:
     )
 
 
-def invalid_gap(ref: ObjectRef, violations: list[Violation]) -> str:
+def _kinds(ref: ObjectRef) -> set[str]:
+    """The inputs this object stands for (diagnosis/inputs.py names the two ConfigMaps by role)."""
+    kinds = {ref.kind}
+    if ref.kind == "ConfigMap" and ref.name == "cilium-config":
+        kinds.add("CiliumConfig")
+    elif ref.kind == "ConfigMap" and ref.name == "istio":
+        kinds.add("MeshConfig")
+    return kinds
+
+
+def invalid_gap(ref: ObjectRef, violations: list[Violation]) -> Gap:
     first = violations[0]
-    return f"{ref.key()} is invalid ({first.text()}): the API server would reject it, so it is evaluated as absent"
+    text = f"{ref.key()} is invalid ({first.text()}): the API server would reject it, so it is evaluated as absent"
+    return Gap(text, _kinds(ref), ref.namespace, (ref,))
 
 
-def unreadable_gap(ref: ObjectRef, err: BaseException) -> str:
+def unreadable_gap(ref: ObjectRef, err: BaseException) -> Gap:
     where = f" ({ref.origin})" if ref.origin else ""
-    return f"{ref.key()}{where} could not be read ({type(err).__name__}: {err}); it was left out of the analysis"
+    detail = str(err).splitlines()[0][:120] if str(err) else ""
+    text = f"{ref.key()}{where} could not be read ({type(err).__name__}: {detail}); it was left out of the analysis"
+    return Gap(text, _kinds(ref), ref.namespace, (ref,))
 
 
 def in_scope(causes: Iterable[Cause], namespaces: Iterable[str]) -> list[Cause]:

@@ -92,7 +92,7 @@ def _violation(err: Any) -> Violation:
         return Violation(path_text([*path, str(err.kind.property)]), "", "Required value")
     if kind == "Enum":
         options = ", ".join(show(o) for o in err.kind.options)
-        return Violation(path_text(path), show(value), f"Unsupported value: supported values: {options}")
+        return Violation(path_text(path), show(value), f"Unsupported value: {show(value)}: supported values: {options}")
     if kind == "Type":
         expected = err.kind.types if isinstance(err.kind.types, list) else [err.kind.types]
         return Violation(path_text(path), show(value), f"must be of type {' or '.join(map(str, expected))}")

@@ -15,7 +15,9 @@ class Violation:
 
     def text(self) -> str:
         where = self.path or "<object>"
-        return f"{where}: {self.reason}" if not self.value else f"{where}: {self.reason} (value {self.value})"
+        if not self.value or self.value in self.reason:
+            return f"{where}: {self.reason}"
+        return f"{where}: {self.reason} (value {self.value})"
 
 
 def path_text(path: tuple[str | int, ...] | list[Any]) -> str:
