@@ -44,7 +44,13 @@ METADATA: dict[str, Any] = {
             },
         },
         "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
-        "ownerReferences": {"type": "array", "items": {"type": "object"}},
+        "ownerReferences": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {k: {"type": "string"} for k in ("apiVersion", "kind", "name", "uid")},
+            },
+        },
     },
 }
 
