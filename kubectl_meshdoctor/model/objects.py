@@ -64,6 +64,7 @@ class Pod:
     workload_kind: str = "Pod"
     workload_name: str = ""
     identity: Mapping[str, str] = field(default_factory=dict)  # Cilium identity labels
+    inferred: bool = False  # stands for the pods of a workload template (no Pod objects in the input)
 
     def ref(self) -> ObjectRef:
         return ObjectRef("Pod", self.namespace, self.name, origin=self.origin)
