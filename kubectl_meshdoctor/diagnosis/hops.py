@@ -9,6 +9,7 @@ from __future__ import annotations
 from kubectl_meshdoctor.diagnosis import fixes
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate
+from kubectl_meshdoctor.engines.cilium.l7 import describe_rule
 from kubectl_meshdoctor.findings.types import (
     Cause,
     Decision,
@@ -320,7 +321,8 @@ def l7_hop(call: Call) -> HopResult:
     if decision.l7_kind != "http":
         return _allow(Hop.CILIUM_L7, f"{decision.l7_kind} rules on this port (not HTTP): not evaluated", redirect)
     q = call.query
-    l7 = decision.l7_for(q.method, q.path, call.request.host, call.request.headers)
+    host = call.request.headers.get("host") or call.request.host  # -H 'Host: x' is the :authority Envoy matches
+    l7 = decision.l7_for(q.method, q.path, host, call.request.headers)
     if l7.allowed:
         if l7.allow_all_by is not None:
             return _allow(
@@ -328,13 +330,10 @@ def l7_hop(call: Call) -> HopResult:
                 f"{l7.allow_all_by.key()} allows this peer at L3/L4 without HTTP rules: the proxy allows every request",
                 (l7.allow_all_by,),
             )
-        rule = l7.rules[0]
-        return _allow(
-            Hop.CILIUM_L7,
-            f"HTTP rule {{method: {rule.method or '*'}, path: {rule.path or '*'}}} matches {q.method} {q.path}",
-            l7.by,
-        )
-    rules = ", ".join(f"{{method: {r.method or '*'}, path: {r.path or '*'}}}" for r in l7.rules)
+        return _allow(Hop.CILIUM_L7, f"HTTP rule {describe_rule(l7.rules[0])} matches {_request_text(call)}", l7.by)
+    if l7.unknown:
+        return HopResult(Hop.CILIUM_L7, Decision.UNKNOWN, l7.by, l7.unknown, Symptom.UNKNOWN, Verdict.UNKNOWN)
+    rules = ", ".join(describe_rule(r) for r in l7.rules)
     ref = l7.by[0]
     cause = Cause(
         "cilium-l7-denied",
@@ -358,11 +357,18 @@ def l7_hop(call: Call) -> HopResult:
         Hop.CILIUM_L7,
         Decision.DENY,
         l7.by,
-        f"{ref.key()} allows only {rules}; {q.method} {q.path} matches none (paths are whole-path regexes)",
+        f"{ref.key()} allows only {rules}; {_request_text(call)} matches none (paths are whole-path regexes)",
         Symptom.HTTP_403,
         Verdict.DENIED,
         (cause,),
     )
+
+
+def _request_text(call: Call) -> str:
+    """The request as the L7 rules see it: method, path and the headers given with -H."""
+    q = call.query
+    shown = "".join(f" {k}: {v}" for k, v in call.request.headers.items())
+    return f"{q.method} {q.path}" + (f" [{shown.strip()}]" if shown else "")
 
 
 def server_proxy_hop(call: Call) -> HopResult:

@@ -243,9 +243,9 @@ class _Builder:
         meta = _meta(doc)
         m = self.m
         m.kinds_seen.add(kind)
-        template = pod_template(doc, origin)
-        if template is not None:
-            self.templates.append(template)
+        pod_tpl = pod_template(doc, origin)
+        if pod_tpl is not None:
+            self.templates.append(pod_tpl)
         if kind == "Namespace":
             name = str(meta.get("name", ""))
             labels = _str_map(meta.get("labels"))
