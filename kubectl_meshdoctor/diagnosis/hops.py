@@ -6,9 +6,12 @@ orchestrator (explain.py) marks every later hop as skipped.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from kubectl_meshdoctor.diagnosis import fixes
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate
+from kubectl_meshdoctor.engines.cilium.identity import PeerView, peer_view
 from kubectl_meshdoctor.engines.cilium.l7 import describe_rule
 from kubectl_meshdoctor.findings.types import (
     Cause,
@@ -153,6 +156,18 @@ def _policy_cause(
             f"narrow or remove the deny entry {policy.rule}: {fixes.edit_cmd(policy)} "
             "(allow rules cannot override a deny)"
         )
+    elif peer_pod is not None and peer_pod.host_network and policy.kind != "NetworkPolicy":
+        entity = "host" if call.server and call.client.node and call.client.node == call.server.node else "remote-node"
+        hint = (
+            f"{fixes.edit_cmd(policy)}   # {peer_name} uses the host network, so pod selectors never match it; "
+            f"add under {direction}:\n    - {'fromEntities' if direction == 'ingress' else 'toEntities'}: "
+            f'[{entity}]\n      toPorts: [{{ports: [{{port: "{port}", protocol: {call.query.protocol}}}]}}]'
+        )
+    elif peer_pod is not None and peer_pod.host_network:
+        hint = (
+            f"{fixes.edit_cmd(policy)}   # {peer_name} uses the host network: a NetworkPolicy peer selector never "
+            "matches it under Cilium; allow its node with a CiliumNetworkPolicy fromEntities: [host, remote-node]"
+        )
     else:
         section = f"{policy.rule.split('.')[0] if policy.rule else 'spec'}.{direction}"
         hint = fixes.allow_peer_fix(
@@ -181,6 +196,8 @@ def _allow_yaml(call: Call, direction: str, port: int, explicit_deny: bool) -> s
     if explicit_deny or call.server is None:
         return ""
     subject, peer = (call.server, call.client) if direction == "ingress" else (call.client, call.server)
+    if peer.host_network:
+        return ""  # pod selectors cannot name a host-network peer (the fix hint gives the entity)
     return fixes.allow_cnp_yaml(subject, peer, direction, port, call.query.protocol)
 
 
@@ -208,7 +225,13 @@ def egress_hop(call: Call) -> HopResult:
     else:
         peer = pod_peer(call.server, call.dst.label)
     port = call.wire_port
-    result = evaluate(call.model, call.client, "egress", peer, port, call.query.protocol)
+    if call.server is not None and call.dst.kind != "External" and call.server.host_network:
+        view = peer_view(call.server, call.dst.label, call.client)
+        result, unsure = _evaluate_view(call, call.client, "egress", view)
+        if unsure is not None:
+            return unsure
+    else:
+        result = evaluate(call.model, call.client, "egress", peer, port, call.query.protocol)
     call.egress = result
     if result.decision is Decision.DENY:
         cause = _policy_cause(call, result, "egress", port, call.server, call.src.label)
@@ -234,9 +257,12 @@ def client_proxy_hop(call: Call) -> HopResult:
 def ingress_hop(call: Call) -> HopResult:
     if call.server is None:
         return _skip(Hop.CILIUM_INGRESS, "destination outside the cluster")
-    peer = pod_peer(call.client, call.src.label)
+    view = peer_view(call.client, call.src.label, call.server)
+    peer = view.peers[0]
     port = call.wire_port
-    result = evaluate(call.model, call.server, "ingress", peer, port, call.query.protocol)
+    result, unsure = _evaluate_view(call, call.server, "ingress", view)
+    if unsure is not None:
+        return unsure
     call.ingress = result
     if call.target_port is not None and port != call.target_port:
         call.ingress_at_target = evaluate(
@@ -254,6 +280,21 @@ def ingress_hop(call: Call) -> HopResult:
             (cause,),
         )
     return _allow(Hop.CILIUM_INGRESS, result.detail, result.by)
+
+
+def _evaluate_view(call: Call, subject: Pod, direction: str, view: PeerView) -> tuple[CiliumDecision, HopResult | None]:
+    """Item 8: a host-network peer is `host` or `remote-node`; an unknown node that changes the verdict is unknown."""
+    port, proto = call.wire_port, call.query.protocol
+    results = [evaluate(call.model, subject, direction, p, port, proto) for p in view.peers]
+    first = results[0]
+    if view.note:
+        first = replace(first, detail=f"{first.detail} ({view.note})")
+    if len({r.decision for r in results}) == 1:
+        return first, None
+    hop = Hop.CILIUM_INGRESS if direction == "ingress" else Hop.CLIENT_EGRESS
+    detail = f"{view.note}: same node → {results[0].detail}; other node → {results[1].detail}"
+    by = tuple(dict.fromkeys(results[0].by + results[1].by))
+    return first, HopResult(hop, Decision.UNKNOWN, by, detail, Symptom.UNKNOWN, Verdict.UNKNOWN)
 
 
 def l7_hop(call: Call) -> HopResult:

@@ -135,6 +135,8 @@ class Peer:
     pod: Pod | None = None
     name: str = ""  # for messages: "red/netshoot" or "world 1.2.3.4"
     dns_name: str | None = None
+    node_ip: bool = False  # a node's address (host / remote-node): CIDR rules need policy-cidr-match-mode=nodes
+    workload_pod: Pod | None = None  # the host-network pod behind a node identity (its named ports)
 
     @property
     def is_pod(self) -> bool:

@@ -86,7 +86,7 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
     if subject.host_network:
         return CiliumDecision(Decision.ALLOW, (), "host-network pod: pod policies do not apply", False)
     rules = selecting_rules(model, subject)
-    port_owner = subject if direction == "ingress" else peer.pod
+    port_owner = subject if direction == "ingress" else (peer.pod or peer.workload_pod)
     selecting = tuple(dict.fromkeys(r.policy for r in rules if _touches(r, direction)))
     default_deny = mode == "always" or any(_is_default_deny(r, direction) for r in rules)
     empty: list[ObjectRef] = []
@@ -97,6 +97,12 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
             if peer_matches(model, entry, peer) and matching_port_rules(entry, port, protocol, port_owner):
                 ref = rule.policy.with_rule(_join(entry.path))
                 return _deny(model, (ref,), f"deny rule matches {peer.name} on {protocol}/{port}", selecting, True)
+
+    # A1.8 localhost: the node reaches its own endpoints without a rule unless allow-localhost=policy
+    localhost = model.cilium_config.allow_localhost
+    if direction == "ingress" and "host" in peer.reserved and localhost != "policy":
+        detail = f"allow-localhost={localhost}: the local host ({peer.name}) reaches its own endpoints without a rule"
+        return CiliumDecision(Decision.ALLOW, (), detail, False, selecting=selecting)
 
     # 2. union of allows; collect the L7 redirect for this port from every entry (A1.9)
     allows: list[ObjectRef] = []

@@ -31,9 +31,11 @@ def _selector_matches(model: Model, sel: Selector, peer: Peer) -> bool:
     return sel.matches(peer.labels, peer.reserved)
 
 
-def _cidr_matches(rule: CIDRRule, peer: Peer) -> bool:
-    """A1.6: CIDR rules never select Cilium-managed pods."""
+def _cidr_matches(model: Model, rule: CIDRRule, peer: Peer) -> bool:
+    """A1.6: CIDR rules never select Cilium-managed pods, nor node IPs unless policy-cidr-match-mode=nodes."""
     if peer.pod is not None or not peer.ip or rule.cidr.startswith("group:"):
+        return False
+    if peer.node_ip and not model.cilium_config.cidr_match_nodes:
         return False
     try:
         ip = ipaddress.ip_address(peer.ip)
@@ -68,7 +70,7 @@ def peer_matches(model: Model, entry: PeerRule, peer: Peer) -> bool:
         ents = {_ENTITY_ALIASES.get(e, e) for e in entry.entities}
         if ents & peer.entities:
             return True
-    if entry.cidrs and any(_cidr_matches(c, peer) for c in entry.cidrs):
+    if entry.cidrs and any(_cidr_matches(model, c, peer) for c in entry.cidrs):
         return True
     if entry.services and any(_selector_matches(model, s, peer) for s in entry.services):
         return True
