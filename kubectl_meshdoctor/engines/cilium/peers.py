@@ -86,7 +86,9 @@ def _port_value(proto: PortProto, port_owner: Pod | None, protocol: str) -> tupl
         return (start, proto.end_port if proto.end_port and proto.end_port >= start else start)
     if port_owner is None:
         return None
-    number = port_owner.named_port(text)  # A1.7: named ports resolve on the destination pod
+    # A1.7: named ports resolve on the destination pod, for the packet's protocol (a name declared
+    # only for SCTP does not open UDP)
+    number = port_owner.named_port(text, protocol)
     return (number, number) if number is not None else None
 
 
