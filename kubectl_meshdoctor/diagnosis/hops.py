@@ -13,6 +13,7 @@ from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate
 from kubectl_meshdoctor.engines.cilium.identity import PeerView, peer_view
 from kubectl_meshdoctor.engines.cilium.l7 import describe_rule
+from kubectl_meshdoctor.engines.cilium.ports import rules_on_service_port
 from kubectl_meshdoctor.findings.types import (
     Cause,
     Decision,
@@ -227,6 +228,7 @@ def egress_hop(call: Call) -> HopResult:
     port = call.wire_port
     if call.server is not None and call.dst.kind != "External" and call.server.host_network:
         view = peer_view(call.server, call.dst.label, call.client)
+        peer = view.peers[0]
         result, unsure = _evaluate_view(call, call.client, "egress", view)
         if unsure is not None:
             return unsure
@@ -242,7 +244,7 @@ def egress_hop(call: Call) -> HopResult:
             result.detail + ("" if call.model.cilium_config.deny_response_icmp else _sidecar_drop_note(call)),
             _drop_symptom(call, "egress"),
             Verdict.DENIED,
-            (cause,),
+            (cause, *_service_port_causes(call, result, call.client, "egress", peer)),
         )
     return _allow(Hop.CLIENT_EGRESS, result.detail, result.by)
 
@@ -277,9 +279,40 @@ def ingress_hop(call: Call) -> HopResult:
             result.detail + _sidecar_drop_note(call),
             Symptom.TIMEOUT,
             Verdict.DENIED,
-            (cause,),
+            (cause, *_service_port_causes(call, result, call.server, "ingress", peer)),
         )
     return _allow(Hop.CILIUM_INGRESS, result.detail, result.by)
+
+
+def _service_port_causes(
+    call: Call, result: CiliumDecision, subject: Pod, direction: str, peer: Peer
+) -> tuple[Cause, ...]:
+    """B17.1: the deny happens because a rule was written on the Service port, not the targetPort."""
+    sp, target = call.svc_port, call.target_port
+    if result.explicit_deny or sp is None or target is None or call.wire_port != target or call.svc is None:
+        return ()
+    found = rules_on_service_port(call.model, subject, direction, peer, sp, target, call.query.protocol)
+    if not found:
+        return ()
+    svc = call.svc
+    named = f" (or its name {sp.target_port!r})" if isinstance(sp.target_port, str) else ""
+    pod_name = next((p.name for p in (call.server.ports if call.server else ()) if p.port == target and p.name), None)
+    if pod_name and not named:
+        named = f" (or the pod's port name {pod_name!r})"
+    first = found[0]
+    what = (
+        f"names port {first.written!r}, the Service port's name, which the pod does not declare"
+        if not first.written.replace("-", "").isdigit()
+        else f"allows port {first.written}, which covers the Service port"
+    )
+    why = (
+        f"{first.ref.key()} {what}: Service "
+        f"{svc.namespace}/{svc.name} maps port {sp.port}{f' ({sp.name})' if sp.name else ''} to targetPort "
+        f"{target}, and Cilium evaluates policy after service translation, on {target}"
+    )
+    hint = f"{fixes.edit_cmd(first.ref)}   # in {first.ref.rule}: use port {target}{named} instead of {first.written}"
+    refs = (*dict.fromkeys(f.ref for f in found), svc.ref())
+    return (Cause("port-mismatch", refs, {"why": why, "fix_hint": hint}),)
 
 
 def _evaluate_view(call: Call, subject: Pod, direction: str, view: PeerView) -> tuple[CiliumDecision, HopResult | None]:
