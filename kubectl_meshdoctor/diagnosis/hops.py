@@ -6,14 +6,12 @@ orchestrator (explain.py) marks every later hop as skipped.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from kubectl_meshdoctor.diagnosis import fixes
 from kubectl_meshdoctor.diagnosis.call import Call
+from kubectl_meshdoctor.diagnosis.cilium_peers import evaluate_view, host_network_hint, service_port_causes
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate
-from kubectl_meshdoctor.engines.cilium.identity import PeerView, peer_view
+from kubectl_meshdoctor.engines.cilium.identity import peer_view
 from kubectl_meshdoctor.engines.cilium.l7 import describe_rule
-from kubectl_meshdoctor.engines.cilium.ports import rules_on_service_port
 from kubectl_meshdoctor.findings.types import (
     Cause,
     Decision,
@@ -157,18 +155,8 @@ def _policy_cause(
             f"narrow or remove the deny entry {policy.rule}: {fixes.edit_cmd(policy)} "
             "(allow rules cannot override a deny)"
         )
-    elif peer_pod is not None and peer_pod.host_network and policy.kind != "NetworkPolicy":
-        entity = "host" if call.server and call.client.node and call.client.node == call.server.node else "remote-node"
-        hint = (
-            f"{fixes.edit_cmd(policy)}   # {peer_name} uses the host network, so pod selectors never match it; "
-            f"add under {direction}:\n    - {'fromEntities' if direction == 'ingress' else 'toEntities'}: "
-            f'[{entity}]\n      toPorts: [{{ports: [{{port: "{port}", protocol: {call.query.protocol}}}]}}]'
-        )
     elif peer_pod is not None and peer_pod.host_network:
-        hint = (
-            f"{fixes.edit_cmd(policy)}   # {peer_name} uses the host network: a NetworkPolicy peer selector never "
-            "matches it under Cilium; allow its node with a CiliumNetworkPolicy fromEntities: [host, remote-node]"
-        )
+        hint = host_network_hint(call, policy, direction, port, peer_name)
     else:
         section = f"{policy.rule.split('.')[0] if policy.rule else 'spec'}.{direction}"
         hint = fixes.allow_peer_fix(
@@ -229,7 +217,7 @@ def egress_hop(call: Call) -> HopResult:
     if call.server is not None and call.dst.kind != "External" and call.server.host_network:
         view = peer_view(call.server, call.dst.label, call.client)
         peer = view.peers[0]
-        result, unsure = _evaluate_view(call, call.client, "egress", view)
+        result, unsure = evaluate_view(call, call.client, "egress", view)
         if unsure is not None:
             return unsure
     else:
@@ -244,7 +232,7 @@ def egress_hop(call: Call) -> HopResult:
             result.detail + ("" if call.model.cilium_config.deny_response_icmp else _sidecar_drop_note(call)),
             _drop_symptom(call, "egress"),
             Verdict.DENIED,
-            (cause, *_service_port_causes(call, result, call.client, "egress", peer)),
+            (cause, *service_port_causes(call, result, call.client, "egress", peer)),
         )
     return _allow(Hop.CLIENT_EGRESS, result.detail, result.by)
 
@@ -262,7 +250,7 @@ def ingress_hop(call: Call) -> HopResult:
     view = peer_view(call.client, call.src.label, call.server)
     peer = view.peers[0]
     port = call.wire_port
-    result, unsure = _evaluate_view(call, call.server, "ingress", view)
+    result, unsure = evaluate_view(call, call.server, "ingress", view)
     if unsure is not None:
         return unsure
     call.ingress = result
@@ -279,55 +267,9 @@ def ingress_hop(call: Call) -> HopResult:
             result.detail + _sidecar_drop_note(call),
             Symptom.TIMEOUT,
             Verdict.DENIED,
-            (cause, *_service_port_causes(call, result, call.server, "ingress", peer)),
+            (cause, *service_port_causes(call, result, call.server, "ingress", peer)),
         )
     return _allow(Hop.CILIUM_INGRESS, result.detail, result.by)
-
-
-def _service_port_causes(
-    call: Call, result: CiliumDecision, subject: Pod, direction: str, peer: Peer
-) -> tuple[Cause, ...]:
-    """B17.1: the deny happens because a rule was written on the Service port, not the targetPort."""
-    sp, target = call.svc_port, call.target_port
-    if result.explicit_deny or sp is None or target is None or call.wire_port != target or call.svc is None:
-        return ()
-    found = rules_on_service_port(call.model, subject, direction, peer, sp, target, call.query.protocol)
-    if not found:
-        return ()
-    svc = call.svc
-    named = f" (or its name {sp.target_port!r})" if isinstance(sp.target_port, str) else ""
-    pod_name = next((p.name for p in (call.server.ports if call.server else ()) if p.port == target and p.name), None)
-    if pod_name and not named:
-        named = f" (or the pod's port name {pod_name!r})"
-    first = found[0]
-    what = (
-        f"names port {first.written!r}, the Service port's name, which the pod does not declare"
-        if not first.written.replace("-", "").isdigit()
-        else f"allows port {first.written}, which covers the Service port"
-    )
-    why = (
-        f"{first.ref.key()} {what}: Service "
-        f"{svc.namespace}/{svc.name} maps port {sp.port}{f' ({sp.name})' if sp.name else ''} to targetPort "
-        f"{target}, and Cilium evaluates policy after service translation, on {target}"
-    )
-    hint = f"{fixes.edit_cmd(first.ref)}   # in {first.ref.rule}: use port {target}{named} instead of {first.written}"
-    refs = (*dict.fromkeys(f.ref for f in found), svc.ref())
-    return (Cause("port-mismatch", refs, {"why": why, "fix_hint": hint}),)
-
-
-def _evaluate_view(call: Call, subject: Pod, direction: str, view: PeerView) -> tuple[CiliumDecision, HopResult | None]:
-    """Item 8: a host-network peer is `host` or `remote-node`; an unknown node that changes the verdict is unknown."""
-    port, proto = call.wire_port, call.query.protocol
-    results = [evaluate(call.model, subject, direction, p, port, proto) for p in view.peers]
-    first = results[0]
-    if view.note:
-        first = replace(first, detail=f"{first.detail} ({view.note})")
-    if len({r.decision for r in results}) == 1:
-        return first, None
-    hop = Hop.CILIUM_INGRESS if direction == "ingress" else Hop.CLIENT_EGRESS
-    detail = f"{view.note}: same node → {results[0].detail}; other node → {results[1].detail}"
-    by = tuple(dict.fromkeys(results[0].by + results[1].by))
-    return first, HopResult(hop, Decision.UNKNOWN, by, detail, Symptom.UNKNOWN, Verdict.UNKNOWN)
 
 
 def l7_hop(call: Call) -> HopResult:
