@@ -176,7 +176,9 @@ def parse_cnp(doc: dict[str, Any], ref: ObjectRef, clusterwide: bool, warnings: 
         raw_rules.extend((f"specs[{i}]", s) for i, s in enumerate(specs))
     if not raw_rules:
         raise PolicyInvalid("empty policy: neither spec nor specs")
-    namespace = None if clusterwide else ref.namespace
+    # a namespaced manifest without metadata.namespace lands in the namespace it is applied to
+    # (kubectl's default, "default"); it never becomes clusterwide
+    namespace = None if clusterwide else (ref.namespace or "default")
     out: list[PolicyRule] = []
     for path, raw in raw_rules:
         if not isinstance(raw, dict):
