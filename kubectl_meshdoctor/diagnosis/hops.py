@@ -340,7 +340,7 @@ def l7_hop(call: Call) -> HopResult:
     if decision.l7_kind != "http":
         return _allow(Hop.CILIUM_L7, f"{decision.l7_kind} rules on this port (not HTTP): not evaluated", redirect)
     q = call.query
-    host = call.request.headers.get("host") or call.request.host  # -H 'Host: x' is the :authority Envoy matches
+    host = call.request.headers.get("host") or _authority(call)  # the :authority Cilium's Envoy matches
     l7 = decision.l7_for(q.method, q.path, host, call.request.headers)
     if l7.allowed:
         if l7.allow_all_by is not None:
@@ -381,6 +381,15 @@ def l7_hop(call: Call) -> HopResult:
         Verdict.DENIED,
         (cause,),
     )
+
+
+def _authority(call: Call) -> str | None:
+    """The Host a client like curl sends: the name it dials, with ``:port`` unless the port is 80.
+    --host is taken as the exact header."""
+    host = call.request.host
+    if host is None or call.query.host is not None or call.port == 80 or host.endswith("]") or ":" in host:
+        return host
+    return f"{host}:{call.port}"
 
 
 def _request_text(call: Call) -> str:
