@@ -170,3 +170,32 @@ def test_gitops_repo_explain_says_pods_are_inferred(tmp_path: Path) -> None:
     assert any("inferred from their pod templates" in w for w in doc["warnings"])
     text = runner.invoke(cli, ["explain", "blue/client", "blue/web", "--from", str(tmp_path)])
     assert "inferred from their pod templates" in " ".join(text.stdout.split())
+
+
+DNS_EGRESS = """\
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: client-egress, namespace: blue}
+spec:
+  podSelector: {matchLabels: {app: client}}
+  policyTypes: [Egress]
+  egress:
+  - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}},
+          podSelector: {matchLabels: {k8s-app: kube-dns}}}]
+    ports: [{port: 53, protocol: UDP}]
+  - to: [{podSelector: {matchLabels: {app: web}}}]
+"""
+
+
+@pytest.mark.parametrize(("dns_rule", "dns_decision"), [(True, "allow"), (False, "break")])
+def test_gitops_repo_without_kube_dns(tmp_path: Path, dns_rule: bool, dns_decision: str) -> None:
+    """kube-dns is not in a GitOps repo: its standard identity is assumed (and said), so an egress
+    rule written for it allows DNS (fires) and a policy without one still blocks it (near miss)."""
+    text = GITOPS.replace("\r\n", "\n") + (DNS_EGRESS if dns_rule else DNS_EGRESS.split("  - to: [{namespace")[0])
+    (tmp_path / "all.yaml").write_text(text)
+    result = CliRunner().invoke(cli, ["explain", "blue/client", "web.blue", "--from", str(tmp_path), "-o", "json"])
+    doc = json.loads(result.stdout)
+    dns = next(h for h in doc["hops"] if h["name"] == "dns")
+    assert dns["decision"] == dns_decision, dns
+    assert "assumed k8s-app=kube-dns" in dns["detail"]

@@ -11,7 +11,7 @@ from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.cilium_peers import evaluate_view, host_network_hint, service_port_causes
 from kubectl_meshdoctor.diagnosis.inputs import MEMBERSHIP
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate
-from kubectl_meshdoctor.engines.cilium.identity import peer_view
+from kubectl_meshdoctor.engines.cilium.identity import assumed_kube_dns, peer_view
 from kubectl_meshdoctor.engines.cilium.l7 import describe_rule
 from kubectl_meshdoctor.findings.types import (
     Cause,
@@ -23,7 +23,7 @@ from kubectl_meshdoctor.findings.types import (
     Symptom,
     Verdict,
 )
-from kubectl_meshdoctor.model.objects import NS_KEY, Peer, Pod, pod_peer, world_peer
+from kubectl_meshdoctor.model.objects import Peer, Pod, pod_peer, world_peer
 from kubectl_meshdoctor.model.refs import pods_for_service
 
 
@@ -101,8 +101,7 @@ def _kube_dns(call: Call) -> tuple[Peer, Pod | None]:
     )
     if pods:
         return pod_peer(pods[0], "kube-system/kube-dns"), pods[0]
-    labels = {NS_KEY: "kube-system", "k8s-app": "kube-dns"}
-    return Peer(labels, frozenset(), frozenset({"cluster", "all"}), None, None, "kube-system/kube-dns"), None
+    return assumed_kube_dns(m), None
 
 
 def dns_hop(call: Call) -> HopResult:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubectl_meshdoctor.model.objects import Peer, Pod, pod_peer
+from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.objects import CLUSTER_KEY, NS_KEY, NS_LABEL_PREFIX, SA_KEY, Peer, Pod, pod_peer
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +67,20 @@ def peer_view(other: Pod, label: str, enforcing: Pod | None) -> PeerView:
         f"`{entity}` identity, not the pod's labels"
     )
     return PeerView((node_peer(other, label, where),), note)
+
+
+def assumed_kube_dns(model: Model) -> Peer:
+    """kube-dns when its pods are not in the view (a GitOps repo, a namespace-scoped snapshot):
+    the identity a standard kube-dns/CoreDNS pod carries (A1.3), said to be an assumption."""
+    labels = {"k8s-app": "kube-dns", NS_KEY: "kube-system"}
+    labels.update({NS_LABEL_PREFIX + k: v for k, v in model.ns_labels("kube-system").items()})
+    labels[SA_KEY] = "coredns"
+    labels[CLUSTER_KEY] = model.cilium_config.get("cluster-name", "default") or "default"
+    return Peer(
+        labels,
+        frozenset(),
+        frozenset({"cluster", "all"}),
+        None,
+        None,
+        "kube-system/kube-dns (not in this view: assumed k8s-app=kube-dns)",
+    )

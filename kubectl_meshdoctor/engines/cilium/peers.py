@@ -26,7 +26,7 @@ def _selector_matches(model: Model, sel: Selector, peer: Peer) -> bool:
         return True
     if any(r.key.startswith("@svc-label:") for r in sel.requirements):
         return False  # k8sServiceSelector: not resolved offline [uncertain]
-    if peer.pod is None and not sel.has_reserved():
+    if not peer.labels and not sel.has_reserved():
         return False  # label selectors never select reserved identities (A1.5)
     return sel.matches(peer.labels, peer.reserved)
 
