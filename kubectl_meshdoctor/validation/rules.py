@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_meshdoctor.validation.violation import Violation, path_text, show
+from kubectl_meshdoctor.validation.violation import Violation, json_value, path_text, show
 
 # The library's words for "cannot run this here": a function it lacks (Kubernetes' CEL libraries) or a
 # dynamic type mix the API server's type-checked CEL would have resolved at CRD creation.
@@ -126,7 +126,7 @@ class CelRules:
         if program is None:
             return None
         try:
-            result = program.execute({"self": value})
+            result = program.execute({"self": json_value(value, drop_nulls=False)})  # as JSON: string keys
         except Exception as err:  # the library raises plain RuntimeError/KeyError/TypeError
             text = str(err)
             if _UNSUPPORTED.search(text):
