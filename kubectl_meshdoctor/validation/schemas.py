@@ -16,7 +16,7 @@ from typing import Any
 CHECKED_FORMATS = frozenset({"cidr"})
 # Built-in kinds decode JSON null as "unset"; custom resources reject null unless `nullable`.
 BUILTIN_FILE = "core.yaml"
-FILES = ("core.yaml", "cilium.yaml", "istio.json")
+FILES = ("core.yaml", "cilium.yaml", "gateway.yaml", "istio.json")
 
 
 @dataclass(frozen=True, slots=True)

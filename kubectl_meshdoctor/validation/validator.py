@@ -8,7 +8,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_meshdoctor.validation.rules import CelRules, RuleNode, check, rule_tree
+from kubectl_meshdoctor.validation.rules import CelRules, RuleNode, check, defaulted, rule_tree
 from kubectl_meshdoctor.validation.schemas import FILES, KindSchema, read_kinds, to_draft4, with_metadata
 from kubectl_meshdoctor.validation.violation import Violation, json_value, path_text, show
 
@@ -81,7 +81,7 @@ class Validator:
             if not compiled.validator.is_valid(value):
                 out.extend(_violation(err) for err in compiled.validator.iter_errors(value))
         if not out and compiled.rules is not None:  # CEL rules assume the schema's types (checked at CRD creation)
-            check(compiled.rules, value, (), self.cel, out)
+            check(compiled.rules, defaulted(compiled.rules, value), (), self.cel, out)
         return _deduplicate(out)
 
 
