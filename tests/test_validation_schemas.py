@@ -86,3 +86,16 @@ def test_schema_row(validator: Validator, manifest: str, field: str | None) -> N
 def test_a_kind_or_version_without_a_schema_is_not_checked(validator: Validator) -> None:
     assert not validator.knows("CiliumNetworkPolicy", "cilium.io/v3")
     assert validator.validate({"apiVersion": "x/v1", "kind": "Widget", "metadata": {"name": 1}}) == []
+
+
+def test_shipped_json_schemas_are_current() -> None:
+    """The package loads JSON; the hand-written YAML beside it is the source (scripts/gen-validation-schemas)."""
+    import json
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "kubectl_meshdoctor" / "validation" / "schemas"
+    for name in ("core", "cilium", "gateway"):
+        source = yaml.safe_load((folder / f"{name}.yaml").read_text())
+        assert json.loads((folder / f"{name}.json").read_text()) == source, (
+            f"run scripts/gen-validation-schemas ({name})"
+        )
