@@ -46,6 +46,7 @@ class RelayTLS:
 class RelayConfig:
     unavailable_nodes: list[str] = field(default_factory=list)
     lost_events: int = 0  # > 0: one LostEvent notice in every GetFlows stream
+    flow_interval: float = 0.0  # > 0: GetFlows sends one flow per interval (a Relay that trickles)
 
 
 class _Observer(observer_pb2_grpc.ObserverServicer):
@@ -76,7 +77,10 @@ class _Observer(observer_pb2_grpc.ObserverServicer):
             )
         store = owner.store
         seen = len(store)
+        interval = owner.config.flow_interval
         for i in select_positions(store, request):
+            if interval and (owner.stopping.wait(interval) or not context.is_active()):
+                return
             record.sent += 1
             yield store.blobs[i]  # already serialized: see _serialize
         matcher = FlowMatcher(list(request.whitelist), list(request.blacklist))
