@@ -256,8 +256,10 @@ class KubeReader:
             else:
                 tasks.append((kind, version, None))
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            # the ConfigMaps first: a slow list must not keep the mesh and Cilium config from being read
+            pending = [pool.submit(self._get_configmap, *nc) for nc in CONFIGMAPS]
             listed = list(pool.map(lambda t: self._list(*t), tasks))
-            maps = list(pool.map(lambda nc: self._get_configmap(*nc), CONFIGMAPS))
+            maps = [f.result() for f in pending]
         snap = RawSnapshot(flow_source="none", gaps=gaps)
         for objects, gap in [*listed, *maps]:
             snap.objects.extend(objects)

@@ -105,7 +105,7 @@ class LiveSource:
         if self._hubble is not None:
             return self._hubble
         if self.deadline.expired():
-            raise RelayError(f"not read: {self.deadline.describe()} expired before Relay was asked")
+            raise RelayError(f"{self.deadline.describe()} expired before Relay was asked")
         address = self.opts.hubble_server
         if not address:
             from kubectl_meshdoctor.sources.portforward import PortForward, relay_target
