@@ -196,3 +196,13 @@ def test_snapshot_under_a_deadline_writes_what_was_read_and_lists_the_gaps(playg
     assert took < 2 + SLACK and code == 0
     assert "gap: ciliumnetworkpolicies.cilium.io" in err and "deadline (2s) expired" in err
     assert (tmp_path / "snap").is_dir()
+
+
+def test_flows_from_a_trickling_relay_stop_at_the_deadline_with_a_warning(playground) -> None:
+    pg = playground("sidecar-s2-l7-policy", flow_interval=1.0)
+    args = ["flows", "red/netshoot", "blue/httpbin", "--hubble-server", pg.relay.address, "--timeout", "3s"]
+    took, code, out, err = timed(args, pg.env())
+    assert took < 3 + SLACK and code == 0
+    shown = out.splitlines()
+    assert 0 < len(shown) < 7  # the pair has 7 flows; a few came before the deadline
+    assert "cut short after" in err and "--timeout deadline (3s)" in err

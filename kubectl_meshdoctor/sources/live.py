@@ -128,7 +128,8 @@ class LiveSource:
         return client.get_flows(request)
 
     def follow(self, request: Any, on_warning: Callable[[str], None]) -> Iterator[Any]:
-        return self.hubble().stream(request, on_warning)
+        """Stream ``request``; a bounded one cut short by the deadline ends with a warning."""
+        return self.hubble().stream(request, on_warning, on_warning)
 
 
 def relay_down_warning(err: RelayError) -> str:
