@@ -206,3 +206,29 @@ def test_flows_from_a_trickling_relay_stop_at_the_deadline_with_a_warning(playgr
     shown = out.splitlines()
     assert 0 < len(shown) < 7  # the pair has 7 flows; a few came before the deadline
     assert "cut short after" in err and "--timeout deadline (3s)" in err
+
+
+def test_a_hanging_auth_plugin_is_bounded_by_the_deadline(tmp_path: Path) -> None:
+    """kubectl runs exec plugins (aws, gcloud, kubelogin) before the first request; one that hangs
+    must not hang the command."""
+    import yaml
+
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": "http://127.0.0.1:1"}}],
+        "users": [
+            {
+                "name": "u",
+                "user": {
+                    "exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "sleep", "args": ["8"]}
+                },
+            }
+        ],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "c",
+    }
+    (tmp_path / "config").write_text(yaml.safe_dump(config))
+    took, code, _, err = timed(["explain", *PAIR, "--kubeconfig", str(tmp_path / "config"), "--timeout", "2s"])
+    assert took < 2 + SLACK and code == 3
+    assert "auth plugin) did not finish: the --timeout deadline (2s) expired" in one_line(err)
