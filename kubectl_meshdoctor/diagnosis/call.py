@@ -10,7 +10,7 @@ from kubectl_meshdoctor.engines.istio_mesh import spiffe, workload_mesh
 from kubectl_meshdoctor.engines.istio_mtls import ClientTLS, EffectiveMTLS, client_tls
 from kubectl_meshdoctor.engines.istio_routing import RouteOutcome
 from kubectl_meshdoctor.errors import DataError, UsageError
-from kubectl_meshdoctor.findings.types import Endpoint, Mesh, Request
+from kubectl_meshdoctor.findings.types import Endpoint, Gap, Mesh, Request
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, Service, ServicePort
 from kubectl_meshdoctor.model.refs import Target, resolve, services_for
@@ -164,7 +164,9 @@ def resolve_call(model: Model, q: Query) -> Call:
     if src.kind == "Service":
         raise UsageError(f"SOURCE {q.source!r} is a Service; name the client workload (e.g. NS/deploy/NAME)")
     if not src.pods:
-        raise DataError(f"{src.label} has no pods in this view: cannot tell who calls")
+        unread = next((g for g in model.gaps if isinstance(g, Gap) and g.concerns({"Pod"}, [src.namespace])), None)
+        why = f" ({unread})" if unread else ""
+        raise DataError(f"{src.label} has no pods in this view{why}: cannot tell who calls")
     dst = resolve(model, q.destination, q.namespace, allow_external=True)
     client = src.pods[0]
     client_mesh, client_why = workload_mesh(model, src.pods)
