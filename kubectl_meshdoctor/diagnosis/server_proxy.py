@@ -121,6 +121,10 @@ def server_proxy(call: Call) -> HopResult:
         method=call.query.method,
         path=call.query.path,
         host=call.request.host,
+        identity_if_mtls=(
+            f"{call.model.istio.mesh.trust_domain}/ns/{call.client.namespace}/sa/{call.client.service_account}",
+            call.client.namespace,
+        ),
     )
     authz = authz_evaluate(call.model, server, conn, ztunnel=not sidecar)
     call.authz = authz

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kubectl_meshdoctor.findings.types import Decision, ObjectRef
 from kubectl_meshdoctor.model.build import Model
@@ -25,6 +25,9 @@ class Conn:
     method: str
     path: str
     host: str | None
+    # the identity the caller would present over mTLS (principal, namespace): B13 asks whether an
+    # identity-keyed rule would match it, to tell "needs mTLS" from a plain deny
+    identity_if_mtls: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,15 @@ def has_l7(ap: AuthorizationPolicy) -> bool:
     return False
 
 
+def _would_match_with_identity(rule: AuthzRule, conn: Conn) -> bool:
+    """B13 / issue 11 §7: only a rule that would accept this caller once it has its mTLS identity
+    is a "needs mTLS" problem; a rule that rejects the caller anyway is a plain deny."""
+    if conn.identity_if_mtls is None:
+        return False
+    principal, namespace = conn.identity_if_mtls
+    return rule_matches(rule, replace(conn, mtls=True, principal=principal, namespace=namespace), deny=False)
+
+
 def applicable(model: Model, pod: Pod) -> list[AuthorizationPolicy]:
     """Selector/namespace/root-namespace policies; targetRefs ones bind to waypoints/gateways only."""
     root = model.istio.mesh.root_namespace
@@ -230,7 +242,7 @@ def evaluate(model: Model, pod: Pod, conn: Conn, ztunnel: bool) -> AuthzResult:
                     (ref,),
                     f"ALLOW policy {ap.ref.namespace}/{ap.ref.name} rules[{rule.index}] matches",
                 )
-            if not conn.mtls and uses_identity(rule):
+            if not conn.mtls and uses_identity(rule) and _would_match_with_identity(rule, conn):
                 needs.append(ap.ref.with_rule(f"spec.rules[{rule.index}].from"))
     refs = tuple(ap.ref for ap in allows)
     nothing = [ap for ap in allows if not ap.rules]
