@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from kubectl_meshdoctor.diagnosis import routing_fixes
 from kubectl_meshdoctor.diagnosis.call import Call
+from kubectl_meshdoctor.diagnosis.route_endpoints import RoutedTarget, check_endpoints, retarget
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import (
     Cause,
@@ -155,27 +156,41 @@ def _route(call: Call, vs: VirtualService, route: HttpRoute, by: tuple[ObjectRef
     views = set(m.namespaces) | set(m.pods_by_ns) | {s.namespace for s in m.services.values()}
     bad_weight, total = 0, sum(d.weight for d in route.destinations) or 100
     broken_refs: list[ObjectRef] = []
+    targets: list[RoutedTarget] = []
     for dest in route.destinations:
         check = rt.check_destination(m.services, views, m.traffic, dest, owner, client_ns, call.client.labels, root)
         ref = vs.ref.with_rule(dest.path)
+        share = f"{round(100 * dest.weight / total)}%"
+        where = f"{check.host}{f' subset {dest.subset}' if dest.subset else ''}"
+        cause, flag = None, "NC"
         if check.problem == "not-in-view":
             call.gaps.append(f"{vs.ref.key()} {dest.path} routes to {check.host}: namespace not in this view")
-        elif check.problem is not None:
+            continue
+        if check.problem is not None:
             cause = _dest_cause(call, vs, check, ref, common, total)
+        else:
+            cause, target = check_endpoints(m, check, ref, _vs_key(vs), total, call.port)
+            flag = "UH" if cause is not None and cause.code == "istio-subset-no-endpoints" else flag
+            if target is not None:
+                targets.append(target)
+        if cause is not None:
             sev = None if dest.weight >= total else Severity.WARNING
             causes.append(Cause(cause.code, cause.objects, cause.params, severity=sev))
             bad_weight += dest.weight
             broken_refs.append(ref)
-            notes.append(f"{dest.weight}% to {check.host}{f' subset {dest.subset}' if dest.subset else ''}: 503 NC")
+            notes.append(f"{share} of requests to {where}: 503 {flag}")
         else:
-            sub = f" subset {dest.subset} ({check.rule.ref.key()})" if dest.subset and check.rule else ""
-            notes.append(f"{dest.weight}% → {check.host}{sub}")
+            sub = f" ({check.rule.ref.key()})" if dest.subset and check.rule else ""
+            notes.append(f"{share} of requests → {where}{sub}")
     if broken_refs and bad_weight >= total:
         detail = f"{lead}; " + "; ".join(notes)
         return HopResult(
             HOP, Decision.BREAK, tuple(broken_refs), detail, Symptom.HTTP_503, Verdict.BROKEN, tuple(causes)
         )
-    return HopResult(HOP, Decision.ALLOW, by, "; ".join([lead, *notes]), causes=tuple(causes))
+    note = retarget(call, targets)
+    return HopResult(
+        HOP, Decision.ALLOW, by, "; ".join([lead, *notes, *([note] if note else [])]), causes=tuple(causes)
+    )
 
 
 def _notes(route: HttpRoute) -> list[str]:
