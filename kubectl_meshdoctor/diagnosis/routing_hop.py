@@ -162,7 +162,8 @@ def _route(call: Call, vs: VirtualService, route: HttpRoute, by: tuple[ObjectRef
         ref = vs.ref.with_rule(dest.path)
         share = f"{round(100 * dest.weight / total)}%"
         where = f"{check.host}{f' subset {dest.subset}' if dest.subset else ''}"
-        cause, flag = None, "NC"
+        cause: Cause | None = None
+        flag = "NC"
         if check.problem == "not-in-view":
             call.gaps.append(f"{vs.ref.key()} {dest.path} routes to {check.host}: namespace not in this view")
             continue
