@@ -162,21 +162,21 @@ def _route(call: Call, vs: VirtualService, route: HttpRoute, by: tuple[ObjectRef
         ref = vs.ref.with_rule(dest.path)
         share = f"{round(100 * dest.weight / total)}%"
         where = f"{check.host}{f' subset {dest.subset}' if dest.subset else ''}"
-        cause: Cause | None = None
+        problem: Cause | None = None
         flag = "NC"
         if check.problem == "not-in-view":
             call.gaps.append(f"{vs.ref.key()} {dest.path} routes to {check.host}: namespace not in this view")
             continue
         if check.problem is not None:
-            cause = _dest_cause(call, vs, check, ref, common, total)
+            problem = _dest_cause(call, vs, check, ref, common, total)
         else:
-            cause, target = check_endpoints(m, check, ref, _vs_key(vs), total, call.port)
-            flag = "UH" if cause is not None and cause.code == "istio-subset-no-endpoints" else flag
+            problem, target = check_endpoints(m, check, ref, _vs_key(vs), total, call.port)
+            flag = "UH" if problem is not None and problem.code == "istio-subset-no-endpoints" else flag
             if target is not None:
                 targets.append(target)
-        if cause is not None:
+        if problem is not None:
             sev = None if dest.weight >= total else Severity.WARNING
-            causes.append(Cause(cause.code, cause.objects, cause.params, severity=sev))
+            causes.append(Cause(problem.code, problem.objects, problem.params, severity=sev))
             bad_weight += dest.weight
             broken_refs.append(ref)
             notes.append(f"{share} of requests to {where}: 503 {flag}")
