@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kubectl_meshdoctor.diagnosis import routing_fixes
+from kubectl_meshdoctor.diagnosis import route_endpoints, routing_fixes, visibility
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.route_endpoints import RoutedTarget, check_endpoints, retarget
 from kubectl_meshdoctor.engines import istio_routing as rt
@@ -84,6 +84,12 @@ def client_route_hop(call: Call) -> HopResult:
         hidden = _egress_scope(call, host, svc.namespace)
         if hidden is not None:
             return hidden
+        if not rt.service_visible(m.traffic, svc, client_ns):
+            policy, policy_ref, _ = _policy(call)
+            result, tls = visibility.hidden_service(m.traffic, svc, client_ns, policy, policy_ref)
+            if tls is not None:
+                call.tls = tls
+            return result
     rule = rt.traffic_rule_for(m.traffic, host, client_ns, call.client.labels, root)
     call.route = rt.RouteOutcome(host, rule=rule)
     if not call.http:
@@ -210,6 +216,14 @@ def _dest_cause(
     call: Call, vs: VirtualService, check: rt.DestinationCheck, ref: ObjectRef, common: dict[str, str], total: int
 ) -> Cause:
     dest = check.dest
+    if check.problem == "not-exported":
+        svc = route_endpoints.service_of(call.model, check.host)
+        if svc is not None and check.entry is None:
+            cause = visibility.service_cause(call.model.traffic, svc, call.client.namespace)
+        else:
+            assert check.entry is not None
+            cause = visibility.entry_cause(call.model.traffic, check.entry, check.host, call.client.namespace)
+        return Cause(cause.code, (ref, *cause.objects), cause.params)
     if check.problem == "unknown-host":
         owner = vs.ref.namespace or "default"
         near = sorted(
@@ -271,6 +285,12 @@ def _external(call: Call) -> HopResult:
         ):
             return _egress_scope(call, host, entry.ref.namespace or "") or _skip("")
         return HopResult(HOP, Decision.ALLOW, (entry.ref,), f"{entry.ref.key()} registers {dst.label}")
+    hidden = rt.service_entry_for(call.model.traffic, dst.dns_name, dst.external_ip, call.client.namespace, True)
+    if hidden is not None and policy == "REGISTRY_ONLY":
+        cause = visibility.entry_cause(call.model.traffic, hidden, dst.label, call.client.namespace)
+        why = f"{cause.params['why']}: {dst.label} is unknown to the sidecar in {call.client.namespace}"
+        symptom = Symptom.HTTP_502 if call.http else Symptom.RESET
+        return _break(cause.objects, why + "; REGISTRY_ONLY → BlackHoleCluster", symptom, cause)
     if policy != "REGISTRY_ONLY":
         return HopResult(HOP, Decision.ALLOW, (), f"{dst.label} is not in the registry; ALLOW_ANY: PassthroughCluster")
     where = "the Sidecar" if policy_ref is not None and policy_ref.kind == "Sidecar" else "the mesh config"

@@ -349,7 +349,6 @@ _SPECS += (
         "{host} is not visible from namespace {client_ns} ({why}); the client's proxy treats it as unknown",
         'add {client_ns} (or "*") to exportTo on {object}',
         "issue 11 §3",
-        planned=True,
     ),
     _spec(
         "invalid-object",

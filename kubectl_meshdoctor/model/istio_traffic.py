@@ -131,6 +131,8 @@ class TrafficObjects:
     http_routes: list[KubeHTTPRoute] = field(default_factory=list)
     outbound_policy: str = "ALLOW_ANY"
     outbound_ref: ObjectRef | None = None
+    # meshConfig defaultServiceExportTo / defaultVirtualServiceExportTo / defaultDestinationRuleExportTo
+    default_export: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def parse_vs(doc: dict[str, Any], ref: ObjectRef) -> VirtualService:
@@ -142,7 +144,7 @@ def parse_vs(doc: dict[str, Any], ref: ObjectRef) -> VirtualService:
         ref,
         strs(spec.get("hosts")),
         strs(spec.get("gateways")),
-        strs(spec.get("exportTo"), ("*",)),
+        strs(spec.get("exportTo")),
         tuple(http_route(r, i) for i, r in enumerate(as_list(spec.get("http")))),
         tcp,
     )
@@ -179,7 +181,7 @@ def parse_traffic_rule(doc: dict[str, Any], ref: ObjectRef) -> TrafficRule:
     return TrafficRule(
         ref,
         str(spec.get("host") or ""),
-        strs(spec.get("exportTo"), ("*",)),
+        strs(spec.get("exportTo")),
         subsets,
         _circuit_breaker(as_dict(spec.get("trafficPolicy")), ""),
         labels_of(as_dict(spec.get("workloadSelector")).get("matchLabels")),
@@ -194,7 +196,7 @@ def _parse_se(doc: dict[str, Any], ref: ObjectRef) -> ServiceEntry:
         strs(spec.get("hosts")),
         strs(spec.get("addresses")),
         ports,
-        strs(spec.get("exportTo"), ("*",)),
+        strs(spec.get("exportTo")),
         str(spec.get("location") or "MESH_EXTERNAL"),
     )
 

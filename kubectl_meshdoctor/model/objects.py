@@ -104,6 +104,7 @@ class Service:
     type: str
     origin: str | None = None
     ready_pods: set[str] | None = None  # from EndpointSlices/Endpoints; None = unknown
+    export_to: tuple[str, ...] = ()  # annotation networking.istio.io/exportTo; () = the mesh default
 
     def ref(self) -> ObjectRef:
         return ObjectRef("Service", self.namespace, self.name, origin=self.origin)
