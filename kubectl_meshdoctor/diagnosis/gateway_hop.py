@@ -39,13 +39,73 @@ def _kube_gateway(call: Call) -> KubeGateway | None:
     return next((g for g in call.model.traffic.kube_gateways if g.ref.name == name and g.ref.namespace == ns), None)
 
 
-def _not_bound(call: Call, host: str, gateways: list[ObjectRef], why: str) -> HopResult:
+_BIND_HINT = (
+    "add the host to a Gateway server that selects the gateway pods (spec.servers[].hosts), or a Gateway API "
+    "listener hostname, then bind a VirtualService/HTTPRoute to it"
+)
+
+
+def _not_bound(call: Call, host: str, gateways: list[ObjectRef], why: str, hint: str = _BIND_HINT) -> HopResult:
+    orphan = _selector_no_match(call, host)
+    if orphan is not None:
+        return orphan
     cause = Cause(
         "istio-gateway-host-not-bound",
         tuple(gateways),
-        {"gateway": call.src.label, "host": host, "why": why},
+        {"gateway": call.src.label, "host": host, "why": why, "fix_hint": hint},
     )
     return _break(tuple(gateways), f"gateway {call.src.label}: {why}", Symptom.HTTP_404, cause)
+
+
+def _selector_no_match(call: Call, host: str) -> HopResult | None:
+    """Issue 11 §4: the Gateway meant for this host selects no pod at all, so no gateway proxy
+    serves it (the same cause `check` reports)."""
+    pods = list(call.model.pods.values())
+    for gw in call.model.traffic.gateways:
+        if not gw.selector or not any(_server_host_matches(h, host) for s in gw.servers for h in s.hosts):
+            continue
+        if any(all(p.labels.get(k) == v for k, v in gw.selector.items()) for p in pods):
+            continue
+        selector = ", ".join(f"{k}={v}" for k, v in gw.selector.items())
+        params = {"gateway": f"{gw.ref.namespace}/{gw.ref.name}", "selector": selector, "hosts": host}
+        params["selector_arg"] = ",".join(f"{k}={v}" for k, v in gw.selector.items())
+        ref = gw.ref.with_rule("selector")
+        cause = Cause("istio-gateway-selector-no-match", (ref,), params)
+        detail = (
+            f"Gateway {params['gateway']} accepts {host} but selects pods with {selector}, and no pod has them "
+            f"(not {call.src.label}): no gateway proxy serves {host}"
+        )
+        return _break((ref,), detail, Symptom.HTTP_404, cause)
+    return None
+
+
+def _mesh_only_vs(call: Call, host: str, gateway: str) -> HopResult | None:
+    """Issue 11 §4: a VirtualService for this host exists but is not bound to this gateway (no
+    `gateways:` = bound to `mesh`, i.e. sidecars only), so traffic entering here does not use it."""
+    for vs in call.model.traffic.virtual_services:
+        ns = vs.ref.namespace or "default"
+        if not any(rt.host_matches(rt.fqdn(h, ns), host) or h == host for h in vs.hosts):
+            continue
+        key = f"{ns}/{vs.ref.name}"
+        bound = vs.gateways or ("mesh",)
+        why = (
+            f"VirtualService {key} has no gateways: field, so it binds to mesh (sidecars) only"
+            if not vs.gateways
+            else f"VirtualService {key} lists gateways [{', '.join(bound)}], not {gateway}"
+        )
+        edit = f"kubectl -n {ns} edit virtualservice {vs.ref.name}"
+        if not vs.gateways:
+            hint = (
+                f"add `gateways: [{gateway}]` to VirtualService {key} (list mesh too, `gateways: [{gateway}, mesh]`, "
+                f"if sidecars should keep using it): {edit}"
+            )
+        else:
+            hint = f"add {gateway} to its gateways: `gateways: [{', '.join((*vs.gateways, gateway))}]`: {edit}"
+        ref = vs.ref.with_rule("spec.gateways")
+        cause = Cause("istio-gateway-host-not-bound", (ref,), {"gateway": gateway, "host": host, "why": why})
+        cause = Cause(cause.code, cause.objects, {**cause.params, "fix_hint": hint})
+        return _break((ref,), f"gateway {gateway} accepts {host}, but {why} → 404 NR", Symptom.HTTP_404, cause)
+    return None
 
 
 def gateway_route_hop(call: Call) -> HopResult | None:
@@ -78,6 +138,9 @@ def gateway_route_hop(call: Call) -> HopResult | None:
         return _match(call, vs, gw.ref.with_rule(server.path), host, key)
     gw, server = bound[0]
     key = f"{gw.ref.namespace}/{gw.ref.name}"
+    unbound = _mesh_only_vs(call, host, key)
+    if unbound is not None:
+        return unbound
     cause = Cause(
         "istio-route-no-match",
         (gw.ref.with_rule(server.path),),

@@ -303,8 +303,7 @@ _SPECS += (
         "istio-gateway-host-not-bound",
         E,
         "the ingress gateway {gateway} has no binding for host {host}: {why}; Envoy answers 404 (NR)",
-        "add the host to a Gateway server that selects the gateway pods (spec.servers[].hosts), or a Gateway API "
-        "listener hostname, then bind a VirtualService/HTTPRoute to it",
+        "{fix_hint}",
         "issue 7 §4",
     ),
     _spec(
