@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kubectl_meshdoctor.diagnosis import hops, routing_hop
+from kubectl_meshdoctor.diagnosis import hops, legs, routing_hop
 from kubectl_meshdoctor.diagnosis.call import Call, Query, resolve_call
 from kubectl_meshdoctor.diagnosis.crosslayer import call_causes
 from kubectl_meshdoctor.diagnosis.evidence import FlowIndex, PairSelector, select_and_tally
@@ -38,14 +38,16 @@ _HOPS: tuple[tuple[Hop, Callable[[Call], HopResult]], ...] = (
 def _walk(call: Call) -> tuple[list[HopResult], HopResult | None]:
     results: list[HopResult] = []
     broken: HopResult | None = None
-    for hop, fn in _HOPS:
+    plan = legs.plan(call, _HOPS)  # one leg, or client → waypoint → server (habit 13)
+    for hop, leg, run in plan.steps:
         if broken is not None:
-            results.append(HopResult(hop, Decision.SKIP, (), "not reached"))
+            results.append(HopResult(hop, Decision.SKIP, (), "not reached", leg=leg))
             continue
-        result = fn(call)
+        result = run()
         results.append(result)
         if result.decision in (Decision.DENY, Decision.BREAK, Decision.UNKNOWN) and result.verdict is not None:
             broken = result
+    plan.finish()
     return results, broken
 
 

@@ -48,12 +48,10 @@ def status_symptom(status: int | None) -> Symptom:
 
 
 def _waypoint(call: Call) -> str | None:
-    """Ambient: a waypoint applies L7 routing when the destination opts in (istio.io/use-waypoint)."""
-    for pod in call.servers or call.dst.pods:
-        if pod.labels.get("istio.io/use-waypoint"):
-            return pod.labels["istio.io/use-waypoint"]
-    ns = call.model.namespaces.get(call.dst.namespace)
-    return ns.labels.get("istio.io/use-waypoint") if ns else None
+    """Ambient: a waypoint applies L7 routing when the destination opts in (istio.io/use-waypoint,
+    resolved once in resolve_call, issue 11 §1)."""
+    wp = call.waypoint
+    return wp.label if wp is not None and not wp.problem else None
 
 
 def _vs_key(vs: VirtualService) -> str:

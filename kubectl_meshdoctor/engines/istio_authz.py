@@ -192,7 +192,32 @@ def applicable(model: Model, pod: Pod) -> list[AuthorizationPolicy]:
     return out
 
 
-def evaluate(model: Model, pod: Pod, conn: Conn, ztunnel: bool) -> AuthzResult:
+def waypoint_policies(
+    model: Model, waypoint_ns: str, waypoint: str, svc_ns: str | None, svc: str | None, entry: str | None = None
+) -> list[AuthorizationPolicy]:
+    """A5 / issue 11 §1: a waypoint enforces only ``targetRefs`` policies: kind Service (core group,
+    the Service's namespace), ServiceEntry (networking.istio.io), Gateway (the waypoint itself,
+    gateway.networking.k8s.io) and GatewayClass istio-waypoint (root namespace). ``selector``
+    policies are ignored by waypoints."""
+    root = model.istio.mesh.root_namespace
+    wanted = {
+        ("", "Service", svc, svc_ns),
+        ("core", "Service", svc, svc_ns),
+        ("networking.istio.io", "ServiceEntry", entry, svc_ns),
+        ("gateway.networking.k8s.io", "Gateway", waypoint, waypoint_ns),
+        ("gateway.networking.k8s.io", "GatewayClass", "istio-waypoint", root),
+    }
+    return [
+        ap
+        for ap in model.istio.authz
+        if any((group, kind, name, ap.ref.namespace) in wanted for group, kind, name in ap.target_refs)
+    ]
+
+
+def evaluate(model: Model, pod: Pod, conn: Conn, ztunnel: bool, waypoint: str | None = None) -> AuthzResult:
+    """Selector / namespace policies at a sidecar or the destination ztunnel (``ztunnel=True``:
+    L4 only; a policy with L7 attributes there denies defensively, A5, with or without a waypoint
+    in front, since ztunnel still enforces selector policies)."""
     policies = applicable(model, pod)
     if not policies:
         return AuthzResult(Decision.ALLOW, (), "no AuthorizationPolicy applies")
@@ -200,13 +225,26 @@ def evaluate(model: Model, pod: Pod, conn: Conn, ztunnel: bool) -> AuthzResult:
         l7 = [ap for ap in policies if has_l7(ap)]
         if l7:
             refs = tuple(ap.ref for ap in l7)
+            why = (
+                f"the destination ztunnel enforces this selector policy even behind waypoint {waypoint} and cannot "
+                "evaluate HTTP attributes"
+                if waypoint
+                else "no waypoint serves this ambient workload"
+            )
             return AuthzResult(
                 Decision.DENY,
                 refs,
-                f"AuthorizationPolicy {refs[0].namespace}/{refs[0].name} has HTTP attributes but no waypoint serves "
-                "this ambient workload: ztunnel denies all traffic defensively",
+                f"AuthorizationPolicy {refs[0].namespace}/{refs[0].name} has HTTP attributes but {why}: ztunnel "
+                "denies all traffic defensively",
                 l7_without_waypoint=True,
             )
+    return decide(policies, conn)
+
+
+def decide(policies: list[AuthorizationPolicy], conn: Conn) -> AuthzResult:
+    """A5 order over the policies that apply: CUSTOM, DENY, then ALLOW (none = allow)."""
+    if not policies:
+        return AuthzResult(Decision.ALLOW, (), "no AuthorizationPolicy applies")
     custom = [ap for ap in policies if ap.action == "CUSTOM" and any(rule_matches(r, conn, True) for r in ap.rules)]
     for ap in policies:
         if ap.action != "DENY":

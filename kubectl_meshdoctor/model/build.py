@@ -213,6 +213,7 @@ def _service(doc: dict[str, Any], origin: str | None) -> Service:
         type=str(spec.get("type") or "ClusterIP"),
         origin=origin,
         export_to=service_export_to(meta.get("annotations")),
+        labels=_str_map(meta.get("labels")),
     )
 
 

@@ -110,6 +110,7 @@ class KubeGateway:
     ref: ObjectRef
     class_name: str
     listeners: tuple[Listener, ...]
+    labels: Mapping[str, str] = field(default_factory=dict)  # istio.io/waypoint-for on waypoints
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +235,8 @@ def _parse_kube_gateway(doc: dict[str, Any], ref: ObjectRef) -> KubeGateway:
         )
         for i, x in enumerate(as_list(spec.get("listeners")))
     )
-    return KubeGateway(ref, str(spec.get("gatewayClassName") or ""), listeners)
+    labels = labels_of(as_dict(doc.get("metadata")).get("labels")) or {}
+    return KubeGateway(ref, str(spec.get("gatewayClassName") or ""), listeners, labels)
 
 
 def _parse_kube_route(doc: dict[str, Any], ref: ObjectRef) -> KubeHTTPRoute:
