@@ -112,7 +112,8 @@ def explain(model: Model, query: Query) -> Diagnosis:
     evidence = Evidence(source="none", summary="no flows requested (--no-flows)" if query.no_flows else "")
     latency = 0.0
     if not query.no_flows and model.flow_source != "none":
-        pair = PairSelector.of(call.src.pods, call.dst.pods)
+        via = list(call.waypoint.pods) if call.waypoint is not None else []  # both legs' flows (habit 13)
+        pair = PairSelector.of(call.src.pods + via, call.dst.pods + via)
         if model.flow_index is None:
             model.flow_index = FlowIndex(model.flows)
         index = model.flow_index
