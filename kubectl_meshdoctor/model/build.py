@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_meshdoctor.findings.types import Mesh, ObjectRef
+from kubectl_meshdoctor.findings.types import Gap, Mesh, ObjectRef
 from kubectl_meshdoctor.model.cilium import CiliumPolicies, PolicyRule
 from kubectl_meshdoctor.model.cilium_parse import PolicyInvalid, parse_cnp, parse_knp
 from kubectl_meshdoctor.model.config import CiliumConfig
@@ -204,6 +204,8 @@ def _service(doc: dict[str, Any], origin: str | None) -> Service:
         target_value: int | str = int(str(target)) if str(target).isdigit() else str(target)
         ports.append(ServicePort(p.get("name"), int(p.get("port") or 0), target_value, str(p.get("protocol") or "TCP")))
     selector = spec.get("selector")
+    ips = [spec.get("clusterIP"), *(spec.get("clusterIPs") or [])]
+    cluster_ips = tuple(dict.fromkeys(str(ip) for ip in ips if isinstance(ip, str) and ip and ip != "None"))
     return Service(
         namespace=str(meta.get("namespace") or "default"),
         name=str(meta.get("name", "")),
@@ -212,6 +214,7 @@ def _service(doc: dict[str, Any], origin: str | None) -> Service:
         cluster_ip=spec.get("clusterIP"),
         type=str(spec.get("type") or "ClusterIP"),
         origin=origin,
+        cluster_ips=cluster_ips,
         export_to=service_export_to(meta.get("annotations")),
         labels=_str_map(meta.get("labels")),
     )
@@ -229,7 +232,9 @@ class _Builder:
         self.policies: list[tuple[str, RawObject]] = []
 
     def run(self) -> Model:
-        for obj in self.snap.objects:
+        # canonical order: the same objects give the same model (pods, rules, "first" choices)
+        # whatever order a file, an API server (by name) or a test listed them in
+        for obj in sorted(self.snap.objects, key=_canonical):
             self.add(obj)
         self.finish()
         return self.m
@@ -328,7 +333,9 @@ class _Builder:
             pod.identity = ident
             m.pods_by_ns[pod.namespace].append(pod)
             if pod.ip and not pod.host_network:
-                m.pods_by_ip[pod.ip] = pod
+                held = m.pods_by_ip.get(pod.ip)
+                if held is None or (pod.ready and not held.ready):  # an IP a finished pod left: the running one has it
+                    m.pods_by_ip[pod.ip] = pod
         for obj, kind in self.slices:
             self.endpoints(obj, kind)
         for svc in m.services.values():
@@ -339,7 +346,7 @@ class _Builder:
             m.gaps.append(f"{len(origins)} object(s) of unknown kind {kind} skipped (first: {origins[0]})")
         for kind, count in sorted(m.istio.other_kinds.items()):
             if count:
-                m.gaps.append(f"{count} Istio {kind} object(s) present but routing is not evaluated yet")
+                m.gaps.append(Gap(f"{count} Istio {kind} object(s) present: not modelled yet", {kind}))
         if not m.cilium_config.present:
             m.gaps.append("ConfigMap kube-system/cilium-config not available: Cilium agent defaults assumed")
 
@@ -418,6 +425,13 @@ class _Builder:
                 m.cluster_rules.append(rule)
             else:
                 m.rules_by_ns[rule.namespace].append(rule)
+
+
+def _canonical(obj: RawObject) -> tuple[str, str, str, str]:
+    doc = obj.doc
+    meta = doc.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    return (str(doc.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name", "")), obj.origin or "")
 
 
 def build_model(snap: RawSnapshot) -> Model:
