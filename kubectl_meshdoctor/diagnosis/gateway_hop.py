@@ -10,18 +10,23 @@ that the listener's allowedRoutes admits.
 from __future__ import annotations
 
 from kubectl_meshdoctor.diagnosis.call import Call
+from kubectl_meshdoctor.diagnosis.gateway_binding import (
+    bound_vs,
+    mesh_only_vs,
+    selector_no_match,
+    server_host_matches,
+)
 from kubectl_meshdoctor.diagnosis.routing_hop import HOP, _break, _route
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import Cause, HopResult, ObjectRef, Symptom
-from kubectl_meshdoctor.model.istio_traffic import IstioGateway, KubeGateway, KubeHTTPRoute, VirtualService
+from kubectl_meshdoctor.model.istio_traffic import (
+    IstioGateway,
+    KubeGateway,
+    KubeHTTPRoute,
+    VirtualService,
+)
 
 GATEWAY_NAME_LABELS = ("gateway.networking.k8s.io/gateway-name", "istio.io/gateway-name")
-
-
-def _server_host_matches(entry: str, host: str) -> bool:
-    """Gateway server hosts are `[ns/]dnsName`; `*`, `*.example.com` wildcards."""
-    _, _, name = entry.rpartition("/")
-    return rt.host_matches(name, host)
 
 
 def _istio_gateways(call: Call) -> list[IstioGateway]:
@@ -46,7 +51,7 @@ _BIND_HINT = (
 
 
 def _not_bound(call: Call, host: str, gateways: list[ObjectRef], why: str, hint: str = _BIND_HINT) -> HopResult:
-    orphan = _selector_no_match(call, host)
+    orphan = selector_no_match(call, host)
     if orphan is not None:
         return orphan
     cause = Cause(
@@ -55,57 +60,6 @@ def _not_bound(call: Call, host: str, gateways: list[ObjectRef], why: str, hint:
         {"gateway": call.src.label, "host": host, "why": why, "fix_hint": hint},
     )
     return _break(tuple(gateways), f"gateway {call.src.label}: {why}", Symptom.HTTP_404, cause)
-
-
-def _selector_no_match(call: Call, host: str) -> HopResult | None:
-    """Issue 11 §4: the Gateway meant for this host selects no pod at all, so no gateway proxy
-    serves it (the same cause `check` reports)."""
-    pods = list(call.model.pods.values())
-    for gw in call.model.traffic.gateways:
-        if not gw.selector or not any(_server_host_matches(h, host) for s in gw.servers for h in s.hosts):
-            continue
-        if any(all(p.labels.get(k) == v for k, v in gw.selector.items()) for p in pods):
-            continue
-        selector = ", ".join(f"{k}={v}" for k, v in gw.selector.items())
-        params = {"gateway": f"{gw.ref.namespace}/{gw.ref.name}", "selector": selector, "hosts": host}
-        params["selector_arg"] = ",".join(f"{k}={v}" for k, v in gw.selector.items())
-        ref = gw.ref.with_rule("selector")
-        cause = Cause("istio-gateway-selector-no-match", (ref,), params)
-        detail = (
-            f"Gateway {params['gateway']} accepts {host} but selects pods with {selector}, and no pod has them "
-            f"(not {call.src.label}): no gateway proxy serves {host}"
-        )
-        return _break((ref,), detail, Symptom.HTTP_404, cause)
-    return None
-
-
-def _mesh_only_vs(call: Call, host: str, gateway: str) -> HopResult | None:
-    """Issue 11 §4: a VirtualService for this host exists but is not bound to this gateway (no
-    `gateways:` = bound to `mesh`, i.e. sidecars only), so traffic entering here does not use it."""
-    for vs in call.model.traffic.virtual_services:
-        ns = vs.ref.namespace or "default"
-        if not any(rt.host_matches(rt.fqdn(h, ns), host) or h == host for h in vs.hosts):
-            continue
-        key = f"{ns}/{vs.ref.name}"
-        bound = vs.gateways or ("mesh",)
-        why = (
-            f"VirtualService {key} has no gateways: field, so it binds to mesh (sidecars) only"
-            if not vs.gateways
-            else f"VirtualService {key} lists gateways [{', '.join(bound)}], not {gateway}"
-        )
-        edit = f"kubectl -n {ns} edit virtualservice {vs.ref.name}"
-        if not vs.gateways:
-            hint = (
-                f"add `gateways: [{gateway}]` to VirtualService {key} (list mesh too, `gateways: [{gateway}, mesh]`, "
-                f"if sidecars should keep using it): {edit}"
-            )
-        else:
-            hint = f"add {gateway} to its gateways: `gateways: [{', '.join((*vs.gateways, gateway))}]`: {edit}"
-        ref = vs.ref.with_rule("spec.gateways")
-        cause = Cause("istio-gateway-host-not-bound", (ref,), {"gateway": gateway, "host": host, "why": why})
-        cause = Cause(cause.code, cause.objects, {**cause.params, "fix_hint": hint})
-        return _break((ref,), f"gateway {gateway} accepts {host}, but {why} → 404 NR", Symptom.HTTP_404, cause)
-    return None
 
 
 def gateway_route_hop(call: Call) -> HopResult | None:
@@ -120,7 +74,7 @@ def gateway_route_hop(call: Call) -> HopResult | None:
     if not gateways:
         why = f"no Istio Gateway selects its pods and it carries no {GATEWAY_NAME_LABELS[0]} label"
         return _not_bound(call, host, [call.client.ref()], why)
-    bound = [(g, s) for g in gateways for s in g.servers if any(_server_host_matches(h, host) for h in s.hosts)]
+    bound = [(g, s) for g in gateways for s in g.servers if any(server_host_matches(h, host) for h in s.hosts)]
     if not bound:
         names = ", ".join(f"{g.ref.namespace}/{g.ref.name}" for g in gateways)
         return _not_bound(
@@ -131,14 +85,12 @@ def gateway_route_hop(call: Call) -> HopResult | None:
         )
     for gw, server in bound:
         key = f"{gw.ref.namespace}/{gw.ref.name}"
-        found = rt.find_virtual_service(call.model.traffic, host, {host}, call.client.namespace, gateway=key)
-        if found is None:
-            continue
-        vs, _ = found
-        return _match(call, vs, gw.ref.with_rule(server.path), host, key)
+        vs = bound_vs(call, gw, server, host)
+        if vs is not None:
+            return _match(call, vs, gw.ref.with_rule(server.path), host, key)
     gw, server = bound[0]
     key = f"{gw.ref.namespace}/{gw.ref.name}"
-    unbound = _mesh_only_vs(call, host, key)
+    unbound = mesh_only_vs(call, host, key, gw, server)
     if unbound is not None:
         return unbound
     cause = Cause(
