@@ -51,3 +51,20 @@ def test_passthrough_plaintext_then_strict_server() -> None:
     assert "passes the connection through untouched" in _route_hop(d).detail
     server = next(h for h in d.hops if h.hop.value == "server-proxy")
     assert server.decision.value in ("break", "deny") and "plaintext" in server.detail
+
+
+def test_hidden_virtual_service_is_not_applied() -> None:
+    d = _explain(_model("export-vs-hidden"))
+    assert (d.verdict.value, d.causes) == ("allowed", [])
+    assert "VirtualService blue/httpbin (exportTo [.]) not exported to red: not applied" in _route_hop(d).detail
+    near = _explain(_model("fault-abort"))
+    assert near.verdict.value == "broken"
+
+
+def test_hidden_destination_rule_names_its_export_to() -> None:
+    d = _explain(_model("export-dr-hidden"))
+    assert (d.verdict.value, d.symptom.value) == ("broken", "http-503")
+    (cause,) = d.causes
+    assert cause.code == "istio-subset-not-found"
+    assert "DestinationRule blue/httpbin (exportTo [.]) defines subsets" in catalog.summary(cause)
+    assert _explain(_model("subset-present")).verdict.value == "allowed"

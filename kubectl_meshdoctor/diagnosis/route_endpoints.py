@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kubectl_meshdoctor.diagnosis import routing_fixes, visibility
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.engines.istio_mesh import workload_mesh
 from kubectl_meshdoctor.engines.istio_mtls import client_tls
 from kubectl_meshdoctor.findings.types import Cause, ObjectRef
 from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.istio_traffic import VirtualService
 from kubectl_meshdoctor.model.objects import Pod, Service, ServicePort
 from kubectl_meshdoctor.model.refs import pods_for_service
 
@@ -128,3 +130,43 @@ def retarget(call: Call, targets: list[RoutedTarget]) -> str:
         f"server hops evaluated for {main.svc.namespace}/{main.svc.name}{sub}: "
         f"pod(s) {', '.join(p.name for p in main.pods)}"
     )
+
+
+def dest_cause(
+    call: Call, vs: VirtualService, check: rt.DestinationCheck, ref: ObjectRef, common: dict[str, str], total: int
+) -> Cause:
+    dest = check.dest
+    if check.problem == "not-exported":
+        svc = service_of(call.model, check.host)
+        if svc is not None and check.entry is None:
+            cause = visibility.service_cause(call.model.traffic, svc, call.client.namespace)
+        else:
+            assert check.entry is not None
+            cause = visibility.entry_cause(call.model.traffic, check.entry, check.host, call.client.namespace)
+        return Cause(cause.code, (ref, *cause.objects), cause.params)
+    if check.problem == "unknown-host":
+        owner = vs.ref.namespace or "default"
+        near = sorted(
+            (s.namespace != owner, s.namespace, s.name) for s in call.model.services.values() if s.name in dest.host
+        )
+        params = common | {"rule": dest.path, "host": check.host, "client_ns": call.client.namespace}
+        params["suggest"] = f" (e.g. {near[0][2]}.{near[0][1]})" if near else ""
+        return Cause("istio-destination-host-unknown", (ref,), params)
+    rule = check.rule
+    subset = dest.subset or ""
+    if rule is None:
+        hidden = visibility.hidden_objects(call.model.traffic, "DestinationRule", check.host, call.client.namespace)
+        dr_state = (
+            f"{', '.join(hidden)} defines subsets for that host, but exportTo hides it from {call.client.namespace}"
+            if hidden
+            else "no DestinationRule for that host is visible from the client"
+        )
+    else:
+        names = ", ".join(s.name for s in rule.subsets) or "none"
+        dr_state = f"DestinationRule {rule.ref.namespace}/{rule.ref.name} defines only [{names}]"
+    labels = {"version": call.server.labels["version"]} if call.server and "version" in call.server.labels else {}
+    objects = (ref, rule.ref.with_rule("subsets")) if rule is not None else (ref,)
+    params = common | {"rule": dest.path, "weight": f"{round(100 * dest.weight / total)}", "subset": subset}
+    params |= {"host": check.host, "dr_state": dr_state}
+    params["yaml"] = routing_fixes.subset_fix(rule, check.host, subset, labels, call.client.namespace)
+    return Cause("istio-subset-not-found", objects, params)

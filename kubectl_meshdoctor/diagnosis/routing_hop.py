@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kubectl_meshdoctor.diagnosis import route_endpoints, routing_fixes, visibility
+from kubectl_meshdoctor.diagnosis import visibility
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.inputs import MEMBERSHIP
-from kubectl_meshdoctor.diagnosis.route_endpoints import RoutedTarget, check_endpoints, retarget
+from kubectl_meshdoctor.diagnosis.route_endpoints import RoutedTarget, check_endpoints, dest_cause, retarget
 from kubectl_meshdoctor.diagnosis.routing_egress import egress_policy, egress_scope, external
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import (
@@ -106,8 +106,10 @@ def client_route_hop(call: Call) -> HopResult:
     aliases = rt.service_aliases(svc, client_ns) | ({call.request.host} if call.request.host else set())
     found = rt.find_virtual_service(m.traffic, host, aliases, client_ns)
     if found is None:
+        unseen = visibility.hidden_objects(m.traffic, "VirtualService", host, client_ns)
+        hidden_vs = f" ({', '.join(unseen)} not exported to {client_ns}: not applied)" if unseen else ""
         return HopResult(
-            HOP, Decision.ALLOW, (), f"{where}: no VirtualService for {host}: default route to the Service"
+            HOP, Decision.ALLOW, (), f"{where}: no VirtualService for {host}: default route to the Service{hidden_vs}"
         )
     vs, vs_host = found
     q = call.query
@@ -183,7 +185,7 @@ def _route(call: Call, vs: VirtualService, route: HttpRoute, by: tuple[ObjectRef
             call.gaps.append(f"{vs.ref.key()} {dest.path} routes to {check.host}: namespace not in this view")
             continue
         if check.problem is not None:
-            problem = _dest_cause(call, vs, check, ref, common, total)
+            problem = dest_cause(call, vs, check, ref, common, total)
         else:
             problem, target = check_endpoints(m, check, ref, _vs_key(vs), total, call.port)
             flag = "UH" if problem is not None and problem.code == "istio-subset-no-endpoints" else flag
@@ -219,41 +221,6 @@ def _notes(route: HttpRoute) -> list[str]:
         f"direct response {route.direct_status}" if route.direct_status is not None else "",
         f"delegated to {route.delegate} (not evaluated)" if route.delegate else "",
     ]
-
-
-def _dest_cause(
-    call: Call, vs: VirtualService, check: rt.DestinationCheck, ref: ObjectRef, common: dict[str, str], total: int
-) -> Cause:
-    dest = check.dest
-    if check.problem == "not-exported":
-        svc = route_endpoints.service_of(call.model, check.host)
-        if svc is not None and check.entry is None:
-            cause = visibility.service_cause(call.model.traffic, svc, call.client.namespace)
-        else:
-            assert check.entry is not None
-            cause = visibility.entry_cause(call.model.traffic, check.entry, check.host, call.client.namespace)
-        return Cause(cause.code, (ref, *cause.objects), cause.params)
-    if check.problem == "unknown-host":
-        owner = vs.ref.namespace or "default"
-        near = sorted(
-            (s.namespace != owner, s.namespace, s.name) for s in call.model.services.values() if s.name in dest.host
-        )
-        params = common | {"rule": dest.path, "host": check.host, "client_ns": call.client.namespace}
-        params["suggest"] = f" (e.g. {near[0][2]}.{near[0][1]})" if near else ""
-        return Cause("istio-destination-host-unknown", (ref,), params)
-    rule = check.rule
-    subset = dest.subset or ""
-    if rule is None:
-        dr_state = "no DestinationRule for that host is visible from the client"
-    else:
-        names = ", ".join(s.name for s in rule.subsets) or "none"
-        dr_state = f"DestinationRule {rule.ref.namespace}/{rule.ref.name} defines only [{names}]"
-    labels = {"version": call.server.labels["version"]} if call.server and "version" in call.server.labels else {}
-    objects = (ref, rule.ref.with_rule("subsets")) if rule is not None else (ref,)
-    params = common | {"rule": dest.path, "weight": f"{round(100 * dest.weight / total)}", "subset": subset}
-    params |= {"host": check.host, "dr_state": dr_state}
-    params["yaml"] = routing_fixes.subset_fix(rule, check.host, subset, labels, call.client.namespace)
-    return Cause("istio-subset-not-found", objects, params)
 
 
 def route_evidence(

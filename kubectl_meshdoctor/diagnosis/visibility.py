@@ -11,7 +11,7 @@ from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.engines.istio_mtls import ClientTLS
 from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, ObjectRef, Severity, Symptom, Verdict
 from kubectl_meshdoctor.model.istio_export import describe, effective
-from kubectl_meshdoctor.model.istio_traffic import ServiceEntry, TrafficObjects
+from kubectl_meshdoctor.model.istio_traffic import ServiceEntry, TrafficObjects, VirtualService
 from kubectl_meshdoctor.model.objects import Service
 
 HOP = Hop.CLIENT_ROUTE
@@ -60,3 +60,20 @@ def hidden_service(
     )
     tls = ClientTLS("plaintext", f"{host} is not exported to {client_ns}: the sidecar passes it through", (), None)
     return HopResult(HOP, Decision.ALLOW, cause.objects, detail, causes=(cause,)), tls
+
+
+def hidden_objects(traffic: TrafficObjects, kind: str, host: str, client_ns: str) -> list[str]:
+    """VirtualServices / DestinationRules for host that exportTo hides from client_ns, described
+    ("VirtualService blue/httpbin (exportTo [.])"), so an answer can say why they do not apply."""
+    out = []
+    items = traffic.virtual_services if kind == "VirtualService" else traffic.traffic_rules
+    for obj in items:
+        ns = obj.ref.namespace or "default"
+        hosts = obj.hosts if isinstance(obj, VirtualService) else (obj.host,)
+        if not any(rt.host_matches(rt.fqdn(h, ns), host) for h in hosts):
+            continue
+        if rt.visible(obj.export_to, ns, client_ns, kind, traffic.default_export):
+            continue
+        export = effective(obj.export_to, kind, traffic.default_export)
+        out.append(f"{kind} {ns}/{obj.ref.name} ({describe(export, bool(obj.export_to))})")
+    return out
