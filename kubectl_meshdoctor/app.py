@@ -198,7 +198,8 @@ def check(model: Model, namespaces: list[str] | None) -> list[Cause]:
     """Run every mesh-wide check; keep findings about the given namespaces (None = all)."""
     from kubectl_meshdoctor.checks import ALL
 
-    findings: list[Cause] = []
+    # invalid-object: every object the API server would reject, in scope (cluster-scoped ones always)
+    findings: list[Cause] = list(model.invalid if namespaces is None else model.invalid_for(namespaces))
     for item in ALL:
         for cause in item.run(model):
             in_scope = (
