@@ -184,4 +184,5 @@ def pair_whitelist(model: Any, query: Any) -> list[Any]:
     from kubectl_meshdoctor.sources.flowfilter import pair_filters
 
     call = resolve_call(model, query)
-    return pair_filters([p.key() for p in call.src.pods], [p.key() for p in call.dst.pods])
+    via = list(call.waypoint.pods) if call.waypoint is not None else []  # both legs of a waypoint call
+    return pair_filters([p.key() for p in call.src.pods + via], [p.key() for p in call.dst.pods + via])
