@@ -7,15 +7,13 @@ import sys
 import click
 
 from kubectl_meshdoctor.cli.options import (
-    COUNT,
-    WINDOW,
     command_timeout,
     hubble_options,
     kube_options,
-    parse_duration,
     request_seconds,
     run,
 )
+from kubectl_meshdoctor.cli.values import COUNT, WINDOW, parse_duration
 
 EXAMPLES = """\b
 Examples:

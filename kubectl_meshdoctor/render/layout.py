@@ -40,24 +40,32 @@ class Rows:
     prose column (< MIN_ROOM), each row's prose goes under its name instead."""
 
     header: tuple[str, str, str]
-    rows: list[tuple[str, str, str, str]]  # name, decision, decision style, prose
+    rows: list[tuple[str, str, str, str]]  # name, decision, decision style, prose; ("─ x", "", style, ""): a section
 
     MIN_ROOM = 32
 
     def lines(self, width: int) -> Iterator[Text]:
-        name_w = max(len(r[0]) for r in [self.header, *self.rows])
-        dec_w = max(len(r[1]) for r in [self.header, *self.rows])
+        cells = [r for r in [self.header, *self.rows] if r[1] or r[3]]
+        name_w = max(len(r[0]) for r in cells)
+        dec_w = max(len(r[1]) for r in cells)
         indent = 2 + name_w + 2 + dec_w + 2
-        if width - indent >= self.MIN_ROOM:
+        wide = width - indent >= self.MIN_ROOM
+        if wide:
             head = f"  {self.header[0]:<{name_w}}  {self.header[1]:<{dec_w}}  {self.header[2]}"
             yield Text(head, style="bold", no_wrap=True, overflow="ignore", end="\n")
-            for name, dec, style, text in self.rows:
+        for name, dec, style, text in self.rows:
+            if not dec and not text:  # a section line
+                yield from wrap_runs([(f"  {name}", style)], width, 4)
+            elif wide:
                 runs = [(f"  {name:<{name_w}}  ", ""), (f"{dec:<{dec_w}}", style), ("  ", ""), (text, "")]
                 yield from wrap_runs(runs, width, indent)
-            return
-        for name, dec, style, text in self.rows:
-            yield from wrap_runs([(f"  {name}  ", "bold"), (dec, style)], width, 4)
-            yield from wrap_runs([("      ", ""), (text, "")], width, 6)
+            else:
+                yield from self._stacked(name, dec, style, text, width)
+
+    @staticmethod
+    def _stacked(name: str, dec: str, style: str, text: str, width: int) -> Iterator[Text]:
+        yield from wrap_runs([(f"  {name}  ", "bold"), (dec, style)], width, 4)
+        yield from wrap_runs([("      ", ""), (text, "")], width, 6)
 
 
 @dataclass(slots=True)

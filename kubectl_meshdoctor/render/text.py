@@ -87,7 +87,11 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
     src_mesh = "ingress gateway (Envoy)" if gateway else d.source.mesh.value
     out.prose(8, (clean(f"  mesh: {src} {src_mesh}, {target} {dst.mesh.value}"), "dim"))
     rows = []
+    leg: str | None = None
     for hop in d.hops:
+        if hop.leg and hop.leg != leg:
+            rows.append((clean(f"─ {hop.leg}"), "", "bold", ""))  # a section: the leg's hops follow
+        leg = hop.leg
         by = "; ".join(r.key() for r in hop.by)
         detail = hop.detail if not by or by in hop.detail else f"{by}: {hop.detail}"
         title = HOP_TITLES[hop.hop]
