@@ -130,3 +130,16 @@ def test_markdown_escapes_labels_and_cells() -> None:
     assert cell("a|b\nc") == "a\\|b c"
     assert '"' not in mermaid_label('x"]; click') and "<" not in mermaid_label("<script>")
     assert fenced("```\ninner\n```")[0] == "````"
+
+
+def test_markdown_names_the_legs_of_a_call_through_a_waypoint() -> None:
+    args = ["explain", "red/netshoot", "blue/httpbin", "--path", "/deny", "--demo", "ambient-w1-waypoint"]
+    _, md = invoke(*args, "-o", "markdown")
+    _, js = invoke(*args, "-o", "json")
+    legs = list(dict.fromkeys(h["leg"] for h in json.loads(js)["hops"] if h.get("leg")))
+    assert len(legs) >= 2
+    for leg in legs:
+        assert f"| **{leg}** | | |" in md
+    (mermaid,) = [b for lang, b in fenced_blocks(md) if lang == "mermaid"]
+    parse_mermaid(mermaid)
+    assert [line.split('"')[1] for line in mermaid.splitlines() if '-->|"' in line or '-.->|"' in line] == legs

@@ -102,3 +102,12 @@ def test_gateway_source_is_called_an_ingress_gateway() -> None:
     assert "istio-system/istio-ingressgateway ingress gateway (Envoy)" in done.stdout
     assert "istio-ingressgateway sidecar" not in done.stdout and "client sidecar" not in done.stdout
     assert re.search(r"^  gateway routing +BREAK", done.stdout, re.M)
+
+
+def test_narrow_matrix_never_truncates_cells() -> None:
+    args = ["matrix", "-n", "red,blue,green", "--demo", "sidecar-s2-l7-policy", "--path", "/ip"]
+    out = run_on_pty(args, 36)
+    table = out.split("\n\n")[0].splitlines()
+    assert "…" not in out and table[0].split() == ["client", "\\", "server", "blue/httpbin", "red/httpbin"]
+    assert table[2].split() == ["blue/netshoot", "503", "(proxied)", "200", "(fwd)"]
+    assert re.search(r"^ {12}\S", out, re.M)  # legend entries wrap under their text

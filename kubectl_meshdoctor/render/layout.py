@@ -28,10 +28,11 @@ class Prose:
 
 @dataclass(slots=True)
 class Verbatim:
-    """One line printed as is, however wide."""
+    """One line printed as is, however wide; ``runs`` (styled pieces) follow ``text``."""
 
     text: str
     style: str = ""
+    runs: list[Run] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -78,6 +79,10 @@ class Lines:
     def verbatim(self, text: str, style: str = "") -> None:
         self.items.append(Verbatim(text, style))
 
+    def row(self, *runs: Run) -> None:
+        """Styled pieces on one line that never wraps (a table row)."""
+        self.items.append(Verbatim("", "", list(runs)))
+
     def blank(self) -> None:
         self.items.append(Verbatim(""))
 
@@ -85,7 +90,10 @@ class Lines:
         width = max(options.max_width, 20)
         for item in self.items:
             if isinstance(item, Verbatim):
-                yield Text(item.text, style=item.style, no_wrap=True, overflow="ignore", end="\n")
+                line = Text(item.text, style=item.style, no_wrap=True, overflow="ignore", end="\n")
+                for text, style in item.runs:
+                    line.append(text, style)
+                yield line
             elif isinstance(item, Rows):
                 yield from item.lines(width)
             else:

@@ -99,7 +99,11 @@ def explain_markdown(d: Diagnosis, before: Diagnosis | None = None, applied: Ite
     out += ["| | |", "| --- | --- |", *(f"| {k} | {v} |" for k, v in rows), ""]
     out += ["### Path", "", *fenced(path_mermaid(d), "mermaid"), ""]
     out += ["### Hops", "", "| hop | decision | decided by |", "| --- | --- | --- |"]
+    leg: str | None = None
     for h in d.hops:
+        if h.leg and h.leg != leg:
+            out.append(f"| **{cell(h.leg)}** | | |")  # a leg: client → waypoint, waypoint → server
+        leg = h.leg
         decision = f"**{h.decision.value.upper()}**" if h.decision in _BAD else h.decision.value
         by = "; ".join(r.key() for r in h.by)
         detail = h.detail if not by or by in h.detail else f"{by}: {h.detail}"
@@ -156,7 +160,9 @@ def path_mermaid(d: Diagnosis) -> str:
         node = f"h{i}"
         parts = [HOP_TITLES[h.hop], h.decision.value.upper(), *(r.key() for r in h.by[:1])]
         lines.append(f'  {node}["{mermaid_label(*parts)}"]')
-        lines.append(f"  {previous} {'-->' if reached else '-.->'} {node}")
+        new_leg = h.leg and (i == 1 or d.hops[i - 2].leg != h.leg)  # a leg starts: name it on the edge
+        label = f'|"{mermaid_label(h.leg)}"|' if new_leg else ""
+        lines.append(f"  {previous} {'-->' if reached else '-.->'}{label} {node}")
         group = _CLASS.get(h.decision, "passed")
         classes[group].append(node)
         if h is broken and h.decision in _BAD:
