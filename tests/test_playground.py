@@ -44,6 +44,21 @@ def test_health_check_and_server_status_as_hubble_status_asks(playground) -> Non
     assert status.version and dict(call.initial_metadata())["hubble-relay-version"] == status.version
 
 
+def test_the_official_health_client_sees_serving(playground) -> None:  # type: ignore[no-untyped-def]
+    """What `hubble status` sends (grpc.health.v1 Check, service hubble.server.Observer), through the
+    generated client of the gRPC project, not our hand encoding."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    served = playground("sidecar-s2-l7-policy")
+    with grpc.insecure_channel(served.relay.address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        reply = stub.Check(health_pb2.HealthCheckRequest(service="hubble.server.Observer"), timeout=5)
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+        watch = stub.Watch(health_pb2.HealthCheckRequest(service="hubble.server.Observer"), timeout=5)
+        assert next(iter(watch)).status == health_pb2.HealthCheckResponse.SERVING
+        watch.cancel()
+
+
 @pytest.mark.skipif(shutil.which("hubble") is None, reason="the hubble CLI is not installed")
 def test_real_hubble_status(playground) -> None:  # type: ignore[no-untyped-def]
     served = playground("sidecar-s2-l7-policy")
