@@ -9,6 +9,7 @@ from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.checks.cilium_checks import AUDIT, EMPTY_RULES, INVALID, SELECTS_NOTHING
 from kubectl_meshdoctor.checks.config_checks import CONFIG
 from kubectl_meshdoctor.checks.mesh_checks import AMBIENT_PROBES, AUTHZ_NEEDS_MTLS, PA_DISABLE_AMBIENT, SPLIT_BRAIN
+from kubectl_meshdoctor.checks.pair_checks import PAIRS
 from kubectl_meshdoctor.checks.routing import ROUTING
 
 ALL: tuple[Check, ...] = tuple(
@@ -21,6 +22,7 @@ ALL: tuple[Check, ...] = tuple(
             EMPTY_RULES,
             INVALID,
             PA_DISABLE_AMBIENT,
+            PAIRS,
             ROUTING,
             SELECTS_NOTHING,
             SPLIT_BRAIN,

@@ -1,0 +1,153 @@
+"""Which calls does a rule apply to? (habit 14: one rule, two questions)
+
+`explain` asks whether one call passes every hop; `check` asks which calls fail. This module picks
+the calls worth asking about and asks them through the very same hop functions (diagnosis.explain's
+hop table and crosslayer.call_causes): nothing here decides a rule.
+
+Keyed, never all-pairs: a server port is probed only when something on it can break a call
+(Cilium L7 rules, mesh membership with PeerAuthentication / DestinationRule / AuthorizationPolicy,
+ambient under an ingress policy), and for each mesh mode of client (sidecar, ambient, none) one
+witness is chosen: the first representative client (same namespace first) that Cilium lets through
+at the app port, trying at most ``WITNESS_TRIES`` candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from kubectl_meshdoctor.diagnosis.call import HBONE_PORT, Call, Query, resolve_call
+from kubectl_meshdoctor.diagnosis.crosslayer import call_causes
+from kubectl_meshdoctor.engines.cilium.decide import evaluate, selecting_rules
+from kubectl_meshdoctor.engines.istio_authz import applicable
+from kubectl_meshdoctor.errors import MeshdoctorError
+from kubectl_meshdoctor.findings.types import Cause, Decision, Mesh, Verdict
+from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.objects import Pod, Service, pod_peer
+from kubectl_meshdoctor.model.refs import services_for
+
+WITNESS_TRIES = 48
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A server port a client can dial: a Service port, or a pod's container port (no Service)."""
+
+    pod: Pod  # the representative server pod
+    service: Service | None
+    port: int  # the port the client dials
+    target_port: int | None
+
+    @property
+    def destination(self) -> str:
+        if self.service is not None:
+            return f"{self.service.namespace}/svc/{self.service.name}"
+        return f"{self.pod.namespace}/pod/{self.pod.name}"
+
+
+def representatives(model: Model) -> list[Pod]:
+    """One pod per workload (a ready one when there is one), host-network pods left out."""
+    chosen: dict[tuple[str, str], Pod] = {}
+    for pod in sorted(model.pods.values(), key=lambda p: (p.namespace, p.name)):
+        if pod.host_network:
+            continue
+        key = (pod.namespace, pod.workload_name or pod.name)
+        if key not in chosen or (pod.ready and not chosen[key].ready):
+            chosen[key] = pod
+    return list(chosen.values())
+
+
+def _target_port(svc_port: int | str, pod: Pod) -> int | None:
+    return svc_port if isinstance(svc_port, int) else pod.named_port(svc_port)
+
+
+def targets(model: Model, pod: Pod) -> Iterator[Target]:
+    services = services_for(model, [pod])
+    for svc in services:
+        for sp in svc.ports:
+            if sp.protocol == "TCP":
+                yield Target(pod, svc, sp.port, _target_port(sp.target_port, pod))
+    if not services:
+        for cp in pod.ports:
+            if cp.container not in ("istio-proxy", "istio-init") and cp.protocol == "TCP":
+                yield Target(pod, None, cp.port, cp.port)
+
+
+def worth_probing(model: Model, pod: Pod, mesh: Mesh) -> bool:
+    """Something on this server can break a call that is allowed at L3/L4 (keys the scan)."""
+    rules = selecting_rules(model, pod)
+    if any(pr.l7 for r in rules for e in r.ingress for pr in e.to_ports):
+        return True
+    if mesh is Mesh.AMBIENT and any(r.has_ingress_section for r in rules):
+        return True  # HBONE arrives on 15008
+    if mesh is Mesh.NONE:
+        return bool(model.istio.dest_rules)  # a DestinationRule may send TLS to it
+    return bool(model.istio.peer_authns or model.istio.dest_rules or applicable(model, pod))
+
+
+def cilium_lets_through(model: Model, client: Pod, client_mesh: Mesh, target: Target) -> bool:
+    """The same Cilium engine as the egress and ingress hops, at the app port (HBONE is the
+    probe's business: a gap on 15008 is exactly what it should find)."""
+    app_port = target.target_port if target.target_port is not None else target.port
+    server = target.pod
+    ports = [app_port]
+    if Mesh.AMBIENT in (client_mesh, model.pod_mesh(server)[0]):
+        ports.append(HBONE_PORT)  # rules written for the tunnel port let the call in too
+    for port in ports:
+        egress = evaluate(model, client, "egress", pod_peer(server, server.workload_name), port, "TCP")
+        if egress.decision is Decision.DENY:
+            continue
+        ingress = evaluate(model, server, "ingress", pod_peer(client, client.workload_name), port, "TCP")
+        if ingress.decision is not Decision.DENY:
+            return True
+    return False
+
+
+def witnesses(model: Model, target: Target, clients: dict[Mesh, list[Pod]]) -> Iterator[Pod]:
+    """Per client mesh mode, the first client Cilium lets through (same namespace first)."""
+    server = target.pod
+    for mesh in (Mesh.SIDECAR, Mesh.AMBIENT, Mesh.NONE):
+        pool = clients.get(mesh, [])
+        ordered = [p for p in pool if p.namespace == server.namespace] + [
+            p for p in pool if p.namespace != server.namespace
+        ]
+        tries = 0
+        for client in ordered:
+            if client.key() == server.key() or client.workload_name == server.workload_name and (
+                client.namespace == server.namespace
+            ):
+                continue
+            tries += 1
+            if tries > WITNESS_TRIES:
+                break
+            if cilium_lets_through(model, client, mesh, target):
+                yield client
+                break
+
+
+def probe(model: Model, client: Pod, target: Target) -> tuple[Call, list[Cause]] | None:
+    """Walk the call hop by hop exactly as explain does (first break stops), with the cross-layer
+    rules after it; returns every cause met. None when the call cannot be resolved."""
+    from kubectl_meshdoctor.diagnosis.explain import _HOPS
+
+    query = Query(
+        f"{client.namespace}/pod/{client.name}",
+        target.destination,
+        client.namespace,
+        port=target.port,
+        no_flows=True,
+    )
+    try:
+        call = resolve_call(model, query)
+    except MeshdoctorError:
+        return None
+    causes: list[Cause] = []
+    verdict = Verdict.ALLOWED
+    for _, hop in _HOPS:
+        result = hop(call)
+        causes.extend(result.causes)
+        if result.decision in (Decision.DENY, Decision.BREAK, Decision.UNKNOWN) and result.verdict is not None:
+            verdict = result.verdict
+            break
+    causes.extend(call_causes(call, verdict))
+    return call, causes
