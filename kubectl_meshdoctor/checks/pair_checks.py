@@ -7,15 +7,19 @@ from __future__ import annotations
 
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.checks.pairs import (
+    Clients,
     Target,
+    client_modes,
     probe,
     representatives,
     targets,
     witnesses,
-    worth_probing,
 )
+from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.engines import istio_routing as rt
-from kubectl_meshdoctor.findings.types import Cause, Mesh, Severity
+from kubectl_meshdoctor.engines.istio_authz import Conn
+from kubectl_meshdoctor.engines.istio_authz import evaluate as authz_evaluate
+from kubectl_meshdoctor.findings.types import Cause, Decision, Mesh, Severity
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod
 from kubectl_meshdoctor.model.refs import pods_for_service
@@ -35,7 +39,24 @@ PAIR_CODES = frozenset(
 )
 
 
-def _keep(cause: Cause, call_wire_port: int) -> Cause | None:
+def _named_but_plaintext(call: Call) -> bool:
+    """B13 on one call: would the same AuthorizationPolicies allow this client if it came with its
+    mesh identity? Only then does a rule name a client that can never present it (not a deliberate deny)."""
+    server = call.server
+    if server is None:
+        return False
+    client = call.client
+    principal = f"{call.model.istio.mesh.trust_domain}/ns/{client.namespace}/sa/{client.service_account}"
+    port = call.target_port or call.port
+    conn = Conn(True, principal, client.namespace, client.ip, port, call.http, "GET", "/", call.request.host)
+    ztunnel = call.server_mesh is Mesh.AMBIENT
+    return authz_evaluate(call.model, server, conn, ztunnel=ztunnel).decision is Decision.ALLOW
+
+
+def _keep(cause: Cause, call: Call) -> Cause | None:
+    call_wire_port = call.wire_port
+    if cause.code == "istio-authz-needs-mtls" and not _named_but_plaintext(call):
+        return None
     if cause.code == "port-mismatch" and any(ref.kind == "Pod" for ref in cause.objects):
         return None  # undeclared container port: explain's "likely"; apps often listen on undeclared ports
     if cause.code in PAIR_CODES:
@@ -52,16 +73,18 @@ def _key(cause: Cause) -> tuple[object, ...]:
     return (cause.code, cause.objects, cause.params.get("server"))
 
 
-def _probe_all(model: Model, clients: dict[Mesh, list[Pod]], pod: Pod, seen: set[tuple[object, ...]]) -> list[Cause]:
+def _probe_all(
+    model: Model, clients: Clients, pod: Pod, modes: tuple[Mesh, ...], seen: set[tuple[object, ...]]
+) -> list[Cause]:
     out: list[Cause] = []
     for target in targets(model, pod):
-        for client in witnesses(model, target, clients):
+        for client in witnesses(model, target, clients, modes):
             result = probe(model, client, target)
             if result is None:
                 continue
             call, causes = result
             for cause in causes:
-                kept = _keep(cause, call.wire_port)
+                kept = _keep(cause, call)
                 if kept is not None and _key(kept) not in seen:
                     seen.add(_key(kept))
                     out.append(kept)
@@ -70,18 +93,14 @@ def _probe_all(model: Model, clients: dict[Mesh, list[Pod]], pod: Pod, seen: set
 
 def _pairs(model: Model) -> list[Cause]:
     reps = representatives(model)
-    clients: dict[Mesh, list[Pod]] = {}
-    meshes: dict[str, Mesh] = {}
-    for pod in reps:
-        mesh = model.pod_mesh(pod)[0]
-        meshes[pod.key()] = mesh
-        clients.setdefault(mesh, []).append(pod)
+    clients = Clients.of(model, reps)
     out: list[Cause] = []
     seen: set[tuple[object, ...]] = set()
     for pod in reps:
-        if worth_probing(model, pod, meshes[pod.key()]):
-            out.extend(_probe_all(model, clients, pod, seen))
-    out.extend(_scoped_egress(model, clients.get(Mesh.SIDECAR, []), seen))
+        modes = client_modes(model, pod, model.pod_mesh(pod)[0])
+        if modes:
+            out.extend(_probe_all(model, clients, pod, modes, seen))
+    out.extend(_scoped_egress(model, clients.by_mode.get(Mesh.SIDECAR, []), seen))
     return out
 
 

@@ -26,7 +26,7 @@ from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, Service, pod_peer
 from kubectl_meshdoctor.model.refs import services_for
 
-WITNESS_TRIES = 48
+WITNESS_TRIES = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,21 +73,52 @@ def targets(model: Model, pod: Pod) -> Iterator[Target]:
                 yield Target(pod, None, cp.port, cp.port)
 
 
-def worth_probing(model: Model, pod: Pod, mesh: Mesh) -> bool:
-    """Something on this server can break a call that is allowed at L3/L4 (keys the scan)."""
+@dataclass(frozen=True, slots=True)
+class Clients:
+    """Representative client pods by mesh mode, and by namespace within a mode."""
+
+    by_mode: dict[Mesh, list[Pod]]
+    by_mode_ns: dict[Mesh, dict[str, list[Pod]]]
+
+    @staticmethod
+    def of(model: Model, reps: list[Pod]) -> Clients:
+        by_mode: dict[Mesh, list[Pod]] = {}
+        by_mode_ns: dict[Mesh, dict[str, list[Pod]]] = {}
+        for pod in reps:
+            mesh = model.pod_mesh(pod)[0]
+            by_mode.setdefault(mesh, []).append(pod)
+            by_mode_ns.setdefault(mesh, {}).setdefault(pod.namespace, []).append(pod)
+        return Clients(by_mode, by_mode_ns)
+
+    def near(self, mesh: Mesh, namespace: str) -> Iterator[Pod]:
+        """Same namespace first, then every other namespace in order."""
+        yield from self.by_mode_ns.get(mesh, {}).get(namespace, [])
+        for pod in self.by_mode.get(mesh, []):
+            if pod.namespace != namespace:
+                yield pod
+
+
+def client_modes(model: Model, pod: Pod, mesh: Mesh) -> tuple[Mesh, ...]:
+    """Which client mesh modes can break a call to this server beyond Cilium's L3/L4 verdict
+    (keys the scan: servers with none of these are not probed)."""
     rules = selecting_rules(model, pod)
-    if any(pr.l7 for r in rules for e in r.ingress for pr in e.to_ports):
-        return True
-    if mesh is Mesh.AMBIENT and any(r.has_ingress_section for r in rules):
-        return True  # HBONE arrives on 15008
-    if mesh is Mesh.NONE:
-        return bool(model.istio.dest_rules)  # a DestinationRule may send TLS to it
-    return bool(model.istio.peer_authns or model.istio.dest_rules or applicable(model, pod))
+    l7 = any(pr.l7 for r in rules for e in r.ingress for pr in e.to_ports)
+    drs = bool(model.istio.dest_rules)
+    modes: list[Mesh] = []
+    if l7 or drs or (mesh is not Mesh.NONE and (model.istio.peer_authns or mesh is Mesh.AMBIENT)):
+        modes.append(Mesh.SIDECAR)  # mTLS/HBONE into an L7 port, DR TLS vs PA, 15008 gaps
+    if l7 or (mesh is not Mesh.NONE and any(r.has_ingress_section for r in rules)):
+        modes.append(Mesh.AMBIENT)  # HBONE on 15008
+    if mesh is not Mesh.NONE and (model.istio.peer_authns or applicable(model, pod)):
+        modes.append(Mesh.NONE)  # plaintext into STRICT, identity rules on plaintext
+    return tuple(modes)
 
 
 def cilium_lets_through(model: Model, client: Pod, client_mesh: Mesh, target: Target) -> bool:
     """The same Cilium engine as the egress and ingress hops, at the app port (HBONE is the
-    probe's business: a gap on 15008 is exactly what it should find)."""
+    probe's business: a gap on 15008 is exactly what it should find). A client outside the mesh
+    counts only when an ingress policy admits it explicitly: the Istio-side refusal then
+    contradicts a Cilium rule someone wrote on purpose."""
     app_port = target.target_port if target.target_port is not None else target.port
     server = target.pod
     ports = [app_port]
@@ -98,24 +129,18 @@ def cilium_lets_through(model: Model, client: Pod, client_mesh: Mesh, target: Ta
         if egress.decision is Decision.DENY:
             continue
         ingress = evaluate(model, server, "ingress", pod_peer(client, client.workload_name), port, "TCP")
-        if ingress.decision is not Decision.DENY:
+        if ingress.decision is not Decision.DENY and (client_mesh is not Mesh.NONE or ingress.enforced):
             return True
     return False
 
 
-def witnesses(model: Model, target: Target, clients: dict[Mesh, list[Pod]]) -> Iterator[Pod]:
+def witnesses(model: Model, target: Target, clients: Clients, modes: tuple[Mesh, ...]) -> Iterator[Pod]:
     """Per client mesh mode, the first client Cilium lets through (same namespace first)."""
     server = target.pod
-    for mesh in (Mesh.SIDECAR, Mesh.AMBIENT, Mesh.NONE):
-        pool = clients.get(mesh, [])
-        ordered = [p for p in pool if p.namespace == server.namespace] + [
-            p for p in pool if p.namespace != server.namespace
-        ]
+    for mesh in modes:
         tries = 0
-        for client in ordered:
-            if client.key() == server.key() or client.workload_name == server.workload_name and (
-                client.namespace == server.namespace
-            ):
+        for client in clients.near(mesh, server.namespace):
+            if (client.namespace, client.workload_name) == (server.namespace, server.workload_name):
                 continue
             tries += 1
             if tries > WITNESS_TRIES:
@@ -149,5 +174,5 @@ def probe(model: Model, client: Pod, target: Target) -> tuple[Call, list[Cause]]
         if result.decision in (Decision.DENY, Decision.BREAK, Decision.UNKNOWN) and result.verdict is not None:
             verdict = result.verdict
             break
-    causes.extend(call_causes(call, verdict))
+    causes.extend(call_causes(call, verdict, with_config=False))
     return call, causes
