@@ -8,9 +8,11 @@ from __future__ import annotations
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.checks.cilium_checks import AUDIT, EMPTY_RULES, INVALID, SELECTS_NOTHING
 from kubectl_meshdoctor.checks.config_checks import CONFIG
+from kubectl_meshdoctor.checks.istio_refs import REFS
 from kubectl_meshdoctor.checks.mesh_checks import AMBIENT_PROBES, AUTHZ_NEEDS_MTLS, PA_DISABLE_AMBIENT, SPLIT_BRAIN
 from kubectl_meshdoctor.checks.pair_checks import PAIRS
 from kubectl_meshdoctor.checks.routing import ROUTING
+from kubectl_meshdoctor.checks.workload_checks import DNS, INJECTION, NO_ENDPOINTS
 
 ALL: tuple[Check, ...] = tuple(
     sorted(
@@ -23,6 +25,10 @@ ALL: tuple[Check, ...] = tuple(
             INVALID,
             PA_DISABLE_AMBIENT,
             PAIRS,
+            DNS,
+            INJECTION,
+            NO_ENDPOINTS,
+            REFS,
             ROUTING,
             SELECTS_NOTHING,
             SPLIT_BRAIN,

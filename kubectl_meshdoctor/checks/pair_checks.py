@@ -113,11 +113,7 @@ def _scoped_egress(model: Model, sidecar_clients: list[Pod], seen: set[tuple[obj
         if scope.outbound_policy != "REGISTRY_ONLY" and model.traffic.outbound_policy != "REGISTRY_ONLY":
             continue
         client = next(
-            (
-                p
-                for p in sidecar_clients
-                if rt.sidecar_for(model.traffic, p.labels, p.namespace, root) is scope
-            ),
+            (p for p in sidecar_clients if rt.sidecar_for(model.traffic, p.labels, p.namespace, root) is scope),
             None,
         )
         if client is None:

@@ -153,7 +153,7 @@ def witnesses(model: Model, target: Target, clients: Clients, modes: tuple[Mesh,
 def probe(model: Model, client: Pod, target: Target) -> tuple[Call, list[Cause]] | None:
     """Walk the call hop by hop exactly as explain does (first break stops), with the cross-layer
     rules after it; returns every cause met. None when the call cannot be resolved."""
-    from kubectl_meshdoctor.diagnosis.explain import _HOPS
+    from kubectl_meshdoctor.diagnosis.explain import _walk
 
     query = Query(
         f"{client.namespace}/pod/{client.name}",
@@ -166,13 +166,8 @@ def probe(model: Model, client: Pod, target: Target) -> tuple[Call, list[Cause]]
         call = resolve_call(model, query)
     except MeshdoctorError:
         return None
-    causes: list[Cause] = []
-    verdict = Verdict.ALLOWED
-    for _, hop in _HOPS:
-        result = hop(call)
-        causes.extend(result.causes)
-        if result.decision in (Decision.DENY, Decision.BREAK, Decision.UNKNOWN) and result.verdict is not None:
-            verdict = result.verdict
-            break
+    results, broken, _ = _walk(call)
+    causes = [c for r in results for c in r.causes]
+    verdict = broken.verdict if broken is not None and broken.verdict is not None else Verdict.ALLOWED
     causes.extend(call_causes(call, verdict, with_config=False))
     return call, causes

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.engines import istio_routing as rt
-from kubectl_meshdoctor.findings.types import Cause
+from kubectl_meshdoctor.findings.types import Cause, Severity
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio_traffic import IstioGateway, VirtualService
 
@@ -43,6 +43,41 @@ def _vs_findings(model: Model, vs: VirtualService, views: set[str]) -> list[Caus
     return out
 
 
+def _faults(vs: VirtualService) -> list[Cause]:
+    """Fault injection is usually a test left behind: a warning mesh-wide (explain says whether it hits)."""
+    out: list[Cause] = []
+    ns = vs.ref.namespace or "default"
+    common = {"vs": f"{ns}/{vs.ref.name}", "method": "requests", "path": "", "ns": ns, "name": vs.ref.name}
+    for route in vs.http:
+        fault = route.fault
+        if fault is None:
+            continue
+        if fault.abort_status is not None and fault.abort_percent > 0:
+            ref = vs.ref.with_rule(f"{fault.path}.abort")
+            params = common | {"rule": ref.rule or "", "what": f"HTTP {fault.abort_status} aborts"}
+            params |= {"percent": f"{fault.abort_percent:g}", "effect": ""}
+            out.append(Cause("istio-fault-injection", (ref,), params, severity=Severity.WARNING))
+        if fault.delay_seconds and fault.delay_percent > 0:
+            ref = vs.ref.with_rule(f"{fault.path}.delay")
+            params = common | {"rule": ref.rule or "", "what": f"a {fault.delay_seconds:g}s delay"}
+            params |= {"percent": f"{fault.delay_percent:g}", "effect": ""}
+            out.append(Cause("istio-fault-injection", (ref,), params, severity=Severity.WARNING))
+    return out
+
+
+def _circuit_breakers(model: Model) -> list[Cause]:
+    out: list[Cause] = []
+    for rule in model.traffic.traffic_rules:
+        limits = rt.tight_limits(rule.circuit_breaker)
+        if rule.circuit_breaker is None or not limits:
+            continue
+        params = {"dr": f"{rule.ref.namespace}/{rule.ref.name}", "rule": rule.circuit_breaker.path, "host": rule.host}
+        params |= {"limits": ", ".join(f"{k}: {v}" for k, v in limits.items()), "name": rule.ref.name}
+        params |= {"ns": rule.ref.namespace or "default", "observed": ""}
+        out.append(Cause("istio-circuit-breaker", (rule.ref.with_rule(rule.circuit_breaker.path),), params))
+    return out
+
+
 def _gateway_findings(model: Model, gw: IstioGateway) -> list[Cause]:
     if not gw.selector or not model.pods:
         return []
@@ -66,6 +101,8 @@ def routing_findings(model: Model) -> list[Cause]:
     out: list[Cause] = []
     for vs in sorted(model.traffic.virtual_services, key=lambda v: (v.ref.namespace or "", v.ref.name)):
         out.extend(_vs_findings(model, vs, views))
+        out.extend(_faults(vs))
+    out.extend(_circuit_breakers(model))
     for gw in sorted(model.traffic.gateways, key=lambda g: (g.ref.namespace or "", g.ref.name)):
         out.extend(_gateway_findings(model, gw))
     return out

@@ -1,0 +1,127 @@
+"""References between Istio objects (what `istioctl analyze` checks, with our codes):
+VirtualService -> Gateway (exists, binds the host), Sidecar workloadSelector, route order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from kubectl_meshdoctor.checks.base import Check
+from kubectl_meshdoctor.diagnosis.gateway_hop import _server_host_matches
+from kubectl_meshdoctor.engines import istio_routing as rt
+from kubectl_meshdoctor.findings.types import Cause
+from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.istio_routes import HttpRoute
+from kubectl_meshdoctor.model.istio_traffic import IstioGateway, VirtualService
+
+
+def _gateways(model: Model) -> dict[str, IstioGateway]:
+    return {f"{g.ref.namespace or 'default'}/{g.ref.name}": g for g in model.traffic.gateways}
+
+
+def _kube_gateways(model: Model) -> set[str]:
+    return {f"{g.ref.namespace or 'default'}/{g.ref.name}" for g in model.traffic.kube_gateways}
+
+
+def _vs_gateway_refs(model: Model, vs: VirtualService, gateways: dict[str, IstioGateway]) -> list[Cause]:
+    out: list[Cause] = []
+    ns = vs.ref.namespace or "default"
+    key = f"{ns}/{vs.ref.name}"
+    kube = _kube_gateways(model)
+    for i, name in enumerate(vs.gateways):
+        if name == "mesh":
+            continue
+        full = rt.fqdn_gw(name, ns)
+        ref = vs.ref.with_rule(f"spec.gateways[{i}]")
+        gw = gateways.get(full)
+        if gw is None:
+            if full not in kube:
+                out.append(Cause("istio-gateway-not-found", (ref,), {"vs": key, "gateway": full}))
+            continue
+        missing = [h for h in vs.hosts if not any(_server_host_matches(e, h) for s in gw.servers for e in s.hosts)]
+        if missing:
+            why = f"VirtualService {key} serves {', '.join(missing)} through it, but no server of the Gateway lists it"
+            params = {"gateway": full, "host": ", ".join(missing), "why": why}
+            out.append(Cause("istio-gateway-host-not-bound", (ref, gw.ref.with_rule("spec.servers")), params))
+    return out
+
+
+def _catch_all(route: HttpRoute) -> str | None:
+    """A route that matches every request: no match block, or a match with no condition at all."""
+    if not route.matches:
+        return f"http[{route.index}] (no match: every request)"
+    for m in route.matches:
+        if (
+            m.uri is None
+            and m.method is None
+            and not m.headers
+            and not m.without_headers
+            and m.port is None
+            and m.source_labels is None
+            and m.source_namespace is None
+            and not m.gateways
+        ):
+            return f"http[{route.index}] ({m.path} is empty: every request)"
+        if m.uri is not None and m.uri.kind == "prefix" and m.uri.value == "/" and _only_uri(m):
+            return f"http[{route.index}] ({m.path} prefix / : every request)"
+    return None
+
+
+def _only_uri(m: object) -> bool:
+    return all(
+        getattr(m, f) in (None, {}, ())
+        for f in ("method", "headers", "without_headers", "port", "source_labels", "source_namespace", "gateways")
+    )
+
+
+def _shadowed(vs: VirtualService) -> list[Cause]:
+    out: list[Cause] = []
+    ns = vs.ref.namespace or "default"
+    for i, route in enumerate(vs.http):
+        earlier = _catch_all(route)
+        if earlier is None:
+            continue
+        for later in vs.http[i + 1 :]:
+            rule = f"http[{later.index}]"
+            params = {"vs": f"{ns}/{vs.ref.name}", "rule": rule, "earlier": earlier, "ns": ns, "name": vs.ref.name}
+            out.append(Cause("istio-route-shadowed", (vs.ref.with_rule(rule),), params))
+        break
+    return out
+
+
+def _selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def _sidecar_selectors(model: Model) -> list[Cause]:
+    out: list[Cause] = []
+    if not model.pods:
+        return out
+    for scope in model.traffic.sidecars:
+        if not scope.selector:
+            continue
+        pods = model.pods_by_ns.get(scope.ref.namespace or "default", [])
+        if any(_selects(scope.selector, p.labels) for p in pods):
+            continue
+        text = ", ".join(f"{k}={v}" for k, v in scope.selector.items())
+        params = {"policy": f"Sidecar {scope.ref.namespace}/{scope.ref.name}", "selector": text}
+        out.append(Cause("policy-selects-nothing", (scope.ref.with_rule("spec.workloadSelector"),), params))
+    return out
+
+
+def _refs(model: Model) -> list[Cause]:
+    gateways = _gateways(model)
+    out: list[Cause] = []
+    for vs in sorted(model.traffic.virtual_services, key=lambda v: (v.ref.namespace or "", v.ref.name)):
+        out.extend(_vs_gateway_refs(model, vs, gateways))
+        out.extend(_shadowed(vs))
+    out.extend(_sidecar_selectors(model))
+    return out
+
+
+REFS = Check(
+    "istio.References",
+    "VirtualServices bound to missing Gateways or to Gateways without their host, shadowed routes, "
+    "Sidecars whose workloadSelector matches no pod",
+    ("VirtualService", "Gateway", "Sidecar", "Pod"),
+    _refs,
+)
