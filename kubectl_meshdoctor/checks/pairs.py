@@ -27,6 +27,7 @@ from kubectl_meshdoctor.model.objects import Pod, Service, pod_peer
 from kubectl_meshdoctor.model.refs import services_for
 
 WITNESS_TRIES = 24
+_KINDS = {"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +156,11 @@ def probe(model: Model, client: Pod, target: Target) -> tuple[Call, list[Cause]]
     rules after it; returns every cause met. None when the call cannot be resolved."""
     from kubectl_meshdoctor.diagnosis.explain import _walk
 
+    kind = _KINDS.get(client.workload_kind)
+    named = kind is not None and (client.namespace, client.workload_name) in model.workloads
+    source = f"{client.namespace}/{kind}/{client.workload_name}" if named else f"{client.namespace}/pod/{client.name}"
     query = Query(
-        f"{client.namespace}/pod/{client.name}",
+        source,
         target.destination,
         client.namespace,
         port=target.port,

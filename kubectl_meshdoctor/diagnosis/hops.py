@@ -329,7 +329,9 @@ def l7_hop(call: Call) -> HopResult:
                 (l7.allow_all_by,),
             )
         if not l7.rules:  # redirected for other peers; no HTTP rule applies to this one
-            return _allow(Hop.CILIUM_L7, "no HTTP rule on this port applies to this peer: the proxy passes it", redirect)
+            return _allow(
+                Hop.CILIUM_L7, "no HTTP rule on this port applies to this peer: the proxy passes it", redirect
+            )
         rule = l7.rules[0]
         return _allow(
             Hop.CILIUM_L7,
