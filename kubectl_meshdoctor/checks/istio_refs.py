@@ -27,6 +27,7 @@ def _vs_gateway_refs(model: Model, vs: VirtualService, gateways: dict[str, Istio
     ns = vs.ref.namespace or "default"
     key = f"{ns}/{vs.ref.name}"
     kube = _kube_gateways(model)
+    bound: list[tuple[str, object, IstioGateway]] = []
     for i, name in enumerate(vs.gateways):
         if name == "mesh":
             continue
@@ -37,11 +38,16 @@ def _vs_gateway_refs(model: Model, vs: VirtualService, gateways: dict[str, Istio
             if full not in kube:
                 out.append(Cause("istio-gateway-not-found", (ref,), {"vs": key, "gateway": full}))
             continue
-        missing = [h for h in vs.hosts if not any(_server_host_matches(e, h) for s in gw.servers for e in s.hosts)]
-        if missing:
-            why = f"VirtualService {key} serves {', '.join(missing)} through it, but no server of the Gateway lists it"
-            params = {"gateway": full, "host": ", ".join(missing), "why": why}
-            out.append(Cause("istio-gateway-host-not-bound", (ref, gw.ref.with_rule("spec.servers")), params))
+        bound.append((full, ref, gw))
+    # a host must be served by one of the Gateways the VirtualService binds to (any of them)
+    servers = [e for _, _, gw in bound for s in gw.servers for e in s.hosts]
+    missing = [h for h in vs.hosts if not any(_server_host_matches(e, h) for e in servers)]
+    if bound and missing:
+        names = ", ".join(full for full, _, _ in bound)
+        why = f"VirtualService {key} serves {', '.join(missing)} through it, but no server of {names} lists it"
+        params = {"gateway": names, "host": ", ".join(missing), "why": why}
+        first = bound[0]
+        out.append(Cause("istio-gateway-host-not-bound", (first[1], first[2].ref.with_rule("spec.servers")), params))  # type: ignore[arg-type]
     return out
 
 

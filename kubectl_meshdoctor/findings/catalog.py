@@ -390,7 +390,7 @@ _SPECS += (
 )
 
 # istioctl analyze messages (Istio's messages.yaml codes) that cover the same problem as a code of ours
-_ISTIOCTL = {
+ISTIOCTL_CODES: Mapping[str, str] = {
     "ReferencedResourceNotFound": "IST0101",
     "PodMissingProxy": "IST0103",
     "ConflictingSidecarWorkloadSelectors": "IST0110",
@@ -454,7 +454,7 @@ def _with_check(spec: CauseSpec) -> CauseSpec:
     import dataclasses
 
     how, related = _CHECK.get(spec.code, ("", ()))
-    return dataclasses.replace(spec, check=how, related=tuple(_ISTIOCTL.get(r, r) for r in related))
+    return dataclasses.replace(spec, check=how, related=tuple(ISTIOCTL_CODES.get(r, r) for r in related))
 
 
 _SPECS = tuple(_with_check(s) for s in _SPECS)
