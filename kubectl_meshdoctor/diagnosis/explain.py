@@ -59,7 +59,8 @@ def _walk(call: Call) -> tuple[list[HopResult], HopResult | None, HopResult | No
         if broken is not None:
             results.append(HopResult(hop, Decision.SKIP, (), "not reached"))
             continue
-        result = mark_unknown(fn(call), hop_gaps(hop, call.model.gaps + call.gaps, client_ns, server_ns))
+        result = fn(call)
+        result = mark_unknown(result, hop_gaps(hop, call.model.gaps + call.gaps, client_ns, server_ns, result.reads))
         if unknown is not None and unknown.hop in _STEERING and result.decision in (Decision.DENY, Decision.BREAK):
             result = HopResult(
                 hop,

@@ -10,12 +10,11 @@ remember to check.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from kubectl_meshdoctor.findings.types import ALL_KINDS, Decision, Gap, Hop, HopResult, Symptom, Verdict
+from kubectl_meshdoctor.findings.types import Decision, Gap, Hop, HopResult, Symptom, Verdict
 
-ROOT_NAMESPACE = "istio-system"  # Istio's root namespace: mesh-wide PeerAuthentication/AuthorizationPolicy
+ROOT = "istio-system"  # Istio's root namespace: mesh-wide PeerAuthentication/AuthorizationPolicy
 KUBE_SYSTEM = "kube-system"
 
 _CILIUM_POLICY = ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "NetworkPolicy", "CiliumConfig")
@@ -26,43 +25,60 @@ _ENVOY = ("EnvoyFilter", "WasmPlugin")  # can change any proxy's behaviour; not 
 
 
 @dataclass(frozen=True, slots=True)
-class Inputs:
+class Read:
+    """Kinds a hop reads, and where: the client's and/or the server's namespace, plus fixed ones."""
+
     kinds: tuple[str, ...]
-    # which side's namespaces the hop reads: "client", "server", or both; plus fixed namespaces
-    sides: tuple[str, ...]
+    sides: tuple[str, ...]  # "client", "server"
     fixed: tuple[str, ...] = ()
 
 
-INPUTS: dict[Hop, Inputs] = {
-    Hop.RESOLVE: Inputs(_ENDPOINTS, ("server",)),
-    Hop.DNS: Inputs(_CILIUM_POLICY + _PEERS + _ENDPOINTS, ("client",), (KUBE_SYSTEM,)),
-    Hop.CLIENT_EGRESS: Inputs(_CILIUM_POLICY + _PEERS, ("client", "server")),
-    Hop.CLIENT_PROXY: Inputs(
-        ("PeerAuthentication", "DestinationRule", "MeshConfig", *_ENVOY), ("client", "server"), (ROOT_NAMESPACE,)
+CLIENT, SERVER, BOTH = ("client",), ("server",), ("client", "server")
+
+INPUTS: dict[Hop, tuple[Read, ...]] = {
+    Hop.RESOLVE: (Read(_ENDPOINTS, SERVER),),
+    Hop.DNS: (Read(_CILIUM_POLICY, CLIENT), Read(_PEERS + _ENDPOINTS, (), (KUBE_SYSTEM,))),
+    Hop.CLIENT_EGRESS: (Read(_CILIUM_POLICY, CLIENT), Read(_PEERS, BOTH)),
+    Hop.CLIENT_PROXY: (Read(("PeerAuthentication", "DestinationRule", "MeshConfig", *_ENVOY), BOTH, (ROOT,)),),
+    Hop.CLIENT_ROUTE: (Read(_ROUTING + _ENVOY, BOTH, (ROOT,)),),
+    Hop.CILIUM_INGRESS: (Read(_CILIUM_POLICY, SERVER), Read(_PEERS, BOTH)),
+    Hop.CILIUM_L7: (Read(_CILIUM_POLICY, BOTH),),
+    Hop.SERVER_PROXY: (
+        Read(
+            ("PeerAuthentication", "AuthorizationPolicy", "RequestAuthentication", "MeshConfig", *_ENVOY),
+            SERVER,
+            (ROOT,),
+        ),
     ),
-    Hop.CLIENT_ROUTE: Inputs(_ROUTING + _ENVOY, ("client", "server"), (ROOT_NAMESPACE,)),
-    Hop.CILIUM_INGRESS: Inputs(_CILIUM_POLICY + _PEERS, ("client", "server")),
-    Hop.CILIUM_L7: Inputs(_CILIUM_POLICY, ("client", "server")),
-    Hop.SERVER_PROXY: Inputs(
-        ("PeerAuthentication", "AuthorizationPolicy", "RequestAuthentication", "MeshConfig", *_ENVOY),
-        ("server",),
-        (ROOT_NAMESPACE,),
-    ),
-    Hop.APP: Inputs(("Pod",), ("server",)),
+    Hop.APP: (Read(("Pod",), SERVER),),
 }
+MEMBERSHIP = ("Pod", "Namespace")  # what a "not in the mesh" decision rests on
 
 
-def hop_gaps(hop: Hop, gaps: list[str], client_ns: str | None, server_ns: str | None) -> list[Gap]:
-    """The gaps that hide inputs of ``hop`` for a call between these namespaces."""
-    spec = INPUTS.get(hop)
-    if spec is None:  # a hop nobody declared: every structured gap concerns it (never silently green)
-        return [g for g in gaps if isinstance(g, Gap) and g.kinds]
-    namespaces: list[str | None] = list(spec.fixed)
-    if "client" in spec.sides:
-        namespaces.append(client_ns)
-    if "server" in spec.sides:
-        namespaces.append(server_ns)
-    return [g for g in gaps if isinstance(g, Gap) and g.concerns(spec.kinds, namespaces)]
+def declared_kinds(hop: Hop) -> frozenset[str]:
+    return frozenset(k for read in INPUTS.get(hop, ()) for k in read.kinds)
+
+
+def hop_gaps(
+    hop: Hop, gaps: list[str], client_ns: str | None, server_ns: str | None, reads: tuple[str, ...] | None = None
+) -> list[Gap]:
+    """The gaps that hide inputs of ``hop`` for a call between these namespaces.
+
+    ``reads`` narrows the declared kinds to those a particular result rested on (HopResult.reads).
+    """
+    structured = [g for g in gaps if isinstance(g, Gap) and g.kinds]
+    if hop not in INPUTS:  # a hop nobody declared: every structured gap concerns it (never silently green)
+        return structured
+    out: list[Gap] = []
+    for read in INPUTS[hop]:
+        kinds = [k for k in read.kinds if reads is None or k in reads]
+        namespaces: list[str | None] = list(read.fixed)
+        if "client" in read.sides:
+            namespaces.append(client_ns)
+        if "server" in read.sides:
+            namespaces.append(server_ns)
+        out += [g for g in structured if g not in out and g.concerns(kinds, namespaces)]
+    return out
 
 
 def mark_unknown(result: HopResult, missing: list[Gap]) -> HopResult:
@@ -79,12 +95,13 @@ def mark_unknown(result: HopResult, missing: list[Gap]) -> HopResult:
     if result.decision is Decision.SKIP and result.detail == "not reached":
         return result
     detail = f"cannot decide: {what} (on what could be read: {seen})"
-    return HopResult(result.hop, Decision.UNKNOWN, result.by, detail, Symptom.UNKNOWN, Verdict.UNKNOWN, result.causes)
-
-
-def everything_missing(gaps: list[str]) -> bool:
-    """True when a gap hides every kind everywhere (e.g. flows-only input)."""
-    return any(isinstance(g, Gap) and ALL_KINDS in g.kinds and g.namespace is None for g in gaps)
-
-
-HopFn = Callable[..., HopResult]
+    return HopResult(
+        result.hop,
+        Decision.UNKNOWN,
+        result.by,
+        detail,
+        Symptom.UNKNOWN,
+        Verdict.UNKNOWN,
+        result.causes,
+        tuple(dict.fromkeys(str(g) for g in missing)),
+    )

@@ -161,6 +161,10 @@ class HopResult:
     symptom: Symptom | None = None  # what the client sees if this hop breaks
     verdict: Verdict | None = None  # denied / broken / unknown when decision is not allow/skip
     causes: tuple[Cause, ...] = ()
+    gaps: tuple[str, ...] = ()  # what this hop could not see (it is then unknown)
+    # the kinds this result rests on when fewer than the hop's declared inputs (diagnosis/inputs.py),
+    # e.g. a sidecar hop skipped because the pod has no sidecar reads only Pods and Namespaces
+    reads: tuple[str, ...] | None = None
 
 
 @dataclass(slots=True)
