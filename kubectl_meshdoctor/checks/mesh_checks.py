@@ -103,7 +103,11 @@ def _pa_disable_ambient(model: Model) -> list[Cause]:
 
 def _authz_needs_mtls(model: Model) -> list[Cause]:
     out = []
+    ap_namespaces = {ap.ref.namespace for ap in model.istio.authz}
+    everywhere = model.istio.mesh.root_namespace in ap_namespaces
     for pod in _groups(model):
+        if pod.namespace not in ap_namespaces and not everywhere:
+            continue  # no AuthorizationPolicy can apply (pre-filter; the engine decides below)
         mesh = model.pod_mesh(pod)[0]
         plaintext = mesh is Mesh.NONE or (mesh is Mesh.SIDECAR and effective_pa(model, pod, None).mode == "DISABLE")
         if not plaintext:

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from kubectl_meshdoctor.diagnosis.call import HBONE_PORT, Call, Query, resolve_call
 from kubectl_meshdoctor.diagnosis.crosslayer import call_causes
 from kubectl_meshdoctor.engines.cilium.decide import evaluate, selecting_rules
-from kubectl_meshdoctor.engines.istio_authz import applicable
+from kubectl_meshdoctor.engines.istio_authz import applicable, uses_identity
+from kubectl_meshdoctor.engines.istio_mtls import effective_pa
 from kubectl_meshdoctor.errors import MeshdoctorError
 from kubectl_meshdoctor.findings.types import Cause, Decision, Mesh, Verdict
 from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.istio import AuthorizationPolicy
 from kubectl_meshdoctor.model.objects import Pod, Service, pod_peer
 from kubectl_meshdoctor.model.refs import services_for
 
@@ -99,18 +101,44 @@ class Clients:
                 yield pod
 
 
-def client_modes(model: Model, pod: Pod, mesh: Mesh) -> tuple[Mesh, ...]:
+def policy_namespaces(model: Model) -> frozenset[str]:
+    """Namespaces holding AuthorizationPolicies (the root namespace's apply everywhere): a pre-filter
+    before asking the authz engine which policies apply to a pod."""
+    return frozenset(ap.ref.namespace or "" for ap in model.istio.authz)
+
+
+def _authz(model: Model, pod: Pod, ap_namespaces: frozenset[str]) -> list[AuthorizationPolicy]:
+    if pod.namespace not in ap_namespaces and model.istio.mesh.root_namespace not in ap_namespaces:
+        return []
+    return applicable(model, pod)
+
+
+def _pa_modes(model: Model, pod: Pod) -> set[str]:
+    """The effective mTLS modes on this server, port-level ones included (A3, via the engine)."""
+    modes = {effective_pa(model, pod, None).mode}
+    for pa in model.istio.peer_authns:
+        if pa.port_level and pa.ref.namespace == pod.namespace:
+            modes |= {effective_pa(model, pod, port).mode for port in pa.port_level}
+    return modes
+
+
+def client_modes(model: Model, pod: Pod, mesh: Mesh, ap_namespaces: frozenset[str]) -> tuple[Mesh, ...]:
     """Which client mesh modes can break a call to this server beyond Cilium's L3/L4 verdict
     (keys the scan: servers with none of these are not probed)."""
     rules = selecting_rules(model, pod)
     l7 = any(pr.l7 for r in rules for e in r.ingress for pr in e.to_ports)
+    ingress_rules = any(r.has_ingress_section for r in rules)
     drs = bool(model.istio.dest_rules)
+    pa = _pa_modes(model, pod) if mesh is not Mesh.NONE and model.istio.peer_authns else {"PERMISSIVE"}
     modes: list[Mesh] = []
-    if l7 or drs or (mesh is not Mesh.NONE and (model.istio.peer_authns or mesh is Mesh.AMBIENT)):
-        modes.append(Mesh.SIDECAR)  # mTLS/HBONE into an L7 port, DR TLS vs PA, 15008 gaps
-    if l7 or (mesh is not Mesh.NONE and any(r.has_ingress_section for r in rules)):
+    # mTLS into an L7 port, DestinationRule TLS vs PeerAuthentication, sidecar HBONE to ambient on 15008
+    if l7 or drs or pa != {"PERMISSIVE"} or (mesh is Mesh.AMBIENT and ingress_rules):
+        modes.append(Mesh.SIDECAR)
+    if l7 or (mesh is not Mesh.NONE and ingress_rules):
         modes.append(Mesh.AMBIENT)  # HBONE on 15008
-    if mesh is not Mesh.NONE and (model.istio.peer_authns or applicable(model, pod)):
+    if mesh is not Mesh.NONE and (
+        "STRICT" in pa or any(uses_identity(r) for ap in _authz(model, pod, ap_namespaces) for r in ap.rules)
+    ):
         modes.append(Mesh.NONE)  # plaintext into STRICT, identity rules on plaintext
     return tuple(modes)
 
