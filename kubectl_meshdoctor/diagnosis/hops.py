@@ -20,6 +20,7 @@ from kubectl_meshdoctor.findings.types import (
     Symptom,
     Verdict,
 )
+from kubectl_meshdoctor.model.addresses import Unresolved
 from kubectl_meshdoctor.model.objects import NS_KEY, Peer, Pod, pod_peer, world_peer
 from kubectl_meshdoctor.model.refs import pods_for_service
 
@@ -33,6 +34,8 @@ def _skip(hop: Hop, detail: str, reads: tuple[str, ...] | None = None) -> HopRes
 
 
 def resolve_hop(call: Call) -> HopResult:
+    if call.dst.unresolved is not None:
+        return _skip(Hop.RESOLVE, f"no Service answers {call.dst.unresolved.name} (see DNS)", reads=("Service",))
     if call.dst.kind == "External":
         return _allow(Hop.RESOLVE, f"external destination {call.dst.label}:{call.port}")
     svc = call.svc
@@ -102,7 +105,29 @@ def _kube_dns(call: Call) -> tuple[Peer, Pod | None]:
     return Peer(labels, frozenset(), frozenset({"cluster", "all"}), None, None, "kube-system/kube-dns"), None
 
 
+def _unresolved_hop(call: Call, missing: Unresolved) -> HopResult:
+    """A name no Service answers: kube-dns says NXDOMAIN, the client never connects (dns-failure)."""
+    hint = f"; did you mean {', '.join(missing.suggestions)}?" if missing.suggestions else ""
+    cause = Cause(
+        "dns-name-unknown",
+        (),
+        {
+            "name": missing.name,
+            "suggestion": hint,
+            "closest": ", ".join(missing.suggestions) or "kubectl get svc -A",
+        },
+        detail=f"{missing.name}: {missing.why}{hint}",
+    )
+    if missing.certain:
+        detail = f"{missing.name} does not resolve: {missing.why}{hint}"
+        return HopResult(Hop.DNS, Decision.BREAK, (), detail, Symptom.DNS_FAILURE, Verdict.BROKEN, (cause,))
+    detail = f"{missing.name} is not a name of this cluster ({missing.why}){hint} [uncertain]"
+    return HopResult(Hop.DNS, Decision.UNKNOWN, (), detail, Symptom.UNKNOWN, Verdict.UNKNOWN, (cause,))
+
+
 def dns_hop(call: Call) -> HopResult:
+    if call.dst.unresolved is not None:
+        return _unresolved_hop(call, call.dst.unresolved)
     if not call.dst.dns_name:
         return _skip(Hop.DNS, "the client dials an IP: no name to resolve", reads=())
     peer, _ = _kube_dns(call)

@@ -328,7 +328,7 @@ _SPECS += (
         "no Service or ServiceEntry answers the name {name}{suggestion}; the client cannot resolve it",
         "use an existing Service name ({closest}), or create the Service / ServiceEntry for {name}",
         "B24 (DNS)",
-        planned=True,
+        planned=False,
     ),
     _spec(
         "istio-subset-no-endpoints",

@@ -203,6 +203,8 @@ def _service(doc: dict[str, Any], origin: str | None) -> Service:
         target_value: int | str = int(str(target)) if str(target).isdigit() else str(target)
         ports.append(ServicePort(p.get("name"), int(p.get("port") or 0), target_value, str(p.get("protocol") or "TCP")))
     selector = spec.get("selector")
+    ips = [spec.get("clusterIP"), *(spec.get("clusterIPs") or [])]
+    cluster_ips = tuple(dict.fromkeys(str(ip) for ip in ips if isinstance(ip, str) and ip and ip != "None"))
     return Service(
         namespace=str(meta.get("namespace") or "default"),
         name=str(meta.get("name", "")),
@@ -211,6 +213,7 @@ def _service(doc: dict[str, Any], origin: str | None) -> Service:
         cluster_ip=spec.get("clusterIP"),
         type=str(spec.get("type") or "ClusterIP"),
         origin=origin,
+        cluster_ips=cluster_ips,
     )
 
 
