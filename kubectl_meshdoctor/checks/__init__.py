@@ -5,6 +5,7 @@ ALL is an explicit, alphabetically sorted tuple (no import-time registration).
 
 from __future__ import annotations
 
+from kubectl_meshdoctor.checks.authz_refs import AUTHZ_REFS
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.checks.cilium_checks import AUDIT, EMPTY_RULES, INVALID, SELECTS_NOTHING
 from kubectl_meshdoctor.checks.config_checks import CONFIG
@@ -25,6 +26,7 @@ ALL: tuple[Check, ...] = tuple(
             INVALID,
             PA_DISABLE_AMBIENT,
             PAIRS,
+            AUTHZ_REFS,
             DNS,
             INJECTION,
             NO_ENDPOINTS,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from kubectl_meshdoctor.checks.base import Check
-from kubectl_meshdoctor.diagnosis.gateway_hop import _server_host_matches
+from kubectl_meshdoctor.diagnosis.gateway_hop import server_host_admits
 from kubectl_meshdoctor.engines import istio_routing as rt
-from kubectl_meshdoctor.findings.types import Cause
+from kubectl_meshdoctor.findings.types import Cause, ObjectRef
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio_routes import HttpRoute
 from kubectl_meshdoctor.model.istio_traffic import IstioGateway, VirtualService
@@ -27,7 +27,7 @@ def _vs_gateway_refs(model: Model, vs: VirtualService, gateways: dict[str, Istio
     ns = vs.ref.namespace or "default"
     key = f"{ns}/{vs.ref.name}"
     kube = _kube_gateways(model)
-    bound: list[tuple[str, object, IstioGateway]] = []
+    bound: list[tuple[str, ObjectRef, IstioGateway]] = []
     for i, name in enumerate(vs.gateways):
         if name == "mesh":
             continue
@@ -39,15 +39,26 @@ def _vs_gateway_refs(model: Model, vs: VirtualService, gateways: dict[str, Istio
                 out.append(Cause("istio-gateway-not-found", (ref,), {"vs": key, "gateway": full}))
             continue
         bound.append((full, ref, gw))
-    # a host must be served by one of the Gateways the VirtualService binds to (any of them)
-    servers = [e for _, _, gw in bound for s in gw.servers for e in s.hosts]
-    missing = [h for h in vs.hosts if not any(_server_host_matches(e, h) for e in servers)]
-    if bound and missing:
+
+    # every bound Gateway must serve one of the hosts (else that binding does nothing), and every host
+    # must be served by one of the bound Gateways (else nothing routes it)
+    def admits(gw: IstioGateway, host: str) -> bool:
+        g_ns = gw.ref.namespace or "default"
+        return any(server_host_admits(e, host, ns, g_ns) for srv in gw.servers for e in srv.hosts)
+
+    for full, ref, gw in bound:
+        if not any(admits(gw, h) for h in vs.hosts):
+            hosts = ", ".join(vs.hosts)
+            why = f"VirtualService {key} binds to it, but none of its hosts ({hosts}) is a server host there"
+            params = {"gateway": full, "host": ", ".join(vs.hosts), "why": why}
+            out.append(Cause("istio-gateway-host-not-bound", (ref, gw.ref.with_rule("spec.servers")), params))
+    unserved = [h for h in vs.hosts if not any(admits(gw, h) for _, _, gw in bound)]
+    if bound and unserved and len(unserved) < len(vs.hosts):
         names = ", ".join(full for full, _, _ in bound)
-        why = f"VirtualService {key} serves {', '.join(missing)} through it, but no server of {names} lists it"
-        params = {"gateway": names, "host": ", ".join(missing), "why": why}
+        why = f"VirtualService {key} routes {', '.join(unserved)}, but no server of {names} lists it"
+        params = {"gateway": names, "host": ", ".join(unserved), "why": why}
         first = bound[0]
-        out.append(Cause("istio-gateway-host-not-bound", (first[1], first[2].ref.with_rule("spec.servers")), params))  # type: ignore[arg-type]
+        out.append(Cause("istio-gateway-host-not-bound", (first[1].with_rule("spec.hosts"), first[2].ref), params))
     return out
 
 

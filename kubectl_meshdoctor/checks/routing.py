@@ -25,6 +25,11 @@ def _vs_findings(model: Model, vs: VirtualService, views: set[str]) -> list[Caus
             ref = vs.ref.with_rule(dest.path)
             common = {"vs": key, "rule": dest.path, "host": check.host, "method": "any", "path": "request"}
             common |= {"ns": ns, "name": vs.ref.name}
+            if check.problem == "not-in-view" and dest.subset is not None:
+                # the Service's namespace is not in view, but the DestinationRule the proxy would use is
+                rule = rt.traffic_rule_for(model.traffic, check.host, ns, {}, root)
+                if rule is not None and all(s.name != dest.subset for s in rule.subsets):
+                    check = rt.DestinationCheck(dest, check.host, "no-subset", rule)
             if check.problem == "unknown-host":
                 params = common | {"client_ns": ns, "suggest": ""}
                 out.append(Cause("istio-destination-host-unknown", (ref,), params))

@@ -24,6 +24,15 @@ def _server_host_matches(entry: str, host: str) -> bool:
     return rt.host_matches(name, host)
 
 
+def server_host_admits(entry: str, host: str, route_ns: str, gateway_ns: str) -> bool:
+    """A Gateway server host `ns/dnsName` admits routes only from that namespace (`*/` any, `./` the
+    Gateway's own); then the DNS name must match."""
+    ns, sep, _ = entry.rpartition("/")
+    if sep and ns not in ("*", route_ns) and not (ns == "." and route_ns == gateway_ns):
+        return False
+    return _server_host_matches(entry, host)
+
+
 def _istio_gateways(call: Call) -> list[IstioGateway]:
     labels = call.client.labels
     return [

@@ -389,6 +389,17 @@ _SPECS += (
     ),
 )
 
+_SPECS += (
+    _spec(
+        "istio-authz-unknown-namespace",
+        W,
+        "AuthorizationPolicy {policy} {rule} names namespace pattern '{pattern}', which matches no namespace: "
+        "that entry {effect} (a typo, or a namespace not created yet?)",
+        "fix the name in {rule}, or remove it: kubectl -n <ns> edit authorizationpolicy <name>",
+        "A5",
+    ),
+)
+
 # istioctl analyze messages (Istio's messages.yaml codes) that cover the same problem as a code of ours
 ISTIOCTL_CODES: Mapping[str, str] = {
     "ReferencedResourceNotFound": "IST0101",
@@ -435,7 +446,10 @@ _CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
         "VirtualService hosts missing from their Gateway",
         ("VirtualServiceHostNotFoundInGateway",),
     ),
-    "istio-gateway-not-found": ("every spec.gateways reference", ("ReferencedResourceNotFound",)),
+    "istio-gateway-not-found": (
+        "every spec.gateways reference",
+        ("ReferencedResourceNotFound", "VirtualServiceHostNotFoundInGateway"),
+    ),
     "ambient-probe-snat-blocked": ("ambient workloads with probes under default deny", ()),
     "empty-rule-semantics": ("every policy", ()),
     "cilium-policy-audit": ("cilium-config", ()),
@@ -447,6 +461,7 @@ _CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
     ),
     "istio-injection-mismatch": ("namespace injection label vs the pods' proxies", ("PodMissingProxy",)),
     "istio-route-shadowed": ("every VirtualService", ("VirtualServiceUnreachableRule",)),
+    "istio-authz-unknown-namespace": ("every source namespace pattern", ("ReferencedResourceNotFound",)),
 }
 
 
