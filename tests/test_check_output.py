@@ -89,9 +89,16 @@ def test_sarif_points_at_the_file_and_line_offline(tmp_path) -> None:
     assert code == 1
 
 
+def test_text_says_no_problems_on_a_clean_cluster(tmp_path) -> None:
+    (tmp_path / "ns.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n")
+    code, out, _ = run("-A", "--from", str(tmp_path))
+    assert code == 0
+    assert out.startswith("✓ no Cilium+Istio interop problems found")
+
+
 def test_text_lists_findings_and_exit_zero_when_healthy() -> None:
     code, out, _ = run("-A", "--demo", "sidecar-s0-baseline")
     assert code == 0
-    assert out.startswith("✓ no Cilium+Istio interop problems found")
+    assert "ERROR" not in out and "WARNING" not in out  # only infos (e.g. undeclared port protocols)
     code, out, _ = run("-A", "--demo", "sidecar-s2-l7-policy")
     assert code == 1 and "ERROR    cilium-l7-vs-istio-mtls" in out

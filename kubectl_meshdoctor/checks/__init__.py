@@ -12,6 +12,7 @@ from kubectl_meshdoctor.checks.config_checks import CONFIG
 from kubectl_meshdoctor.checks.istio_refs import REFS
 from kubectl_meshdoctor.checks.mesh_checks import AMBIENT_PROBES, AUTHZ_NEEDS_MTLS, PA_DISABLE_AMBIENT, SPLIT_BRAIN
 from kubectl_meshdoctor.checks.pair_checks import PAIRS
+from kubectl_meshdoctor.checks.protocol_checks import PROTOCOLS
 from kubectl_meshdoctor.checks.routing import ROUTING
 from kubectl_meshdoctor.checks.workload_checks import DNS, INJECTION, NO_ENDPOINTS
 
@@ -26,6 +27,7 @@ ALL: tuple[Check, ...] = tuple(
             INVALID,
             PA_DISABLE_AMBIENT,
             PAIRS,
+            PROTOCOLS,
             AUTHZ_REFS,
             DNS,
             INJECTION,

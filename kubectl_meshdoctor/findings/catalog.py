@@ -400,6 +400,16 @@ _SPECS += (
     ),
 )
 
+_SPECS += (
+    _spec(
+        "protocol-declaration",
+        W,
+        "{what}",
+        "{fix_hint}",
+        "B5, A1.9",
+    ),
+)
+
 # istioctl analyze messages (Istio's messages.yaml codes) that cover the same problem as a code of ours
 ISTIOCTL_CODES: Mapping[str, str] = {
     "ReferencedResourceNotFound": "IST0101",
@@ -462,6 +472,10 @@ _CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "istio-injection-mismatch": ("namespace injection label vs the pods' proxies", ("PodMissingProxy",)),
     "istio-route-shadowed": ("every VirtualService", ("VirtualServiceUnreachableRule",)),
     "istio-authz-unknown-namespace": ("every source namespace pattern", ("ReferencedResourceNotFound",)),
+    "protocol-declaration": (
+        "Service ports declared non-HTTP under Cilium HTTP rules; undeclared ports of mesh workloads (info)",
+        ("PortNameIsNotUnderNamingConvention",),
+    ),
 }
 
 

@@ -201,7 +201,9 @@ def _service(doc: dict[str, Any], origin: str | None) -> Service:
         p = p or {}
         target = p.get("targetPort", p.get("port"))
         target_value: int | str = int(str(target)) if str(target).isdigit() else str(target)
-        ports.append(ServicePort(p.get("name"), int(p.get("port") or 0), target_value, str(p.get("protocol") or "TCP")))
+        app_protocol = str(p["appProtocol"]) if p.get("appProtocol") else None
+        protocol = str(p.get("protocol") or "TCP")
+        ports.append(ServicePort(p.get("name"), int(p.get("port") or 0), target_value, protocol, app_protocol))
     selector = spec.get("selector")
     ips = [spec.get("clusterIP"), *(spec.get("clusterIPs") or [])]
     cluster_ips = tuple(dict.fromkeys(str(ip) for ip in ips if isinstance(ip, str) and ip and ip != "None"))

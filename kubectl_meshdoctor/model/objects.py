@@ -92,6 +92,7 @@ class ServicePort:
     port: int
     target_port: int | str
     protocol: str
+    app_protocol: str | None = None  # spec.ports[].appProtocol (Istio's explicit protocol selection)
 
 
 @dataclass(slots=True)

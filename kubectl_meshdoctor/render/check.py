@@ -28,11 +28,8 @@ def check_text(result: CheckResult) -> Iterator[str]:
     from kubectl_meshdoctor.render.text import clean
 
     doc = check_document(result)
-    if not doc["findings"]:
-        if result.gaps:
-            yield "? no problem found in what could be read — the check rests on gaps:"
-        else:
-            yield "✓ no Cilium+Istio interop problems found"
+    if not doc["findings"] and not result.gaps:
+        yield "✓ no Cilium+Istio interop problems found"
     for item in doc["findings"]:
         related = f"  (istioctl: {', '.join(item['related'])})" if item["related"] else ""
         yield clean(f"{item['severity'].upper():8} {item['code']}{related}")
@@ -44,5 +41,9 @@ def check_text(result: CheckResult) -> Iterator[str]:
         yield clean("  fix    " + item["fix"].replace("\n", "\n         "))
         for gap in item.get("gaps", []):
             yield clean(f"  gap    {gap}")
-    for gap in doc["gaps"]:
-        yield clean(f"gap      {gap}")
+    if doc["gaps"]:
+        errors = any(f["severity"] == "error" for f in doc["findings"])
+        if not errors:
+            yield "? no error found in what could be read; the check rests on gaps:"
+        for gap in doc["gaps"]:
+            yield clean(f"gap      {gap}")
