@@ -104,22 +104,14 @@ spec:
 """
 
 
+CATCH_ALL = "  - route: [{destination: {host: db}}]\n"
+PREFIX_ROOT = "  - match: [{uri: {prefix: /}}]\n    route: [{destination: {host: db}}]\n"
+API = "  - match: [{uri: {prefix: /api}}]\n    route: [{destination: {host: db}}]\n"
+
+
 @pytest.mark.parametrize(
     ("routes", "shadowed"),
-    [
-        (
-            "  - route: [{destination: {host: db}}]\n  - match: [{uri: {prefix: /api}}]\n    route: [{destination: {host: db}}]",
-            True,
-        ),
-        (
-            "  - match: [{uri: {prefix: /}}]\n    route: [{destination: {host: db}}]\n  - route: [{destination: {host: db}}]",
-            True,
-        ),
-        (
-            "  - match: [{uri: {prefix: /api}}]\n    route: [{destination: {host: db}}]\n  - route: [{destination: {host: db}}]",
-            False,
-        ),
-    ],
+    [(CATCH_ALL + API, True), (PREFIX_ROOT + CATCH_ALL, True), (API + CATCH_ALL, False)],
 )
 def test_routes_after_a_catch_all_can_never_match(tmp_path: Path, routes: str, shadowed: bool) -> None:
     _, found = check(tmp_path, MESH_SHOP + svc("tcp-postgres") + VS.format(routes=routes))
