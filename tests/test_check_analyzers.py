@@ -158,3 +158,16 @@ spec:
     code, found = check(tmp_path, MESH_SHOP + svc("tcp-postgres") + web + dns + egress)
     hit = next(f for f in found if f["code"] == "dns-egress-blocked")
     assert hit["objects"][0]["name"] == "only-db" and code == 1
+
+
+def test_destination_rule_for_a_host_nobody_serves(tmp_path: Path) -> None:
+    dr = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: d, namespace: shop}}\n"
+    dr += "spec: {{host: {host}, subsets: [{{name: v1, labels: {{version: v1}}}}]}}\n---\n"
+    _, found = check(tmp_path, MESH_SHOP + svc("tcp-postgres") + dr.format(host="dbb"))
+    hit = next(f for f in found if f["code"] == "istio-destination-host-unknown")
+    assert hit["objects"][0]["kind"] == "DestinationRule" and "dbb.shop.svc.cluster.local" in hit["summary"]
+    _, found = check(tmp_path, MESH_SHOP + svc("tcp-postgres") + dr.format(host="db"))
+    assert "istio-destination-host-unknown" not in codes(found)
+    # a host in a namespace this view does not hold is not judged (never guess)
+    _, found = check(tmp_path, MESH_SHOP + svc("tcp-postgres") + dr.format(host="db.other.svc.cluster.local"))
+    assert "istio-destination-host-unknown" not in codes(found)

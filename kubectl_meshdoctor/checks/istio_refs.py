@@ -11,15 +11,15 @@ from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import Cause, ObjectRef
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio_routes import HttpRoute
-from kubectl_meshdoctor.model.istio_traffic import IstioGateway, VirtualService
+from kubectl_meshdoctor.model.istio_traffic import IstioGateway, KubeGateway, VirtualService
 
 
 def _gateways(model: Model) -> dict[str, IstioGateway]:
     return {f"{g.ref.namespace or 'default'}/{g.ref.name}": g for g in model.traffic.gateways}
 
 
-def _kube_gateways(model: Model) -> set[str]:
-    return {f"{g.ref.namespace or 'default'}/{g.ref.name}" for g in model.traffic.kube_gateways}
+def _kube_gateways(model: Model) -> dict[str, KubeGateway]:
+    return {f"{g.ref.namespace or 'default'}/{g.ref.name}": g for g in model.traffic.kube_gateways}
 
 
 def _vs_gateway_refs(model: Model, vs: VirtualService, gateways: dict[str, IstioGateway]) -> list[Cause]:
@@ -35,8 +35,14 @@ def _vs_gateway_refs(model: Model, vs: VirtualService, gateways: dict[str, Istio
         ref = vs.ref.with_rule(f"spec.gateways[{i}]")
         gw = gateways.get(full)
         if gw is None:
-            if full not in kube:
+            kgw = kube.get(full)
+            if kgw is None:
                 out.append(Cause("istio-gateway-not-found", (ref,), {"vs": key, "gateway": full}))
+            elif not any(rt.host_matches(ln.hostname or "*", h) for ln in kgw.listeners for h in vs.hosts):
+                names = ", ".join(ln.hostname or "*" for ln in kgw.listeners) or "no listeners"
+                why = f"VirtualService {key} binds to it, but its listeners serve only {names}"
+                params = {"gateway": full, "host": ", ".join(vs.hosts), "why": why}
+                out.append(Cause("istio-gateway-host-not-bound", (ref, kgw.ref.with_rule("spec.listeners")), params))
             continue
         bound.append((full, ref, gw))
 

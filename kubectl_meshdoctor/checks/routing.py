@@ -10,6 +10,7 @@ from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import Cause, Severity
 from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.istio_routes import RouteDestination
 from kubectl_meshdoctor.model.istio_traffic import IstioGateway, VirtualService
 
 
@@ -99,6 +100,26 @@ def _gateway_findings(model: Model, gw: IstioGateway) -> list[Cause]:
     return [Cause("istio-gateway-selector-no-match", (gw.ref.with_rule("selector"),), params)]
 
 
+def _dr_hosts(model: Model, views: set[str]) -> list[Cause]:
+    """A DestinationRule whose host is no Service or ServiceEntry configures nothing (the same lookups
+    as a route destination: engines.istio_routing.check_destination)."""
+    out: list[Cause] = []
+    for rule in sorted(model.traffic.traffic_rules, key=lambda r: (r.ref.namespace or "", r.ref.name)):
+        owner = rule.ref.namespace or "default"
+        dest = RouteDestination(rule.host, None, None, 100, "spec.host")
+        check = rt.check_destination(model.services, views, model.traffic, dest, owner, owner, {}, "")
+        if check.problem != "unknown-host":
+            continue
+        key = f"{owner}/{rule.ref.name}"
+        detail = (
+            f"DestinationRule {key} spec.host {check.host} is neither a Service nor a ServiceEntry visible from "
+            f"{owner}: its traffic policy and subsets apply to nothing"
+        )
+        params = {"vs": key, "rule": "spec.host", "host": check.host, "client_ns": owner, "suggest": ""}
+        out.append(Cause("istio-destination-host-unknown", (rule.ref.with_rule("spec.host"),), params, detail))
+    return out
+
+
 def routing_findings(model: Model) -> list[Cause]:
     """Static routing problems mesh-wide: istio-subset-not-found, istio-destination-host-unknown,
     istio-gateway-selector-no-match. Namespaces absent from the view are not judged (never guess)."""
@@ -108,6 +129,7 @@ def routing_findings(model: Model) -> list[Cause]:
         out.extend(_vs_findings(model, vs, views))
         out.extend(_faults(vs))
     out.extend(_circuit_breakers(model))
+    out.extend(_dr_hosts(model, views))
     for gw in sorted(model.traffic.gateways, key=lambda g: (g.ref.namespace or "", g.ref.name)):
         out.extend(_gateway_findings(model, gw))
     return out
