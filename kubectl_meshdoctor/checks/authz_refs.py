@@ -10,13 +10,15 @@ from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio import AuthorizationPolicy
 
 
-def _unknown_namespaces(model: Model, ap: AuthorizationPolicy, known: list[str]) -> list[Cause]:
+def _unknown_namespaces(model: Model, ap: AuthorizationPolicy, known: set[str]) -> list[Cause]:
     out: list[Cause] = []
     for rule in ap.rules:
         for j, source in enumerate(rule.sources or ()):
             for field, values in (("namespaces", source.namespaces), ("notNamespaces", source.not_namespaces)):
                 for k, pattern in enumerate(values or ()):
-                    if any(_str_match(pattern, ns) for ns in known):  # the authz engine's own matcher
+                    if pattern in known or (
+                        "*" in pattern and any(_str_match(pattern, ns) for ns in known)  # the authz engine's matcher
+                    ):
                         continue
                     path = f"spec.rules[{rule.index}].from[{j}].source.{field}[{k}]"
                     params = {
@@ -40,7 +42,7 @@ def _empty_namespace(model: Model, ap: AuthorizationPolicy) -> list[Cause]:
 def _authz_refs(model: Model) -> list[Cause]:
     if not model.namespaces or not model.pods:
         return []  # without the namespace list (or any pod) nothing can be called unknown or empty
-    known = sorted(model.namespaces)
+    known = set(model.namespaces)
     out: list[Cause] = []
     for ap in sorted(model.istio.authz, key=lambda a: (a.ref.namespace or "", a.ref.name)):
         out.extend(_unknown_namespaces(model, ap, known))

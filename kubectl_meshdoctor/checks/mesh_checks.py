@@ -37,7 +37,7 @@ def _split_brain(model: Model) -> list[Cause]:
         if model.pod_mesh(pod)[0] is Mesh.NONE:
             continue
         cilium = _l7_refs(model, pod)
-        istio = [ap for ap in applicable(model, pod) if has_l7(ap)]
+        istio = [ap for ap in applicable(model, pod) if has_l7(ap)] if cilium else []
         if cilium and istio:
             out.append(
                 Cause(

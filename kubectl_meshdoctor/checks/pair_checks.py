@@ -97,9 +97,9 @@ def _pairs(model: Model) -> list[Cause]:
     clients = Clients.of(model, reps)
     out: list[Cause] = []
     seen: set[tuple[object, ...]] = set()
-    ap_namespaces = policy_namespaces(model)
+    scoped = policy_namespaces(model)
     for pod in reps:
-        modes = client_modes(model, pod, model.pod_mesh(pod)[0], ap_namespaces)
+        modes = client_modes(model, pod, model.pod_mesh(pod)[0], scoped)
         if modes:
             out.extend(_probe_all(model, clients, pod, modes, seen))
     out.extend(_scoped_egress(model, clients.by_mode.get(Mesh.SIDECAR, []), seen))

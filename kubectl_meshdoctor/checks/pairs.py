@@ -101,10 +101,20 @@ class Clients:
                 yield pod
 
 
-def policy_namespaces(model: Model) -> frozenset[str]:
-    """Namespaces holding AuthorizationPolicies (the root namespace's apply everywhere): a pre-filter
-    before asking the authz engine which policies apply to a pod."""
-    return frozenset(ap.ref.namespace or "" for ap in model.istio.authz)
+@dataclass(frozen=True, slots=True)
+class PolicyNamespaces:
+    """Namespaces holding AuthorizationPolicies / PeerAuthentications (the root namespace's apply
+    everywhere): a pre-filter before asking the engines which of them apply to a pod."""
+
+    authz: frozenset[str]
+    peer_authn: frozenset[str]
+
+
+def policy_namespaces(model: Model) -> PolicyNamespaces:
+    return PolicyNamespaces(
+        frozenset(ap.ref.namespace or "" for ap in model.istio.authz),
+        frozenset(pa.ref.namespace or "" for pa in model.istio.peer_authns),
+    )
 
 
 def _authz(model: Model, pod: Pod, ap_namespaces: frozenset[str]) -> list[AuthorizationPolicy]:
@@ -113,8 +123,11 @@ def _authz(model: Model, pod: Pod, ap_namespaces: frozenset[str]) -> list[Author
     return applicable(model, pod)
 
 
-def _pa_modes(model: Model, pod: Pod) -> set[str]:
-    """The effective mTLS modes on this server, port-level ones included (A3, via the engine)."""
+def _pa_modes(model: Model, pod: Pod, pa_namespaces: frozenset[str]) -> set[str]:
+    """The effective mTLS modes on this server, port-level ones included (A3, via the engine). Only
+    PeerAuthentications in the pod's namespace or the root namespace can apply (pre-filter)."""
+    if pod.namespace not in pa_namespaces and model.istio.mesh.root_namespace not in pa_namespaces:
+        return {"PERMISSIVE"}
     modes = {effective_pa(model, pod, None).mode}
     for pa in model.istio.peer_authns:
         if pa.port_level and pa.ref.namespace == pod.namespace:
@@ -122,14 +135,14 @@ def _pa_modes(model: Model, pod: Pod) -> set[str]:
     return modes
 
 
-def client_modes(model: Model, pod: Pod, mesh: Mesh, ap_namespaces: frozenset[str]) -> tuple[Mesh, ...]:
+def client_modes(model: Model, pod: Pod, mesh: Mesh, namespaces: PolicyNamespaces) -> tuple[Mesh, ...]:
     """Which client mesh modes can break a call to this server beyond Cilium's L3/L4 verdict
     (keys the scan: servers with none of these are not probed)."""
     rules = selecting_rules(model, pod)
     l7 = any(pr.l7 for r in rules for e in r.ingress for pr in e.to_ports)
     ingress_rules = any(r.has_ingress_section for r in rules)
     drs = bool(model.istio.dest_rules)
-    pa = _pa_modes(model, pod) if mesh is not Mesh.NONE and model.istio.peer_authns else {"PERMISSIVE"}
+    pa = _pa_modes(model, pod, namespaces.peer_authn) if mesh is not Mesh.NONE else {"PERMISSIVE"}
     modes: list[Mesh] = []
     # mTLS into an L7 port, DestinationRule TLS vs PeerAuthentication, sidecar HBONE to ambient on 15008
     if l7 or drs or pa != {"PERMISSIVE"} or (mesh is Mesh.AMBIENT and ingress_rules):
@@ -137,7 +150,7 @@ def client_modes(model: Model, pod: Pod, mesh: Mesh, ap_namespaces: frozenset[st
     if l7 or (mesh is not Mesh.NONE and ingress_rules):
         modes.append(Mesh.AMBIENT)  # HBONE on 15008
     if mesh is not Mesh.NONE and (
-        "STRICT" in pa or any(uses_identity(r) for ap in _authz(model, pod, ap_namespaces) for r in ap.rules)
+        "STRICT" in pa or any(uses_identity(r) for ap in _authz(model, pod, namespaces.authz) for r in ap.rules)
     ):
         modes.append(Mesh.NONE)  # plaintext into STRICT, identity rules on plaintext
     return tuple(modes)
