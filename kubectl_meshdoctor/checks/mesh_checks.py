@@ -4,6 +4,7 @@ ambient, identity-based authz on plaintext workloads (B13, B16, B22, A3)."""
 from __future__ import annotations
 
 from kubectl_meshdoctor.checks.base import Check
+from kubectl_meshdoctor.checks.pairs import representatives
 from kubectl_meshdoctor.diagnosis import fixes
 from kubectl_meshdoctor.engines.cilium.decide import evaluate, selecting_rules
 from kubectl_meshdoctor.engines.istio_authz import applicable, has_l7, uses_identity
@@ -15,10 +16,7 @@ from kubectl_meshdoctor.model.objects import Pod, world_peer
 
 def _groups(model: Model) -> list[Pod]:
     """One representative pod per workload."""
-    seen: dict[tuple[str, str], Pod] = {}
-    for pod in sorted(model.pods.values(), key=lambda p: p.key()):
-        seen.setdefault((pod.namespace, pod.workload_name), pod)
-    return list(seen.values())
+    return representatives(model)
 
 
 def _l7_refs(model: Model, pod: Pod) -> list[ObjectRef]:

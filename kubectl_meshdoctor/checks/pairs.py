@@ -49,15 +49,17 @@ class Target:
 
 
 def representatives(model: Model) -> list[Pod]:
-    """One pod per workload (a ready one when there is one), host-network pods left out."""
+    """One pod per workload (the first ready one by name, else the first), host-network pods left out;
+    sorted by namespace and name."""
     chosen: dict[tuple[str, str], Pod] = {}
-    for pod in sorted(model.pods.values(), key=lambda p: (p.namespace, p.name)):
+    for pod in model.pods.values():
         if pod.host_network:
             continue
         key = (pod.namespace, pod.workload_name or pod.name)
-        if key not in chosen or (pod.ready and not chosen[key].ready):
+        best = chosen.get(key)
+        if best is None or (pod.ready, best.name) > (best.ready, pod.name):
             chosen[key] = pod
-    return list(chosen.values())
+    return sorted(chosen.values(), key=lambda p: (p.namespace, p.name))
 
 
 def _target_port(svc_port: int | str, pod: Pod) -> int | None:
