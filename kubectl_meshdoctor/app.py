@@ -240,12 +240,11 @@ def check(model: Model, namespaces: list[str] | None) -> CheckResult:
     resting: list[str] = []
     scope: list[str | None] = list(namespaces) if namespaces is not None else []
     for item in ALL:
+        # gaps hiding a kind this analyzer reads, in the namespaces checked (-A: anywhere)
         concerned = [
             g
             for g in model.gaps
-            if isinstance(g, Gap)
-            and (g.concerns(item.inputs, scope) if namespaces is not None else bool(g.kinds))
-            and (namespaces is None or g.namespace is None or g.namespace in namespaces)
+            if isinstance(g, Gap) and g.concerns(item.inputs, scope if namespaces is not None else [g.namespace])
         ]
         resting.extend(concerned)
         for cause in item.run(model):

@@ -74,7 +74,9 @@ def _injection(model: Model) -> list[Cause]:
         labels = ns.labels
         wants = labels.get("istio-injection") == "enabled" or "istio.io/rev" in labels
         ambient = labels.get("istio.io/dataplane-mode") == "ambient"
-        pods = [p for p in model.pods_by_ns.get(name, []) if not p.host_network]
+        # running pods only: injection happens at admission, so a pod template (a manifest repo) or a pod
+        # not yet scheduled says nothing about what the webhook did
+        pods = [p for p in model.pods_by_ns.get(name, []) if not p.host_network and (p.ip or p.node)]
         if wants:
             missing = [p for p in pods if not p.has_sidecar() and not _opted_out(p)]
             if missing:
