@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING
 import click
 
 from kubectl_meshdoctor.cli.options import (
+    COUNT,
+    WINDOW,
     hubble_options,
     kube_options,
     parse_duration,
+    port_option,
     run,
     source_from_flags,
     source_options,
@@ -31,9 +34,9 @@ Examples:
 @click.command("flows", epilog=EXAMPLES)
 @click.argument("source")
 @click.argument("destination")
-@click.option("--port", type=int, help="Destination port (default: the Service's first port).")
-@click.option("--since", help="Flows of this window, e.g. 5m.")
-@click.option("--last", type=int, help="The last N flows (default 20, as hubble observe).")
+@port_option
+@click.option("--since", type=WINDOW, help="Flows of this window, e.g. 5m.")
+@click.option("--last", type=COUNT, help="The last N flows (default 20, as hubble observe).")
 @click.option("-f", "--follow", is_flag=True, help="Keep streaming new flows until Ctrl-C (live only).")
 @click.option("-o", "--output", type=click.Choice(["compact", "json", "jsonpb"]), default="compact", show_default=True)
 @source_options
@@ -44,7 +47,7 @@ def flows(
     source: str,
     destination: str,
     port: int | None,
-    since: str | None,
+    since: float | None,
     last: int | None,
     follow: bool,
     output: str,
@@ -53,7 +56,7 @@ def flows(
     kubeconfig: str | None,
     kube_context: str | None,
     namespace: str | None,
-    request_timeout: str,
+    request_timeout: float,
     debug: bool,
     **hubble: object,
 ) -> None:

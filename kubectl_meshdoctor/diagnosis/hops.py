@@ -9,7 +9,7 @@ from __future__ import annotations
 from kubectl_meshdoctor.diagnosis import fixes
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.inputs import MEMBERSHIP
-from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate
+from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate, selecting_rules
 from kubectl_meshdoctor.findings.types import (
     Cause,
     Decision,
@@ -179,7 +179,7 @@ def _policy_cause(
             "(allow rules cannot override a deny)"
         )
     else:
-        section = f"{policy.rule.split('.')[0] if policy.rule else 'spec'}.{direction}"
+        section = f"{_rule_root(call, policy, direction)}.{direction}"
         hint = fixes.allow_peer_fix(
             policy, direction, peer_pod, port, "TCP" if call.query.protocol == "TCP" else "UDP", section
         )
@@ -200,6 +200,18 @@ def _policy_cause(
             "fix_yaml": _allow_yaml(call, direction, port, result.explicit_deny),
         },
     )
+
+
+def _rule_root(call: Call, policy: ObjectRef, direction: str) -> str:
+    """Where the policy as written holds its rules: ``spec``, or ``specs[i]`` (the one selecting the
+    subject), so the fix text edits a field that exists (a ``spec.ingress`` added beside ``specs`` is
+    rejected by Cilium)."""
+    if policy.rule:
+        return policy.rule.split(".")[0]
+    subject = call.server if direction == "ingress" else call.client
+    rules = selecting_rules(call.model, subject) if subject is not None else []
+    paths = [r.path for r in rules if (r.policy.kind, r.policy.namespace, r.policy.name) == policy.key_tuple()]
+    return paths[0] if paths and paths[0] else "spec"
 
 
 def _allow_yaml(call: Call, direction: str, port: int, explicit_deny: bool) -> str:

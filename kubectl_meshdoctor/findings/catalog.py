@@ -359,9 +359,9 @@ _SPECS += (
         E,
         "{object}: the API server would reject it ({field}: {reason}); it does not exist in a real cluster and is "
         "evaluated as absent",
-        "correct {field} (value {value}) and apply it again",
+        "correct {field} (value {value}) and apply it again; `kubectl apply --dry-run=server -f FILE` shows "
+        "every error the API server finds",
         "contract §7",
-        planned=True,
     ),
 )
 
