@@ -171,3 +171,19 @@ def test_destination_rule_for_a_host_nobody_serves(tmp_path: Path) -> None:
     # a host in a namespace this view does not hold is not judged (never guess)
     _, found = check(tmp_path, MESH_SHOP + svc("tcp-postgres") + dr.format(host="db.other.svc.cluster.local"))
     assert "istio-destination-host-unknown" not in codes(found)
+
+
+GATEWAY_FIXTURE = Path(__file__).parent / "fixtures" / "gateway" / "ingress.yaml"
+
+
+def test_http_route_not_admitted_by_the_gateway_listener(tmp_path: Path) -> None:
+    """explain's gateway hop says istio-gateway-route-not-allowed for this pair; check finds it with no pair."""
+    text = (Path(__file__).parents[1] / "kubectl_meshdoctor" / "demos" / "sidecar-s0-baseline").glob("*.yaml")
+    demo = "---\n".join(p.read_text() for p in sorted(text))
+    _, found = check(tmp_path, demo + "\n---\n" + GATEWAY_FIXTURE.read_text())
+    hit = next(f for f in found if f["code"] == "istio-gateway-route-not-allowed")
+    assert [o["kind"] for o in hit["objects"]] == ["HTTPRoute", "Gateway"]
+    assert hit["objects"][1]["rule"].endswith("allowedRoutes")
+    fixed = GATEWAY_FIXTURE.read_text().replace("{from: Same}", "{from: All}")
+    _, found = check(tmp_path, demo + "\n---\n" + fixed)
+    assert "istio-gateway-route-not-allowed" not in codes(found)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from kubectl_meshdoctor.checks.base import Check
-from kubectl_meshdoctor.diagnosis.gateway_hop import server_host_admits
+from kubectl_meshdoctor.diagnosis.gateway_hop import _admitted, server_host_admits
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import Cause, ObjectRef
 from kubectl_meshdoctor.model.build import Model
@@ -131,20 +131,61 @@ def _sidecar_selectors(model: Model) -> list[Cause]:
     return out
 
 
+def _overlap(listener: str, host: str) -> bool:
+    """A listener hostname and a route hostname intersect when either pattern covers the other."""
+    return rt.host_matches(listener, host) or rt.host_matches(host, listener)
+
+
+def _http_routes(model: Model) -> list[Cause]:
+    """Gateway API: each HTTPRoute parent exists, has a listener for one of its hostnames, and admits
+    the route's namespace (allowedRoutes, decided by the gateway hop's own `_admitted`)."""
+    out: list[Cause] = []
+    kube = _kube_gateways(model)
+    for route in sorted(model.traffic.http_routes, key=lambda r: (r.ref.namespace or "", r.ref.name)):
+        key = f"{route.ref.namespace}/{route.ref.name}"
+        for i, (ns, name, section) in enumerate(route.parents):
+            ref = route.ref.with_rule(f"spec.parentRefs[{i}]")
+            gw = kube.get(f"{ns}/{name}")
+            if gw is None:
+                detail = f"HTTPRoute {key} attaches to Gateway {ns}/{name}, which does not exist: it serves nothing"
+                out.append(Cause("istio-gateway-not-found", (ref,), {"vs": key, "gateway": f"{ns}/{name}"}, detail))
+                continue
+            listeners = [x for x in gw.listeners if section is None or x.name == section]
+            hosts = route.hostnames or ("*",)
+            bound = [
+                x
+                for x in listeners
+                if x.hostname is None
+                or any(rt.host_matches(x.hostname, h) or rt.host_matches(h, x.hostname) for h in hosts)
+            ]
+            if not bound:
+                names = ", ".join(x.hostname or "*" for x in listeners) or "no listeners"
+                why = f"HTTPRoute {key} asks for {', '.join(hosts)} but its listeners serve only {names}"
+                params = {"gateway": f"{ns}/{name}", "host": ", ".join(hosts), "why": why}
+                out.append(Cause("istio-gateway-host-not-bound", (ref, gw.ref.with_rule("spec.listeners")), params))
+            elif not _admitted(route, bound, ns):
+                params = {"route": key, "gateway": f"{ns}/{name}", "from": bound[0].allowed_from}
+                rule = gw.ref.with_rule(f"{bound[0].path}.allowedRoutes")
+                out.append(Cause("istio-gateway-route-not-allowed", (ref, rule), params))
+    return out
+
+
 def _refs(model: Model) -> list[Cause]:
     gateways = _gateways(model)
     out: list[Cause] = []
     for vs in sorted(model.traffic.virtual_services, key=lambda v: (v.ref.namespace or "", v.ref.name)):
         out.extend(_vs_gateway_refs(model, vs, gateways))
         out.extend(_shadowed(vs))
+    out.extend(_http_routes(model))
     out.extend(_sidecar_selectors(model))
     return out
 
 
 REFS = Check(
     "istio.References",
-    "VirtualServices bound to missing Gateways or to Gateways without their host, shadowed routes, "
+    "VirtualServices and HTTPRoutes bound to missing Gateways, to Gateways without their host or not admitting "
+    "them (allowedRoutes), shadowed routes, "
     "Sidecars whose workloadSelector matches no pod",
-    ("VirtualService", "Gateway", "Sidecar", "Pod"),
+    ("VirtualService", "Gateway", "HTTPRoute", "Sidecar", "Pod"),
     _refs,
 )

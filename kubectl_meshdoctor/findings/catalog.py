@@ -453,11 +453,12 @@ _CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "istio-circuit-breaker": ("tight connection-pool limits (info)", ()),
     "istio-gateway-selector-no-match": ("every Istio Gateway", ("ReferencedResourceNotFound",)),
     "istio-gateway-host-not-bound": (
-        "VirtualService hosts missing from their Gateway",
+        "VirtualService / HTTPRoute hosts missing from their Gateway",
         ("VirtualServiceHostNotFoundInGateway",),
     ),
+    "istio-gateway-route-not-allowed": ("every HTTPRoute parentRef (allowedRoutes)", ()),
     "istio-gateway-not-found": (
-        "every spec.gateways reference",
+        "every spec.gateways / parentRefs reference",
         ("ReferencedResourceNotFound", "VirtualServiceHostNotFoundInGateway"),
     ),
     "ambient-probe-snat-blocked": ("ambient workloads with probes under default deny", ()),
