@@ -14,6 +14,7 @@ from kubectl_meshdoctor.checks.mesh_checks import AMBIENT_PROBES, AUTHZ_NEEDS_MT
 from kubectl_meshdoctor.checks.pair_checks import PAIRS
 from kubectl_meshdoctor.checks.protocol_checks import PROTOCOLS
 from kubectl_meshdoctor.checks.routing import ROUTING
+from kubectl_meshdoctor.checks.service_ports import SERVICE_PORTS
 from kubectl_meshdoctor.checks.workload_checks import DNS, INJECTION, NO_ENDPOINTS
 
 ALL: tuple[Check, ...] = tuple(
@@ -27,6 +28,7 @@ ALL: tuple[Check, ...] = tuple(
             INVALID,
             PA_DISABLE_AMBIENT,
             PAIRS,
+            SERVICE_PORTS,
             PROTOCOLS,
             AUTHZ_REFS,
             DNS,

@@ -442,7 +442,7 @@ _CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "l7-split-brain": ("per workload", ()),
     "dns-egress-blocked": ("every client whose egress policy blocks kube-dns", ()),
     "no-endpoints": ("every Service with a selector and no ready pod", ()),
-    "port-mismatch": ("named targetPorts the pods do not define", ()),
+    "port-mismatch": ("named targetPorts the pods do not define; policy ports written on the Service port", ()),
     "istio-fault-injection": ("every VirtualService fault (warning)", ()),
     "istio-subset-not-found": ("every route destination", ("ReferencedResourceNotFound",)),
     "istio-destination-host-unknown": (
