@@ -29,6 +29,8 @@ def test_s2_json_names_the_cause_its_objects_and_no_gaps() -> None:
     found = [f for f in doc["findings"] if f["code"] == "cilium-l7-vs-istio-mtls"]
     assert found and found[0]["severity"] == "error"
     assert found[0]["objects"][0]["rule"].endswith("rules.http")
+    # mesh-wide, the finding names the server the policy breaks, not only the policy
+    assert {"kind": "Service", "namespace": "blue", "name": "httpbin"}.items() <= found[0]["objects"][-1].items()
     assert "PeerAuthentication" in found[0]["fixYaml"]
     assert set(found[0]) >= {"code", "severity", "summary", "objects", "fix", "related"}
     assert doc["gaps"] == []

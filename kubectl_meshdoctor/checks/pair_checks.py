@@ -88,8 +88,16 @@ def _probe_all(
                 kept = _keep(cause, call)
                 if kept is not None and _key(kept) not in seen:
                     seen.add(_key(kept))
-                    out.append(kept)
+                    out.append(_naming_server(kept, target))
     return out
+
+
+def _naming_server(cause: Cause, target: Target) -> Cause:
+    """Mesh-wide, one policy can break many servers: name the server the witness call went to."""
+    server = target.service.ref() if target.service is not None else target.pod.ref()
+    if any((r.kind, r.namespace, r.name) == (server.kind, server.namespace, server.name) for r in cause.objects):
+        return cause
+    return Cause(cause.code, (*cause.objects, server), cause.params, cause.detail, cause.severity)
 
 
 def _pairs(model: Model) -> list[Cause]:
