@@ -187,3 +187,13 @@ def test_http_route_not_admitted_by_the_gateway_listener(tmp_path: Path) -> None
     fixed = GATEWAY_FIXTURE.read_text().replace("{from: Same}", "{from: All}")
     _, found = check(tmp_path, demo + "\n---\n" + fixed)
     assert "istio-gateway-route-not-allowed" not in codes(found)
+
+
+def test_app_running_as_the_sidecar_uid_bypasses_the_proxy(tmp_path: Path) -> None:
+    as_1337 = MESH_SHOP.replace("spec: {containers:", "spec: {securityContext: {runAsUser: 1337}, containers:")
+    _, found = check(tmp_path, as_1337 + svc("tcp-postgres"))
+    hit = next(f for f in found if f["code"] == "app-uid-1337")
+    assert hit["related"] == ["IST0144"] and "container(s) app run as UID 1337" in hit["summary"]
+    assert hit["objects"][0]["kind"] == "Pod"
+    _, found = check(tmp_path, MESH_SHOP + svc("tcp-postgres"))
+    assert "app-uid-1337" not in codes(found)

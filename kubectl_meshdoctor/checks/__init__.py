@@ -15,7 +15,7 @@ from kubectl_meshdoctor.checks.pair_checks import PAIRS
 from kubectl_meshdoctor.checks.protocol_checks import PROTOCOLS
 from kubectl_meshdoctor.checks.routing import ROUTING
 from kubectl_meshdoctor.checks.service_ports import SERVICE_PORTS
-from kubectl_meshdoctor.checks.workload_checks import DNS, INJECTION, NO_ENDPOINTS
+from kubectl_meshdoctor.checks.workload_checks import DNS, INJECTION, NO_ENDPOINTS, UID_1337
 
 ALL: tuple[Check, ...] = tuple(
     sorted(
@@ -34,6 +34,7 @@ ALL: tuple[Check, ...] = tuple(
             DNS,
             INJECTION,
             NO_ENDPOINTS,
+            UID_1337,
             REFS,
             ROUTING,
             SELECTS_NOTHING,

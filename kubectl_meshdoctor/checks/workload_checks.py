@@ -6,7 +6,7 @@ from __future__ import annotations
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.checks.pairs import Target, probe, representatives
 from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
-from kubectl_meshdoctor.findings.types import Cause, ObjectRef, Severity
+from kubectl_meshdoctor.findings.types import Cause, Mesh, ObjectRef, Severity
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, Service
 from kubectl_meshdoctor.model.refs import pods_for_service
@@ -139,4 +139,35 @@ INJECTION = Check(
     "namespace injection / ambient labels vs the proxies the pods actually run",
     ("Namespace", "Pod"),
     _injection,
+)
+
+
+def _uid_1337(model: Model) -> list[Cause]:
+    """B24 / A6: a sidecar pod's app running as UID 1337 is the proxy as far as iptables can tell, so its
+    traffic skips the sidecar: no mTLS, no routing rules, no telemetry (istioctl IST0144)."""
+    out: list[Cause] = []
+    for pod in representatives(model):
+        if not pod.uid_1337 or model.pod_mesh(pod)[0] is not Mesh.SIDECAR:
+            continue
+        what = (
+            f"{pod.namespace}/{pod.workload_name or pod.name}: container(s) {', '.join(pod.uid_1337)} run as UID "
+            "1337, the sidecar's own UID; istio-init's iptables rules let that UID's traffic bypass the sidecar "
+            "(plaintext to STRICT servers is reset, identity-based AuthorizationPolicies never match it)"
+        )
+        fix = "run the app as another user: set securityContext.runAsUser (pod and containers) to anything but 1337"
+        out.append(
+            Cause(
+                "app-uid-1337",
+                (pod.ref().with_rule("spec.securityContext.runAsUser"),),
+                {"what": what, "fix_hint": fix},
+            )
+        )
+    return out
+
+
+UID_1337 = Check(
+    "istio.ApplicationUID",
+    "sidecar pods whose app containers run as UID 1337 (traffic bypasses the proxy)",
+    ("Pod", "Namespace"),
+    _uid_1337,
 )

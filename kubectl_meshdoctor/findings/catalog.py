@@ -410,6 +410,16 @@ _SPECS += (
     ),
 )
 
+_SPECS += (
+    _spec(
+        "app-uid-1337",
+        W,
+        "{what}",
+        "{fix_hint}",
+        "A6",
+    ),
+)
+
 # istioctl analyze messages (Istio's messages.yaml codes) that cover the same problem as a code of ours
 ISTIOCTL_CODES: Mapping[str, str] = {
     "ReferencedResourceNotFound": "IST0101",
@@ -423,6 +433,7 @@ ISTIOCTL_CODES: Mapping[str, str] = {
     "VirtualServiceUnreachableRule": "IST0130",
     "VirtualServiceHostNotFoundInGateway": "IST0132",
     "GatewayPortNotDefinedOnService": "IST0162",
+    "InvalidApplicationUID": "IST0144",
 }
 # what `check` finds for a code, and the istioctl messages (by name) that overlap it
 _CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
@@ -473,6 +484,7 @@ _CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "istio-injection-mismatch": ("namespace injection label vs the pods' proxies", ("PodMissingProxy",)),
     "istio-route-shadowed": ("every VirtualService", ("VirtualServiceUnreachableRule",)),
     "istio-authz-unknown-namespace": ("every source namespace pattern", ("ReferencedResourceNotFound",)),
+    "app-uid-1337": ("every sidecar workload", ("InvalidApplicationUID",)),
     "protocol-declaration": (
         "Service ports declared non-HTTP under Cilium HTTP rules; undeclared ports of mesh workloads (info)",
         ("PortNameIsNotUnderNamingConvention",),
