@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from kubectl_meshdoctor.checks.base import Check
-from kubectl_meshdoctor.diagnosis.gateway_hop import _admitted, server_host_admits
+from kubectl_meshdoctor.diagnosis.gateway_binding import _admits, server_host_matches
+from kubectl_meshdoctor.diagnosis.gateway_hop import _admitted
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import Cause, ObjectRef
 from kubectl_meshdoctor.model.build import Model
@@ -50,7 +51,7 @@ def _vs_gateway_refs(model: Model, vs: VirtualService, gateways: dict[str, Istio
     # must be served by one of the bound Gateways (else nothing routes it)
     def admits(gw: IstioGateway, host: str) -> bool:
         g_ns = gw.ref.namespace or "default"
-        return any(server_host_admits(e, host, ns, g_ns) for srv in gw.servers for e in srv.hosts)
+        return any(server_host_matches(e, host) and _admits(e, ns, g_ns) for srv in gw.servers for e in srv.hosts)
 
     for full, ref, gw in bound:
         if not any(admits(gw, h) for h in vs.hosts):

@@ -12,6 +12,7 @@ from kubectl_meshdoctor.model.cilium import CiliumPolicies, PolicyRule
 from kubectl_meshdoctor.model.cilium_parse import PolicyInvalid, parse_cnp, parse_knp
 from kubectl_meshdoctor.model.config import CiliumConfig
 from kubectl_meshdoctor.model.istio import IstioObjects, parse_ap, parse_dr, parse_mesh_config, parse_pa
+from kubectl_meshdoctor.model.istio_export import default_export_to, service_export_to
 from kubectl_meshdoctor.model.istio_traffic import TRAFFIC_KINDS, TrafficObjects, add_traffic_object, outbound_policy
 from kubectl_meshdoctor.model.objects import (
     CLUSTER_KEY,
@@ -244,6 +245,8 @@ def _service(doc: dict[str, Any], origin: str | None) -> Service:
         type=str(spec.get("type") or "ClusterIP"),
         origin=origin,
         cluster_ips=cluster_ips,
+        export_to=service_export_to(meta.get("annotations")),
+        labels=_str_map(meta.get("labels")),
     )
 
 
@@ -353,6 +356,7 @@ class _Builder:
             self.m.istio.mesh = parse_mesh_config(data["mesh"], _ref("ConfigMap", doc, origin))
             self.m.traffic.outbound_policy = outbound_policy(data["mesh"])
             self.m.traffic.outbound_ref = _ref("ConfigMap", doc, origin)
+            self.m.traffic.default_export = default_export_to(data["mesh"])
         _ = ns
 
     def finish(self) -> None:

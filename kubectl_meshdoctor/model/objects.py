@@ -108,6 +108,8 @@ class Service:
     origin: str | None = None
     ready_pods: set[str] | None = None  # from EndpointSlices/Endpoints; None = unknown
     cluster_ips: tuple[str, ...] = ()  # spec.clusterIPs (dual stack) and spec.clusterIP
+    export_to: tuple[str, ...] = ()  # annotation networking.istio.io/exportTo; () = the mesh default
+    labels: Mapping[str, str] = field(default_factory=dict)  # istio.io/use-waypoint lives here
 
     def ref(self) -> ObjectRef:
         return ObjectRef("Service", self.namespace, self.name, origin=self.origin)
