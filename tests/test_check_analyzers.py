@@ -197,3 +197,47 @@ def test_app_running_as_the_sidecar_uid_bypasses_the_proxy(tmp_path: Path) -> No
     assert hit["objects"][0]["kind"] == "Pod"
     _, found = check(tmp_path, MESH_SHOP + svc("tcp-postgres"))
     assert "app-uid-1337" not in codes(found)
+
+
+WEB = (
+    POD.format(
+        name="web-0", ns="shop", app="web", containers="{name: web, ports: [{containerPort: 8080}]}", ip="10.0.0.7"
+    ).replace("labels: {app: web}", "labels: {app: web, version: v1}")
+    + "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
+    "spec: {selector: {app: web}, ports: [{name: http, port: 80, targetPort: 8080}]}\n---\n"
+)
+
+
+def test_destination_rule_subset_selecting_no_pod(tmp_path: Path) -> None:
+    dr = (
+        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: web, namespace: shop}}\n"
+        "spec: {{host: web, subsets: [{{name: s, labels: {labels}}}]}}\n---\n"
+    )
+    _, found = check(tmp_path, MESH_SHOP + WEB + dr.format(labels="{version: v2}"))
+    hit = next(f for f in found if f["code"] == "istio-subset-no-endpoints")
+    assert hit["objects"][0]["kind"] == "DestinationRule" and hit["objects"][0]["rule"].endswith("labels")
+    _, found = check(tmp_path, MESH_SHOP + WEB + dr.format(labels="{version: v1}"))
+    assert "istio-subset-no-endpoints" not in codes(found)
+    # endpoints carry their node's topology labels, which the view does not hold: not judged
+    _, found = check(tmp_path, MESH_SHOP + WEB + dr.format(labels="{topology.kubernetes.io/zone: a}"))
+    assert "istio-subset-no-endpoints" not in codes(found)
+
+
+def test_route_to_a_port_the_service_lacks_and_to_a_hidden_host(tmp_path: Path) -> None:
+    vs = (
+        "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {{name: r, namespace: {ns}}}\n"
+        "spec: {{hosts: [web.shop.svc.cluster.local], http: [{{route: [{{destination: "
+        "{{host: web.shop.svc.cluster.local, port: {{number: {port}}}}}}}]}}]}}\n---\n"
+    )
+    _, found = check(tmp_path, MESH_SHOP + WEB + vs.format(ns="shop", port=81))
+    assert "istio-route-port-unknown" in codes(found)
+    _, found = check(tmp_path, MESH_SHOP + WEB + vs.format(ns="shop", port=80))
+    assert "istio-route-port-unknown" not in codes(found)
+    hidden = WEB.replace(
+        "metadata: {name: web, namespace: shop}",
+        "metadata: {name: web, namespace: shop, annotations: {networking.istio.io/exportTo: '.'}}",
+    )
+    other = NS.format(name="front", labels="{istio-injection: enabled}")
+    _, found = check(tmp_path, MESH_SHOP + other + hidden + vs.format(ns="front", port=80))
+    hit = next(f for f in found if f["code"] == "istio-host-not-exported")
+    assert hit["objects"][0]["kind"] == "VirtualService" and hit["related"] == ["IST0101"]

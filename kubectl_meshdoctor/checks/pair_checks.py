@@ -36,6 +36,7 @@ PAIR_CODES = frozenset(
         "istio-authz-needs-mtls",
         "istio-egress-registry-only",
         "port-mismatch",
+        "no-endpoints",  # the waypoint an ambient server uses is missing or not ready
     }
 )
 

@@ -29,6 +29,7 @@ from kubectl_meshdoctor.model.objects import Pod, Service, pod_peer
 from kubectl_meshdoctor.model.refs import services_for
 
 WITNESS_TRIES = 24
+USE_WAYPOINT = "istio.io/use-waypoint"
 _KINDS = {"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds"}
 
 
@@ -149,8 +150,10 @@ def client_modes(model: Model, pod: Pod, mesh: Mesh, namespaces: PolicyNamespace
     # mTLS into an L7 port, DestinationRule TLS vs PeerAuthentication, sidecar HBONE to ambient on 15008
     if l7 or drs or pa != {"PERMISSIVE"} or (mesh is Mesh.AMBIENT and ingress_rules):
         modes.append(Mesh.SIDECAR)
-    if l7 or (mesh is not Mesh.NONE and ingress_rules):
-        modes.append(Mesh.AMBIENT)  # HBONE on 15008
+    ns_labels = model.namespaces[pod.namespace].labels if pod.namespace in model.namespaces else {}
+    waypoint = mesh is Mesh.AMBIENT and bool(pod.labels.get(USE_WAYPOINT) or ns_labels.get(USE_WAYPOINT))
+    if l7 or waypoint or (mesh is not Mesh.NONE and ingress_rules):
+        modes.append(Mesh.AMBIENT)  # HBONE on 15008; the waypoint leg (missing or unready waypoint)
     if mesh is not Mesh.NONE and (
         "STRICT" in pa or any(uses_identity(r) for ap in _authz(model, pod, namespaces.authz) for r in ap.rules)
     ):

@@ -482,6 +482,15 @@ _CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "istio-route-shadowed": ("every VirtualService", ("VirtualServiceUnreachableRule",)),
     "istio-authz-unknown-namespace": ("every source namespace pattern", ("ReferencedResourceNotFound",)),
     "app-uid-1337": ("every sidecar workload", ("InvalidApplicationUID",)),
+    "istio-host-not-exported": (
+        "route destinations as seen from the namespaces the VirtualService is exported to",
+        ("ReferencedResourceNotFound",),
+    ),
+    "istio-route-port-unknown": ("every route destination port", ("ReferencedResourceNotFound",)),
+    "istio-subset-no-endpoints": (
+        "every DestinationRule subset and routed subset",
+        ("DestinationRuleSubsetNotSelectPods",),
+    ),
     "protocol-declaration": (
         "Service ports declared non-HTTP under Cilium HTTP rules; undeclared ports of mesh workloads (info)",
         ("PortNameIsNotUnderNamingConvention",),
