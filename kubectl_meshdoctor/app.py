@@ -194,19 +194,73 @@ CLUSTER_CODES = frozenset(
 )
 
 
-def check(model: Model, namespaces: list[str] | None) -> list[Cause]:
+@dataclass(frozen=True, slots=True)
+class Finding:
+    cause: Cause
+    check: str  # the analyzer's name
+    gaps: tuple[str, ...]  # gaps that hide inputs of that analyzer where the finding is
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    findings: list[Finding]
+    gaps: list[str]  # gaps that concern some analyzer's inputs in the checked namespaces
+
+    @property
+    def exit_code(self) -> int:
+        """Contract §6: 1 when an error finding exists, else 3 when the check rests on gaps, else 0."""
+        from kubectl_meshdoctor.findings import catalog
+
+        if any(catalog.severity(f.cause).value == "error" for f in self.findings):
+            return 1
+        return 3 if self.gaps else 0
+
+
+def check_namespaces(model: Model, namespaces: list[str] | None) -> None:
+    """An unknown -n is a usage error with the closest names (never a silent "no problems")."""
+    if namespaces is None:
+        return
+    known = set(model.namespaces) | set(model.pods_by_ns) | {s.namespace for s in model.services.values()}
+    missing = [ns for ns in namespaces if ns not in known]
+    if missing and known:
+        from kubectl_meshdoctor.model.refs import closest
+
+        hints = [h for ns in missing for h in closest(ns, sorted(known))]
+        more = f"; did you mean {', '.join(dict.fromkeys(hints))}?" if hints else ""
+        raise UsageError(f"namespace(s) not found: {', '.join(missing)}{more}")
+
+
+def check(model: Model, namespaces: list[str] | None) -> CheckResult:
     """Run every mesh-wide check; keep findings about the given namespaces (None = all)."""
     from kubectl_meshdoctor.checks import ALL
+    from kubectl_meshdoctor.findings.types import Gap
 
+    check_namespaces(model, namespaces)
     # invalid-object: every object the API server would reject, in scope (cluster-scoped ones always)
-    findings: list[Cause] = list(model.invalid if namespaces is None else model.invalid_for(namespaces))
+    invalid = model.invalid if namespaces is None else model.invalid_for(namespaces)
+    findings: list[Finding] = [Finding(c, "model.InvalidObject", ()) for c in invalid]
+    seen: set[tuple[object, ...]] = {(c.code, c.objects) for c in invalid}
+    resting: list[str] = []
+    scope: list[str | None] = list(namespaces) if namespaces is not None else []
     for item in ALL:
+        # gaps hiding a kind this analyzer reads, in the namespaces checked (-A: anywhere)
+        concerned = [
+            g
+            for g in model.gaps
+            if isinstance(g, Gap) and g.concerns(item.inputs, scope if namespaces is not None else [g.namespace])
+        ]
+        resting.extend(concerned)
         for cause in item.run(model):
             in_scope = (
                 namespaces is None
                 or cause.code in CLUSTER_CODES
                 or any(ref.namespace in namespaces or ref.namespace is None for ref in cause.objects)
             )
-            if in_scope and all((cause.code, cause.objects) != (f.code, f.objects) for f in findings):
-                findings.append(cause)
-    return findings
+            key = (cause.code, cause.objects)
+            if not in_scope or key in seen:
+                continue
+            seen.add(key)
+            where = {ref.namespace for ref in cause.objects}
+            mine = tuple(str(g) for g in concerned if g.namespace is None or g.namespace in where)
+            findings.append(Finding(cause, item.name, mine))
+    return CheckResult(findings, list(dict.fromkeys(str(g) for g in resting)))

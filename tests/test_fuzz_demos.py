@@ -84,7 +84,7 @@ def _answer(raw: RawSnapshot, query: Query, validator: Validator) -> tuple[int, 
         diagnosis = app.explain(model, query)
     except MeshdoctorError as err:
         return err.exit_code, str(err) + " ".join(model.gaps)
-    findings = app.check(model, None)
+    findings = [f.cause for f in app.check(model, None).findings]
     text = " ".join([*diagnosis.gaps, *(c.params.get("object", "") for c in diagnosis.causes)])
     text += " ".join(c.params.get("object", "") for c in findings)
     return app.exit_code(diagnosis), text
