@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kubectl_meshdoctor.diagnosis.call import Query
-from kubectl_meshdoctor.errors import UsageError
+from kubectl_meshdoctor.errors import DataError, UsageError
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, Verdict
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.build import build_model as _build_model
@@ -65,7 +65,9 @@ def bulk_allocation() -> Iterator[None]:
 
 def build_model(raw: RawSnapshot) -> Model:
     with bulk_allocation():
-        return _build_model(raw)
+        model = _build_model(raw)
+    model.flow_files = list(raw.flow_files)  # offline flows, streamed for the question (issue 13)
+    return model
 
 
 def load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
@@ -83,7 +85,8 @@ def _load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
     if opts.from_path is not None:
         from kubectl_meshdoctor.sources.snapshot import read_snapshot
 
-        return read_snapshot(opts.from_path)
+        # with a question, flows stay in the files until its pair is known (sources/pair_flows.py)
+        return read_snapshot(opts.from_path, lazy_flows=query is not None)
     return read_live(opts, query)
 
 
@@ -159,8 +162,19 @@ def default_namespace(opts: SourceOptions, namespace: str | None) -> str:
 
 
 def explain(model: Model, query: Query) -> Diagnosis:
+    """The diagnosis; offline flows not read yet are streamed for this pair first. Input without
+    objects gets the evidence-only answer (diagnosis/flows_only.py), never a static verdict."""
     from kubectl_meshdoctor.diagnosis.explain import explain as run_explain
+    from kubectl_meshdoctor.sources.pair_flows import attach_for_explain, no_objects
 
+    if model.flow_files and not query.no_flows:
+        attach_for_explain(model, query)
+    if no_objects(model) and (model.flow_endpoints is not None or model.flow_source != "none"):
+        from kubectl_meshdoctor.diagnosis.flows_only import explain_from_flows
+
+        if model.flow_endpoints is None:
+            raise DataError("the input has no Kubernetes objects and --no-flows leaves nothing to explain")
+        return explain_from_flows(model, query)
     return run_explain(model, query)
 
 

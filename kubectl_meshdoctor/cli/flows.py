@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,22 +19,39 @@ from kubectl_meshdoctor.cli.options import (
 if TYPE_CHECKING:
     from kubectl_meshdoctor.app import SourceOptions
     from kubectl_meshdoctor.diagnosis.call import Query
+    from kubectl_meshdoctor.findings.types import Diagnosis
+    from kubectl_meshdoctor.sources.flow_window import Window
+    from kubectl_meshdoctor.sources.flowfilter import FlowOptions
 
 EXAMPLES = """\b
 Examples:
   kubectl meshdoctor flows red/netshoot blue/httpbin                 # compact, like hubble observe
   kubectl meshdoctor flows red/netshoot blue/httpbin --follow        # stream until Ctrl-C
   kubectl meshdoctor flows red/netshoot blue/httpbin -o json         # {"flow", "hop", "by"} per line
-  kubectl meshdoctor flows red/netshoot blue/httpbin --demo sidecar-s2-l7-policy -o jsonpb
+  kubectl meshdoctor flows red/netshoot blue/httpbin --verdict DROPPED --since 10m
+  hubble observe -o jsonpb --last 10000 | kubectl meshdoctor flows red/netshoot blue/httpbin --from -
+  kubectl meshdoctor flows red/netshoot blue/httpbin --from events.log --from events-2026-11-20T10-00-00.000.log.gz
 """
 
 
 @click.command("flows", epilog=EXAMPLES)
 @click.argument("source")
 @click.argument("destination")
-@click.option("--port", type=int, help="Destination port (default: the Service's first port).")
-@click.option("--since", help="Flows of this window, e.g. 5m.")
-@click.option("--last", type=int, help="The last N flows (default 20, as hubble observe).")
+@click.option("--port", "ports", type=int, multiple=True,
+              help="Only flows with this source or destination port (as hubble observe --port); "
+                   "the first one is also the port the annotation reasons about.")  # fmt: skip
+@click.option("--verdict", "verdicts", multiple=True, help="Only flows with this verdict (FORWARDED, DROPPED, ...).")
+@click.option("--http-status", "http_status", multiple=True, help="Only L7 responses with this code (403, 5+).")
+@click.option(
+    "--type", "types", multiple=True, help="Only this event type: trace[:to-endpoint], drop, l7, policy-verdict..."
+)
+@click.option("--since", help="Flows since a time: a duration (5m; offline: before the newest flow) or RFC 3339.")
+@click.option("--until", help="Flows until a time, as --since.")
+@click.option("--last", type=int, help="The last N flows (live default 20, as hubble observe).")
+@click.option("--first", type=int, help="The first N flows.")
+@click.option(
+    "--all", "all_flows", is_flag=True, help="All flows (the offline default, as hubble observe --input-file)."
+)
 @click.option("-f", "--follow", is_flag=True, help="Keep streaming new flows until Ctrl-C (live only).")
 @click.option("-o", "--output", type=click.Choice(["compact", "json", "jsonpb"]), default="compact", show_default=True)
 @source_options
@@ -43,9 +61,15 @@ Examples:
 def flows(
     source: str,
     destination: str,
-    port: int | None,
+    ports: tuple[int, ...],
+    verdicts: tuple[str, ...],
+    http_status: tuple[str, ...],
+    types: tuple[str, ...],
     since: str | None,
+    until: str | None,
     last: int | None,
+    first: int | None,
+    all_flows: bool,
     follow: bool,
     output: str,
     from_path: str | None,
@@ -58,72 +82,159 @@ def flows(
     **hubble: object,
 ) -> None:
     """The Hubble flows of SOURCE <-> DESTINATION (both directions), each with the hop and policy
-    that explains it. References as for explain."""
+    that explains it. References as for explain; with flows only (no objects in --from) they
+    resolve from the flows' endpoints. Filters as in hubble observe."""
 
     def body() -> int:
-
         from kubectl_meshdoctor import app
         from kubectl_meshdoctor.diagnosis.call import Query
         from kubectl_meshdoctor.errors import UsageError
+        from kubectl_meshdoctor.sources.flow_window import Window
+        from kubectl_meshdoctor.sources.flowfilter import FlowOptions
 
-        if last is not None and last <= 0:
-            raise UsageError("--last must be a positive number")
+        for flag, value in (("--last", last), ("--first", first)):
+            if value is not None and value <= 0:
+                raise UsageError(f"{flag} must be a positive number")
+        if sum(x is not None for x in (last, first)) + all_flows > 1:
+            raise UsageError("--first, --last and --all cannot be combined")
+        if first is not None and follow:
+            raise UsageError("--first and --follow cannot be combined")
         opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout, hubble)
-        window = parse_duration(since)
-        count = last if last is not None or window is not None else 20
-        query = Query(source, destination, app.default_namespace(opts, namespace), port, since_seconds=window,
-                      last=count, no_flows=True)  # fmt: skip
+        since_at, since_back = _time(since, "--since")
+        until_at, until_back = _time(until, "--until")
+        window = Window(since_at, until_at, since_back, until_back, first, last)
+        options = FlowOptions(verdicts, http_status, ports, types)
+        try:
+            options.filters()
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+        port = ports[0] if ports else None
+        query = Query(source, destination, app.default_namespace(opts, namespace), port, since_seconds=since_back,
+                      last=last, no_flows=True)  # fmt: skip
         if not app.is_live(opts):
             if follow:
                 raise UsageError("--follow needs a live cluster (not --from/--demo)")
-            return _offline(opts, query, output)
-        return _live(opts, query, output, follow)
+            return _offline(opts, query, options, window, output)
+        return _live(opts, query, options, window, output, follow, all_flows)
 
     run(body, debug)
 
 
-def _offline(opts: SourceOptions, query: Query, output: str) -> int:
-    """--from/--demo: the pair's flows in the file, with --since relative to its newest flow (as explain)."""
-    from kubectl_meshdoctor import app
-    from kubectl_meshdoctor.diagnosis.call import resolve_call
-    from kubectl_meshdoctor.diagnosis.evidence import PairSelector
-    from kubectl_meshdoctor.render.flows import render
+def _time(text: str | None, what: str) -> tuple[datetime | None, float | None]:
+    """(absolute, seconds back): ``2026-11-20T10:00:00Z`` or a duration ``5m``/``90s``/``1h30m``."""
+    from kubectl_meshdoctor.errors import UsageError
 
-    model = app.load_model(opts)
-    diagnosis = app.explain(model, query)
-    call = resolve_call(model, query)
-    pair = PairSelector.of(call.src.pods, call.dst.pods)
-    chosen = [f for f in model.flows if pair.direction(f)]
-    if query.since_seconds is not None and model.flows:
-        newest = max(f.time.seconds for f in model.flows)
-        chosen = [f for f in chosen if f.time.seconds >= newest - query.since_seconds]
-    if query.last is not None:
-        chosen = chosen[-query.last :]
-    for flow in chosen:
+    if not text:
+        return None, None
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        try:
+            return None, parse_duration(text)
+        except UsageError:
+            raise UsageError(f"bad {what} {text!r}: use a duration (5m) or a time (2026-11-20T10:00:00Z)") from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)), None
+
+
+def _offline(opts: SourceOptions, query: Query, options: FlowOptions, window: Window, output: str) -> int:
+    """--from/--demo: the pair's flows streamed from the input (sources/pair_flows.py)."""
+    from kubectl_meshdoctor import app
+    from kubectl_meshdoctor.render.flows import render
+    from kubectl_meshdoctor.sources.base import RawSnapshot
+    from kubectl_meshdoctor.sources.flow_window import select
+    from kubectl_meshdoctor.sources.flowfiles import FlowFile
+    from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
+    from kubectl_meshdoctor.sources.pair_flows import PairSpec, exact_pods, from_refs, missing_refs, no_objects
+
+    raw: RawSnapshot = app.load_raw(opts, query)  # objects; flows stay in their files
+    files: list[FlowFile] = list(raw.flow_files)
+    if raw.flows:  # demos and other in-memory inputs
+        files.append(_memory(raw.flows))
+    raw.flow_files = []
+    model = app.build_model(raw)
+    diagnosis: Diagnosis | None = None
+    spec: PairSpec
+    if no_objects(model):
+        spec = from_refs(query)
+    else:
+        diagnosis = app.explain(model, query)
+        spec = exact_pods(model, query)
+    printed = [0]
+
+    def out(flow: Any) -> None:
+        printed[0] += 1
         click.echo(render(flow, diagnosis, output))
+
+    result = select(files, spec, FlowMatcher(options.filters()), window, out)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if not printed[0] and spec.refs is not None:
+        unknown = missing_refs(files, spec.refs)
+        if unknown is not None:
+            from kubectl_meshdoctor.model.flow_refs import resolve
+
+            for ref in spec.refs:  # raises for the reference no flow names
+                resolve(unknown, ref.text, query.namespace, allow_external=ref is spec.refs[1])
     return 0
 
 
-def _live(opts: SourceOptions, query: Query, output: str, follow: bool) -> int:
+def _memory(flows: list[Any]) -> Any:
+    """In-memory flows (a demo) as a flow file, so one selection code path serves every input."""
+    import io
+
+    from kubectl_meshdoctor.sources.flowfiles import FlowFile
+    from kubectl_meshdoctor.sources.flowjson import flow_to_jsonpb
+
+    data = "".join(flow_to_jsonpb(f) + "\n" for f in flows).encode()
+    return FlowFile("<demo>", lambda: io.BytesIO(data))
+
+
+def _live(opts: SourceOptions, query: Query, options: FlowOptions, window: Window, output: str, follow: bool,
+          all_flows: bool) -> int:  # fmt: skip
     from kubectl_meshdoctor import app
     from kubectl_meshdoctor.render.flows import render
+    from kubectl_meshdoctor.sources.flowfilter import FlowMatcher, combine, in_window
     from kubectl_meshdoctor.sources.hubble import flows_request
     from kubectl_meshdoctor.sources.live import LiveSource, namespaces_for, pair_whitelist
+    from kubectl_meshdoctor.sources.pair_flows import exact_pods
 
     with LiveSource(app.live_options(opts)) as live:
         raw = live.objects(namespaces_for([query.source, query.destination], query.namespace))
         model = app.build_model(raw)
         diagnosis = app.explain(model, query)
-        whitelist = pair_whitelist(model, query)
-        last = None if follow and query.since_seconds is None and query.last == 20 else query.last
-        request = flows_request(whitelist, query.since_seconds, last, follow=follow)
+        spec = exact_pods(model, query)  # Relay matches pod-name prefixes; re-checked exactly here
+        whitelist = combine(pair_whitelist(model, query), options.filters())
+        timed = window.since is not None or window.since_back is not None or window.until is not None
+        last = window.last
+        if last is None and window.first is None and not all_flows and not timed and not follow:
+            last = 20  # hubble observe's default
+        request = flows_request(whitelist, window.since_back, last, follow=follow)
+        if all_flows:
+            request.number = (1 << 64) - 1  # hubble: --all is an alias for --last uint64 max
+        if window.first is not None:
+            request.first, request.number = True, window.first
+        if window.since is not None:
+            request.since.FromDatetime(window.since)
+        until = window.until
+        if window.until_back is not None:
+            until = datetime.now(UTC).replace(microsecond=0) - _delta(window.until_back)
+        if until is not None:
+            request.until.FromDatetime(until)
+        options_match = FlowMatcher(options.filters())
 
         def warn(text: str) -> None:
             click.echo(f"warning: {text}", err=True)
 
         try:
             for flow in live.follow(request, warn):
-                click.echo(render(flow, diagnosis, output))
+                if spec.direction(flow) and options_match(flow) and in_window(flow, window.since, until):
+                    click.echo(render(flow, diagnosis, output))
         except KeyboardInterrupt:
             return 0  # Ctrl-C ends --follow cleanly
     return 0
+
+
+def _delta(seconds: float) -> Any:
+    from datetime import timedelta
+
+    return timedelta(seconds=seconds)

@@ -103,7 +103,7 @@ def render_diagnosis(d: Diagnosis) -> Group:
             parts.append(_t(f"         ↳ {ref.key()}{origin}", "dim"))
         parts.append(_t(_fix_block(catalog.fix(cause))))
     ev = d.evidence
-    agree = "" if ev.flows == 0 else ("  (agrees)" if ev.agrees else "  (CONTRADICTS the objects)")
+    agree = "" if ev.flows == 0 or ev.agrees is None else ("  (agrees)" if ev.agrees else "  (CONTRADICTS the objects)")
     parts.append(Text(""))
     parts.append(_t(f"  hubble {ev.summary or 'no flows'}{agree}", "" if ev.agrees is not False else "bold yellow"))
     for gap in d.gaps:
