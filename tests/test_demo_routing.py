@@ -42,7 +42,13 @@ def test_routing_demo(demo: str, path: str, symptom: str, code: str, by: str) ->
     hop = next(h for h in doc["hops"] if h["name"] == "client-route")
     assert hop["decision"] == "break"
     assert by in [_key(r) for r in hop["by"]]
-    assert doc["evidence"]["agrees"] is True
+    # the prediction is an HTTP status: flows earn "agrees" only with HTTP records of this request
+    # (issue 10 §4); plain TCP forwards of the pair leave it inconclusive, never "agrees"
+    if doc["evidence"]["httpStatus"]:
+        assert doc["evidence"]["agrees"] is True
+    else:
+        assert doc["evidence"]["agrees"] is None
+        assert "inconclusive: no HTTP records of GET /ip" in doc["evidence"]["summary"]
     assert not any("not evaluated" in g for g in doc["gaps"])
 
 

@@ -60,7 +60,7 @@ def matrix(
     def body() -> int:
         from kubectl_meshdoctor import app
         from kubectl_meshdoctor.diagnosis.matrix import matrix as run_matrix
-        from kubectl_meshdoctor.diagnosis.matrix import parse_selector
+        from kubectl_meshdoctor.diagnosis.matrix import matrix_exit_code, parse_selector
         from kubectl_meshdoctor.errors import UsageError
 
         if not all_namespaces and not namespace:
@@ -76,6 +76,11 @@ def matrix(
             from kubectl_meshdoctor.render.text import print_to
 
             print_to(True, render_matrix(clients, servers, cells))
+            undecided = sum(1 for c in cells if c.verdict.value == "unknown")
+            for gap in dict.fromkeys(g for c in cells for g in c.gaps):
+                click.echo(f"gap: {gap}")
+            if undecided:
+                click.echo(f"{undecided} cell(s) shown as ? could not be decided (see the gaps above)")
         else:
             from kubectl_meshdoctor.render.document import dump
 
@@ -90,11 +95,13 @@ def matrix(
                         "observed": c.observed,
                         **({"agrees": c.agrees} if c.agrees is not None else {}),
                         **({"error": c.error} if c.error else {}),
+                        **({"gaps": list(c.gaps)} if c.gaps else {}),
                     }
                     for c in cells
-                ]
+                ],
+                "gaps": list(model.gaps),
             }
             click.echo(dump(doc, output), nl=False)
-        return 1 if any(c.verdict.value != "allowed" for c in cells) else 0
+        return matrix_exit_code(cells)
 
     run(body, debug)

@@ -61,7 +61,10 @@ class FlowTally:
 
     method: str
     path: str
+    ports: frozenset[int] = frozenset()  # the server ports this request arrives on (empty = any)
     flows: int = 0
+    on_port: int = 0  # flows of this pair on one of ``ports`` (either direction)
+    this_request_l7: int = 0  # HTTP records of exactly this method and path
     verdicts: Counter[str] = field(default_factory=Counter)
     drop_reasons: Counter[str] = field(default_factory=Counter)
     http_status: Counter[str] = field(default_factory=Counter)
@@ -82,6 +85,8 @@ class FlowTally:
         from kubectl_meshdoctor._proto import flow_pb2
 
         self.flows += 1
+        if not self.ports or _server_port(flow, direction) in self.ports:
+            self.on_port += 1
         verdict = _enum_name(flow_pb2.Verdict, flow.verdict)
         self.verdicts[verdict] += 1
         if verdict == "AUDIT":
@@ -118,6 +123,8 @@ class FlowTally:
         if path is not None and (path != self.path or (http.method and http.method != self.method)):
             self.other_path_l7 += 1
             return
+        if path is not None:
+            self.this_request_l7 += 1
         if flow.l7.latency_ns:
             self.max_latency_s = max(self.max_latency_s, flow.l7.latency_ns / 1e9)
         if http.code:
@@ -176,6 +183,15 @@ class FlowTally:
         )
 
 
+def _server_port(flow: Any, direction: int) -> int:
+    """The server-side port of a flow: the destination port forwards, the source port on replies."""
+    for proto in ("TCP", "UDP", "SCTP"):
+        if flow.l4.HasField(proto):
+            l4 = getattr(flow.l4, proto)
+            return int(l4.destination_port if direction == 1 else l4.source_port)
+    return 0
+
+
 def _note(names: list[str], pol: Any) -> None:
     """Policy attribution from Hubble (*_allowed_by / *_denied_by): corroboration, not truth."""
     name = f"{pol.kind or 'policy'} {pol.namespace}/{pol.name}".replace(" /", " ")
@@ -213,6 +229,7 @@ def select_and_tally(
     since_seconds: float | None,
     last: int | None,
     newest: float | None = None,
+    ports: frozenset[int] = frozenset(),
 ) -> FlowTally:
     """Offline window: --since is relative to the newest flow in the input (a snapshot is a past moment)."""
     chosen: list[tuple[Any, int]] = []
@@ -232,7 +249,7 @@ def select_and_tally(
         chosen.append((flow, d))
     if last is not None:
         chosen = chosen[-last:]
-    tally = FlowTally(method, path)
+    tally = FlowTally(method, path, ports)
     for flow, d in chosen:
         tally.add(flow, d)
     return tally

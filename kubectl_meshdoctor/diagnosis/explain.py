@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kubectl_meshdoctor.diagnosis import hops, routing_hop
+from kubectl_meshdoctor.diagnosis.agreement import judge_agreement, request_ports
 from kubectl_meshdoctor.diagnosis.call import Call, Query, resolve_call
 from kubectl_meshdoctor.diagnosis.crosslayer import call_causes
 from kubectl_meshdoctor.diagnosis.evidence import FlowIndex, PairSelector, select_and_tally
+from kubectl_meshdoctor.diagnosis.inputs import hop_gaps, mark_unknown
 from kubectl_meshdoctor.findings.types import (
+    HOP_TITLES,
     Cause,
     Decision,
     Diagnosis,
@@ -35,18 +38,45 @@ _HOPS: tuple[tuple[Hop, Callable[[Call], HopResult]], ...] = (
 )
 
 
-def _walk(call: Call) -> tuple[list[HopResult], HopResult | None]:
+# hops that decide where the call goes: when one of them is unknown, a later break may not apply
+_STEERING = {Hop.RESOLVE, Hop.CLIENT_ROUTE}
+
+
+def _walk(call: Call) -> tuple[list[HopResult], HopResult | None, HopResult | None]:
+    """Run the hops in order. Returns (results, the first hop that certainly breaks, the first unknown).
+
+    Every result passes through the declared-inputs table (diagnosis/inputs.py): a hop whose inputs
+    are hidden by a gap is unknown whatever it found. An unknown hop does not stop the walk: a later
+    hop that certainly breaks still decides that the call fails (contract §7), unless the unknown hop
+    steers the call (service resolution, routing), so that later hops may not even be on the path.
+    """
     results: list[HopResult] = []
     broken: HopResult | None = None
+    unknown: HopResult | None = None
+    client_ns = call.client.namespace
+    server_ns = call.server.namespace if call.server is not None else (call.dst.namespace or None)
     for hop, fn in _HOPS:
         if broken is not None:
             results.append(HopResult(hop, Decision.SKIP, (), "not reached"))
             continue
         result = fn(call)
+        result = mark_unknown(result, hop_gaps(hop, call.model.gaps + call.gaps, client_ns, server_ns, result.reads))
+        if unknown is not None and unknown.hop in _STEERING and result.decision in (Decision.DENY, Decision.BREAK):
+            result = HopResult(
+                hop,
+                Decision.UNKNOWN,
+                result.by,
+                f"{result.detail} (if the call reaches this hop: {HOP_TITLES[unknown.hop]} is unknown)",
+                Symptom.UNKNOWN,
+                Verdict.UNKNOWN,
+                result.causes,
+            )
         results.append(result)
-        if result.decision in (Decision.DENY, Decision.BREAK, Decision.UNKNOWN) and result.verdict is not None:
+        if result.decision is Decision.UNKNOWN:
+            unknown = unknown or result
+        elif result.decision in (Decision.DENY, Decision.BREAK) and result.verdict is not None:
             broken = result
-    return results, broken
+    return results, broken, unknown
 
 
 _PREDICTED_DROP = {Hop.CLIENT_EGRESS, Hop.CILIUM_INGRESS}
@@ -97,12 +127,14 @@ def _judge(call: Call, broken: HopResult | None, evidence: Evidence) -> Cause | 
 
 def explain(model: Model, query: Query) -> Diagnosis:
     call = resolve_call(model, query)
-    results, broken = _walk(call)
-    if broken is None:
-        verdict, symptom = Verdict.ALLOWED, Symptom.OK
-    else:
+    results, broken, unknown = _walk(call)
+    if broken is not None:
         verdict = broken.verdict or Verdict.UNKNOWN
         symptom = broken.symptom or Symptom.UNKNOWN
+    elif unknown is not None:
+        verdict, symptom = Verdict.UNKNOWN, Symptom.UNKNOWN
+    else:
+        verdict, symptom = Verdict.ALLOWED, Symptom.OK
     causes: list[Cause] = [c for r in results for c in r.causes]
     for extra in call_causes(call, verdict):
         if all((extra.code, extra.objects) != (c.code, c.objects) for c in causes):
@@ -115,7 +147,14 @@ def explain(model: Model, query: Query) -> Diagnosis:
             model.flow_index = FlowIndex(model.flows)
         index = model.flow_index
         tally = select_and_tally(
-            index.candidates(pair), pair, query.method, query.path, query.since_seconds, query.last, index.newest
+            index.candidates(pair),
+            pair,
+            query.method,
+            query.path,
+            query.since_seconds,
+            query.last,
+            index.newest,
+            request_ports(call),
         )
         window = ""
         if query.since_seconds is not None:
@@ -128,6 +167,7 @@ def explain(model: Model, query: Query) -> Diagnosis:
         if contradiction is not None:
             causes.append(contradiction)
             verdict = Verdict.UNKNOWN if verdict is Verdict.ALLOWED else verdict
+        judge_agreement(evidence, tally, broken, unknown)
     elif not query.no_flows:
         evidence.summary = "no Hubble flows available"
     route_causes, route_symptom = routing_hop.route_evidence(call, evidence.http_status, latency)

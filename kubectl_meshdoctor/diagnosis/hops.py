@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from kubectl_meshdoctor.diagnosis import fixes
 from kubectl_meshdoctor.diagnosis.call import Call
+from kubectl_meshdoctor.diagnosis.inputs import MEMBERSHIP
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate
 from kubectl_meshdoctor.findings.types import (
     Cause,
@@ -27,8 +28,8 @@ def _allow(hop: Hop, detail: str, by: tuple[ObjectRef, ...] = ()) -> HopResult:
     return HopResult(hop, Decision.ALLOW, by, detail)
 
 
-def _skip(hop: Hop, detail: str) -> HopResult:
-    return HopResult(hop, Decision.SKIP, (), detail)
+def _skip(hop: Hop, detail: str, reads: tuple[str, ...] | None = None) -> HopResult:
+    return HopResult(hop, Decision.SKIP, (), detail, reads=reads)
 
 
 def resolve_hop(call: Call) -> HopResult:
@@ -103,7 +104,7 @@ def _kube_dns(call: Call) -> tuple[Peer, Pod | None]:
 
 def dns_hop(call: Call) -> HopResult:
     if not call.dst.dns_name:
-        return _skip(Hop.DNS, "the client dials an IP: no name to resolve")
+        return _skip(Hop.DNS, "the client dials an IP: no name to resolve", reads=())
     peer, _ = _kube_dns(call)
     result = evaluate(call.model, call.client, "egress", peer, 53, "UDP")
     if result.decision is Decision.DENY:
@@ -225,7 +226,9 @@ def egress_hop(call: Call) -> HopResult:
 
 def client_proxy_hop(call: Call) -> HopResult:
     if call.client_mesh is Mesh.NONE:
-        return _skip(Hop.CLIENT_PROXY, f"{call.src.label} is not in the mesh ({call.client_mesh_why}): plaintext")
+        return _skip(
+            Hop.CLIENT_PROXY, f"{call.src.label} is not in the mesh ({call.client_mesh_why}): plaintext", MEMBERSHIP
+        )
     what = "sidecar" if call.client_mesh is Mesh.SIDECAR else "ztunnel"
     return _allow(Hop.CLIENT_PROXY, f"{what}: {call.tls.detail} (wire port {call.wire_port})", call.tls.by)
 

@@ -41,10 +41,18 @@ class Cell:
     observed: str | None
     agrees: bool | None
     error: str | None = None
+    gaps: tuple[str, ...] = ()  # what the cell's hops could not see (the cell is then unknown)
 
     @property
     def predicted(self) -> str:
         return SHORT.get(self.symptom, self.symptom.value.removeprefix("http-"))
+
+
+def matrix_exit_code(cells: list[Cell]) -> int:
+    """Contract §6: 1 when a call fails, else 3 when a cell could not be decided, else 0."""
+    if any(c.verdict in (Verdict.DENIED, Verdict.BROKEN) for c in cells):
+        return 1
+    return 3 if any(c.verdict is Verdict.UNKNOWN for c in cells) else 0
 
 
 def _matches(w: Workload, selector: dict[str, str]) -> bool:
@@ -131,6 +139,7 @@ def matrix(
                     tuple(c.code for c in d.causes),
                     shown,
                     d.evidence.agrees if d.evidence.flows else None,
+                    gaps=tuple(dict.fromkeys(g for h in d.hops for g in h.gaps)),
                 )
             )
     return clients, servers, cells

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from kubectl_meshdoctor.diagnosis import routing_fixes
 from kubectl_meshdoctor.diagnosis.call import Call
+from kubectl_meshdoctor.diagnosis.inputs import MEMBERSHIP
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import (
     Cause,
@@ -28,8 +29,8 @@ from kubectl_meshdoctor.model.istio_traffic import SidecarScope, VirtualService
 HOP = Hop.CLIENT_ROUTE
 
 
-def _skip(detail: str) -> HopResult:
-    return HopResult(HOP, Decision.SKIP, (), detail)
+def _skip(detail: str, reads: tuple[str, ...] | None = None) -> HopResult:
+    return HopResult(HOP, Decision.SKIP, (), detail, reads=reads)
 
 
 def _break(by: tuple[ObjectRef, ...], detail: str, symptom: Symptom, cause: Cause) -> HopResult:
@@ -66,12 +67,21 @@ def client_route_hop(call: Call) -> HopResult:
     if at_gateway is not None:
         return at_gateway
     if call.client_mesh is Mesh.NONE:
-        return _skip(f"{call.src.label} is not in the mesh: no proxy applies Istio routing")
+        return _skip(f"{call.src.label} is not in the mesh: no proxy applies Istio routing", MEMBERSHIP)
     waypoint = _waypoint(call) if call.client_mesh is Mesh.AMBIENT else None
     if call.client_mesh is Mesh.AMBIENT and waypoint is None:
         return _skip("ambient client and no waypoint for the destination: ztunnel does not apply routing (L4 only)")
     if call.dst.kind == "External":
-        return _external(call) if waypoint is None else _skip("external destination: waypoint routing not evaluated")
+        if waypoint is not None:
+            return HopResult(
+                HOP,
+                Decision.UNKNOWN,
+                (),
+                "external destination behind a waypoint: waypoint routing is not modelled yet",
+                Symptom.UNKNOWN,
+                Verdict.UNKNOWN,
+            )
+        return _external(call)
     svc = call.svc
     if svc is None:
         return _skip("direct call to a pod (no Service): no VirtualService host to match")

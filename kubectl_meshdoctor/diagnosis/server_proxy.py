@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kubectl_meshdoctor.diagnosis import fixes
 from kubectl_meshdoctor.diagnosis.call import Call
+from kubectl_meshdoctor.diagnosis.inputs import MEMBERSHIP
 from kubectl_meshdoctor.engines.istio_authz import Conn
 from kubectl_meshdoctor.engines.istio_authz import evaluate as authz_evaluate
 from kubectl_meshdoctor.engines.istio_mtls import effective_pa
@@ -57,6 +58,7 @@ def server_proxy(call: Call) -> HopResult:
             Decision.SKIP,
             (),
             f"{call.dst.label} is not in the mesh ({call.server_mesh_why})",
+            reads=MEMBERSHIP,
         )
     port = call.target_port
     pa = effective_pa(call.model, server, port)

@@ -24,8 +24,8 @@ class CauseSpec:
     planned: bool = False  # reserved in the contract, not produced yet (issue 7: traffic management)
 
 
-def _spec(code: str, severity: Severity, summary: str, fix: str, doc: str) -> CauseSpec:
-    return CauseSpec(code, severity, summary, fix, doc, planned=doc == "issue 7")
+def _spec(code: str, severity: Severity, summary: str, fix: str, doc: str, planned: bool = False) -> CauseSpec:
+    return CauseSpec(code, severity, summary, fix, doc, planned=planned or doc == "issue 7")
 
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -318,6 +318,51 @@ _SPECS += (
     ),
 )
 
+# Contract §5 codes added for issues 10 and 11; each loses `planned=True` when a hop or reader produces it.
+_SPECS += (
+    _spec(
+        "dns-name-unknown",
+        E,
+        "no Service or ServiceEntry answers the name {name}{suggestion}; the client cannot resolve it",
+        "use an existing Service name ({closest}), or create the Service / ServiceEntry for {name}",
+        "B24 (DNS)",
+        planned=True,
+    ),
+    _spec(
+        "istio-subset-no-endpoints",
+        E,
+        "subset {subset} of {host} ({dr}) selects no ready pod; Envoy answers 503 'no healthy upstream' (UH)",
+        "fix the subset labels in DestinationRule {dr} to match the pods' labels, or deploy that version",
+        "issue 11 §2",
+        planned=True,
+    ),
+    _spec(
+        "istio-route-port-unknown",
+        E,
+        "{vs} routes to {host} port {port}, which that Service does not expose; Envoy answers 503 (NC)",
+        "set the route destination port to one of the Service's ports ({ports})",
+        "issue 11 §2",
+        planned=True,
+    ),
+    _spec(
+        "istio-host-not-exported",
+        E,
+        "{host} is not visible from namespace {client_ns} ({why}); the client's proxy treats it as unknown",
+        'add {client_ns} (or "*") to exportTo on {object}',
+        "issue 11 §3",
+        planned=True,
+    ),
+    _spec(
+        "invalid-object",
+        E,
+        "{object}: the API server would reject it ({field}: {reason}); it does not exist in a real cluster and is "
+        "evaluated as absent",
+        "correct {field} (value {value}) and apply it again",
+        "contract §7",
+        planned=True,
+    ),
+)
+
 CAUSES: Mapping[str, CauseSpec] = {s.code: s for s in _SPECS}
 
 CONTRACT_CODES: tuple[str, ...] = (
@@ -343,6 +388,11 @@ CONTRACT_CODES: tuple[str, ...] = (
     "istio-egress-registry-only",
     "istio-circuit-breaker",
     "istio-timeout",
+    "dns-name-unknown",
+    "istio-subset-no-endpoints",
+    "istio-route-port-unknown",
+    "istio-host-not-exported",
+    "invalid-object",
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -94,6 +94,55 @@ class ObjectRef:
         return ObjectRef(self.kind, self.namespace, self.name, rule, self.origin)
 
 
+ALL_KINDS = "*"
+
+
+class Gap(str):
+    """Something the answer could not see, as the sentence the user reads.
+
+    A ``str`` so gap lists print and serialise as the contract's ``"gaps": [...]`` strings; it also
+    says which inputs it concerns, so a hop that depends on them becomes ``unknown`` (contract §7)
+    instead of deciding on a partial view:
+
+    * ``kinds``: Kubernetes kinds whose objects are missing or incomplete (``"CiliumNetworkPolicy"``);
+      ``"*"`` = every kind. Empty = informational only (e.g. a CRD that is not installed: no object of
+      that kind can exist, so nothing is missing).
+    * ``namespace``: where they are missing; ``None`` = every namespace (and cluster-scoped kinds).
+    * ``objects``: the objects it names (an invalid or unevaluable object).
+    """
+
+    kinds: frozenset[str]
+    namespace: str | None
+    objects: tuple[ObjectRef, ...]
+
+    def __new__(
+        cls,
+        message: str,
+        kinds: Iterable[str] = (),
+        namespace: str | None = None,
+        objects: Iterable[ObjectRef] = (),
+    ) -> Gap:
+        gap = super().__new__(cls, message)
+        gap.kinds = frozenset(kinds)
+        gap.namespace = namespace
+        gap.objects = tuple(objects)
+        return gap
+
+    def concerns(self, kinds: Iterable[str], namespaces: Iterable[str | None]) -> bool:
+        """Does this gap hide objects of one of ``kinds`` in one of ``namespaces``?"""
+        if not self.kinds:
+            return False
+        wanted = set(kinds)
+        if ALL_KINDS not in self.kinds and not (self.kinds & wanted):
+            return False
+        return self.namespace is None or self.namespace in set(namespaces)
+
+
+def gap_kinds(gap: str) -> frozenset[str]:
+    """The kinds a gap concerns (a plain string concerns none)."""
+    return gap.kinds if isinstance(gap, Gap) else frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class Cause:
     code: str  # a key of findings.catalog.CAUSES
@@ -112,6 +161,10 @@ class HopResult:
     symptom: Symptom | None = None  # what the client sees if this hop breaks
     verdict: Verdict | None = None  # denied / broken / unknown when decision is not allow/skip
     causes: tuple[Cause, ...] = ()
+    gaps: tuple[str, ...] = ()  # what this hop could not see (it is then unknown)
+    # the kinds this result rests on when fewer than the hop's declared inputs (diagnosis/inputs.py),
+    # e.g. a sidecar hop skipped because the pod has no sidecar reads only Pods and Namespaces
+    reads: tuple[str, ...] | None = None
 
 
 @dataclass(slots=True)

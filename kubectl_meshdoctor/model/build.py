@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_meshdoctor.findings.types import Mesh, ObjectRef
+from kubectl_meshdoctor.findings.types import Gap, Mesh, ObjectRef
 from kubectl_meshdoctor.model.cilium import CiliumPolicies, PolicyRule
 from kubectl_meshdoctor.model.cilium_parse import PolicyInvalid, parse_cnp, parse_knp
 from kubectl_meshdoctor.model.config import CiliumConfig
@@ -337,7 +337,7 @@ class _Builder:
             m.gaps.append(f"{len(origins)} object(s) of unknown kind {kind} skipped (first: {origins[0]})")
         for kind, count in sorted(m.istio.other_kinds.items()):
             if count:
-                m.gaps.append(f"{count} Istio {kind} object(s) present but routing is not evaluated yet")
+                m.gaps.append(Gap(f"{count} Istio {kind} object(s) present: not modelled yet", {kind}))
         if not m.cilium_config.present:
             m.gaps.append("ConfigMap kube-system/cilium-config not available: Cilium agent defaults assumed")
 

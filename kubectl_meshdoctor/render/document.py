@@ -89,6 +89,7 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
                 "decision": h.decision.value,
                 "by": [ref_dict(r) for r in h.by],
                 "detail": h.detail,
+                **({"gaps": list(h.gaps)} if h.gaps else {}),
             }
             for h in d.hops
         ],

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubectl_meshdoctor.errors import DataError
+from kubectl_meshdoctor.findings.types import Gap
 from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
 
 PAGE_SIZE = 500
@@ -176,11 +177,15 @@ class KubeReader:
                 plan.append((ENDPOINTS, "v1"))
             elif have:
                 gaps.append(
-                    f"{kind.qualified}: none of the versions {', '.join(kind.versions)} is served "
-                    f"(server has {', '.join(have)})"
+                    Gap(
+                        f"{kind.qualified}: none of the versions {', '.join(kind.versions)} is served "
+                        f"(server has {', '.join(have)}); not checked",
+                        {kind.kind},
+                    )
                 )
             else:
-                gaps.append(f"{kind.qualified} not installed (no {kind.group} API on the server); not checked")
+                # no such API: no object of this kind can exist, so nothing is missing (informational)
+                gaps.append(f"{kind.qualified} not installed (no {kind.group} API on the server)")
         return plan, gaps
 
     def read(self, namespaces: Sequence[str] | None) -> RawSnapshot:
@@ -203,7 +208,7 @@ class KubeReader:
         self.progress(f"read {len(snap.objects)} objects in {len(tasks) + len(maps)} requests")
         return snap
 
-    def _list(self, kind: Kind, version: str, namespace: str | None) -> tuple[list[RawObject], str | None]:
+    def _list(self, kind: Kind, version: str, namespace: str | None) -> tuple[list[RawObject], Gap | None]:
         path = _base(kind.group, version) + (f"/namespaces/{namespace}" if namespace else "") + f"/{kind.plural}"
         api_version = f"{kind.group}/{version}" if kind.group else version
         out: list[RawObject] = []
@@ -213,7 +218,7 @@ class KubeReader:
             try:
                 doc = self.client.get(path, query)
             except ApiStatus as err:
-                return out, _gap(err, kind.qualified, namespace)
+                return out, _gap(err, kind.qualified, namespace, kind.kind)
             for item in doc.get("items") or []:
                 if isinstance(item, dict):
                     out.append(RawObject({"apiVersion": api_version, "kind": kind.kind, **item}))
@@ -221,22 +226,28 @@ class KubeReader:
             if not token:
                 return out, None
 
-    def _get_configmap(self, namespace: str, name: str) -> tuple[list[RawObject], str | None]:
+    def _get_configmap(self, namespace: str, name: str) -> tuple[list[RawObject], Gap | None]:
         try:
             doc = self.client.get(f"/api/v1/namespaces/{namespace}/configmaps/{name}")
         except ApiStatus as err:
             if err.code == 404:
                 return [], None  # absent is an answer; build_model notes a missing cilium-config
-            return [], _gap(err, f"configmap {namespace}/{name}", None)
+            return [], _gap(err, f"configmap {namespace}/{name}", None, _CONFIGMAP_KINDS.get(name, "ConfigMap"))
         return [RawObject({**doc, "apiVersion": "v1", "kind": "ConfigMap"})], None
 
 
-def _gap(err: ApiStatus, what: str, namespace: str | None) -> str:
+# the model reads these ConfigMaps as configuration "kinds" that hops declare as inputs
+_CONFIGMAP_KINDS = {"cilium-config": "CiliumConfig", "istio": "MeshConfig"}
+
+
+def _gap(err: ApiStatus, what: str, namespace: str | None, kind: str) -> Gap:
+    """A list or get that failed: a gap naming the kind, so the hops that read it become unknown."""
     where = f" in namespace {namespace}" if namespace else ""
+    kinds = {kind, "Endpoints"} if kind == "EndpointSlice" else {kind}
     if err.code == 403:
-        return f"no read access to {what}{where} (403 Forbidden); not checked"
+        return Gap(f"no read access to {what}{where} (403 Forbidden); not checked", kinds, namespace)
     if err.code == 404:
-        return f"{what}{where} not found on the server (404); not checked"
+        return Gap(f"{what}{where} not found on the server (404); not checked", kinds, namespace)
     if err.code == 401:
         raise DataError(f"the Kubernetes API refused the credentials (401): {err}")
-    return f"could not read {what}{where} (HTTP {err.code}: {err}); not checked"
+    return Gap(f"could not read {what}{where} (HTTP {err.code}: {err}); not checked", kinds, namespace)
