@@ -120,12 +120,21 @@ def flows(
     run(body, debug)
 
 
-def _time(text: str | None, what: str) -> tuple[datetime | None, float | None]:
-    """(absolute, seconds back): ``2026-11-20T10:00:00Z`` or a duration ``5m``/``90s``/``1h30m``."""
+def _time(text: str | None, what: str) -> tuple[int | None, float | None]:
+    """(absolute in ns, seconds back): ``2026-11-20T10:00:00.123456789Z`` (RFC 3339, to the
+    nanosecond as Hubble records), ``2026-11-20 10:00`` (UTC), or a duration ``5m``/``1h30m``."""
+    from google.protobuf import timestamp_pb2
+
     from kubectl_meshdoctor.errors import UsageError
 
     if not text:
         return None, None
+    stamp = timestamp_pb2.Timestamp()
+    try:
+        stamp.FromJsonString(text.strip())
+        return stamp.seconds * 1_000_000_000 + stamp.nanos, None
+    except ValueError:
+        pass
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -133,7 +142,8 @@ def _time(text: str | None, what: str) -> tuple[datetime | None, float | None]:
             return None, parse_duration(text)
         except UsageError:
             raise UsageError(f"bad {what} {text!r}: use a duration (5m) or a time (2026-11-20T10:00:00Z)") from None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)), None
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return int(when.timestamp()) * 1_000_000_000 + when.microsecond * 1000, None
 
 
 def _offline(opts: SourceOptions, query: Query, options: FlowOptions, window: Window, output: str) -> int:
@@ -193,7 +203,8 @@ def _live(opts: SourceOptions, query: Query, options: FlowOptions, window: Windo
           all_flows: bool) -> int:  # fmt: skip
     from kubectl_meshdoctor import app
     from kubectl_meshdoctor.render.flows import render
-    from kubectl_meshdoctor.sources.flowfilter import FlowMatcher, combine, in_window
+    from kubectl_meshdoctor.sources.flow_window import in_window_ns
+    from kubectl_meshdoctor.sources.flowfilter import FlowMatcher, combine
     from kubectl_meshdoctor.sources.hubble import flows_request
     from kubectl_meshdoctor.sources.live import LiveSource, namespaces_for, pair_whitelist
     from kubectl_meshdoctor.sources.pair_flows import exact_pods
@@ -214,12 +225,12 @@ def _live(opts: SourceOptions, query: Query, options: FlowOptions, window: Windo
         if window.first is not None:
             request.first, request.number = True, window.first
         if window.since is not None:
-            request.since.FromDatetime(window.since)
+            request.since.FromNanoseconds(window.since)
         until = window.until
         if window.until_back is not None:
-            until = datetime.now(UTC).replace(microsecond=0) - _delta(window.until_back)
+            until = int((datetime.now(UTC).timestamp() - window.until_back) * 1e9)
         if until is not None:
-            request.until.FromDatetime(until)
+            request.until.FromNanoseconds(until)
         options_match = FlowMatcher(options.filters())
 
         def warn(text: str) -> None:
@@ -227,14 +238,8 @@ def _live(opts: SourceOptions, query: Query, options: FlowOptions, window: Windo
 
         try:
             for flow in live.follow(request, warn):
-                if spec.direction(flow) and options_match(flow) and in_window(flow, window.since, until):
+                if spec.direction(flow) and options_match(flow) and in_window_ns(flow, window.since, until):
                     click.echo(render(flow, diagnosis, output))
         except KeyboardInterrupt:
             return 0  # Ctrl-C ends --follow cleanly
     return 0
-
-
-def _delta(seconds: float) -> Any:
-    from datetime import timedelta
-
-    return timedelta(seconds=seconds)

@@ -18,6 +18,7 @@ from kubectl_meshdoctor.findings.types import (
     Diagnosis,
     Endpoint,
     Evidence,
+    Gap,
     Hop,
     HopResult,
     Mesh,
@@ -36,9 +37,9 @@ NO_OBJECTS = (
 _NOT_EVALUATED = "not evaluated: the input has no Kubernetes objects"
 
 
-def no_objects_gap() -> str:
-    """The gap for every kind (``Gap(kinds={"*"})`` once findings.types.Gap exists)."""
-    return NO_OBJECTS
+def no_objects_gap() -> Gap:
+    """Every kind is missing, in every namespace."""
+    return Gap(NO_OBJECTS, kinds={"*"})
 
 
 def _mesh(target: Target) -> Mesh:

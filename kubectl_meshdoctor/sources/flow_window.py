@@ -13,23 +13,32 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from kubectl_meshdoctor._proto import flow_pb2
 from kubectl_meshdoctor.sources.flowfiles import FlowFile
-from kubectl_meshdoctor.sources.flowfilter import FlowMatcher, in_window
+from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
 from kubectl_meshdoctor.sources.flowscan import ScanResult
 from kubectl_meshdoctor.sources.pair_flows import PairSpec, stream
 
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    since: datetime | None = None
-    until: datetime | None = None
+    since: int | None = None  # nanoseconds since the epoch (recorded times have nanoseconds)
+    until: int | None = None
     since_back: float | None = None  # seconds before the newest flow
     until_back: float | None = None
     first: int | None = None
     last: int | None = None
+
+
+def in_window_ns(flow: flow_pb2.Flow, since: int | None, until: int | None) -> bool:
+    """``since <= time <= until`` in nanoseconds; a flow without a time is outside any bounded window."""
+    if since is None and until is None:
+        return True
+    if not flow.HasField("time"):
+        return False
+    t = flow.time.seconds * 1_000_000_000 + flow.time.nanos
+    return (since is None or t >= since) and (until is None or t <= until)
 
 
 def _seconds(flow: flow_pb2.Flow) -> float:
@@ -42,7 +51,7 @@ def select(files: Sequence[FlowFile], spec: PairSpec, options: FlowMatcher, wind
     relative = window.since_back is not None or window.until_back is not None
 
     def wanted(flow: flow_pb2.Flow) -> bool:
-        return options(flow) and in_window(flow, window.since, window.until)
+        return options(flow) and in_window_ns(flow, window.since, window.until)
 
     if relative:
         held: list[flow_pb2.Flow] = []
