@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -170,12 +171,19 @@ def _offline(opts: SourceOptions, query: Query, options: FlowOptions, window: Wi
         diagnosis = app.explain(model, query)
         spec = exact_pods(model, query)
     printed = [0]
+    pending: list[str] = []
+    stdout = sys.stdout
 
     def out(flow: Any) -> None:
         printed[0] += 1
-        click.echo(render(flow, diagnosis, output))
+        pending.append(render(flow, diagnosis, output) + "\n")
+        if len(pending) >= 512:  # one write per batch: a line per write costs more than the rest
+            stdout.write("".join(pending))
+            pending.clear()
 
     result = select(files, spec, FlowMatcher(options.filters()), window, out)
+    stdout.write("".join(pending))
+    stdout.flush()
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if not printed[0] and spec.refs is not None:
