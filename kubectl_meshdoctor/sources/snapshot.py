@@ -156,14 +156,19 @@ def read_snapshot(path_text: str, lazy_flows: bool = False) -> RawSnapshot:
     return snap
 
 
-def materialize_flows(snap: RawSnapshot) -> None:
-    """Read every flow of ``snap.flow_files`` into ``snap.flows`` (matrix, playground, demos)."""
-    from kubectl_meshdoctor.sources.flowscan import scan
+def materialize_flows(snap: RawSnapshot, namespaces: list[str] | None = None) -> None:
+    """Read the flows of ``snap.flow_files`` into ``snap.flows`` (matrix, playground, demos): all of
+    them, or those with an end in ``namespaces`` (the rest is never decoded, see flowscan)."""
+    from kubectl_meshdoctor.sources.flowscan import Prefilter, scan
+
+    wanted = set(namespaces) if namespaces is not None else None
 
     def keep(flow: Any) -> bool:
-        snap.flows.append(flow)
+        if wanted is None or flow.source.namespace in wanted or flow.destination.namespace in wanted:
+            snap.flows.append(flow)
         return False
 
-    result = scan(snap.flow_files, keep)
+    pre = Prefilter.of([f'"{ns}"' for ns in namespaces]) if namespaces and len(namespaces) <= 16 else None
+    result = scan(snap.flow_files, keep, pre)
     snap.warnings.extend(result.warnings)
     snap.flow_files = []
