@@ -206,3 +206,14 @@ def test_explain_flows_only_with_no_flows_of_the_pair(tmp_path: Path) -> None:
     assert code == 3, err
     doc = json.loads(out)
     assert doc["verdict"] == "unknown" and doc["evidence"]["flows"] == 0
+
+
+@needs_samples
+def test_explain_reads_flows_from_stdin_once() -> None:
+    path = SAMPLES / "basic-sample-348-http-flows.json"
+    a, b = "bookinfo/pod/ratings-v1-b6994bb9-4dt5c", "bookinfo/pod/productpage-v1-6b746f74dc-ffh56"
+    args = ["explain", a, b, "--path", "/productpage", "-o", "json"]
+    code, out, err = run([*args, "--from", "-"], stdin=gzip.compress(path.read_bytes()))
+    assert code == 3, err
+    code_file, out_file, _ = run([*args, "--from", str(path)])
+    assert code_file == 3 and json.loads(out)["evidence"] == json.loads(out_file)["evidence"]

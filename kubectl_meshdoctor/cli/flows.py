@@ -193,6 +193,8 @@ def _offline(opts: SourceOptions, query: Query, options: FlowOptions, window: Wi
 
             for ref in spec.refs:  # raises for the reference no flow names
                 resolve(unknown, ref.text, query.namespace, allow_external=ref is spec.refs[1])
+    if not printed[0]:
+        click.echo("no flow of this pair in the input matches", err=True)
     return 0
 
 
