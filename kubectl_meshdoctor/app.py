@@ -67,6 +67,7 @@ def build_model(raw: RawSnapshot) -> Model:
     with bulk_allocation():
         model = _build_model(raw)
     model.flow_files = list(raw.flow_files)  # offline flows, streamed for the question (issue 13)
+    model.out_of_scope = raw.out_of_scope
     return model
 
 
@@ -85,8 +86,14 @@ def _load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
     if opts.from_path is not None:
         from kubectl_meshdoctor.sources.snapshot import read_snapshot
 
-        # with a question, flows stay in the files until its pair is known (sources/pair_flows.py)
-        return read_snapshot(opts.from_path, lazy_flows=query is not None)
+        # with a question, flows stay in the files until its pair is known (sources/pair_flows.py),
+        # and only the namespaces it needs are built, as live reads them (issue 13)
+        if query is None:
+            return read_snapshot(opts.from_path)
+        from kubectl_meshdoctor.sources.live import namespaces_for
+
+        scope = namespaces_for([query.source, query.destination], query.namespace)
+        return read_snapshot(opts.from_path, lazy_flows=True, namespaces=scope)
     return read_live(opts, query)
 
 

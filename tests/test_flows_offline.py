@@ -217,3 +217,14 @@ def test_explain_reads_flows_from_stdin_once() -> None:
     assert code == 3, err
     code_file, out_file, _ = run([*args, "--from", str(path)])
     assert code_file == 3 and json.loads(out)["evidence"] == json.loads(out_file)["evidence"]
+
+
+@needs_samples
+def test_objects_of_other_namespaces_do_not_make_the_input_flows_only(tmp_path: Path) -> None:
+    path = SAMPLES / "basic-sample-400-tcp-flows.json"
+    shutil.copy(path, tmp_path / "flows.jsonl")
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": "elsewhere"},
+           "spec": {"containers": [{"name": "app"}]}, "status": {"podIP": "10.9.9.9"}}  # fmt: skip
+    (tmp_path / "pods.yaml").write_text(yaml.safe_dump(pod), encoding="utf-8")
+    code, out, err = run(["explain", "bookinfo/productpage", "bookinfo/reviews", "--from", str(tmp_path)])
+    assert code == 2 and "unknown reference 'bookinfo/productpage'" in err and not out

@@ -21,6 +21,13 @@ try:  # the C loader is ~10x faster; fall back when libyaml is missing
 except AttributeError:  # pragma: no cover - depends on the pyyaml build
     _Loader = yaml.SafeLoader
 
+try:  # orjson parses kubectl's JSON lists ~2x faster (50,000 pods: issue 13)
+    from orjson import loads as _orjson_loads
+
+    _json_loads: Any = _orjson_loads
+except ImportError:  # pragma: no cover - orjson is a dependency
+    _json_loads = json.loads
+
 _DOC_SEP = re.compile(r"^---[ \t]*(#.*)?$", re.MULTILINE)
 
 
@@ -38,9 +45,29 @@ def _split_documents(text: str) -> list[tuple[int, str]]:
     return parts
 
 
-def _flatten(doc: Any, origin: str, out: list[RawObject], gaps: list[str]) -> None:
+class Scope:
+    """Namespaces to keep (cluster-scoped objects always are); counts what it leaves out."""
+
+    __slots__ = ("left_out", "namespaces")
+
+    def __init__(self, namespaces: frozenset[str]) -> None:
+        self.namespaces = namespaces
+        self.left_out = 0
+
+    def keeps(self, doc: Any) -> bool:
+        meta = doc.get("metadata") if isinstance(doc, dict) else None
+        ns = meta.get("namespace") if isinstance(meta, dict) else None
+        if not ns or ns in self.namespaces or (isinstance(doc, dict) and isinstance(doc.get("items"), list)):
+            return True
+        self.left_out += 1
+        return False
+
+
+def _flatten(doc: Any, origin: str, out: list[RawObject], gaps: list[str], scope: Scope | None = None) -> None:
     if doc is None:
         return
+    if scope is not None and not scope.keeps(doc):
+        return  # before the origin strings and the checks: most of a large list is left out here
     if not isinstance(doc, dict):
         gaps.append(f"{origin}: not a Kubernetes object (a {type(doc).__name__}); skipped")
         return
@@ -48,7 +75,8 @@ def _flatten(doc: Any, origin: str, out: list[RawObject], gaps: list[str]) -> No
     items = doc.get("items")
     if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
         for index, item in enumerate(items):
-            _flatten(item, f"{origin} items[{index}]", out, gaps)
+            if scope is None or scope.keeps(item):
+                _flatten(item, f"{origin} items[{index}]", out, gaps, scope)
         return
     if not isinstance(kind, str) or not kind or not isinstance(doc.get("metadata"), dict):
         gaps.append(f"{origin}: document without kind/metadata; skipped")
@@ -56,7 +84,7 @@ def _flatten(doc: Any, origin: str, out: list[RawObject], gaps: list[str]) -> No
     out.append(RawObject(doc, origin))
 
 
-def decode_yaml(text: str, path: str) -> tuple[list[RawObject], list[str]]:
+def decode_yaml(text: str, path: str, scope: Scope | None = None) -> tuple[list[RawObject], list[str]]:
     objects: list[RawObject] = []
     gaps: list[str] = []
     for first_line, chunk in _split_documents(text):
@@ -69,22 +97,23 @@ def decode_yaml(text: str, path: str) -> tuple[list[RawObject], list[str]]:
             line = first_line + mark.line if mark is not None else first_line
             problem = getattr(err, "problem", None) or str(err).splitlines()[0]
             raise InputError(path, line, f"malformed YAML: {problem}") from None
-        _flatten(doc, f"{path}:{first_line}", objects, gaps)
+        _flatten(doc, f"{path}:{first_line}", objects, gaps, scope)
     return objects, gaps
 
 
-def decode_json(text: str, path: str) -> tuple[list[RawObject], list[str]]:
+def decode_json(text: str | bytes, path: str, scope: Scope | None = None) -> tuple[list[RawObject], list[str]]:
+    """``text`` may be the file's bytes: orjson checks the UTF-8 itself, without a decoded copy."""
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as err:
+        doc = _json_loads(text)
+    except json.JSONDecodeError as err:  # orjson's error is a subclass, with the same lineno/msg
         raise InputError(path, err.lineno, f"malformed JSON: {err.msg}") from None
     objects: list[RawObject] = []
     gaps: list[str] = []
-    _flatten(doc, f"{path}:1", objects, gaps)
+    _flatten(doc, f"{path}:1", objects, gaps, scope)
     return objects, gaps
 
 
-def decode_documents(text: str, path: str) -> tuple[list[RawObject], list[str]]:
+def decode_documents(text: str, path: str, scope: Scope | None = None) -> tuple[list[RawObject], list[str]]:
     if path.endswith(".json"):
-        return decode_json(text, path)
-    return decode_yaml(text, path)
+        return decode_json(text, path, scope)
+    return decode_yaml(text, path, scope)

@@ -28,7 +28,7 @@ _HINT_FLOWS = 20_000
 
 def no_objects(model: Model) -> bool:
     """Nothing to resolve references on: references come from the flows (model/flow_refs.py)."""
-    return not (model.pods or model.workloads or model.services)
+    return not (model.pods or model.workloads or model.services or model.out_of_scope)
 
 
 def _compact(names: Iterable[str]) -> tuple[str, ...]:

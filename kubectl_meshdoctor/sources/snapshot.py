@@ -9,13 +9,13 @@ Objects: ``*.yaml``, ``*.yml``, ``*.json`` (decoded when read). Flows: ``*.jsonl
 from __future__ import annotations
 
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from kubectl_meshdoctor.errors import InputError, UsageError
 from kubectl_meshdoctor.sources.base import RawSnapshot
-from kubectl_meshdoctor.sources.decode import decode_documents
+from kubectl_meshdoctor.sources.decode import Scope, decode_documents, decode_json
 from kubectl_meshdoctor.sources.flowfiles import (
     file_flow,
     head_of,
@@ -42,13 +42,20 @@ def _visible(root: Path) -> Iterator[Path]:
             yield path
 
 
-def _add_objects(snap: RawSnapshot, data: bytes, shown: str) -> None:
-    objects, gaps = decode_documents(_text(data, shown), shown)
+def _add_objects(snap: RawSnapshot, data: bytes, shown: str, scope: frozenset[str] | None = None) -> None:
+    """Decode objects; with a ``scope``, keep the cluster-scoped ones and those of its namespaces
+    (what the live reader lists for the same question) and only count the others."""
+    keep = Scope(scope) if scope is not None else None
+    if shown.endswith(".json") and data[:64].lstrip()[:1] in (b"{", b"["):
+        objects, gaps = decode_json(data, shown, keep)
+    else:
+        objects, gaps = decode_documents(_text(data, shown), shown, keep)
+    snap.out_of_scope += keep.left_out if keep is not None else 0
     snap.objects.extend(objects)
     snap.gaps.extend(gaps)
 
 
-def _collect_dir(root: Path, label: str, snap: RawSnapshot) -> bool:
+def _collect_dir(root: Path, label: str, snap: RawSnapshot, scope: frozenset[str] | None) -> bool:
     seen = False
     for path in _visible(root):
         name = str(path.relative_to(root))
@@ -57,12 +64,12 @@ def _collect_dir(root: Path, label: str, snap: RawSnapshot) -> bool:
             snap.flow_files.append(file_flow(path, shown))
             seen = True
         elif is_object_name(name):
-            _add_objects(snap, path.read_bytes(), shown)
+            _add_objects(snap, path.read_bytes(), shown, scope)
             seen = True
     return seen
 
 
-def _collect_tar(path: Path, snap: RawSnapshot) -> bool:
+def _collect_tar(path: Path, snap: RawSnapshot, scope: frozenset[str] | None) -> bool:
     seen = False
     try:
         with tarfile.open(path, "r:*") as tar:
@@ -77,7 +84,7 @@ def _collect_tar(path: Path, snap: RawSnapshot) -> bool:
                     snap.flow_files.append(tar_flow(path, member.name, shown))
                     seen = True
                 elif is_object_name(name):
-                    _add_objects(snap, handle.read(), shown)
+                    _add_objects(snap, handle.read(), shown, scope)
                     seen = True
     except (tarfile.TarError, OSError, EOFError) as err:
         first = str(err).splitlines()[0].rstrip(":") if str(err) else type(err).__name__
@@ -85,7 +92,7 @@ def _collect_tar(path: Path, snap: RawSnapshot) -> bool:
     return seen
 
 
-def collect(path_text: str, snap: RawSnapshot) -> None:
+def collect(path_text: str, snap: RawSnapshot, scope: frozenset[str] | None = None) -> None:
     """Add one ``--from`` input to ``snap``: objects decoded now, flow files listed for streaming."""
     if path_text == "-":
         snap.flow_files.append(stdin_flow())
@@ -95,18 +102,18 @@ def collect(path_text: str, snap: RawSnapshot) -> None:
         raise UsageError(f"--from {path_text!r}: no such file or directory")
     if path.is_dir():
         label = path_text.rstrip("/")
-        if not _collect_dir(path, label, snap):
+        if not _collect_dir(path, label, snap, scope):
             raise UsageError(f"{label}: no *.yaml, *.json, *.jsonl or *.log files found (contract §3 layout)")
         return
     if path.name.endswith((".tar.gz", ".tgz", ".tar")):
-        if not _collect_tar(path, snap):
+        if not _collect_tar(path, snap, scope):
             raise UsageError(f"{path_text}: no *.yaml, *.json, *.jsonl or *.log files found (contract §3 layout)")
         return
     name = path.name
     if is_flow_name(name) or (strip_gz(name).endswith(".json") and sniff_flows(head_of(path))):
         snap.flow_files.append(file_flow(path, path_text))
     elif is_object_name(name):
-        _add_objects(snap, path.read_bytes(), path_text)
+        _add_objects(snap, path.read_bytes(), path_text, scope)
     else:
         raise UsageError(
             f"--from {path_text!r}: expected a directory, a .tar.gz, a flows file (.jsonl, .log, "
@@ -144,13 +151,16 @@ def _text(data: bytes, shown: str) -> str:
         raise InputError(shown, None, f"not UTF-8 text ({err.reason})") from None
 
 
-def read_snapshot(path_text: str, lazy_flows: bool = False) -> RawSnapshot:
+def read_snapshot(path_text: str, lazy_flows: bool = False, namespaces: Sequence[str] | None = None) -> RawSnapshot:
     """Objects now; flows now (``lazy_flows=False``) or left in ``flow_files`` to be streamed for
     one question (explain, flows). ``path_text`` may name several inputs separated by NUL (the
-    CLI joins repeated ``--from`` so), each a directory, a .tar.gz, a file or ``-`` (stdin)."""
+    CLI joins repeated ``--from`` so), each a directory, a .tar.gz, a file or ``-`` (stdin).
+    ``namespaces``: keep only their objects and the cluster-scoped ones (issue 13: at 50,000 pods
+    most of the load is building objects the question never touches)."""
     snap = RawSnapshot(flow_source="snapshot")
+    scope = frozenset(namespaces) if namespaces is not None else None
     for part in path_text.split("\0"):
-        collect(part, snap)
+        collect(part, snap, scope)
     if snap.flow_files and not lazy_flows:
         materialize_flows(snap)
     return snap
