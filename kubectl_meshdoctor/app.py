@@ -97,7 +97,9 @@ def _load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
     return read_live(opts, query)
 
 
-def load_raw_scoped(opts: SourceOptions, namespaces: list[str] | None, flows: bool) -> RawSnapshot:
+def load_raw_scoped(
+    opts: SourceOptions, namespaces: list[str] | None, flows: bool, offline_flows: bool = True
+) -> RawSnapshot:
     """matrix/check: offline as usual; live, what `snapshot -n` captures: only these namespaces (+ system
     ones) and, with ``flows``, the flows that start or end in them (filters sent to Relay)."""
     if not is_live(opts):
@@ -107,8 +109,9 @@ def load_raw_scoped(opts: SourceOptions, namespaces: list[str] | None, flows: bo
 
         with bulk_allocation():
             raw = read_snapshot(opts.from_path, lazy_flows=True)
-            if raw.flow_files:  # only the flows of these namespaces are kept (issue 13)
+            if raw.flow_files and offline_flows:  # only the flows of these namespaces are kept (issue 13)
                 materialize_flows(raw, namespaces)
+            raw.flow_files = []
         return raw
     from kubectl_meshdoctor.sources.live import capture
 

@@ -47,7 +47,6 @@ def _noise(rnd: random.Random, i: int) -> dict[str, Any]:
     flow["l4"]["TCP"]["flags"] = {"ACK": True, "PSH": True} if reply else {"SYN": True}
     flow["is_reply"] = reply
     flow["trace_observation_point"] = "TO_ENDPOINT"
-    flow["interface"] = {"index": 12, "name": "lxc6f1a2b3c4d5e"}
     flow["uuid"] = f"5b0e{i:08x}-3c1d-4c6a-9a1e-0b7f6c2d9e{i % 100:02d}"
     flow["Summary"] = "TCP Flags: ACK, PSH" if reply else "TCP Flags: SYN"
     return doc
@@ -87,7 +86,7 @@ def write_export(root: Path, megabytes: int, seed: int = 13) -> tuple[Path, Path
     ]
     size = megabytes * 1_000_000
     per_line = sum(len("".join(t)) + 62 for t in noise[:100]) / 100
-    total = max(int(size / per_line), 100)
+    total = max(int(size / per_line), 700 * megabytes, 100)  # >= 700,000 flows per GB
     pair_count = min(PAIR_FLOWS, total // 20)
     every = total // pair_count
     path = root / "export" / "flows.jsonl"
