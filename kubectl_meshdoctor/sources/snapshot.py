@@ -8,6 +8,7 @@ Objects: ``*.yaml``, ``*.yml``, ``*.json`` (decoded when read). Flows: ``*.jsonl
 
 from __future__ import annotations
 
+import sys
 import tarfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -95,6 +96,8 @@ def _collect_tar(path: Path, snap: RawSnapshot, scope: frozenset[str] | None) ->
 def collect(path_text: str, snap: RawSnapshot, scope: frozenset[str] | None = None) -> None:
     """Add one ``--from`` input to ``snap``: objects decoded now, flow files listed for streaming."""
     if path_text == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError("--from -: standard input is a terminal; pipe flows in (hubble observe -o jsonpb | …)")
         snap.flow_files.append(stdin_flow())
         return
     path = Path(path_text)
