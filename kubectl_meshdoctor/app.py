@@ -25,7 +25,8 @@ class SourceOptions:
     demo_name: str | None = None
     kubeconfig: str | None = None
     context: str | None = None
-    request_timeout: float = 30.0
+    request_timeout: float = 15.0  # each API request (connect + read); 0: none
+    timeout: float = 60.0  # the whole live read (objects, port-forward, flows); 0: none
     hubble_server: str | None = None
     hubble_tls: bool = False
     hubble_tls_ca: str | None = None
@@ -131,7 +132,9 @@ def live_options(opts: SourceOptions) -> LiveOptions:
         opts.hubble_tls_server_name,
         opts.hubble_tls_insecure,
     )
-    return LiveOptions(opts.kubeconfig, opts.context, opts.request_timeout, opts.hubble_server, tls, opts.progress)
+    return LiveOptions(
+        opts.kubeconfig, opts.context, opts.request_timeout, opts.hubble_server, tls, opts.progress, opts.timeout
+    )
 
 
 def read_live(opts: SourceOptions, query: Query | None) -> RawSnapshot:
@@ -153,7 +156,7 @@ def read_live(opts: SourceOptions, query: Query | None) -> RawSnapshot:
 def attach_live_flows(raw: RawSnapshot, query: Query, live: LiveSource) -> None:
     """Resolve the call on the objects, ask Relay for that pair only, and add the flows to ``raw``."""
     from kubectl_meshdoctor.sources.hubble import RelayError, flows_request
-    from kubectl_meshdoctor.sources.live import pair_whitelist, relay_down_warning
+    from kubectl_meshdoctor.sources.live import add_flows, pair_whitelist, relay_down_warning
 
     whitelist = pair_whitelist(build_model(raw), query)
     try:
@@ -161,9 +164,7 @@ def attach_live_flows(raw: RawSnapshot, query: Query, live: LiveSource) -> None:
     except RelayError as err:
         raw.warnings.append(relay_down_warning(err))
         return
-    raw.flows = batch.flows
-    raw.warnings.extend(batch.warnings)
-    raw.flow_source = "hubble"
+    add_flows(raw, batch)
 
 
 def load_model(opts: SourceOptions) -> Model:
@@ -229,7 +230,8 @@ def check(model: Model, namespaces: list[str] | None) -> list[Cause]:
     """Run every mesh-wide check; keep findings about the given namespaces (None = all)."""
     from kubectl_meshdoctor.checks import ALL
 
-    findings: list[Cause] = []
+    # invalid-object: every object the API server would reject, in scope (cluster-scoped ones always)
+    findings: list[Cause] = list(model.invalid if namespaces is None else model.invalid_for(namespaces))
     for item in ALL:
         for cause in item.run(model):
             in_scope = (

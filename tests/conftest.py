@@ -58,13 +58,16 @@ def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlaygroundF
         lost_events: int = 0,
         tls: RelayTLS | None = None,
         relay_service: bool = False,
+        slow: tuple[tuple[str, float], ...] = (),
+        flow_interval: float = 0.0,
     ) -> Served:
-        key = (demo, forbidden, missing_groups, missing_versions, unavailable_nodes, lost_events, tls, relay_service)
+        key = (demo, forbidden, missing_groups, missing_versions, unavailable_nodes, lost_events, tls, relay_service,
+               slow, flow_interval)  # fmt: skip
         if key not in started:
             pg = start(
                 read_demo(demo),
-                api_config=ApiConfig(set(forbidden), set(missing_groups), set(missing_versions)),
-                relay_config=RelayConfig(list(unavailable_nodes), lost_events),
+                api_config=ApiConfig(set(forbidden), set(missing_groups), set(missing_versions), slow=dict(slow)),
+                relay_config=RelayConfig(list(unavailable_nodes), lost_events, flow_interval),
                 tls=tls,
                 with_relay_service=relay_service,
             )

@@ -103,7 +103,8 @@ def test_first_last_since_until() -> None:
         (["--http-status", "abc"], "bad http status"),
         (["--since", "yesterday-ish"], "bad --since"),
         (["--first", "2", "--last", "2"], "cannot be combined"),
-        (["--last", "0"], "--last must be a positive number"),
+        (["--last", "0"], "--last 0: must be 1 or more"),
+        (["--port", "70000"], "--port 70000: a port is 1-65535"),
     ],
 )
 def test_bad_filter_values_are_usage_errors(flags: list[str], message: str) -> None:

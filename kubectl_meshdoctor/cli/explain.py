@@ -3,10 +3,13 @@ from __future__ import annotations
 import click
 
 from kubectl_meshdoctor.cli.options import (
+    COUNT,
+    WINDOW,
     hubble_options,
     kube_options,
     output_option,
     parse_duration,
+    port_option,
     run,
     source_from_flags,
     source_options,
@@ -25,7 +28,7 @@ Examples:
 @click.command("explain", epilog=EXAMPLES)
 @click.argument("source")
 @click.argument("destination")
-@click.option("--port", type=int, help="Destination port (default: the Service's first port).")
+@port_option
 @click.option("--protocol", type=click.Choice(["tcp", "udp", "TCP", "UDP"]), default="tcp", show_default=True)
 @click.option("--method", default="GET", show_default=True, help="HTTP method to reason about.")
 @click.option("--path", default="/", show_default=True, help="HTTP path to reason about.")
@@ -38,8 +41,8 @@ Examples:
     metavar="NAME:VALUE",
     help="HTTP request header to reason about (routing matches); repeatable.",
 )
-@click.option("--since", help="Hubble window, e.g. 5m (offline: before the newest flow).")
-@click.option("--last", type=int, help="Only the last N flows of the pair.")
+@click.option("--since", type=WINDOW, help="Hubble window, e.g. 5m (offline: before the newest flow).")
+@click.option("--last", type=COUNT, help="Only the last N flows of the pair.")
 @click.option("--no-flows", is_flag=True, help="Static analysis only.")
 @click.option("--require-flows", is_flag=True, help="Exit 3 when Hubble flows cannot be read.")
 @what_if_options
@@ -56,7 +59,7 @@ def explain(
     protocol: str,
     method: str,
     path: str,
-    since: str | None,
+    since: float | None,
     last: int | None,
     no_flows: bool,
     require_flows: bool,
@@ -65,7 +68,7 @@ def explain(
     kubeconfig: str | None,
     kube_context: str | None,
     namespace: str | None,
-    request_timeout: str,
+    request_timeout: float,
     output: str,
     debug: bool,
     http_host: str | None = None,

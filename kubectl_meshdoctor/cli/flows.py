@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kubectl_meshdoctor.cli.options import (
+    COUNT,
+    PORT,
     hubble_options,
     kube_options,
     parse_duration,
@@ -38,7 +40,7 @@ Examples:
 @click.command("flows", epilog=EXAMPLES)
 @click.argument("source")
 @click.argument("destination")
-@click.option("--port", "ports", type=int, multiple=True,
+@click.option("--port", "ports", type=PORT, multiple=True,
               help="Only flows with this source or destination port (as hubble observe --port); "
                    "the first one is also the port the annotation reasons about.")  # fmt: skip
 @click.option("--verdict", "verdicts", multiple=True, help="Only flows with this verdict (FORWARDED, DROPPED, ...).")
@@ -48,8 +50,8 @@ Examples:
 )
 @click.option("--since", help="Flows since a time: a duration (5m; offline: before the newest flow) or RFC 3339.")
 @click.option("--until", help="Flows until a time, as --since.")
-@click.option("--last", type=int, help="The last N flows (live default 20, as hubble observe).")
-@click.option("--first", type=int, help="The first N flows.")
+@click.option("--last", type=COUNT, help="The last N flows (live default 20, as hubble observe).")
+@click.option("--first", type=COUNT, help="The first N flows.")
 @click.option(
     "--all", "all_flows", is_flag=True, help="All flows (the offline default, as hubble observe --input-file)."
 )
@@ -78,7 +80,7 @@ def flows(
     kubeconfig: str | None,
     kube_context: str | None,
     namespace: str | None,
-    request_timeout: str,
+    request_timeout: float,
     debug: bool,
     **hubble: object,
 ) -> None:
@@ -93,9 +95,6 @@ def flows(
         from kubectl_meshdoctor.sources.flow_window import Window
         from kubectl_meshdoctor.sources.flowfilter import FlowOptions
 
-        for flag, value in (("--last", last), ("--first", first)):
-            if value is not None and value <= 0:
-                raise UsageError(f"{flag} must be a positive number")
         if sum(x is not None for x in (last, first)) + all_flows > 1:
             raise UsageError("--first, --last and --all cannot be combined")
         if first is not None and follow:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import click
 
-from kubectl_meshdoctor.cli.options import hubble_options, kube_options, parse_duration, run
+from kubectl_meshdoctor.cli.options import (
+    COUNT,
+    WINDOW,
+    command_timeout,
+    hubble_options,
+    kube_options,
+    parse_duration,
+    request_seconds,
+    run,
+)
 
 EXAMPLES = """\b
 Examples:
@@ -16,8 +25,8 @@ Examples:
 
 @click.command("snapshot", epilog=EXAMPLES)
 @click.option("-o", "--output", "out", required=True, metavar="PATH", help="A new directory, or a .tar.gz file.")
-@click.option("--since", help="Flows of this window, e.g. 10m (default: the last flows).")
-@click.option("--last", type=int, help="The last N flows (per node, as Relay counts).")
+@click.option("--since", type=WINDOW, help="Flows of this window, e.g. 10m (default: the last flows).")
+@click.option("--last", type=COUNT, help="The last N flows (per node, as Relay counts).")
 @click.option("--no-flows", is_flag=True, help="Objects only.")
 @click.option("--require-flows", is_flag=True, help="Exit 3 when Hubble flows cannot be read.")
 @kube_options
@@ -25,14 +34,14 @@ Examples:
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def snapshot(
     out: str,
-    since: str | None,
+    since: float | None,
     last: int | None,
     no_flows: bool,
     require_flows: bool,
     kubeconfig: str | None,
     kube_context: str | None,
     namespace: str | None,
-    request_timeout: str,
+    request_timeout: float,
     debug: bool,
     **hubble: object,
 ) -> None:
@@ -53,7 +62,8 @@ def snapshot(
         opts = app.SourceOptions(
             kubeconfig=kubeconfig,
             context=kube_context,
-            request_timeout=parse_duration(request_timeout) or 30.0,
+            request_timeout=request_seconds(request_timeout),
+            timeout=command_timeout(),
             progress=True,
         )
         opts = app.with_hubble(opts, hubble)

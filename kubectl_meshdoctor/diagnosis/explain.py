@@ -125,6 +125,13 @@ def _judge(call: Call, broken: HopResult | None, evidence: Evidence) -> Cause | 
     )
 
 
+def call_namespaces(call: Call) -> list[str]:
+    """Where objects that govern this call live: both ends, the Service and Istio's root namespace."""
+    found = [call.client.namespace, call.model.istio.mesh.root_namespace]
+    found += [p.namespace for p in ([call.server] if call.server else [])] + ([call.svc.namespace] if call.svc else [])
+    return list(dict.fromkeys(found))
+
+
 def explain(model: Model, query: Query) -> Diagnosis:
     call = resolve_call(model, query)
     results, broken, unknown = _walk(call)
@@ -139,6 +146,7 @@ def explain(model: Model, query: Query) -> Diagnosis:
     for extra in call_causes(call, verdict):
         if all((extra.code, extra.objects) != (c.code, c.objects) for c in causes):
             causes.append(extra)
+    causes.extend(model.invalid_for(call_namespaces(call)))  # reported; their gaps decide the hops
     evidence = Evidence(source="none", summary="no flows requested (--no-flows)" if query.no_flows else "")
     latency = 0.0
     if not query.no_flows and model.flow_source != "none":

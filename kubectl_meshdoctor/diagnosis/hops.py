@@ -9,7 +9,7 @@ from __future__ import annotations
 from kubectl_meshdoctor.diagnosis import fixes
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.inputs import MEMBERSHIP
-from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate
+from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate, selecting_rules
 from kubectl_meshdoctor.findings.types import (
     Cause,
     Decision,
@@ -20,6 +20,7 @@ from kubectl_meshdoctor.findings.types import (
     Symptom,
     Verdict,
 )
+from kubectl_meshdoctor.model.addresses import Unresolved
 from kubectl_meshdoctor.model.objects import NS_KEY, Peer, Pod, pod_peer, world_peer
 from kubectl_meshdoctor.model.refs import pods_for_service
 
@@ -33,6 +34,8 @@ def _skip(hop: Hop, detail: str, reads: tuple[str, ...] | None = None) -> HopRes
 
 
 def resolve_hop(call: Call) -> HopResult:
+    if call.dst.unresolved is not None:
+        return _skip(Hop.RESOLVE, f"no Service answers {call.dst.unresolved.name} (see DNS)", reads=("Service",))
     if call.dst.kind == "External":
         return _allow(Hop.RESOLVE, f"external destination {call.dst.label}:{call.port}")
     svc = call.svc
@@ -102,7 +105,29 @@ def _kube_dns(call: Call) -> tuple[Peer, Pod | None]:
     return Peer(labels, frozenset(), frozenset({"cluster", "all"}), None, None, "kube-system/kube-dns"), None
 
 
+def _unresolved_hop(call: Call, missing: Unresolved) -> HopResult:
+    """A name no Service answers: kube-dns says NXDOMAIN, the client never connects (dns-failure)."""
+    hint = f"; did you mean {', '.join(missing.suggestions)}?" if missing.suggestions else ""
+    cause = Cause(
+        "dns-name-unknown",
+        (),
+        {
+            "name": missing.name,
+            "suggestion": hint,
+            "closest": ", ".join(missing.suggestions) or "kubectl get svc -A",
+        },
+        detail=f"{missing.name}: {missing.why}{hint}",
+    )
+    if missing.certain:
+        detail = f"{missing.name} does not resolve: {missing.why}{hint}"
+        return HopResult(Hop.DNS, Decision.BREAK, (), detail, Symptom.DNS_FAILURE, Verdict.BROKEN, (cause,))
+    detail = f"{missing.name} is not a name of this cluster ({missing.why}){hint} [uncertain]"
+    return HopResult(Hop.DNS, Decision.UNKNOWN, (), detail, Symptom.UNKNOWN, Verdict.UNKNOWN, (cause,))
+
+
 def dns_hop(call: Call) -> HopResult:
+    if call.dst.unresolved is not None:
+        return _unresolved_hop(call, call.dst.unresolved)
     if not call.dst.dns_name:
         return _skip(Hop.DNS, "the client dials an IP: no name to resolve", reads=())
     peer, _ = _kube_dns(call)
@@ -154,7 +179,7 @@ def _policy_cause(
             "(allow rules cannot override a deny)"
         )
     else:
-        section = f"{policy.rule.split('.')[0] if policy.rule else 'spec'}.{direction}"
+        section = f"{_rule_root(call, policy, direction)}.{direction}"
         hint = fixes.allow_peer_fix(
             policy, direction, peer_pod, port, "TCP" if call.query.protocol == "TCP" else "UDP", section
         )
@@ -175,6 +200,18 @@ def _policy_cause(
             "fix_yaml": _allow_yaml(call, direction, port, result.explicit_deny),
         },
     )
+
+
+def _rule_root(call: Call, policy: ObjectRef, direction: str) -> str:
+    """Where the policy as written holds its rules: ``spec``, or ``specs[i]`` (the one selecting the
+    subject), so the fix text edits a field that exists (a ``spec.ingress`` added beside ``specs`` is
+    rejected by Cilium)."""
+    if policy.rule:
+        return policy.rule.split(".")[0]
+    subject = call.server if direction == "ingress" else call.client
+    rules = selecting_rules(call.model, subject) if subject is not None else []
+    paths = [r.path for r in rules if (r.policy.kind, r.policy.namespace, r.policy.name) == policy.key_tuple()]
+    return paths[0] if paths and paths[0] else "spec"
 
 
 def _allow_yaml(call: Call, direction: str, port: int, explicit_deny: bool) -> str:

@@ -326,7 +326,7 @@ _SPECS += (
         "no Service or ServiceEntry answers the name {name}{suggestion}; the client cannot resolve it",
         "use an existing Service name ({closest}), or create the Service / ServiceEntry for {name}",
         "B24 (DNS)",
-        planned=True,
+        planned=False,
     ),
     _spec(
         "istio-subset-no-endpoints",
@@ -357,9 +357,9 @@ _SPECS += (
         E,
         "{object}: the API server would reject it ({field}: {reason}); it does not exist in a real cluster and is "
         "evaluated as absent",
-        "correct {field} (value {value}) and apply it again",
+        "correct {field} (value {value}) and apply it again; `kubectl apply --dry-run=server -f FILE` shows "
+        "every error the API server finds",
         "contract §7",
-        planned=True,
     ),
 )
 

@@ -90,6 +90,9 @@ class ObjectRef:
         rule = f" {self.rule}" if self.rule else ""
         return f"{self.kind} {ns}{self.name}{rule}"
 
+    def key_tuple(self) -> tuple[str, str | None, str]:
+        return (self.kind, self.namespace, self.name)
+
     def with_rule(self, rule: str | None) -> ObjectRef:
         return ObjectRef(self.kind, self.namespace, self.name, rule, self.origin)
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_meshdoctor.findings.types import Gap, Mesh, ObjectRef
+from kubectl_meshdoctor.findings.types import Cause, Gap, Mesh, ObjectRef
 from kubectl_meshdoctor.model.cilium import CiliumPolicies, PolicyRule
 from kubectl_meshdoctor.model.cilium_parse import PolicyInvalid, parse_cnp, parse_knp
 from kubectl_meshdoctor.model.config import CiliumConfig
@@ -26,7 +26,9 @@ from kubectl_meshdoctor.model.objects import (
     Workload,
     identity_label_kept,
 )
+from kubectl_meshdoctor.model.validity import in_scope, invalid_cause, invalid_gap, unreadable_gap
 from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
+from kubectl_meshdoctor.validation import Validator
 
 _IGNORED_KINDS = frozenset(
     {
@@ -86,6 +88,7 @@ class Model:
     daemonsets: dict[str, Workload] = field(default_factory=dict)  # "ns/name"
     gaps: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    invalid: list[Cause] = field(default_factory=list)  # invalid-object: rejected by the schema, left out
     kinds_seen: set[str] = field(default_factory=set)
     flows: list[Any] = field(default_factory=list)
     flow_source: str = "none"
@@ -113,6 +116,10 @@ class Model:
             where = "pod" if pod_mode == "ambient" else f"namespace {pod.namespace}"
             return Mesh.AMBIENT, f"label istio.io/dataplane-mode=ambient on {where} (intended; capture not confirmed)"
         return Mesh.NONE, "no sidecar and not ambient"
+
+    def invalid_for(self, namespaces: list[str]) -> list[Cause]:
+        """invalid-object causes for objects in these namespaces and cluster-scoped ones."""
+        return in_scope(self.invalid, namespaces)
 
     def ns_labels(self, namespace: str) -> dict[str, str]:
         ns = self.namespaces.get(namespace)
@@ -206,6 +213,8 @@ def _service(doc: dict[str, Any], origin: str | None) -> Service:
         target_value: int | str = int(str(target)) if str(target).isdigit() else str(target)
         ports.append(ServicePort(p.get("name"), int(p.get("port") or 0), target_value, str(p.get("protocol") or "TCP")))
     selector = spec.get("selector")
+    ips = [spec.get("clusterIP"), *(spec.get("clusterIPs") or [])]
+    cluster_ips = tuple(dict.fromkeys(str(ip) for ip in ips if isinstance(ip, str) and ip and ip != "None"))
     return Service(
         namespace=str(meta.get("namespace") or "default"),
         name=str(meta.get("name", "")),
@@ -214,12 +223,14 @@ def _service(doc: dict[str, Any], origin: str | None) -> Service:
         cluster_ip=spec.get("clusterIP"),
         type=str(spec.get("type") or "ClusterIP"),
         origin=origin,
+        cluster_ips=cluster_ips,
     )
 
 
 class _Builder:
-    def __init__(self, snap: RawSnapshot) -> None:
+    def __init__(self, snap: RawSnapshot, validator: Validator | None) -> None:
         self.snap = snap
+        self.validator = validator or Validator()
         self.m = Model(
             gaps=list(snap.gaps), warnings=list(snap.warnings), flows=snap.flows, flow_source=snap.flow_source
         )
@@ -229,17 +240,34 @@ class _Builder:
         self.policies: list[tuple[str, RawObject]] = []
 
     def run(self) -> Model:
-        for obj in self.snap.objects:
-            self.add(obj)
+        # canonical order: the same objects give the same model (pods, rules, "first" choices)
+        # whatever order a file, an API server (by name) or a test listed them in
+        for obj in sorted(self.snap.objects, key=_canonical):
+            self.checked(obj)
         self.finish()
         return self.m
+
+    def checked(self, obj: RawObject) -> None:
+        """Validate, then read one object; an invalid one is reported and left out (the cluster would
+        not have it), and any failure reading one object leaves that object out with a gap."""
+        kind = str(obj.doc.get("kind"))
+        self.m.kinds_seen.add(kind)
+        try:
+            violations = self.validator.validate(obj.doc)
+            if violations:
+                ref = _ref(kind, obj.doc, obj.origin)
+                self.m.invalid.append(invalid_cause(ref, violations))
+                self.m.gaps.append(invalid_gap(ref, violations))
+                return
+            self.add(obj)
+        except Exception as err:  # one object's failure is a gap naming it, never an internal error
+            self.m.gaps.append(unreadable_gap(_ref(kind, obj.doc, obj.origin), err))
 
     def add(self, obj: RawObject) -> None:
         doc, origin = obj.doc, obj.origin
         kind = str(doc.get("kind"))
         meta = _meta(doc)
         m = self.m
-        m.kinds_seen.add(kind)
         if kind == "Namespace":
             name = str(meta.get("name", ""))
             labels = _str_map(meta.get("labels"))
@@ -327,13 +355,21 @@ class _Builder:
             pod.identity = ident
             m.pods_by_ns[pod.namespace].append(pod)
             if pod.ip and not pod.host_network:
-                m.pods_by_ip[pod.ip] = pod
+                held = m.pods_by_ip.get(pod.ip)
+                if held is None or (pod.ready and not held.ready):  # an IP a finished pod left: the running one has it
+                    m.pods_by_ip[pod.ip] = pod
         for obj, kind in self.slices:
-            self.endpoints(obj, kind)
+            try:
+                self.endpoints(obj, kind)
+            except Exception as err:  # see checked()
+                m.gaps.append(unreadable_gap(_ref(kind, obj.doc, obj.origin), err))
         for svc in m.services.values():
             m.services_by_ns[svc.namespace].append(svc)
         for kind, obj in self.policies:
-            self.policy(kind, obj)
+            try:
+                self.policy(kind, obj)
+            except Exception as err:  # see checked()
+                m.gaps.append(unreadable_gap(_ref(kind, obj.doc, obj.origin), err))
         for kind, origins in sorted(self.unknown.items()):
             m.gaps.append(f"{len(origins)} object(s) of unknown kind {kind} skipped (first: {origins[0]})")
         for kind, count in sorted(m.istio.other_kinds.items()):
@@ -419,5 +455,13 @@ class _Builder:
                 m.rules_by_ns[rule.namespace].append(rule)
 
 
-def build_model(snap: RawSnapshot) -> Model:
-    return _Builder(snap).run()
+def _canonical(obj: RawObject) -> tuple[str, str, str, str]:
+    doc = obj.doc
+    meta = doc.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    return (str(doc.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name", "")), obj.origin or "")
+
+
+def build_model(snap: RawSnapshot, validator: Validator | None = None) -> Model:
+    """``validator``: share one across builds to reuse its compiled schemas (a new one per call otherwise)."""
+    return _Builder(snap, validator).run()

@@ -104,9 +104,14 @@ class Service:
     type: str
     origin: str | None = None
     ready_pods: set[str] | None = None  # from EndpointSlices/Endpoints; None = unknown
+    cluster_ips: tuple[str, ...] = ()  # spec.clusterIPs (dual stack) and spec.clusterIP
 
     def ref(self) -> ObjectRef:
         return ObjectRef("Service", self.namespace, self.name, origin=self.origin)
+
+    @property
+    def headless(self) -> bool:
+        return self.cluster_ip == "None"
 
 
 @dataclass(slots=True)

@@ -8,6 +8,14 @@ from dataclasses import dataclass, field
 
 from kubectl_meshdoctor.errors import UsageError
 from kubectl_meshdoctor.model import flow_refs
+from kubectl_meshdoctor.model.addresses import (
+    Unresolved,
+    headless_pod,
+    parse_cluster_name,
+    service_by_ip,
+    service_entry_host,
+    unresolved,
+)
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, Service
 
@@ -40,6 +48,7 @@ class Target:
     external_ip: str | None = None
     dns_name: str | None = None  # the name the client resolves (DNS hop applies)
     text: str = ""
+    unresolved: Unresolved | None = None  # a name no Service answers (the DNS hop decides)
 
     @property
     def label(self) -> str:
@@ -117,17 +126,42 @@ def _by_kind(model: Model, text: str, namespace: str, kind: str, name: str) -> T
 
 
 def _dns(model: Model, text: str) -> Target | None:
-    parts = text.rstrip(".").split(".")
-    if len(parts) < 2:
+    """A cluster DNS name: its Service (a headless per-pod name: that pod), or an unresolved target."""
+    parsed = parse_cluster_name(text)
+    if parsed is None:
         return None
-    name, namespace = parts[0], parts[1]
-    rest = parts[2:]
-    if rest and rest[0] != "svc":
+    svc = model.services.get(f"{parsed.namespace}/{parsed.service}")
+    if svc is not None:
+        if parsed.host is not None:
+            pod = headless_pod(model, svc, parsed.host)
+            if pod is not None:
+                return Target(pod.namespace, pod.name, "Pod", [pod], dns_name=text, text=text)
+            missing = Unresolved(
+                text, True, f"headless Service {svc.namespace}/{svc.name} has no pod {parsed.host!r}", ()
+            )
+            return Target("", text, "External", dns_name=text, text=text, unresolved=missing)
+        return Target(svc.namespace, svc.name, "Service", pods_for_service(model, svc), svc, dns_name=text, text=text)
+    if service_entry_host(model, text):
+        return None  # a mesh-known outside name (ServiceEntry)
+    why = unresolved(model, text, parsed)
+    if why is None:
         return None
-    svc = model.services.get(f"{namespace}/{name}")
-    if svc is None:
-        return None
-    return Target(namespace, name, "Service", pods_for_service(model, svc), svc, dns_name=text, text=text)
+    return Target("", text, "External", dns_name=text, text=text, unresolved=why)
+
+
+def _by_ip(model: Model, text: str, ip: str, allow_external: bool) -> Target:
+    """A pod IP is that pod; a Service's cluster IP is that Service; else outside the cluster."""
+    pod = model.pods_by_ip.get(ip)
+    if pod is not None:
+        return Target(pod.namespace, pod.name, "Pod", [pod], text=text)
+    if not allow_external:
+        raise UsageError(f"SOURCE {text!r}: no pod in this view has IP {ip}; name the client workload (NS/NAME)")
+    svc = service_by_ip(model, ip)
+    if svc is not None:
+        target = _service_target(model, svc, text)
+        target.dns_name = None  # the client dials the IP: nothing to resolve
+        return target
+    return Target("", text, "External", external_ip=ip, text=text)
 
 
 def resolve(model: Model, text: str, default_ns: str, allow_external: bool) -> Target:
@@ -138,16 +172,16 @@ def resolve(model: Model, text: str, default_ns: str, allow_external: bool) -> T
     if model.flow_endpoints is not None and not (model.pods or model.workloads or model.services):
         found = flow_refs.resolve(model.flow_endpoints, text, default_ns, allow_external)  # flows only (issue 13)
         return Target(found.namespace, found.name, found.kind, found.pods, external_ip=found.external_ip, text=text)
-    if allow_external:
-        try:
-            net = ipaddress.ip_network(text, strict=False)
-            ip = str(net.network_address)
-            pod = model.pods_by_ip.get(ip)
-            if pod is not None:
-                return Target(pod.namespace, pod.name, "Pod", [pod], text=text)
-            return Target("", text, "External", external_ip=ip, text=text)
-        except ValueError:
-            pass
+    try:
+        net = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        net = None
+    if net is not None:
+        if net.num_addresses == 1:
+            return _by_ip(model, text, str(net.network_address), allow_external)
+        if not allow_external:
+            raise UsageError(f"SOURCE {text!r} is a CIDR; name one client workload (NS/NAME) or pod IP")
+        return Target("", text, "External", external_ip=str(net.network_address), text=text)
     parts = text.split("/")
     if len(parts) == 3:
         namespace, kind_text, name = parts

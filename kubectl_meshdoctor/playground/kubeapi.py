@@ -14,6 +14,7 @@ import base64
 import copy
 import json
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,6 +40,9 @@ class ApiConfig:
     missing_groups: set[str] = field(default_factory=set)  # e.g. {"security.istio.io"}
     missing_versions: set[str] = field(default_factory=set)  # e.g. {"discovery.k8s.io/v1"}
     forward: dict[str, tuple[str, int]] = field(default_factory=dict)  # "ns/pod" -> where its port-forward goes
+    # "ciliumnetworkpolicies.cilium.io" (or "apis" for discovery) -> seconds between the bytes of its
+    # answers (a slow server that trickles); inf: the request is accepted and never answered
+    slow: dict[str, float] = field(default_factory=dict)
 
 
 class ObjectStore:
@@ -113,6 +117,19 @@ class KubeApiServer:
     def clear(self) -> None:
         with self._lock:
             self.requests.clear()
+
+    def slowness(self, path: str) -> float:
+        """Seconds between answer bytes for ``path`` (0: answer at once), from ``config.slow``."""
+        parts = [p for p in path.split("/") if p]
+        for name, delay in self.config.slow.items():
+            plural, _, group = name.partition(".")
+            if parts == [name] or (
+                len(parts) >= 3
+                and parts[-1] == plural
+                and (parts[1] == group if parts[0] == "apis" else not group and parts[0] == "api")
+            ):
+                return delay
+        return 0.0
 
     # --- routing ----------------------------------------------------------------------
 
@@ -287,8 +304,32 @@ def _handler_for(server: KubeApiServer) -> type[BaseHTTPRequestHandler]:
                 self._reply(*_status(405, "MethodNotAllowed", f"{self.command} is not allowed: read-only playground"))
             elif not authorized:
                 self._reply(*_status(401, "Unauthorized", "Unauthorized"))
+            elif server.slowness(split.path):
+                self._trickle(server.slowness(split.path), *server.answer(split.path, query))
             else:
                 self._reply(*server.answer(split.path, query))
+
+        def _trickle(self, delay: float, code: int, body: dict[str, Any]) -> None:
+            """Headers at once, then one byte every ``delay`` seconds (never, when infinite), until
+            the client hangs up: a server a per-read socket timeout never catches."""
+            self.close_connection = True
+            if delay == float("inf"):
+                while self.connection.recv(1):  # b"": the client closed
+                    pass
+                return
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.flush()
+            try:
+                for i in range(len(data)):
+                    time.sleep(delay)
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+            except OSError:  # the client gave up: what the slow server is there to test
+                return
 
         def _port_forward(self, path: str, query: dict[str, str]) -> None:
             from kubectl_meshdoctor.playground import wsforward

@@ -45,6 +45,7 @@ class RelayTLS:
 class RelayConfig:
     unavailable_nodes: list[str] = field(default_factory=list)
     lost_events: int = 0  # > 0: one LostEvent notice in every GetFlows stream
+    flow_interval: float = 0.0  # > 0: GetFlows sends one flow per interval (a Relay that trickles)
 
 
 class FlowStore:
@@ -154,7 +155,10 @@ class _Observer(observer_pb2_grpc.ObserverServicer):
                 )
             )
         blobs = owner.store.blobs
+        interval = owner.config.flow_interval
         for i in select_positions(owner.store, request):
+            if interval and (owner.stopping.wait(interval) or not context.is_active()):
+                return
             record.sent += 1
             yield blobs[i]  # already serialized: see _serialize
         while request.follow and context.is_active() and not owner.stopping.is_set():

@@ -4,8 +4,11 @@
   and filter locally"); what comes back is re-checked with the same ``FlowMatcher``,
   because a server older than a filter field ignores it and returns *more* (hubble-api.md
   §2.2 version trap).
-* Deadlines on every call: unary calls and bounded streams get ``timeout``; a ``follow``
-  stream has none (it ends when the caller stops iterating or on Ctrl-C).
+* Deadlines on every call: unary calls and bounded streams get ``timeout``, cut to the
+  command's ``deadline`` (gRPC deadlines bound the whole call: a Relay that trickles flows
+  cannot stretch it); a stream cut short keeps the flows read so far and says so
+  (``FlowBatch.cut_short``). A ``follow`` stream has none (it ends when the caller stops
+  iterating or on Ctrl-C).
 * ``node_status`` (nodes unavailable / gone / in error) and ``lost_events`` become warnings:
   missing nodes or events mean missing evidence (§3.2, §3.3).
 * TLS as the hubble CLI (§1.7): CA bundle, client cert/key, server name; verification is on
@@ -23,6 +26,7 @@ from typing import Any
 
 from kubectl_meshdoctor._proto import flow_pb2, observer_pb2, relay_pb2
 from kubectl_meshdoctor.errors import DataError, UsageError
+from kubectl_meshdoctor.sources.deadline import Deadline
 from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
 
 CONNECT_TIMEOUT = 5.0  # the hubble CLI's --timeout
@@ -62,6 +66,7 @@ class ServerInfo:
 class FlowBatch:
     flows: list[Any] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    cut_short: str | None = None  # the stream ended at a deadline: the flows are only a part
 
 
 def flows_request(
@@ -92,9 +97,16 @@ def _read(path: str | None, what: str) -> bytes | None:
 
 
 class HubbleClient:
-    def __init__(self, address: str, tls: TLSOptions | None = None, timeout: float = REQUEST_TIMEOUT) -> None:
+    def __init__(
+        self,
+        address: str,
+        tls: TLSOptions | None = None,
+        timeout: float = REQUEST_TIMEOUT,
+        deadline: Deadline | None = None,
+    ) -> None:
         import grpc
 
+        self.deadline = deadline or Deadline()
         self.address = address.removeprefix("tls://")
         self.tls = tls or TLSOptions(enabled=address.startswith("tls://"))
         if address.startswith("tls://") and not self.tls.enabled:
@@ -133,7 +145,8 @@ class HubbleClient:
     def _presented_certificate(self) -> bytes:
         host, _, port = self.address.rpartition(":")
         try:
-            return ssl.get_server_certificate((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT).encode()
+            wait = self._wait(CONNECT_TIMEOUT)
+            return ssl.get_server_certificate((host.strip("[]"), int(port)), timeout=wait).encode()
         except (OSError, ValueError) as err:
             raise RelayError(f"Hubble Relay at {self.address}: cannot read its TLS certificate: {err}") from None
 
@@ -151,11 +164,19 @@ class HubbleClient:
         name = code.name if code is not None else "ERROR"
         return RelayError(f"Hubble Relay at {self.address} unreachable ({name}): {text[:200]}")
 
+    def _wait(self, timeout: float) -> float:
+        """``timeout`` cut to the deadline; RelayError when nothing is left."""
+        wait = self.deadline.cap(timeout)
+        if wait is None:
+            return timeout
+        if wait <= 0:
+            raise RelayError(f"Hubble Relay at {self.address}: not asked, {self.deadline.describe()} expired")
+        return wait
+
     def server_status(self) -> ServerInfo:
+        wait = self._wait(self.timeout)
         try:
-            resp = self.stub.ServerStatus(
-                observer_pb2.ServerStatusRequest(), timeout=self.timeout, wait_for_ready=False
-            )
+            resp = self.stub.ServerStatus(observer_pb2.ServerStatusRequest(), timeout=wait, wait_for_ready=False)
         except self._grpc.RpcError as err:
             raise self._error(err) from None
         return ServerInfo(
@@ -166,11 +187,20 @@ class HubbleClient:
             unavailable_nodes=list(resp.unavailable_nodes),
         )
 
-    def stream(self, request: Any, on_warning: Callable[[str], None]) -> Iterator[Any]:
-        """Yield the flows of ``request`` that really match its filters; notices go to ``on_warning``."""
+    def stream(
+        self, request: Any, on_warning: Callable[[str], None], on_cut: Callable[[str], None] | None = None
+    ) -> Iterator[Any]:
+        """Yield the flows of ``request`` that really match its filters; notices go to ``on_warning``.
+
+        A bounded stream that reaches its deadline ends there: ``on_cut`` gets the reason (the
+        flows yielded so far stand); without ``on_cut`` that is a RelayError.
+        """
         filtered = bool(request.whitelist or request.blacklist)  # none: nothing to re-check per flow
         matcher = FlowMatcher(list(request.whitelist), list(request.blacklist))
-        timeout = None if request.follow else self.timeout * 5
+        limit = self.timeout * 5
+        timeout = None if request.follow else self._wait(limit)
+        overall = timeout is not None and timeout < limit
+        sent = 0
         call = self.stub.GetFlows(request, timeout=timeout)
         try:
             for resp in call:
@@ -180,6 +210,7 @@ class HubbleClient:
                     if not flow.node_name and resp.node_name:
                         flow.node_name = resp.node_name
                     if not filtered or matcher(flow):
+                        sent += 1
                         yield flow
                 elif kind == "node_status":
                     _node_warning(resp.node_status, on_warning)
@@ -193,13 +224,21 @@ class HubbleClient:
         except self._grpc.RpcError as err:
             if err.code() == self._grpc.StatusCode.CANCELLED:
                 return
+            if err.code() == self._grpc.StatusCode.DEADLINE_EXCEEDED and on_cut is not None:
+                why = f"{self.deadline.describe()} expired" if overall else f"the {timeout:g}s limit of a flow request"
+                on_cut(f"Hubble flows cut short after {sent} flow(s): {why}; the evidence may be incomplete")
+                return
             raise self._error(err) from None
         finally:
             call.cancel()
 
     def get_flows(self, request: Any) -> FlowBatch:
         batch = FlowBatch()
-        batch.flows.extend(self.stream(request, batch.warnings.append))
+
+        def cut(reason: str) -> None:
+            batch.cut_short = reason
+
+        batch.flows.extend(self.stream(request, batch.warnings.append, cut))
         batch.warnings[:] = list(dict.fromkeys(batch.warnings))
         return batch
 

@@ -26,6 +26,7 @@ from typing import Any
 from kubectl_meshdoctor.errors import DataError
 from kubectl_meshdoctor.findings.types import Gap
 from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
+from kubectl_meshdoctor.sources.deadline import Deadline, TimedOut
 
 PAGE_SIZE = 500
 WORKERS = 8
@@ -86,9 +87,16 @@ def kubeconfig_path(explicit: str | None) -> str:
 
 
 class KubeClient:
-    """GET JSON from the API server with the kubeconfig's credentials; nothing else."""
+    """GET JSON from the API server with the kubeconfig's credentials; nothing else.
 
-    def __init__(self, kubeconfig: str | None, context: str | None, timeout: float) -> None:
+    Each request is bounded as kubectl's ``--request-timeout`` bounds it: connecting, waiting for
+    the answer and reading the whole body (a server that trickles bytes does not extend it), and
+    never beyond the command's ``deadline``. No retries: a retried timeout only doubles the wait.
+    """
+
+    def __init__(
+        self, kubeconfig: str | None, context: str | None, timeout: float, deadline: Deadline | None = None
+    ) -> None:
         from kubernetes.config import ConfigException, new_client_from_config
 
         path = kubeconfig_path(kubeconfig)
@@ -98,36 +106,86 @@ class KubeClient:
         except (ConfigException, OSError, TypeError, ValueError) as err:
             where = "the kubeconfig" if kubeconfig else f"kubeconfig {path}"
             raise DataError(f"cannot load {where}: {err} (or use --from PATH / --demo NAME offline)") from None
-        self._api.configuration.retries = 1
         self.host = str(self._api.configuration.host)
         self.timeout = timeout
+        self.deadline = deadline or Deadline()
 
     def get(self, path: str, query: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
-        from kubernetes.client.exceptions import ApiException
+        """The JSON document at ``path``; ApiStatus for a non-2xx answer, TimedOut, DataError."""
+        import urllib3
 
-        request = self._api.param_serialize(
+        method, url, headers, _body, _post = self._api.param_serialize(
             "GET",
             path,
             query_params=list(query),
             header_params={"Accept": "application/json"},
             auth_settings=["BearerToken"],
         )
+        budget = self.deadline.cap(self.timeout)
+        overall = budget is not None and (not self.timeout or budget < self.timeout)
+        if budget is not None and budget <= 0:
+            why = f"{self.deadline.describe()} expired"
+            raise TimedOut(f"{path}: not requested, {why}", True, why)
+        window = Deadline.after(budget)
         try:
-            response = self._api.call_api(*request, _request_timeout=self.timeout)
-            body = response.read()
-        except ApiException as err:
-            raise ApiStatus(int(err.status or 0), str(err.reason)) from None
-        except Exception as err:  # urllib3 connection/timeout/TLS errors, exec-plugin failures
+            response = self._api.rest_client.pool_manager.request(
+                method,
+                url,
+                headers=headers,
+                timeout=urllib3.Timeout(connect=budget, read=budget),
+                retries=False,
+                preload_content=False,
+            )
+            try:
+                body = _read_body(response, window)
+            finally:
+                response.release_conn()
+        except urllib3.exceptions.NewConnectionError as err:  # refused, no route: a ConnectTimeoutError by class
+            raise DataError(f"cannot reach the Kubernetes API at {self.host}: {_first_line(err)}") from None
+        except (urllib3.exceptions.TimeoutError, TimeoutError):
+            why = (
+                f"{self.deadline.describe()} expired"
+                if overall
+                else f"no answer within {budget:g}s (--request-timeout)"
+            )
+            raise TimedOut(f"the Kubernetes API at {self.host}, {path}: {why}", overall, why) from None
+        except Exception as err:  # urllib3 connection/TLS errors, exec-plugin failures
             raise DataError(f"cannot reach the Kubernetes API at {self.host}: {_first_line(err)}") from None
         if not 200 <= int(response.status) <= 299:
             raise ApiStatus(int(response.status), _status_message(body) or str(response.reason))
-        doc = json.loads(body)
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            raise ApiStatus(500, f"unexpected answer from {path} (not JSON)") from None
         if not isinstance(doc, dict):
             raise ApiStatus(500, f"unexpected answer from {path}")
         return doc
 
     def close(self) -> None:
         self._api.close()
+
+
+def _read_body(response: Any, window: Deadline) -> bytes:
+    """The whole body, each read waiting at most for what is left of ``window``: a trickling
+    server cannot stretch the request beyond it (a socket timeout alone restarts on every byte)."""
+    chunks: list[bytes] = []
+    while True:
+        left = window.remaining()
+        if left is not None:
+            if left <= 0:
+                response.close()
+                raise TimeoutError("body not read in time")
+            sock = getattr(getattr(response, "connection", None), "sock", None)
+            if sock is not None:
+                sock.settimeout(left)
+        try:
+            data = response.read1(65536)
+        except BaseException:
+            response.close()  # a half-read connection must not go back to the pool
+            raise
+        if not data:
+            return b"".join(chunks)
+        chunks.append(data)
 
 
 def _first_line(err: Exception) -> str:
@@ -219,6 +277,8 @@ class KubeReader:
                 doc = self.client.get(path, query)
             except ApiStatus as err:
                 return out, _gap(err, kind.qualified, namespace, kind.kind)
+            except TimedOut as err:
+                return out, _timeout_gap(err, kind.qualified, namespace, kind.kind, bool(out))
             for item in doc.get("items") or []:
                 if isinstance(item, dict):
                     out.append(RawObject({"apiVersion": api_version, "kind": kind.kind, **item}))
@@ -229,6 +289,9 @@ class KubeReader:
     def _get_configmap(self, namespace: str, name: str) -> tuple[list[RawObject], Gap | None]:
         try:
             doc = self.client.get(f"/api/v1/namespaces/{namespace}/configmaps/{name}")
+        except TimedOut as err:
+            kind = _CONFIGMAP_KINDS.get(name, "ConfigMap")
+            return [], _timeout_gap(err, f"configmap {namespace}/{name}", None, kind, False)
         except ApiStatus as err:
             if err.code == 404:
                 return [], None  # absent is an answer; build_model notes a missing cilium-config
@@ -251,3 +314,11 @@ def _gap(err: ApiStatus, what: str, namespace: str | None, kind: str) -> Gap:
     if err.code == 401:
         raise DataError(f"the Kubernetes API refused the credentials (401): {err}")
     return Gap(f"could not read {what}{where} (HTTP {err.code}: {err}); not checked", kinds, namespace)
+
+
+def _timeout_gap(err: TimedOut, what: str, namespace: str | None, kind: str, partial: bool) -> Gap:
+    """A list or get cut short by --request-timeout or --timeout: the kind is incomplete there."""
+    where = f" in namespace {namespace}" if namespace else ""
+    read = "only partly read" if partial else "not read"
+    kinds = {kind, "Endpoints"} if kind == "EndpointSlice" else {kind}
+    return Gap(f"{what}{where} {read}: {err.reason}; not checked", kinds, namespace)

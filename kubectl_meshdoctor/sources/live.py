@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubectl_meshdoctor.sources.base import RawSnapshot
+from kubectl_meshdoctor.sources.deadline import Deadline
 from kubectl_meshdoctor.sources.hubble import FlowBatch, HubbleClient, RelayError, TLSOptions
 
 # Namespaces every question needs: the Cilium config and the Istio root namespace (mesh
@@ -26,10 +27,11 @@ SYSTEM_NAMESPACES = ("kube-system", "istio-system")
 class LiveOptions:
     kubeconfig: str | None = None
     context: str | None = None
-    request_timeout: float = 30.0
+    request_timeout: float = 15.0  # each API request, connect and read; 0: none
     hubble_server: str | None = None
     tls: TLSOptions = field(default_factory=TLSOptions)
     progress: bool = True
+    timeout: float = 60.0  # the whole run: objects, port-forward and flows; 0: none
 
 
 def ref_namespace(ref: str, default_ns: str) -> str | None:
@@ -68,14 +70,20 @@ def _stderr(msg: str) -> None:
 
 
 class LiveSource:
-    """Use as a context manager: it may hold a port-forward and a gRPC channel."""
+    """Use as a context manager: it may hold a port-forward and a gRPC channel.
+
+    ``opts.timeout`` starts the command's deadline here: every API request, the port-forward's
+    look-ups and every Relay call wait at most until then (a ``follow`` stream excepted: it runs
+    until the caller stops), and what was not read by then is a gap, not a hang.
+    """
 
     def __init__(self, opts: LiveOptions) -> None:
         from kubectl_meshdoctor.sources.kube import KubeClient
 
         self.opts = opts
+        self.deadline = Deadline.after(opts.timeout)
         self.progress: Callable[[str], None] = _stderr if opts.progress else (lambda _m: None)
-        self.kube = KubeClient(opts.kubeconfig, opts.context, opts.request_timeout)
+        self.kube = KubeClient(opts.kubeconfig, opts.context, opts.request_timeout, self.deadline)
         self._closers: list[Callable[[], None]] = [self.kube.close]
         self._hubble: HubbleClient | None = None
 
@@ -96,6 +104,8 @@ class LiveSource:
         """Connect once: ``--hubble-server``, else a port-forward to kube-system/hubble-relay."""
         if self._hubble is not None:
             return self._hubble
+        if self.deadline.expired():
+            raise RelayError(f"not read: {self.deadline.describe()} expired before Relay was asked")
         address = self.opts.hubble_server
         if not address:
             from kubectl_meshdoctor.sources.portforward import PortForward, relay_target
@@ -105,7 +115,7 @@ class LiveSource:
             self._closers.append(forward.close)
             address = forward.address
             self.progress(f"port-forwarding {target.namespace}/{target.pod}:{target.port} to {address}")
-        client = HubbleClient(address, self.opts.tls)
+        client = HubbleClient(address, self.opts.tls, deadline=self.deadline)
         self._closers.append(client.close)
         client.server_status()  # fail fast, with one clear line, if Relay is not there
         self._hubble = client
@@ -123,6 +133,14 @@ class LiveSource:
 
 def relay_down_warning(err: RelayError) -> str:
     return f"Hubble flows not checked: {err}"
+
+
+def add_flows(raw: RawSnapshot, batch: FlowBatch) -> None:
+    """Put what Relay returned into ``raw``; a stream cut short by a deadline is a gap too."""
+    raw.flows, raw.flow_source = batch.flows, "hubble"
+    raw.warnings.extend(batch.warnings)
+    if batch.cut_short:
+        raw.gaps.append(batch.cut_short)
 
 
 def namespace_filters(namespaces: Sequence[str] | None) -> list[Any]:
@@ -155,8 +173,7 @@ def capture(
         except RelayError as err:
             raw.warnings.append(relay_down_warning(err))
             return raw
-        raw.flows, raw.flow_source = batch.flows, "hubble"
-        raw.warnings.extend(batch.warnings)
+        add_flows(raw, batch)
         return raw
 
 

@@ -1,0 +1,173 @@
+"""What the API server checks beyond JSON Schema: ``x-kubernetes-validations`` CEL rules and
+``x-kubernetes-list-type`` (set: no duplicate items; map: no two items with the same keys).
+
+The schema is reduced once to a tree of the nodes that carry such checks (``RuleNode``); an object
+is walked along that tree only. CEL runs through the ``common-expression-language`` library
+(imported on the first rule, compiled programs cached on ``CelRules``). A rule that uses a function
+the library lacks (Kubernetes' own CEL libraries: ``isURL``, ``quantity``, ...) or the transition
+variable ``oldSelf`` is not checked; any other evaluation error rejects the object, as the API server
+does (e.g. ``int("acd")``: "type conversion error").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubectl_meshdoctor.validation.violation import Violation, path_text, show
+
+# The library's words for "cannot run this here": a function it lacks (Kubernetes' CEL libraries) or a
+# dynamic type mix the API server's type-checked CEL would have resolved at CRD creation.
+_UNSUPPORTED = re.compile(r"Undefined variable or function|Unsupported operation|No such overload")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    rule: str
+    message: str
+
+
+@dataclass(slots=True)
+class RuleNode:
+    rules: list[Rule] = field(default_factory=list)
+    list_type: str | None = None  # "set" | "map"
+    map_keys: tuple[str, ...] = ()
+    properties: dict[str, RuleNode] = field(default_factory=dict)
+    items: RuleNode | None = None
+    values: RuleNode | None = None  # additionalProperties
+
+    def empty(self) -> bool:
+        return not (self.rules or self.list_type in ("set", "map") or self.properties or self.items or self.values)
+
+
+def rule_tree(schema: dict[str, Any], definitions: dict[str, Any], depth: int = 0) -> RuleNode | None:
+    """The checks of ``schema`` (a Kubernetes structural schema), None when it has none."""
+    if depth > 40:
+        return None
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/definitions/"):
+        schema = definitions.get(ref.rsplit("/", 1)[1], {})
+    node = RuleNode()
+    for item in schema.get("x-kubernetes-validations") or ():
+        if isinstance(item, dict) and isinstance(item.get("rule"), str):
+            node.rules.append(Rule(item["rule"], str(item.get("message") or f"failed rule: {item['rule']}")))
+    list_type = schema.get("x-kubernetes-list-type")
+    if list_type in ("set", "map"):
+        node.list_type = list_type
+        node.map_keys = tuple(schema.get("x-kubernetes-list-map-keys") or ())
+    for name, sub in (schema.get("properties") or {}).items():
+        child = rule_tree(sub, definitions, depth + 1)
+        if child is not None:
+            node.properties[name] = child
+    if isinstance(schema.get("items"), dict):
+        node.items = rule_tree(schema["items"], definitions, depth + 1)
+    if isinstance(schema.get("additionalProperties"), dict):
+        node.values = rule_tree(schema["additionalProperties"], definitions, depth + 1)
+    return None if node.empty() else node
+
+
+def load_cel() -> Any:
+    """The CEL library's compiled core. Its package ``__init__`` also imports its interactive CLI
+    (typer, prompt_toolkit: ~0.1 s, longer than everything else in a --demo run), so the extension
+    module is loaded on its own (registered as ``cel.cel``, so a later ``import cel`` reuses it) when it
+    sits where the package ships it; else the package is imported."""
+    import importlib.machinery
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    loaded = sys.modules.get("cel.cel")  # the import system's own cache: an extension initialises once
+    if loaded is not None:
+        return loaded
+    spec = importlib.util.find_spec("cel")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        for path in sorted(Path(folder).glob("cel.*")):
+            if any(path.name.endswith(s) for s in importlib.machinery.EXTENSION_SUFFIXES):
+                loader = importlib.machinery.ExtensionFileLoader("cel.cel", str(path))
+                module = importlib.util.module_from_spec(importlib.util.spec_from_loader("cel.cel", loader))  # type: ignore[arg-type]
+                loader.exec_module(module)
+                if hasattr(module, "compile"):
+                    sys.modules["cel.cel"] = module
+                    return module
+    import cel
+
+    return cel
+
+
+class CelRules:
+    """Compiled CEL programs by rule text; None for a rule the library cannot run (not checked)."""
+
+    def __init__(self) -> None:
+        self._programs: dict[str, Any] = {}
+        self._cel: Any = None
+        self.unchecked: set[str] = set()
+
+    def program(self, rule: str) -> Any:
+        if rule in self._programs:
+            return self._programs[rule]
+        program = None
+        if "oldSelf" not in rule:
+            if self._cel is None:
+                self._cel = load_cel()
+            try:
+                program = self._cel.compile(rule)
+            except Exception:  # a parse error in the library's dialect: not checked
+                program = None
+        if program is None:
+            self.unchecked.add(rule)
+        self._programs[rule] = program
+        return program
+
+    def evaluate(self, rule: Rule, value: Any) -> str | None:
+        """None when the rule holds or cannot be checked; else the reason the API server gives."""
+        program = self.program(rule.rule)
+        if program is None:
+            return None
+        try:
+            result = program.execute({"self": value})
+        except Exception as err:  # the library raises plain RuntimeError/KeyError/TypeError
+            text = str(err)
+            if _UNSUPPORTED.search(text):
+                self.unchecked.add(rule.rule)
+                return None
+            return f"{rule.message} (evaluation error: {text.splitlines()[0][:120]})"
+        return None if result is True else rule.message
+
+
+def check(node: RuleNode, value: Any, path: tuple[str | int, ...], cel: CelRules, out: list[Violation]) -> None:
+    """Walk ``value`` along ``node``; append a Violation per failed rule or duplicate list item."""
+    if value is None:
+        return
+    for rule in node.rules:
+        reason = cel.evaluate(rule, value)
+        if reason is not None:
+            out.append(Violation(path_text(path), show(value), reason))
+    if isinstance(value, list):
+        if node.list_type is not None:
+            _duplicates(node, value, path, out)
+        if node.items is not None:
+            for index, item in enumerate(value):
+                check(node.items, item, (*path, index), cel, out)
+    elif isinstance(value, dict):
+        for name, child in node.properties.items():
+            if name in value:
+                check(child, value[name], (*path, name), cel, out)
+        if node.values is not None:
+            for key, item in value.items():
+                check(node.values, item, (*path, str(key)), cel, out)
+
+
+def _duplicates(node: RuleNode, items: list[Any], path: tuple[str | int, ...], out: list[Violation]) -> None:
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if node.list_type == "map" and isinstance(item, dict):
+            key = json.dumps([item.get(k) for k in node.map_keys], sort_keys=True, default=str)
+            shown = show({k: item.get(k) for k in node.map_keys})
+        else:
+            key = json.dumps(item, sort_keys=True, default=str)
+            shown = show(item)
+        if key in seen:
+            out.append(Violation(path_text((*path, index)), shown, "Duplicate value"))
+        seen.add(key)
