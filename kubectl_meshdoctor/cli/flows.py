@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -11,9 +12,10 @@ import click
 from kubectl_meshdoctor.cli.options import (
     COUNT,
     PORT,
+    WINDOW,
+    OptionError,
     hubble_options,
     kube_options,
-    parse_duration,
     run,
     source_from_flags,
     source_options,
@@ -25,6 +27,44 @@ if TYPE_CHECKING:
     from kubectl_meshdoctor.findings.types import Diagnosis
     from kubectl_meshdoctor.sources.flow_window import Window
     from kubectl_meshdoctor.sources.flowfilter import FlowOptions
+
+_Moment = tuple[int | None, float | None]
+if TYPE_CHECKING:
+    _WhenParam = click.ParamType[_Moment]
+else:
+    _WhenParam = click.ParamType
+
+
+class _When(_WhenParam):
+    """``--since``/``--until``: an RFC 3339 time (to the nanosecond, as Hubble records), a
+    ``2026-11-20 10:00`` (UTC), or a duration (5m), as ``(absolute ns, None)`` or ``(None, seconds back)``."""
+
+    name = "time"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> _Moment:
+        if isinstance(value, tuple):
+            return (value[0], value[1])
+        from google.protobuf import timestamp_pb2
+
+        text = str(value).strip()
+        stamp = timestamp_pb2.Timestamp()
+        try:
+            stamp.FromJsonString(text)
+            return stamp.seconds * 1_000_000_000 + stamp.nanos, None
+        except ValueError:
+            pass
+        if re.fullmatch(r"\d{4}-\d\d-\d\d([ T].*)?", text):
+            try:
+                when = datetime.fromisoformat(text)
+            except ValueError:
+                raise OptionError(f"{text}: not a time (2026-11-20T10:00:00Z) or a duration (5m)", ctx, param) from None
+            when = when if when.tzinfo else when.replace(tzinfo=UTC)
+            return int(when.timestamp()) * 1_000_000_000 + when.microsecond * 1000, None
+        return None, WINDOW.convert(text, param, ctx)
+
+
+WHEN = _When()
+
 
 EXAMPLES = """\b
 Examples:
@@ -48,8 +88,8 @@ Examples:
 @click.option(
     "--type", "types", multiple=True, help="Only this event type: trace[:to-endpoint], drop, l7, policy-verdict..."
 )
-@click.option("--since", help="Flows since a time: a duration (5m; offline: before the newest flow) or RFC 3339.")
-@click.option("--until", help="Flows until a time, as --since.")
+@click.option("--since", type=WHEN, help="Flows since: RFC 3339, or a duration (5m; offline: before the newest flow).")
+@click.option("--until", type=WHEN, help="Flows until a time, as --since.")
 @click.option("--last", type=COUNT, help="The last N flows (live default 20, as hubble observe).")
 @click.option("--first", type=COUNT, help="The first N flows.")
 @click.option(
@@ -68,8 +108,8 @@ def flows(
     verdicts: tuple[str, ...],
     http_status: tuple[str, ...],
     types: tuple[str, ...],
-    since: str | None,
-    until: str | None,
+    since: _Moment | None,
+    until: _Moment | None,
     last: int | None,
     first: int | None,
     all_flows: bool,
@@ -100,8 +140,8 @@ def flows(
         if first is not None and follow:
             raise UsageError("--first and --follow cannot be combined")
         opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout, hubble)
-        since_at, since_back = _time(since, "--since")
-        until_at, until_back = _time(until, "--until")
+        since_at, since_back = since or (None, None)
+        until_at, until_back = until or (None, None)
         window = Window(since_at, until_at, since_back, until_back, first, last)
         options = FlowOptions(verdicts, http_status, ports, types)
         try:
@@ -118,32 +158,6 @@ def flows(
         return _live(opts, query, options, window, output, follow, all_flows)
 
     run(body, debug)
-
-
-def _time(text: str | None, what: str) -> tuple[int | None, float | None]:
-    """(absolute in ns, seconds back): ``2026-11-20T10:00:00.123456789Z`` (RFC 3339, to the
-    nanosecond as Hubble records), ``2026-11-20 10:00`` (UTC), or a duration ``5m``/``1h30m``."""
-    from google.protobuf import timestamp_pb2
-
-    from kubectl_meshdoctor.errors import UsageError
-
-    if not text:
-        return None, None
-    stamp = timestamp_pb2.Timestamp()
-    try:
-        stamp.FromJsonString(text.strip())
-        return stamp.seconds * 1_000_000_000 + stamp.nanos, None
-    except ValueError:
-        pass
-    try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        try:
-            return None, parse_duration(text)
-        except UsageError:
-            raise UsageError(f"bad {what} {text!r}: use a duration (5m) or a time (2026-11-20T10:00:00Z)") from None
-    when = when if when.tzinfo else when.replace(tzinfo=UTC)
-    return int(when.timestamp()) * 1_000_000_000 + when.microsecond * 1000, None
 
 
 def _offline(opts: SourceOptions, query: Query, options: FlowOptions, window: Window, output: str) -> int:
