@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from kubectl_meshdoctor.diagnosis.call import Query
     from kubectl_meshdoctor.findings.types import Diagnosis
     from kubectl_meshdoctor.sources.flow_window import Window
-    from kubectl_meshdoctor.sources.flowfilter import FlowOptions
+    from kubectl_meshdoctor.sources.flowflags import FlowOptions
 
 _Moment = tuple[int | None, float | None]
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ def flows(
         from kubectl_meshdoctor.diagnosis.call import Query
         from kubectl_meshdoctor.errors import UsageError
         from kubectl_meshdoctor.sources.flow_window import Window
-        from kubectl_meshdoctor.sources.flowfilter import FlowOptions
+        from kubectl_meshdoctor.sources.flowflags import FlowOptions
 
         if sum(x is not None for x in (last, first)) + all_flows > 1:
             raise UsageError("--first, --last and --all cannot be combined")
@@ -227,7 +227,8 @@ def _live(opts: SourceOptions, query: Query, options: FlowOptions, window: Windo
     from kubectl_meshdoctor import app
     from kubectl_meshdoctor.render.flows import render
     from kubectl_meshdoctor.sources.flow_window import in_window_ns
-    from kubectl_meshdoctor.sources.flowfilter import FlowMatcher, combine
+    from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
+    from kubectl_meshdoctor.sources.flowflags import combine
     from kubectl_meshdoctor.sources.hubble import flows_request
     from kubectl_meshdoctor.sources.live import LiveSource, namespaces_for, pair_whitelist
     from kubectl_meshdoctor.sources.pair_flows import exact_pods
