@@ -162,3 +162,16 @@ def test_live_filters_are_sent_to_relay_and_equal_offline(playground) -> None:
     _, offline, _ = run([*args, "--demo", "sidecar-s1-l4-policy"])
     assert live and live == offline
     assert all(json.loads(ln)["flow"]["verdict"] == "DROPPED" for ln in live.splitlines())
+
+
+def test_live_time_window_and_first_are_sent_as_hubble_sends_them(playground) -> None:
+    pg = playground("sidecar-s0-baseline")
+    args = ["flows", "red/netshoot", "blue/httpbin", "-o", "jsonpb", "--hubble-server", pg.relay.address]
+    code, out, err = run_env([*args, "--since", "2000-01-01T00:00:00.5Z", "--first", "2", "--port", "80"], pg.env())
+    assert code == 0, err
+    [request] = pg.relay.requests
+    assert request.first and request.number == 2
+    assert (request.since.seconds, request.since.nanos) == (946_684_800, 500_000_000)
+    assert len(request.whitelist) == 4  # two directions x (source port 80 | destination port 80)
+    assert {tuple(f.source_port) or tuple(f.destination_port) for f in request.whitelist} == {("80",)}
+    assert 0 < len(out.splitlines()) <= 2
