@@ -55,3 +55,21 @@ def test_scoped_offline_explain_equals_the_whole_model(tmp_path: Path, demo: str
     model = app.build_model(read_snapshot(str(root)))  # every namespace, every flow
     whole = diagnosis_dict(app.explain(model, _query(args)))
     assert json.loads(json.dumps(whole)) == scoped
+
+
+def test_a_virtual_service_in_a_third_namespace_is_still_read(tmp_path: Path) -> None:
+    """A VirtualService exported to every namespace applies to calls between two others."""
+    root = _demo_dir("routing-fault-abort", tmp_path)
+    text = (root / "routing.yaml").read_text()
+    text = text.replace("namespace: blue", "namespace: far-away").replace(
+        "[httpbin]", "[httpbin.blue.svc.cluster.local]"
+    )
+    text = text.replace("{host: httpbin}", "{host: httpbin.blue.svc.cluster.local}")
+    (root / "routing.yaml").write_text(text)
+    args = _try_args("routing-fault-abort")
+    model = app.build_model(read_snapshot(str(root)))
+    whole = json.loads(json.dumps(diagnosis_dict(app.explain(model, _query(args)))))
+    assert whole["verdict"] == "broken" and "istio-fault-injection" in {c["code"] for c in whole["causes"]}
+    code, out, err = run(["explain", *args, "--from", str(root), "-o", "json"])
+    assert code == 1, err
+    assert json.loads(out) == whole

@@ -45,8 +45,18 @@ def _split_documents(text: str) -> list[tuple[int, str]]:
     return parts
 
 
+# Kinds whose objects in any namespace can change a call between two others (a VirtualService or
+# ServiceEntry exported to every namespace, a Gateway route, Istio's root-namespace config): kept
+# from every namespace when a question scopes the read. They are few next to pods and policies.
+EVERY_NAMESPACE_KINDS = frozenset(
+    {"VirtualService", "ServiceEntry", "DestinationRule", "Gateway", "HTTPRoute", "GRPCRoute", "TCPRoute",
+     "TLSRoute", "ReferenceGrant", "Sidecar", "EnvoyFilter", "WorkloadEntry", "WorkloadGroup", "ConfigMap"}
+)  # fmt: skip
+
+
 class Scope:
-    """Namespaces to keep (cluster-scoped objects always are); counts what it leaves out."""
+    """Namespaces to keep (cluster-scoped objects and ``EVERY_NAMESPACE_KINDS`` always are); counts
+    what it leaves out."""
 
     __slots__ = ("left_out", "namespaces")
 
@@ -58,6 +68,8 @@ class Scope:
         meta = doc.get("metadata") if isinstance(doc, dict) else None
         ns = meta.get("namespace") if isinstance(meta, dict) else None
         if not ns or ns in self.namespaces or (isinstance(doc, dict) and isinstance(doc.get("items"), list)):
+            return True
+        if isinstance(doc, dict) and doc.get("kind") in EVERY_NAMESPACE_KINDS:
             return True
         self.left_out += 1
         return False
