@@ -73,3 +73,26 @@ def test_a_virtual_service_in_a_third_namespace_is_still_read(tmp_path: Path) ->
     code, out, err = run(["explain", *args, "--from", str(root), "-o", "json"])
     assert code == 1, err
     assert json.loads(out) == whole
+
+
+def test_a_waypoint_in_a_third_namespace_is_still_read(tmp_path: Path) -> None:
+    """istio.io/use-waypoint-namespace: the waypoint serving blue runs in another namespace."""
+    root = _demo_dir("ambient-w1-waypoint", tmp_path)
+    text = (root / "waypoint.yaml").read_text()
+    moved = [d for d in yaml.safe_load_all(text) if d]
+    for doc in moved:
+        if doc["kind"] != "AuthorizationPolicy":  # the policy stays with the Service it targets
+            doc["metadata"]["namespace"] = "mesh-waypoints"
+    (root / "waypoint.yaml").write_text(yaml.safe_dump_all(moved))
+    cluster = (root / "cluster.yaml").read_text()
+    cluster = cluster.replace("istio.io/use-waypoint: waypoint\n", "istio.io/use-waypoint: waypoint\n"
+                              "      istio.io/use-waypoint-namespace: mesh-waypoints\n", 1)  # fmt: skip
+    (root / "cluster.yaml").write_text(cluster)
+    (root / "zz-ns.yaml").write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace",
+                                                     "metadata": {"name": "mesh-waypoints"}}))  # fmt: skip
+    args = _try_args("ambient-w1-waypoint")
+    model = app.build_model(read_snapshot(str(root)))
+    whole = json.loads(json.dumps(diagnosis_dict(app.explain(model, _query(args)))))
+    assert any(h["name"] == "waypoint" and h["decision"] != "skip" for h in whole["hops"]), whole["hops"]
+    _, out, err = run(["explain", *args, "--from", str(root), "-o", "json"])
+    assert json.loads(out) == whole, err

@@ -223,12 +223,10 @@ def test_ambient_client_without_waypoint_skips_routing() -> None:
 
 
 def test_ambient_client_with_waypoint_applies_the_route() -> None:
-    model = _ambient(_model("fault-abort"))
-    blue = model.namespaces["blue"]
-    model.namespaces["blue"] = type(blue)("blue", {**blue.labels, "istio.io/use-waypoint": "waypoint"}, None)
-    d = _explain(model)
+    d = _explain(_ambient(_model("fault-abort-waypoint")))
     assert (d.verdict.value, d.symptom.value) == ("broken", "http-503")
-    assert "waypoint waypoint" in _route_hop(d).detail
+    assert "waypoint blue/waypoint" in _route_hop(d).detail
+    assert _route_hop(d).leg == "waypoint blue/waypoint"
 
 
 @pytest.mark.parametrize(

@@ -10,16 +10,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kubectl_meshdoctor.cli.options import (
-    COUNT,
-    PORT,
-    WINDOW,
-    OptionError,
     hubble_options,
     kube_options,
     run,
     source_from_flags,
     source_options,
 )
+from kubectl_meshdoctor.cli.values import COUNT, PORT, WINDOW, OptionError
 
 if TYPE_CHECKING:
     from kubectl_meshdoctor.app import SourceOptions

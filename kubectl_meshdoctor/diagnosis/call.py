@@ -9,8 +9,9 @@ from kubectl_meshdoctor.engines.istio_authz import AuthzResult
 from kubectl_meshdoctor.engines.istio_mesh import spiffe, workload_mesh
 from kubectl_meshdoctor.engines.istio_mtls import ClientTLS, EffectiveMTLS, client_tls
 from kubectl_meshdoctor.engines.istio_routing import RouteOutcome
+from kubectl_meshdoctor.engines.istio_waypoint import WaypointBinding, waypoint_for
 from kubectl_meshdoctor.errors import DataError, UsageError
-from kubectl_meshdoctor.findings.types import Endpoint, Mesh, Request
+from kubectl_meshdoctor.findings.types import Endpoint, Gap, Mesh, Request
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, Service, ServicePort
 from kubectl_meshdoctor.model.refs import Target, resolve, services_for
@@ -62,6 +63,7 @@ class Call:
     pa: EffectiveMTLS | None = None
     authz: AuthzResult | None = None
     route: RouteOutcome | None = None
+    waypoint: WaypointBinding | None = None  # issue 11 §1: the call runs client → waypoint → server
 
     @property
     def wire_port(self) -> int:
@@ -164,7 +166,9 @@ def resolve_call(model: Model, q: Query) -> Call:
     if src.kind == "Service":
         raise UsageError(f"SOURCE {q.source!r} is a Service; name the client workload (e.g. NS/deploy/NAME)")
     if not src.pods:
-        raise DataError(f"{src.label} has no pods in this view: cannot tell who calls")
+        unread = next((g for g in model.gaps if isinstance(g, Gap) and g.concerns({"Pod"}, [src.namespace])), None)
+        why = f" ({unread})" if unread else ""
+        raise DataError(f"{src.label} has no pods in this view{why}: cannot tell who calls")
     dst = resolve(model, q.destination, q.namespace, allow_external=True)
     client = src.pods[0]
     client_mesh, client_why = workload_mesh(model, src.pods)
@@ -186,6 +190,9 @@ def resolve_call(model: Model, q: Query) -> Call:
     tls = client_tls(model, client_mesh, server, server_mesh, svc, port, client.namespace)
     host = q.host or dst.dns_name or (server.ip if server is not None else dst.label)
     request = Request(q.protocol, q.method, q.path, host, dict(q.headers))
+    waypoint = None
+    if server_mesh is Mesh.AMBIENT and client_mesh is not Mesh.NONE and dst.kind != "External":
+        waypoint = waypoint_for(model, dst.pods, None if explicit_pod else svc, dst.namespace)
     return Call(
         model,
         q,
@@ -206,4 +213,5 @@ def resolve_call(model: Model, q: Query) -> Call:
         tls,
         request,
         gaps,
+        waypoint=waypoint,
     )

@@ -4,8 +4,9 @@ causes and Hubble evidence; flows the objects do not explain -> flows-contradict
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
-from kubectl_meshdoctor.diagnosis import hops, routing_hop
+from kubectl_meshdoctor.diagnosis import hops, legs, routing_hop
 from kubectl_meshdoctor.diagnosis.agreement import judge_agreement, request_ports
 from kubectl_meshdoctor.diagnosis.call import Call, Query, resolve_call
 from kubectl_meshdoctor.diagnosis.crosslayer import call_causes
@@ -55,11 +56,12 @@ def _walk(call: Call) -> tuple[list[HopResult], HopResult | None, HopResult | No
     unknown: HopResult | None = None
     client_ns = call.client.namespace
     server_ns = call.server.namespace if call.server is not None else (call.dst.namespace or None)
-    for hop, fn in _HOPS:
+    plan = legs.plan(call, _HOPS)  # one leg, or client → waypoint → server (habit 13)
+    for hop, leg, run in plan.steps:
         if broken is not None:
-            results.append(HopResult(hop, Decision.SKIP, (), "not reached"))
+            results.append(HopResult(hop, Decision.SKIP, (), "not reached", leg=leg))
             continue
-        result = fn(call)
+        result = run()
         result = mark_unknown(result, hop_gaps(hop, call.model.gaps + call.gaps, client_ns, server_ns, result.reads))
         if unknown is not None and unknown.hop in _STEERING and result.decision in (Decision.DENY, Decision.BREAK):
             result = HopResult(
@@ -71,11 +73,13 @@ def _walk(call: Call) -> tuple[list[HopResult], HopResult | None, HopResult | No
                 Verdict.UNKNOWN,
                 result.causes,
             )
+        result = replace(result, leg=leg)
         results.append(result)
         if result.decision is Decision.UNKNOWN:
             unknown = unknown or result
         elif result.decision in (Decision.DENY, Decision.BREAK) and result.verdict is not None:
             broken = result
+    plan.finish()
     return results, broken, unknown
 
 
@@ -150,7 +154,8 @@ def explain(model: Model, query: Query) -> Diagnosis:
     evidence = Evidence(source="none", summary="no flows requested (--no-flows)" if query.no_flows else "")
     latency = 0.0
     if not query.no_flows and model.flow_source != "none":
-        pair = PairSelector.of(call.src.pods, call.dst.pods)
+        via = list(call.waypoint.pods) if call.waypoint is not None else []  # both legs' flows (habit 13)
+        pair = PairSelector.of(call.src.pods + via, call.dst.pods + via)
         if model.flow_index is None:
             model.flow_index = FlowIndex(model.flows)
         index = model.flow_index

@@ -10,18 +10,23 @@ that the listener's allowedRoutes admits.
 from __future__ import annotations
 
 from kubectl_meshdoctor.diagnosis.call import Call
+from kubectl_meshdoctor.diagnosis.gateway_binding import (
+    bound_vs,
+    mesh_only_vs,
+    selector_no_match,
+    server_host_matches,
+)
 from kubectl_meshdoctor.diagnosis.routing_hop import HOP, _break, _route
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import Cause, HopResult, ObjectRef, Symptom
-from kubectl_meshdoctor.model.istio_traffic import IstioGateway, KubeGateway, KubeHTTPRoute, VirtualService
+from kubectl_meshdoctor.model.istio_traffic import (
+    IstioGateway,
+    KubeGateway,
+    KubeHTTPRoute,
+    VirtualService,
+)
 
 GATEWAY_NAME_LABELS = ("gateway.networking.k8s.io/gateway-name", "istio.io/gateway-name")
-
-
-def _server_host_matches(entry: str, host: str) -> bool:
-    """Gateway server hosts are `[ns/]dnsName`; `*`, `*.example.com` wildcards."""
-    _, _, name = entry.rpartition("/")
-    return rt.host_matches(name, host)
 
 
 def _istio_gateways(call: Call) -> list[IstioGateway]:
@@ -39,11 +44,20 @@ def _kube_gateway(call: Call) -> KubeGateway | None:
     return next((g for g in call.model.traffic.kube_gateways if g.ref.name == name and g.ref.namespace == ns), None)
 
 
-def _not_bound(call: Call, host: str, gateways: list[ObjectRef], why: str) -> HopResult:
+_BIND_HINT = (
+    "add the host to a Gateway server that selects the gateway pods (spec.servers[].hosts), or a Gateway API "
+    "listener hostname, then bind a VirtualService/HTTPRoute to it"
+)
+
+
+def _not_bound(call: Call, host: str, gateways: list[ObjectRef], why: str, hint: str = _BIND_HINT) -> HopResult:
+    orphan = selector_no_match(call, host)
+    if orphan is not None:
+        return orphan
     cause = Cause(
         "istio-gateway-host-not-bound",
         tuple(gateways),
-        {"gateway": call.src.label, "host": host, "why": why},
+        {"gateway": call.src.label, "host": host, "why": why, "fix_hint": hint},
     )
     return _break(tuple(gateways), f"gateway {call.src.label}: {why}", Symptom.HTTP_404, cause)
 
@@ -60,7 +74,7 @@ def gateway_route_hop(call: Call) -> HopResult | None:
     if not gateways:
         why = f"no Istio Gateway selects its pods and it carries no {GATEWAY_NAME_LABELS[0]} label"
         return _not_bound(call, host, [call.client.ref()], why)
-    bound = [(g, s) for g in gateways for s in g.servers if any(_server_host_matches(h, host) for h in s.hosts)]
+    bound = [(g, s) for g in gateways for s in g.servers if any(server_host_matches(h, host) for h in s.hosts)]
     if not bound:
         names = ", ".join(f"{g.ref.namespace}/{g.ref.name}" for g in gateways)
         return _not_bound(
@@ -71,13 +85,14 @@ def gateway_route_hop(call: Call) -> HopResult | None:
         )
     for gw, server in bound:
         key = f"{gw.ref.namespace}/{gw.ref.name}"
-        found = rt.find_virtual_service(call.model.traffic, host, {host}, call.client.namespace, gateway=key)
-        if found is None:
-            continue
-        vs, _ = found
-        return _match(call, vs, gw.ref.with_rule(server.path), host, key)
+        vs = bound_vs(call, gw, server, host)
+        if vs is not None:
+            return _match(call, vs, gw.ref.with_rule(server.path), host, key)
     gw, server = bound[0]
     key = f"{gw.ref.namespace}/{gw.ref.name}"
+    unbound = mesh_only_vs(call, host, key, gw, server)
+    if unbound is not None:
+        return unbound
     cause = Cause(
         "istio-route-no-match",
         (gw.ref.with_rule(server.path),),

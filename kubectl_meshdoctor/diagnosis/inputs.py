@@ -50,6 +50,11 @@ INPUTS: dict[Hop, tuple[Read, ...]] = {
             (ROOT,),
         ),
     ),
+    # issue 11 §1: which waypoint (Gateway, use-waypoint labels on Namespace/Service/Pod, its pods) and
+    # the targetRefs AuthorizationPolicies it enforces (Service / waypoint namespace, root for GatewayClass)
+    Hop.WAYPOINT: (
+        Read(("Gateway", "AuthorizationPolicy", "Service", "Pod", "Namespace", "MeshConfig", *_ENVOY), SERVER, (ROOT,)),
+    ),
     Hop.APP: (Read(("Pod",), SERVER),),
 }
 MEMBERSHIP = ("Pod", "Namespace")  # what a "not in the mesh" decision rests on

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kubectl_meshdoctor.diagnosis import routing_fixes
+from kubectl_meshdoctor.diagnosis import visibility
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.inputs import MEMBERSHIP
+from kubectl_meshdoctor.diagnosis.route_endpoints import RoutedTarget, check_endpoints, dest_cause, retarget
+from kubectl_meshdoctor.diagnosis.routing_egress import egress_policy, egress_scope, external
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import (
     Cause,
@@ -24,7 +26,7 @@ from kubectl_meshdoctor.findings.types import (
     Verdict,
 )
 from kubectl_meshdoctor.model.istio_routes import HttpRoute
-from kubectl_meshdoctor.model.istio_traffic import SidecarScope, VirtualService
+from kubectl_meshdoctor.model.istio_traffic import VirtualService
 
 HOP = Hop.CLIENT_ROUTE
 
@@ -48,12 +50,10 @@ def status_symptom(status: int | None) -> Symptom:
 
 
 def _waypoint(call: Call) -> str | None:
-    """Ambient: a waypoint applies L7 routing when the destination opts in (istio.io/use-waypoint)."""
-    for pod in call.servers or call.dst.pods:
-        if pod.labels.get("istio.io/use-waypoint"):
-            return pod.labels["istio.io/use-waypoint"]
-    ns = call.model.namespaces.get(call.dst.namespace)
-    return ns.labels.get("istio.io/use-waypoint") if ns else None
+    """Ambient: a waypoint applies L7 routing when the destination opts in (istio.io/use-waypoint,
+    resolved once in resolve_call, issue 11 §1)."""
+    wp = call.waypoint
+    return wp.label if wp is not None and not wp.problem else None
 
 
 def _vs_key(vs: VirtualService) -> str:
@@ -81,7 +81,7 @@ def client_route_hop(call: Call) -> HopResult:
                 Symptom.UNKNOWN,
                 Verdict.UNKNOWN,
             )
-        return _external(call)
+        return external(call)
     svc = call.svc
     if svc is None:
         return _skip("direct call to a pod (no Service): no VirtualService host to match")
@@ -90,9 +90,15 @@ def client_route_hop(call: Call) -> HopResult:
     host = rt.service_host(svc)
     where = f"waypoint {waypoint}" if waypoint else "sidecar"
     if waypoint is None:
-        hidden = _egress_scope(call, host, svc.namespace)
+        hidden = egress_scope(call, host, svc.namespace)
         if hidden is not None:
             return hidden
+        if not rt.service_visible(m.traffic, svc, client_ns):
+            policy, policy_ref, _ = egress_policy(call)
+            result, tls = visibility.hidden_service(m.traffic, svc, client_ns, policy, policy_ref)
+            if tls is not None:
+                call.tls = tls
+            return result
     rule = rt.traffic_rule_for(m.traffic, host, client_ns, call.client.labels, root)
     call.route = rt.RouteOutcome(host, rule=rule)
     if not call.http:
@@ -100,8 +106,10 @@ def client_route_hop(call: Call) -> HopResult:
     aliases = rt.service_aliases(svc, client_ns) | ({call.request.host} if call.request.host else set())
     found = rt.find_virtual_service(m.traffic, host, aliases, client_ns)
     if found is None:
+        unseen = visibility.hidden_objects(m.traffic, "VirtualService", host, client_ns)
+        hidden_vs = f" ({', '.join(unseen)} not exported to {client_ns}: not applied)" if unseen else ""
         return HopResult(
-            HOP, Decision.ALLOW, (), f"{where}: no VirtualService for {host}: default route to the Service"
+            HOP, Decision.ALLOW, (), f"{where}: no VirtualService for {host}: default route to the Service{hidden_vs}"
         )
     vs, vs_host = found
     q = call.query
@@ -165,27 +173,42 @@ def _route(call: Call, vs: VirtualService, route: HttpRoute, by: tuple[ObjectRef
     views = set(m.namespaces) | set(m.pods_by_ns) | {s.namespace for s in m.services.values()}
     bad_weight, total = 0, sum(d.weight for d in route.destinations) or 100
     broken_refs: list[ObjectRef] = []
+    targets: list[RoutedTarget] = []
     for dest in route.destinations:
         check = rt.check_destination(m.services, views, m.traffic, dest, owner, client_ns, call.client.labels, root)
         ref = vs.ref.with_rule(dest.path)
+        share = f"{round(100 * dest.weight / total)}%"
+        where = f"{check.host}{f' subset {dest.subset}' if dest.subset else ''}"
+        problem: Cause | None = None
+        flag = "NC"
         if check.problem == "not-in-view":
             call.gaps.append(f"{vs.ref.key()} {dest.path} routes to {check.host}: namespace not in this view")
-        elif check.problem is not None:
-            cause = _dest_cause(call, vs, check, ref, common, total)
+            continue
+        if check.problem is not None:
+            problem = dest_cause(call, vs, check, ref, common, total)
+        else:
+            problem, target = check_endpoints(m, check, ref, _vs_key(vs), total, call.port)
+            flag = "UH" if problem is not None and problem.code == "istio-subset-no-endpoints" else flag
+            if target is not None:
+                targets.append(target)
+        if problem is not None:
             sev = None if dest.weight >= total else Severity.WARNING
-            causes.append(Cause(cause.code, cause.objects, cause.params, severity=sev))
+            causes.append(Cause(problem.code, problem.objects, problem.params, severity=sev))
             bad_weight += dest.weight
             broken_refs.append(ref)
-            notes.append(f"{dest.weight}% to {check.host}{f' subset {dest.subset}' if dest.subset else ''}: 503 NC")
+            notes.append(f"{share} of requests to {where}: 503 {flag}")
         else:
-            sub = f" subset {dest.subset} ({check.rule.ref.key()})" if dest.subset and check.rule else ""
-            notes.append(f"{dest.weight}% → {check.host}{sub}")
+            sub = f" ({check.rule.ref.key()})" if dest.subset and check.rule else ""
+            notes.append(f"{share} of requests → {where}{sub}")
     if broken_refs and bad_weight >= total:
         detail = f"{lead}; " + "; ".join(notes)
         return HopResult(
             HOP, Decision.BREAK, tuple(broken_refs), detail, Symptom.HTTP_503, Verdict.BROKEN, tuple(causes)
         )
-    return HopResult(HOP, Decision.ALLOW, by, "; ".join([lead, *notes]), causes=tuple(causes))
+    note = retarget(call, targets)
+    return HopResult(
+        HOP, Decision.ALLOW, by, "; ".join([lead, *notes, *([note] if note else [])]), causes=tuple(causes)
+    )
 
 
 def _notes(route: HttpRoute) -> list[str]:
@@ -198,82 +221,6 @@ def _notes(route: HttpRoute) -> list[str]:
         f"direct response {route.direct_status}" if route.direct_status is not None else "",
         f"delegated to {route.delegate} (not evaluated)" if route.delegate else "",
     ]
-
-
-def _dest_cause(
-    call: Call, vs: VirtualService, check: rt.DestinationCheck, ref: ObjectRef, common: dict[str, str], total: int
-) -> Cause:
-    dest = check.dest
-    if check.problem == "unknown-host":
-        owner = vs.ref.namespace or "default"
-        near = sorted(
-            (s.namespace != owner, s.namespace, s.name) for s in call.model.services.values() if s.name in dest.host
-        )
-        params = common | {"rule": dest.path, "host": check.host, "client_ns": call.client.namespace}
-        params["suggest"] = f" (e.g. {near[0][2]}.{near[0][1]})" if near else ""
-        return Cause("istio-destination-host-unknown", (ref,), params)
-    rule = check.rule
-    subset = dest.subset or ""
-    if rule is None:
-        dr_state = "no DestinationRule for that host is visible from the client"
-    else:
-        names = ", ".join(s.name for s in rule.subsets) or "none"
-        dr_state = f"DestinationRule {rule.ref.namespace}/{rule.ref.name} defines only [{names}]"
-    labels = {"version": call.server.labels["version"]} if call.server and "version" in call.server.labels else {}
-    objects = (ref, rule.ref.with_rule("subsets")) if rule is not None else (ref,)
-    params = common | {"rule": dest.path, "weight": f"{round(100 * dest.weight / total)}", "subset": subset}
-    params |= {"host": check.host, "dr_state": dr_state}
-    params["yaml"] = routing_fixes.subset_fix(rule, check.host, subset, labels, call.client.namespace)
-    return Cause("istio-subset-not-found", objects, params)
-
-
-def _policy(call: Call) -> tuple[str, ObjectRef | None, SidecarScope | None]:
-    m = call.model
-    scope = rt.sidecar_for(m.traffic, call.client.labels, call.client.namespace, m.istio.mesh.root_namespace)
-    if scope is not None and scope.outbound_policy:
-        return scope.outbound_policy, scope.ref.with_rule("outboundTrafficPolicy"), scope
-    ref = m.traffic.outbound_ref
-    return m.traffic.outbound_policy, ref.with_rule("data.mesh.outboundTrafficPolicy") if ref else None, scope
-
-
-def _egress_scope(call: Call, host: str, host_ns: str) -> HopResult | None:
-    policy, policy_ref, scope = _policy(call)
-    if scope is None or rt.egress_allows(scope, host, host_ns, call.client.namespace) is not None:
-        return None
-    hosts = ", ".join(scope.egress_hosts or ())
-    ref = scope.ref.with_rule("egress[].hosts")
-    if policy != "REGISTRY_ONLY":
-        detail = f"{scope.ref.key()} egress.hosts [{hosts}] hides {host}: ALLOW_ANY passes it through untouched"
-        return HopResult(HOP, Decision.ALLOW, (ref,), detail + " (no routing rules, no mTLS origination)")
-    why = f"Sidecar {scope.ref.namespace}/{scope.ref.name} egress.hosts [{hosts}] does not import {host}"
-    fix = routing_fixes.sidecar_scope_fix(scope, host, host_ns)
-    cause = Cause("istio-egress-registry-only", (ref,), {"why": why, "host": host, "fix_hint": fix})
-    return _break(
-        (ref,) + ((policy_ref,) if policy_ref else ()), why + " → BlackHoleCluster 502", Symptom.HTTP_502, cause
-    )
-
-
-def _external(call: Call) -> HopResult:
-    dst = call.dst
-    policy, policy_ref, scope = _policy(call)
-    entry = rt.service_entry_for(call.model.traffic, dst.dns_name, dst.external_ip, call.client.namespace)
-    if entry is not None:
-        host = dst.dns_name or (entry.hosts[0] if entry.hosts else dst.label)
-        if (
-            scope is not None
-            and rt.egress_allows(scope, host, entry.ref.namespace or "", call.client.namespace) is None
-        ):
-            return _egress_scope(call, host, entry.ref.namespace or "") or _skip("")
-        return HopResult(HOP, Decision.ALLOW, (entry.ref,), f"{entry.ref.key()} registers {dst.label}")
-    if policy != "REGISTRY_ONLY":
-        return HopResult(HOP, Decision.ALLOW, (), f"{dst.label} is not in the registry; ALLOW_ANY: PassthroughCluster")
-    where = "the Sidecar" if policy_ref is not None and policy_ref.kind == "Sidecar" else "the mesh config"
-    why = f"outboundTrafficPolicy is REGISTRY_ONLY ({where}) and no ServiceEntry registers {dst.label}"
-    fix = routing_fixes.registry_only_fix(dst.dns_name, dst.external_ip, call.port, call.client.namespace, call.http)
-    refs = (policy_ref,) if policy_ref else ()
-    cause = Cause("istio-egress-registry-only", refs, {"why": why, "host": dst.label, "fix_hint": fix})
-    symptom = Symptom.HTTP_502 if call.http else Symptom.RESET
-    return _break(refs, why + " → BlackHoleCluster", symptom, cause)
 
 
 def route_evidence(

@@ -123,8 +123,13 @@ def server_proxy(call: Call) -> HopResult:
         method=call.query.method,
         path=call.query.path,
         host=call.request.host,
+        identity_if_mtls=(
+            f"{call.model.istio.mesh.trust_domain}/ns/{call.client.namespace}/sa/{call.client.service_account}",
+            call.client.namespace,
+        ),
     )
-    authz = authz_evaluate(call.model, server, conn, ztunnel=not sidecar)
+    waypoint = call.waypoint.label if call.waypoint is not None and not call.waypoint.problem else None
+    authz = authz_evaluate(call.model, server, conn, ztunnel=not sidecar, waypoint=waypoint)
     call.authz = authz
     tls_note = f"{'mTLS' if mtls_in else 'plaintext'} accepted ({'; '.join(notes)})"
     if authz.decision is Decision.UNKNOWN:
@@ -144,7 +149,12 @@ def server_proxy(call: Call) -> HopResult:
             or f"{call.model.istio.mesh.trust_domain}/ns/{call.client.namespace}/sa/{call.client.service_account}"
         )
         selector = {k: v for k, v in server.labels.items() if k == "app"} or dict(list(server.labels.items())[:1])
-        if authz.l7_without_waypoint:
+        if authz.l7_without_waypoint and waypoint:
+            hint = (
+                f"ztunnel enforces selector policies even behind waypoint {waypoint}: keep only L4 fields in "
+                "them, and bind the HTTP rules to the waypoint with targetRefs (kind Service, or the waypoint Gateway)"
+            )
+        elif authz.l7_without_waypoint:
             hint = (
                 f"deploy a waypoint (istioctl waypoint apply -n {server.namespace} --enroll-namespace) and attach the "
                 "policy with targetRefs to the Service, or keep only L4 fields (principals, namespaces, ports)"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kubectl_meshdoctor.findings.types import Decision, ObjectRef
 from kubectl_meshdoctor.model.build import Model
@@ -25,6 +25,9 @@ class Conn:
     method: str
     path: str
     host: str | None
+    # the identity the caller would present over mTLS (principal, namespace): B13 asks whether an
+    # identity-keyed rule would match it, to tell "needs mTLS" from a plain deny
+    identity_if_mtls: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,15 @@ def has_l7(ap: AuthorizationPolicy) -> bool:
     return False
 
 
+def _would_match_with_identity(rule: AuthzRule, conn: Conn) -> bool:
+    """B13 / issue 11 §7: only a rule that would accept this caller once it has its mTLS identity
+    is a "needs mTLS" problem; a rule that rejects the caller anyway is a plain deny."""
+    if conn.identity_if_mtls is None:
+        return False
+    principal, namespace = conn.identity_if_mtls
+    return rule_matches(rule, replace(conn, mtls=True, principal=principal, namespace=namespace), deny=False)
+
+
 def applicable(model: Model, pod: Pod) -> list[AuthorizationPolicy]:
     """Selector/namespace/root-namespace policies; targetRefs ones bind to waypoints/gateways only."""
     root = model.istio.mesh.root_namespace
@@ -180,7 +192,32 @@ def applicable(model: Model, pod: Pod) -> list[AuthorizationPolicy]:
     return out
 
 
-def evaluate(model: Model, pod: Pod, conn: Conn, ztunnel: bool) -> AuthzResult:
+def waypoint_policies(
+    model: Model, waypoint_ns: str, waypoint: str, svc_ns: str | None, svc: str | None, entry: str | None = None
+) -> list[AuthorizationPolicy]:
+    """A5 / issue 11 §1: a waypoint enforces only ``targetRefs`` policies: kind Service (core group,
+    the Service's namespace), ServiceEntry (networking.istio.io), Gateway (the waypoint itself,
+    gateway.networking.k8s.io) and GatewayClass istio-waypoint (root namespace). ``selector``
+    policies are ignored by waypoints."""
+    root = model.istio.mesh.root_namespace
+    wanted = {
+        ("", "Service", svc, svc_ns),
+        ("core", "Service", svc, svc_ns),
+        ("networking.istio.io", "ServiceEntry", entry, svc_ns),
+        ("gateway.networking.k8s.io", "Gateway", waypoint, waypoint_ns),
+        ("gateway.networking.k8s.io", "GatewayClass", "istio-waypoint", root),
+    }
+    return [
+        ap
+        for ap in model.istio.authz
+        if any((group, kind, name, ap.ref.namespace) in wanted for group, kind, name in ap.target_refs)
+    ]
+
+
+def evaluate(model: Model, pod: Pod, conn: Conn, ztunnel: bool, waypoint: str | None = None) -> AuthzResult:
+    """Selector / namespace policies at a sidecar or the destination ztunnel (``ztunnel=True``:
+    L4 only; a policy with L7 attributes there denies defensively, A5, with or without a waypoint
+    in front, since ztunnel still enforces selector policies)."""
     policies = applicable(model, pod)
     if not policies:
         return AuthzResult(Decision.ALLOW, (), "no AuthorizationPolicy applies")
@@ -188,13 +225,26 @@ def evaluate(model: Model, pod: Pod, conn: Conn, ztunnel: bool) -> AuthzResult:
         l7 = [ap for ap in policies if has_l7(ap)]
         if l7:
             refs = tuple(ap.ref for ap in l7)
+            why = (
+                f"the destination ztunnel enforces this selector policy even behind waypoint {waypoint} and cannot "
+                "evaluate HTTP attributes"
+                if waypoint
+                else "no waypoint serves this ambient workload"
+            )
             return AuthzResult(
                 Decision.DENY,
                 refs,
-                f"AuthorizationPolicy {refs[0].namespace}/{refs[0].name} has HTTP attributes but no waypoint serves "
-                "this ambient workload: ztunnel denies all traffic defensively",
+                f"AuthorizationPolicy {refs[0].namespace}/{refs[0].name} has HTTP attributes but {why}: ztunnel "
+                "denies all traffic defensively",
                 l7_without_waypoint=True,
             )
+    return decide(policies, conn)
+
+
+def decide(policies: list[AuthorizationPolicy], conn: Conn) -> AuthzResult:
+    """A5 order over the policies that apply: CUSTOM, DENY, then ALLOW (none = allow)."""
+    if not policies:
+        return AuthzResult(Decision.ALLOW, (), "no AuthorizationPolicy applies")
     custom = [ap for ap in policies if ap.action == "CUSTOM" and any(rule_matches(r, conn, True) for r in ap.rules)]
     for ap in policies:
         if ap.action != "DENY":
@@ -230,7 +280,7 @@ def evaluate(model: Model, pod: Pod, conn: Conn, ztunnel: bool) -> AuthzResult:
                     (ref,),
                     f"ALLOW policy {ap.ref.namespace}/{ap.ref.name} rules[{rule.index}] matches",
                 )
-            if not conn.mtls and uses_identity(rule):
+            if not conn.mtls and uses_identity(rule) and _would_match_with_identity(rule, conn):
                 needs.append(ap.ref.with_rule(f"spec.rules[{rule.index}].from"))
     refs = tuple(ap.ref for ap in allows)
     nothing = [ap for ap in allows if not ap.rules]

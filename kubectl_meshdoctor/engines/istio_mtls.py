@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from kubectl_meshdoctor.findings.types import Mesh, ObjectRef
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio import DestinationRule, PeerAuthentication, TLSSetting
+from kubectl_meshdoctor.model.istio_export import effective, exported
 from kubectl_meshdoctor.model.objects import Pod, Service
 
 
@@ -82,8 +83,9 @@ def _host_matches(dr: DestinationRule, svc: Service, domain: str = "cluster.loca
     return 0
 
 
-def _exported(dr: DestinationRule, client_ns: str) -> bool:
-    return any(e in ("*", client_ns) or (e == "." and dr.ref.namespace == client_ns) for e in dr.export_to)
+def _exported(model: Model, dr: DestinationRule, client_ns: str) -> bool:
+    export_to = effective(dr.export_to, "DestinationRule", model.traffic.default_export)
+    return exported(export_to, dr.ref.namespace, client_ns)
 
 
 def find_dr(model: Model, client_ns: str, svc: Service) -> DestinationRule | None:
@@ -95,7 +97,7 @@ def find_dr(model: Model, client_ns: str, svc: Service) -> DestinationRule | Non
             for dr in model.istio.dest_rules
             if dr.ref.namespace == ns
             and (score := _host_matches(dr, svc))
-            and _exported(dr, client_ns)
+            and _exported(model, dr, client_ns)
             and not dr.workload_selector
         ]
         if cands:

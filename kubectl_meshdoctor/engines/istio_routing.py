@@ -19,6 +19,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from kubectl_meshdoctor.model.istio_export import effective, exported
 from kubectl_meshdoctor.model.istio_routes import HttpRoute, RouteDestination, RouteMatch
 from kubectl_meshdoctor.model.istio_traffic import (
     CircuitBreaker,
@@ -48,8 +49,15 @@ def host_matches(pattern: str, host: str) -> bool:
     return pattern == host
 
 
-def visible(export_to: Iterable[str], owner_ns: str | None, client_ns: str) -> bool:
-    return any(item in ("*", client_ns) or (item == "." and owner_ns == client_ns) for item in export_to)
+def visible(
+    export_to: Iterable[str],
+    owner_ns: str | None,
+    client_ns: str,
+    kind: str = "VirtualService",
+    defaults: Mapping[str, tuple[str, ...]] | None = None,
+) -> bool:
+    """Issue 11 §3: an object without exportTo takes the mesh default for its kind."""
+    return exported(effective(export_to, kind, defaults or {}), owner_ns, client_ns)
 
 
 def service_host(svc: Service) -> str:
@@ -83,7 +91,9 @@ def find_virtual_service(
     found: list[tuple[tuple[int, int, str], VirtualService, str]] = []
     for vs in traffic.virtual_services:
         ns = vs.ref.namespace or "default"
-        if not _vs_applies(vs, gateway) or (gateway == "mesh" and not visible(vs.export_to, ns, client_ns)):
+        shown = visible(vs.export_to, ns, client_ns, "VirtualService", traffic.default_export)
+        hidden = gateway == "mesh" and not shown
+        if not _vs_applies(vs, gateway) or hidden:
             continue
         for h in vs.hosts:
             resolved = fqdn(h, ns)
@@ -144,14 +154,17 @@ def match_route(routes: Iterable[HttpRoute], r: RouteRequest) -> tuple[HttpRoute
 class DestinationCheck:
     dest: RouteDestination
     host: str  # FQDN
-    problem: str | None  # None | "unknown-host" | "no-subset" | "not-in-view"
+    problem: str | None  # None | "unknown-host" | "no-subset" | "not-in-view" | "not-exported"
     rule: TrafficRule | None  # the DestinationRule consulted for the subset
     entry: ServiceEntry | None = None
 
 
-def service_entry_for(traffic: TrafficObjects, host: str | None, ip: str | None, client_ns: str) -> ServiceEntry | None:
+def service_entry_for(
+    traffic: TrafficObjects, host: str | None, ip: str | None, client_ns: str, hidden: bool = False
+) -> ServiceEntry | None:
+    """The ServiceEntry visible from client_ns for host/ip (``hidden=True``: one that exportTo hides)."""
     for se in traffic.service_entries:
-        if not visible(se.export_to, se.ref.namespace, client_ns):
+        if visible(se.export_to, se.ref.namespace, client_ns, "ServiceEntry", traffic.default_export) == hidden:
             continue
         if host and any(host_matches(h, host) for h in se.hosts):
             return se
@@ -174,7 +187,7 @@ def traffic_rule_for(
         best: TrafficRule | None = None
         for dr in traffic.traffic_rules:
             owner = dr.ref.namespace or "default"
-            if owner != ns or not visible(dr.export_to, owner, client_ns):
+            if owner != ns or not visible(dr.export_to, owner, client_ns, "DestinationRule", traffic.default_export):
                 continue
             if dr.workload_selector and (
                 owner != client_ns or any(client_labels.get(k) != v for k, v in dr.workload_selector.items())
@@ -204,16 +217,26 @@ def check_destination(
     parts = host.split(".")
     entry = service_entry_for(traffic, host, None, client_ns)
     if host.endswith("." + DOMAIN) and len(parts) == 5:
-        if f"{parts[1]}/{parts[0]}" not in services and entry is None:
+        svc = services.get(f"{parts[1]}/{parts[0]}")
+        if svc is not None and entry is None and not service_visible(traffic, svc, client_ns):
+            return DestinationCheck(dest, host, "not-exported", None)
+        if svc is None and entry is None:
             if parts[1] not in namespaces_in_view:
                 return DestinationCheck(dest, host, "not-in-view", None)
-            return DestinationCheck(dest, host, "unknown-host", None)
+            hidden = service_entry_for(traffic, host, None, client_ns, hidden=True)
+            return DestinationCheck(dest, host, "not-exported" if hidden else "unknown-host", None, hidden)
     elif entry is None:
-        return DestinationCheck(dest, host, "unknown-host", None)
+        hidden = service_entry_for(traffic, host, None, client_ns, hidden=True)
+        return DestinationCheck(dest, host, "not-exported" if hidden else "unknown-host", None, hidden)
     rule = traffic_rule_for(traffic, host, client_ns, client_labels, root_ns)
     if dest.subset is not None and (rule is None or all(s.name != dest.subset for s in rule.subsets)):
         return DestinationCheck(dest, host, "no-subset", rule, entry)
     return DestinationCheck(dest, host, None, rule, entry)
+
+
+def service_visible(traffic: TrafficObjects, svc: Service, client_ns: str) -> bool:
+    """Issue 11 §3: the Service's networking.istio.io/exportTo annotation (or the mesh default)."""
+    return visible(svc.export_to, svc.namespace, client_ns, "Service", traffic.default_export)
 
 
 def sidecar_for(traffic: TrafficObjects, labels: Mapping[str, str], ns: str, root_ns: str) -> SidecarScope | None:

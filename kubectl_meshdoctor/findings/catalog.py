@@ -303,8 +303,7 @@ _SPECS += (
         "istio-gateway-host-not-bound",
         E,
         "the ingress gateway {gateway} has no binding for host {host}: {why}; Envoy answers 404 (NR)",
-        "add the host to a Gateway server that selects the gateway pods (spec.servers[].hosts), or a Gateway API "
-        "listener hostname, then bind a VirtualService/HTTPRoute to it",
+        "{fix_hint}",
         "issue 7 §4",
     ),
     _spec(
@@ -331,18 +330,17 @@ _SPECS += (
     _spec(
         "istio-subset-no-endpoints",
         E,
-        "subset {subset} of {host} ({dr}) selects no ready pod; Envoy answers 503 'no healthy upstream' (UH)",
-        "fix the subset labels in DestinationRule {dr} to match the pods' labels, or deploy that version",
+        "subset {subset} of {host} ({dr}) selects no ready pod (labels {labels}: {why}); Envoy answers 503 "
+        "'no healthy upstream' (UH){share}",
+        "fix the subset labels in {dr} to match the pods' labels, or deploy that version",
         "issue 11 §2",
-        planned=True,
     ),
     _spec(
         "istio-route-port-unknown",
         E,
-        "{vs} routes to {host} port {port}, which that Service does not expose; Envoy answers 503 (NC)",
+        "{vs} routes to {host} port {port}, which that Service does not expose; Envoy answers 503 (NC){share}",
         "set the route destination port to one of the Service's ports ({ports})",
         "issue 11 §2",
-        planned=True,
     ),
     _spec(
         "istio-host-not-exported",
@@ -350,7 +348,6 @@ _SPECS += (
         "{host} is not visible from namespace {client_ns} ({why}); the client's proxy treats it as unknown",
         'add {client_ns} (or "*") to exportTo on {object}',
         "issue 11 §3",
-        planned=True,
     ),
     _spec(
         "invalid-object",

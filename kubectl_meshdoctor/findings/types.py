@@ -60,6 +60,7 @@ class Hop(StrEnum):
     CLIENT_ROUTE = "client-route"
     CILIUM_INGRESS = "cilium-ingress"
     CILIUM_L7 = "cilium-l7"
+    WAYPOINT = "waypoint"
     SERVER_PROXY = "server-proxy"
     APP = "app"
 
@@ -72,6 +73,7 @@ HOP_TITLES: Mapping[Hop, str] = {
     Hop.CLIENT_ROUTE: "client sidecar routing",
     Hop.CILIUM_INGRESS: "server ingress L3/L4",
     Hop.CILIUM_L7: "Cilium L7 proxy",
+    Hop.WAYPOINT: "waypoint (L7 authz)",
     Hop.SERVER_PROXY: "server sidecar/ztunnel",
     Hop.APP: "app",
 }
@@ -168,6 +170,7 @@ class HopResult:
     # the kinds this result rests on when fewer than the hop's declared inputs (diagnosis/inputs.py),
     # e.g. a sidecar hop skipped because the pod has no sidecar reads only Pods and Namespaces
     reads: tuple[str, ...] | None = None
+    leg: str | None = None  # "red/netshoot → waypoint blue/waypoint" when the call has several legs
 
 
 @dataclass(slots=True)

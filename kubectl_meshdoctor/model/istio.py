@@ -221,7 +221,7 @@ def parse_dr(doc: dict[str, Any], ref: ObjectRef) -> DestinationRule:
     return DestinationRule(
         ref=ref,
         host=str(spec.get("host") or ""),
-        export_to=tuple(str(x) for x in spec.get("exportTo") or ["*"]),
+        export_to=tuple(str(x) for x in spec.get("exportTo") or ()),  # () = the mesh default
         tls=_tls(policy.get("tls"), "trafficPolicy.tls"),
         port_tls=port_tls,
         workload_selector=_labels(spec.get("workloadSelector")),

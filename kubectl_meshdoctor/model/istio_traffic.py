@@ -110,6 +110,7 @@ class KubeGateway:
     ref: ObjectRef
     class_name: str
     listeners: tuple[Listener, ...]
+    labels: Mapping[str, str] = field(default_factory=dict)  # istio.io/waypoint-for on waypoints
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,8 @@ class TrafficObjects:
     http_routes: list[KubeHTTPRoute] = field(default_factory=list)
     outbound_policy: str = "ALLOW_ANY"
     outbound_ref: ObjectRef | None = None
+    # meshConfig defaultServiceExportTo / defaultVirtualServiceExportTo / defaultDestinationRuleExportTo
+    default_export: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def parse_vs(doc: dict[str, Any], ref: ObjectRef) -> VirtualService:
@@ -142,7 +145,7 @@ def parse_vs(doc: dict[str, Any], ref: ObjectRef) -> VirtualService:
         ref,
         strs(spec.get("hosts")),
         strs(spec.get("gateways")),
-        strs(spec.get("exportTo"), ("*",)),
+        strs(spec.get("exportTo")),
         tuple(http_route(r, i) for i, r in enumerate(as_list(spec.get("http")))),
         tcp,
     )
@@ -179,7 +182,7 @@ def parse_traffic_rule(doc: dict[str, Any], ref: ObjectRef) -> TrafficRule:
     return TrafficRule(
         ref,
         str(spec.get("host") or ""),
-        strs(spec.get("exportTo"), ("*",)),
+        strs(spec.get("exportTo")),
         subsets,
         _circuit_breaker(as_dict(spec.get("trafficPolicy")), ""),
         labels_of(as_dict(spec.get("workloadSelector")).get("matchLabels")),
@@ -194,7 +197,7 @@ def _parse_se(doc: dict[str, Any], ref: ObjectRef) -> ServiceEntry:
         strs(spec.get("hosts")),
         strs(spec.get("addresses")),
         ports,
-        strs(spec.get("exportTo"), ("*",)),
+        strs(spec.get("exportTo")),
         str(spec.get("location") or "MESH_EXTERNAL"),
     )
 
@@ -232,7 +235,8 @@ def _parse_kube_gateway(doc: dict[str, Any], ref: ObjectRef) -> KubeGateway:
         )
         for i, x in enumerate(as_list(spec.get("listeners")))
     )
-    return KubeGateway(ref, str(spec.get("gatewayClassName") or ""), listeners)
+    labels = labels_of(as_dict(doc.get("metadata")).get("labels")) or {}
+    return KubeGateway(ref, str(spec.get("gatewayClassName") or ""), listeners, labels)
 
 
 def _parse_kube_route(doc: dict[str, Any], ref: ObjectRef) -> KubeHTTPRoute:

@@ -90,6 +90,7 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
                 "by": [ref_dict(r) for r in h.by],
                 "detail": h.detail,
                 **({"gaps": list(h.gaps)} if h.gaps else {}),
+                **({"leg": h.leg} if h.leg else {}),
             }
             for h in d.hops
         ],

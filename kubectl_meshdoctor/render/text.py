@@ -78,7 +78,11 @@ def render_diagnosis(d: Diagnosis) -> Group:
     table.add_column("  hop", no_wrap=True)
     table.add_column("decision", no_wrap=True)
     table.add_column("by", overflow="fold")
+    leg: str | None = None
     for hop in d.hops:
+        if hop.leg and hop.leg != leg:
+            table.add_row(_t(f"  ─ {hop.leg}", "bold"), _t(""), _t(""))
+        leg = hop.leg
         by = "; ".join(r.key() for r in hop.by)
         detail = hop.detail if not by or by in hop.detail else f"{by}: {hop.detail}"
         table.add_row(

@@ -54,9 +54,23 @@ EVERY_NAMESPACE_KINDS = frozenset(
 )  # fmt: skip
 
 
+# Gateway and waypoint objects (pods, Deployments, Services) carry one of these labels: a waypoint
+# may serve a namespace from another one (istio.io/use-waypoint-namespace), so they stay too.
+GATEWAY_LABELS = ("gateway.networking.k8s.io/gateway-name", "istio.io/gateway-name", "gateway.istio.io/managed")
+
+
+def _gateway_part(doc: dict[str, Any], meta: dict[str, Any]) -> bool:
+    labels = meta.get("labels")
+    spec = doc.get("spec")
+    template = spec.get("template") if isinstance(spec, dict) else None
+    tmeta = template.get("metadata") if isinstance(template, dict) else None
+    tlabels = tmeta.get("labels") if isinstance(tmeta, dict) else None
+    return any(isinstance(ls, dict) and any(k in ls for k in GATEWAY_LABELS) for ls in (labels, tlabels))
+
+
 class Scope:
-    """Namespaces to keep (cluster-scoped objects and ``EVERY_NAMESPACE_KINDS`` always are); counts
-    what it leaves out."""
+    """Namespaces to keep (cluster-scoped objects, ``EVERY_NAMESPACE_KINDS`` and gateway/waypoint
+    parts always are); counts what it leaves out."""
 
     __slots__ = ("left_out", "namespaces")
 
@@ -64,32 +78,57 @@ class Scope:
         self.namespaces = namespaces
         self.left_out = 0
 
-    def keeps(self, doc: Any) -> bool:
+    def keeps(self, doc: Any, implied_kind: str | None = None) -> bool:
         meta = doc.get("metadata") if isinstance(doc, dict) else None
         ns = meta.get("namespace") if isinstance(meta, dict) else None
         if not ns or ns in self.namespaces or (isinstance(doc, dict) and isinstance(doc.get("items"), list)):
             return True
-        if isinstance(doc, dict) and doc.get("kind") in EVERY_NAMESPACE_KINDS:
+        if isinstance(doc, dict) and (doc.get("kind") or implied_kind) in EVERY_NAMESPACE_KINDS:
+            return True
+        if isinstance(doc, dict) and isinstance(meta, dict) and _gateway_part(doc, meta):
             return True
         self.left_out += 1
         return False
 
 
-def _flatten(doc: Any, origin: str, out: list[RawObject], gaps: list[str], scope: Scope | None = None) -> None:
+def _normalize(text: str) -> str:
+    """CRLF (Windows editors, some generators) and a BOM must not hide '---' separators."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _item_kind(list_kind: str | None) -> str | None:
+    """``PodList`` items may omit ``kind`` (kubectl's typed lists): it is the list's kind minus 'List'."""
+    if list_kind and list_kind.endswith("List") and list_kind != "List":
+        return list_kind[: -len("List")]
+    return None
+
+
+def _flatten(
+    doc: Any,
+    origin: str,
+    out: list[RawObject],
+    gaps: list[str],
+    implied_kind: str | None = None,
+    scope: Scope | None = None,
+) -> None:
     if doc is None:
         return
-    if scope is not None and not scope.keeps(doc):
+    if scope is not None and not scope.keeps(doc, implied_kind):
         return  # before the origin strings and the checks: most of a large list is left out here
     if not isinstance(doc, dict):
         gaps.append(f"{origin}: not a Kubernetes object (a {type(doc).__name__}); skipped")
         return
     kind = doc.get("kind")
     items = doc.get("items")
-    if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+    if isinstance(items, list) and (kind is None or (isinstance(kind, str) and kind.endswith("List"))):
+        item_kind = _item_kind(kind if isinstance(kind, str) else None)
         for index, item in enumerate(items):
-            if scope is None or scope.keeps(item):
-                _flatten(item, f"{origin} items[{index}]", out, gaps, scope)
+            if scope is None or scope.keeps(item, item_kind):
+                _flatten(item, f"{origin} items[{index}]", out, gaps, item_kind, scope)
         return
+    if kind is None and implied_kind is not None:
+        doc = {**doc, "kind": implied_kind}
+        kind = implied_kind
     if not isinstance(kind, str) or not kind or not isinstance(doc.get("metadata"), dict):
         gaps.append(f"{origin}: document without kind/metadata; skipped")
         return
@@ -99,7 +138,7 @@ def _flatten(doc: Any, origin: str, out: list[RawObject], gaps: list[str], scope
 def decode_yaml(text: str, path: str, scope: Scope | None = None) -> tuple[list[RawObject], list[str]]:
     objects: list[RawObject] = []
     gaps: list[str] = []
-    for first_line, chunk in _split_documents(text):
+    for first_line, chunk in _split_documents(_normalize(text)):
         if not chunk.strip():
             continue
         try:
@@ -109,19 +148,20 @@ def decode_yaml(text: str, path: str, scope: Scope | None = None) -> tuple[list[
             line = first_line + mark.line if mark is not None else first_line
             problem = getattr(err, "problem", None) or str(err).splitlines()[0]
             raise InputError(path, line, f"malformed YAML: {problem}") from None
-        _flatten(doc, f"{path}:{first_line}", objects, gaps, scope)
+        _flatten(doc, f"{path}:{first_line}", objects, gaps, scope=scope)
     return objects, gaps
 
 
 def decode_json(text: str | bytes, path: str, scope: Scope | None = None) -> tuple[list[RawObject], list[str]]:
     """``text`` may be the file's bytes: orjson checks the UTF-8 itself, without a decoded copy."""
     try:
-        doc = _json_loads(text)
+        bare = text.removeprefix(b"\xef\xbb\xbf") if isinstance(text, bytes) else text.removeprefix("\ufeff")
+        doc = _json_loads(bare)
     except json.JSONDecodeError as err:  # orjson's error is a subclass, with the same lineno/msg
         raise InputError(path, err.lineno, f"malformed JSON: {err.msg}") from None
     objects: list[RawObject] = []
     gaps: list[str] = []
-    _flatten(doc, f"{path}:1", objects, gaps, scope)
+    _flatten(doc, f"{path}:1", objects, gaps, scope=scope)
     return objects, gaps
 
 

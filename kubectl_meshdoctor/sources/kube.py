@@ -26,7 +26,7 @@ from typing import Any
 from kubectl_meshdoctor.errors import DataError
 from kubectl_meshdoctor.findings.types import Gap
 from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
-from kubectl_meshdoctor.sources.deadline import Deadline, TimedOut
+from kubectl_meshdoctor.sources.deadline import Deadline, TimedOut, within
 
 PAGE_SIZE = 500
 WORKERS = 8
@@ -69,6 +69,11 @@ KINDS: tuple[Kind, ...] = (
     Kind("HTTPRoute", "gateway.networking.k8s.io", ("v1",), "httproutes"),
 )
 ENDPOINTS = Kind("Endpoints", "", ("v1",), "endpoints")
+# Kinds that act on a call from any namespace: a VirtualService or ServiceEntry exported to "*" (the
+# default) applies to every client's proxy wherever it lives, and a Gateway may sit in any namespace.
+# A question scoped to its namespaces still lists these everywhere, or the routing hop would decide on
+# a partial view (contract §7).
+MESH_WIDE = frozenset({"VirtualService", "ServiceEntry"})
 CONFIGMAPS: tuple[tuple[str, str], ...] = (("kube-system", "cilium-config"), ("istio-system", "istio"))
 _CORE_GROUPS = ("", "apps")  # always served; no discovery needed
 
@@ -100,15 +105,19 @@ class KubeClient:
         from kubernetes.config import ConfigException, new_client_from_config
 
         path = kubeconfig_path(kubeconfig)
-        try:
-            new_client: Any = new_client_from_config
-            self._api: Any = new_client(config_file=path, context=context, persist_config=False)
-        except (ConfigException, OSError, TypeError, ValueError) as err:
-            where = "the kubeconfig" if kubeconfig else f"kubeconfig {path}"
-            raise DataError(f"cannot load {where}: {err} (or use --from PATH / --demo NAME offline)") from None
-        self.host = str(self._api.configuration.host)
         self.timeout = timeout
         self.deadline = deadline or Deadline()
+        new_client: Any = new_client_from_config
+        where = "the kubeconfig" if kubeconfig else f"kubeconfig {path}"
+        try:  # an exec/OIDC auth plugin runs here and may hang: the deadline bounds it
+            self._api: Any = within(
+                self.deadline,
+                lambda: new_client(config_file=path, context=context, persist_config=False),
+                f"loading {where} (and its auth plugin)",
+            )
+        except (ConfigException, OSError, TypeError, ValueError) as err:
+            raise DataError(f"cannot load {where}: {err} (or use --from PATH / --demo NAME offline)") from None
+        self.host = str(self._api.configuration.host)
 
     def get(self, path: str, query: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
         """The JSON document at ``path``; ApiStatus for a non-2xx answer, TimedOut, DataError."""
@@ -251,13 +260,15 @@ class KubeReader:
         plan, gaps = self.plan(self.served_versions())
         tasks: list[tuple[Kind, str, str | None]] = []
         for kind, version in plan:
-            if kind.namespaced and namespaces is not None:
+            if kind.namespaced and namespaces is not None and kind.kind not in MESH_WIDE:
                 tasks += [(kind, version, ns) for ns in namespaces]
             else:
                 tasks.append((kind, version, None))
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            # the ConfigMaps first: a slow list must not keep the mesh and Cilium config from being read
+            pending = [pool.submit(self._get_configmap, *nc) for nc in CONFIGMAPS]
             listed = list(pool.map(lambda t: self._list(*t), tasks))
-            maps = list(pool.map(lambda nc: self._get_configmap(*nc), CONFIGMAPS))
+            maps = [f.result() for f in pending]
         snap = RawSnapshot(flow_source="none", gaps=gaps)
         for objects, gap in [*listed, *maps]:
             snap.objects.extend(objects)

@@ -193,9 +193,14 @@ def attach_for_explain(model: Model, query: Query) -> None:
                 endpoints.read_all = more.read_all
         model.flow_endpoints = endpoints
     else:
+        # explain picks the pair's flows itself (diagnosis/explain.py, with the waypoint's legs): keep a
+        # superset, every flow between any two of the call's pods (client, server, waypoint)
         call = resolve_call(model, query)
-        pair = PairSelector.of(call.src.pods, call.dst.pods)
-        pre = Prefilter.of(_side_needles(call.src.pods, True), _side_needles(call.dst.pods, True))
+        via = list(call.waypoint.pods) if call.waypoint is not None else []
+        pods = [*call.src.pods, *call.dst.pods, *via]
+        pair = PairSelector.of(pods, pods)
+        needles = _side_needles(pods, True)
+        pre = Prefilter.of(needles, needles)
 
         def keep(flow: flow_pb2.Flow) -> bool:
             if pair.direction(flow):
