@@ -58,7 +58,7 @@ def check(
 
         opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout)
         namespaces = None if all_namespaces or not namespace else [n.strip() for n in namespace.split(",")]
-        raw = app.load_raw_scoped(opts, namespaces, flows=False)
+        raw = app.load_raw_scoped(opts, namespaces, flows=False, offline_flows=False)  # check reads no flows
         model, _ = app.model_with_changes(raw, what_if_files, what_if_deletes)
         result = app.check(model, namespaces)
         if output == "sarif":
