@@ -28,8 +28,7 @@ Step = tuple[Hop, str | None, Callable[[], HopResult]]
 
 def to_waypoint(call: Call, wp: WaypointBinding) -> Call:
     """Leg 1: client → waypoint pod, HBONE on 15008."""
-    what = "ztunnel" if call.client_mesh is Mesh.AMBIENT else "the sidecar"
-    tls = ClientTLS("hbone", f"{what} tunnels the call as HBONE (mTLS) to port 15008 of waypoint {wp.label}", (), None)
+    tls = ClientTLS("hbone", f"HBONE (mTLS) to port 15008 of waypoint {wp.label}", (), None)
     dst = Target(wp.namespace, wp.name, "Gateway", pods=list(wp.pods))
     return replace(
         call,
@@ -79,6 +78,8 @@ class LegPlan:
     steps: list[Step] = field(default_factory=list)
     first: Call | None = None
     second: Call | None = None
+    # (client namespace, server namespace) each leg's hops look in, for the declared-inputs table
+    namespaces: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def finish(self) -> None:
         """Give the call what its legs found (cross-layer rules and evidence read the call)."""
@@ -111,6 +112,12 @@ def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan:
     at_wp = f"waypoint {wp.label}"
     leg2 = f"waypoint {wp.label} → {call.dst.label}"
     steps = [_step(h, fns[h], call, None) for h in (Hop.RESOLVE, Hop.DNS)]
+    server_ns = call.server.namespace if call.server is not None else call.dst.namespace
+    out.namespaces = {
+        leg1: (call.client.namespace, wp.namespace),
+        at_wp: (call.client.namespace, wp.namespace),
+        leg2: (wp.namespace, server_ns),
+    }
     if wp.problem or not wp.in_view:
         steps.append(_step(Hop.CLIENT_PROXY, fns[Hop.CLIENT_PROXY], call, leg1))
         steps.append(_step(Hop.WAYPOINT, waypoint_hop, call, at_wp))
