@@ -111,3 +111,13 @@ def test_gaps_follow_each_leg() -> None:
     assert by_leg[("cilium-ingress", "red/netshoot → waypoint blue/waypoint")] == "unknown"  # waypoint pod, blue
     assert by_leg[("cilium-egress", "waypoint blue/waypoint → blue/httpbin")] == "unknown"  # the waypoint's egress
     assert by_leg[("cilium-egress", "red/netshoot → waypoint blue/waypoint")] == "allow"  # red's own egress
+
+
+def test_waypoint_fix_yaml_round_trips(tmp_path: Path) -> None:
+    args = ["explain", "red/netshoot", "blue/httpbin", "--demo", "ambient-w1-waypoint", "--path", "/deny"]
+    fix = CliRunner().invoke(cli, [*args, "--fix-yaml"])
+    assert "targetRefs:" in fix.output and 'paths: ["/deny"]' in fix.output
+    (tmp_path / "fix.yaml").write_text(fix.output)
+    after = CliRunner().invoke(cli, [*args, "--what-if", str(tmp_path / "fix.yaml"), "-o", "json"])
+    doc = json.loads(after.output)
+    assert (after.exit_code, doc["verdict"], doc["whatIf"]["before"]["verdict"]) == (0, "allowed", "denied")
