@@ -143,6 +143,17 @@ def test_the_command_deadline_cuts_reads_and_names_every_kind_not_read(playgroun
     assert any("peerauthentications" in g for g in expired)
     assert any("authorizationpolicies" in g for g in expired)
     assert {h["name"]: h["decision"] for h in doc["hops"]}["server-proxy"] == "unknown"
+    assert not [g for g in doc["gaps"] if "configmap" in g]  # slow lists do not starve the config reads
+
+
+def test_pods_not_read_by_the_deadline_is_exit_3_naming_the_gap(playground) -> None:
+    """Without the pods the client cannot be resolved: not enough data (3), not a bad reference (2)."""
+    pg = playground("sidecar-s0-baseline", slow=(("pods", 0.2),))
+    took, code, out, err = timed(["explain", *PAIR, "--no-flows", "--timeout", "2s"], pg.env())
+    assert took < 2 + SLACK
+    assert code == 3 and out == ""
+    line = one_line(err)
+    assert "red/netshoot has no pods" in line and "pods in namespace red not read" in line and "(2s) expired" in line
 
 
 def test_a_trickling_relay_is_cut_at_the_deadline_with_the_flows_read_so_far(playground) -> None:
@@ -185,3 +196,39 @@ def test_snapshot_under_a_deadline_writes_what_was_read_and_lists_the_gaps(playg
     assert took < 2 + SLACK and code == 0
     assert "gap: ciliumnetworkpolicies.cilium.io" in err and "deadline (2s) expired" in err
     assert (tmp_path / "snap").is_dir()
+
+
+def test_flows_from_a_trickling_relay_stop_at_the_deadline_with_a_warning(playground) -> None:
+    pg = playground("sidecar-s2-l7-policy", flow_interval=1.0)
+    args = ["flows", "red/netshoot", "blue/httpbin", "--hubble-server", pg.relay.address, "--timeout", "3s"]
+    took, code, out, err = timed(args, pg.env())
+    assert took < 3 + SLACK and code == 0
+    shown = out.splitlines()
+    assert 0 < len(shown) < 7  # the pair has 7 flows; a few came before the deadline
+    assert "cut short after" in err and "--timeout deadline (3s)" in err
+
+
+def test_a_hanging_auth_plugin_is_bounded_by_the_deadline(tmp_path: Path) -> None:
+    """kubectl runs exec plugins (aws, gcloud, kubelogin) before the first request; one that hangs
+    must not hang the command."""
+    import yaml
+
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": "http://127.0.0.1:1"}}],
+        "users": [
+            {
+                "name": "u",
+                "user": {
+                    "exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "sleep", "args": ["8"]}
+                },
+            }
+        ],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "c",
+    }
+    (tmp_path / "config").write_text(yaml.safe_dump(config))
+    took, code, _, err = timed(["explain", *PAIR, "--kubeconfig", str(tmp_path / "config"), "--timeout", "2s"])
+    assert took < 2 + SLACK and code == 3
+    assert "auth plugin) did not finish: the --timeout deadline (2s) expired" in one_line(err)

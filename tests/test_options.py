@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from kubectl_meshdoctor.cli.main import cli
-from kubectl_meshdoctor.cli.options import duration_seconds
+from kubectl_meshdoctor.cli.values import duration_seconds
 
 DEMO = ["--demo", "sidecar-s2-l7-policy"]
 PAIR = ["red/netshoot", "blue/httpbin"]

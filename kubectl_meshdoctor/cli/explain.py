@@ -3,18 +3,16 @@ from __future__ import annotations
 import click
 
 from kubectl_meshdoctor.cli.options import (
-    COUNT,
-    WINDOW,
     hubble_options,
     kube_options,
     output_option,
-    parse_duration,
     port_option,
     run,
     source_from_flags,
     source_options,
     what_if_options,
 )
+from kubectl_meshdoctor.cli.values import COUNT, WINDOW, parse_duration
 
 EXAMPLES = """\b
 Examples:

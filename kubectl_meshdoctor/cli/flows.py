@@ -7,16 +7,14 @@ from typing import TYPE_CHECKING
 import click
 
 from kubectl_meshdoctor.cli.options import (
-    COUNT,
-    WINDOW,
     hubble_options,
     kube_options,
-    parse_duration,
     port_option,
     run,
     source_from_flags,
     source_options,
 )
+from kubectl_meshdoctor.cli.values import COUNT, WINDOW, parse_duration
 
 if TYPE_CHECKING:
     from kubectl_meshdoctor.app import SourceOptions

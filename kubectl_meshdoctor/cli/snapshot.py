@@ -5,15 +5,13 @@ from __future__ import annotations
 import click
 
 from kubectl_meshdoctor.cli.options import (
-    COUNT,
-    WINDOW,
     command_timeout,
     hubble_options,
     kube_options,
-    parse_duration,
     request_seconds,
     run,
 )
+from kubectl_meshdoctor.cli.values import COUNT, WINDOW, parse_duration
 
 EXAMPLES = """\b
 Examples:

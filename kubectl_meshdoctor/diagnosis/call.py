@@ -11,7 +11,7 @@ from kubectl_meshdoctor.engines.istio_mtls import ClientTLS, EffectiveMTLS, clie
 from kubectl_meshdoctor.engines.istio_routing import RouteOutcome
 from kubectl_meshdoctor.engines.istio_waypoint import WaypointBinding, waypoint_for
 from kubectl_meshdoctor.errors import DataError, UsageError
-from kubectl_meshdoctor.findings.types import Endpoint, Mesh, Request
+from kubectl_meshdoctor.findings.types import Endpoint, Gap, Mesh, Request
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, Service, ServicePort
 from kubectl_meshdoctor.model.refs import Target, resolve, services_for
@@ -166,7 +166,9 @@ def resolve_call(model: Model, q: Query) -> Call:
     if src.kind == "Service":
         raise UsageError(f"SOURCE {q.source!r} is a Service; name the client workload (e.g. NS/deploy/NAME)")
     if not src.pods:
-        raise DataError(f"{src.label} has no pods in this view: cannot tell who calls")
+        unread = next((g for g in model.gaps if isinstance(g, Gap) and g.concerns({"Pod"}, [src.namespace])), None)
+        why = f" ({unread})" if unread else ""
+        raise DataError(f"{src.label} has no pods in this view{why}: cannot tell who calls")
     dst = resolve(model, q.destination, q.namespace, allow_external=True)
     client = src.pods[0]
     client_mesh, client_why = workload_mesh(model, src.pods)

@@ -152,10 +152,10 @@ class FlowTally:
 
     def evidence(self, source: str, window: str) -> Evidence:
         parts = [f"{self.flows} flows{window}"]
-        for name, count in self.verdicts.most_common():
+        for name, count in _ranked(self.verdicts):
             parts.append(f"{count} {name}")
         if self.drop_reasons:
-            parts.append("drops: " + ", ".join(f"{n}×{c}" for n, c in self.drop_reasons.most_common()))
+            parts.append("drops: " + ", ".join(f"{n}×{c}" for n, c in _ranked(self.drop_reasons)))
         if self.l7_denied_requests:
             parts.append(f"{self.l7_denied_requests} HTTP request(s) denied by Cilium's proxy")
         if self.http_status:
@@ -165,22 +165,27 @@ class FlowTally:
         elif self.to_proxy or self.redirected:
             parts.append(f"{self.to_proxy} to-proxy traces, {self.l7_records} L7 records")
         if self.denied_by:
-            parts.append("Hubble names the deny: " + ", ".join(self.denied_by))
+            parts.append("Hubble names the deny: " + ", ".join(sorted(self.denied_by)))
         if self.allowed_by:
-            parts.append("allowed by (Hubble): " + ", ".join(self.allowed_by))
+            parts.append("allowed by (Hubble): " + ", ".join(sorted(self.allowed_by)))
         if self.other_path_l7:
             parts.append(f"{self.other_path_l7} L7 records for other requests")
         return Evidence(
             source=source,
             flows=self.flows,
-            verdicts=dict(self.verdicts),
-            drop_reasons=dict(self.drop_reasons),
-            http_status=dict(self.http_status),
+            verdicts=dict(_ranked(self.verdicts)),
+            drop_reasons=dict(_ranked(self.drop_reasons)),
+            http_status=dict(sorted(self.http_status.items())),
             agrees=True,
             summary=", ".join(parts),
             observed=self.observed(),
             window=window,
         )
+
+
+def _ranked(counts: Counter[str]) -> list[tuple[str, int]]:
+    """Most frequent first, ties by name: the same flows in another order read the same."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _server_port(flow: Any, direction: int) -> int:
@@ -247,7 +252,8 @@ def select_and_tally(
         if cutoff is not None and flow.time.seconds + flow.time.nanos / 1e9 < cutoff:
             continue
         chosen.append((flow, d))
-    if last is not None:
+    if last is not None:  # the newest N by flow time, not by where they stood in the files
+        chosen.sort(key=lambda fd: (fd[0].time.seconds, fd[0].time.nanos))
         chosen = chosen[-last:]
     tally = FlowTally(method, path, ports)
     for flow, d in chosen:

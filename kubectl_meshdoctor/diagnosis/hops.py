@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from kubectl_meshdoctor.diagnosis import fixes
 from kubectl_meshdoctor.diagnosis.call import Call
+from kubectl_meshdoctor.diagnosis.cilium_peers import evaluate_view, host_network_hint, service_port_causes
 from kubectl_meshdoctor.diagnosis.inputs import MEMBERSHIP
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate, selecting_rules
+from kubectl_meshdoctor.engines.cilium.identity import assumed_kube_dns, peer_view
+from kubectl_meshdoctor.engines.cilium.l7 import describe_rule
 from kubectl_meshdoctor.findings.types import (
     Cause,
     Decision,
@@ -21,7 +24,7 @@ from kubectl_meshdoctor.findings.types import (
     Verdict,
 )
 from kubectl_meshdoctor.model.addresses import Unresolved
-from kubectl_meshdoctor.model.objects import NS_KEY, Peer, Pod, pod_peer, world_peer
+from kubectl_meshdoctor.model.objects import Peer, Pod, pod_peer, world_peer
 from kubectl_meshdoctor.model.refs import pods_for_service
 
 
@@ -101,8 +104,7 @@ def _kube_dns(call: Call) -> tuple[Peer, Pod | None]:
     )
     if pods:
         return pod_peer(pods[0], "kube-system/kube-dns"), pods[0]
-    labels = {NS_KEY: "kube-system", "k8s-app": "kube-dns"}
-    return Peer(labels, frozenset(), frozenset({"cluster", "all"}), None, None, "kube-system/kube-dns"), None
+    return assumed_kube_dns(m), None
 
 
 def _unresolved_hop(call: Call, missing: Unresolved) -> HopResult:
@@ -178,6 +180,8 @@ def _policy_cause(
             f"narrow or remove the deny entry {policy.rule}: {fixes.edit_cmd(policy)} "
             "(allow rules cannot override a deny)"
         )
+    elif peer_pod is not None and peer_pod.host_network:
+        hint = host_network_hint(call, policy, direction, port, peer_name)
     else:
         section = f"{_rule_root(call, policy, direction)}.{direction}"
         hint = fixes.allow_peer_fix(
@@ -218,6 +222,8 @@ def _allow_yaml(call: Call, direction: str, port: int, explicit_deny: bool) -> s
     if explicit_deny or call.server is None:
         return ""
     subject, peer = (call.server, call.client) if direction == "ingress" else (call.client, call.server)
+    if peer.host_network:
+        return ""  # pod selectors cannot name a host-network peer (the fix hint gives the entity)
     return fixes.allow_cnp_yaml(subject, peer, direction, port, call.query.protocol)
 
 
@@ -245,7 +251,14 @@ def egress_hop(call: Call) -> HopResult:
     else:
         peer = pod_peer(call.server, call.dst.label)
     port = call.wire_port
-    result = evaluate(call.model, call.client, "egress", peer, port, call.query.protocol)
+    if call.server is not None and call.dst.kind != "External" and call.server.host_network:
+        view = peer_view(call.server, call.dst.label, call.client)
+        peer = view.peers[0]
+        result, unsure = evaluate_view(call, call.client, "egress", view)
+        if unsure is not None:
+            return unsure
+    else:
+        result = evaluate(call.model, call.client, "egress", peer, port, call.query.protocol)
     call.egress = result
     if result.decision is Decision.DENY:
         cause = _policy_cause(call, result, "egress", port, call.server, call.src.label)
@@ -256,7 +269,7 @@ def egress_hop(call: Call) -> HopResult:
             result.detail + ("" if call.model.cilium_config.deny_response_icmp else _sidecar_drop_note(call)),
             _drop_symptom(call, "egress"),
             Verdict.DENIED,
-            (cause,),
+            (cause, *service_port_causes(call, result, call.client, "egress", peer)),
         )
     return _allow(Hop.CLIENT_EGRESS, result.detail, result.by)
 
@@ -273,9 +286,12 @@ def client_proxy_hop(call: Call) -> HopResult:
 def ingress_hop(call: Call) -> HopResult:
     if call.server is None:
         return _skip(Hop.CILIUM_INGRESS, "destination outside the cluster")
-    peer = pod_peer(call.client, call.src.label)
+    view = peer_view(call.client, call.src.label, call.server)
+    peer = view.peers[0]
     port = call.wire_port
-    result = evaluate(call.model, call.server, "ingress", peer, port, call.query.protocol)
+    result, unsure = evaluate_view(call, call.server, "ingress", view)
+    if unsure is not None:
+        return unsure
     call.ingress = result
     if call.target_port is not None and port != call.target_port:
         call.ingress_at_target = evaluate(
@@ -290,7 +306,7 @@ def ingress_hop(call: Call) -> HopResult:
             result.detail + _sidecar_drop_note(call),
             Symptom.TIMEOUT,
             Verdict.DENIED,
-            (cause,),
+            (cause, *service_port_causes(call, result, call.server, "ingress", peer)),
         )
     return _allow(Hop.CILIUM_INGRESS, result.detail, result.by)
 
@@ -360,7 +376,8 @@ def l7_hop(call: Call) -> HopResult:
     if decision.l7_kind != "http":
         return _allow(Hop.CILIUM_L7, f"{decision.l7_kind} rules on this port (not HTTP): not evaluated", redirect)
     q = call.query
-    l7 = decision.l7_for(q.method, q.path, call.request.host, call.request.headers)
+    host = call.request.headers.get("host") or _authority(call)  # the :authority Cilium's Envoy matches
+    l7 = decision.l7_for(q.method, q.path, host, call.request.headers)
     if l7.allowed:
         if l7.allow_all_by is not None:
             return _allow(
@@ -368,13 +385,10 @@ def l7_hop(call: Call) -> HopResult:
                 f"{l7.allow_all_by.key()} allows this peer at L3/L4 without HTTP rules: the proxy allows every request",
                 (l7.allow_all_by,),
             )
-        rule = l7.rules[0]
-        return _allow(
-            Hop.CILIUM_L7,
-            f"HTTP rule {{method: {rule.method or '*'}, path: {rule.path or '*'}}} matches {q.method} {q.path}",
-            l7.by,
-        )
-    rules = ", ".join(f"{{method: {r.method or '*'}, path: {r.path or '*'}}}" for r in l7.rules)
+        return _allow(Hop.CILIUM_L7, f"HTTP rule {describe_rule(l7.rules[0])} matches {_request_text(call)}", l7.by)
+    if l7.unknown:
+        return HopResult(Hop.CILIUM_L7, Decision.UNKNOWN, l7.by, l7.unknown, Symptom.UNKNOWN, Verdict.UNKNOWN)
+    rules = ", ".join(describe_rule(r) for r in l7.rules)
     ref = l7.by[0]
     cause = Cause(
         "cilium-l7-denied",
@@ -398,11 +412,27 @@ def l7_hop(call: Call) -> HopResult:
         Hop.CILIUM_L7,
         Decision.DENY,
         l7.by,
-        f"{ref.key()} allows only {rules}; {q.method} {q.path} matches none (paths are whole-path regexes)",
+        f"{ref.key()} allows only {rules}; {_request_text(call)} matches none (paths are whole-path regexes)",
         Symptom.HTTP_403,
         Verdict.DENIED,
         (cause,),
     )
+
+
+def _authority(call: Call) -> str | None:
+    """The Host a client like curl sends: the name it dials, with ``:port`` unless the port is 80.
+    --host is taken as the exact header."""
+    host = call.request.host
+    if host is None or call.query.host is not None or call.port == 80 or host.endswith("]") or ":" in host:
+        return host
+    return f"{host}:{call.port}"
+
+
+def _request_text(call: Call) -> str:
+    """The request as the L7 rules see it: method, path and the headers given with -H."""
+    q = call.query
+    shown = "".join(f" {k}: {v}" for k, v in call.request.headers.items())
+    return f"{q.method} {q.path}" + (f" [{shown.strip()}]" if shown else "")
 
 
 def server_proxy_hop(call: Call) -> HopResult:

@@ -28,14 +28,19 @@ from kubectl_meshdoctor.model.objects import (
     identity_label_kept,
 )
 from kubectl_meshdoctor.model.validity import in_scope, invalid_cause, invalid_gap, unreadable_gap
+from kubectl_meshdoctor.model.workloads import (
+    PodTemplate,
+    inferred_pod_doc,
+    inferred_warning,
+    pod_template,
+    templates_to_infer,
+)
 from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
 from kubectl_meshdoctor.validation import Validator
 
 _IGNORED_KINDS = frozenset(
     {
         "ServiceAccount",
-        "Job",
-        "CronJob",
         "Secret",
         "Event",
         "Node",
@@ -238,6 +243,7 @@ class _Builder:
         self.slices: list[tuple[RawObject, str]] = []
         self.unknown: dict[str, list[str]] = defaultdict(list)
         self.policies: list[tuple[str, RawObject]] = []
+        self.templates: list[PodTemplate] = []
 
     def run(self) -> Model:
         # canonical order: the same objects give the same model (pods, rules, "first" choices)
@@ -268,6 +274,9 @@ class _Builder:
         kind = str(doc.get("kind"))
         meta = _meta(doc)
         m = self.m
+        pod_tpl = pod_template(doc, origin)
+        if pod_tpl is not None:
+            self.templates.append(pod_tpl)
         if kind == "Namespace":
             name = str(meta.get("name", ""))
             labels = _str_map(meta.get("labels"))
@@ -294,6 +303,8 @@ class _Builder:
             owner = next(iter(meta.get("ownerReferences") or []), None)
             key = (str(meta.get("namespace") or "default"), str(meta.get("name", "")))
             self.replicasets[key] = (str(owner.get("kind")), str(owner.get("name"))) if owner else None
+        elif kind in ("Job", "CronJob"):
+            pass  # only their pod templates matter (infer_pods)
         elif kind == "Service":
             svc = _service(doc, origin)
             m.services[f"{svc.namespace}/{svc.name}"] = svc
@@ -335,8 +346,11 @@ class _Builder:
         cluster = m.cilium_config.get("cluster-name", "default") or "default"
         ns_ident: dict[str, dict[str, str]] = {}
         kept: dict[str, bool] = {}
+        self.infer_pods()
         for pod in m.pods.values():
             self.attach_workload(pod)
+            if pod.inferred and pod.workload_kind == "Pod" and pod.owner_kind and pod.owner_name:
+                self.attach_inferred(pod, pod.owner_kind, pod.owner_name)
             ident = {}
             for k, v in pod.labels.items():
                 keep = kept.get(k)
@@ -378,6 +392,28 @@ class _Builder:
                 m.gaps.append(Gap(f"{count} Istio {kind} object(s) present: not modelled yet", {kind}))
         if not m.cilium_config.present:
             m.gaps.append("ConfigMap kube-system/cilium-config not available: Cilium agent defaults assumed")
+
+    def infer_pods(self) -> None:
+        """Item 9: manifests without any Pod (a GitOps repo): each workload template stands for its pods."""
+        if "Pod" in self.m.kinds_seen or not self.templates:
+            return
+        chosen, notes = templates_to_infer(self.templates)
+        for t in chosen:
+            pod = _pod(inferred_pod_doc(t), t.origin)
+            pod.inferred = True
+            self.m.pods[pod.key()] = pod
+        if chosen:
+            self.m.warnings.append(inferred_warning(chosen))
+        self.m.warnings.extend(notes)
+
+    def attach_inferred(self, pod: Pod, kind: str, name: str) -> None:
+        """Inferred pods of a ReplicaSet, Job or CronJob: that controller is the workload."""
+        w = self.m.workloads.get((pod.namespace, name))
+        if w is None:
+            w = Workload(pod.namespace, name, kind, dict(pod.labels), pod.host_network, pod.origin)
+            self.m.workloads[(pod.namespace, name)] = w
+        w.pods.append(pod)
+        pod.workload_kind, pod.workload_name = w.kind, w.name
 
     def attach_workload(self, pod: Pod) -> None:
         m = self.m

@@ -21,12 +21,25 @@ class PortProto:
 
 
 @dataclass(frozen=True, slots=True)
+class HeaderMatch:
+    """A1.9 ``headerMatches`` entry: exact value (or presence), optionally from a Secret.
+
+    ``mismatch`` (LOG/ADD/DELETE/REPLACE) makes a mismatch a logged or rewritten request, never a 403.
+    """
+
+    name: str
+    value: str | None
+    mismatch: str | None = None
+    secret: str | None = None  # "ns/name" of the Secret holding the value (never read)
+
+
+@dataclass(frozen=True, slots=True)
 class HTTPRule:
     method: str | None
     path: str | None
     host: str | None
     headers: tuple[str, ...]
-    header_matches: tuple[tuple[str, str | None], ...]
+    header_matches: tuple[HeaderMatch, ...]
     index: int
 
 

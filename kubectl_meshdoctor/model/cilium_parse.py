@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl_meshdoctor.findings.types import ObjectRef
-from kubectl_meshdoctor.model.cilium import CIDRRule, HTTPRule, PeerRule, PolicyRule, PortProto, PortRule
+from kubectl_meshdoctor.model.cilium import (
+    CIDRRule,
+    HeaderMatch,
+    HTTPRule,
+    PeerRule,
+    PolicyRule,
+    PortProto,
+    PortRule,
+)
 from kubectl_meshdoctor.model.objects import NS_KEY, NS_LABEL_PREFIX
 from kubectl_meshdoctor.model.selectors import Requirement, Selector, parse_selector
 
@@ -35,6 +43,19 @@ def _scope_peer(sel: Selector, namespace: str | None, warnings: list[str], where
     return sel.plus(Requirement("any", NS_KEY, "Exists"))
 
 
+def _header_match(raw: Any) -> HeaderMatch:
+    raw = raw if isinstance(raw, dict) else {}
+    secret = raw.get("secret") if isinstance(raw.get("secret"), dict) else None
+    value = raw.get("value")
+    mismatch = raw.get("mismatch")
+    return HeaderMatch(
+        name=str(raw.get("name", "")),
+        value=None if value in (None, "") else str(value),
+        mismatch=str(mismatch).upper() if mismatch else None,
+        secret=f"{secret.get('namespace') or ''}/{secret.get('name') or ''}" if secret else None,
+    )
+
+
 def _ports(raw: Any, path: str) -> tuple[PortRule, ...]:
     if raw is None:
         return ()
@@ -59,10 +80,7 @@ def _ports(raw: Any, path: str) -> tuple[PortRule, ...]:
             l7 = kinds[0] if kinds else None
             for j, h in enumerate(rules.get("http") or []):
                 h = h or {}
-                matches = tuple(
-                    (str(m.get("name", "")), None if m.get("value") is None else str(m.get("value")))
-                    for m in h.get("headerMatches") or []
-                )
+                matches = tuple(_header_match(m) for m in h.get("headerMatches") or [])
                 http.append(
                     HTTPRule(
                         method=h.get("method"),
@@ -158,7 +176,9 @@ def parse_cnp(doc: dict[str, Any], ref: ObjectRef, clusterwide: bool, warnings: 
         raw_rules.extend((f"specs[{i}]", s) for i, s in enumerate(specs))
     if not raw_rules:
         raise PolicyInvalid("empty policy: neither spec nor specs")
-    namespace = None if clusterwide else ref.namespace
+    # a namespaced manifest without metadata.namespace lands in the namespace it is applied to
+    # (kubectl's default, "default"); it never becomes clusterwide
+    namespace = None if clusterwide else (ref.namespace or "default")
     out: list[PolicyRule] = []
     for path, raw in raw_rules:
         if not isinstance(raw, dict):

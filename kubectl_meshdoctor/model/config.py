@@ -75,3 +75,16 @@ class CiliumConfig:
     @property
     def service_no_backend_drop(self) -> bool:
         return self.get("service-no-backend-response", "reject").lower() == "drop"
+
+    @property
+    def cidr_match_nodes(self) -> bool:
+        """A1.6: CIDR/ipBlock rules select node IPs only with ``policy-cidr-match-mode: nodes``."""
+        return "nodes" in self.get("policy-cidr-match-mode").lower().replace(",", " ").split()
+
+    @property
+    def allow_localhost(self) -> str:
+        """``allow-localhost``: ``auto`` (the default) means ``always`` when the agent runs in
+        Kubernetes [C] (agent startup: "k8s mode: Allowing localhost to reach local endpoints");
+        ``policy`` makes the local host subject to ingress policy like any peer."""
+        value = self.get("allow-localhost", "auto").lower() or "auto"
+        return "always" if value == "auto" else value

@@ -64,6 +64,7 @@ class Pod:
     workload_kind: str = "Pod"
     workload_name: str = ""
     identity: Mapping[str, str] = field(default_factory=dict)  # Cilium identity labels
+    inferred: bool = False  # stands for the pods of a workload template (no Pod objects in the input)
 
     def ref(self) -> ObjectRef:
         return ObjectRef("Pod", self.namespace, self.name, origin=self.origin)
@@ -141,6 +142,8 @@ class Peer:
     pod: Pod | None = None
     name: str = ""  # for messages: "red/netshoot" or "world 1.2.3.4"
     dns_name: str | None = None
+    node_ip: bool = False  # a node's address (host / remote-node): CIDR rules need policy-cidr-match-mode=nodes
+    workload_pod: Pod | None = None  # the host-network pod behind a node identity (its named ports)
 
     @property
     def is_pod(self) -> bool:

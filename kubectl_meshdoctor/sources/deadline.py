@@ -7,11 +7,15 @@ in time becomes a gap in the answer instead of an endless wait (contract §7).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from kubectl_meshdoctor.errors import DataError
+
+T = TypeVar("T")
 
 
 class TimedOut(DataError):
@@ -58,3 +62,28 @@ class Deadline:
         """Raise ``TimedOut`` if the deadline has passed (before starting ``what``)."""
         if self.expired():
             raise TimedOut(f"{what}: not started, {self.describe()} expired", True, f"{self.describe()} expired")
+
+
+def within(deadline: Deadline, work: Callable[[], T], what: str) -> T:
+    """``work()``, or TimedOut when the deadline passes first (for waits nothing else can bound, such
+    as a kubeconfig exec/auth plugin: it is left to finish in a daemon thread, the command goes on)."""
+    if deadline.at is None:
+        return work()
+    box: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            box.append(work())
+        except BaseException as err:
+            failure.append(err)
+
+    worker = threading.Thread(target=run, name=what, daemon=True)
+    worker.start()
+    worker.join(deadline.remaining())
+    if worker.is_alive():
+        why = f"{deadline.describe()} expired"
+        raise TimedOut(f"{what} did not finish: {why}", True, why)
+    if failure:
+        raise failure[0]
+    return box[0]

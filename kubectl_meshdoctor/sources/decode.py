@@ -38,7 +38,19 @@ def _split_documents(text: str) -> list[tuple[int, str]]:
     return parts
 
 
-def _flatten(doc: Any, origin: str, out: list[RawObject], gaps: list[str]) -> None:
+def _normalize(text: str) -> str:
+    """CRLF (Windows editors, some generators) and a BOM must not hide '---' separators."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _item_kind(list_kind: str | None) -> str | None:
+    """``PodList`` items may omit ``kind`` (kubectl's typed lists): it is the list's kind minus 'List'."""
+    if list_kind and list_kind.endswith("List") and list_kind != "List":
+        return list_kind[: -len("List")]
+    return None
+
+
+def _flatten(doc: Any, origin: str, out: list[RawObject], gaps: list[str], implied_kind: str | None = None) -> None:
     if doc is None:
         return
     if not isinstance(doc, dict):
@@ -46,10 +58,14 @@ def _flatten(doc: Any, origin: str, out: list[RawObject], gaps: list[str]) -> No
         return
     kind = doc.get("kind")
     items = doc.get("items")
-    if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+    if isinstance(items, list) and (kind is None or (isinstance(kind, str) and kind.endswith("List"))):
+        item_kind = _item_kind(kind if isinstance(kind, str) else None)
         for index, item in enumerate(items):
-            _flatten(item, f"{origin} items[{index}]", out, gaps)
+            _flatten(item, f"{origin} items[{index}]", out, gaps, item_kind)
         return
+    if kind is None and implied_kind is not None:
+        doc = {**doc, "kind": implied_kind}
+        kind = implied_kind
     if not isinstance(kind, str) or not kind or not isinstance(doc.get("metadata"), dict):
         gaps.append(f"{origin}: document without kind/metadata; skipped")
         return
@@ -59,7 +75,7 @@ def _flatten(doc: Any, origin: str, out: list[RawObject], gaps: list[str]) -> No
 def decode_yaml(text: str, path: str) -> tuple[list[RawObject], list[str]]:
     objects: list[RawObject] = []
     gaps: list[str] = []
-    for first_line, chunk in _split_documents(text):
+    for first_line, chunk in _split_documents(_normalize(text)):
         if not chunk.strip():
             continue
         try:
@@ -75,7 +91,7 @@ def decode_yaml(text: str, path: str) -> tuple[list[RawObject], list[str]]:
 
 def decode_json(text: str, path: str) -> tuple[list[RawObject], list[str]]:
     try:
-        doc = json.loads(text)
+        doc = json.loads(text.removeprefix("\ufeff"))
     except json.JSONDecodeError as err:
         raise InputError(path, err.lineno, f"malformed JSON: {err.msg}") from None
     objects: list[RawObject] = []

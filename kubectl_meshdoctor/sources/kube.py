@@ -26,7 +26,7 @@ from typing import Any
 from kubectl_meshdoctor.errors import DataError
 from kubectl_meshdoctor.findings.types import Gap
 from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
-from kubectl_meshdoctor.sources.deadline import Deadline, TimedOut
+from kubectl_meshdoctor.sources.deadline import Deadline, TimedOut, within
 
 PAGE_SIZE = 500
 WORKERS = 8
@@ -100,15 +100,19 @@ class KubeClient:
         from kubernetes.config import ConfigException, new_client_from_config
 
         path = kubeconfig_path(kubeconfig)
-        try:
-            new_client: Any = new_client_from_config
-            self._api: Any = new_client(config_file=path, context=context, persist_config=False)
-        except (ConfigException, OSError, TypeError, ValueError) as err:
-            where = "the kubeconfig" if kubeconfig else f"kubeconfig {path}"
-            raise DataError(f"cannot load {where}: {err} (or use --from PATH / --demo NAME offline)") from None
-        self.host = str(self._api.configuration.host)
         self.timeout = timeout
         self.deadline = deadline or Deadline()
+        new_client: Any = new_client_from_config
+        where = "the kubeconfig" if kubeconfig else f"kubeconfig {path}"
+        try:  # an exec/OIDC auth plugin runs here and may hang: the deadline bounds it
+            self._api: Any = within(
+                self.deadline,
+                lambda: new_client(config_file=path, context=context, persist_config=False),
+                f"loading {where} (and its auth plugin)",
+            )
+        except (ConfigException, OSError, TypeError, ValueError) as err:
+            raise DataError(f"cannot load {where}: {err} (or use --from PATH / --demo NAME offline)") from None
+        self.host = str(self._api.configuration.host)
 
     def get(self, path: str, query: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
         """The JSON document at ``path``; ApiStatus for a non-2xx answer, TimedOut, DataError."""
@@ -256,8 +260,10 @@ class KubeReader:
             else:
                 tasks.append((kind, version, None))
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            # the ConfigMaps first: a slow list must not keep the mesh and Cilium config from being read
+            pending = [pool.submit(self._get_configmap, *nc) for nc in CONFIGMAPS]
             listed = list(pool.map(lambda t: self._list(*t), tasks))
-            maps = list(pool.map(lambda nc: self._get_configmap(*nc), CONFIGMAPS))
+            maps = [f.result() for f in pending]
         snap = RawSnapshot(flow_source="none", gaps=gaps)
         for objects, gap in [*listed, *maps]:
             snap.objects.extend(objects)

@@ -105,7 +105,7 @@ class LiveSource:
         if self._hubble is not None:
             return self._hubble
         if self.deadline.expired():
-            raise RelayError(f"not read: {self.deadline.describe()} expired before Relay was asked")
+            raise RelayError(f"{self.deadline.describe()} expired before Relay was asked")
         address = self.opts.hubble_server
         if not address:
             from kubectl_meshdoctor.sources.portforward import PortForward, relay_target
@@ -128,7 +128,8 @@ class LiveSource:
         return client.get_flows(request)
 
     def follow(self, request: Any, on_warning: Callable[[str], None]) -> Iterator[Any]:
-        return self.hubble().stream(request, on_warning)
+        """Stream ``request``; a bounded one cut short by the deadline ends with a warning."""
+        return self.hubble().stream(request, on_warning, on_warning)
 
 
 def relay_down_warning(err: RelayError) -> str:

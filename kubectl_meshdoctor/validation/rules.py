@@ -11,12 +11,13 @@ does (e.g. ``int("acd")``: "type conversion error").
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_meshdoctor.validation.violation import Violation, path_text, show
+from kubectl_meshdoctor.validation.violation import Violation, json_value, path_text, show
 
 # The library's words for "cannot run this here": a function it lacks (Kubernetes' CEL libraries) or a
 # dynamic type mix the API server's type-checked CEL would have resolved at CRD creation.
@@ -32,6 +33,7 @@ class Rule:
 @dataclass(slots=True)
 class RuleNode:
     rules: list[Rule] = field(default_factory=list)
+    defaults: dict[str, Any] = field(default_factory=dict)  # property -> `default` (applied before CEL)
     list_type: str | None = None  # "set" | "map"
     map_keys: tuple[str, ...] = ()
     properties: dict[str, RuleNode] = field(default_factory=dict)
@@ -39,7 +41,14 @@ class RuleNode:
     values: RuleNode | None = None  # additionalProperties
 
     def empty(self) -> bool:
-        return not (self.rules or self.list_type in ("set", "map") or self.properties or self.items or self.values)
+        return not (
+            self.rules
+            or self.defaults
+            or self.list_type in ("set", "map")
+            or self.properties
+            or self.items
+            or self.values
+        )
 
 
 def rule_tree(schema: dict[str, Any], definitions: dict[str, Any], depth: int = 0) -> RuleNode | None:
@@ -48,7 +57,8 @@ def rule_tree(schema: dict[str, Any], definitions: dict[str, Any], depth: int = 
         return None
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/definitions/"):
-        schema = definitions.get(ref.rsplit("/", 1)[1], {})
+        siblings = {k: v for k, v in schema.items() if k != "$ref"}
+        schema = {**definitions.get(ref.rsplit("/", 1)[1], {}), **siblings}
     node = RuleNode()
     for item in schema.get("x-kubernetes-validations") or ():
         if isinstance(item, dict) and isinstance(item.get("rule"), str):
@@ -58,6 +68,8 @@ def rule_tree(schema: dict[str, Any], definitions: dict[str, Any], depth: int = 
         node.list_type = list_type
         node.map_keys = tuple(schema.get("x-kubernetes-list-map-keys") or ())
     for name, sub in (schema.get("properties") or {}).items():
+        if isinstance(sub, dict) and "default" in sub:
+            node.defaults[name] = sub["default"]
         child = rule_tree(sub, definitions, depth + 1)
         if child is not None:
             node.properties[name] = child
@@ -126,7 +138,7 @@ class CelRules:
         if program is None:
             return None
         try:
-            result = program.execute({"self": value})
+            result = program.execute({"self": json_value(value, drop_nulls=False)})  # as JSON: string keys
         except Exception as err:  # the library raises plain RuntimeError/KeyError/TypeError
             text = str(err)
             if _UNSUPPORTED.search(text):
@@ -134,6 +146,26 @@ class CelRules:
                 return None
             return f"{rule.message} (evaluation error: {text.splitlines()[0][:120]})"
         return None if result is True else rule.message
+
+
+def defaulted(node: RuleNode, value: Any) -> Any:
+    """``value`` with the schema's defaults filled in, as the API server does before it runs CEL rules
+    (e.g. Gateway API's `tls.mode` defaults to Terminate). Copies only what it changes."""
+    if isinstance(value, dict):
+        out = dict(value)
+        for name, default in node.defaults.items():
+            if name not in out:
+                out[name] = copy.deepcopy(default)
+        for name, child in node.properties.items():
+            if name in out:
+                out[name] = defaulted(child, out[name])
+        if node.values is not None:
+            for key in list(out):
+                out[key] = defaulted(node.values, out[key])
+        return out
+    if isinstance(value, list) and node.items is not None:
+        return [defaulted(node.items, item) for item in value]
+    return value
 
 
 def check(node: RuleNode, value: Any, path: tuple[str | int, ...], cel: CelRules, out: list[Violation]) -> None:

@@ -8,7 +8,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_meshdoctor.validation.rules import CelRules, RuleNode, check, rule_tree
+from kubectl_meshdoctor.validation.rules import CelRules, RuleNode, check, defaulted, rule_tree
 from kubectl_meshdoctor.validation.schemas import FILES, KindSchema, read_kinds, to_draft4, with_metadata
 from kubectl_meshdoctor.validation.violation import Violation, json_value, path_text, show
 
@@ -74,13 +74,24 @@ class Validator:
         compiled = self._compile(str(doc.get("kind")), str(doc.get("apiVersion") or ""))
         if compiled is None:
             return []
-        value = json_value(doc, drop_nulls=compiled.entry.builtin)
         out: list[Violation] = []
-        if not compiled.validator.is_valid(value):
-            out.extend(_violation(err) for err in compiled.validator.iter_errors(value))
-        elif compiled.rules is not None:  # CEL rules assume the schema's types (checked at CRD creation)
-            check(compiled.rules, value, (), self.cel, out)
+        value: Any = doc
+        if not _plainly_valid(compiled.validator, doc):  # the common case at scale needs no copy
+            value = json_value(doc, drop_nulls=compiled.entry.builtin)
+            if not compiled.validator.is_valid(value):
+                out.extend(_violation(err) for err in compiled.validator.iter_errors(value))
+        if not out and compiled.rules is not None:  # CEL rules assume the schema's types (checked at CRD creation)
+            check(compiled.rules, defaulted(compiled.rules, value), (), self.cel, out)
         return _deduplicate(out)
+
+
+def _plainly_valid(validator: Any, doc: dict[str, Any]) -> bool:
+    """Valid as read, before the JSON normalisation (which only ever admits more: nulls dropped for
+    built-in kinds); False when the library cannot take the object as is (non-string keys, dates)."""
+    try:
+        return bool(validator.is_valid(doc))
+    except ValueError:
+        return False
 
 
 def _violation(err: Any) -> Violation:

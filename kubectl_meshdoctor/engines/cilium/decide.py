@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kubectl_meshdoctor.engines.cilium.l7 import http_rule_matches
+from kubectl_meshdoctor.engines.cilium.l7 import http_rule_verdict
 from kubectl_meshdoctor.engines.cilium.peers import matching_port_rules, peer_matches
 from kubectl_meshdoctor.findings.types import Decision, ObjectRef
 from kubectl_meshdoctor.model.build import Model
@@ -23,6 +23,7 @@ class L7Match:
     by: tuple[ObjectRef, ...]  # the http rule blocks that applied to this peer
     rules: tuple[HTTPRule, ...]
     allow_all_by: ObjectRef | None  # an L3/L4-only entry that makes L7 moot for this peer
+    unknown: str | None = None  # no rule surely matches, but one depends on what we cannot read
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +44,16 @@ class CiliumDecision:
     def l7_for(self, method: str, path: str, host: str | None, headers: Mapping[str, str]) -> L7Match:
         if self.allow_all_by is not None or not self.http_rules:
             return L7Match(True, (), (), self.allow_all_by)
-        hit = [(ref, r) for ref, r in self.http_rules if http_rule_matches(r, method, path, host, headers)]
+        verdicts = [(ref, r, http_rule_verdict(r, method, path, host, headers)) for ref, r in self.http_rules]
+        hit = [(ref, r) for ref, r, v in verdicts if v is True]
         refs = tuple(dict.fromkeys(ref for ref, _ in self.http_rules))
         if hit:
             return L7Match(True, (hit[0][0],), (hit[0][1],), None)
+        maybe = [(ref, r) for ref, r, v in verdicts if v is None]
+        if maybe:
+            secrets = sorted({m.secret or "" for _, r in maybe for m in r.header_matches if m.secret})
+            why = f"HTTP rule headerMatches compare with the value of Secret(s) {', '.join(secrets)}, which is not read"
+            return L7Match(False, (maybe[0][0],), tuple(r for _, r in maybe), None, why)
         return L7Match(False, refs, tuple(r for _, r in self.http_rules), None)
 
 
@@ -79,7 +86,7 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
     if subject.host_network:
         return CiliumDecision(Decision.ALLOW, (), "host-network pod: pod policies do not apply", False)
     rules = selecting_rules(model, subject)
-    port_owner = subject if direction == "ingress" else peer.pod
+    port_owner = subject if direction == "ingress" else (peer.pod or peer.workload_pod)
     selecting = tuple(dict.fromkeys(r.policy for r in rules if _touches(r, direction)))
     default_deny = mode == "always" or any(_is_default_deny(r, direction) for r in rules)
     empty: list[ObjectRef] = []
@@ -90,6 +97,12 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
             if peer_matches(model, entry, peer) and matching_port_rules(entry, port, protocol, port_owner):
                 ref = rule.policy.with_rule(_join(entry.path))
                 return _deny(model, (ref,), f"deny rule matches {peer.name} on {protocol}/{port}", selecting, True)
+
+    # A1.8 localhost: the node reaches its own endpoints without a rule unless allow-localhost=policy
+    localhost = model.cilium_config.allow_localhost
+    if direction == "ingress" and "host" in peer.reserved and localhost != "policy":
+        detail = f"allow-localhost={localhost}: the local host ({peer.name}) reaches its own endpoints without a rule"
+        return CiliumDecision(Decision.ALLOW, (), detail, False, selecting=selecting)
 
     # 2. union of allows; collect the L7 redirect for this port from every entry (A1.9)
     allows: list[ObjectRef] = []

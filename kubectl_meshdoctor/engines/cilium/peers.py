@@ -26,14 +26,16 @@ def _selector_matches(model: Model, sel: Selector, peer: Peer) -> bool:
         return True
     if any(r.key.startswith("@svc-label:") for r in sel.requirements):
         return False  # k8sServiceSelector: not resolved offline [uncertain]
-    if peer.pod is None and not sel.has_reserved():
+    if not peer.labels and not sel.has_reserved():
         return False  # label selectors never select reserved identities (A1.5)
     return sel.matches(peer.labels, peer.reserved)
 
 
-def _cidr_matches(rule: CIDRRule, peer: Peer) -> bool:
-    """A1.6: CIDR rules never select Cilium-managed pods."""
+def _cidr_matches(model: Model, rule: CIDRRule, peer: Peer) -> bool:
+    """A1.6: CIDR rules never select Cilium-managed pods, nor node IPs unless policy-cidr-match-mode=nodes."""
     if peer.pod is not None or not peer.ip or rule.cidr.startswith("group:"):
+        return False
+    if peer.node_ip and not model.cilium_config.cidr_match_nodes:
         return False
     try:
         ip = ipaddress.ip_address(peer.ip)
@@ -68,7 +70,7 @@ def peer_matches(model: Model, entry: PeerRule, peer: Peer) -> bool:
         ents = {_ENTITY_ALIASES.get(e, e) for e in entry.entities}
         if ents & peer.entities:
             return True
-    if entry.cidrs and any(_cidr_matches(c, peer) for c in entry.cidrs):
+    if entry.cidrs and any(_cidr_matches(model, c, peer) for c in entry.cidrs):
         return True
     if entry.services and any(_selector_matches(model, s, peer) for s in entry.services):
         return True
@@ -84,7 +86,9 @@ def _port_value(proto: PortProto, port_owner: Pod | None, protocol: str) -> tupl
         return (start, proto.end_port if proto.end_port and proto.end_port >= start else start)
     if port_owner is None:
         return None
-    number = port_owner.named_port(text)  # A1.7: named ports resolve on the destination pod
+    # A1.7: named ports resolve on the destination pod, for the packet's protocol (a name declared
+    # only for SCTP does not open UDP)
+    number = port_owner.named_port(text, protocol)
     return (number, number) if number is not None else None
 
 
