@@ -100,3 +100,68 @@ def test_an_outside_name_nothing_resembles_stays_external() -> None:
     code, doc, _ = explain("red/netshoot", "api.example.com")
     assert doc["destination"]["kind"] == "External" and code in (0, 1, 3)
     assert not any(c["code"] == "dns-name-unknown" for c in doc["causes"])
+
+
+HEADLESS = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: db}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: app}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: pg, namespace: db}
+spec:
+  clusterIP: None
+  selector: {app: pg}
+  ports: [{name: tcp-pg, port: 5432}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: pg-0
+  namespace: db
+  labels: {app: pg, statefulset.kubernetes.io/pod-name: pg-0}
+spec: {hostname: pg-0, subdomain: pg, containers: [{name: pg, ports: [{containerPort: 5432}]}]}
+status: {phase: Running, podIP: 10.0.3.10, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: pg-1
+  namespace: db
+  labels: {app: pg, statefulset.kubernetes.io/pod-name: pg-1}
+spec: {hostname: pg-1, subdomain: pg, containers: [{name: pg, ports: [{containerPort: 5432}]}]}
+status: {phase: Running, podIP: 10.0.3.11, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: app, labels: {app: client}}
+spec: {containers: [{name: c}]}
+status: {phase: Running, podIP: 10.0.1.5, conditions: [{type: Ready, status: "True"}]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("destination", "pods"),
+    [("pg-1.pg.db.svc.cluster.local", ["pg-1"]), ("pg.db", ["pg-0", "pg-1"]), ("10.0.3.11", ["pg-1"])],
+)
+def test_headless_service_names_and_pod_ips(tmp_path: Path, destination: str, pods: list[str]) -> None:
+    (tmp_path / "objects.yaml").write_text(HEADLESS)
+    result = CliRunner().invoke(
+        cli, ["explain", "app/client", destination, "--port", "5432", "--from", str(tmp_path), "-o", "json"]
+    )
+    doc = json.loads(result.stdout)
+    assert doc["destination"]["namespace"] == "db" and doc["destination"]["pods"] == pods, doc["destination"]
+    assert (result.exit_code, doc["verdict"]) == (0, "allowed")
+
+
+def test_a_headless_name_for_a_pod_that_does_not_exist_is_a_dns_failure(tmp_path: Path) -> None:
+    (tmp_path / "objects.yaml").write_text(HEADLESS)
+    result = CliRunner().invoke(
+        cli, ["explain", "app/client", "pg-7.pg.db.svc.cluster.local", "--port", "5432", "--from", str(tmp_path)]
+    )
+    assert result.exit_code == 1 and "dns-name-unknown" in result.stdout

@@ -167,3 +167,41 @@ def test_a_plain_string_gap_is_informational() -> None:
     assert not Gap("x").concerns(["Pod"], ["red"])
     assert Gap("y", {"*"}).concerns(["Pod"], ["red"])
     assert not Gap("z", {"Pod"}, "blue").concerns(["Pod"], ["red"])
+
+
+def test_live_reads_virtual_services_of_every_namespace(tmp_path) -> None:
+    """A VirtualService exported to every namespace applies to red's sidecar wherever it lives: a
+    question about red -> blue must read it, not only red's and blue's (else a false "allowed")."""
+    from kubectl_meshdoctor.playground.main import start, write_kubeconfig
+    from kubectl_meshdoctor.sources.base import RawObject
+
+    raw = read_demo("sidecar-s0-baseline")
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "platform"}}
+    vs = {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "VirtualService",
+        "metadata": {"name": "httpbin-faults", "namespace": "platform"},
+        "spec": {
+            "hosts": ["httpbin.blue.svc.cluster.local"],
+            "http": [
+                {
+                    "fault": {"abort": {"httpStatus": 503, "percentage": {"value": 100}}},
+                    "route": [{"destination": {"host": "httpbin.blue.svc.cluster.local"}}],
+                }
+            ],
+        },
+    }
+    raw.objects += [RawObject(namespace), RawObject(vs)]
+    pg = start(raw)
+    try:
+        assert pg.api is not None
+        kubeconfig = write_kubeconfig(tmp_path / "config", pg.api.url)
+        env = {"KUBECONFIG": str(kubeconfig), "HUBBLE_SERVER": ""}
+        code, out, err = run(["explain", "red/netshoot", "blue/httpbin", "--no-flows", "-o", "json"], env)
+        doc = json.loads(out)
+        assert (code, doc["verdict"], doc["symptom"]) == (1, "broken", "http-503"), err
+        assert any(c["code"] == "istio-fault-injection" for c in doc["causes"])
+        listed = {r.path for r in pg.api.requests if r.path.endswith("/virtualservices")}
+        assert any("/namespaces/" not in p for p in listed), listed
+    finally:
+        pg.stop()

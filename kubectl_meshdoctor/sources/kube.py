@@ -69,6 +69,11 @@ KINDS: tuple[Kind, ...] = (
     Kind("HTTPRoute", "gateway.networking.k8s.io", ("v1",), "httproutes"),
 )
 ENDPOINTS = Kind("Endpoints", "", ("v1",), "endpoints")
+# Kinds that act on a call from any namespace: a VirtualService or ServiceEntry exported to "*" (the
+# default) applies to every client's proxy wherever it lives, and a Gateway may sit in any namespace.
+# A question scoped to its namespaces still lists these everywhere, or the routing hop would decide on
+# a partial view (contract §7).
+MESH_WIDE = frozenset({"VirtualService", "ServiceEntry"})
 CONFIGMAPS: tuple[tuple[str, str], ...] = (("kube-system", "cilium-config"), ("istio-system", "istio"))
 _CORE_GROUPS = ("", "apps")  # always served; no discovery needed
 
@@ -255,7 +260,7 @@ class KubeReader:
         plan, gaps = self.plan(self.served_versions())
         tasks: list[tuple[Kind, str, str | None]] = []
         for kind, version in plan:
-            if kind.namespaced and namespaces is not None:
+            if kind.namespaced and namespaces is not None and kind.kind not in MESH_WIDE:
                 tasks += [(kind, version, ns) for ns in namespaces]
             else:
                 tasks.append((kind, version, None))
