@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kubectl_meshdoctor.diagnosis.call import Query
-from kubectl_meshdoctor.errors import UsageError
+from kubectl_meshdoctor.errors import DataError, UsageError
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, Verdict
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.build import build_model as _build_model
@@ -66,7 +66,10 @@ def bulk_allocation() -> Iterator[None]:
 
 def build_model(raw: RawSnapshot) -> Model:
     with bulk_allocation():
-        return _build_model(raw)
+        model = _build_model(raw)
+    model.flow_files = list(raw.flow_files)  # offline flows, streamed for the question (issue 13)
+    model.out_of_scope = raw.out_of_scope
+    return model
 
 
 def load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
@@ -84,15 +87,33 @@ def _load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
     if opts.from_path is not None:
         from kubectl_meshdoctor.sources.snapshot import read_snapshot
 
-        return read_snapshot(opts.from_path)
+        # with a question, flows stay in the files until its pair is known (sources/pair_flows.py),
+        # and only the namespaces it needs are built, as live reads them (issue 13)
+        if query is None:
+            return read_snapshot(opts.from_path)
+        from kubectl_meshdoctor.sources.live import namespaces_for
+
+        scope = namespaces_for([query.source, query.destination], query.namespace)
+        return read_snapshot(opts.from_path, lazy_flows=True, namespaces=scope)
     return read_live(opts, query)
 
 
-def load_raw_scoped(opts: SourceOptions, namespaces: list[str] | None, flows: bool) -> RawSnapshot:
+def load_raw_scoped(
+    opts: SourceOptions, namespaces: list[str] | None, flows: bool, offline_flows: bool = True
+) -> RawSnapshot:
     """matrix/check: offline as usual; live, what `snapshot -n` captures: only these namespaces (+ system
     ones) and, with ``flows``, the flows that start or end in them (filters sent to Relay)."""
     if not is_live(opts):
-        return load_raw(opts)
+        if opts.from_path is None or opts.demo_name is not None:
+            return load_raw(opts)
+        from kubectl_meshdoctor.sources.snapshot import materialize_flows, read_snapshot
+
+        with bulk_allocation():
+            raw = read_snapshot(opts.from_path, lazy_flows=True)
+            if raw.flow_files and offline_flows:  # only the flows of these namespaces are kept (issue 13)
+                materialize_flows(raw, namespaces)
+            raw.flow_files = []
+        return raw
     from kubectl_meshdoctor.sources.live import capture
 
     with bulk_allocation():
@@ -171,8 +192,19 @@ def scope_namespaces(opts: SourceOptions, namespace: str | None, all_namespaces:
 
 
 def explain(model: Model, query: Query) -> Diagnosis:
+    """The diagnosis; offline flows not read yet are streamed for this pair first. Input without
+    objects gets the evidence-only answer (diagnosis/flows_only.py), never a static verdict."""
     from kubectl_meshdoctor.diagnosis.explain import explain as run_explain
+    from kubectl_meshdoctor.sources.pair_flows import attach_for_explain, no_objects
 
+    if model.flow_files and not query.no_flows:
+        attach_for_explain(model, query)
+    if no_objects(model) and (model.flow_endpoints is not None or model.flow_source != "none"):
+        from kubectl_meshdoctor.diagnosis.flows_only import explain_from_flows
+
+        if model.flow_endpoints is None:
+            raise DataError("the input has no Kubernetes objects and --no-flows leaves nothing to explain")
+        return explain_from_flows(model, query)
     return run_explain(model, query)
 
 
@@ -205,19 +237,73 @@ CLUSTER_CODES = frozenset(
 )
 
 
-def check(model: Model, namespaces: list[str] | None) -> list[Cause]:
+@dataclass(frozen=True, slots=True)
+class Finding:
+    cause: Cause
+    check: str  # the analyzer's name
+    gaps: tuple[str, ...]  # gaps that hide inputs of that analyzer where the finding is
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    findings: list[Finding]
+    gaps: list[str]  # gaps that concern some analyzer's inputs in the checked namespaces
+
+    @property
+    def exit_code(self) -> int:
+        """Contract §6: 1 when an error finding exists, else 3 when the check rests on gaps, else 0."""
+        from kubectl_meshdoctor.findings import catalog
+
+        if any(catalog.severity(f.cause).value == "error" for f in self.findings):
+            return 1
+        return 3 if self.gaps else 0
+
+
+def check_namespaces(model: Model, namespaces: list[str] | None) -> None:
+    """An unknown -n is a usage error with the closest names (never a silent "no problems")."""
+    if namespaces is None:
+        return
+    known = set(model.namespaces) | set(model.pods_by_ns) | {s.namespace for s in model.services.values()}
+    missing = [ns for ns in namespaces if ns not in known]
+    if missing and known:
+        from kubectl_meshdoctor.model.refs import closest
+
+        hints = [h for ns in missing for h in closest(ns, sorted(known))]
+        more = f"; did you mean {', '.join(dict.fromkeys(hints))}?" if hints else ""
+        raise UsageError(f"namespace(s) not found: {', '.join(missing)}{more}")
+
+
+def check(model: Model, namespaces: list[str] | None) -> CheckResult:
     """Run every mesh-wide check; keep findings about the given namespaces (None = all)."""
     from kubectl_meshdoctor.checks import ALL
+    from kubectl_meshdoctor.findings.types import Gap
 
+    check_namespaces(model, namespaces)
     # invalid-object: every object the API server would reject, in scope (cluster-scoped ones always)
-    findings: list[Cause] = list(model.invalid if namespaces is None else model.invalid_for(namespaces))
+    invalid = model.invalid if namespaces is None else model.invalid_for(namespaces)
+    findings: list[Finding] = [Finding(c, "model.InvalidObject", ()) for c in invalid]
+    seen: set[tuple[object, ...]] = {(c.code, c.objects) for c in invalid}
+    resting: list[str] = []
+    scope: list[str | None] = list(namespaces) if namespaces is not None else []
     for item in ALL:
+        # gaps hiding a kind this analyzer reads, in the namespaces checked (-A: anywhere)
+        concerned = [
+            g
+            for g in model.gaps
+            if isinstance(g, Gap) and g.concerns(item.inputs, scope if namespaces is not None else [g.namespace])
+        ]
+        resting.extend(concerned)
         for cause in item.run(model):
             in_scope = (
                 namespaces is None
                 or cause.code in CLUSTER_CODES
                 or any(ref.namespace in namespaces or ref.namespace is None for ref in cause.objects)
             )
-            if in_scope and all((cause.code, cause.objects) != (f.code, f.objects) for f in findings):
-                findings.append(cause)
-    return findings
+            key = (cause.code, cause.objects)
+            if not in_scope or key in seen:
+                continue
+            seen.add(key)
+            where = {ref.namespace for ref in cause.objects}
+            mine = tuple(str(g) for g in concerned if g.namespace is None or g.namespace in where)
+            findings.append(Finding(cause, item.name, mine))
+    return CheckResult(findings, list(dict.fromkeys(str(g) for g in resting)))

@@ -99,7 +99,7 @@ def answers(raw: RawSnapshot) -> dict[str, str]:
     clients, servers, cells = matrix(model, None, {}, "GET", "/", False)
     out = {
         "matrix": dump({"cells": [dataclasses.asdict(c) for c in cells], "gaps": list(model.gaps)}, "json"),
-        "check": dump([cause_dict(c) for c in app.check(model, None)], "json"),
+        "check": dump([cause_dict(f.cause) for f in app.check(model, None).findings], "json"),
     }
     destinations = [f"{s.namespace}/{s.name}" for s in servers]
     for svc in model.services.values():

@@ -5,11 +5,17 @@ ALL is an explicit, alphabetically sorted tuple (no import-time registration).
 
 from __future__ import annotations
 
+from kubectl_meshdoctor.checks.authz_refs import AUTHZ_REFS
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.checks.cilium_checks import AUDIT, EMPTY_RULES, INVALID, SELECTS_NOTHING
 from kubectl_meshdoctor.checks.config_checks import CONFIG
+from kubectl_meshdoctor.checks.istio_refs import REFS
 from kubectl_meshdoctor.checks.mesh_checks import AMBIENT_PROBES, AUTHZ_NEEDS_MTLS, PA_DISABLE_AMBIENT, SPLIT_BRAIN
+from kubectl_meshdoctor.checks.pair_checks import PAIRS
+from kubectl_meshdoctor.checks.protocol_checks import PROTOCOLS
 from kubectl_meshdoctor.checks.routing import ROUTING
+from kubectl_meshdoctor.checks.service_ports import SERVICE_PORTS
+from kubectl_meshdoctor.checks.workload_checks import DNS, INJECTION, NO_ENDPOINTS, UID_1337
 
 ALL: tuple[Check, ...] = tuple(
     sorted(
@@ -21,6 +27,15 @@ ALL: tuple[Check, ...] = tuple(
             EMPTY_RULES,
             INVALID,
             PA_DISABLE_AMBIENT,
+            PAIRS,
+            SERVICE_PORTS,
+            PROTOCOLS,
+            AUTHZ_REFS,
+            DNS,
+            INJECTION,
+            NO_ENDPOINTS,
+            UID_1337,
+            REFS,
             ROUTING,
             SELECTS_NOTHING,
             SPLIT_BRAIN,

@@ -4,6 +4,7 @@ ambient, identity-based authz on plaintext workloads (B13, B16, B22, A3)."""
 from __future__ import annotations
 
 from kubectl_meshdoctor.checks.base import Check
+from kubectl_meshdoctor.checks.pairs import representatives
 from kubectl_meshdoctor.diagnosis import fixes
 from kubectl_meshdoctor.engines.cilium.decide import evaluate, selecting_rules
 from kubectl_meshdoctor.engines.istio_authz import applicable, has_l7, uses_identity
@@ -15,10 +16,7 @@ from kubectl_meshdoctor.model.objects import Pod, world_peer
 
 def _groups(model: Model) -> list[Pod]:
     """One representative pod per workload."""
-    seen: dict[tuple[str, str], Pod] = {}
-    for pod in sorted(model.pods.values(), key=lambda p: p.key()):
-        seen.setdefault((pod.namespace, pod.workload_name), pod)
-    return list(seen.values())
+    return representatives(model)
 
 
 def _l7_refs(model: Model, pod: Pod) -> list[ObjectRef]:
@@ -37,7 +35,7 @@ def _split_brain(model: Model) -> list[Cause]:
         if model.pod_mesh(pod)[0] is Mesh.NONE:
             continue
         cilium = _l7_refs(model, pod)
-        istio = [ap for ap in applicable(model, pod) if has_l7(ap)]
+        istio = [ap for ap in applicable(model, pod) if has_l7(ap)] if cilium else []
         if cilium and istio:
             out.append(
                 Cause(
@@ -103,7 +101,11 @@ def _pa_disable_ambient(model: Model) -> list[Cause]:
 
 def _authz_needs_mtls(model: Model) -> list[Cause]:
     out = []
+    ap_namespaces = {ap.ref.namespace for ap in model.istio.authz}
+    everywhere = model.istio.mesh.root_namespace in ap_namespaces
     for pod in _groups(model):
+        if pod.namespace not in ap_namespaces and not everywhere:
+            continue  # no AuthorizationPolicy can apply (pre-filter; the engine decides below)
         mesh = model.pod_mesh(pod)[0]
         plaintext = mesh is Mesh.NONE or (mesh is Mesh.SIDECAR and effective_pa(model, pod, None).mode == "DISABLE")
         if not plaintext:

@@ -5,7 +5,6 @@ import click
 from kubectl_meshdoctor.cli.matrix import scope_help
 from kubectl_meshdoctor.cli.options import (
     kube_options,
-    output_option,
     run,
     source_from_flags,
     source_options,
@@ -25,7 +24,14 @@ Examples:
 @what_if_options
 @source_options
 @kube_options
-@output_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["text", "json", "yaml", "sarif"]),
+    default="text",
+    show_default=True,
+    help="Output format (sarif: SARIF 2.1.0 for code scanning).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def check(
     all_namespaces: bool,
@@ -43,37 +49,33 @@ def check(
 ) -> None:
     """Mesh-wide Cilium+Istio interop problems, like `istioctl analyze` across both.
 
-    Exit 1 when an error-severity finding exists.
+    Exit 1 when an error-severity finding exists, 3 when the check rests on gaps
+    (objects it could not read), 2 for an unknown namespace.
     """
 
     def body() -> int:
         from kubectl_meshdoctor import app
-        from kubectl_meshdoctor.findings import catalog
-        from kubectl_meshdoctor.render.document import cause_dict, dump
+        from kubectl_meshdoctor.render.check import check_document, check_text
+        from kubectl_meshdoctor.render.document import dump
 
         opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout)
         namespaces = app.scope_namespaces(opts, namespace, all_namespaces)
-        raw = app.load_raw_scoped(opts, namespaces, flows=False)
+        raw = app.load_raw_scoped(opts, namespaces, flows=False, offline_flows=False)  # check reads no flows
         model, _ = app.model_with_changes(raw, what_if_files, what_if_deletes)
-        findings = app.check(model, namespaces)
-        docs = [cause_dict(c) for c in findings]
-        if output != "text":
-            click.echo(dump({"findings": docs, "gaps": model.gaps}, output), nl=False)
-        else:
-            from kubectl_meshdoctor.render.text import clean
+        result = app.check(model, namespaces)
+        if output == "sarif":
+            import json
 
-            if not docs:
-                click.echo("✓ no Cilium+Istio interop problems found")
-            for doc in docs:
-                click.echo(clean(f"{doc['severity'].upper():8} {doc['code']}"))
-                click.echo(clean(f"         {doc['summary']}"))
-                for obj in doc["objects"]:
-                    where = f"{obj['namespace']}/" if obj.get("namespace") else ""
-                    rule = f" {obj['rule']}" if obj.get("rule") else ""
-                    click.echo(clean(f"         ↳ {obj['kind']} {where}{obj['name']}{rule}"))
-                click.echo(clean("  fix    " + doc["fix"].replace("\n", "\n         ")))
-            for gap in model.gaps:
-                click.echo(clean(f"gap      {gap}"))
-        return 1 if any(catalog.severity(c).value == "error" for c in findings) else 0
+            from kubectl_meshdoctor.render.sarif import sarif
+
+            doc = check_document(result)
+            refs = [f.cause.objects for f in result.findings]
+            click.echo(json.dumps(sarif(doc["findings"], refs, doc["gaps"]), indent=2, ensure_ascii=False))
+        elif output != "text":
+            click.echo(dump(check_document(result), output), nl=False)
+        else:
+            for line in check_text(result):
+                click.echo(line)
+        return result.exit_code
 
     run(body, debug)

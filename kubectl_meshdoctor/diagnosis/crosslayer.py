@@ -38,9 +38,10 @@ def config_causes(model: Model, meshes: set[Mesh]) -> list[Cause]:
     return out
 
 
-def call_causes(call: Call, verdict: Verdict) -> list[Cause]:
+def call_causes(call: Call, verdict: Verdict, with_config: bool = True) -> list[Cause]:
+    """``with_config=False``: `check` judges cilium-config once for the cluster, not per call."""
     model = call.model
-    out = config_causes(model, {call.client_mesh, call.server_mesh})
+    out = config_causes(model, {call.client_mesh, call.server_mesh}) if with_config else []
     server = call.server
     ingress = call.ingress_at_target or call.ingress
     # B22: Cilium L7 rules and Istio L7 authz on the same workload

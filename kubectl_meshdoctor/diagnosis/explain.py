@@ -62,7 +62,8 @@ def _walk(call: Call) -> tuple[list[HopResult], HopResult | None, HopResult | No
             results.append(HopResult(hop, Decision.SKIP, (), "not reached", leg=leg))
             continue
         result = run()
-        result = mark_unknown(result, hop_gaps(hop, call.model.gaps + call.gaps, client_ns, server_ns, result.reads))
+        cns, sns = plan.namespaces.get(leg or "", (client_ns, server_ns))
+        result = mark_unknown(result, hop_gaps(hop, call.model.gaps + call.gaps, cns, sns, result.reads))
         if unknown is not None and unknown.hop in _STEERING and result.decision in (Decision.DENY, Decision.BREAK):
             result = HopResult(
                 hop,

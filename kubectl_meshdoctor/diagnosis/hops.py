@@ -385,6 +385,10 @@ def l7_hop(call: Call) -> HopResult:
                 f"{l7.allow_all_by.key()} allows this peer at L3/L4 without HTTP rules: the proxy allows every request",
                 (l7.allow_all_by,),
             )
+        if not l7.rules:  # redirected for other peers; no HTTP rule applies to this one
+            return _allow(
+                Hop.CILIUM_L7, "no HTTP rule on this port applies to this peer: the proxy passes it", redirect
+            )
         return _allow(Hop.CILIUM_L7, f"HTTP rule {describe_rule(l7.rules[0])} matches {_request_text(call)}", l7.by)
     if l7.unknown:
         return HopResult(Hop.CILIUM_L7, Decision.UNKNOWN, l7.by, l7.unknown, Symptom.UNKNOWN, Verdict.UNKNOWN)

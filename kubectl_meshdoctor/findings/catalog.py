@@ -22,6 +22,8 @@ class CauseSpec:
     doc: str  # semantics.md entry
     retired: bool = False
     planned: bool = False  # reserved in the contract, not produced yet (issue 7: traffic management)
+    check: str = ""  # how `check` finds it mesh-wide ("" = only explain, for one call)
+    related: tuple[str, ...] = ()  # istioctl analyze messages that cover the same problem
 
 
 def _spec(code: str, severity: Severity, summary: str, fix: str, doc: str, planned: bool = False) -> CauseSpec:
@@ -360,6 +362,151 @@ _SPECS += (
     ),
 )
 
+_SPECS += (
+    _spec(
+        "istio-injection-mismatch",
+        W,
+        "{what}",
+        "{fix_hint}",
+        "A6",
+    ),
+    _spec(
+        "istio-route-shadowed",
+        W,
+        "VirtualService {vs} {rule} can never match: {earlier} before it already matches every request it would",
+        "move {rule} above {earlier}, or narrow {earlier}'s match: kubectl -n {ns} edit virtualservice {name}",
+        "B0.1",
+    ),
+    _spec(
+        "istio-gateway-not-found",
+        E,
+        "VirtualService {vs} binds to Gateway {gateway}, which does not exist: its routes serve nothing there",
+        "create the Gateway or fix spec.gateways of {vs} (namespace/name, or mesh for sidecars)",
+        "issue 7 §4",
+    ),
+)
+
+_SPECS += (
+    _spec(
+        "istio-authz-unknown-namespace",
+        W,
+        "AuthorizationPolicy {policy} {rule} names namespace pattern '{pattern}', which matches no namespace: "
+        "that entry {effect} (a typo, or a namespace not created yet?)",
+        "fix the name in {rule}, or remove it: kubectl -n <ns> edit authorizationpolicy <name>",
+        "A5",
+    ),
+)
+
+_SPECS += (
+    _spec(
+        "protocol-declaration",
+        W,
+        "{what}",
+        "{fix_hint}",
+        "B5, A1.9",
+    ),
+)
+
+_SPECS += (
+    _spec(
+        "app-uid-1337",
+        W,
+        "{what}",
+        "{fix_hint}",
+        "A6",
+    ),
+)
+
+# istioctl analyze messages (Istio's messages.yaml codes) that cover the same problem as a code of ours
+ISTIOCTL_CODES: Mapping[str, str] = {
+    "ReferencedResourceNotFound": "IST0101",
+    "PodMissingProxy": "IST0103",
+    "ConflictingSidecarWorkloadSelectors": "IST0110",
+    "VirtualServiceDestinationPortSelectorRequired": "IST0112",
+    "MTLSPolicyConflict": "IST0113",
+    "DestinationRuleUsesMTLSForWorkloadWithoutSidecar": "IST0114",
+    "PortNameIsNotUnderNamingConvention": "IST0118",
+    "NoMatchingWorkloadsFound": "IST0127",
+    "VirtualServiceUnreachableRule": "IST0130",
+    "VirtualServiceHostNotFoundInGateway": "IST0132",
+    "GatewayPortNotDefinedOnService": "IST0162",
+    "InvalidApplicationUID": "IST0144",
+}
+# what `check` finds for a code, and the istioctl messages (by name) that overlap it
+_CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    "cilium-l7-vs-istio-mtls": ("every port with Cilium HTTP rules that a sidecar/ambient client reaches", ()),
+    "cilium-l7-unreachable-ambient": ("L7 rules on app ports of ambient workloads", ()),
+    "cilium-l7-not-enforced": ("L7 rules with enable-l7-proxy false", ()),
+    "cilium-policy-denied": ("only the HBONE gap: an ambient peer allowed on the app port but not on 15008", ()),
+    "istio-mtls-conflict": (
+        "DestinationRule TLS vs the server's PeerAuthentication or sidecar, both directions",
+        ("MTLSPolicyConflict", "DestinationRuleUsesMTLSForWorkloadWithoutSidecar"),
+    ),
+    "istio-mtls-strict-plaintext": ("when a Cilium ingress policy explicitly admits a client outside the mesh", ()),
+    "istio-authz-needs-mtls": ("on plaintext servers, and where a rule names a client that arrives in plaintext", ()),
+    "cilium-socketlb-bypass": ("cilium-config", ()),
+    "cilium-cni-exclusive": ("cilium-config", ()),
+    "istiod-hostnetwork-overlay": ("cilium-config and istiod", ()),
+    "l7-split-brain": ("per workload", ()),
+    "dns-egress-blocked": ("every client whose egress policy blocks kube-dns", ()),
+    "no-endpoints": ("every Service with a selector and no ready pod", ()),
+    "port-mismatch": ("named targetPorts the pods do not define; policy ports written on the Service port", ()),
+    "istio-fault-injection": ("every VirtualService fault (warning)", ()),
+    "istio-subset-not-found": ("every route destination", ("ReferencedResourceNotFound",)),
+    "istio-destination-host-unknown": (
+        "every route destination and DestinationRule host",
+        ("ReferencedResourceNotFound", "UnknownDestinationRuleHost"),
+    ),
+    "istio-egress-registry-only": ("Services a REGISTRY_ONLY Sidecar scope hides", ()),
+    "istio-circuit-breaker": ("tight connection-pool limits (info)", ()),
+    "istio-gateway-selector-no-match": ("every Istio Gateway", ("ReferencedResourceNotFound",)),
+    "istio-gateway-host-not-bound": (
+        "VirtualService / HTTPRoute hosts missing from their Gateway",
+        ("VirtualServiceHostNotFoundInGateway",),
+    ),
+    "istio-gateway-route-not-allowed": ("every HTTPRoute parentRef (allowedRoutes)", ()),
+    "istio-gateway-not-found": (
+        "every spec.gateways / parentRefs reference",
+        ("ReferencedResourceNotFound", "VirtualServiceHostNotFoundInGateway"),
+    ),
+    "ambient-probe-snat-blocked": ("ambient workloads with probes under default deny", ()),
+    "empty-rule-semantics": ("every policy", ()),
+    "cilium-policy-audit": ("cilium-config", ()),
+    "ambient-pa-disable-ignored": ("per ambient workload", ()),
+    "cilium-policy-invalid": ("every policy", ()),
+    "policy-selects-nothing": (
+        "Cilium/Kubernetes policies, AuthorizationPolicies, PeerAuthentications, Sidecars",
+        ("NoMatchingWorkloadsFound", "ReferencedResourceNotFound"),
+    ),
+    "istio-injection-mismatch": ("namespace injection label vs the pods' proxies", ("PodMissingProxy",)),
+    "istio-route-shadowed": ("every VirtualService", ("VirtualServiceUnreachableRule",)),
+    "istio-authz-unknown-namespace": ("every source namespace pattern", ("ReferencedResourceNotFound",)),
+    "app-uid-1337": ("every sidecar workload", ("InvalidApplicationUID",)),
+    "istio-host-not-exported": (
+        "route destinations as seen from the namespaces the VirtualService is exported to",
+        ("ReferencedResourceNotFound",),
+    ),
+    "istio-route-port-unknown": ("every route destination port", ("ReferencedResourceNotFound",)),
+    "istio-subset-no-endpoints": (
+        "every DestinationRule subset and routed subset",
+        ("DestinationRuleSubsetNotSelectPods",),
+    ),
+    "protocol-declaration": (
+        "Service ports declared non-HTTP under Cilium HTTP rules; undeclared ports of mesh workloads (info)",
+        ("PortNameIsNotUnderNamingConvention",),
+    ),
+}
+
+
+def _with_check(spec: CauseSpec) -> CauseSpec:
+    import dataclasses
+
+    how, related = _CHECK.get(spec.code, ("", ()))
+    return dataclasses.replace(spec, check=how, related=tuple(ISTIOCTL_CODES.get(r, r) for r in related))
+
+
+_SPECS = tuple(_with_check(s) for s in _SPECS)
+
 CAUSES: Mapping[str, CauseSpec] = {s.code: s for s in _SPECS}
 
 CONTRACT_CODES: tuple[str, ...] = (
@@ -408,6 +555,10 @@ def severity(cause: Cause) -> Severity:
 
 def summary(cause: Cause) -> str:
     return cause.detail or _fill(CAUSES[cause.code].summary, cause.params)
+
+
+def related(cause: Cause) -> tuple[str, ...]:
+    return CAUSES[cause.code].related
 
 
 def fix(cause: Cause) -> str:

@@ -101,6 +101,9 @@ class Model:
     # caches (habit 3: on the model, never in globals)
     selecting_cache: dict[str, list[PolicyRule]] = field(default_factory=dict)
     flow_index: Any = None  # diagnosis.evidence.FlowIndex, built on first use
+    flow_files: list[Any] = field(default_factory=list)  # offline flows not read yet (sources.flowfiles)
+    flow_endpoints: Any = None  # model.flow_refs.FlowEndpoints: references from flows when there are no objects
+    out_of_scope: int = 0  # objects of other namespaces left unread (offline explain, like live)
 
     def pod_mesh(self, pod: Pod) -> tuple[Mesh, str]:
         """A6: sidecar from the pod; ambient from istio-cni's redirection annotation (actual state),
@@ -203,7 +206,23 @@ def _pod(doc: dict[str, Any], origin: str | None) -> Pod:
         owner_name=owner.get("name"),
         origin=origin,
         probe_ports=_probe_ports(spec),
+        uid_1337=_uid_1337(spec),
     )
+
+
+def _uid_1337(spec: dict[str, Any]) -> tuple[str, ...]:
+    """App containers running as UID 1337: istio-init's iptables rules skip that UID's traffic."""
+    pod_ctx = spec.get("securityContext")
+    pod_uid = pod_ctx.get("runAsUser") if isinstance(pod_ctx, dict) else None
+    out = []
+    for c in spec.get("containers") or []:
+        if not isinstance(c, dict) or c.get("name") == "istio-proxy":
+            continue
+        ctx = c.get("securityContext")
+        uid = ctx.get("runAsUser", pod_uid) if isinstance(ctx, dict) else pod_uid
+        if str(uid) == "1337":
+            out.append(str(c.get("name", "")))
+    return tuple(out)
 
 
 def _service(doc: dict[str, Any], origin: str | None) -> Service:
@@ -214,7 +233,9 @@ def _service(doc: dict[str, Any], origin: str | None) -> Service:
         p = p or {}
         target = p.get("targetPort", p.get("port"))
         target_value: int | str = int(str(target)) if str(target).isdigit() else str(target)
-        ports.append(ServicePort(p.get("name"), int(p.get("port") or 0), target_value, str(p.get("protocol") or "TCP")))
+        app_protocol = str(p["appProtocol"]) if p.get("appProtocol") else None
+        protocol = str(p.get("protocol") or "TCP")
+        ports.append(ServicePort(p.get("name"), int(p.get("port") or 0), target_value, protocol, app_protocol))
     selector = spec.get("selector")
     ips = [spec.get("clusterIP"), *(spec.get("clusterIPs") or [])]
     cluster_ips = tuple(dict.fromkeys(str(ip) for ip in ips if isinstance(ip, str) and ip and ip != "None"))

@@ -61,6 +61,7 @@ class Pod:
     owner_name: str | None
     origin: str | None = None
     probe_ports: tuple[int | str, ...] = ()  # kubelet httpGet/tcpSocket/grpc probes (exec probes stay local)
+    uid_1337: tuple[str, ...] = ()  # app containers whose effective runAsUser is 1337 (the sidecar's UID)
     workload_kind: str = "Pod"
     workload_name: str = ""
     identity: Mapping[str, str] = field(default_factory=dict)  # Cilium identity labels
@@ -93,6 +94,7 @@ class ServicePort:
     port: int
     target_port: int | str
     protocol: str
+    app_protocol: str | None = None  # spec.ports[].appProtocol (Istio's explicit protocol selection)
 
 
 @dataclass(slots=True)
