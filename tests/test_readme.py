@@ -29,6 +29,9 @@ SKIPS = {
     "pipx install .": "installs into the user's pipx home",
     "scripts/playground ": "serves until Ctrl-C; the test runs the same servers in-process (conftest)",
 }
+DEMOS = ROOT / "kubectl_meshdoctor" / "demos"
+# paths the README's examples read, standing for the user's own files: made from a bundled demo
+INPUTS = ("manifests/", "objects/", "hubble-export/", "events.log.gz")
 FOLLOWS = ("--follow", "--watch")  # run for a few seconds; still running = working
 _EXIT = re.compile(r"\bexit (\d)\b")
 _EXITS = re.compile(r"\bexits (\d)\b")
@@ -106,6 +109,22 @@ def _kubectl_has_plugins() -> bool:
     return done.returncode == 0
 
 
+def make_inputs(cwd: Path, demo: str = "sidecar-s0-baseline") -> None:
+    """The user's files the examples name: manifests/ and objects/ (kubectl get -o yaml output),
+    a Hubble exporter directory and a gzip-compressed exporter file."""
+    import gzip
+
+    source = DEMOS / demo
+    for folder in ("manifests", "objects"):
+        (cwd / folder).mkdir()
+        for doc in source.glob("*.yaml"):
+            shutil.copy(doc, cwd / folder / doc.name)
+    flows = (source / "flows.jsonl").read_bytes()
+    (cwd / "hubble-export").mkdir()
+    (cwd / "hubble-export" / "events.log").write_bytes(flows)
+    (cwd / "events.log.gz").write_bytes(gzip.compress(flows))
+
+
 def _as_run(text: str, kubeconfig: Path, relay: str) -> str:
     """The README's words for things the test provides: the installed package, the playground."""
     text = text.removeprefix("python3 -m pip install . && ")  # installed in this venv already
@@ -123,6 +142,7 @@ def test_every_readme_command_runs(playground, tmp_path: Path) -> None:  # type:
         "HUBBLE_SERVER": "",
         "NO_COLOR": "1",
     }
+    make_inputs(tmp_path)
     commands = readme_commands(README.read_text("utf-8"))
     assert len(commands) >= 15, [c.text for c in commands]
     ran, skipped, failures = [], [], []
@@ -157,6 +177,8 @@ def test_every_readme_command_runs(playground, tmp_path: Path) -> None:  # type:
     assert any("--demo" in c for c in ran) and any(c.startswith("kubectl meshdoctor explain") for c in ran)
     for prefix in SKIPS:  # no stale skip entries
         assert any(c.text.startswith(prefix) for c in commands), prefix
+    for path in INPUTS:  # no stale inputs
+        assert any(path in c.text for c in commands), path
     assert (tmp_path / "snap.tar.gz").is_file() and (tmp_path / "fix.yaml").read_text().startswith("apiVersion")
 
 
