@@ -180,6 +180,17 @@ def default_namespace(opts: SourceOptions, namespace: str | None) -> str:
     return context_namespace(opts.kubeconfig, opts.context) or "default"
 
 
+def scope_namespaces(opts: SourceOptions, namespace: str | None, all_namespaces: bool) -> list[str] | None:
+    """matrix/check scope, as kubectl: ``-A`` every namespace; ``-n a,b`` those; neither: live, the
+    context's namespace; offline (--from/--demo), every namespace of the snapshot (it was scoped
+    when captured, and the kubeconfig says nothing about a file). None means every namespace."""
+    if all_namespaces:
+        return None
+    if namespace:
+        return [n.strip() for n in namespace.split(",") if n.strip()]
+    return [default_namespace(opts, None)] if is_live(opts) else None
+
+
 def explain(model: Model, query: Query) -> Diagnosis:
     """The diagnosis; offline flows not read yet are streamed for this pair first. Input without
     objects gets the evidence-only answer (diagnosis/flows_only.py), never a static verdict."""
