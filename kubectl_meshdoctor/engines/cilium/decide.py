@@ -71,10 +71,10 @@ def selecting_rules(model: Model, pod: Pod) -> list[PolicyRule]:
 def _is_default_deny(rule: PolicyRule, direction: str) -> bool:
     explicit = rule.default_deny_ingress if direction == "ingress" else rule.default_deny_egress
     has_section = rule.has_ingress_section if direction == "ingress" else rule.has_egress_section
-    if rule.is_knp:
+    if rule.is_knp or explicit is not None:
+        # A1.8: an explicit enableDefaultDeny decides; only an unset one falls back to "has a section"
+        # (Cilium 1.16 ignored `true` without a section, #35558: we keep the stricter reading)
         return bool(explicit)
-    if explicit is False:
-        return False
     return has_section
 
 
@@ -186,7 +186,8 @@ def _deny(
 
 
 def _touches(rule: PolicyRule, direction: str) -> bool:
-    return rule.has_ingress_section if direction == "ingress" else rule.has_egress_section
+    explicit = rule.default_deny_ingress if direction == "ingress" else rule.default_deny_egress
+    return (rule.has_ingress_section if direction == "ingress" else rule.has_egress_section) or explicit is True
 
 
 def _join(*parts: str) -> str:
