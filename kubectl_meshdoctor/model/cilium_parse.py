@@ -22,6 +22,9 @@ _L3_FIELDS = {
     "egress": ("toEndpoints", "toEntities", "toCIDR", "toCIDRSet", "toServices", "toFQDNs"),
 }
 
+# A1.6: node and cloud-group peers; they never select a pod
+_OTHER_L3 = {"ingress": ("fromNodes", "fromGroups"), "egress": ("toNodes", "toGroups")}
+
 
 class PolicyInvalid(Exception):
     pass
@@ -133,6 +136,8 @@ def _peer_rules(
         if fqdn_f and fqdn_f in entry:
             fqdns = tuple(str(f.get("matchName") or f.get("matchPattern") or "") for f in entry[fqdn_f] or [])
         to_ports = _ports(entry.get("toPorts"), path)
+        other = _OTHER_L3[direction]
+        other_l3 = tuple(f for f in other if f in entry) or None
         if deny and any(p.l7 for p in to_ports):
             raise PolicyInvalid(f"{path}: deny rules cannot carry L7 rules")
         rule = PeerRule(
@@ -144,6 +149,7 @@ def _peer_rules(
             fqdns=fqdns,
             to_ports=to_ports,
             deny=deny,
+            other_l3=other_l3,
         )
         if not rule.has_l3() and not to_ports:
             rule = PeerRule(**{**_as_dict(rule), "empty_entry": True})
