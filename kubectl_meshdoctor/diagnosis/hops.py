@@ -373,8 +373,17 @@ def l7_hop(call: Call) -> HopResult:
         )
     decision = result if result is not None and result.redirect else egress
     assert decision is not None
+    if decision.l7_kind != "http" and decision.allow_all_by is not None:
+        moot = decision.allow_all_by.key()
+        return _allow(
+            Hop.CILIUM_L7,
+            f"{moot} allows this peer at L3/L4: the proxy's {decision.l7_kind} rules are moot",
+            (decision.allow_all_by,),
+        )
     if decision.l7_kind != "http":
-        return _allow(Hop.CILIUM_L7, f"{decision.l7_kind} rules on this port (not HTTP): not evaluated", redirect)
+        # sound or unknown: the proxy enforces rules meshdoctor does not evaluate (kafka, l7proto, dns)
+        detail = f"{decision.l7_kind} rules on this port (not HTTP) are enforced by Cilium's proxy: not evaluated"
+        return HopResult(Hop.CILIUM_L7, Decision.UNKNOWN, redirect, detail, Symptom.UNKNOWN, Verdict.UNKNOWN)
     q = call.query
     host = call.request.headers.get("host") or _authority(call)  # the :authority Cilium's Envoy matches
     l7 = decision.l7_for(q.method, q.path, host, call.request.headers)

@@ -142,7 +142,8 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
             l7_kind=l7_kind,
             empty_entries=tuple(empty),
             http_rules=tuple(http_rules),
-            allow_all_by=allow_all_by if http_rules else None,
+            # an L3/L4-only entry makes the port's L7 rules moot for this peer (A1.9), whatever their kind
+            allow_all_by=allow_all_by if http_rules or l7_kind not in (None, "http") else None,
         )
     if default_deny:
         why = "enable-policy=always" if mode == "always" and not selecting else "default deny"
