@@ -10,6 +10,7 @@ from kubectl_meshdoctor.diagnosis import fixes
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.cilium_peers import evaluate_view, host_network_hint, service_port_causes
 from kubectl_meshdoctor.diagnosis.inputs import MEMBERSHIP
+from kubectl_meshdoctor.diagnosis.server_proxy import auto_mtls_unsure
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate, selecting_rules
 from kubectl_meshdoctor.engines.cilium.identity import assumed_kube_dns, peer_view
 from kubectl_meshdoctor.engines.cilium.l7 import describe_rule
@@ -326,6 +327,10 @@ def l7_hop(call: Call) -> HopResult:
             causes=(Cause("cilium-l7-not-enforced", redirect, {"policy": redirect[0].key()}),),
         )
     payload = call.tls.payload
+    unsure = auto_mtls_unsure(call)
+    if unsure is not None:
+        detail = f"{redirect[0].key()} redirects port {call.wire_port} to Cilium's HTTP proxy; {unsure}"
+        return HopResult(Hop.CILIUM_L7, Decision.UNKNOWN, redirect, detail, Symptom.UNKNOWN, Verdict.UNKNOWN)
     if payload != "plaintext":
         sidecar = call.client_mesh is Mesh.SIDECAR
         what = {"istio-mtls": "Istio mTLS", "hbone": "HBONE (mTLS to 15008)", "tls": "TLS"}[payload]

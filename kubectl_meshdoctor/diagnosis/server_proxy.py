@@ -41,6 +41,24 @@ def _dr_fix(call: Call, mode: str) -> str:
     )
 
 
+def auto_mtls_unsure(call: Call) -> str | None:
+    """A4 [I] / D4: a sidecar client on auto-mTLS (no DestinationRule tls) infers the server's mode
+    from namespace/mesh PeerAuthentication only. When a workload- or port-level PA makes the
+    sidecar server DISABLE, whether the client still sends Istio mTLS is version-dependent."""
+    if call.server is None or call.client_mesh is not Mesh.SIDECAR or call.server_mesh is not Mesh.SIDECAR:
+        return None
+    if call.tls.payload != "istio-mtls" or call.tls.dr_mode is not None:
+        return None
+    pa = effective_pa(call.model, call.server, call.target_port)
+    if pa.mode != "DISABLE":
+        return None
+    return (
+        f"{pa.detail}, while the client's auto-mTLS reads only namespace/mesh PeerAuthentication and would "
+        "send Istio mTLS; whether Istio also honours a workload/port-level DISABLE for auto-mTLS (then the "
+        "client sends plaintext) is version-dependent [uncertain]; if it does not, the client sidecar answers 503"
+    )
+
+
 def server_proxy(call: Call) -> HopResult:
     server = call.server
     if server is None:
@@ -109,6 +127,9 @@ def server_proxy(call: Call) -> HopResult:
                 (cause,),
             )
         return _conflict(call, f"requires mTLS ({pa.detail})", _dr_fix(call, "ISTIO_MUTUAL"))
+    unsure = auto_mtls_unsure(call)
+    if unsure is not None:
+        return HopResult(Hop.SERVER_PROXY, Decision.UNKNOWN, pa.by, unsure, Symptom.UNKNOWN, Verdict.UNKNOWN)
     if sidecar and mode == "DISABLE" and payload == "istio-mtls":
         return _conflict(call, f"accepts only plaintext ({pa.detail})", _dr_fix(call, "DISABLE"))
     conn = Conn(
