@@ -53,6 +53,11 @@ class CiliumDecision:
         if maybe:
             secrets = sorted({m.secret or "" for _, r in maybe for m in r.header_matches if m.secret})
             why = f"HTTP rule headerMatches compare with the value of Secret(s) {', '.join(secrets)}, which is not read"
+            if not secrets:
+                why = (
+                    f"HTTP rule path {maybe[0][1].path!r} matches {path!r} only with or only without its query "
+                    "string; whether Cilium's path regex sees the query is not settled [uncertain]"
+                )
             return L7Match(False, (maybe[0][0],), tuple(r for _, r in maybe), None, why)
         return L7Match(False, refs, tuple(r for _, r in self.http_rules), None)
 
