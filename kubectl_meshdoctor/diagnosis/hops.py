@@ -272,6 +272,10 @@ def egress_hop(call: Call) -> HopResult:
             Verdict.DENIED,
             (cause, *service_port_causes(call, result, call.client, "egress", peer)),
         )
+    if result.unsure:
+        return HopResult(
+            Hop.CLIENT_EGRESS, Decision.UNKNOWN, result.by, result.unsure, Symptom.UNKNOWN, Verdict.UNKNOWN
+        )
     return _allow(Hop.CLIENT_EGRESS, result.detail, result.by)
 
 
@@ -308,6 +312,10 @@ def ingress_hop(call: Call) -> HopResult:
             Symptom.TIMEOUT,
             Verdict.DENIED,
             (cause, *service_port_causes(call, result, call.server, "ingress", peer)),
+        )
+    if result.unsure:
+        return HopResult(
+            Hop.CILIUM_INGRESS, Decision.UNKNOWN, result.by, result.unsure, Symptom.UNKNOWN, Verdict.UNKNOWN
         )
     return _allow(Hop.CILIUM_INGRESS, result.detail, result.by)
 

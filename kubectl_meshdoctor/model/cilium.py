@@ -73,6 +73,7 @@ class PeerRule:
     # fromNodes/toNodes/fromGroups/toGroups: L3 peers that are never pods (A1.6), so the entry is
     # not an L4-only wildcard; meshdoctor does not resolve node labels or cloud groups
     other_l3: tuple[str, ...] | None = None
+    auth_required: bool = False  # `authentication: {mode: required}`: mutual auth before any packet (A7)
 
     def has_l3(self) -> bool:
         fields = (self.endpoints, self.entities, self.cidrs, self.services, self.fqdns, self.other_l3)

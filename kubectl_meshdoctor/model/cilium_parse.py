@@ -150,6 +150,7 @@ def _peer_rules(
             to_ports=to_ports,
             deny=deny,
             other_l3=other_l3,
+            auth_required=str((entry.get("authentication") or {}).get("mode") or "disabled") != "disabled",
         )
         if not rule.has_l3() and not to_ports:
             rule = PeerRule(**{**_as_dict(rule), "empty_entry": True})

@@ -40,6 +40,7 @@ class CiliumDecision:
     empty_entries: tuple[ObjectRef, ...] = ()
     http_rules: tuple[tuple[ObjectRef, HTTPRule], ...] = field(default=())
     allow_all_by: ObjectRef | None = None
+    unsure: str = ""  # allowed by policy, but the outcome depends on what is not evaluated here
 
     def l7_for(self, method: str, path: str, host: str | None, headers: Mapping[str, str]) -> L7Match:
         if self.allow_all_by is not None or not self.http_rules:
@@ -115,6 +116,7 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
     l7_kind: str | None = None
     http_rules: list[tuple[ObjectRef, HTTPRule]] = []
     allow_all_by: ObjectRef | None = None
+    auth: list[ObjectRef] = []
     for rule in rules:
         for entry in rule.ingress if direction == "ingress" else rule.egress:
             if entry.empty_entry:
@@ -129,6 +131,8 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
                 continue
             entry_ref = rule.policy.with_rule(_join(entry.path))
             allows.append(entry_ref)
+            if entry.auth_required:
+                auth.append(entry_ref)
             for pr in port_rules:
                 if pr.l7 == "http":
                     ref = rule.policy.with_rule(_join(entry.path, pr.path, "rules.http"))
@@ -137,6 +141,14 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
                     allow_all_by = entry_ref
     if allows:
         detail = f"{allows[0].key()} allows {peer.name} on {protocol}/{port}"
+        unsure = ""
+        if auth:
+            # A7: Cilium drops (AUTH_REQUIRED) until mutual authentication (SPIRE) succeeds
+            unsure = (
+                f"{detail}, but {auth[0].key()} sets authentication.mode required: packets are dropped "
+                f"(AUTH_REQUIRED) until Cilium's mutual authentication succeeds, which depends on "
+                f"mesh-auth-enabled={model.cilium_config.get('mesh-auth-enabled', 'unset')} and SPIRE, not evaluated"
+            )
         return CiliumDecision(
             Decision.ALLOW,
             tuple(dict.fromkeys(allows)),
@@ -149,6 +161,7 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
             http_rules=tuple(http_rules),
             # an L3/L4-only entry makes the port's L7 rules moot for this peer (A1.9), whatever their kind
             allow_all_by=allow_all_by if http_rules or l7_kind not in (None, "http") else None,
+            unsure=unsure,
         )
     if default_deny:
         why = "enable-policy=always" if mode == "always" and not selecting else "default deny"
