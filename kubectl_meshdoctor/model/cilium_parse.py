@@ -278,8 +278,10 @@ def parse_knp(doc: dict[str, Any], ref: ObjectRef) -> list[PolicyRule]:
     namespace = ref.namespace or "default"
     subject = parse_selector(spec.get("podSelector") or {}).plus(Requirement("any", NS_KEY, "In", (namespace,)))
     types = spec.get("policyTypes")
-    if types is None:
-        types = ["Ingress"] + (["Egress"] if "egress" in spec else [])
+    if not types:
+        # A2 / API defaulting: omitted or empty -> Ingress, plus Egress when there are egress rules
+        # ("will be set if the NetworkPolicy has any egress rules": `egress: []` has none)
+        types = ["Ingress"] + (["Egress"] if spec.get("egress") else [])
     sections: dict[str, tuple[PeerRule, ...]] = {}
     for direction, key, peer_key in (("ingress", "ingress", "from"), ("egress", "egress", "to")):
         rules: list[PeerRule] = []
