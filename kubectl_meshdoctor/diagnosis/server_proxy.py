@@ -144,6 +144,7 @@ def server_proxy(call: Call) -> HopResult:
         method=call.query.method,
         path=call.query.path,
         host=call.request.host,
+        headers=tuple((k.lower(), v) for k, v in call.request.headers.items()),
         identity_if_mtls=(
             f"{call.model.istio.mesh.trust_domain}/ns/{call.client.namespace}/sa/{call.client.service_account}",
             call.client.namespace,

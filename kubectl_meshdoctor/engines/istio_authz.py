@@ -28,6 +28,7 @@ class Conn:
     # the identity the caller would present over mTLS (principal, namespace): B13 asks whether an
     # identity-keyed rule would match it, to tell "needs mTLS" from a plain deny
     identity_if_mtls: tuple[str, str] | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # request headers given in the question (lower-case names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +168,10 @@ def _when_matches(rule: AuthzRule, c: Conn, deny: bool) -> bool:
             "destination.port": str(c.port),
             "request.method": c.method if c.http else None,
         }.get(cond.key)
+        if value is None and c.http and cond.key.startswith("request.headers[") and cond.key.endswith("]"):
+            # A5 `when` on a request header: an absent header is an empty value (`values` fail, `notValues` pass)
+            name = cond.key[len("request.headers[") : -1].lower()
+            value = next((v for k, v in c.headers if k == name), "")
         if value is None:
             return deny  # cannot be evaluated from the question: conservative per action
         if cond.values is not None and not _any(cond.values, value):
