@@ -72,7 +72,11 @@ def _ports(raw: Any, path: str) -> tuple[PortRule, ...]:
         for p in entry.get("ports") or []:
             proto = str(p.get("protocol") or "ANY").upper()
             end = p.get("endPort")
-            ports.append(PortProto(str(p.get("port", "0") or "0"), int(end) if end else None, proto))
+            text = str(p.get("port", "0") or "0")
+            if text.isdigit() and int(text) > 65535:
+                # the CRD pattern is unanchored and lets it through; the agent cannot parse it (A1.1)
+                raise PolicyInvalid(f"{path}.toPorts[{i}].ports: port {text} is not 0-65535")
+            ports.append(PortProto(text, int(end) if end else None, proto))
         rules = entry.get("rules") or {}
         l7: str | None = None
         http: list[HTTPRule] = []
