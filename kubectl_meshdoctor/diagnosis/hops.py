@@ -416,6 +416,12 @@ def l7_hop(call: Call) -> HopResult:
         return HopResult(Hop.CILIUM_L7, Decision.UNKNOWN, l7.by, l7.unknown, Symptom.UNKNOWN, Verdict.UNKNOWN)
     rules = ", ".join(describe_rule(r) for r in l7.rules)
     ref = l7.by[0]
+    why = f"{ref.key()} allows only {rules}; {_request_text(call)} matches none (paths are whole-path regexes)"
+    if not l7.rules:
+        why = (
+            f"{ref.key()} puts port {call.wire_port} behind Cilium's HTTP proxy and no HTTP rule names "
+            f"{call.src.label}: L7 rules ignore enableDefaultDeny: false, so the proxy denies its requests"
+        )
     cause = Cause(
         "cilium-l7-denied",
         l7.by,
@@ -438,7 +444,7 @@ def l7_hop(call: Call) -> HopResult:
         Hop.CILIUM_L7,
         Decision.DENY,
         l7.by,
-        f"{ref.key()} allows only {rules}; {_request_text(call)} matches none (paths are whole-path regexes)",
+        why,
         Symptom.HTTP_403,
         Verdict.DENIED,
         (cause,),

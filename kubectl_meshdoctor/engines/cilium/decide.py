@@ -41,8 +41,13 @@ class CiliumDecision:
     http_rules: tuple[tuple[ObjectRef, HTTPRule], ...] = field(default=())
     allow_all_by: ObjectRef | None = None
     unsure: str = ""  # allowed by policy, but the outcome depends on what is not evaluated here
+    # A1.8: L7 rules ignore enableDefaultDeny: false: a peer no entry names still meets the proxy
+    # on that port, which admits no request of it
+    l7_unadmitted: bool = False
 
     def l7_for(self, method: str, path: str, host: str | None, headers: Mapping[str, str]) -> L7Match:
+        if self.l7_unadmitted:
+            return L7Match(False, self.redirect, (), None)
         if self.allow_all_by is not None or not self.http_rules:
             return L7Match(True, (), (), self.allow_all_by)
         verdicts = [(ref, r, http_rule_verdict(r, method, path, host, headers)) for ref, r in self.http_rules]
@@ -176,7 +181,14 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
         else (f"{', '.join(r.key() for r in selecting)} do(es) not make {direction} default-deny")
     )
     return CiliumDecision(
-        Decision.ALLOW, (), detail, False, selecting=selecting, redirect=tuple(redirect), l7_kind=l7_kind
+        Decision.ALLOW,
+        (),
+        detail,
+        False,
+        selecting=selecting,
+        redirect=tuple(redirect),
+        l7_kind=l7_kind,
+        l7_unadmitted=bool(redirect) and l7_kind == "http",
     )
 
 
