@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kubectl_meshdoctor.diagnosis.call import Query
-from kubectl_meshdoctor.errors import UsageError
+from kubectl_meshdoctor.errors import DataError, UsageError
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, Verdict
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.build import build_model as _build_model
@@ -66,7 +66,10 @@ def bulk_allocation() -> Iterator[None]:
 
 def build_model(raw: RawSnapshot) -> Model:
     with bulk_allocation():
-        return _build_model(raw)
+        model = _build_model(raw)
+    model.flow_files = list(raw.flow_files)  # offline flows, streamed for the question (issue 13)
+    model.out_of_scope = raw.out_of_scope
+    return model
 
 
 def load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
@@ -84,15 +87,33 @@ def _load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
     if opts.from_path is not None:
         from kubectl_meshdoctor.sources.snapshot import read_snapshot
 
-        return read_snapshot(opts.from_path)
+        # with a question, flows stay in the files until its pair is known (sources/pair_flows.py),
+        # and only the namespaces it needs are built, as live reads them (issue 13)
+        if query is None:
+            return read_snapshot(opts.from_path)
+        from kubectl_meshdoctor.sources.live import namespaces_for
+
+        scope = namespaces_for([query.source, query.destination], query.namespace)
+        return read_snapshot(opts.from_path, lazy_flows=True, namespaces=scope)
     return read_live(opts, query)
 
 
-def load_raw_scoped(opts: SourceOptions, namespaces: list[str] | None, flows: bool) -> RawSnapshot:
+def load_raw_scoped(
+    opts: SourceOptions, namespaces: list[str] | None, flows: bool, offline_flows: bool = True
+) -> RawSnapshot:
     """matrix/check: offline as usual; live, what `snapshot -n` captures: only these namespaces (+ system
     ones) and, with ``flows``, the flows that start or end in them (filters sent to Relay)."""
     if not is_live(opts):
-        return load_raw(opts)
+        if opts.from_path is None or opts.demo_name is not None:
+            return load_raw(opts)
+        from kubectl_meshdoctor.sources.snapshot import materialize_flows, read_snapshot
+
+        with bulk_allocation():
+            raw = read_snapshot(opts.from_path, lazy_flows=True)
+            if raw.flow_files and offline_flows:  # only the flows of these namespaces are kept (issue 13)
+                materialize_flows(raw, namespaces)
+            raw.flow_files = []
+        return raw
     from kubectl_meshdoctor.sources.live import capture
 
     with bulk_allocation():
@@ -159,9 +180,31 @@ def default_namespace(opts: SourceOptions, namespace: str | None) -> str:
     return context_namespace(opts.kubeconfig, opts.context) or "default"
 
 
-def explain(model: Model, query: Query) -> Diagnosis:
-    from kubectl_meshdoctor.diagnosis.explain import explain as run_explain
+def scope_namespaces(opts: SourceOptions, namespace: str | None, all_namespaces: bool) -> list[str] | None:
+    """matrix/check scope, as kubectl: ``-A`` every namespace; ``-n a,b`` those; neither: live, the
+    context's namespace; offline (--from/--demo), every namespace of the snapshot (it was scoped
+    when captured, and the kubeconfig says nothing about a file). None means every namespace."""
+    if all_namespaces:
+        return None
+    if namespace:
+        return [n.strip() for n in namespace.split(",") if n.strip()]
+    return [default_namespace(opts, None)] if is_live(opts) else None
 
+
+def explain(model: Model, query: Query) -> Diagnosis:
+    """The diagnosis; offline flows not read yet are streamed for this pair first. Input without
+    objects gets the evidence-only answer (diagnosis/flows_only.py), never a static verdict."""
+    from kubectl_meshdoctor.diagnosis.explain import explain as run_explain
+    from kubectl_meshdoctor.sources.pair_flows import attach_for_explain, no_objects
+
+    if model.flow_files and not query.no_flows:
+        attach_for_explain(model, query)
+    if no_objects(model) and (model.flow_endpoints is not None or model.flow_source != "none"):
+        from kubectl_meshdoctor.diagnosis.flows_only import explain_from_flows
+
+        if model.flow_endpoints is None:
+            raise DataError("the input has no Kubernetes objects and --no-flows leaves nothing to explain")
+        return explain_from_flows(model, query)
     return run_explain(model, query)
 
 

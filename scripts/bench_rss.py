@@ -25,7 +25,8 @@ def main(argv: list[str]) -> int:
     code = os.waitstatus_to_exitcode(status)
     proc.returncode = code
     with open(out, "w", encoding="utf-8") as fh:
-        json.dump({"seconds": wall, "rss_mb": usage.ru_maxrss / 1024, "code": code}, fh)
+        cpu = usage.ru_utime + usage.ru_stime
+        json.dump({"seconds": wall, "rss_mb": usage.ru_maxrss / 1024, "code": code, "cpu_s": cpu}, fh)
     return 0
 
 

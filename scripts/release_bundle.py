@@ -85,25 +85,41 @@ def archive_name(version: str, os_name: str, arch: str) -> str:
 
 
 def build_wheel(project: Path, out: Path) -> Path:
-    """Our own wheel (pure Python, with the demos as package data)."""
+    """Our own wheel (pure Python, with the demos as package data).
+
+    Without build isolation when this Python already has the build requirements (offline,
+    fast); otherwise pip fetches them into an isolated build environment, as `pip install .` does.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        sys.executable,
-        "-m",
-        "pip",
-        "wheel",
-        "--quiet",
-        "--no-deps",
-        "--no-build-isolation",
-        "-w",
-        str(out),
-        str(project),
-    ]
-    subprocess.run(cmd, check=True)
+    cmd = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(project)]
+    if _has_build_requirements():
+        cmd.insert(-3, "--no-build-isolation")
+    run_quiet(cmd, "building the kubectl-meshdoctor wheel")
     wheels = sorted(out.glob("kubectl_meshdoctor-*.whl"))
     if len(wheels) != 1:
         raise SystemExit(f"expected one kubectl_meshdoctor wheel in {out}, found {len(wheels)}")
     return wheels[0]
+
+
+def _has_build_requirements() -> bool:
+    """setuptools>=68 and wheel importable here (pyproject.toml [build-system] requires)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        major = int(version("setuptools").split(".")[0])
+        version("wheel")
+    except (PackageNotFoundError, ValueError):
+        return False
+    return major >= 68
+
+
+def run_quiet(cmd: Sequence[str], what: str) -> None:
+    """Run a pip step; on failure stop with one line naming the step and pip's last error line."""
+    done = subprocess.run(list(cmd), capture_output=True, text=True)
+    if done.returncode != 0:
+        lines = [ln.strip() for ln in (done.stderr or done.stdout).splitlines() if ln.strip()]
+        errors = [ln for ln in lines if ln.lower().startswith("error")] or lines
+        raise SystemExit(f"error: {what} failed (exit {done.returncode}): {errors[-1] if errors else 'no output'}")
 
 
 def install_from_pypi(wheel: Path, target: Path, os_name: str, arch: str, python: str) -> None:
@@ -126,16 +142,29 @@ def install_from_pypi(wheel: Path, target: Path, os_name: str, arch: str, python
     ]
     for tag in PLATFORM_TAGS[(os_name, arch)]:
         cmd += ["--platform", tag]
-    subprocess.run([*cmd, str(wheel)], check=True)
+    run_quiet([*cmd, str(wheel)], f"installing the {os_name}/{arch} wheels for Python {python} from the index")
 
 
 def _requirements(dist_name: str, extras: Iterable[str] = ()) -> list[tuple[str, tuple[str, ...]]]:
     from importlib import metadata
 
-    from packaging.requirements import Requirement
+    try:
+        requires = metadata.distribution(dist_name).requires or []
+    except metadata.PackageNotFoundError:
+        raise SystemExit(
+            f"error: --from-environment copies installed packages, but {dist_name} is not installed in "
+            f"{sys.executable} (pip install . first, or drop --from-environment)"
+        ) from None
+    try:
+        from packaging.requirements import Requirement
+    except ImportError:  # a venv without packaging: pip's vendored copy is the same library
+        try:
+            from pip._vendor.packaging.requirements import Requirement
+        except ImportError:
+            raise SystemExit("error: --from-environment needs the packaging library (pip install packaging)") from None
 
     out: list[tuple[str, tuple[str, ...]]] = []
-    for text in metadata.distribution(dist_name).requires or []:
+    for text in requires:
         req = Requirement(text)
         envs = [{"extra": e} for e in extras] or [{"extra": ""}]
         if req.marker is None or any(req.marker.evaluate(env) for env in envs):
@@ -143,11 +172,16 @@ def _requirements(dist_name: str, extras: Iterable[str] = ()) -> list[tuple[str,
     return out
 
 
+def check_environment() -> None:
+    """--from-environment copies this Python's packages: fail before building when they are not there."""
+    _requirements("kubectl-meshdoctor")
+
+
 def install_from_environment(wheel: Path, target: Path) -> None:
     """Offline: our wheel, plus the installed distributions it requires, copied from this Python."""
     from importlib import metadata
 
-    subprocess.run(
+    run_quiet(
         [
             sys.executable,
             "-m",
@@ -161,7 +195,7 @@ def install_from_environment(wheel: Path, target: Path) -> None:
             str(target),
             str(wheel),
         ],
-        check=True,
+        "installing the kubectl-meshdoctor wheel",
     )
     seen: set[str] = set()
     todo = _requirements("kubectl-meshdoctor")
@@ -272,8 +306,9 @@ def build_platform(
             shutil.rmtree(bin_dir)
     share_common(lib, tags)
     write_launchers(root, pythons)
-    license_file = project / "LICENSE"
-    if license_file.is_file():
-        shutil.copy2(license_file, root / "LICENSE")
+    for extra in ("LICENSE", "deploy/rbac.yaml"):  # krew caveats point at deploy/rbac.yaml
+        if (project / extra).is_file():
+            (root / extra).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(project / extra, root / extra)
     archive = out / archive_name(version, os_name, arch)
     return archive, write_archive(root, archive)

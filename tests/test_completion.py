@@ -46,7 +46,7 @@ def test_option_names_per_command() -> None:
 
 
 def test_option_values() -> None:
-    assert values(["explain", "-o"], "") == ["text", "json", "yaml"]
+    assert values(["explain", "-o"], "") == ["text", "json", "yaml", "markdown"]
     assert values(["explain"], "--output=y") == ["--output=yaml"]
     assert values(["explain", "--protocol"], "u") == ["udp"]
     demos = complete(["explain", "--demo"], "sidecar-s")

@@ -90,3 +90,34 @@ def test_issue11_demos_are_listed() -> None:
     names = {d["name"]: d["description"] for d in json.loads(result.output)}
     assert names["ambient-w1-waypoint"].startswith("Ambient W1:")
     assert names["routing-subset-no-endpoints"].startswith("Routing:")
+
+
+def test_gaps_follow_each_leg() -> None:
+    """A CiliumNetworkPolicy read gap in the waypoint's namespace (blue) makes the waypoint leg's
+    Cilium hops unknown even though the client (red) could be read: never a confident allowed."""
+    from kubectl_meshdoctor.diagnosis.call import Query
+    from kubectl_meshdoctor.diagnosis.explain import explain
+    from kubectl_meshdoctor.findings.types import Gap
+    from kubectl_meshdoctor.model.build import build_model
+    from kubectl_meshdoctor.sources.demo import read_demo
+
+    raw = read_demo("ambient-w1-waypoint")
+    raw.gaps.append(
+        Gap("no read access to ciliumnetworkpolicies in blue", kinds={"CiliumNetworkPolicy"}, namespace="blue")
+    )
+    d = explain(build_model(raw), Query("red/netshoot", "blue/httpbin", "default", path="/ip", no_flows=True))
+    assert d.verdict.value == "unknown"
+    by_leg = {(h.hop.value, h.leg): h.decision.value for h in d.hops}
+    assert by_leg[("cilium-ingress", "red/netshoot → waypoint blue/waypoint")] == "unknown"  # waypoint pod, blue
+    assert by_leg[("cilium-egress", "waypoint blue/waypoint → blue/httpbin")] == "unknown"  # the waypoint's egress
+    assert by_leg[("cilium-egress", "red/netshoot → waypoint blue/waypoint")] == "allow"  # red's own egress
+
+
+def test_waypoint_fix_yaml_round_trips(tmp_path: Path) -> None:
+    args = ["explain", "red/netshoot", "blue/httpbin", "--demo", "ambient-w1-waypoint", "--path", "/deny"]
+    fix = CliRunner().invoke(cli, [*args, "--fix-yaml"])
+    assert "targetRefs:" in fix.output and 'paths: ["/deny"]' in fix.output
+    (tmp_path / "fix.yaml").write_text(fix.output)
+    after = CliRunner().invoke(cli, [*args, "--what-if", str(tmp_path / "fix.yaml"), "-o", "json"])
+    doc = json.loads(after.output)
+    assert (after.exit_code, doc["verdict"], doc["whatIf"]["before"]["verdict"]) == (0, "allowed", "denied")

@@ -146,6 +146,7 @@ def test_release_archive(release: tuple[Path, Path], tmp_path: Path) -> None:
         members = {m.name: m for m in tar.getmembers()}
     assert platform["bin"] in members and members[platform["bin"]].mode & 0o111
     assert "kubectl_complete-meshdoctor" in members
+    assert {"LICENSE", "deploy/rbac.yaml"} <= set(members)  # the caveats tell users to apply deploy/rbac.yaml
     tag = f"cp{sys.version_info[0]}{sys.version_info[1]}"
     assert any(n.startswith((f"lib/{tag}/", "lib/common/")) for n in members)
     for needed in (
@@ -226,3 +227,77 @@ def test_manifest_update_keeps_layout(tmp_path: Path) -> None:
     assert entry[("linux", "amd64")]["sha256"] == load_manifest()["spec"]["platforms"][0]["sha256"]
     with pytest.raises(SystemExit):
         update_manifest(copy, __version__, {"kubectl-meshdoctor_v9_plan9_mips.tar.gz": "cd" * 32})
+
+
+def _scripts_module(name: str) -> Any:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        return __import__(name)
+    finally:
+        sys.path.pop(0)
+
+
+def test_license_is_apache_2() -> None:
+    text = (ROOT / "LICENSE").read_text("utf-8")
+    assert "Apache License" in text and "Version 2.0, January 2004" in text
+    for section in ("1. Definitions.", "4. Redistribution.", "9. Accepting Warranty or Additional Liability."):
+        assert section in text, section
+    assert "END OF TERMS AND CONDITIONS" in text
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["license"] == {"text": "Apache-2.0"}
+
+
+def test_manifest_uris_follow_the_release_pattern() -> None:
+    manifest = _scripts_module("release_manifest")
+    bundle = _scripts_module("release_bundle")
+    spec = load_manifest()["spec"]
+    homepage = manifest.project_homepage(ROOT)
+    assert spec["homepage"] == homepage and homepage.startswith("https://github.com/")
+    version = spec["version"].removeprefix("v")
+    for platform in spec["platforms"]:
+        archive = bundle.archive_name(version, *platform_of(platform))
+        assert platform["uri"] == f"{homepage}/releases/download/v{version}/{archive}"
+    caveats = spec["caveats"]
+    assert "deploy/rbac.yaml" in caveats and (ROOT / "deploy" / "rbac.yaml").is_file()
+    assert f"{homepage}/blob/main/deploy/rbac.yaml" in caveats
+
+
+def test_manifest_update_rewrites_uris_from_homepage(tmp_path: Path) -> None:
+    manifest = _scripts_module("release_manifest")
+    copy = tmp_path / "plugin.yaml"
+    copy.write_text(MANIFEST.read_text("utf-8").replace("https://github.com/", "https://example.invalid/"))
+    manifest.update_manifest(copy, "9.8.7", {}, "https://github.com/acme/meshdoctor")
+    spec = load_manifest(copy)["spec"]
+    assert spec["homepage"] == "https://github.com/acme/meshdoctor" and spec["version"] == "v9.8.7"
+    for platform in spec["platforms"]:
+        os_name, arch = platform_of(platform)
+        assert platform["uri"] == (
+            f"https://github.com/acme/meshdoctor/releases/download/v9.8.7/kubectl-meshdoctor_v9.8.7_{os_name}_{arch}.tar.gz"
+        )
+
+
+def _one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "error" in lines[0], done.stderr
+    return lines[0]
+
+
+def test_scripts_without_the_package_say_one_line(tmp_path: Path) -> None:
+    """-S: a Python without site-packages stands for a venv where the package is missing."""
+    env = {"PATH": "/usr/bin:/bin", "_BENCH_REEXEC": "1"}
+    bench = [sys.executable, "-S", str(ROOT / "scripts" / "bench"), "--quick", "--out", str(tmp_path / "r.json")]
+    done = subprocess.run(bench, capture_output=True, text=True, timeout=60, env=env)
+    assert "kubectl-meshdoctor package" in _one_line_error(done)
+    build = [sys.executable, "-S", str(ROOT / "scripts" / "build-release"), "--platform", "this"]
+    done = subprocess.run(
+        [*build, "--from-environment", "--no-manifest", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "not installed" in _one_line_error(done)
+    done = subprocess.run(
+        [*build, "--manifest", str(tmp_path / "missing.yaml")], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and "no manifest at" in done.stderr and "Traceback" not in done.stderr

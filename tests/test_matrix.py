@@ -40,11 +40,30 @@ def test_matrix_text_shows_predicted_and_observed() -> None:
     assert green.split()[1:3] == ["000", "(000)"]
 
 
-def test_matrix_needs_a_scope_and_validates_namespaces() -> None:
-    result = CliRunner().invoke(cli, ["matrix", "--demo", "sidecar-s2-l7-policy"])
-    assert result.exit_code == 2 and "-n" in result.stderr
+def test_matrix_scope_defaults_and_validates_namespaces() -> None:
+    """Offline without -n: every namespace of the snapshot (as -A); a typo gets "did you mean"."""
+    plain = CliRunner().invoke(cli, ["matrix", "--demo", "sidecar-s2-l7-policy", "-o", "json"])
+    every = CliRunner().invoke(cli, ["matrix", "-A", "--demo", "sidecar-s2-l7-policy", "-o", "json"])
+    assert plain.exit_code == every.exit_code == 1 and plain.stdout == every.stdout
     result = CliRunner().invoke(cli, ["matrix", "-n", "purple", "--demo", "sidecar-s2-l7-policy"])
     assert result.exit_code == 2 and "purple" in result.stderr
+    result = CliRunner().invoke(cli, ["matrix", "-n", "red,blue,gren", "--demo", "sidecar-s2-l7-policy"])
+    assert result.exit_code == 2 and "gren (did you mean green" in result.stderr
+
+
+def test_live_matrix_defaults_to_the_context_namespace(playground, tmp_path) -> None:
+    import yaml
+
+    from kubectl_meshdoctor.playground.main import kubeconfig_dict
+
+    served = playground("sidecar-s2-l7-policy")
+    config = tmp_path / "config"
+    config.write_text(yaml.safe_dump(kubeconfig_dict(served.api.url, namespace="red")))
+    args = ["matrix", "--kubeconfig", str(config), "--no-flows", "-o", "json"]
+    result = CliRunner().invoke(cli, args)
+    cells = json.loads(result.stdout)["cells"]
+    assert cells and {c["source"].split("/")[0] for c in cells} == {"red"}, result.stderr
+    assert {c["destination"].split("/")[0] for c in cells} == {"red"}
 
 
 def test_matrix_label_selector_and_what_if(tmp_path) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import click
 
+from kubectl_meshdoctor.cli.matrix import scope_help
 from kubectl_meshdoctor.cli.options import (
     kube_options,
     run,
@@ -17,8 +18,9 @@ Examples:
 """
 
 
+@scope_help
 @click.command("check", epilog=EXAMPLES)
-@click.option("-A", "--all-namespaces", is_flag=True, help="Every namespace (default when -n is not given).")
+@click.option("-A", "--all-namespaces", is_flag=True, help="Every namespace.")
 @what_if_options
 @source_options
 @kube_options
@@ -57,8 +59,8 @@ def check(
         from kubectl_meshdoctor.render.document import dump
 
         opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout)
-        namespaces = None if all_namespaces or not namespace else [n.strip() for n in namespace.split(",")]
-        raw = app.load_raw_scoped(opts, namespaces, flows=False)
+        namespaces = app.scope_namespaces(opts, namespace, all_namespaces)
+        raw = app.load_raw_scoped(opts, namespaces, flows=False, offline_flows=False)  # check reads no flows
         model, _ = app.model_with_changes(raw, what_if_files, what_if_deletes)
         result = app.check(model, namespaces)
         if output == "sarif":

@@ -5,7 +5,6 @@ import click
 from kubectl_meshdoctor.cli.options import (
     hubble_options,
     kube_options,
-    output_option,
     port_option,
     run,
     source_from_flags,
@@ -20,6 +19,7 @@ Examples:
   kubectl meshdoctor explain red/netshoot blue/httpbin --path /deny --demo sidecar-s3-authn-disable
   kubectl meshdoctor explain green/netshoot httpbin.blue --demo ambient-a1-l4-policy -o json
   kubectl meshdoctor explain red/netshoot blue/svc/httpbin --port 80 --from ./snapshot.tar.gz
+  kubectl meshdoctor explain red/netshoot blue/httpbin --path /ip --watch --until-ok   # live: wait for the fix
 """
 
 
@@ -43,12 +43,32 @@ Examples:
 @click.option("--last", type=COUNT, help="Only the last N flows of the pair.")
 @click.option("--no-flows", is_flag=True, help="Static analysis only.")
 @click.option("--require-flows", is_flag=True, help="Exit 3 when Hubble flows cannot be read.")
+@click.option(
+    "-w",
+    "--watch",
+    is_flag=True,
+    help="Live: re-evaluate as objects and flows change; print each change of verdict or causes (Ctrl-C stops).",
+)
+@click.option("--until-ok", is_flag=True, help="With --watch (implied): exit 0 as soon as the call works.")
+@click.option(
+    "--watch-interval",
+    default="5s",
+    show_default=True,
+    help="With --watch: how often objects are re-listed (new flows of the pair wake it sooner).",
+)
 @what_if_options
 @click.option("--fix-yaml", is_flag=True, help="Print the ready-to-apply YAML of the fixes (feed it to --what-if).")
 @source_options
 @kube_options
 @hubble_options
-@output_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["text", "json", "yaml", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Output format (markdown: an incident-ready summary with a Mermaid diagram of the path).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def explain(
     source: str,
@@ -74,6 +94,9 @@ def explain(
     what_if_files: tuple[str, ...] = (),
     what_if_deletes: tuple[str, ...] = (),
     fix_yaml: bool = False,
+    watch: bool = False,
+    until_ok: bool = False,
+    watch_interval: str = "5s",
     **hubble: object,
 ) -> None:
     """Explain why a call from SOURCE to DESTINATION fails (or works).
@@ -110,6 +133,12 @@ def explain(
             tuple(_header(h) for h in http_headers),
             http_host,
         )
+        if watch or until_ok:
+            if what_if_files or what_if_deletes or fix_yaml:
+                raise UsageError("--watch cannot be combined with --what-if or --fix-yaml")
+            from kubectl_meshdoctor.cli.explain_watch import watch as run_watch
+
+            return run_watch(opts, query, output, until_ok, _seconds(watch_interval))
         raw = app.load_raw(opts, query)
         model = app.build_model(raw)
         if require_flows and model.flow_source == "none":
@@ -136,7 +165,11 @@ def explain(
 
             if before is not None:
                 print_to(True, render_what_if(before, diagnosis, applied))
-            print_to(True, render_diagnosis(diagnosis))
+            print_to(True, render_diagnosis(diagnosis, what_if=before is not None))
+        elif output == "markdown":
+            from kubectl_meshdoctor.render.markdown import explain_markdown
+
+            click.echo(explain_markdown(diagnosis, before, applied), nl=False)
         else:
             doc = (
                 document.what_if_dict(diagnosis, before, applied)
@@ -147,6 +180,14 @@ def explain(
         return app.exit_code(diagnosis)
 
     run(body, debug)
+
+
+def _seconds(text: str) -> float:
+    """``--watch-interval``: 5s, 1m, or seconds as a number (0.5)."""
+    try:
+        return float(text)
+    except ValueError:
+        return parse_duration(text) or 0.0
 
 
 def _header(text: str) -> tuple[str, str]:

@@ -5,7 +5,6 @@ import click
 from kubectl_meshdoctor.cli.options import (
     hubble_options,
     kube_options,
-    output_option,
     run,
     source_from_flags,
     source_options,
@@ -20,6 +19,21 @@ Examples:
 """
 
 
+SCOPE_HELP = (
+    "Namespaces, comma-separated (default: the context's namespace; with --from/--demo: every namespace "
+    "of the snapshot)."
+)
+
+
+def scope_help(command: click.Command) -> click.Command:
+    """-n of matrix/check names the namespaces to cover, not the namespace of a bare NAME."""
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name == "namespace":
+            param.help = SCOPE_HELP
+    return command
+
+
+@scope_help
 @click.command("matrix", epilog=EXAMPLES)
 @click.option("-A", "--all-namespaces", is_flag=True, help="Every namespace.")
 @click.option("-l", "--selector", help="Only workloads whose pods carry these labels (key=value,...).")
@@ -30,7 +44,14 @@ Examples:
 @source_options
 @kube_options
 @hubble_options
-@output_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["text", "json", "yaml", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Output format (markdown: a summary table and a Mermaid graph of the calls).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def matrix(
     all_namespaces: bool,
@@ -63,10 +84,10 @@ def matrix(
         from kubectl_meshdoctor.diagnosis.matrix import matrix_exit_code, parse_selector
         from kubectl_meshdoctor.errors import UsageError
 
-        if not all_namespaces and not namespace:
-            raise UsageError("matrix needs -n NS[,NS...] or -A")
         opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout, hubble)
-        namespaces = None if all_namespaces else [n.strip() for n in (namespace or "").split(",") if n.strip()]
+        namespaces = app.scope_namespaces(opts, namespace, all_namespaces)
+        if namespaces == []:
+            raise UsageError(f"-n {namespace!r}: no namespace named; use -n NS[,NS...] or -A")
         raw = app.load_raw_scoped(opts, namespaces, flows=not no_flows and namespaces is not None)
         model, applied = app.model_with_changes(raw, what_if_files, what_if_deletes)
         no = no_flows or bool(applied)  # flows predate a what-if change
@@ -81,6 +102,10 @@ def matrix(
                 click.echo(f"gap: {gap}")
             if undecided:
                 click.echo(f"{undecided} cell(s) shown as ? could not be decided (see the gaps above)")
+        elif output == "markdown":
+            from kubectl_meshdoctor.render.markdown import matrix_markdown
+
+            click.echo(matrix_markdown(clients, servers, cells), nl=False)
         else:
             from kubectl_meshdoctor.render.document import dump
 

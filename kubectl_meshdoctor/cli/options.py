@@ -116,13 +116,21 @@ def hubble_options(f: F) -> F:
     return f
 
 
+def _join_paths(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> str | None:
+    """Repeated --from as one string, NUL-separated (no path holds NUL); sources.snapshot splits it."""
+    return "\0".join(value) if value else None
+
+
 def source_options(f: F) -> F:
     opts = [
         click.option(
             "--from",
             "from_path",
             metavar="PATH",
-            help="Offline: a snapshot directory or .tar.gz (contract §3).",
+            multiple=True,
+            callback=_join_paths,
+            help="Offline: a snapshot directory or .tar.gz, flows files (.jsonl, .log, .gz) or - for stdin; "
+            "repeat for several (contract §3).",
         ),
         click.option(
             "--demo",

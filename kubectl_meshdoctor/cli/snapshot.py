@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from kubectl_meshdoctor.cli.options import (
@@ -62,7 +64,7 @@ def snapshot(
             context=kube_context,
             request_timeout=request_seconds(request_timeout),
             timeout=command_timeout(),
-            progress=True,
+            progress=sys.stderr.isatty(),
         )
         opts = app.with_hubble(opts, hubble)
         namespaces = [n.strip() for n in namespace.split(",") if n.strip()] if namespace else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from kubectl_meshdoctor.diagnosis import hops, legs, routing_hop
+from kubectl_meshdoctor.diagnosis import client_route, hops, legs, routing_hop
 from kubectl_meshdoctor.diagnosis.agreement import judge_agreement, request_ports
 from kubectl_meshdoctor.diagnosis.call import Call, Query, resolve_call
 from kubectl_meshdoctor.diagnosis.crosslayer import call_causes
@@ -31,7 +31,7 @@ _HOPS: tuple[tuple[Hop, Callable[[Call], HopResult]], ...] = (
     (Hop.DNS, hops.dns_hop),
     (Hop.CLIENT_EGRESS, hops.egress_hop),
     (Hop.CLIENT_PROXY, hops.client_proxy_hop),
-    (Hop.CLIENT_ROUTE, routing_hop.client_route_hop),
+    (Hop.CLIENT_ROUTE, client_route.client_route_hop),
     (Hop.CILIUM_INGRESS, hops.ingress_hop),
     (Hop.CILIUM_L7, hops.l7_hop),
     (Hop.SERVER_PROXY, hops.server_proxy_hop),
@@ -62,7 +62,8 @@ def _walk(call: Call) -> tuple[list[HopResult], HopResult | None, HopResult | No
             results.append(HopResult(hop, Decision.SKIP, (), "not reached", leg=leg))
             continue
         result = run()
-        result = mark_unknown(result, hop_gaps(hop, call.model.gaps + call.gaps, client_ns, server_ns, result.reads))
+        cns, sns = plan.namespaces.get(leg or "", (client_ns, server_ns))
+        result = mark_unknown(result, hop_gaps(hop, call.model.gaps + call.gaps, cns, sns, result.reads))
         if unknown is not None and unknown.hop in _STEERING and result.decision in (Decision.DENY, Decision.BREAK):
             result = HopResult(
                 hop,

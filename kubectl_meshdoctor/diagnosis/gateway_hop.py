@@ -18,7 +18,7 @@ from kubectl_meshdoctor.diagnosis.gateway_binding import (
 )
 from kubectl_meshdoctor.diagnosis.routing_hop import HOP, _break, _route
 from kubectl_meshdoctor.engines import istio_routing as rt
-from kubectl_meshdoctor.findings.types import Cause, HopResult, ObjectRef, Symptom
+from kubectl_meshdoctor.findings.types import ALL_KINDS, Cause, Gap, HopResult, ObjectRef, Symptom
 from kubectl_meshdoctor.model.istio_traffic import (
     IstioGateway,
     KubeGateway,
@@ -151,9 +151,12 @@ def _check_target(call: Call, result: HopResult, destinations: tuple[object, ...
     wanted = rt.service_host(call.svc)
     hosts = {getattr(d, "host", "") for d in destinations}
     if hosts and wanted not in hosts:
-        call.gaps.append(
-            f"the matched route sends to {', '.join(sorted(hosts))}, not to {wanted}; later hops "
-            f"are checked for {wanted} as asked"
+        call.gaps.append(  # the later hops would judge a server the route does not send to
+            Gap(
+                f"the matched route sends to {', '.join(sorted(hosts))}, not to {wanted}; later hops "
+                f"are checked for {wanted} as asked",
+                {ALL_KINDS},
+            )
         )
     return result
 

@@ -40,7 +40,8 @@ INPUTS: dict[Hop, tuple[Read, ...]] = {
     Hop.DNS: (Read(_CILIUM_POLICY, CLIENT), Read(_PEERS + _ENDPOINTS, (), (KUBE_SYSTEM,))),
     Hop.CLIENT_EGRESS: (Read(_CILIUM_POLICY, CLIENT), Read(_PEERS, BOTH)),
     Hop.CLIENT_PROXY: (Read(("PeerAuthentication", "DestinationRule", "MeshConfig", *_ENVOY), BOTH, (ROOT,)),),
-    Hop.CLIENT_ROUTE: (Read(_ROUTING + _ENVOY, BOTH, (ROOT,)),),
+    # routing also reads the Services and endpoints it sends to (subsets, ports, retargeting)
+    Hop.CLIENT_ROUTE: (Read(_ROUTING + _ENVOY, BOTH, (ROOT,)), Read(_ENDPOINTS, SERVER)),
     Hop.CILIUM_INGRESS: (Read(_CILIUM_POLICY, SERVER), Read(_PEERS, BOTH)),
     Hop.CILIUM_L7: (Read(_CILIUM_POLICY, BOTH),),
     Hop.SERVER_PROXY: (

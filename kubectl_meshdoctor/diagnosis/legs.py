@@ -19,7 +19,7 @@ from kubectl_meshdoctor.diagnosis.call import HBONE_PORT, Call
 from kubectl_meshdoctor.diagnosis.waypoint import waypoint_hop
 from kubectl_meshdoctor.engines.istio_mtls import ClientTLS
 from kubectl_meshdoctor.engines.istio_waypoint import WaypointBinding
-from kubectl_meshdoctor.findings.types import Hop, HopResult, Mesh
+from kubectl_meshdoctor.findings.types import Decision, Hop, HopResult, Mesh
 from kubectl_meshdoctor.model.refs import Target
 
 HopFn = Callable[[Call], HopResult]
@@ -28,8 +28,7 @@ Step = tuple[Hop, str | None, Callable[[], HopResult]]
 
 def to_waypoint(call: Call, wp: WaypointBinding) -> Call:
     """Leg 1: client → waypoint pod, HBONE on 15008."""
-    what = "ztunnel" if call.client_mesh is Mesh.AMBIENT else "the sidecar"
-    tls = ClientTLS("hbone", f"{what} tunnels the call as HBONE (mTLS) to port 15008 of waypoint {wp.label}", (), None)
+    tls = ClientTLS("hbone", f"HBONE (mTLS) to port 15008 of waypoint {wp.label}", (), None)
     dst = Target(wp.namespace, wp.name, "Gateway", pods=list(wp.pods))
     return replace(
         call,
@@ -79,6 +78,8 @@ class LegPlan:
     steps: list[Step] = field(default_factory=list)
     first: Call | None = None
     second: Call | None = None
+    # (client namespace, server namespace) each leg's hops look in, for the declared-inputs table
+    namespaces: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def finish(self) -> None:
         """Give the call what its legs found (cross-layer rules and evidence read the call)."""
@@ -91,13 +92,15 @@ class LegPlan:
             self.call.authz = self.second.authz
 
 
-def _run(fn: HopFn, call: Call | Callable[[], Call], leg: str | None) -> HopResult:
+def _run(fn: HopFn, call: Call | Callable[[], Call], leg: str | None, note: str) -> HopResult:
     result = fn(call if isinstance(call, Call) else call())
+    if note and result.decision in (Decision.DENY, Decision.BREAK):
+        result = replace(result, detail=f"{result.detail} ({note})")
     return replace(result, leg=leg) if leg else result
 
 
-def _step(hop: Hop, fn: HopFn, call: Call | Callable[[], Call], leg: str | None) -> Step:
-    return hop, leg, partial(_run, fn, call, leg)
+def _step(hop: Hop, fn: HopFn, call: Call | Callable[[], Call], leg: str | None, note: str = "") -> Step:
+    return hop, leg, partial(_run, fn, call, leg, note)
 
 
 def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan:
@@ -111,6 +114,12 @@ def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan:
     at_wp = f"waypoint {wp.label}"
     leg2 = f"waypoint {wp.label} → {call.dst.label}"
     steps = [_step(h, fns[h], call, None) for h in (Hop.RESOLVE, Hop.DNS)]
+    server_ns = call.server.namespace if call.server is not None else call.dst.namespace
+    out.namespaces = {
+        leg1: (call.client.namespace, wp.namespace),
+        at_wp: (call.client.namespace, wp.namespace),
+        leg2: (wp.namespace, server_ns),
+    }
     if wp.problem or not wp.in_view:
         steps.append(_step(Hop.CLIENT_PROXY, fns[Hop.CLIENT_PROXY], call, leg1))
         steps.append(_step(Hop.WAYPOINT, waypoint_hop, call, at_wp))
@@ -125,11 +134,20 @@ def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan:
             out.second = from_waypoint(call, wp)
         return out.second
 
-    steps += [_step(h, fns[h], first, leg1) for h in (Hop.CLIENT_EGRESS, Hop.CLIENT_PROXY, Hop.CILIUM_INGRESS)]
+    to_wp = f"the destination on the wire is waypoint {wp.label} on 15008, not {call.dst.label}"
+    steps.append(_step(Hop.CLIENT_EGRESS, fns[Hop.CLIENT_EGRESS], first, leg1, to_wp))
+    steps += [_step(h, fns[h], first, leg1) for h in (Hop.CLIENT_PROXY, Hop.CILIUM_INGRESS)]
     steps.append(_step(Hop.CILIUM_L7, fns[Hop.CILIUM_L7], first, leg1))
     steps.append(_step(Hop.CLIENT_ROUTE, fns[Hop.CLIENT_ROUTE], call, at_wp))
     steps.append(_step(Hop.WAYPOINT, waypoint_hop, call, at_wp))
-    rest = (Hop.CLIENT_EGRESS, Hop.CILIUM_INGRESS, Hop.CILIUM_L7, Hop.SERVER_PROXY, Hop.APP)
-    steps += [_step(h, fns[h], second, leg2) for h in rest]
+    from_wp = (
+        f"the peer is waypoint {wp.label}, not {call.src.label}: the waypoint opens its own connection under its own "
+        "identity and does not impersonate the source"
+    )
+    steps.append(_step(Hop.CLIENT_EGRESS, fns[Hop.CLIENT_EGRESS], second, leg2))
+    steps.append(_step(Hop.CILIUM_INGRESS, fns[Hop.CILIUM_INGRESS], second, leg2, from_wp))
+    steps.append(_step(Hop.CILIUM_L7, fns[Hop.CILIUM_L7], second, leg2))
+    steps.append(_step(Hop.SERVER_PROXY, fns[Hop.SERVER_PROXY], second, leg2, from_wp))
+    steps.append(_step(Hop.APP, fns[Hop.APP], second, leg2))
     out.steps = steps
     return out

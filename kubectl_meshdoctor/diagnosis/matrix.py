@@ -107,7 +107,11 @@ def matrix(
     if namespaces is not None:
         missing = [ns for ns in namespaces if ns not in model.namespaces and ns not in model.pods_by_ns]
         if missing and model.namespaces:
-            raise UsageError(f"namespace(s) not found: {', '.join(missing)}")
+            from kubectl_meshdoctor.model.refs import closest
+
+            known = sorted(set(model.namespaces) | set(model.pods_by_ns))
+            hints = [f"{ns} (did you mean {', '.join(h)}?)" if (h := closest(ns, known)) else ns for ns in missing]
+            raise UsageError(f"namespace(s) not found: {', '.join(hints)}")
     chosen = workloads(model, namespaces, selector)
     clients = chosen
     servers = [w for w in chosen if is_server(model, w)]

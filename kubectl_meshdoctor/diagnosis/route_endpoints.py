@@ -16,7 +16,7 @@ from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.engines.istio_mesh import workload_mesh
 from kubectl_meshdoctor.engines.istio_mtls import client_tls
-from kubectl_meshdoctor.findings.types import Cause, ObjectRef
+from kubectl_meshdoctor.findings.types import ALL_KINDS, Cause, Gap, ObjectRef
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio_traffic import VirtualService
 from kubectl_meshdoctor.model.objects import Pod, Service, ServicePort
@@ -108,9 +108,13 @@ def retarget(call: Call, targets: list[RoutedTarget]) -> str:
     others = [t for t in targets if t is not main and (t.svc is not main.svc or t.subset != main.subset)]
     for t in others:
         sub = f" subset {t.subset}" if t.subset else ""
+        # not evaluated: the call cannot be called allowed for every request (contract §7)
         call.gaps.append(
-            f"the route also sends {t.weight}% of requests to {t.svc.namespace}/{t.svc.name}{sub}; the server "
-            "hops are evaluated only for the heaviest destination"
+            Gap(
+                f"the route also sends {t.weight}% of requests to {t.svc.namespace}/{t.svc.name}{sub}; the server "
+                "hops are evaluated only for the heaviest destination",
+                {ALL_KINDS},
+            )
         )
     same_pods = [p.key() for p in main.pods] == [p.key() for p in call.servers]
     if main.svc is call.svc and same_pods:

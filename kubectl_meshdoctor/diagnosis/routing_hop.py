@@ -15,8 +15,10 @@ from kubectl_meshdoctor.diagnosis.route_endpoints import RoutedTarget, check_end
 from kubectl_meshdoctor.diagnosis.routing_egress import egress_policy, egress_scope, external
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import (
+    ALL_KINDS,
     Cause,
     Decision,
+    Gap,
     Hop,
     HopResult,
     Mesh,
@@ -60,12 +62,8 @@ def _vs_key(vs: VirtualService) -> str:
     return f"{vs.ref.namespace}/{vs.ref.name}"
 
 
-def client_route_hop(call: Call) -> HopResult:
-    from kubectl_meshdoctor.diagnosis.gateway_hop import gateway_route_hop
-
-    at_gateway = gateway_route_hop(call)
-    if at_gateway is not None:
-        return at_gateway
+def mesh_route_hop(call: Call) -> HopResult:
+    """The client's own proxy (sidecar, or the waypoint for ambient) routing the call."""
     if call.client_mesh is Mesh.NONE:
         return _skip(f"{call.src.label} is not in the mesh: no proxy applies Istio routing", MEMBERSHIP)
     waypoint = _waypoint(call) if call.client_mesh is Mesh.AMBIENT else None
@@ -182,7 +180,9 @@ def _route(call: Call, vs: VirtualService, route: HttpRoute, by: tuple[ObjectRef
         problem: Cause | None = None
         flag = "NC"
         if check.problem == "not-in-view":
-            call.gaps.append(f"{vs.ref.key()} {dest.path} routes to {check.host}: namespace not in this view")
+            # the destination's namespace was not read: its server hops cannot be evaluated
+            note = f"{vs.ref.key()} {dest.path} routes to {check.host}: namespace not in this view"
+            call.gaps.append(Gap(note, {ALL_KINDS}))
             continue
         if check.problem is not None:
             problem = dest_cause(call, vs, check, ref, common, total)

@@ -36,6 +36,25 @@ def _missing(call: Call, wp: WaypointBinding) -> HopResult:
     return HopResult(HOP, Decision.BREAK, by, detail, Symptom.RESET, Verdict.BROKEN, (cause,))
 
 
+def _allow_yaml(wp: WaypointBinding, service: str | None, principal: str, call: Call) -> str:
+    """An ALLOW policy bound like the waypoint's own policies: to the Service (service traffic) or the
+    waypoint Gateway (workload traffic), keyed on the caller's identity and this request (A5)."""
+    target = (
+        f'  - kind: Service\n    group: ""\n    name: {service}'
+        if service
+        else f"  - kind: Gateway\n    group: gateway.networking.k8s.io\n    name: {wp.name}"
+    )
+    ns = call.dst.namespace if service else wp.namespace
+    q = call.query
+    return (
+        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\n"
+        f"metadata: {{name: allow-{call.client.namespace}-{call.client.service_account}, namespace: {ns}}}\n"
+        f"spec:\n  targetRefs:\n{target}\n  action: ALLOW\n  rules:\n  - from:\n    - source:\n"
+        f'        principals: ["{principal}"]\n    to:\n    - operation:\n'
+        f'        methods: ["{q.method}"]\n        paths: ["{q.path}"]'
+    )
+
+
 def waypoint_hop(call: Call) -> HopResult:
     wp = call.waypoint
     if wp is None:
@@ -78,7 +97,10 @@ def waypoint_hop(call: Call) -> HopResult:
             f"AuthorizationPolicy {ref.namespace}/{ref.name}: kubectl -n {ref.namespace} edit authorizationpolicy "
             f"{ref.name}   (or remove the matching DENY rule)"
         )
-        cause = Cause("istio-authz-denied", result.by, {"reason": reason, "fix_hint": hint, "fix_yaml": ""})
+        fix_yaml = "" if result.deny_rule else _allow_yaml(wp, svc.name if svc else None, principal, call)
+        if fix_yaml:
+            hint += "\nor apply:\n" + fix_yaml
+        cause = Cause("istio-authz-denied", result.by, {"reason": reason, "fix_hint": hint, "fix_yaml": fix_yaml})
         symptom = Symptom.HTTP_403 if http else Symptom.RESET
         return HopResult(HOP, Decision.DENY, result.by, f"{lead}: {result.detail}", symptom, Verdict.DENIED, (cause,))
     detail = f"{lead}: {result.detail}; then a new HBONE connection to {call.dst.label} under the waypoint's identity"

@@ -101,6 +101,9 @@ class Model:
     # caches (habit 3: on the model, never in globals)
     selecting_cache: dict[str, list[PolicyRule]] = field(default_factory=dict)
     flow_index: Any = None  # diagnosis.evidence.FlowIndex, built on first use
+    flow_files: list[Any] = field(default_factory=list)  # offline flows not read yet (sources.flowfiles)
+    flow_endpoints: Any = None  # model.flow_refs.FlowEndpoints: references from flows when there are no objects
+    out_of_scope: int = 0  # objects of other namespaces left unread (offline explain, like live)
 
     def pod_mesh(self, pod: Pod) -> tuple[Mesh, str]:
         """A6: sidecar from the pod; ambient from istio-cni's redirection annotation (actual state),

@@ -7,6 +7,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from kubectl_meshdoctor.errors import UsageError
+from kubectl_meshdoctor.model import flow_refs
 from kubectl_meshdoctor.model.addresses import (
     Unresolved,
     headless_pod,
@@ -168,6 +169,9 @@ def resolve(model: Model, text: str, default_ns: str, allow_external: bool) -> T
     text = text.strip()
     if not text:
         raise UsageError("empty workload reference")
+    if model.flow_endpoints is not None and not (model.pods or model.workloads or model.services):
+        found = flow_refs.resolve(model.flow_endpoints, text, default_ns, allow_external)  # flows only (issue 13)
+        return Target(found.namespace, found.name, found.kind, found.pods, external_ip=found.external_ip, text=text)
     try:
         net = ipaddress.ip_network(text, strict=False)
     except ValueError:

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import base64
 import copy
-import json
 import threading
-import time
-from collections import defaultdict
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from kubectl_meshdoctor.playground.resources import BY_KIND, RESOURCES, Resource, group_of
+from kubectl_meshdoctor.playground.handler import handler_for
+from kubectl_meshdoctor.playground.objectstore import ObjectStore
+from kubectl_meshdoctor.playground.resources import RESOURCES, SHORT_NAMES, Resource
 
 TOKEN = "playground-token"
 
@@ -40,49 +38,11 @@ class ApiConfig:
     missing_groups: set[str] = field(default_factory=set)  # e.g. {"security.istio.io"}
     missing_versions: set[str] = field(default_factory=set)  # e.g. {"discovery.k8s.io/v1"}
     forward: dict[str, tuple[str, int]] = field(default_factory=dict)  # "ns/pod" -> where its port-forward goes
+    latency: float = 0.0  # seconds added to every answer (a slow API server, e.g. to see progress)
+    anonymous_reads: bool = True  # requests without credentials may read (kubectl over http sends none)
     # "ciliumnetworkpolicies.cilium.io" (or "apis" for discovery) -> seconds between the bytes of its
     # answers (a slow server that trickles); inf: the request is accepted and never answered
     slow: dict[str, float] = field(default_factory=dict)
-
-
-class ObjectStore:
-    """Objects by (resource, namespace), in the order given; Endpoints derived when absent."""
-
-    def __init__(self, docs: list[dict[str, Any]]) -> None:
-        self.by_resource: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for doc in docs:
-            res = BY_KIND.get((group_of(str(doc.get("apiVersion", ""))), str(doc.get("kind"))))
-            if res is not None:
-                self.by_resource[res.qualified].append(doc)
-        if not self.by_resource.get("endpoints"):
-            self.by_resource["endpoints"] = [_endpoints_of(s) for s in self.by_resource.get("endpointslices", [])]
-
-    def items(self, res: Resource, namespace: str | None) -> list[dict[str, Any]]:
-        docs = self.by_resource.get(res.qualified, [])
-        if namespace is None:
-            return docs
-        return [d for d in docs if (d.get("metadata") or {}).get("namespace") == namespace]
-
-
-def _endpoints_of(slice_doc: dict[str, Any]) -> dict[str, Any]:
-    """The Endpoints object a cluster mirrors next to an EndpointSlice (for the fallback path)."""
-    meta = slice_doc.get("metadata") or {}
-    name = (meta.get("labels") or {}).get("kubernetes.io/service-name", meta.get("name"))
-    addresses = []
-    for ep in slice_doc.get("endpoints") or []:
-        if ((ep or {}).get("conditions") or {}).get("ready", True):
-            for ip in ep.get("addresses") or []:
-                addresses.append({"ip": ip, "targetRef": ep.get("targetRef")})
-    ports = [
-        {"name": p.get("name"), "port": p.get("port"), "protocol": p.get("protocol", "TCP")}
-        for p in slice_doc.get("ports") or []
-    ]
-    return {
-        "apiVersion": "v1",
-        "kind": "Endpoints",
-        "metadata": {"name": name, "namespace": meta.get("namespace")},
-        "subsets": [{"addresses": addresses, "ports": ports}] if addresses else [],
-    }
 
 
 class KubeApiServer:
@@ -93,7 +53,7 @@ class KubeApiServer:
         self.config = config or ApiConfig()
         self.requests: list[Request] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -117,6 +77,15 @@ class KubeApiServer:
     def clear(self) -> None:
         with self._lock:
             self.requests.clear()
+
+    def apply(self, doc: dict[str, Any]) -> None:
+        """Change the cluster while serving (tests of ``explain --watch``): create or replace."""
+        with self._lock:
+            self.store.apply(doc)
+
+    def delete(self, api_version: str, kind: str, namespace: str | None, name: str) -> bool:
+        with self._lock:
+            return self.store.delete(api_version, kind, namespace, name)
 
     def slowness(self, path: str) -> float:
         """Seconds between answer bytes for ``path`` (0: answer at once), from ``config.slow``."""
@@ -151,10 +120,10 @@ class KubeApiServer:
         elif parts[:1] == ["apis"] and len(parts) >= 3:
             group, version, rest = parts[1], parts[2], parts[3:]
         else:
-            return _status(404, "NotFound", f"the server could not find the requested resource ({path})")
+            return status(404, "NotFound", f"the server could not find the requested resource ({path})")
         known = [r for r in RESOURCES if r.group == group and version in r.versions and self.served(r, version)]
         if not known:
-            return _status(404, "NotFound", f"the server could not find the requested resource ({path})")
+            return status(404, "NotFound", f"the server could not find the requested resource ({path})")
         if not rest:
             return 200, self.resource_list(group, version, known)
         return self.objects(group, version, known, rest, query)
@@ -193,6 +162,7 @@ class KubeApiServer:
                     "namespaced": r.namespaced,
                     "kind": r.kind,
                     "verbs": ["get", "list", "watch"],
+                    **({"shortNames": list(SHORT_NAMES[r.qualified])} if r.qualified in SHORT_NAMES else {}),
                 }
                 for r in known
             ],
@@ -208,11 +178,11 @@ class KubeApiServer:
             rest = ["namespaces", rest[1]]
         res = next((r for r in known if r.plural == rest[0]), None)
         if res is None or len(rest) > 2 or (namespace is not None and not res.namespaced):
-            return _status(404, "NotFound", f"the server could not find the requested resource ({rest[0]})")
+            return status(404, "NotFound", f"the server could not find the requested resource ({rest[0]})")
         if res.qualified in self.config.forbidden:
             scope = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
             verb = "get" if len(rest) == 2 else "list"
-            return _status(
+            return status(
                 403,
                 "Forbidden",
                 f'{res.qualified} is forbidden: User "playground" cannot {verb} '
@@ -223,7 +193,7 @@ class KubeApiServer:
         if len(rest) == 2:
             found = next((d for d in items if (d.get("metadata") or {}).get("name") == rest[1]), None)
             if found is None:
-                return _status(404, "NotFound", f'{res.qualified} "{rest[1]}" not found')
+                return status(404, "NotFound", f'{res.qualified} "{rest[1]}" not found')
             return 200, _as_version(found, api_version)
         if query.get("labelSelector"):
             items = [d for d in items if _selected(d, query["labelSelector"])]
@@ -263,7 +233,7 @@ def _as_version(doc: dict[str, Any], api_version: str) -> dict[str, Any]:
     return out
 
 
-def _status(code: int, reason: str, message: str) -> tuple[int, dict[str, Any]]:
+def status(code: int, reason: str, message: str) -> tuple[int, dict[str, Any]]:
     return code, {
         "kind": "Status",
         "apiVersion": "v1",
@@ -273,90 +243,3 @@ def _status(code: int, reason: str, message: str) -> tuple[int, dict[str, Any]]:
         "reason": reason,
         "code": code,
     }
-
-
-def _handler_for(server: KubeApiServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def _reply(self, code: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _handle(self) -> None:
-            split = urlsplit(self.path)
-            query = {k: v[-1] for k, v in parse_qs(split.query).items()}
-            authorized = self.headers.get("Authorization") == f"Bearer {TOKEN}"
-            server.record(Request(self.command, split.path, query, authorized))
-            length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            if self.command == "GET" and authorized and self.headers.get("Upgrade", "").lower() == "websocket":
-                self._port_forward(split.path, query)
-            elif self.command != "GET":
-                self._reply(*_status(405, "MethodNotAllowed", f"{self.command} is not allowed: read-only playground"))
-            elif not authorized:
-                self._reply(*_status(401, "Unauthorized", "Unauthorized"))
-            elif server.slowness(split.path):
-                self._trickle(server.slowness(split.path), *server.answer(split.path, query))
-            else:
-                self._reply(*server.answer(split.path, query))
-
-        def _trickle(self, delay: float, code: int, body: dict[str, Any]) -> None:
-            """Headers at once, then one byte every ``delay`` seconds (never, when infinite), until
-            the client hangs up: a server a per-read socket timeout never catches."""
-            self.close_connection = True
-            if delay == float("inf"):
-                while self.connection.recv(1):  # b"": the client closed
-                    pass
-                return
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.flush()
-            try:
-                for i in range(len(data)):
-                    time.sleep(delay)
-                    self.wfile.write(data[i : i + 1])
-                    self.wfile.flush()
-            except OSError:  # the client gave up: what the slow server is there to test
-                return
-
-        def _port_forward(self, path: str, query: dict[str, str]) -> None:
-            from kubectl_meshdoctor.playground import wsforward
-
-            parts = [p for p in path.split("/") if p]
-            backend = None
-            if len(parts) == 7 and parts[:3] == ["api", "v1", "namespaces"] and parts[4::2] == ["pods", "portforward"]:
-                backend = server.config.forward.get(f"{parts[3]}/{parts[5]}")
-            if backend is None or not query.get("ports", "").isdigit():
-                self._reply(*_status(404, "NotFound", f"no port-forward target at {path}"))
-                return
-            offered = [p.strip() for p in self.headers.get("Sec-WebSocket-Protocol", "").split(",")]
-            protocol = "v4.channel.k8s.io" if "v4.channel.k8s.io" in offered else offered[0]
-            self.send_response(101, "Switching Protocols")
-            self.send_header("Upgrade", "websocket")
-            self.send_header("Connection", "Upgrade")
-            self.send_header("Sec-WebSocket-Accept", wsforward.accept_key(self.headers.get("Sec-WebSocket-Key", "")))
-            self.send_header("Sec-WebSocket-Protocol", protocol)
-            self.end_headers()
-            self.wfile.flush()
-            self.close_connection = True
-            wsforward.serve(self.connection, int(query["ports"]), backend)
-
-        do_GET = _handle
-        do_POST = _handle
-        do_PUT = _handle
-        do_PATCH = _handle
-        do_DELETE = _handle
-
-    return Handler

@@ -89,6 +89,25 @@ def relay_objects() -> list[dict[str, Any]]:
     return [service, pod]  # fmt: skip
 
 
+def shift_to_now(flows: list[Any], now_ns: int | None = None) -> list[Any]:
+    """Copies of ``flows`` moved in time so that the newest is now; their spacing is kept."""
+    import time
+
+    stamped = [f.time.seconds * 1_000_000_000 + f.time.nanos for f in flows if f.HasField("time")]
+    if not stamped:
+        return list(flows)
+    offset = (now_ns if now_ns is not None else time.time_ns()) - max(stamped)
+    out = []
+    for flow in flows:
+        copy = type(flow)()
+        copy.CopyFrom(flow)
+        if flow.HasField("time"):
+            moved = flow.time.seconds * 1_000_000_000 + flow.time.nanos + offset
+            copy.time.seconds, copy.time.nanos = divmod(moved, 1_000_000_000)
+        out.append(copy)
+    return out
+
+
 def start(
     snap: RawSnapshot,
     relay_only: bool = False,
@@ -96,9 +115,11 @@ def start(
     relay_config: RelayConfig | None = None,
     tls: RelayTLS | None = None,
     with_relay_service: bool = False,
+    shift_flows: bool = False,
 ) -> Playground:
-    """``with_relay_service``: also serve Service kube-system/hubble-relay, port-forwarded to the Relay."""
-    relay = RelayServer(snap.flows, relay_config, tls).start()
+    """``with_relay_service``: also serve Service kube-system/hubble-relay, port-forwarded to the Relay.
+    ``shift_flows``: serve the recorded flows as if the newest happened now (``--since 10m`` finds them)."""
+    relay = RelayServer(shift_to_now(snap.flows) if shift_flows else snap.flows, relay_config, tls).start()
     if relay_only:
         return Playground(relay, None)
     docs = [o.doc for o in snap.objects]
@@ -122,6 +143,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="RESOURCE",
         help="answer 403 for this resource, e.g. authorizationpolicies.security.istio.io",
     )
+    parser.add_argument(
+        "--recorded-times",
+        action="store_true",
+        help="serve the flows at their recorded times (default: moved so the newest is now)",
+    )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, metavar="SECONDS", help="delay every API answer (a slow cluster)"
+    )
     args = parser.parse_args(argv)
     from kubectl_meshdoctor.errors import MeshdoctorError
 
@@ -130,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     except MeshdoctorError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    pg = start(snap, args.relay_only, ApiConfig(forbidden=set(args.forbid)), with_relay_service=True)
+    config = ApiConfig(forbidden=set(args.forbid), latency=args.latency)
+    pg = start(snap, args.relay_only, config, with_relay_service=True, shift_flows=not args.recorded_times)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

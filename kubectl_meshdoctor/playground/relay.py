@@ -16,11 +16,8 @@ the wire without being parsed and serialized again.
 
 from __future__ import annotations
 
-import bisect
 import threading
 import time
-from array import array
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -29,7 +26,11 @@ from typing import Any
 import grpc
 
 from kubectl_meshdoctor._proto import flow_pb2, observer_pb2, observer_pb2_grpc, relay_pb2
+from kubectl_meshdoctor.playground.flowstore import FlowStore, select, select_positions
+from kubectl_meshdoctor.playground.health import health_handler
 from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
+
+__all__ = ["FlowStore", "RelayConfig", "RelayServer", "RelayTLS", "select", "select_positions"]
 
 VERSION = "1.19.4-meshdoctor-playground"
 
@@ -46,86 +47,6 @@ class RelayConfig:
     unavailable_nodes: list[str] = field(default_factory=list)
     lost_events: int = 0  # > 0: one LostEvent notice in every GetFlows stream
     flow_interval: float = 0.0  # > 0: GetFlows sends one flow per interval (a Relay that trickles)
-
-
-class FlowStore:
-    """Flows in time order as serialized GetFlowsResponse bytes, indexed by "ns/pod" of each end.
-
-    ``add`` takes messages (``flow_pb2.Flow``); ``add_serialized`` takes a response already
-    serialized with the flow's time, node and endpoints (for generated bulk data).
-    ``freeze()`` sorts by time; the server calls it.
-    """
-
-    def __init__(self, flows: Iterable[Any] = ()) -> None:
-        self.blobs: list[bytes] = []
-        self.times = array("q")  # ns since the epoch, per blob
-        self.by_pod: dict[str, list[int]] = {}  # "ns/pod" (either end) -> positions
-        self.pods: list[str] = []  # sorted keys of by_pod, for prefix look-ups
-        self.nodes: Counter[str] = Counter()
-        for flow in flows:
-            self.add(flow)
-        self.freeze()
-
-    def __len__(self) -> int:
-        return len(self.blobs)
-
-    def add(self, flow: Any) -> None:
-        resp = observer_pb2.GetFlowsResponse(flow=flow, node_name=flow.node_name, time=flow.time)
-        ends = [
-            f"{ep.namespace}/{ep.pod_name}" for ep in (flow.source, flow.destination) if ep.namespace or ep.pod_name
-        ]
-        self.add_serialized(resp.SerializeToString(), flow.time.seconds * 1_000_000_000 + flow.time.nanos,
-                            flow.node_name, ends)  # fmt: skip
-
-    def add_serialized(self, blob: bytes, time_ns: int, node: str, pods: Iterable[str]) -> None:
-        self.blobs.append(blob)
-        self.times.append(time_ns)
-        if node:
-            self.nodes[node] += 1
-        for key in dict.fromkeys(pods):
-            self.by_pod.setdefault(key, []).append(len(self.blobs) - 1)
-
-    def freeze(self) -> None:
-        """Sort by time (stable) and rebuild the index; cheap when already in order."""
-        times = self.times
-        if any(times[i] > times[i + 1] for i in range(len(times) - 1)):
-            order = sorted(range(len(times)), key=times.__getitem__)
-            where = {old: new for new, old in enumerate(order)}
-            self.blobs = [self.blobs[i] for i in order]
-            self.times = array("q", (times[i] for i in order))
-            self.by_pod = {k: sorted(where[i] for i in v) for k, v in self.by_pod.items()}
-        self.pods = sorted(self.by_pod)
-
-    def flow(self, i: int) -> Any:
-        return observer_pb2.GetFlowsResponse.FromString(self.blobs[i]).flow
-
-    def messages(self) -> list[Any]:
-        return [self.flow(i) for i in range(len(self.blobs))]
-
-    def pod_positions(self, specs: Iterable[str]) -> set[int] | None:
-        """Positions of flows with an end matching a pod filter (``ns/prefix``); None: not indexable."""
-        out: set[int] = set()
-        for spec in specs:
-            ns, _, prefix = spec.partition("/") if "/" in spec else ("default", "", spec)
-            if not ns:
-                return None  # "/prefix" means any namespace: not worth an index
-            head = f"{ns}/{prefix}"
-            at = bisect.bisect_left(self.pods, head)
-            while at < len(self.pods) and self.pods[at].startswith(head):
-                out.update(self.by_pod[self.pods[at]])
-                at += 1
-        return out
-
-    def candidates(self, whitelist: list[Any], lo: int, hi: int) -> Iterable[int]:
-        """Positions in [lo, hi) that may match the whitelist: by the pod index when every filter names pods."""
-        chosen: set[int] = set()
-        for flt in whitelist:
-            specs = list(flt.source_pod) or list(flt.destination_pod)
-            hits = self.pod_positions(specs) if specs else None
-            if hits is None:
-                return range(lo, hi)
-            chosen |= hits
-        return sorted(i for i in chosen if lo <= i < hi)
 
 
 class _Observer(observer_pb2_grpc.ObserverServicer):
@@ -154,17 +75,27 @@ class _Observer(observer_pb2_grpc.ObserverServicer):
                     source=flow_pb2.HUBBLE_RING_BUFFER, num_events_lost=owner.config.lost_events
                 )
             )
-        blobs = owner.store.blobs
+        store = owner.store
+        seen = len(store)
         interval = owner.config.flow_interval
-        for i in select_positions(owner.store, request):
+        for i in select_positions(store, request):
             if interval and (owner.stopping.wait(interval) or not context.is_active()):
                 return
             record.sent += 1
-            yield blobs[i]  # already serialized: see _serialize
+            yield store.blobs[i]  # already serialized: see _serialize
+        matcher = FlowMatcher(list(request.whitelist), list(request.blacklist))
         while request.follow and context.is_active() and not owner.stopping.is_set():
+            if len(store) > seen:  # flows added while following (add_flows), in time order
+                upto = len(store)
+                for i in range(seen, upto):
+                    if matcher(store.flow(i)):
+                        record.sent += 1
+                        yield store.blobs[i]
+                seen = upto
             time.sleep(0.05)
 
     def ServerStatus(self, request: Any, context: Any) -> Any:
+        context.send_initial_metadata((("hubble-relay-version", VERSION),))
         nodes = self.owner.node_names()
         return observer_pb2.ServerStatusResponse(
             num_flows=len(self.owner.store),
@@ -207,42 +138,7 @@ def _register(servicer: _Observer, server: Any) -> None:
         )
     }
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("observer.Observer", handlers),))
-
-
-def _bounds(store: FlowStore, request: Any) -> tuple[int, int]:
-    """The positions inside since/until (times are sorted); a flow without a time is outside a window."""
-    lo, hi = 0, len(store)
-    if request.HasField("since"):
-        since = request.since.seconds * 1_000_000_000 + request.since.nanos
-        lo = bisect.bisect_left(store.times, max(since, 1))
-    elif request.HasField("until"):
-        lo = bisect.bisect_left(store.times, 1)
-    if request.HasField("until"):
-        hi = bisect.bisect_right(store.times, request.until.seconds * 1_000_000_000 + request.until.nanos)
-    return lo, max(lo, hi)
-
-
-def select_positions(store: FlowStore, request: Any) -> list[int] | range:
-    """What Relay returns for ``request`` as positions in ``store`` (number applied after filtering)."""
-    since = request.HasField("since")
-    if request.follow and not request.number and not since:
-        return []  # follow without number or since starts at the newest event
-    lo, hi = _bounds(store, request)
-    if not request.whitelist and not request.blacklist:
-        chosen: list[int] | range = range(lo, hi)
-    else:
-        matcher = FlowMatcher(list(request.whitelist), list(request.blacklist))
-        candidates = store.candidates(list(request.whitelist), lo, hi)
-        chosen = [i for i in candidates if matcher(store.flow(i))]
-    if request.number and not since:
-        chosen = chosen[: request.number] if request.first else chosen[-request.number :]
-    return chosen
-
-
-def select(flows: list[Any], request: Any) -> list[Any]:
-    """What Relay returns for ``request`` over a list of flows (as messages)."""
-    store = flows if isinstance(flows, FlowStore) else FlowStore(flows)
-    return [store.flow(i) for i in select_positions(store, request)]
+    server.add_generic_rpc_handlers((health_handler(),))
 
 
 @dataclass(slots=True)
@@ -316,6 +212,13 @@ class RelayServer:
     def clear(self) -> None:
         with self._lock:
             self.received.clear()
+
+    def add_flows(self, flows: Iterable[Any]) -> None:
+        """Flows that happen while serving (tests of ``explain --watch``); following streams get them."""
+        with self._lock:
+            for flow in flows:
+                self.store.add(flow)
+            self.store.freeze()
 
     def node_names(self) -> list[str]:
         return sorted(self.store.nodes)

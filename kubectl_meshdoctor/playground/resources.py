@@ -57,6 +57,31 @@ RESOURCES: tuple[Resource, ...] = (
 
 BY_KIND = {(r.group, r.kind): r for r in RESOURCES}
 
+# the short names the real API servers and CRDs advertise (kubectl resolves `get cnp` through them)
+SHORT_NAMES: dict[str, tuple[str, ...]] = {
+    "namespaces": ("ns",),
+    "pods": ("po",),
+    "services": ("svc",),
+    "endpoints": ("ep",),
+    "configmaps": ("cm",),
+    "serviceaccounts": ("sa",),
+    "nodes": ("no",),
+    "deployments.apps": ("deploy",),
+    "statefulsets.apps": ("sts",),
+    "daemonsets.apps": ("ds",),
+    "replicasets.apps": ("rs",),
+    "networkpolicies.networking.k8s.io": ("netpol",),
+    "ciliumnetworkpolicies.cilium.io": ("cnp", "ciliumnp"),
+    "ciliumclusterwidenetworkpolicies.cilium.io": ("ccnp",),
+    "peerauthentications.security.istio.io": ("pa",),
+    "authorizationpolicies.security.istio.io": ("ap",),
+    "requestauthentications.security.istio.io": ("ra",),
+    "destinationrules.networking.istio.io": ("dr",),
+    "virtualservices.networking.istio.io": ("vs",),
+    "serviceentries.networking.istio.io": ("se",),
+    "gateways.networking.istio.io": ("gw",),
+}
+
 
 def group_of(api_version: str) -> str:
     return api_version.rpartition("/")[0] if "/" in api_version else ""

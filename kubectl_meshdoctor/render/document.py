@@ -112,7 +112,22 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
 
 def dump(doc: Any, output: str) -> str:
     if output == "yaml":
-        import yaml
-
-        return str(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120))
+        return yaml_dump(doc)
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def yaml_dump(doc: Any) -> str:
+    """YAML with multi-line strings (fix, fixYaml) as literal blocks (``|``), so a fix reads and
+    pastes as it prints; one-line strings stay plain. Same data as the JSON document."""
+    import yaml
+
+    class _Dumper(yaml.SafeDumper):
+        pass
+
+    def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        if "\n" in value:  # PyYAML itself falls back to quotes when a block cannot hold the value
+            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+    _Dumper.add_representer(str, _str)
+    return str(yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120))

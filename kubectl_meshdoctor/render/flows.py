@@ -39,12 +39,14 @@ def _name(enum: Any, value: int) -> str:
         return str(value)
 
 
-def annotate(flow: Any, diagnosis: Diagnosis) -> Annotation:
+def annotate(flow: Any, diagnosis: Diagnosis | None) -> Annotation:
     """Which hop explains this flow: L7 records and proxy redirects -> Cilium L7; egress-side
-    verdicts -> client egress; other L3/L4 verdicts -> Cilium ingress."""
+    verdicts -> client egress; other L3/L4 verdicts -> Cilium ingress. Without a diagnosis (flows
+    only, no objects) only the policies Hubble itself names are shown."""
     from kubectl_meshdoctor._proto import flow_pb2
 
-    by_hop: Mapping[Hop, tuple[ObjectRef, ...]] = {h.hop: tuple(h.by) for h in diagnosis.hops}
+    hops = diagnosis.hops if diagnosis is not None else []
+    by_hop: Mapping[Hop, tuple[ObjectRef, ...]] = {h.hop: tuple(h.by) for h in hops}
     if flow.HasField("l7") or flow.trace_observation_point == flow_pb2.TO_PROXY or flow.verdict == flow_pb2.REDIRECTED:
         hop = Hop.CILIUM_L7
     elif flow.traffic_direction == flow_pb2.EGRESS:
@@ -113,12 +115,12 @@ def jsonpb_line(flow: Any) -> str:
     return flow_to_jsonpb(flow)
 
 
-def render(flow: Any, diagnosis: Diagnosis, output: str) -> str:
+def render(flow: Any, diagnosis: Diagnosis | None, output: str) -> str:
     if output == "jsonpb":
         return jsonpb_line(flow)
     note = annotate(flow, diagnosis)
     return json_line(flow, note) if output == "json" else compact_line(flow, note)
 
 
-def render_all(flows: Sequence[Any], diagnosis: Diagnosis, output: str) -> list[str]:
+def render_all(flows: Sequence[Any], diagnosis: Diagnosis | None, output: str) -> list[str]:
     return [render(f, diagnosis, output) for f in flows]

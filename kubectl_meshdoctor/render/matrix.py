@@ -1,38 +1,85 @@
-"""The matrix as a rich table: rows clients, columns servers."""
+"""The matrix as text: rows clients, columns servers, then a legend of what the cells show."""
 
 from __future__ import annotations
-
-from rich.table import Table
-from rich.text import Text
 
 from kubectl_meshdoctor.diagnosis.matrix import Cell
 from kubectl_meshdoctor.findings.types import Verdict
 from kubectl_meshdoctor.model.objects import Workload
+from kubectl_meshdoctor.render.layout import Lines
 from kubectl_meshdoctor.render.text import clean
 
 _STYLE = {Verdict.ALLOWED: "green", Verdict.DENIED: "red", Verdict.BROKEN: "bold red", Verdict.UNKNOWN: "yellow"}
 
 
-def render_matrix(clients: list[Workload], servers: list[Workload], cells: list[Cell]) -> Table:
+# what the observed "(x)" of a cell means (diagnosis.matrix.OBSERVED); the legend lists the ones shown
+LEGEND = {
+    "fwd": "Hubble saw the packets FORWARDED (L3/L4 only, no HTTP status)",
+    "proxied": "Hubble saw them redirected to Cilium's L7 proxy but no HTTP record",
+    "000": "Hubble saw them DROPPED (the client times out)",
+    "audit": "a policy in audit mode would drop them",
+    "!": "the flows contradict the prediction",
+}
+_CODES = {
+    "200": "success",
+    "000": "timeout (dropped)",
+    "reset": "connection reset",
+    "refused": "connection refused",
+    "dns": "name does not resolve",
+    "?": "could not be decided (a gap: see below)",
+}
+
+
+def legend(cells: list[Cell], out: Lines) -> None:
+    """One line per symbol the table shows: predicted codes first, then what "(x)" means."""
+    shown: list[str] = []
+    for cell in cells:
+        for word in (cell.predicted, cell.observed or ""):
+            if word and word not in shown:
+                shown.append(word)
+        if cell.agrees is False and "!" not in shown:
+            shown.append("!")
+    out.prose(0, ("cells: predicted outcome, then (what Hubble observed) when there are flows", "dim"))
+    for word in shown:
+        if word in _CODES:
+            out.prose(12, (clean(f"  {word:<10}{_CODES[word]}"), "dim"))
+        elif word.isdigit():
+            out.prose(12, (clean(f"  {word:<10}HTTP {word}"), "dim"))
+    for word, meaning in LEGEND.items():
+        if any(cell.observed == word for cell in cells) or (word == "!" and "!" in shown):
+            label = "!" if word == "!" else f"({word})"
+            out.prose(12, (f"  {label:<10}{meaning}", "dim"))
+
+
+def render_matrix(clients: list[Workload], servers: list[Workload], cells: list[Cell]) -> Lines:
+    """The table never wraps or truncates a cell (wide matrices overflow); the legend wraps."""
     by_pair = {(c.source, c.destination): c for c in cells}
-    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 2, 0, 0))
-    table.add_column("client \\ server", no_wrap=True)
-    names = [f"{s.namespace}/{s.name}" for s in servers]
-    for name in names:
-        table.add_column(clean(name), no_wrap=True)
+    names = [clean(f"{s.namespace}/{s.name}") for s in servers]
+    header = "client \\ server"
+    rows: list[list[tuple[str, str]]] = []
     for c in clients:
         src = f"{c.namespace}/{c.name}"
-        row: list[Text] = [Text(clean(src))]
-        for dst in names:
+        row = [(clean(src), "")]
+        for dst in [f"{s.namespace}/{s.name}" for s in servers]:
             cell = by_pair.get((src, dst))
             if cell is None:
-                row.append(Text("-", style="dim"))
+                row.append(("-", "dim"))
                 continue
-            text = cell.predicted
-            if cell.observed is not None:
-                text += f" ({cell.observed})"
-            if cell.agrees is False:
-                text += " !"
-            row.append(Text(clean(text), style=_STYLE[cell.verdict] + (" reverse" if cell.agrees is False else "")))
-        table.add_row(*row)
-    return table
+            text = cell.predicted + (f" ({cell.observed})" if cell.observed is not None else "")
+            text += " !" if cell.agrees is False else ""
+            row.append((clean(text), _STYLE[cell.verdict] + (" reverse" if cell.agrees is False else "")))
+        rows.append(row)
+    header_row = [header, *names]
+    columns = zip(header_row, *[[t for t, _ in r] for r in rows], strict=True)
+    widths = [max(len(x) for x in col) for col in columns]
+    out = Lines()
+    out.row(*[(f"{text:<{w}}  ", "bold") for text, w in zip(header_row, widths, strict=True)])
+    for row in rows:
+        runs: list[tuple[str, str]] = []
+        for i, ((text, style), w) in enumerate(zip(row, widths, strict=True)):
+            runs.append((text, style))
+            if i < len(widths) - 1:
+                runs.append((" " * (w - len(text) + 2), ""))
+        out.row(*runs)
+    out.blank()
+    legend(cells, out)
+    return out

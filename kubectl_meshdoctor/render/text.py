@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 
 from rich.console import Console, Group
-from rich.table import Table
 from rich.text import Text
 
 from kubectl_meshdoctor.findings import catalog
-from kubectl_meshdoctor.findings.types import HOP_TITLES, Decision, Diagnosis, Verdict
+from kubectl_meshdoctor.findings.types import HOP_TITLES, Decision, Diagnosis, Hop, Verdict
+from kubectl_meshdoctor.render.layout import Lines, Rows
 
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _VERDICT_STYLE = {
@@ -26,7 +26,7 @@ _DECISION_STYLE = {
     Decision.SKIP: "dim",
     Decision.UNKNOWN: "yellow",
 }
-_SYMPTOM_TEXT = {
+SYMPTOM_TEXT = {
     "ok": "success",
     "http-403": "HTTP 403",
     "http-503": "HTTP 503",
@@ -51,70 +51,83 @@ def _t(value: object, style: str = "") -> Text:
     return Text(clean(value), style=style)
 
 
-def render_diagnosis(d: Diagnosis) -> Group:
-    parts: list[object] = []
+def is_gateway_source(d: Diagnosis) -> bool:
+    """The call starts at an ingress gateway (an Envoy of its own, not a sidecar): the routing hop
+    was decided by a Gateway/HTTPRoute binding (diagnosis/gateway_hop.py)."""
+    src = f"gateway {d.source.namespace}/{d.source.workload}"
+    for hop in d.hops:
+        if hop.hop is Hop.CLIENT_ROUTE and (
+            hop.detail.startswith(src) or any(r.kind in ("Gateway", "HTTPRoute") for r in hop.by)
+        ):
+            return True
+    return False
+
+
+_GATEWAY_TITLES = {Hop.CLIENT_PROXY: "gateway Envoy (TLS)", Hop.CLIENT_ROUTE: "gateway routing"}
+
+
+def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
+    """``what_if``: the answer after an in-memory change, whose flows were not compared (they predate it)."""
+    out = Lines()
     label, style = _VERDICT_STYLE[d.verdict]
     dst = d.destination
+    src = f"{d.source.namespace}/{d.source.workload}"
     target = dst.external or f"{dst.namespace}/{dst.workload}"
-    head = Text()
-    head.append(label, style=style)
-    head.append("  ")
-    head.append(clean(f"{d.source.namespace}/{d.source.workload}"), style="bold")
-    head.append(" → ")
-    head.append(clean(f"{target}:{dst.port}"), style="bold")
-    head.append(
-        clean(
-            f"  {d.request.method} {d.request.path}   "
-            f"client sees: {_SYMPTOM_TEXT.get(d.symptom.value, d.symptom.value)}"
-        )
+    symptom = SYMPTOM_TEXT.get(d.symptom.value, d.symptom.value)
+    out.prose(
+        4,
+        (label, style),
+        ("  ", ""),
+        (clean(src), "bold"),
+        (" → ", ""),
+        (clean(f"{target}:{dst.port}"), "bold"),
+        (clean(f"  {d.request.method} {d.request.path}   client sees: {symptom}"), ""),
     )
-    parts.append(head)
-    meshes = Text(
-        clean(f"  mesh: {d.source.namespace}/{d.source.workload} {d.source.mesh.value}, {target} {dst.mesh.value}"),
-        style="dim",
-    )
-    parts.append(meshes)
-    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, padding=(0, 2, 0, 0))
-    table.add_column("  hop", no_wrap=True)
-    table.add_column("decision", no_wrap=True)
-    table.add_column("by", overflow="fold")
+    gateway = is_gateway_source(d)
+    src_mesh = "ingress gateway (Envoy)" if gateway else d.source.mesh.value
+    out.prose(8, (clean(f"  mesh: {src} {src_mesh}, {target} {dst.mesh.value}"), "dim"))
+    rows = []
     leg: str | None = None
     for hop in d.hops:
         if hop.leg and hop.leg != leg:
-            table.add_row(_t(f"  ─ {hop.leg}", "bold"), _t(""), _t(""))
+            rows.append((clean(f"─ {hop.leg}"), "", "bold", ""))  # a section: the leg's hops follow
         leg = hop.leg
         by = "; ".join(r.key() for r in hop.by)
         detail = hop.detail if not by or by in hop.detail else f"{by}: {hop.detail}"
-        table.add_row(
-            _t("  " + HOP_TITLES[hop.hop]),
-            _t(
-                hop.decision.value.upper() if hop.decision in (Decision.BREAK, Decision.DENY) else hop.decision.value,
-                _DECISION_STYLE[hop.decision],
-            ),
-            _t(detail),
-        )
-    parts.append(Text(""))
-    parts.append(table)
+        title = HOP_TITLES[hop.hop]
+        if gateway and hop.hop in _GATEWAY_TITLES:
+            title = _GATEWAY_TITLES[hop.hop]
+            detail = re.sub(r"^sidecar: ", "gateway Envoy: ", detail)
+        loud = hop.decision in (Decision.BREAK, Decision.DENY)
+        decision = hop.decision.value.upper() if loud else hop.decision.value
+        rows.append((clean(title), decision, _DECISION_STYLE[hop.decision], clean(detail)))
+    out.blank()
+    out.items.append(Rows(("hop", "decision", "by"), rows))
     for cause in d.causes:
         sev = catalog.severity(cause).value
-        line = Text("\n  cause  ")
-        line.append(clean(cause.code), style="bold")
-        line.append(clean(f" ({sev})"), style="red" if sev == "error" else "yellow" if sev == "warning" else "cyan")
-        parts.append(line)
-        parts.append(_t(_wrap(catalog.summary(cause), 9)))
+        out.blank()
+        sev_style = "red" if sev == "error" else "yellow" if sev == "warning" else "cyan"
+        out.prose(9, ("  cause  ", ""), (clean(cause.code), "bold"), (clean(f" ({sev})"), sev_style))
+        out.prose(9, (" " * 9, ""), (clean(catalog.summary(cause)), ""))
         for ref in cause.objects:
             origin = f"  ({ref.origin})" if ref.origin else ""
-            parts.append(_t(f"         ↳ {ref.key()}{origin}", "dim"))
-        parts.append(_t(_fix_block(catalog.fix(cause))))
+            out.prose(11, (clean(f"         ↳ {ref.key()}{origin}"), "dim"))
+        fix_lines(out, catalog.fix(cause))
     ev = d.evidence
-    agree = "" if ev.flows == 0 or ev.agrees is None else ("  (agrees)" if ev.agrees else "  (CONTRADICTS the objects)")
-    parts.append(Text(""))
-    parts.append(_t(f"  hubble {ev.summary or 'no flows'}{agree}", "" if ev.agrees is not False else "bold yellow"))
+    out.blank()
+    if what_if:
+        out.prose(9, ("  hubble not compared: the flows predate the what-if change", "dim"))
+    else:
+        agree = (
+            "" if ev.flows == 0 or ev.agrees is None else ("  (agrees)" if ev.agrees else "  (CONTRADICTS the objects)")
+        )
+        text = clean(f"  hubble {ev.summary or 'no flows'}{agree}")
+        out.prose(9, (text, "" if ev.agrees is not False else "bold yellow"))
     for gap in d.gaps:
-        parts.append(_t(f"  gap    {gap}", "yellow"))
+        out.prose(9, (clean(f"  gap    {gap}"), "yellow"))
     for warning in d.warnings:
-        parts.append(_t(f"  note   {warning}", "dim"))
-    return Group(*parts)  # type: ignore[arg-type]
+        out.prose(9, (clean(f"  note   {warning}"), "dim"))
+    return out
 
 
 def render_what_if(before: Diagnosis, after: Diagnosis, applied: list[str]) -> Group:
@@ -142,37 +155,42 @@ def render_what_if(before: Diagnosis, after: Diagnosis, applied: list[str]) -> G
     return Group(*parts)  # type: ignore[arg-type]
 
 
-def _fix_block(text: str) -> str:
-    """The fix under a 9-column indent; long prose lines wrap, YAML/commands keep their lines."""
-    import textwrap
+_YAML_OR_COMMAND = re.compile(r"^(\s|-\s|[\w./-]+:(\s|$)|kubectl\s|istioctl\s|cilium\s|hubble\s|\$\s|EOF$|---$)")
 
-    out: list[str] = []
-    for i, line in enumerate(text.splitlines() or [""]):
+
+def fix_lines(out: Lines, text: str) -> None:
+    """The fix under a 9-column indent: prose wraps with a hanging indent; YAML, heredocs and
+    commands are verbatim (they overflow rather than break, so they can be pasted)."""
+    heredoc = False
+    for i, line in enumerate(clean(text).splitlines() or [""]):
         lead = "  fix    " if i == 0 else " " * 9
-        if len(line) > 110 and not line.startswith(" "):
-            out.extend(textwrap.wrap(line, width=110, initial_indent=lead, subsequent_indent=" " * 9))
+        verbatim = heredoc or bool(_YAML_OR_COMMAND.match(line))
+        if re.search(r"<<-?\s*'?EOF'?\s*$", line):
+            heredoc = True
+        elif line.strip() == "EOF":
+            heredoc = False
+        if verbatim:
+            out.verbatim(lead + line)
         else:
-            out.append(lead + line)
-    return "\n".join(out)
-
-
-def _wrap(text: str, indent: int) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width=100, initial_indent=" " * indent, subsequent_indent=" " * indent))
+            out.prose(9, (lead, ""), (line, ""))
 
 
 def print_to(stream_is_stdout: bool, renderable: object) -> None:
-    """Print; when not a TTY, render plain and strip the padding rich adds to table rows."""
+    """Print; when not a TTY, render plain and strip the padding rich adds to table rows.
+
+    Width: the terminal's (rich reads ``COLUMNS`` too); not a terminal, ``COLUMNS`` else 160.
+    Lines are never cropped: verbatim YAML and commands overflow rather than break."""
     import io
     import os
     import sys
 
     stream = sys.stdout if stream_is_stdout else sys.stderr
     if stream.isatty() and not os.environ.get("NO_COLOR"):
-        Console(file=stream, highlight=False).print(renderable)
+        Console(file=stream, highlight=False).print(renderable, crop=False)
         return
     buffer = io.StringIO()
-    width = 160 if not stream.isatty() else None
-    Console(file=buffer, no_color=True, color_system=None, highlight=False, width=width).print(renderable)
+    columns = os.environ.get("COLUMNS", "")
+    width = int(columns) if columns.isdigit() and int(columns) > 0 else (None if stream.isatty() else 160)
+    console = Console(file=buffer, no_color=True, color_system=None, highlight=False, width=width)
+    console.print(renderable, crop=False)
     stream.write("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n")

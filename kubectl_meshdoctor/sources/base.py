@@ -35,6 +35,9 @@ class RawSnapshot:
     gaps: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     flow_source: str = "none"  # "hubble" | "snapshot" | "none"
+    # offline flow inputs not read yet (sources.flowfiles.FlowFile): streamed for the question asked
+    flow_files: list[Any] = field(default_factory=list)
+    out_of_scope: int = 0  # objects left unread: outside the namespaces the question needs
 
 
 class Source(Protocol):

@@ -281,6 +281,11 @@ def _http(flow: flow_pb2.Flow) -> flow_pb2.HTTP | None:
 _STATUS_RE = re.compile(r"^(\d{3}|\d{1,2}\+)$")
 
 
+def status_filter_check(specs: Sequence[str]) -> None:
+    """ValueError for a status code filter Hubble would reject (``403``, ``5+``)."""
+    _status_pred(specs)
+
+
 def _status_pred(specs: Sequence[str]) -> _Pred:
     exact: set[str] = set()
     prefixes: list[str] = []

@@ -105,6 +105,12 @@ class KubeClient:
         from kubernetes.config import ConfigException, new_client_from_config
 
         path = kubeconfig_path(kubeconfig)
+        if not any(os.path.isfile(p) for p in path.split(os.pathsep) if p):
+            # kubectl's wording (clientcmd ErrEmptyConfig), on one line
+            raise DataError(
+                f"missing or incomplete configuration info: no kubeconfig at {path}; point to an existing, "
+                "complete config file with --kubeconfig or $KUBECONFIG (or use --from PATH / --demo NAME offline)"
+            )
         self.timeout = timeout
         self.deadline = deadline or Deadline()
         new_client: Any = new_client_from_config
@@ -256,7 +262,7 @@ class KubeReader:
         return plan, gaps
 
     def read(self, namespaces: Sequence[str] | None) -> RawSnapshot:
-        self.progress(f"reading the Kubernetes API at {self.client.host}")
+        self.progress(f"discovering the API groups of {self.client.host}")
         plan, gaps = self.plan(self.served_versions())
         tasks: list[tuple[Kind, str, str | None]] = []
         for kind, version in plan:
@@ -264,10 +270,18 @@ class KubeReader:
                 tasks += [(kind, version, ns) for ns in namespaces]
             else:
                 tasks.append((kind, version, None))
+        done: list[str] = []
+
+        def list_one(task: tuple[Kind, str, str | None]) -> tuple[list[RawObject], Gap | None]:
+            result = self._list(*task)
+            done.append(task[0].kind)  # list.append is atomic: a count for the status line
+            self.progress(f"listing kinds: {len(done)}/{len(tasks)} lists ({task[0].kind})")
+            return result
+
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
             # the ConfigMaps first: a slow list must not keep the mesh and Cilium config from being read
             pending = [pool.submit(self._get_configmap, *nc) for nc in CONFIGMAPS]
-            listed = list(pool.map(lambda t: self._list(*t), tasks))
+            listed = list(pool.map(list_one, tasks))
             maps = [f.result() for f in pending]
         snap = RawSnapshot(flow_source="none", gaps=gaps)
         for objects, gap in [*listed, *maps]:

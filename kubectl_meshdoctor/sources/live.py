@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,10 +64,6 @@ def namespaces_for(refs: Sequence[str], default_ns: str) -> list[str] | None:
     return list(dict.fromkeys([*wanted, *SYSTEM_NAMESPACES]))
 
 
-def _stderr(msg: str) -> None:
-    print(f"meshdoctor: {msg}", file=sys.stderr, flush=True)
-
-
 class LiveSource:
     """Use as a context manager: it may hold a port-forward and a gRPC channel.
 
@@ -82,9 +77,17 @@ class LiveSource:
 
         self.opts = opts
         self.deadline = Deadline.after(opts.timeout)
-        self.progress: Callable[[str], None] = _stderr if opts.progress else (lambda _m: None)
+        self._closers: list[Callable[[], None]] = []
+        self.progress: Callable[[str], None] = lambda _m: None
+        if opts.progress:
+            from kubectl_meshdoctor.sources.progress import StatusLine
+
+            status = StatusLine()
+            self.progress = status
+            self._closers.append(status.close)
+        self.progress("connecting to the Kubernetes API")
         self.kube = KubeClient(opts.kubeconfig, opts.context, opts.request_timeout, self.deadline)
-        self._closers: list[Callable[[], None]] = [self.kube.close]
+        self._closers.append(self.kube.close)
         self._hubble: HubbleClient | None = None
 
     def __enter__(self) -> LiveSource:
@@ -110,11 +113,13 @@ class LiveSource:
         if not address:
             from kubectl_meshdoctor.sources.portforward import PortForward, relay_target
 
+            self.progress("port-forward: finding Service kube-system/hubble-relay")
             target = relay_target(self.kube)
+            self.progress(f"port-forward: opening {target.namespace}/{target.pod}:{target.port}")
             forward = PortForward(self.kube, target).start()
             self._closers.append(forward.close)
             address = forward.address
-            self.progress(f"port-forwarding {target.namespace}/{target.pod}:{target.port} to {address}")
+        self.progress(f"connecting to Hubble Relay at {address}")
         client = HubbleClient(address, self.opts.tls, deadline=self.deadline)
         self._closers.append(client.close)
         client.server_status()  # fail fast, with one clear line, if Relay is not there
@@ -124,8 +129,18 @@ class LiveSource:
     def flows(self, request: Any) -> FlowBatch:
         """The flows of ``request`` (bounded), re-checked client side; RelayError when unreachable."""
         client = self.hubble()
-        self.progress(f"reading flows from Hubble Relay at {client.address}")
-        return client.get_flows(request)
+        self.progress(f"streaming flows from Hubble Relay at {client.address}")
+        batch = FlowBatch()
+
+        def cut(reason: str) -> None:
+            batch.cut_short = reason
+
+        for count, flow in enumerate(client.stream(request, batch.warnings.append, cut), 1):
+            batch.flows.append(flow)
+            if count % 256 == 0:
+                self.progress(f"streaming flows from Hubble Relay: {count} received")
+        batch.warnings[:] = list(dict.fromkeys(batch.warnings))
+        return batch
 
     def follow(self, request: Any, on_warning: Callable[[str], None]) -> Iterator[Any]:
         """Stream ``request``; a bounded one cut short by the deadline ends with a warning."""

@@ -94,7 +94,7 @@ def offline(from_path: str | None, demo_name: str | None) -> Names:
     if from_path:
         from kubectl_meshdoctor.sources.snapshot import read_snapshot
 
-        return from_objects(read_snapshot(from_path).objects)
+        return from_objects(read_snapshot(from_path, lazy_flows=True).objects)  # objects only: flows stay unread
     return Names()
 
 

@@ -66,9 +66,15 @@ def read_changes(files: tuple[str, ...], deletes: tuple[str, ...]) -> list[Chang
     changes: list[Change] = []
     for file in files:
         path = Path(file)
-        if not path.is_file():
+        if not path.exists():
             raise UsageError(f"--what-if {file!r}: no such file")
-        objects, gaps = decode_documents(path.read_text("utf-8"), file)
+        if path.is_dir():
+            raise UsageError(f"--what-if {file!r}: is a directory; give the manifest files")
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise UsageError(f"--what-if {file!r}: cannot read: {err}") from None
+        objects, gaps = decode_documents(text, file)
         if gaps and not objects:
             raise UsageError(f"--what-if {file!r}: {gaps[0]}")
         if not objects:
