@@ -41,6 +41,15 @@ def _dr_fix(call: Call, mode: str) -> str:
     )
 
 
+def _socket_lb_bypass(call: Call) -> str:
+    """B19: a sidecar client dialing a Service while socket LB runs in the pod namespace."""
+    cfg = call.model.cilium_config
+    if call.client_mesh is not Mesh.SIDECAR or call.svc is None or not cfg.present:
+        return ""
+    on, why = cfg.socket_lb
+    return why if on and not cfg.socket_lb_hostns_only else ""
+
+
 def auto_mtls_unsure(call: Call) -> str | None:
     """A4 [I] / D4: a sidecar client on auto-mTLS (no DestinationRule tls) infers the server's mode
     from namespace/mesh PeerAuthentication only. When a workload- or port-level PA makes the
@@ -89,6 +98,14 @@ def server_proxy(call: Call) -> HopResult:
         notes.append("ztunnel ignores DISABLE (HBONE is always mTLS)")
         mode = "PERMISSIVE"
     mtls_in = payload in ("istio-mtls", "hbone")
+    bypass = _socket_lb_bypass(call)
+    if mode == "STRICT" and mtls_in and bypass:
+        detail = (
+            f"{pa.detail}; but Cilium's socket LB ({bypass}) without bpf-lb-sock-hostns-only translates the "
+            f"Service address inside {call.src.label} before its sidecar sees it, so the sidecar may send "
+            "plaintext that the server refuses (B19, [uncertain])"
+        )
+        return HopResult(Hop.SERVER_PROXY, Decision.UNKNOWN, pa.by, detail, Symptom.UNKNOWN, Verdict.UNKNOWN)
     if mode == "STRICT" and not mtls_in:
         if call.client_mesh is Mesh.NONE:
             yaml = fixes.heredoc(
