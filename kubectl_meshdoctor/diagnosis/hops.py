@@ -14,6 +14,7 @@ from kubectl_meshdoctor.diagnosis.server_proxy import auto_mtls_unsure
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate, selecting_rules
 from kubectl_meshdoctor.engines.cilium.identity import assumed_kube_dns, peer_view
 from kubectl_meshdoctor.engines.cilium.l7 import describe_rule
+from kubectl_meshdoctor.engines.cilium.peers import fqdn_pattern_matches
 from kubectl_meshdoctor.findings.types import (
     Cause,
     Decision,
@@ -160,11 +161,50 @@ def dns_hop(call: Call) -> HopResult:
             Verdict.DENIED,
             (cause,),
         )
+    refused = _dns_refused(call, result)
+    if refused is not None:
+        return refused
     return _allow(
         Hop.DNS,
         f"{call.dst.dns_name}: {result.detail if result.enforced else 'no egress policy restricts DNS'}",
         result.by,
     )
+
+
+def _dns_refused(call: Call, result: CiliumDecision) -> HopResult | None:
+    """A1.9 / B15: DNS rules on the kube-dns port put Cilium's DNS proxy in the path; a query no
+    matchName/matchPattern admits is answered REFUSED (curl exit 6)."""
+    if result.l7_kind != "dns" or result.allow_all_by is not None or not result.dns_rules:
+        return None
+    svc = call.svc
+    name = (
+        f"{svc.name}.{svc.namespace}.svc.cluster.local"
+        if svc is not None and call.dst.kind != "External"
+        else (call.dst.dns_name or "")
+    )
+    if not name or any(fqdn_pattern_matches(value, name) for _, (_, value) in result.dns_rules):
+        return None
+    refs = tuple(dict.fromkeys(ref for ref, _ in result.dns_rules))
+    allowed = ", ".join(f"{kind}: {value}" for _, (kind, value) in result.dns_rules)
+    detail = (
+        f"{refs[0].key()} sends DNS through Cilium's DNS proxy and allows only {allowed}; the query for "
+        f"{name} is answered REFUSED"
+    )
+    policy = refs[0]
+    cause = Cause(
+        "dns-egress-blocked",
+        refs,
+        {
+            "policy_kind": policy.kind,
+            "policy": f"{policy.namespace}/{policy.name}" if policy.namespace else policy.name,
+            "client": call.src.label,
+            "host": name,
+            "fix_yaml": "",
+            "yaml": f'{fixes.edit_cmd(policy)}   # in {policy.rule}: add {{matchName: {name}}} (or matchPattern: "*")',
+        },
+        detail=detail,
+    )
+    return HopResult(Hop.DNS, Decision.BREAK, refs, detail, Symptom.DNS_FAILURE, Verdict.DENIED, (cause,))
 
 
 def _policy_cause(

@@ -49,6 +49,7 @@ class PortRule:
     l7: str | None  # "http" | "dns" | "kafka" | None
     http: tuple[HTTPRule, ...]
     path: str  # "toPorts[0]"
+    dns: tuple[tuple[str, str], ...] = ()  # rules.dns: ("matchName" | "matchPattern", value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,7 +98,14 @@ def _ports(raw: Any, path: str) -> tuple[PortRule, ...]:
                         index=j,
                     )
                 )
-        out.append(PortRule(tuple(ports), l7, tuple(http), f"toPorts[{i}]"))
+        dns: list[tuple[str, str]] = []
+        if isinstance(rules, dict):
+            for d in rules.get("dns") or []:
+                d = d if isinstance(d, dict) else {}
+                for key in ("matchName", "matchPattern"):
+                    if d.get(key):
+                        dns.append((key, str(d[key])))
+        out.append(PortRule(tuple(ports), l7, tuple(http), f"toPorts[{i}]", tuple(dns)))
     return tuple(out)
 
 

@@ -44,6 +44,8 @@ class CiliumDecision:
     # A1.8: L7 rules ignore enableDefaultDeny: false: a peer no entry names still meets the proxy
     # on that port, which admits no request of it
     l7_unadmitted: bool = False
+    # A1.9 DNS rules on the port for this peer: (rule ref, ("matchName" | "matchPattern", value))
+    dns_rules: tuple[tuple[ObjectRef, tuple[str, str]], ...] = ()
 
     def l7_for(self, method: str, path: str, host: str | None, headers: Mapping[str, str]) -> L7Match:
         if self.l7_unadmitted:
@@ -122,6 +124,7 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
     http_rules: list[tuple[ObjectRef, HTTPRule]] = []
     allow_all_by: ObjectRef | None = None
     auth: list[ObjectRef] = []
+    dns_rules: list[tuple[ObjectRef, tuple[str, str]]] = []
     for rule in rules:
         for entry in rule.ingress if direction == "ingress" else rule.egress:
             if entry.empty_entry:
@@ -142,6 +145,9 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
                 if pr.l7 == "http":
                     ref = rule.policy.with_rule(_join(entry.path, pr.path, "rules.http"))
                     http_rules.extend((ref, h) for h in pr.http)
+                elif pr.l7 == "dns":
+                    ref = rule.policy.with_rule(_join(entry.path, pr.path, "rules.dns"))
+                    dns_rules.extend((ref, d) for d in pr.dns)
                 elif pr.l7 is None and allow_all_by is None:
                     allow_all_by = entry_ref
     if allows:
@@ -167,6 +173,7 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
             # an L3/L4-only entry makes the port's L7 rules moot for this peer (A1.9), whatever their kind
             allow_all_by=allow_all_by if http_rules or l7_kind not in (None, "http") else None,
             unsure=unsure,
+            dns_rules=tuple(dns_rules),
         )
     if default_deny:
         why = "enable-policy=always" if mode == "always" and not selecting else "default deny"
