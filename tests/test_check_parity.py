@@ -35,6 +35,8 @@ def object_level(cause: Cause) -> bool:
         return False
     if cause.code == "cilium-policy-denied":  # only the HBONE gap is a property of the objects
         return "15008" in cause.params.get("port", "")
+    if cause.code == "dns-egress-blocked" and "REFUSED" in cause.detail:
+        return False  # a DNS rule refusing one name: the name is the call's, not the objects'
     if cause.code == "port-mismatch":  # an undeclared container port is only "likely" wrong
         return not any(ref.kind == "Pod" for ref in cause.objects)
     return True

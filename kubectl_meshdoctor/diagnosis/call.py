@@ -187,7 +187,7 @@ def resolve_call(model: Model, q: Query) -> Call:
     sp, port, target, problem = _ports(q, svc, server)
     if q.port is None and sp is None and not (server and server.ports) and dst.kind != "External":
         gaps.append(f"no --port given and {dst.label} has no Service or declared container port: assuming port 80")
-    tls = client_tls(model, client_mesh, server, server_mesh, svc, port, client.namespace)
+    tls = client_tls(model, client_mesh, server, server_mesh, svc, port, client.namespace, client.labels)
     host = q.host or dst.dns_name or (server.ip if server is not None else dst.label)
     request = Request(q.protocol, q.method, q.path, host, dict(q.headers))
     waypoint = None

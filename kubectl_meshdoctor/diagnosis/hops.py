@@ -10,9 +10,11 @@ from kubectl_meshdoctor.diagnosis import fixes
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.cilium_peers import evaluate_view, host_network_hint, service_port_causes
 from kubectl_meshdoctor.diagnosis.inputs import MEMBERSHIP
+from kubectl_meshdoctor.diagnosis.server_proxy import auto_mtls_unsure
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate, selecting_rules
 from kubectl_meshdoctor.engines.cilium.identity import assumed_kube_dns, peer_view
 from kubectl_meshdoctor.engines.cilium.l7 import describe_rule
+from kubectl_meshdoctor.engines.cilium.peers import fqdn_pattern_matches
 from kubectl_meshdoctor.findings.types import (
     Cause,
     Decision,
@@ -159,11 +161,50 @@ def dns_hop(call: Call) -> HopResult:
             Verdict.DENIED,
             (cause,),
         )
+    refused = _dns_refused(call, result)
+    if refused is not None:
+        return refused
     return _allow(
         Hop.DNS,
         f"{call.dst.dns_name}: {result.detail if result.enforced else 'no egress policy restricts DNS'}",
         result.by,
     )
+
+
+def _dns_refused(call: Call, result: CiliumDecision) -> HopResult | None:
+    """A1.9 / B15: DNS rules on the kube-dns port put Cilium's DNS proxy in the path; a query no
+    matchName/matchPattern admits is answered REFUSED (curl exit 6)."""
+    if result.l7_kind != "dns" or result.allow_all_by is not None or not result.dns_rules:
+        return None
+    svc = call.svc
+    name = (
+        f"{svc.name}.{svc.namespace}.svc.cluster.local"
+        if svc is not None and call.dst.kind != "External"
+        else (call.dst.dns_name or "")
+    )
+    if not name or any(fqdn_pattern_matches(value, name) for _, (_, value) in result.dns_rules):
+        return None
+    refs = tuple(dict.fromkeys(ref for ref, _ in result.dns_rules))
+    allowed = ", ".join(f"{kind}: {value}" for _, (kind, value) in result.dns_rules)
+    detail = (
+        f"{refs[0].key()} sends DNS through Cilium's DNS proxy and allows only {allowed}; the query for "
+        f"{name} is answered REFUSED"
+    )
+    policy = refs[0]
+    cause = Cause(
+        "dns-egress-blocked",
+        refs,
+        {
+            "policy_kind": policy.kind,
+            "policy": f"{policy.namespace}/{policy.name}" if policy.namespace else policy.name,
+            "client": call.src.label,
+            "host": name,
+            "fix_yaml": "",
+            "yaml": f'{fixes.edit_cmd(policy)}   # in {policy.rule}: add {{matchName: {name}}} (or matchPattern: "*")',
+        },
+        detail=detail,
+    )
+    return HopResult(Hop.DNS, Decision.BREAK, refs, detail, Symptom.DNS_FAILURE, Verdict.DENIED, (cause,))
 
 
 def _policy_cause(
@@ -271,6 +312,10 @@ def egress_hop(call: Call) -> HopResult:
             Verdict.DENIED,
             (cause, *service_port_causes(call, result, call.client, "egress", peer)),
         )
+    if result.unsure:
+        return HopResult(
+            Hop.CLIENT_EGRESS, Decision.UNKNOWN, result.by, result.unsure, Symptom.UNKNOWN, Verdict.UNKNOWN
+        )
     return _allow(Hop.CLIENT_EGRESS, result.detail, result.by)
 
 
@@ -308,6 +353,10 @@ def ingress_hop(call: Call) -> HopResult:
             Verdict.DENIED,
             (cause, *service_port_causes(call, result, call.server, "ingress", peer)),
         )
+    if result.unsure:
+        return HopResult(
+            Hop.CILIUM_INGRESS, Decision.UNKNOWN, result.by, result.unsure, Symptom.UNKNOWN, Verdict.UNKNOWN
+        )
     return _allow(Hop.CILIUM_INGRESS, result.detail, result.by)
 
 
@@ -326,6 +375,10 @@ def l7_hop(call: Call) -> HopResult:
             causes=(Cause("cilium-l7-not-enforced", redirect, {"policy": redirect[0].key()}),),
         )
     payload = call.tls.payload
+    unsure = auto_mtls_unsure(call)
+    if unsure is not None:
+        detail = f"{redirect[0].key()} redirects port {call.wire_port} to Cilium's HTTP proxy; {unsure}"
+        return HopResult(Hop.CILIUM_L7, Decision.UNKNOWN, redirect, detail, Symptom.UNKNOWN, Verdict.UNKNOWN)
     if payload != "plaintext":
         sidecar = call.client_mesh is Mesh.SIDECAR
         what = {"istio-mtls": "Istio mTLS", "hbone": "HBONE (mTLS to 15008)", "tls": "TLS"}[payload]
@@ -373,8 +426,17 @@ def l7_hop(call: Call) -> HopResult:
         )
     decision = result if result is not None and result.redirect else egress
     assert decision is not None
+    if decision.l7_kind != "http" and decision.allow_all_by is not None:
+        moot = decision.allow_all_by.key()
+        return _allow(
+            Hop.CILIUM_L7,
+            f"{moot} allows this peer at L3/L4: the proxy's {decision.l7_kind} rules are moot",
+            (decision.allow_all_by,),
+        )
     if decision.l7_kind != "http":
-        return _allow(Hop.CILIUM_L7, f"{decision.l7_kind} rules on this port (not HTTP): not evaluated", redirect)
+        # sound or unknown: the proxy enforces rules meshdoctor does not evaluate (kafka, l7proto, dns)
+        detail = f"{decision.l7_kind} rules on this port (not HTTP) are enforced by Cilium's proxy: not evaluated"
+        return HopResult(Hop.CILIUM_L7, Decision.UNKNOWN, redirect, detail, Symptom.UNKNOWN, Verdict.UNKNOWN)
     q = call.query
     host = call.request.headers.get("host") or _authority(call)  # the :authority Cilium's Envoy matches
     l7 = decision.l7_for(q.method, q.path, host, call.request.headers)
@@ -394,6 +456,12 @@ def l7_hop(call: Call) -> HopResult:
         return HopResult(Hop.CILIUM_L7, Decision.UNKNOWN, l7.by, l7.unknown, Symptom.UNKNOWN, Verdict.UNKNOWN)
     rules = ", ".join(describe_rule(r) for r in l7.rules)
     ref = l7.by[0]
+    why = f"{ref.key()} allows only {rules}; {_request_text(call)} matches none (paths are whole-path regexes)"
+    if not l7.rules:
+        why = (
+            f"{ref.key()} puts port {call.wire_port} behind Cilium's HTTP proxy and no HTTP rule names "
+            f"{call.src.label}: L7 rules ignore enableDefaultDeny: false, so the proxy denies its requests"
+        )
     cause = Cause(
         "cilium-l7-denied",
         l7.by,
@@ -416,7 +484,7 @@ def l7_hop(call: Call) -> HopResult:
         Hop.CILIUM_L7,
         Decision.DENY,
         l7.by,
-        f"{ref.key()} allows only {rules}; {_request_text(call)} matches none (paths are whole-path regexes)",
+        why,
         Symptom.HTTP_403,
         Verdict.DENIED,
         (cause,),

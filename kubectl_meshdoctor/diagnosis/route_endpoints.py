@@ -127,7 +127,14 @@ def retarget(call: Call, targets: list[RoutedTarget]) -> str:
         call.target_port = tp if isinstance(tp, int) else call.server.named_port(tp)
     call.server_mesh, call.server_mesh_why = workload_mesh(call.model, main.pods)
     call.tls = client_tls(
-        call.model, call.client_mesh, call.server, call.server_mesh, main.svc, call.port, call.client.namespace
+        call.model,
+        call.client_mesh,
+        call.server,
+        call.server_mesh,
+        main.svc,
+        call.port,
+        call.client.namespace,
+        call.client.labels,
     )
     sub = f" subset {main.subset}" if main.subset else ""
     return (

@@ -41,6 +41,33 @@ def _dr_fix(call: Call, mode: str) -> str:
     )
 
 
+def _socket_lb_bypass(call: Call) -> str:
+    """B19: a sidecar client dialing a Service while socket LB runs in the pod namespace."""
+    cfg = call.model.cilium_config
+    if call.client_mesh is not Mesh.SIDECAR or call.svc is None or not cfg.present:
+        return ""
+    on, why = cfg.socket_lb
+    return why if on and not cfg.socket_lb_hostns_only else ""
+
+
+def auto_mtls_unsure(call: Call) -> str | None:
+    """A4 [I] / D4: a sidecar client on auto-mTLS (no DestinationRule tls) infers the server's mode
+    from namespace/mesh PeerAuthentication only. When a workload- or port-level PA makes the
+    sidecar server DISABLE, whether the client still sends Istio mTLS is version-dependent."""
+    if call.server is None or call.client_mesh is not Mesh.SIDECAR or call.server_mesh is not Mesh.SIDECAR:
+        return None
+    if call.tls.payload != "istio-mtls" or call.tls.dr_mode is not None:
+        return None
+    pa = effective_pa(call.model, call.server, call.target_port)
+    if pa.mode != "DISABLE":
+        return None
+    return (
+        f"{pa.detail}, while the client's auto-mTLS reads only namespace/mesh PeerAuthentication and would "
+        "send Istio mTLS; whether Istio also honours a workload/port-level DISABLE for auto-mTLS (then the "
+        "client sends plaintext) is version-dependent [uncertain]; if it does not, the client sidecar answers 503"
+    )
+
+
 def server_proxy(call: Call) -> HopResult:
     server = call.server
     if server is None:
@@ -71,6 +98,14 @@ def server_proxy(call: Call) -> HopResult:
         notes.append("ztunnel ignores DISABLE (HBONE is always mTLS)")
         mode = "PERMISSIVE"
     mtls_in = payload in ("istio-mtls", "hbone")
+    bypass = _socket_lb_bypass(call)
+    if mode == "STRICT" and mtls_in and bypass:
+        detail = (
+            f"{pa.detail}; but Cilium's socket LB ({bypass}) without bpf-lb-sock-hostns-only translates the "
+            f"Service address inside {call.src.label} before its sidecar sees it, so the sidecar may send "
+            "plaintext that the server refuses (B19, [uncertain])"
+        )
+        return HopResult(Hop.SERVER_PROXY, Decision.UNKNOWN, pa.by, detail, Symptom.UNKNOWN, Verdict.UNKNOWN)
     if mode == "STRICT" and not mtls_in:
         if call.client_mesh is Mesh.NONE:
             yaml = fixes.heredoc(
@@ -109,6 +144,9 @@ def server_proxy(call: Call) -> HopResult:
                 (cause,),
             )
         return _conflict(call, f"requires mTLS ({pa.detail})", _dr_fix(call, "ISTIO_MUTUAL"))
+    unsure = auto_mtls_unsure(call)
+    if unsure is not None:
+        return HopResult(Hop.SERVER_PROXY, Decision.UNKNOWN, pa.by, unsure, Symptom.UNKNOWN, Verdict.UNKNOWN)
     if sidecar and mode == "DISABLE" and payload == "istio-mtls":
         return _conflict(call, f"accepts only plaintext ({pa.detail})", _dr_fix(call, "DISABLE"))
     conn = Conn(
@@ -123,6 +161,7 @@ def server_proxy(call: Call) -> HopResult:
         method=call.query.method,
         path=call.query.path,
         host=call.request.host,
+        headers=tuple((k.lower(), v) for k, v in call.request.headers.items()),
         identity_if_mtls=(
             f"{call.model.istio.mesh.trust_domain}/ns/{call.client.namespace}/sa/{call.client.service_account}",
             call.client.namespace,

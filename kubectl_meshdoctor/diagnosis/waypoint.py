@@ -77,6 +77,7 @@ def waypoint_hop(call: Call) -> HopResult:
         method=call.query.method,
         path=call.query.path,
         host=call.request.host,
+        headers=tuple((k.lower(), v) for k, v in call.request.headers.items()),
     )
     hedge = (
         " (a sidecar client sending to a waypoint: expected [uncertain])" if call.client_mesh is Mesh.SIDECAR else ""

@@ -28,6 +28,7 @@ class Conn:
     # the identity the caller would present over mTLS (principal, namespace): B13 asks whether an
     # identity-keyed rule would match it, to tell "needs mTLS" from a plain deny
     identity_if_mtls: tuple[str, str] | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # request headers given in the question (lower-case names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,37 @@ def _path_match(pattern: str, value: str) -> bool:
         regex = "".join("[^/]+" if p == "{*}" else ".*" if p == "{**}" else re.escape(p) for p in parts)
         return re.fullmatch(regex, value) is not None
     return _str_match(pattern, value)
+
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def normalised_path(raw: str) -> str:
+    """A5: Istio matches ``paths`` on the normalised path without the query (Envoy url_path with
+    the mesh's default BASE normalisation, RFC 3986): no ``?query``/``#fragment``, percent-encoded
+    unreserved characters decoded, ``.``/``..`` segments removed."""
+    path = raw.split("#", 1)[0].split("?", 1)[0] or "/"
+    path = re.sub(
+        r"%([0-9A-Fa-f]{2})",
+        lambda m: chr(int(m.group(1), 16)) if chr(int(m.group(1), 16)) in _UNRESERVED else m.group(0).upper(),
+        path,
+    )
+    out: list[str] = []
+    segments = path.split("/")
+    for i, seg in enumerate(segments):
+        last = i == len(segments) - 1
+        if seg == "..":
+            if len(out) > 1:
+                out.pop()
+            if last:
+                out.append("")
+        elif seg == ".":
+            if last:
+                out.append("")
+        else:
+            out.append(seg)
+    text = "/".join(out)
+    return text if text.startswith("/") else "/" + text
 
 
 def _any(patterns: Sequence[str] | None, value: str, path: bool = False) -> bool:
@@ -119,8 +151,8 @@ def _op_matches(o: Operation, c: Conn, deny: bool) -> bool:
         o.not_ports is None or port not in o.not_ports,
         o.methods is None or _any(o.methods, c.method),
         o.not_methods is None or not _any(o.not_methods, c.method),
-        o.paths is None or _any(o.paths, c.path, path=True),
-        o.not_paths is None or not _any(o.not_paths, c.path, path=True),
+        o.paths is None or _any(o.paths, normalised_path(c.path), path=True),
+        o.not_paths is None or not _any(o.not_paths, normalised_path(c.path), path=True),
         o.hosts is None or _any([h.lower() for h in o.hosts], (c.host or "").lower()),
         o.not_hosts is None or not _any([h.lower() for h in o.not_hosts], (c.host or "").lower()),
     ]
@@ -136,6 +168,10 @@ def _when_matches(rule: AuthzRule, c: Conn, deny: bool) -> bool:
             "destination.port": str(c.port),
             "request.method": c.method if c.http else None,
         }.get(cond.key)
+        if value is None and c.http and cond.key.startswith("request.headers[") and cond.key.endswith("]"):
+            # A5 `when` on a request header: an absent header is an empty value (`values` fail, `notValues` pass)
+            name = cond.key[len("request.headers[") : -1].lower()
+            value = next((v for k, v in c.headers if k == name), "")
         if value is None:
             return deny  # cannot be evaluated from the question: conservative per action
         if cond.values is not None and not _any(cond.values, value):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kubectl_meshdoctor.findings.types import Mesh, ObjectRef
@@ -98,17 +99,29 @@ def _exported(model: Model, dr: DestinationRule, client_ns: str) -> bool:
     return exported(export_to, dr.ref.namespace, client_ns)
 
 
-def find_dr(model: Model, client_ns: str, svc: Service) -> DestinationRule | None:
-    """A4: client namespace, then service namespace, then root namespace; one DR per host."""
+def _selects_client(dr: DestinationRule, client_ns: str, client_labels: Mapping[str, str] | None) -> bool:
+    """A DR with a workloadSelector applies only to matching workloads of its own namespace."""
+    if not dr.workload_selector:
+        return True
+    if client_labels is None or dr.ref.namespace != client_ns:
+        return False
+    return all(client_labels.get(k) == v for k, v in dr.workload_selector.items())
+
+
+def find_dr(
+    model: Model, client_ns: str, svc: Service, client_labels: Mapping[str, str] | None = None
+) -> DestinationRule | None:
+    """A4: client namespace, then service namespace, then root namespace; one DR per host. A DR
+    whose workloadSelector matches the client (its namespace) is preferred there."""
     order = [client_ns, svc.namespace, model.istio.mesh.root_namespace]
     for ns in dict.fromkeys(order):
         cands = [
-            (score, dr)
+            (score + (10 if dr.workload_selector else 0), dr)
             for dr in model.istio.dest_rules
             if dr.ref.namespace == ns
             and (score := _host_matches(dr, svc))
             and _exported(model, dr, client_ns)
-            and not dr.workload_selector
+            and _selects_client(dr, client_ns, client_labels)
         ]
         if cands:
             return max(cands, key=lambda c: (c[0], -len(c[1].ref.name)))[1]
@@ -132,6 +145,7 @@ def client_tls(
     svc: Service | None,
     svc_port: int | None,
     client_ns: str,
+    client_labels: Mapping[str, str] | None = None,
 ) -> ClientTLS:
     if client_mesh is Mesh.NONE:
         return ClientTLS("plaintext", "client has no sidecar and is not ambient: plaintext", (), None)
@@ -145,7 +159,7 @@ def client_tls(
         return ClientTLS(
             "plaintext", "server is outside the mesh: ztunnel passes the call through in plaintext", (), None
         )
-    dr = find_dr(model, client_ns, svc) if svc is not None else None
+    dr = find_dr(model, client_ns, svc, client_labels) if svc is not None else None
     if dr is not None:
         setting: TLSSetting | None = dr.port_tls.get(svc_port) if svc_port is not None else None
         setting = setting or dr.tls

@@ -49,6 +49,7 @@ class PortRule:
     l7: str | None  # "http" | "dns" | "kafka" | None
     http: tuple[HTTPRule, ...]
     path: str  # "toPorts[0]"
+    dns: tuple[tuple[str, str], ...] = ()  # rules.dns: ("matchName" | "matchPattern", value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +71,14 @@ class PeerRule:
     to_ports: tuple[PortRule, ...]
     deny: bool
     empty_entry: bool = False  # "{}": no L3 field and no ports (A1.8 edge case)
+    # fromNodes/toNodes/fromGroups/toGroups: L3 peers that are never pods (A1.6), so the entry is
+    # not an L4-only wildcard; meshdoctor does not resolve node labels or cloud groups
+    other_l3: tuple[str, ...] | None = None
+    auth_required: bool = False  # `authentication: {mode: required}`: mutual auth before any packet (A7)
 
     def has_l3(self) -> bool:
-        return any(f is not None for f in (self.endpoints, self.entities, self.cidrs, self.services, self.fqdns))
+        fields = (self.endpoints, self.entities, self.cidrs, self.services, self.fqdns, self.other_l3)
+        return any(f is not None for f in fields)
 
 
 @dataclass(frozen=True, slots=True)

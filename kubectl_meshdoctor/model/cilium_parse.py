@@ -22,6 +22,9 @@ _L3_FIELDS = {
     "egress": ("toEndpoints", "toEntities", "toCIDR", "toCIDRSet", "toServices", "toFQDNs"),
 }
 
+# A1.6: node and cloud-group peers; they never select a pod
+_OTHER_L3 = {"ingress": ("fromNodes", "fromGroups"), "egress": ("toNodes", "toGroups")}
+
 
 class PolicyInvalid(Exception):
     pass
@@ -69,7 +72,11 @@ def _ports(raw: Any, path: str) -> tuple[PortRule, ...]:
         for p in entry.get("ports") or []:
             proto = str(p.get("protocol") or "ANY").upper()
             end = p.get("endPort")
-            ports.append(PortProto(str(p.get("port", "0") or "0"), int(end) if end else None, proto))
+            text = str(p.get("port", "0") or "0")
+            if text.isdigit() and int(text) > 65535:
+                # the CRD pattern is unanchored and lets it through; the agent cannot parse it (A1.1)
+                raise PolicyInvalid(f"{path}.toPorts[{i}].ports: port {text} is not 0-65535")
+            ports.append(PortProto(text, int(end) if end else None, proto))
         rules = entry.get("rules") or {}
         l7: str | None = None
         http: list[HTTPRule] = []
@@ -91,7 +98,14 @@ def _ports(raw: Any, path: str) -> tuple[PortRule, ...]:
                         index=j,
                     )
                 )
-        out.append(PortRule(tuple(ports), l7, tuple(http), f"toPorts[{i}]"))
+        dns: list[tuple[str, str]] = []
+        if isinstance(rules, dict):
+            for d in rules.get("dns") or []:
+                d = d if isinstance(d, dict) else {}
+                for key in ("matchName", "matchPattern"):
+                    if d.get(key):
+                        dns.append((key, str(d[key])))
+        out.append(PortRule(tuple(ports), l7, tuple(http), f"toPorts[{i}]", tuple(dns)))
     return tuple(out)
 
 
@@ -133,6 +147,8 @@ def _peer_rules(
         if fqdn_f and fqdn_f in entry:
             fqdns = tuple(str(f.get("matchName") or f.get("matchPattern") or "") for f in entry[fqdn_f] or [])
         to_ports = _ports(entry.get("toPorts"), path)
+        other = _OTHER_L3[direction]
+        other_l3 = tuple(f for f in other if f in entry) or None
         if deny and any(p.l7 for p in to_ports):
             raise PolicyInvalid(f"{path}: deny rules cannot carry L7 rules")
         rule = PeerRule(
@@ -144,6 +160,8 @@ def _peer_rules(
             fqdns=fqdns,
             to_ports=to_ports,
             deny=deny,
+            other_l3=other_l3,
+            auth_required=str((entry.get("authentication") or {}).get("mode") or "disabled") != "disabled",
         )
         if not rule.has_l3() and not to_ports:
             rule = PeerRule(**{**_as_dict(rule), "empty_entry": True})
@@ -271,8 +289,10 @@ def parse_knp(doc: dict[str, Any], ref: ObjectRef) -> list[PolicyRule]:
     namespace = ref.namespace or "default"
     subject = parse_selector(spec.get("podSelector") or {}).plus(Requirement("any", NS_KEY, "In", (namespace,)))
     types = spec.get("policyTypes")
-    if types is None:
-        types = ["Ingress"] + (["Egress"] if "egress" in spec else [])
+    if not types:
+        # A2 / API defaulting: omitted or empty -> Ingress, plus Egress when there are egress rules
+        # ("will be set if the NetworkPolicy has any egress rules": `egress: []` has none)
+        types = ["Ingress"] + (["Egress"] if spec.get("egress") else [])
     sections: dict[str, tuple[PeerRule, ...]] = {}
     for direction, key, peer_key in (("ingress", "ingress", "from"), ("egress", "egress", "to")):
         rules: list[PeerRule] = []

@@ -40,8 +40,16 @@ class CiliumDecision:
     empty_entries: tuple[ObjectRef, ...] = ()
     http_rules: tuple[tuple[ObjectRef, HTTPRule], ...] = field(default=())
     allow_all_by: ObjectRef | None = None
+    unsure: str = ""  # allowed by policy, but the outcome depends on what is not evaluated here
+    # A1.8: L7 rules ignore enableDefaultDeny: false: a peer no entry names still meets the proxy
+    # on that port, which admits no request of it
+    l7_unadmitted: bool = False
+    # A1.9 DNS rules on the port for this peer: (rule ref, ("matchName" | "matchPattern", value))
+    dns_rules: tuple[tuple[ObjectRef, tuple[str, str]], ...] = ()
 
     def l7_for(self, method: str, path: str, host: str | None, headers: Mapping[str, str]) -> L7Match:
+        if self.l7_unadmitted:
+            return L7Match(False, self.redirect, (), None)
         if self.allow_all_by is not None or not self.http_rules:
             return L7Match(True, (), (), self.allow_all_by)
         verdicts = [(ref, r, http_rule_verdict(r, method, path, host, headers)) for ref, r in self.http_rules]
@@ -53,6 +61,11 @@ class CiliumDecision:
         if maybe:
             secrets = sorted({m.secret or "" for _, r in maybe for m in r.header_matches if m.secret})
             why = f"HTTP rule headerMatches compare with the value of Secret(s) {', '.join(secrets)}, which is not read"
+            if not secrets:
+                why = (
+                    f"HTTP rule path {maybe[0][1].path!r} matches {path!r} only with or only without its query "
+                    "string; whether Cilium's path regex sees the query is not settled [uncertain]"
+                )
             return L7Match(False, (maybe[0][0],), tuple(r for _, r in maybe), None, why)
         return L7Match(False, refs, tuple(r for _, r in self.http_rules), None)
 
@@ -71,10 +84,10 @@ def selecting_rules(model: Model, pod: Pod) -> list[PolicyRule]:
 def _is_default_deny(rule: PolicyRule, direction: str) -> bool:
     explicit = rule.default_deny_ingress if direction == "ingress" else rule.default_deny_egress
     has_section = rule.has_ingress_section if direction == "ingress" else rule.has_egress_section
-    if rule.is_knp:
+    if rule.is_knp or explicit is not None:
+        # A1.8: an explicit enableDefaultDeny decides; only an unset one falls back to "has a section"
+        # (Cilium 1.16 ignored `true` without a section, #35558: we keep the stricter reading)
         return bool(explicit)
-    if explicit is False:
-        return False
     return has_section
 
 
@@ -110,6 +123,8 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
     l7_kind: str | None = None
     http_rules: list[tuple[ObjectRef, HTTPRule]] = []
     allow_all_by: ObjectRef | None = None
+    auth: list[ObjectRef] = []
+    dns_rules: list[tuple[ObjectRef, tuple[str, str]]] = []
     for rule in rules:
         for entry in rule.ingress if direction == "ingress" else rule.egress:
             if entry.empty_entry:
@@ -124,14 +139,27 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
                 continue
             entry_ref = rule.policy.with_rule(_join(entry.path))
             allows.append(entry_ref)
+            if entry.auth_required:
+                auth.append(entry_ref)
             for pr in port_rules:
                 if pr.l7 == "http":
                     ref = rule.policy.with_rule(_join(entry.path, pr.path, "rules.http"))
                     http_rules.extend((ref, h) for h in pr.http)
+                elif pr.l7 == "dns":
+                    ref = rule.policy.with_rule(_join(entry.path, pr.path, "rules.dns"))
+                    dns_rules.extend((ref, d) for d in pr.dns)
                 elif pr.l7 is None and allow_all_by is None:
                     allow_all_by = entry_ref
     if allows:
         detail = f"{allows[0].key()} allows {peer.name} on {protocol}/{port}"
+        unsure = ""
+        if auth:
+            # A7: Cilium drops (AUTH_REQUIRED) until mutual authentication (SPIRE) succeeds
+            unsure = (
+                f"{detail}, but {auth[0].key()} sets authentication.mode required: packets are dropped "
+                f"(AUTH_REQUIRED) until Cilium's mutual authentication succeeds, which depends on "
+                f"mesh-auth-enabled={model.cilium_config.get('mesh-auth-enabled', 'unset')} and SPIRE, not evaluated"
+            )
         return CiliumDecision(
             Decision.ALLOW,
             tuple(dict.fromkeys(allows)),
@@ -142,7 +170,10 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
             l7_kind=l7_kind,
             empty_entries=tuple(empty),
             http_rules=tuple(http_rules),
-            allow_all_by=allow_all_by if http_rules else None,
+            # an L3/L4-only entry makes the port's L7 rules moot for this peer (A1.9), whatever their kind
+            allow_all_by=allow_all_by if http_rules or l7_kind not in (None, "http") else None,
+            unsure=unsure,
+            dns_rules=tuple(dns_rules),
         )
     if default_deny:
         why = "enable-policy=always" if mode == "always" and not selecting else "default deny"
@@ -157,7 +188,14 @@ def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, 
         else (f"{', '.join(r.key() for r in selecting)} do(es) not make {direction} default-deny")
     )
     return CiliumDecision(
-        Decision.ALLOW, (), detail, False, selecting=selecting, redirect=tuple(redirect), l7_kind=l7_kind
+        Decision.ALLOW,
+        (),
+        detail,
+        False,
+        selecting=selecting,
+        redirect=tuple(redirect),
+        l7_kind=l7_kind,
+        l7_unadmitted=bool(redirect) and l7_kind == "http",
     )
 
 
@@ -186,7 +224,8 @@ def _deny(
 
 
 def _touches(rule: PolicyRule, direction: str) -> bool:
-    return rule.has_ingress_section if direction == "ingress" else rule.has_egress_section
+    explicit = rule.default_deny_ingress if direction == "ingress" else rule.default_deny_egress
+    return (rule.has_ingress_section if direction == "ingress" else rule.has_egress_section) or explicit is True
 
 
 def _join(*parts: str) -> str:

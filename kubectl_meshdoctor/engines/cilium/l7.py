@@ -49,8 +49,13 @@ def http_rule_verdict(
     """A rule matches when all its fields match (None: it depends on a Secret's value)."""
     if not _full(rule.method, method):
         return False
-    if not _full(rule.path, path.split("?", 1)[0]):
+    # Envoy's `:path` carries the query string; whether Cilium's regex sees it is not settled here,
+    # so a rule whose verdict depends on the query is undecided (None) rather than a guess
+    bare = path.split("?", 1)[0]
+    on_bare, on_full = _full(rule.path, bare), _full(rule.path, path)
+    if not on_bare and not on_full:
         return False
+    query_unsure = on_bare != on_full
     if rule.host and not _full(rule.host, host or "", re.IGNORECASE):
         return False
     lower = {k.lower(): v for k, v in headers.items()}
@@ -64,7 +69,7 @@ def http_rule_verdict(
         if result is False:
             return False
         unknown = unknown or result is None
-    return None if unknown else True
+    return None if unknown or query_unsure else True
 
 
 def http_rule_matches(rule: HTTPRule, method: str, path: str, host: str | None, headers: Mapping[str, str]) -> bool:

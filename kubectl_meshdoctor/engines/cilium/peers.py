@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
+import re
 
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.cilium import CIDRRule, PeerRule, PortProto, PortRule
@@ -49,12 +50,21 @@ def _cidr_matches(model: Model, rule: CIDRRule, peer: Peer) -> bool:
 def _fqdn_matches(pattern: str, peer: Peer) -> bool:
     if not peer.dns_name or peer.pod is not None:
         return False
-    name = peer.dns_name.rstrip(".")
+    return fqdn_pattern_matches(pattern, peer.dns_name)
+
+
+def fqdn_pattern_matches(pattern: str, name: str) -> bool:
+    """A1.6 matchName / matchPattern: `*` alone = every name, `*` = one label, `**.` = any depth."""
+    name = name.rstrip(".").lower()
+    pattern = pattern.lower()
+    if pattern.rstrip(".") == "*":
+        return True
     if pattern.startswith("**."):
         return name.endswith(pattern[2:]) or fnmatch.fnmatchcase(name, pattern[3:])
     if "*" in pattern:
-        regex_like = pattern.replace(".", "\x00")
-        return fnmatch.fnmatchcase(name.replace(".", "\x00"), regex_like.replace("*", "[!\x00]*"))
+        # `*` stays inside one label (Cilium turns it into a DNS-character class without the dot)
+        regex = "".join("[^.]*" if ch == "*" else re.escape(ch) for ch in pattern.rstrip("."))
+        return re.fullmatch(regex, name) is not None
     return name == pattern.rstrip(".")
 
 
