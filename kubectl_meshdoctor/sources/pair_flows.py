@@ -199,8 +199,9 @@ def attach_for_explain(model: Model, query: Query) -> None:
         via = list(call.waypoint.pods) if call.waypoint is not None else []
         pods = [*call.src.pods, *call.dst.pods, *via]
         pair = PairSelector.of(pods, pods)
-        needles = _side_needles(pods, True)
-        pre = Prefilter.of(needles, needles)
+        # a kept line names two of those pods: the client or the waypoint on one end, the server or
+        # the waypoint on the other (one group of both would let every line of the client through)
+        pre = Prefilter.of(_side_needles([*call.src.pods, *via], True), _side_needles([*call.dst.pods, *via], True))
 
         def keep(flow: flow_pb2.Flow) -> bool:
             if pair.direction(flow):
