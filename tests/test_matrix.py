@@ -92,3 +92,16 @@ def test_matrix_label_selector_and_what_if(tmp_path) -> None:
     cells = json.loads(result.stdout)["cells"]
     assert {c["source"] for c in cells} == {"red/httpbin", "blue/httpbin"}
     assert all(c["verdict"] == "allowed" for c in cells)
+
+
+def test_matrix_does_not_list_waypoint_proxies_as_workloads() -> None:
+    import json as _json
+
+    from click.testing import CliRunner as _Runner
+
+    from kubectl_meshdoctor.cli.main import cli as _cli
+
+    result = _Runner().invoke(_cli, ["matrix", "-n", "red,blue,green", "--demo", "ambient-w1-waypoint", "-o", "json"])
+    cells = _json.loads(result.stdout)["cells"]
+    names = {c["source"] for c in cells} | {c["destination"] for c in cells}
+    assert "blue/httpbin" in names and not any(n.endswith("/waypoint") for n in names)

@@ -48,6 +48,10 @@ class Cell:
         return SHORT.get(self.symptom, self.symptom.value.removeprefix("http-"))
 
 
+# labels Istio puts on the waypoints and gateways it deploys for Gateway API Gateways
+_PROXY_LABELS = ("gateway.networking.k8s.io/gateway-name", "gateway.istio.io/managed")
+
+
 def matrix_exit_code(cells: list[Cell]) -> int:
     """Contract §6: 1 when a call fails, else 3 when a cell could not be decided, else 0."""
     if any(c.verdict in (Verdict.DENIED, Verdict.BROKEN) for c in cells):
@@ -73,6 +77,8 @@ def workloads(model: Model, namespaces: list[str] | None, selector: dict[str, st
             continue
         if not w.pods or (w.namespace, w.name) not in known or w.pods[0].host_network:
             continue
+        if any(k in w.pods[0].labels for k in _PROXY_LABELS):
+            continue  # a waypoint or gateway deployment is a hop of other calls (explain shows its legs)
         if selector and not _matches(w, selector):
             continue
         out.append(w)

@@ -216,11 +216,15 @@ def _would_match_with_identity(rule: AuthzRule, conn: Conn) -> bool:
 def applicable(model: Model, pod: Pod) -> list[AuthorizationPolicy]:
     """Selector/namespace/root-namespace policies; targetRefs ones bind to waypoints/gateways only."""
     root = model.istio.mesh.root_namespace
+    if model.ap_by_ns is None:  # indexed once per model (with input positions): check asks for every server
+        index: dict[str, list[tuple[int, AuthorizationPolicy]]] = {}
+        for i, ap in enumerate(model.istio.authz):
+            index.setdefault(ap.ref.namespace or "", []).append((i, ap))
+        model.ap_by_ns = index
+    nearby = model.ap_by_ns.get(root, []) + (model.ap_by_ns.get(pod.namespace, []) if pod.namespace != root else [])
     out = []
-    for ap in model.istio.authz:
+    for _, ap in sorted(nearby, key=lambda pair: pair[0]):
         if ap.target_refs:
-            continue
-        if ap.ref.namespace not in (root, pod.namespace):
             continue
         if ap.selector and not all(pod.labels.get(k) == v for k, v in ap.selector.items()):
             continue

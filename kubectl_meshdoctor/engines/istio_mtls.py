@@ -27,13 +27,24 @@ def _selects(pa: PeerAuthentication, pod: Pod) -> bool:
     return bool(pa.selector) and all(pod.labels.get(k) == v for k, v in (pa.selector or {}).items())
 
 
+def _in_ns(model: Model, namespace: str) -> list[PeerAuthentication]:
+    """The PeerAuthentications of one namespace (indexed once per model: check asks for thousands)."""
+    if model.pa_by_ns is None:
+        index: dict[str, list[PeerAuthentication]] = {}
+        for pa in model.istio.peer_authns:
+            index.setdefault(pa.ref.namespace or "", []).append(pa)
+        model.pa_by_ns = index
+    found: list[PeerAuthentication] = model.pa_by_ns.get(namespace, [])
+    return found
+
+
 def effective_pa(model: Model, pod: Pod, port: int | None) -> EffectiveMTLS:
     """A3: workload > namespace > mesh; UNSET inherits; oldest wins at one level; default PERMISSIVE."""
     root = model.istio.mesh.root_namespace
-    pas = model.istio.peer_authns
-    mesh_pa = _oldest([p for p in pas if p.ref.namespace == root and not p.selector])
-    ns_pa = _oldest([p for p in pas if p.ref.namespace == pod.namespace != root and not p.selector])
-    wl_pa = _oldest([p for p in pas if p.ref.namespace == pod.namespace != root and _selects(p, pod)])
+    mesh_pa = _oldest([p for p in _in_ns(model, root) if not p.selector])
+    local = _in_ns(model, pod.namespace) if pod.namespace != root else []
+    ns_pa = _oldest([p for p in local if not p.selector])
+    wl_pa = _oldest([p for p in local if _selects(p, pod)])
     mode, level = "PERMISSIVE", "no PeerAuthentication applies: PERMISSIVE (Istio default)"
     by: tuple[ObjectRef, ...] = ()
     for pa, name in ((mesh_pa, "mesh-wide"), (ns_pa, "namespace"), (wl_pa, "workload")):
@@ -55,12 +66,11 @@ def effective_pa(model: Model, pod: Pod, port: int | None) -> EffectiveMTLS:
 def inferred_service_mode(model: Model, namespace: str) -> tuple[str, tuple[ObjectRef, ...]]:
     """A4: the auto-mTLS hint reads only namespace- and mesh-level PA (workload/port PA ignored)."""
     root = model.istio.mesh.root_namespace
-    pas = model.istio.peer_authns
     mode = "PERMISSIVE"
     by: tuple[ObjectRef, ...] = ()
     for pa in (
-        _oldest([p for p in pas if p.ref.namespace == root and not p.selector]),
-        _oldest([p for p in pas if p.ref.namespace == namespace != root and not p.selector]),
+        _oldest([p for p in _in_ns(model, root) if not p.selector]),
+        _oldest([p for p in _in_ns(model, namespace) if namespace != root and not p.selector]),
     ):
         if pa is not None and pa.mode != "UNSET":
             mode, by = pa.mode, (pa.ref.with_rule("spec.mtls.mode"),)

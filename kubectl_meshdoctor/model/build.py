@@ -100,6 +100,8 @@ class Model:
     flow_source: str = "none"
     # caches (habit 3: on the model, never in globals)
     selecting_cache: dict[str, list[PolicyRule]] = field(default_factory=dict)
+    pa_by_ns: dict[str, list[Any]] | None = None  # PeerAuthentications by namespace, built on first use
+    ap_by_ns: dict[str, list[Any]] | None = None  # AuthorizationPolicies by namespace, built on first use
     flow_index: Any = None  # diagnosis.evidence.FlowIndex, built on first use
     flow_files: list[Any] = field(default_factory=list)  # offline flows not read yet (sources.flowfiles)
     flow_endpoints: Any = None  # model.flow_refs.FlowEndpoints: references from flows when there are no objects
