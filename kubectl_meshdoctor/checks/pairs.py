@@ -196,19 +196,14 @@ def witnesses(model: Model, target: Target, clients: Clients, modes: tuple[Mesh,
                 yield client
                 break
     if Mesh.SIDECAR in modes:
-        # a DestinationRule with a workloadSelector sets TLS only for the clients it selects (A4)
-        for client in clients.by_mode.get(Mesh.SIDECAR, []):
-            if _dr_selected(model, client) and cilium_lets_through(model, client, Mesh.SIDECAR, target):
-                yield client
-
-
-def _dr_selected(model: Model, client: Pod) -> bool:
-    return any(
-        dr.workload_selector
-        and dr.ref.namespace == client.namespace
-        and all(client.labels.get(k) == v for k, v in dr.workload_selector.items())
-        for dr in model.istio.dest_rules
-    )
+        # A4: a DestinationRule in the client's namespace (or one whose workloadSelector picks the
+        # client) sets the client's TLS: one more witness per such DestinationRule
+        for dr in model.istio.dest_rules:
+            for client in clients.by_mode_ns.get(Mesh.SIDECAR, {}).get(dr.ref.namespace or "", []):
+                selected = all(client.labels.get(k) == v for k, v in (dr.workload_selector or {}).items())
+                if selected and cilium_lets_through(model, client, Mesh.SIDECAR, target):
+                    yield client
+                    break
 
 
 def probe(model: Model, client: Pod, target: Target) -> tuple[Call, list[Cause]] | None:

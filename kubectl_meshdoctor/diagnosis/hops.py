@@ -424,8 +424,14 @@ def l7_hop(call: Call) -> HopResult:
             Verdict.BROKEN,
             (cause,),
         )
-    decision = result if result is not None and result.redirect else egress
-    assert decision is not None
+    # both proxies can sit in the path: the client's egress proxy first, then the server's (A1.8.6)
+    outcomes = [_l7_decide(call, d) for d in (egress, result) if d is not None and d.redirect]
+    return next((o for o in outcomes if o.decision is not Decision.ALLOW), outcomes[-1])
+
+
+def _l7_decide(call: Call, decision: CiliumDecision) -> HopResult:
+    """One proxy's HTTP verdict for this request (A1.9)."""
+    redirect = decision.redirect
     if decision.l7_kind != "http" and decision.allow_all_by is not None:
         moot = decision.allow_all_by.key()
         return _allow(

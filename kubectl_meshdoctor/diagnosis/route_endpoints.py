@@ -118,6 +118,18 @@ def retarget(call: Call, targets: list[RoutedTarget]) -> str:
         )
     same_pods = [p.key() for p in main.pods] == [p.key() for p in call.servers]
     if main.svc is call.svc and same_pods:
+        if main.subset:  # the subset's own TLS settings apply (A4)
+            call.tls = client_tls(
+                call.model,
+                call.client_mesh,
+                call.server,
+                call.server_mesh,
+                main.svc,
+                call.port,
+                call.client.namespace,
+                call.client.labels,
+                main.subset,
+            )
         return ""
     if not main.pods:
         return ""
@@ -135,6 +147,7 @@ def retarget(call: Call, targets: list[RoutedTarget]) -> str:
         call.port,
         call.client.namespace,
         call.client.labels,
+        main.subset,
     )
     sub = f" subset {main.subset}" if main.subset else ""
     return (

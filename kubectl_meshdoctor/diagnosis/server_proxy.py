@@ -147,6 +147,16 @@ def server_proxy(call: Call) -> HopResult:
     unsure = auto_mtls_unsure(call)
     if unsure is not None:
         return HopResult(Hop.SERVER_PROXY, Decision.UNKNOWN, pa.by, unsure, Symptom.UNKNOWN, Verdict.UNKNOWN)
+    if sidecar and mode == "DISABLE" and payload == "tls":
+        # B10: DR SIMPLE/MUTUAL to a sidecar whose PA is DISABLE: nothing terminates that TLS
+        return _conflict(call, f"accepts only plaintext ({pa.detail})", _dr_fix(call, "DISABLE"))
+    if sidecar and payload == "tls":
+        detail = (
+            f"{pa.detail}; the client sidecar originates TLS that is not Istio mTLS ({call.tls.detail}), which "
+            f"{call.dst.label}'s sidecar passes through to the app: the call works only if the app itself "
+            "serves TLS on this port [uncertain]"
+        )
+        return HopResult(Hop.SERVER_PROXY, Decision.UNKNOWN, call.tls.by, detail, Symptom.UNKNOWN, Verdict.UNKNOWN)
     if sidecar and mode == "DISABLE" and payload == "istio-mtls":
         return _conflict(call, f"accepts only plaintext ({pa.detail})", _dr_fix(call, "DISABLE"))
     conn = Conn(

@@ -146,6 +146,7 @@ def client_tls(
     svc_port: int | None,
     client_ns: str,
     client_labels: Mapping[str, str] | None = None,
+    subset: str | None = None,
 ) -> ClientTLS:
     if client_mesh is Mesh.NONE:
         return ClientTLS("plaintext", "client has no sidecar and is not ambient: plaintext", (), None)
@@ -161,7 +162,12 @@ def client_tls(
         )
     dr = find_dr(model, client_ns, svc, client_labels) if svc is not None else None
     if dr is not None:
-        setting: TLSSetting | None = dr.port_tls.get(svc_port) if svc_port is not None else None
+        setting: TLSSetting | None = None
+        if subset is not None and subset in dr.subset_tls:
+            # A4: a subset's traffic policy overrides the DR-level one (its port level first)
+            sub_tls, sub_ports = dr.subset_tls[subset]
+            setting = (sub_ports.get(svc_port) if svc_port is not None else None) or sub_tls
+        setting = setting or (dr.port_tls.get(svc_port) if svc_port is not None else None)
         setting = setting or dr.tls
         if setting is not None:
             ref = dr.ref.with_rule(setting.path)

@@ -90,6 +90,8 @@ class DestinationRule:
     tls: TLSSetting | None
     port_tls: Mapping[int, TLSSetting]
     workload_selector: Mapping[str, str] | None
+    # A4: per subset, its own tls and port-level tls (they override the DR-level ones when routed there)
+    subset_tls: Mapping[str, tuple[TLSSetting | None, Mapping[int, TLSSetting]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,15 +211,27 @@ def _tls(raw: Any, path: str) -> TLSSetting | None:
     return None
 
 
-def parse_dr(doc: dict[str, Any], ref: ObjectRef) -> DestinationRule:
-    spec = doc.get("spec") or {}
-    policy = spec.get("trafficPolicy") or {}
+def _port_tls(policy: dict[str, Any], base: str) -> dict[int, TLSSetting]:
     port_tls: dict[int, TLSSetting] = {}
     for i, pls in enumerate(policy.get("portLevelSettings") or []):
         number = ((pls or {}).get("port") or {}).get("number")
-        setting = _tls((pls or {}).get("tls"), f"trafficPolicy.portLevelSettings[{i}].tls")
+        setting = _tls((pls or {}).get("tls"), f"{base}.portLevelSettings[{i}].tls")
         if number is not None and setting is not None:
             port_tls[int(number)] = setting
+    return port_tls
+
+
+def parse_dr(doc: dict[str, Any], ref: ObjectRef) -> DestinationRule:
+    spec = doc.get("spec") or {}
+    policy = spec.get("trafficPolicy") or {}
+    port_tls = _port_tls(policy, "trafficPolicy")
+    subset_tls: dict[str, tuple[TLSSetting | None, Mapping[int, TLSSetting]]] = {}
+    for j, sub in enumerate(spec.get("subsets") or []):
+        if not isinstance(sub, dict) or not sub.get("name"):
+            continue
+        sp = sub.get("trafficPolicy") or {}
+        base = f"subsets[{j}].trafficPolicy"
+        subset_tls[str(sub["name"])] = (_tls(sp.get("tls"), f"{base}.tls"), _port_tls(sp, base))
     return DestinationRule(
         ref=ref,
         host=str(spec.get("host") or ""),
@@ -225,6 +239,7 @@ def parse_dr(doc: dict[str, Any], ref: ObjectRef) -> DestinationRule:
         tls=_tls(policy.get("tls"), "trafficPolicy.tls"),
         port_tls=port_tls,
         workload_selector=_labels(spec.get("workloadSelector")),
+        subset_tls=subset_tls,
     )
 
 
