@@ -97,7 +97,7 @@ def test_flows_follow_streams_until_ctrl_c(playground) -> None:
         time.sleep(0.5)
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        out, err = proc.communicate(timeout=30)  # a loaded CI machine may take a while to unwind
     finally:
         if proc.poll() is None:
             proc.kill()
