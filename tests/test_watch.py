@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
+import select
 import signal
 import subprocess
 import sys
@@ -37,18 +37,32 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Pla
 
 
 class Lines:
-    """Read a child's stdout line by line with a deadline."""
+    """Read a child's stdout line by line with a deadline.
+
+    Reads the pipe's bytes itself (os.read) and splits lines here: a buffered readline() would pull
+    several lines into Python's buffer, and select() would then wait on an empty pipe for them.
+    """
 
     def __init__(self, proc: subprocess.Popen[str]) -> None:
         assert proc.stdout is not None
-        self.proc, self.sel = proc, selectors.DefaultSelector()
-        self.sel.register(proc.stdout, selectors.EVENT_READ)
+        self.proc, self.fd, self.buf = proc, proc.stdout.fileno(), b""
 
     def next(self, timeout: float) -> str | None:
-        assert self.proc.stdout is not None
-        if not self.sel.select(timeout):
-            return None
-        return self.proc.stdout.readline()
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if not ready:
+                return None
+            chunk = os.read(self.fd, 65536)
+            if not chunk:  # the child closed its stdout
+                line, self.buf = self.buf, b""
+                return line.decode() or None
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line.decode() + "\n"
 
     def next_json(self, timeout: float = 30) -> dict:
         line = self.next(timeout)

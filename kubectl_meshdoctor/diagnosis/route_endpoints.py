@@ -15,7 +15,7 @@ from kubectl_meshdoctor.diagnosis import routing_fixes, visibility
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.engines.istio_mesh import workload_mesh
-from kubectl_meshdoctor.engines.istio_mtls import client_tls
+from kubectl_meshdoctor.engines.istio_mtls import ClientTLS, client_tls
 from kubectl_meshdoctor.findings.types import ALL_KINDS, Cause, Gap, ObjectRef
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio_traffic import VirtualService
@@ -99,6 +99,21 @@ def check_endpoints(
     return None, RoutedTarget(svc, port, ready, dest.weight, dest.subset)
 
 
+def _routed_tls(call: Call, main: RoutedTarget) -> ClientTLS:
+    """What the client's proxy sends to the routed destination (its subset's TLS settings apply, A4)."""
+    return client_tls(
+        call.model,
+        call.client_mesh,
+        call.server,
+        call.server_mesh,
+        main.svc,
+        call.port,
+        call.client.namespace,
+        call.client.labels,
+        main.subset,
+    )
+
+
 def retarget(call: Call, targets: list[RoutedTarget]) -> str:
     """Point the later hops at the pods the route really sends to (the heaviest destination);
     other destinations of a weighted split are listed as not evaluated. Returns a note for the hop."""
@@ -119,17 +134,7 @@ def retarget(call: Call, targets: list[RoutedTarget]) -> str:
     same_pods = [p.key() for p in main.pods] == [p.key() for p in call.servers]
     if main.svc is call.svc and same_pods:
         if main.subset:  # the subset's own TLS settings apply (A4)
-            call.tls = client_tls(
-                call.model,
-                call.client_mesh,
-                call.server,
-                call.server_mesh,
-                main.svc,
-                call.port,
-                call.client.namespace,
-                call.client.labels,
-                main.subset,
-            )
+            call.tls = _routed_tls(call, main)
         return ""
     if not main.pods:
         return ""
@@ -138,17 +143,7 @@ def retarget(call: Call, targets: list[RoutedTarget]) -> str:
         tp = main.port.target_port
         call.target_port = tp if isinstance(tp, int) else call.server.named_port(tp)
     call.server_mesh, call.server_mesh_why = workload_mesh(call.model, main.pods)
-    call.tls = client_tls(
-        call.model,
-        call.client_mesh,
-        call.server,
-        call.server_mesh,
-        main.svc,
-        call.port,
-        call.client.namespace,
-        call.client.labels,
-        main.subset,
-    )
+    call.tls = _routed_tls(call, main)
     sub = f" subset {main.subset}" if main.subset else ""
     return (
         f"server hops evaluated for {main.svc.namespace}/{main.svc.name}{sub}: "
