@@ -7,6 +7,7 @@ demo, and writes a kubeconfig for them. Everything is stopped at the end of the 
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -42,6 +43,15 @@ class Served:
 
 
 PlaygroundFactory = Callable[..., Served]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _children_can_be_interrupted() -> None:
+    """A shell that starts pytest in the background sets SIGINT to ignored, and children inherit
+    that: the tests that stop `--follow`/`--watch` with Ctrl-C would then wait forever. Catching it
+    here means each child starts with the default action again (exec resets caught signals)."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
