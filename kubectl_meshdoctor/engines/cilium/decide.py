@@ -7,7 +7,7 @@ ingress separately with this one function.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kubectl_meshdoctor.engines.cilium.l7 import http_rule_verdict
 from kubectl_meshdoctor.engines.cilium.peers import matching_port_rules, peer_matches
@@ -92,7 +92,32 @@ def _is_default_deny(rule: PolicyRule, direction: str) -> bool:
 
 
 def evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, protocol: str) -> CiliumDecision:
-    """Decide one direction at one endpoint. ``port`` is the on-wire (target) port."""
+    """Decide one direction at one endpoint. ``port`` is the on-wire (target) port.
+
+    A node peer (host / remote-node) may be what a deny entry's fromNodes/fromGroups selects; node
+    labels and cloud groups are not read, so an allow then rests on something unevaluated (unsure).
+    """
+    result = _evaluate(model, subject, direction, peer, port, protocol)
+    if result.decision is not Decision.ALLOW or result.unsure or not peer.reserved & _NODE_ENTITIES:
+        return result
+    for rule in selecting_rules(model, subject):
+        for entry in rule.ingress_deny if direction == "ingress" else rule.egress_deny:
+            if entry.other_l3 and matching_port_rules(
+                entry, port, protocol, subject if direction == "ingress" else None
+            ):
+                ref = rule.policy.with_rule(_join(entry.path))
+                why = (
+                    f"{result.detail}, but the deny entry {ref.key()} ({', '.join(entry.other_l3)}) may select "
+                    f"{peer.name} by node labels or cloud groups, which are not read [uncertain]"
+                )
+                return replace(result, unsure=why)
+    return result
+
+
+_NODE_ENTITIES = frozenset({"host", "remote-node"})
+
+
+def _evaluate(model: Model, subject: Pod, direction: str, peer: Peer, port: int, protocol: str) -> CiliumDecision:
     mode = model.cilium_config.enable_policy
     if mode == "never":
         return CiliumDecision(Decision.ALLOW, (), "enable-policy=never: Cilium enforces no policy", False)
