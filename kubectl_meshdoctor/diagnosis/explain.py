@@ -65,14 +65,12 @@ def _walk(call: Call) -> tuple[list[HopResult], HopResult | None, HopResult | No
         cns, sns = plan.namespaces.get(leg or "", (client_ns, server_ns))
         result = mark_unknown(result, hop_gaps(hop, call.model.gaps + call.gaps, cns, sns, result.reads))
         if unknown is not None and unknown.hop in _STEERING and result.decision in (Decision.DENY, Decision.BREAK):
-            result = HopResult(
-                hop,
-                Decision.UNKNOWN,
-                result.by,
-                f"{result.detail} (if the call reaches this hop: {HOP_TITLES[unknown.hop]} is unknown)",
-                Symptom.UNKNOWN,
-                Verdict.UNKNOWN,
-                result.causes,
+            result = replace(
+                result,
+                decision=Decision.UNKNOWN,
+                detail=f"{result.detail} (if the call reaches this hop: {HOP_TITLES[unknown.hop]} is unknown)",
+                symptom=Symptom.UNKNOWN,
+                verdict=Verdict.UNKNOWN,
             )
         result = replace(result, leg=leg)
         results.append(result)

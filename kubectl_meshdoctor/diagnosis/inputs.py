@@ -10,7 +10,7 @@ remember to check.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kubectl_meshdoctor.findings.types import Decision, Gap, Hop, HopResult, Symptom, Verdict
 
@@ -96,18 +96,11 @@ def mark_unknown(result: HopResult, missing: list[Gap]) -> HopResult:
     """
     if not missing or (result.decision is Decision.UNKNOWN and result.verdict is Verdict.UNKNOWN):
         return result
-    what = "; ".join(dict.fromkeys(str(g) for g in missing))
-    seen = result.detail or result.decision.value
     if result.decision is Decision.SKIP and result.detail == "not reached":
         return result
-    detail = f"cannot decide: {what} (on what could be read: {seen})"
-    return HopResult(
-        result.hop,
-        Decision.UNKNOWN,
-        result.by,
-        detail,
-        Symptom.UNKNOWN,
-        Verdict.UNKNOWN,
-        result.causes,
-        tuple(dict.fromkeys(str(g) for g in missing)),
+    named = tuple(dict.fromkeys(str(g) for g in missing))
+    seen = result.detail or result.decision.value
+    detail = f"cannot decide: {'; '.join(named)} (on what could be read: {seen})"
+    return replace(
+        result, decision=Decision.UNKNOWN, detail=detail, symptom=Symptom.UNKNOWN, verdict=Verdict.UNKNOWN, gaps=named
     )

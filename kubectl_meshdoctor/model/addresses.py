@@ -37,11 +37,9 @@ class Unresolved:
 
 
 def service_by_ip(model: Model, ip: str) -> Service | None:
-    for key in sorted(model.services):
-        svc = model.services[key]
-        if ip in svc.cluster_ips:
-            return svc
-    return None
+    """The Service owning a cluster IP (the first by namespace/name should a snapshot hold two)."""
+    owners = [svc for svc in model.services.values() if ip in svc.cluster_ips]
+    return min(owners, key=lambda s: (s.namespace, s.name)) if owners else None
 
 
 def parse_cluster_name(text: str) -> ClusterName | None:

@@ -328,10 +328,15 @@ class KubeReader:
 _CONFIGMAP_KINDS = {"cilium-config": "CiliumConfig", "istio": "MeshConfig"}
 
 
+def _gap_kinds(kind: str) -> set[str]:
+    """The kinds a failed list hides: EndpointSlices stand for Endpoints too (the fallback reader)."""
+    return {kind, "Endpoints"} if kind == "EndpointSlice" else {kind}
+
+
 def _gap(err: ApiStatus, what: str, namespace: str | None, kind: str) -> Gap:
     """A list or get that failed: a gap naming the kind, so the hops that read it become unknown."""
     where = f" in namespace {namespace}" if namespace else ""
-    kinds = {kind, "Endpoints"} if kind == "EndpointSlice" else {kind}
+    kinds = _gap_kinds(kind)
     if err.code == 403:
         return Gap(f"no read access to {what}{where} (403 Forbidden); not checked", kinds, namespace)
     if err.code == 404:
@@ -345,5 +350,5 @@ def _timeout_gap(err: TimedOut, what: str, namespace: str | None, kind: str, par
     """A list or get cut short by --request-timeout or --timeout: the kind is incomplete there."""
     where = f" in namespace {namespace}" if namespace else ""
     read = "only partly read" if partial else "not read"
-    kinds = {kind, "Endpoints"} if kind == "EndpointSlice" else {kind}
+    kinds = _gap_kinds(kind)
     return Gap(f"{what}{where} {read}: {err.reason}; not checked", kinds, namespace)
