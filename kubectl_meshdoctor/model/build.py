@@ -35,7 +35,7 @@ from kubectl_meshdoctor.model.workloads import (
     pod_template,
     templates_to_infer,
 )
-from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
+from kubectl_meshdoctor.raw import RawObject, RawSnapshot
 from kubectl_meshdoctor.validation import Validator
 
 _IGNORED_KINDS = frozenset(
