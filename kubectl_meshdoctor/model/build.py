@@ -11,6 +11,7 @@ from kubectl_meshdoctor.findings.types import Cause, Gap, Mesh, ObjectRef
 from kubectl_meshdoctor.model.cilium import CiliumPolicies, PolicyRule
 from kubectl_meshdoctor.model.cilium_parse import PolicyInvalid, parse_cnp, parse_knp
 from kubectl_meshdoctor.model.config import CiliumConfig
+from kubectl_meshdoctor.model.index import ModelIndex
 from kubectl_meshdoctor.model.istio import IstioObjects, parse_ap, parse_dr, parse_mesh_config, parse_pa
 from kubectl_meshdoctor.model.istio_export import default_export_to, service_export_to
 from kubectl_meshdoctor.model.istio_traffic import TRAFFIC_KINDS, TrafficObjects, add_traffic_object, outbound_policy
@@ -103,6 +104,7 @@ class Model:
     pa_by_ns: dict[str, list[Any]] | None = None  # PeerAuthentications by namespace, built on first use
     ap_by_ns: dict[str, list[Any]] | None = None  # AuthorizationPolicies by namespace, built on first use
     flow_index: Any = None  # diagnosis.evidence.FlowIndex, built on first use
+    index: ModelIndex = field(default_factory=ModelIndex)  # lookups made on first use (model/index.py)
     flow_files: list[Any] = field(default_factory=list)  # offline flows not read yet (sources.flowfiles)
     flow_endpoints: Any = None  # model.flow_refs.FlowEndpoints: references from flows when there are no objects
     out_of_scope: int = 0  # objects of other namespaces left unread (offline explain, like live)
