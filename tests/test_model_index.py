@@ -92,3 +92,31 @@ def test_a_caller_changing_a_list_changes_no_later_answer() -> None:
     found = services_for(model, [first])
     found.append(svc)
     assert services_for(model, [first]) == found[:-1]
+
+
+def test_pods_and_services_with_values_no_schema_checked_are_still_read() -> None:
+    """An apiVersion no shipped schema covers is read unchecked: a port name that is a list (it cannot
+    be shared between pods) or 80 next to 80.0 each keep their own value."""
+    docs = [
+        {
+            "apiVersion": "v9",
+            "kind": "Pod",
+            "metadata": {"name": f"p{i}", "namespace": "a", "labels": {"app": "x"}},
+            "spec": {"containers": [{"name": "c", "ports": [{"containerPort": 80, "name": name}]}]},
+            "status": {"podIP": f"10.0.0.{i}"},
+        }
+        for i, name in enumerate((["odd"], "http", 80, 80.0))
+    ]
+    docs.append(
+        {
+            "apiVersion": "v9",
+            "kind": "Service",
+            "metadata": {"name": "s", "namespace": "a"},
+            "spec": {"selector": {"app": "x"}, "ports": [{"port": 80, "name": {"odd": 1}}, {"port": 81, "name": 81.0}]},
+        }
+    )
+    model = app.build_model(RawSnapshot([RawObject(doc, "test") for doc in docs]))
+    names = [model.pods[f"a/p{i}"].ports[0].name for i in range(4)]
+    assert names == [["odd"], "http", 80, 80.0]
+    assert [type(n) for n in names[2:]] == [int, float]
+    assert [p.name for p in model.services["a/s"].ports] == [{"odd": 1}, 81.0]
