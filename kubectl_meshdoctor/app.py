@@ -13,7 +13,7 @@ from kubectl_meshdoctor.errors import DataError, UsageError
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, Verdict
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.build import build_model as _build_model
-from kubectl_meshdoctor.sources.base import RawSnapshot
+from kubectl_meshdoctor.raw import RawSnapshot
 
 if TYPE_CHECKING:
     from kubectl_meshdoctor.sources.live import LiveOptions, LiveSource

@@ -75,6 +75,16 @@ def test_engines_do_not_import_click_or_rich() -> None:
             assert not re.search(r"^\s*(import|from)\s+(click|rich)\b", text, re.M), path
 
 
+def test_pure_layers_do_not_import_io_or_upper_layers() -> None:
+    """model, engines, findings and validation read raw objects (kubectl_meshdoctor.raw), never the
+    I/O layer (sources) or the layers above them (diagnosis, checks, app, cli, render)."""
+    above = r"(sources|diagnosis|checks|app|cli|render|playground)"
+    for sub in ("model", "engines", "findings", "validation"):
+        for path in (PACKAGE / sub).rglob("*.py"):
+            text = path.read_text()
+            assert not re.search(rf"^\s*(from|import)\s+kubectl_meshdoctor\.{above}\b", text, re.M), path
+
+
 def test_cause_docs_are_current(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -31,7 +31,7 @@ import yaml
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.explain import explain
 from kubectl_meshdoctor.model.build import build_model
-from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
+from kubectl_meshdoctor.raw import RawObject, RawSnapshot
 
 MANIFESTS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cilium-connectivity" / "manifests"
 NS = "cilium-test"

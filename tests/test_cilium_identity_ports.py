@@ -13,7 +13,7 @@ from kubectl_meshdoctor.findings.types import Decision
 from kubectl_meshdoctor.model.build import Model, build_model
 from kubectl_meshdoctor.model.config import CiliumConfig
 from kubectl_meshdoctor.model.objects import Pod, ServicePort
-from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
+from kubectl_meshdoctor.raw import RawObject, RawSnapshot
 
 
 def _pod(name: str, node: str | None, host: bool = False, ports: list[Any] | None = None) -> dict[str, Any]:

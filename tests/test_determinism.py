@@ -27,8 +27,8 @@ from kubectl_meshdoctor.diagnosis.matrix import matrix
 from kubectl_meshdoctor.errors import MeshdoctorError
 from kubectl_meshdoctor.playground.kubeapi import KubeApiServer
 from kubectl_meshdoctor.playground.main import write_kubeconfig
+from kubectl_meshdoctor.raw import RawObject, RawSnapshot
 from kubectl_meshdoctor.render.document import cause_dict, diagnosis_dict, dump
-from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
 from kubectl_meshdoctor.sources.demo import list_demos, read_demo
 
 DEMOS = [d.name for d in list_demos()]

@@ -21,7 +21,7 @@ from kubectl_meshdoctor.cli.main import cli
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.errors import MeshdoctorError
 from kubectl_meshdoctor.model.build import build_model
-from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
+from kubectl_meshdoctor.raw import RawObject, RawSnapshot
 from kubectl_meshdoctor.sources.decode import Scope
 from kubectl_meshdoctor.sources.demo import read_demo
 from kubectl_meshdoctor.sources.live import namespaces_for

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from kubectl_meshdoctor.cli.main import cli
 from kubectl_meshdoctor.model.build import build_model
-from kubectl_meshdoctor.sources.base import RawSnapshot
+from kubectl_meshdoctor.raw import RawSnapshot
 from kubectl_meshdoctor.sources.decode import decode_documents
 
 TWO_DOCS = (
@@ -78,7 +78,7 @@ APP = {
 
 
 def _model(*docs: dict[str, object]) -> object:
-    from kubectl_meshdoctor.sources.base import RawObject
+    from kubectl_meshdoctor.raw import RawObject
 
     return build_model(RawSnapshot(objects=[RawObject(d, "m.yaml:1") for d in docs]))
 

@@ -17,7 +17,7 @@ from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.findings.types import Diagnosis, Hop, Severity
 from kubectl_meshdoctor.model.build import Model, build_model
 from kubectl_meshdoctor.model.istio_routes import StringMatch
-from kubectl_meshdoctor.sources.base import RawObject
+from kubectl_meshdoctor.raw import RawObject
 from kubectl_meshdoctor.sources.snapshot import load_files
 from kubectl_meshdoctor.sources.whatif import Change, apply_changes
 

@@ -22,7 +22,7 @@ from kubectl_meshdoctor.diagnosis.explain import explain
 from kubectl_meshdoctor.diagnosis.inputs import declared_kinds
 from kubectl_meshdoctor.findings.types import Decision, Gap, Verdict
 from kubectl_meshdoctor.model.build import build_model
-from kubectl_meshdoctor.sources.base import RawSnapshot
+from kubectl_meshdoctor.raw import RawSnapshot
 from kubectl_meshdoctor.sources.demo import list_demos, read_demo
 from kubectl_meshdoctor.sources.kube import KINDS, ApiStatus, _gap
 
@@ -173,7 +173,7 @@ def test_live_reads_virtual_services_of_every_namespace(tmp_path) -> None:
     """A VirtualService exported to every namespace applies to red's sidecar wherever it lives: a
     question about red -> blue must read it, not only red's and blue's (else a false "allowed")."""
     from kubectl_meshdoctor.playground.main import start, write_kubeconfig
-    from kubectl_meshdoctor.sources.base import RawObject
+    from kubectl_meshdoctor.raw import RawObject
 
     raw = read_demo("sidecar-s0-baseline")
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "platform"}}

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.findings.types import Cause, ObjectRef
 from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.index import any_pod_selected, distinct_identities
 
 
 def _invalid(model: Model) -> list[Cause]:
@@ -18,15 +19,14 @@ def _invalid(model: Model) -> list[Cause]:
 def _selects_nothing(model: Model) -> list[Cause]:
     out: list[Cause] = []
     seen: set[tuple[str, str | None, str]] = set()
-    pods = list(model.pods.values())
-    if not pods:
+    if not model.pods:
         return out
     for rule in model.cilium.rules:
         if rule.node_selector:
             continue
         key = (rule.policy.kind, rule.policy.namespace, rule.policy.name)
-        candidates = model.pods_by_ns.get(rule.namespace, []) if rule.namespace else pods
-        if not any(rule.subject.matches(p.identity) for p in candidates):
+        identities = distinct_identities(model, rule.namespace or None)
+        if not any(rule.subject.matches(identity) for identity in identities):
             if key in seen:
                 continue
             seen.add(key)
@@ -48,8 +48,7 @@ def _selects_nothing(model: Model) -> list[Cause]:
     for ref, selector in istio:
         if not selector:
             continue
-        scope = pods if ref.namespace == root else model.pods_by_ns.get(ref.namespace or "", [])
-        if not any(all(p.labels.get(k) == v for k, v in selector.items()) for p in scope):
+        if not any_pod_selected(model, None if ref.namespace == root else (ref.namespace or ""), selector):
             text = ", ".join(f"{k}={v}" for k, v in selector.items())
             out.append(
                 Cause(

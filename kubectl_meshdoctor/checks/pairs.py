@@ -51,7 +51,13 @@ class Target:
 
 def representatives(model: Model) -> list[Pod]:
     """One pod per workload (the first ready one by name, else the first), host-network pods left out;
-    sorted by namespace and name."""
+    sorted by namespace and name. Made once per model: every analyzer walks the same list."""
+    if model.index.representatives is None:
+        model.index.representatives = _representatives(model)
+    return list(model.index.representatives)
+
+
+def _representatives(model: Model) -> list[Pod]:
     chosen: dict[tuple[str, str], Pod] = {}
     for pod in model.pods.values():
         if pod.host_network:

@@ -160,8 +160,8 @@ def flows(
 def _offline(opts: SourceOptions, query: Query, options: FlowOptions, window: Window, output: str) -> int:
     """--from/--demo: the pair's flows streamed from the input (sources/pair_flows.py)."""
     from kubectl_meshdoctor import app
+    from kubectl_meshdoctor.raw import RawSnapshot
     from kubectl_meshdoctor.render.flows import render
-    from kubectl_meshdoctor.sources.base import RawSnapshot
     from kubectl_meshdoctor.sources.flow_window import select
     from kubectl_meshdoctor.sources.flowfiles import FlowFile
     from kubectl_meshdoctor.sources.flowfilter import FlowMatcher

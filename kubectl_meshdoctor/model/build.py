@@ -7,26 +7,26 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_meshdoctor.findings.types import Cause, Gap, Mesh, ObjectRef
+from kubectl_meshdoctor.findings.types import Cause, Gap, Mesh
 from kubectl_meshdoctor.model.cilium import CiliumPolicies, PolicyRule
 from kubectl_meshdoctor.model.cilium_parse import PolicyInvalid, parse_cnp, parse_knp
 from kubectl_meshdoctor.model.config import CiliumConfig
+from kubectl_meshdoctor.model.index import ModelIndex
 from kubectl_meshdoctor.model.istio import IstioObjects, parse_ap, parse_dr, parse_mesh_config, parse_pa
-from kubectl_meshdoctor.model.istio_export import default_export_to, service_export_to
+from kubectl_meshdoctor.model.istio_export import default_export_to
 from kubectl_meshdoctor.model.istio_traffic import TRAFFIC_KINDS, TrafficObjects, add_traffic_object, outbound_policy
 from kubectl_meshdoctor.model.objects import (
     CLUSTER_KEY,
     NS_KEY,
     NS_LABEL_PREFIX,
     SA_KEY,
-    ContainerPort,
     Namespace,
     Pod,
     Service,
-    ServicePort,
     Workload,
     identity_label_kept,
 )
+from kubectl_meshdoctor.model.readers import meta_of, read_pod, read_service, ref_of, str_map
 from kubectl_meshdoctor.model.validity import in_scope, invalid_cause, invalid_gap, unreadable_gap
 from kubectl_meshdoctor.model.workloads import (
     PodTemplate,
@@ -35,7 +35,7 @@ from kubectl_meshdoctor.model.workloads import (
     pod_template,
     templates_to_infer,
 )
-from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
+from kubectl_meshdoctor.raw import RawObject, RawSnapshot
 from kubectl_meshdoctor.validation import Validator
 
 _IGNORED_KINDS = frozenset(
@@ -103,6 +103,7 @@ class Model:
     pa_by_ns: dict[str, list[Any]] | None = None  # PeerAuthentications by namespace, built on first use
     ap_by_ns: dict[str, list[Any]] | None = None  # AuthorizationPolicies by namespace, built on first use
     flow_index: Any = None  # diagnosis.evidence.FlowIndex, built on first use
+    index: ModelIndex = field(default_factory=ModelIndex)  # lookups made on first use (model/index.py)
     flow_files: list[Any] = field(default_factory=list)  # offline flows not read yet (sources.flowfiles)
     flow_endpoints: Any = None  # model.flow_refs.FlowEndpoints: references from flows when there are no objects
     out_of_scope: int = 0  # objects of other namespaces left unread (offline explain, like live)
@@ -134,127 +135,6 @@ class Model:
         return dict(ns.labels) if ns else {"kubernetes.io/metadata.name": namespace}
 
 
-def _meta(doc: dict[str, Any]) -> dict[str, Any]:
-    meta = doc.get("metadata")
-    return meta if isinstance(meta, dict) else {}
-
-
-def _str_map(raw: Any) -> dict[str, str]:
-    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
-
-
-def _ref(kind: str, doc: dict[str, Any], origin: str | None) -> ObjectRef:
-    meta = _meta(doc)
-    ns = meta.get("namespace")
-    return ObjectRef(kind, str(ns) if ns else None, str(meta.get("name", "")), origin=origin)
-
-
-def _container_ports(spec: dict[str, Any]) -> tuple[ContainerPort, ...]:
-    out = []
-    for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
-        for p in (c or {}).get("ports") or []:
-            if isinstance(p, dict) and p.get("containerPort") is not None:
-                out.append(
-                    ContainerPort(
-                        p.get("name"), int(p["containerPort"]), str(p.get("protocol") or "TCP"), str(c.get("name", ""))
-                    )
-                )
-    return tuple(out)
-
-
-def _probe_ports(spec: dict[str, Any]) -> tuple[int | str, ...]:
-    out: list[int | str] = []
-    for c in spec.get("containers") or ():
-        if not c:
-            continue
-        for key in ("readinessProbe", "livenessProbe", "startupProbe"):
-            probe = c.get(key)
-            if not probe:
-                continue
-            for kind in ("httpGet", "tcpSocket", "grpc"):
-                handler = probe.get(kind)
-                port = handler.get("port") if handler else None
-                if port is not None:
-                    out.append(int(port) if str(port).isdigit() else str(port))
-    return tuple(out)
-
-
-def _pod(doc: dict[str, Any], origin: str | None) -> Pod:
-    meta = _meta(doc)
-    spec = doc.get("spec") or {}
-    status = doc.get("status") or {}
-    owner = next(iter(meta.get("ownerReferences") or []), None) or {}
-    containers = tuple(str((c or {}).get("name", "")) for c in spec.get("containers") or [])
-    inits = spec.get("initContainers") or []
-    conditions = status.get("conditions") or []
-    ready = status.get("phase", "Running") == "Running" and all(
-        c.get("status") == "True" for c in conditions if isinstance(c, dict) and c.get("type") == "Ready"
-    )
-    return Pod(
-        namespace=str(meta.get("namespace") or "default"),
-        name=str(meta.get("name", "")),
-        labels=_str_map(meta.get("labels")),
-        annotations=_str_map(meta.get("annotations")),
-        service_account=str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"),
-        ip=status.get("podIP"),
-        node=spec.get("nodeName"),
-        ports=_container_ports(spec),
-        containers=containers,
-        init_containers=tuple(str((c or {}).get("name", "")) for c in inits),
-        native_sidecars=tuple(str(c.get("name", "")) for c in inits if (c or {}).get("restartPolicy") == "Always"),
-        host_network=bool(spec.get("hostNetwork")),
-        ready=ready,
-        owner_kind=owner.get("kind"),
-        owner_name=owner.get("name"),
-        origin=origin,
-        probe_ports=_probe_ports(spec),
-        uid_1337=_uid_1337(spec),
-    )
-
-
-def _uid_1337(spec: dict[str, Any]) -> tuple[str, ...]:
-    """App containers running as UID 1337: istio-init's iptables rules skip that UID's traffic."""
-    pod_ctx = spec.get("securityContext")
-    pod_uid = pod_ctx.get("runAsUser") if isinstance(pod_ctx, dict) else None
-    out = []
-    for c in spec.get("containers") or []:
-        if not isinstance(c, dict) or c.get("name") == "istio-proxy":
-            continue
-        ctx = c.get("securityContext")
-        uid = ctx.get("runAsUser", pod_uid) if isinstance(ctx, dict) else pod_uid
-        if str(uid) == "1337":
-            out.append(str(c.get("name", "")))
-    return tuple(out)
-
-
-def _service(doc: dict[str, Any], origin: str | None) -> Service:
-    meta = _meta(doc)
-    spec = doc.get("spec") or {}
-    ports = []
-    for p in spec.get("ports") or []:
-        p = p or {}
-        target = p.get("targetPort", p.get("port"))
-        target_value: int | str = int(str(target)) if str(target).isdigit() else str(target)
-        app_protocol = str(p["appProtocol"]) if p.get("appProtocol") else None
-        protocol = str(p.get("protocol") or "TCP")
-        ports.append(ServicePort(p.get("name"), int(p.get("port") or 0), target_value, protocol, app_protocol))
-    selector = spec.get("selector")
-    ips = [spec.get("clusterIP"), *(spec.get("clusterIPs") or [])]
-    cluster_ips = tuple(dict.fromkeys(str(ip) for ip in ips if isinstance(ip, str) and ip and ip != "None"))
-    return Service(
-        namespace=str(meta.get("namespace") or "default"),
-        name=str(meta.get("name", "")),
-        selector=_str_map(selector) if isinstance(selector, dict) and selector else None,
-        ports=tuple(ports),
-        cluster_ip=spec.get("clusterIP"),
-        type=str(spec.get("type") or "ClusterIP"),
-        origin=origin,
-        cluster_ips=cluster_ips,
-        export_to=service_export_to(meta.get("annotations")),
-        labels=_str_map(meta.get("labels")),
-    )
-
-
 class _Builder:
     def __init__(self, snap: RawSnapshot, validator: Validator | None) -> None:
         self.snap = snap
@@ -284,29 +164,29 @@ class _Builder:
         try:
             violations = self.validator.validate(obj.doc)
             if violations:
-                ref = _ref(kind, obj.doc, obj.origin)
+                ref = ref_of(kind, obj.doc, obj.origin)
                 self.m.invalid.append(invalid_cause(ref, violations))
                 self.m.gaps.append(invalid_gap(ref, violations))
                 return
             self.add(obj)
         except Exception as err:  # one object's failure is a gap naming it, never an internal error
-            self.m.gaps.append(unreadable_gap(_ref(kind, obj.doc, obj.origin), err))
+            self.m.gaps.append(unreadable_gap(ref_of(kind, obj.doc, obj.origin), err))
 
     def add(self, obj: RawObject) -> None:
         doc, origin = obj.doc, obj.origin
         kind = str(doc.get("kind"))
-        meta = _meta(doc)
+        meta = meta_of(doc)
         m = self.m
         pod_tpl = pod_template(doc, origin)
         if pod_tpl is not None:
             self.templates.append(pod_tpl)
         if kind == "Namespace":
             name = str(meta.get("name", ""))
-            labels = _str_map(meta.get("labels"))
+            labels = str_map(meta.get("labels"))
             labels.setdefault("kubernetes.io/metadata.name", name)
             m.namespaces[name] = Namespace(name, labels, origin)
         elif kind == "Pod":
-            pod = _pod(doc, origin)
+            pod = read_pod(doc, origin)
             m.pods[pod.key()] = pod
         elif kind in ("Deployment", "StatefulSet", "DaemonSet"):
             spec = doc.get("spec") or {}
@@ -315,7 +195,7 @@ class _Builder:
                 str(meta.get("namespace") or "default"),
                 str(meta.get("name", "")),
                 kind,
-                _str_map((spec.get("selector") or {}).get("matchLabels")),
+                str_map((spec.get("selector") or {}).get("matchLabels")),
                 bool(template.get("hostNetwork")),
                 origin,
             )
@@ -329,38 +209,38 @@ class _Builder:
         elif kind in ("Job", "CronJob"):
             pass  # only their pod templates matter (infer_pods)
         elif kind == "Service":
-            svc = _service(doc, origin)
+            svc = read_service(doc, origin)
             m.services[f"{svc.namespace}/{svc.name}"] = svc
         elif kind in ("EndpointSlice", "Endpoints"):
             self.slices.append((obj, kind))
         elif kind in ("NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
             self.policies.append((kind, obj))
         elif kind == "PeerAuthentication":
-            m.istio.peer_authns.append(parse_pa(doc, _ref(kind, doc, origin)))
+            m.istio.peer_authns.append(parse_pa(doc, ref_of(kind, doc, origin)))
         elif kind == "AuthorizationPolicy":
-            m.istio.authz.append(parse_ap(doc, _ref(kind, doc, origin)))
+            m.istio.authz.append(parse_ap(doc, ref_of(kind, doc, origin)))
         elif kind == "DestinationRule":
-            m.istio.dest_rules.append(parse_dr(doc, _ref(kind, doc, origin)))
-            add_traffic_object(m.traffic, doc, _ref(kind, doc, origin))
-        elif kind in TRAFFIC_KINDS and add_traffic_object(m.traffic, doc, _ref(kind, doc, origin)):
+            m.istio.dest_rules.append(parse_dr(doc, ref_of(kind, doc, origin)))
+            add_traffic_object(m.traffic, doc, ref_of(kind, doc, origin))
+        elif kind in TRAFFIC_KINDS and add_traffic_object(m.traffic, doc, ref_of(kind, doc, origin)):
             pass
         elif kind == "ConfigMap":
             self.configmap(doc, origin)
         elif kind in _ISTIO_NOT_EVALUATED:
             m.istio.other_kinds[kind] = m.istio.other_kinds.get(kind, 0) + 1
         elif kind not in _IGNORED_KINDS:
-            self.unknown[kind].append(origin or _ref(kind, doc, origin).name)
+            self.unknown[kind].append(origin or ref_of(kind, doc, origin).name)
 
     def configmap(self, doc: dict[str, Any], origin: str | None) -> None:
-        meta = _meta(doc)
+        meta = meta_of(doc)
         ns, name = meta.get("namespace"), meta.get("name")
-        data = _str_map(doc.get("data"))
+        data = str_map(doc.get("data"))
         if name == "cilium-config":
-            self.m.cilium_config = CiliumConfig(data, True, _ref("ConfigMap", doc, origin))
+            self.m.cilium_config = CiliumConfig(data, True, ref_of("ConfigMap", doc, origin))
         elif name == "istio" and "mesh" in data:
-            self.m.istio.mesh = parse_mesh_config(data["mesh"], _ref("ConfigMap", doc, origin))
+            self.m.istio.mesh = parse_mesh_config(data["mesh"], ref_of("ConfigMap", doc, origin))
             self.m.traffic.outbound_policy = outbound_policy(data["mesh"])
-            self.m.traffic.outbound_ref = _ref("ConfigMap", doc, origin)
+            self.m.traffic.outbound_ref = ref_of("ConfigMap", doc, origin)
             self.m.traffic.default_export = default_export_to(data["mesh"])
         _ = ns
 
@@ -400,14 +280,14 @@ class _Builder:
             try:
                 self.endpoints(obj, kind)
             except Exception as err:  # see checked()
-                m.gaps.append(unreadable_gap(_ref(kind, obj.doc, obj.origin), err))
+                m.gaps.append(unreadable_gap(ref_of(kind, obj.doc, obj.origin), err))
         for svc in m.services.values():
             m.services_by_ns[svc.namespace].append(svc)
         for kind, obj in self.policies:
             try:
                 self.policy(kind, obj)
             except Exception as err:  # see checked()
-                m.gaps.append(unreadable_gap(_ref(kind, obj.doc, obj.origin), err))
+                m.gaps.append(unreadable_gap(ref_of(kind, obj.doc, obj.origin), err))
         for kind, origins in sorted(self.unknown.items()):
             m.gaps.append(f"{len(origins)} object(s) of unknown kind {kind} skipped (first: {origins[0]})")
         for kind, count in sorted(m.istio.other_kinds.items()):
@@ -422,7 +302,7 @@ class _Builder:
             return
         chosen, notes = templates_to_infer(self.templates)
         for t in chosen:
-            pod = _pod(inferred_pod_doc(t), t.origin)
+            pod = read_pod(inferred_pod_doc(t), t.origin)
             pod.inferred = True
             self.m.pods[pod.key()] = pod
         if chosen:
@@ -465,10 +345,10 @@ class _Builder:
 
     def endpoints(self, obj: RawObject, kind: str) -> None:
         doc = obj.doc
-        meta = _meta(doc)
+        meta = meta_of(doc)
         ns = str(meta.get("namespace") or "default")
         if kind == "EndpointSlice":
-            svc_name = _str_map(meta.get("labels")).get("kubernetes.io/service-name")
+            svc_name = str_map(meta.get("labels")).get("kubernetes.io/service-name")
             addresses = [
                 (e or {}) for e in doc.get("endpoints") or [] if ((e or {}).get("conditions") or {}).get("ready", True)
             ]
@@ -492,7 +372,7 @@ class _Builder:
     def policy(self, kind: str, obj: RawObject) -> None:
         m = self.m
         doc = obj.doc
-        ref = _ref(kind, doc, obj.origin)
+        ref = ref_of(kind, doc, obj.origin)
         if kind == "NetworkPolicy" and not m.cilium_config.knp_enabled:
             m.warnings.append(f"{ref.key()} ignored: cilium-config enable-k8s-networkpolicy is false")
             return

@@ -17,6 +17,7 @@ from kubectl_meshdoctor.model.addresses import (
     unresolved,
 )
 from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.index import pods_selected, services_selecting
 from kubectl_meshdoctor.model.objects import Pod, Service
 
 _KIND_ALIASES = {
@@ -80,19 +81,12 @@ def _unknown(model: Model, text: str, namespace: str, name: str) -> UsageError:
 
 
 def services_for(model: Model, pods: list[Pod]) -> list[Service]:
-    out = []
-    for pod in pods[:1]:
-        for svc in model.services_by_ns.get(pod.namespace, []):
-            if svc.selector and all(pod.labels.get(k) == v for k, v in svc.selector.items()):
-                out.append(svc)
-    return sorted(out, key=lambda s: s.name)
+    """The Services selecting the first of ``pods`` (its workload's), sorted by name."""
+    return services_selecting(model, pods[0]) if pods else []
 
 
 def pods_for_service(model: Model, svc: Service) -> list[Pod]:
-    if not svc.selector:
-        return []
-    sel = svc.selector
-    return [p for p in model.pods_by_ns.get(svc.namespace, []) if all(p.labels.get(k) == v for k, v in sel.items())]
+    return pods_selected(model, svc.namespace, svc.selector) if svc.selector else []
 
 
 def _service_target(model: Model, svc: Service, text: str) -> Target:

@@ -21,7 +21,7 @@ import yaml
 
 from kubectl_meshdoctor.playground.kubeapi import TOKEN, ApiConfig, KubeApiServer
 from kubectl_meshdoctor.playground.relay import RelayConfig, RelayServer, RelayTLS
-from kubectl_meshdoctor.sources.base import RawSnapshot
+from kubectl_meshdoctor.raw import RawSnapshot
 
 
 def kubeconfig_dict(url: str, namespace: str = "default") -> dict[str, Any]:

@@ -1,21 +1,19 @@
 """The one seam between inputs (live, snapshot, demo, test fakes) and the model.
 
-Every source produces a RawSnapshot: raw Kubernetes objects as dicts (each with
-its origin, ``file:line`` offline), Hubble flows as messages of our own proto
-(one type for live and offline), and gaps (what could not be read).
+Every source produces a RawSnapshot (kubectl_meshdoctor/raw.py, below both sources and model):
+raw Kubernetes objects as dicts (each with its origin, ``file:line`` offline), Hubble flows as
+messages of our own proto (one type for live and offline), and gaps (what could not be read).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from kubectl_meshdoctor.raw import RawObject, RawSnapshot
 
-@dataclass(slots=True)
-class RawObject:
-    doc: dict[str, Any]
-    origin: str | None = None  # "blue/l7.yaml:14" offline, None live
+__all__ = ["FlowQuery", "RawObject", "RawSnapshot", "Source"]
 
 
 @dataclass(slots=True)
@@ -26,18 +24,6 @@ class FlowQuery:
     destination_pods: tuple[str, ...] = ()
     since_seconds: float | None = None
     last: int | None = None
-
-
-@dataclass(slots=True)
-class RawSnapshot:
-    objects: list[RawObject] = field(default_factory=list)
-    flows: list[Any] = field(default_factory=list)  # flow_pb2.Flow messages
-    gaps: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    flow_source: str = "none"  # "hubble" | "snapshot" | "none"
-    # offline flow inputs not read yet (sources.flowfiles.FlowFile): streamed for the question asked
-    flow_files: list[Any] = field(default_factory=list)
-    out_of_scope: int = 0  # objects left unread: outside the namespaces the question needs
 
 
 class Source(Protocol):

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from kubectl_meshdoctor.errors import InputError
-from kubectl_meshdoctor.sources.base import RawObject
+from kubectl_meshdoctor.raw import RawObject
 
 try:  # the C loader is ~10x faster; fall back when libyaml is missing
     _Loader: Any = yaml.CSafeLoader

@@ -8,7 +8,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 
 from kubectl_meshdoctor.errors import UsageError
-from kubectl_meshdoctor.sources.base import RawSnapshot
+from kubectl_meshdoctor.raw import RawSnapshot
 from kubectl_meshdoctor.sources.snapshot import load_files
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from kubectl_meshdoctor.errors import DataError
 from kubectl_meshdoctor.findings.types import Gap
-from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
+from kubectl_meshdoctor.raw import RawObject, RawSnapshot
 from kubectl_meshdoctor.sources.deadline import Deadline, TimedOut, within
 
 PAGE_SIZE = 500

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_meshdoctor.sources.base import RawSnapshot
+from kubectl_meshdoctor.raw import RawSnapshot
 from kubectl_meshdoctor.sources.deadline import Deadline
 from kubectl_meshdoctor.sources.hubble import FlowBatch, HubbleClient, RelayError, TLSOptions
 

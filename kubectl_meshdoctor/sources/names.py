@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_meshdoctor.sources.base import RawObject
+from kubectl_meshdoctor.raw import RawObject
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 LIVE_KINDS = "deployments,statefulsets,daemonsets,pods,services"

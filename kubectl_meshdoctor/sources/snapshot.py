@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kubectl_meshdoctor.errors import InputError, UsageError
-from kubectl_meshdoctor.sources.base import RawSnapshot
+from kubectl_meshdoctor.raw import RawSnapshot
 from kubectl_meshdoctor.sources.decode import Scope, decode_documents, decode_json
 from kubectl_meshdoctor.sources.flowfiles import (
     file_flow,

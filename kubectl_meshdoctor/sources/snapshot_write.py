@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from kubectl_meshdoctor.errors import UsageError
-from kubectl_meshdoctor.sources.base import RawSnapshot
+from kubectl_meshdoctor.raw import RawSnapshot
 
 _SAFE_NAME = str.maketrans({"/": "_", "\\": "_", "\0": "_"})
 

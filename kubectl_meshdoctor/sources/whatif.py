@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubectl_meshdoctor.errors import UsageError
-from kubectl_meshdoctor.sources.base import RawObject, RawSnapshot
+from kubectl_meshdoctor.raw import RawObject, RawSnapshot
 from kubectl_meshdoctor.sources.decode import decode_documents
 
 KIND_ALIASES = {

@@ -1,0 +1,94 @@
+"""Lookups over a built Model, made on first use and kept on it (habit 3: on the model, never in
+globals). A Model is not changed once built (what-if builds a new one), so an index never goes
+stale; lookups hand out new lists, so a caller may change what it gets.
+
+Each index answers exactly what the scan it replaces answered, in the same order: pods by one
+label (the shortest list of a selector's labels is filtered by the whole selector), Services by
+the labels of the pod they select, the distinct Cilium identities of a namespace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from kubectl_meshdoctor.model.objects import Pod, Service
+
+if TYPE_CHECKING:
+    from kubectl_meshdoctor.model.build import Model
+
+_Labels = frozenset[tuple[str, str]]
+
+
+@dataclass(slots=True)
+class ModelIndex:
+    # namespace -> (label key, value) -> pods with that label, in model.pods_by_ns order
+    pods_by_label: dict[str, dict[tuple[str, str], list[Pod]]] | None = None
+    # (namespace, pod labels) -> the Services of that namespace selecting such a pod, by name
+    services_by_labels: dict[tuple[str, _Labels], list[Service]] = field(default_factory=dict)
+    # namespace (None: every namespace) -> one identity per distinct label set
+    identities: dict[str | None, list[Mapping[str, str]]] = field(default_factory=dict)
+    representatives: list[Pod] | None = None  # checks.pairs.representatives
+
+
+def _pods_by_label(model: Model) -> dict[str, dict[tuple[str, str], list[Pod]]]:
+    index = model.index.pods_by_label
+    if index is None:
+        index = {}
+        for ns, pods in model.pods_by_ns.items():
+            postings: dict[tuple[str, str], list[Pod]] = {}
+            for pod in pods:
+                for item in pod.labels.items():
+                    postings.setdefault(item, []).append(pod)
+            index[ns] = postings
+        model.index.pods_by_label = index
+    return index
+
+
+def pods_selected(model: Model, namespace: str, selector: Mapping[str, str]) -> list[Pod]:
+    """The pods of ``namespace`` carrying every label of a non-empty equality ``selector``."""
+    postings = _pods_by_label(model).get(namespace)
+    if not postings:
+        return []
+    candidates = min((postings.get(item, []) for item in selector.items()), key=len)
+    return [p for p in candidates if all(p.labels.get(k) == v for k, v in selector.items())]
+
+
+def any_pod_selected(model: Model, namespace: str | None, selector: Mapping[str, str]) -> bool:
+    """Does some pod of ``namespace`` (None: of any namespace) carry every label of ``selector``?"""
+    if not selector:
+        return bool(model.pods_by_ns.get(namespace) if namespace is not None else model.pods)
+    spaces = [namespace] if namespace is not None else list(model.pods_by_ns)
+    return any(pods_selected(model, ns, selector) for ns in spaces)
+
+
+def services_selecting(model: Model, pod: Pod) -> list[Service]:
+    """The Services of the pod's namespace whose selector the pod's labels match, sorted by name."""
+    key = (pod.namespace, frozenset(pod.labels.items()))
+    found = model.index.services_by_labels.get(key)
+    if found is None:
+        labels = pod.labels
+        found = sorted(
+            (
+                svc
+                for svc in model.services_by_ns.get(pod.namespace, [])
+                if svc.selector and all(labels.get(k) == v for k, v in svc.selector.items())
+            ),
+            key=lambda s: s.name,
+        )
+        model.index.services_by_labels[key] = found
+    return list(found)
+
+
+def distinct_identities(model: Model, namespace: str | None) -> list[Mapping[str, str]]:
+    """The Cilium identities of the pods of ``namespace`` (None: all pods), one per distinct label set:
+    whether some pod matches a selector depends only on these."""
+    found = model.index.identities.get(namespace)
+    if found is None:
+        pods = model.pods_by_ns.get(namespace, []) if namespace is not None else model.pods.values()
+        unique: dict[frozenset[tuple[str, str]], Mapping[str, str]] = {}
+        for pod in pods:
+            unique.setdefault(frozenset(pod.identity.items()), pod.identity)
+        found = model.index.identities[namespace] = list(unique.values())
+    return found

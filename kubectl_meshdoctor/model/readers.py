@@ -1,0 +1,174 @@
+"""One raw Pod or Service dict -> its model object (model/build.py calls these once per object).
+
+At 50,000 pods this is the largest part of building a model, so each reader walks its dict once
+and reuses equal immutable values (the pods of one workload declare the same container ports)
+instead of making a new one per pod. What a reader returns is exactly what reading each field on
+its own would give, for any input, valid or not.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from kubectl_meshdoctor.findings.types import ObjectRef
+from kubectl_meshdoctor.model.istio_export import service_export_to
+from kubectl_meshdoctor.model.objects import ContainerPort, Pod, Service, ServicePort
+
+_PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
+_HANDLERS = ("httpGet", "tcpSocket", "grpc")
+
+
+def meta_of(doc: dict[str, Any]) -> dict[str, Any]:
+    meta = doc.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def str_map(raw: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def ref_of(kind: str, doc: dict[str, Any], origin: str | None) -> ObjectRef:
+    meta = meta_of(doc)
+    ns = meta.get("namespace")
+    return ObjectRef(kind, str(ns) if ns else None, str(meta.get("name", "")), origin=origin)
+
+
+# bounded, and of immutable values only: sharing one instance between pods changes nothing
+# (typed: 80 and 80.0 stay apart); a value that cannot be a key (a list where a name belongs, in
+# an object no schema checked) gets its own instance
+_shared_container_port = lru_cache(maxsize=4096, typed=True)(ContainerPort)
+_shared_service_port = lru_cache(maxsize=4096, typed=True)(ServicePort)
+
+
+def _container_port(name: Any, port: int, protocol: str, container: str) -> ContainerPort:
+    try:
+        return _shared_container_port(name, port, protocol, container)
+    except TypeError:
+        return ContainerPort(name, port, protocol, container)
+
+
+def _service_port(name: Any, port: int, target: int | str, protocol: str, app_protocol: str | None) -> ServicePort:
+    try:
+        return _shared_service_port(name, port, target, protocol, app_protocol)
+    except TypeError:
+        return ServicePort(name, port, target, protocol, app_protocol)
+
+
+def container_ports(spec: dict[str, Any]) -> tuple[ContainerPort, ...]:
+    out = []
+    for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+        for p in (c or {}).get("ports") or []:
+            if isinstance(p, dict):
+                number = p.get("containerPort")
+                if number is not None:
+                    port = int(number)
+                    out.append(
+                        _container_port(p.get("name"), port, str(p.get("protocol") or "TCP"), str(c.get("name", "")))
+                    )
+    return tuple(out)
+
+
+def probe_ports(containers: list[Any]) -> tuple[int | str, ...]:
+    out: list[int | str] = []
+    for c in containers:
+        if not c:
+            continue
+        for key in _PROBES:
+            probe = c.get(key)
+            if not probe:
+                continue
+            for kind in _HANDLERS:
+                handler = probe.get(kind)
+                port = handler.get("port") if handler else None
+                if port is not None:
+                    out.append(int(port) if str(port).isdigit() else str(port))
+    return tuple(out)
+
+
+def uid_1337(spec: dict[str, Any], containers: list[Any]) -> tuple[str, ...]:
+    """App containers running as UID 1337: istio-init's iptables rules skip that UID's traffic."""
+    pod_ctx = spec.get("securityContext")
+    pod_uid = pod_ctx.get("runAsUser") if isinstance(pod_ctx, dict) else None
+    out = []
+    for c in containers:
+        if not isinstance(c, dict) or c.get("name") == "istio-proxy":
+            continue
+        ctx = c.get("securityContext")
+        uid = ctx.get("runAsUser", pod_uid) if isinstance(ctx, dict) else pod_uid
+        if uid is not None and str(uid) == "1337":
+            out.append(str(c.get("name", "")))
+    return tuple(out)
+
+
+def _ready(status: dict[str, Any]) -> bool:
+    if status.get("phase", "Running") != "Running":
+        return False
+    for c in status.get("conditions") or []:
+        if isinstance(c, dict) and c.get("type") == "Ready" and c.get("status") != "True":
+            return False
+    return True
+
+
+def read_pod(doc: dict[str, Any], origin: str | None) -> Pod:
+    meta = meta_of(doc)
+    spec = doc.get("spec") or {}
+    status = doc.get("status") or {}
+    owner = next(iter(meta.get("ownerReferences") or []), None) or {}
+    raw_containers = spec.get("containers") or []
+    containers = tuple([str((c or {}).get("name", "")) for c in raw_containers])
+    inits = spec.get("initContainers") or []
+    ready = _ready(status)
+    labels = str_map(meta.get("labels"))
+    annotations = str_map(meta.get("annotations"))
+    ports = container_ports(spec)
+    init_names = tuple([str((c or {}).get("name", "")) for c in inits])
+    native = tuple([str(c.get("name", "")) for c in inits if (c or {}).get("restartPolicy") == "Always"])
+    return Pod(
+        namespace=str(meta.get("namespace") or "default"),
+        name=str(meta.get("name", "")),
+        labels=labels,
+        annotations=annotations,
+        service_account=str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"),
+        ip=status.get("podIP"),
+        node=spec.get("nodeName"),
+        ports=ports,
+        containers=containers,
+        init_containers=init_names,
+        native_sidecars=native,
+        host_network=bool(spec.get("hostNetwork")),
+        ready=ready,
+        owner_kind=owner.get("kind"),
+        owner_name=owner.get("name"),
+        origin=origin,
+        probe_ports=probe_ports(raw_containers),
+        uid_1337=uid_1337(spec, raw_containers),
+    )
+
+
+def read_service(doc: dict[str, Any], origin: str | None) -> Service:
+    meta = meta_of(doc)
+    spec = doc.get("spec") or {}
+    ports = []
+    for p in spec.get("ports") or []:
+        p = p or {}
+        target = p.get("targetPort", p.get("port"))
+        target_value: int | str = int(str(target)) if str(target).isdigit() else str(target)
+        app_protocol = str(p["appProtocol"]) if p.get("appProtocol") else None
+        protocol = str(p.get("protocol") or "TCP")
+        ports.append(_service_port(p.get("name"), int(p.get("port") or 0), target_value, protocol, app_protocol))
+    selector = spec.get("selector")
+    ips = [spec.get("clusterIP"), *(spec.get("clusterIPs") or [])]
+    cluster_ips = tuple(dict.fromkeys(str(ip) for ip in ips if isinstance(ip, str) and ip and ip != "None"))
+    return Service(
+        namespace=str(meta.get("namespace") or "default"),
+        name=str(meta.get("name", "")),
+        selector=str_map(selector) if isinstance(selector, dict) and selector else None,
+        ports=tuple(ports),
+        cluster_ip=spec.get("clusterIP"),
+        type=str(spec.get("type") or "ClusterIP"),
+        origin=origin,
+        cluster_ips=cluster_ips,
+        export_to=service_export_to(meta.get("annotations")),
+        labels=str_map(meta.get("labels")),
+    )

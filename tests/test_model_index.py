@@ -1,0 +1,122 @@
+"""The lookups kept on the model (model/index.py) answer exactly what a scan of every pod and Service
+answers, in the same order, on every demo and on a synthetic cluster with overlapping selectors;
+and a caller changing a list it got cannot change the next answer."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+from kubectl_meshdoctor import app
+from kubectl_meshdoctor.checks.pairs import representatives
+from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.index import any_pod_selected, distinct_identities
+from kubectl_meshdoctor.model.refs import pods_for_service, services_for
+from kubectl_meshdoctor.raw import RawObject, RawSnapshot
+from kubectl_meshdoctor.sources.demo import list_demos, read_demo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import bench_cluster
+
+
+def _selected(labels: dict[str, str], selector: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def _assert_like_scans(model: Model) -> None:
+    for svc in model.services.values():
+        expected = [
+            p for p in model.pods_by_ns.get(svc.namespace, []) if svc.selector and _selected(p.labels, svc.selector)
+        ]
+        assert pods_for_service(model, svc) == expected, svc.name
+    for pod in model.pods.values():
+        expected = sorted(
+            (
+                s
+                for s in model.services_by_ns.get(pod.namespace, [])
+                if s.selector and _selected(pod.labels, s.selector)
+            ),
+            key=lambda s: s.name,
+        )
+        assert services_for(model, [pod]) == expected, pod.key()
+    for namespace in [*model.pods_by_ns, None, "no-such-namespace"]:
+        pods = model.pods_by_ns.get(namespace, []) if namespace is not None else list(model.pods.values())
+        identities = distinct_identities(model, namespace)
+        assert {frozenset(p.identity.items()) for p in pods} == {frozenset(i.items()) for i in identities}
+        for selector in [{}, *({k: v} for p in pods[:3] for k, v in p.labels.items()), {"app": "no-such-app"}]:
+            assert any_pod_selected(model, namespace, selector) == any(_selected(p.labels, selector) for p in pods)
+
+
+@pytest.mark.parametrize("demo", [d.name for d in list_demos()])
+def test_demo_lookups_equal_scans(demo: str) -> None:
+    _assert_like_scans(app.build_model(read_demo(demo)))
+
+
+def test_synthetic_cluster_with_overlapping_selectors() -> None:
+    """Services selecting on one, two or three labels of the same pods, and selectors no pod has."""
+    rnd = random.Random(5)
+    items = bench_cluster.generate(bench_cluster.SIZES["S"])
+    for item in items:
+        if item["kind"] == "Pod":
+            item["metadata"]["labels"]["tier"] = rnd.choice(("a", "b"))
+            item["metadata"]["labels"]["zone"] = rnd.choice(("1", "2", "3"))
+    extra = []
+    for n, item in enumerate(i for i in items if i["kind"] == "Service"):
+        selector = dict(item["spec"]["selector"])
+        selector.update(rnd.choice(({}, {"tier": "a"}, {"tier": "b", "zone": "2"}, {"zone": "9"})))
+        extra.append(
+            {
+                **item,
+                "metadata": {**item["metadata"], "name": f"extra-{n}"},
+                "spec": {**item["spec"], "selector": selector},
+            }
+        )
+    model = app.build_model(RawSnapshot([RawObject(doc, "test") for doc in items + extra]))
+    _assert_like_scans(model)
+
+
+def test_a_caller_changing_a_list_changes_no_later_answer() -> None:
+    model = app.build_model(read_demo("sidecar-s2-l7-policy"))
+    svc = model.services["blue/httpbin"]
+    pods = pods_for_service(model, svc)
+    assert pods
+    pods.clear()
+    assert pods_for_service(model, svc)
+    reps = representatives(model)
+    reps.clear()
+    assert representatives(model)
+    first = next(iter(model.pods.values()))
+    found = services_for(model, [first])
+    found.append(svc)
+    assert services_for(model, [first]) == found[:-1]
+
+
+def test_pods_and_services_with_values_no_schema_checked_are_still_read() -> None:
+    """An apiVersion no shipped schema covers is read unchecked: a port name that is a list (it cannot
+    be shared between pods) or 80 next to 80.0 each keep their own value."""
+    docs = [
+        {
+            "apiVersion": "v9",
+            "kind": "Pod",
+            "metadata": {"name": f"p{i}", "namespace": "a", "labels": {"app": "x"}},
+            "spec": {"containers": [{"name": "c", "ports": [{"containerPort": 80, "name": name}]}]},
+            "status": {"podIP": f"10.0.0.{i}"},
+        }
+        for i, name in enumerate((["odd"], "http", 80, 80.0))
+    ]
+    docs.append(
+        {
+            "apiVersion": "v9",
+            "kind": "Service",
+            "metadata": {"name": "s", "namespace": "a"},
+            "spec": {"selector": {"app": "x"}, "ports": [{"port": 80, "name": {"odd": 1}}, {"port": 81, "name": 81.0}]},
+        }
+    )
+    model = app.build_model(RawSnapshot([RawObject(doc, "test") for doc in docs]))
+    names = [model.pods[f"a/p{i}"].ports[0].name for i in range(4)]
+    assert names == [["odd"], "http", 80, 80.0]
+    assert [type(n) for n in names[2:]] == [int, float]
+    assert [p.name for p in model.services["a/s"].ports] == [{"odd": 1}, 81.0]
