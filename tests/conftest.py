@@ -70,13 +70,20 @@ def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlaygroundF
         relay_service: bool = False,
         slow: tuple[tuple[str, float], ...] = (),
         flow_interval: float = 0.0,
+        forward_resets: tuple[int, ...] = (),
     ) -> Served:
         key = (demo, forbidden, missing_groups, missing_versions, unavailable_nodes, lost_events, tls, relay_service,
-               slow, flow_interval)  # fmt: skip
+               slow, flow_interval, forward_resets)  # fmt: skip
         if key not in started:
             pg = start(
                 read_demo(demo),
-                api_config=ApiConfig(set(forbidden), set(missing_groups), set(missing_versions), slow=dict(slow)),
+                api_config=ApiConfig(
+                    set(forbidden),
+                    set(missing_groups),
+                    set(missing_versions),
+                    slow=dict(slow),
+                    forward_resets=forward_resets,
+                ),
                 relay_config=RelayConfig(list(unavailable_nodes), lost_events, flow_interval),
                 tls=tls,
                 with_relay_service=relay_service,

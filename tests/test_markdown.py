@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -143,3 +144,19 @@ def test_markdown_names_the_legs_of_a_call_through_a_waypoint() -> None:
     (mermaid,) = [b for lang, b in fenced_blocks(md) if lang == "mermaid"]
     parse_mermaid(mermaid)
     assert [line.split('"')[1] for line in mermaid.splitlines() if '-->|"' in line or '-.->|"' in line] == legs
+
+
+DEMOS = sorted(p.name for p in (Path(__file__).parent.parent / "kubectl_meshdoctor" / "demos").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("demo", DEMOS)
+def test_markdown_evidence_says_what_json_says(demo: str) -> None:
+    """The incident report never claims a contradiction (or agreement) that text and JSON call inconclusive."""
+    args = ["explain", "red/netshoot", "blue/httpbin", "--demo", demo]
+    _, md = invoke(*args, "-o", "markdown")
+    _, js = invoke(*args, "-o", "json")
+    agrees = json.loads(js)["evidence"]["agrees"]
+    summary = dict(re.findall(r"^\| (\w[\w -]*) \| (.+) \|$", md, re.M))
+    assert ("CONTRADICTS" in summary["Evidence"]) == (agrees is False)
+    assert ("agrees with the objects" in summary["Evidence"]) == (agrees is True)
+    assert md.count("CONTRADICTS") == (2 if agrees is False else 0)

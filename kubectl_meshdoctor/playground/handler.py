@@ -99,7 +99,7 @@ def handler_for(server: KubeApiServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.flush()
             self.close_connection = True
-            wsforward.serve(self.connection, int(query["ports"]), backend)
+            wsforward.serve(self.connection, int(query["ports"]), backend, server.next_forward_reset())
 
         do_GET = _handle
         do_POST = _handle

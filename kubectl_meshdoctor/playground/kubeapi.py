@@ -43,6 +43,9 @@ class ApiConfig:
     # "ciliumnetworkpolicies.cilium.io" (or "apis" for discovery) -> seconds between the bytes of its
     # answers (a slow server that trickles); inf: the request is accepted and never answered
     slow: dict[str, float] = field(default_factory=dict)
+    # the n-th port-forward's connection is reset (TCP RST) after forward_resets[n % len] bytes from the
+    # pod (0: not reset): an API server or load balancer that drops connections mid-stream
+    forward_resets: tuple[int, ...] = ()
 
 
 class KubeApiServer:
@@ -56,6 +59,7 @@ class KubeApiServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self._forwards = 0
 
     @property
     def url(self) -> str:
@@ -77,6 +81,13 @@ class KubeApiServer:
     def clear(self) -> None:
         with self._lock:
             self.requests.clear()
+
+    def next_forward_reset(self) -> int:
+        """Bytes after which the port-forward being opened is reset (0: never), from ``config.forward_resets``."""
+        with self._lock:
+            n, self._forwards = self._forwards, self._forwards + 1
+        resets = self.config.forward_resets
+        return resets[n % len(resets)] if resets else 0
 
     def apply(self, doc: dict[str, Any]) -> None:
         """Change the cluster while serving (tests of ``explain --watch``): create or replace."""

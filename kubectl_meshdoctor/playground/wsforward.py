@@ -57,14 +57,17 @@ def read_frame(sock: socket.socket) -> tuple[int, bytes]:
     return b1 & 0x0F, data
 
 
-def serve(client: socket.socket, port: int, backend: tuple[str, int]) -> None:
-    """After the 101 answer: pump bytes between the websocket ``client`` and ``backend``."""
+def serve(client: socket.socket, port: int, backend: tuple[str, int], reset_after: int = 0) -> None:
+    """After the 101 answer: pump bytes between the websocket ``client`` and ``backend``.
+    ``reset_after`` > 0: once that many bytes came from the backend, reset the client's connection
+    (TCP RST mid-stream, as a dropped API-server or load-balancer connection does)."""
     client.sendall(frame(b"\x00" + struct.pack("<H", port)) + frame(b"\x01" + struct.pack("<H", port)))
     try:
         upstream = socket.create_connection(backend, timeout=5)
     except OSError as err:
         client.sendall(frame(b"\x01" + str(err).encode()) + frame(b"", opcode=8))
         return
+    sent = 0
     try:
         while True:
             ready, _, _ = select.select([client, upstream], [], [], 30)
@@ -76,6 +79,10 @@ def serve(client: socket.socket, port: int, backend: tuple[str, int]) -> None:
                     client.sendall(frame(b"", opcode=8))
                     return
                 client.sendall(frame(b"\x00" + data))
+                sent += len(data)
+                if reset_after and sent >= reset_after:
+                    _reset(client)
+                    return
             if client in ready:
                 opcode, data = read_frame(client)
                 if opcode == 8:
@@ -89,3 +96,10 @@ def serve(client: socket.socket, port: int, backend: tuple[str, int]) -> None:
     finally:
         with contextlib.suppress(OSError):
             upstream.close()
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close with SO_LINGER 0: the peer gets a TCP RST, not an orderly FIN."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()

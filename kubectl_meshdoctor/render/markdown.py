@@ -143,6 +143,8 @@ def _evidence_line(d: Diagnosis) -> str:
     ev = d.evidence
     if ev.source == "none" or not ev.flows:
         return f"Hubble: {ev.summary or 'no flows'}"
+    if ev.agrees is None:  # inconclusive: the summary says why, as text and JSON do
+        return f"Hubble ({ev.source}): {ev.summary}"
     agrees = "agrees with the objects" if ev.agrees else "CONTRADICTS the objects"
     return f"Hubble ({ev.source}): {ev.summary}; {agrees}"
 
