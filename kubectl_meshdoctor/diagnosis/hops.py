@@ -149,7 +149,7 @@ def dns_hop(call: Call) -> HopResult:
                 "fix_yaml": fixes.dns_cnp_yaml(call.client),
                 "yaml": fixes.edit_cmd(policy)
                 + "   # add under the egress rules:\n"
-                + fixes._indent(fixes.dns_egress_yaml(), 2),
+                + fixes.indent(fixes.dns_egress_yaml(), 2),
             },
         )
         return HopResult(

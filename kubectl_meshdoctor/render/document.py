@@ -118,16 +118,8 @@ def dump(doc: Any, output: str) -> str:
 
 def yaml_dump(doc: Any) -> str:
     """YAML with multi-line strings (fix, fixYaml) as literal blocks (``|``), so a fix reads and
-    pastes as it prints; one-line strings stay plain. Same data as the JSON document."""
-    import yaml
+    pastes as it prints; one-line strings stay plain unless a YAML reader would take them for
+    another type. Same data as the JSON document."""
+    from kubectl_meshdoctor.model import yamlcore
 
-    class _Dumper(yaml.SafeDumper):
-        pass
-
-    def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-        if "\n" in value:  # PyYAML itself falls back to quotes when a block cannot hold the value
-            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value)
-
-    _Dumper.add_representer(str, _str)
-    return str(yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120))
+    return yamlcore.dump(doc)
