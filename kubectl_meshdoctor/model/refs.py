@@ -18,6 +18,7 @@ from kubectl_meshdoctor.model.addresses import (
 )
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, Service
+from kubectl_meshdoctor.model.validity import dropped_as_invalid
 
 _KIND_ALIASES = {
     "deploy": "Deployment",
@@ -68,7 +69,13 @@ def _known_names(model: Model, namespace: str | None) -> list[str]:
     return sorted(names)
 
 
-def _unknown(model: Model, text: str, namespace: str, name: str) -> UsageError:
+_REFERABLE = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod", "Service")
+
+
+def _unknown(model: Model, text: str, namespace: str, name: str, kind: str | None = None) -> UsageError:
+    invalid = dropped_as_invalid(model.invalid, namespace, name, (kind,) if kind else _REFERABLE, prefix=kind is None)
+    if invalid is not None:
+        return UsageError(f"unknown reference {text!r}: {invalid}")
     pool = _known_names(model, None)
     hint = closest(f"{namespace}/{name}", pool) or closest(name, [p.split("/")[-1] for p in pool])
     if hint and "/" not in hint[0]:
@@ -112,16 +119,16 @@ def _by_kind(model: Model, text: str, namespace: str, kind: str, name: str) -> T
     if kind == "Service":
         svc = model.services.get(f"{namespace}/{name}")
         if svc is None:
-            raise _unknown(model, text, namespace, name)
+            raise _unknown(model, text, namespace, name, kind)
         return _service_target(model, svc, text)
     if kind == "Pod":
         pod = model.pods.get(f"{namespace}/{name}")
         if pod is None:
-            raise _unknown(model, text, namespace, name)
+            raise _unknown(model, text, namespace, name, kind)
         return Target(namespace, name, "Pod", [pod], text=text)
     w = model.workloads.get((namespace, name))
     if w is None or (w.kind != kind):
-        raise _unknown(model, text, namespace, name)
+        raise _unknown(model, text, namespace, name, kind)
     return Target(namespace, name, w.kind, sorted(w.pods, key=lambda p: p.name), text=text)
 
 
