@@ -94,8 +94,19 @@ def _load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
         from kubectl_meshdoctor.sources.live import namespaces_for
 
         scope = namespaces_for([query.source, query.destination], query.namespace)
-        return read_snapshot(opts.from_path, lazy_flows=True, namespaces=scope)
+        raw = read_snapshot(opts.from_path, lazy_flows=True, namespaces=scope)
+        more = _alias_namespaces(raw, scope)
+        return read_snapshot(opts.from_path, lazy_flows=True, namespaces=[*(scope or []), *more]) if more else raw
     return read_live(opts, query)
+
+
+def _alias_namespaces(raw: RawSnapshot, scope: list[str] | None) -> list[str]:
+    """Namespaces an ExternalName Service in scope points into (its CNAME leads there)."""
+    if scope is None:
+        return []
+    from kubectl_meshdoctor.model.external_name import target_namespaces
+
+    return sorted(target_namespaces((o.doc for o in raw.objects), scope))
 
 
 def load_raw_scoped(
@@ -148,6 +159,9 @@ def read_live(opts: SourceOptions, query: Query | None) -> RawSnapshot:
     with LiveSource(live_options(opts)) as live:
         namespaces = namespaces_for([query.source, query.destination], query.namespace) if query else None
         raw = live.objects(namespaces)
+        more = _alias_namespaces(raw, namespaces)
+        if more and namespaces is not None:
+            raw = live.objects([*namespaces, *more])
         if query is not None and not query.no_flows:
             attach_live_flows(raw, query, live)
         return raw

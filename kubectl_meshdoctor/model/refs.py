@@ -7,7 +7,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from kubectl_meshdoctor.errors import UsageError
-from kubectl_meshdoctor.model import flow_refs
+from kubectl_meshdoctor.model import external_name, flow_refs
 from kubectl_meshdoctor.model.addresses import (
     Unresolved,
     headless_pod,
@@ -50,6 +50,8 @@ class Target:
     dns_name: str | None = None  # the name the client resolves (DNS hop applies)
     text: str = ""
     unresolved: Unresolved | None = None  # a name no Service answers (the DNS hop decides)
+    alias: Service | None = None  # the ExternalName Service the client named (its CNAME led here)
+    alias_chain: tuple[str, ...] = ()  # the CNAME chain from the alias
 
     @property
     def label(self) -> str:
@@ -103,7 +105,10 @@ def pods_for_service(model: Model, svc: Service) -> list[Pod]:
 
 
 def _service_target(model: Model, svc: Service, text: str) -> Target:
-    """A Service destination: its selected pods, and the name a client resolves."""
+    """A Service destination: its selected pods, and the name a client resolves. An ExternalName
+    Service is a CNAME: the destination is where it leads (model.external_name)."""
+    if svc.type == "ExternalName":
+        return _alias_target(model, svc, text)
     return Target(
         svc.namespace,
         svc.name,
@@ -113,6 +118,20 @@ def _service_target(model: Model, svc: Service, text: str) -> Target:
         dns_name=f"{svc.name}.{svc.namespace}",
         text=text,
     )
+
+
+def _alias_target(model: Model, svc: Service, text: str) -> Target:
+    alias = external_name.follow(model, svc)
+    name = external_name.client_name(svc)
+    if alias.service is not None:
+        target = _service_target(model, alias.service, text)
+        target.dns_name = name  # the client resolves the alias; the cluster DNS answers with the chain
+    elif alias.outside is not None:
+        target = Target("", text, "External", dns_name=alias.outside, text=text)
+    else:
+        target = Target("", text, "External", dns_name=name, text=text, unresolved=alias.unresolved)
+    target.alias, target.alias_chain = svc, alias.chain
+    return target
 
 
 def _by_kind(model: Model, text: str, namespace: str, kind: str, name: str) -> Target:
@@ -147,6 +166,11 @@ def _dns(model: Model, text: str) -> Target | None:
                 text, True, f"headless Service {svc.namespace}/{svc.name} has no pod {parsed.host!r}", ()
             )
             return Target("", text, "External", dns_name=text, text=text, unresolved=missing)
+        if svc.type == "ExternalName":
+            target = _alias_target(model, svc, text)
+            if target.kind != "External" or target.unresolved is not None:
+                target.dns_name = text
+            return target
         return Target(svc.namespace, svc.name, "Service", pods_for_service(model, svc), svc, dns_name=text, text=text)
     if service_entry_host(model, text):
         return None  # a mesh-known outside name (ServiceEntry)
