@@ -7,6 +7,7 @@ from typing import Any
 
 from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, ObjectRef
+from kubectl_meshdoctor.render.proof import proof_dict
 
 
 def ref_dict(ref: ObjectRef, with_rule: bool = True) -> dict[str, Any]:
@@ -30,7 +31,11 @@ def cause_dict(cause: Cause) -> dict[str, Any]:
 
 
 def fix_yaml_documents(d: Diagnosis) -> list[str]:
-    """The ready-to-apply manifests of every cause, deduplicated, in cause order."""
+    """The ready-to-apply manifests: the proposed fix when its proof was computed (issue 17), else
+    those of every cause, deduplicated, in cause order."""
+    proposed = next((p for p in d.fixes if p.chosen), None)
+    if proposed is not None:
+        return list(proposed.manifests)
     return list(dict.fromkeys(c.params["fix_yaml"].strip() for c in d.causes if c.params.get("fix_yaml")))
 
 
@@ -105,6 +110,7 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
             "observed": ev.observed,
             "summary": ev.summary,
         },
+        "fixes": [proof_dict(p) for p in d.fixes],
         "gaps": list(d.gaps),
         "warnings": list(d.warnings),
     }
