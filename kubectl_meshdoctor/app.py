@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kubectl_meshdoctor.diagnosis.call import Query
-from kubectl_meshdoctor.errors import DataError, UsageError
-from kubectl_meshdoctor.findings.types import Cause, Diagnosis, Verdict
+from kubectl_meshdoctor.errors import DataError, MeshdoctorError, UsageError
+from kubectl_meshdoctor.findings.types import Cause, Diagnosis, FixProof, Verdict
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.build import build_model as _build_model
 from kubectl_meshdoctor.raw import RawSnapshot
@@ -94,8 +95,19 @@ def _load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
         from kubectl_meshdoctor.sources.live import namespaces_for
 
         scope = namespaces_for([query.source, query.destination], query.namespace)
-        return read_snapshot(opts.from_path, lazy_flows=True, namespaces=scope)
+        raw = read_snapshot(opts.from_path, lazy_flows=True, namespaces=scope)
+        more = _alias_namespaces(raw, scope)
+        return read_snapshot(opts.from_path, lazy_flows=True, namespaces=[*(scope or []), *more]) if more else raw
     return read_live(opts, query)
+
+
+def _alias_namespaces(raw: RawSnapshot, scope: list[str] | None) -> list[str]:
+    """Namespaces an ExternalName Service in scope points into (its CNAME leads there)."""
+    if scope is None:
+        return []
+    from kubectl_meshdoctor.model.external_name import target_namespaces
+
+    return sorted(target_namespaces((o.doc for o in raw.objects), scope))
 
 
 def load_raw_scoped(
@@ -148,6 +160,9 @@ def read_live(opts: SourceOptions, query: Query | None) -> RawSnapshot:
     with LiveSource(live_options(opts)) as live:
         namespaces = namespaces_for([query.source, query.destination], query.namespace) if query else None
         raw = live.objects(namespaces)
+        more = _alias_namespaces(raw, namespaces)
+        if more and namespaces is not None:
+            raw = live.objects([*namespaces, *more])
         if query is not None and not query.no_flows:
             attach_live_flows(raw, query, live)
         return raw
@@ -222,6 +237,35 @@ def model_with_changes(raw: RawSnapshot, files: tuple[str, ...], deletes: tuple[
     if files or deletes:
         return what_if(raw, files, deletes)
     return build_model(raw), []
+
+
+def propose_fixes(raw: RawSnapshot, model: Model, query: Query, diagnosis: Diagnosis) -> list[FixProof]:
+    """The fix proposals of a failing call with their proof (issue 17, diagnosis/fix_proof.py): the
+    causes' YAML, and where it would let through what the user's policies refuse, the alternatives
+    that keep it refused (diagnosis/fix_intent.py). The first that resolves the call without
+    widening is the one proposed (``chosen``; --fix-yaml prints it)."""
+    from kubectl_meshdoctor.diagnosis.fix_intent import alternatives, manifest_namespaces
+    from kubectl_meshdoctor.diagnosis.fix_proof import prove
+    from kubectl_meshdoctor.sources.whatif import apply_changes, changes_from_text
+
+    if diagnosis.verdict is Verdict.ALLOWED:
+        return []
+    manifests = tuple(dict.fromkeys(c.params["fix_yaml"].strip() for c in diagnosis.causes if c.params.get("fix_yaml")))
+    if not manifests:
+        return []
+    proofs: list[FixProof] = []
+    candidates: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [("the fix", manifests, ())]
+    for title, docs, lost in candidates:
+        try:
+            changed, applied = apply_changes(raw, changes_from_text("\n---\n".join(docs), "fix"))
+        except MeshdoctorError:
+            continue
+        proof = prove(model, build_model(changed), query, title, docs, tuple(applied), manifest_namespaces(model, docs))
+        proofs.append(dataclasses.replace(proof, lost=lost))
+        if proof.widened and len(candidates) == 1:
+            candidates.extend(alternatives(raw, model, query, diagnosis, proof))
+    best = next((p for p in proofs if p.resolves and not p.widened), None) or next(iter(proofs), None)
+    return [dataclasses.replace(p, chosen=p is best) for p in proofs]
 
 
 def what_if(raw: RawSnapshot, files: tuple[str, ...], deletes: tuple[str, ...]) -> tuple[Model, list[str]]:

@@ -23,8 +23,6 @@ NAME_OF = {code: name for name, code in catalog.ISTIOCTL_CODES.items()}
 ALLOWED_EXTRA: dict[tuple[str, str], str] = {
     ("virtualServiceDestinationHosts", "istio-subset-not-found"): "routes name subsets and the file has no "
     "DestinationRule (the case ran only DestinationHostAnalyzer; Envoy answers 503 NC)",
-    ("virtualServiceInternalGatewayRef", "istio-gateway-not-found"): "the referenced Gateway is not in the file "
-    "(istioctl reports ReferencedInternalGateway for the same reference)",
     # Istio's fixtures are partial objects; what the Kubernetes API server would reject is evaluated as absent
     # (contract §7, reported as invalid-object), which istioctl's file mode does not do
     ("virtualServiceDestinationHosts", "istio-destination-host-unknown"): "Service default/reviews-2port declares "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
 from click.testing import CliRunner
 
 from kubectl_meshdoctor.cli.main import cli
@@ -116,7 +117,8 @@ def test_gaps_follow_each_leg() -> None:
 def test_waypoint_fix_yaml_round_trips(tmp_path: Path) -> None:
     args = ["explain", "red/netshoot", "blue/httpbin", "--demo", "ambient-w1-waypoint", "--path", "/deny"]
     fix = CliRunner().invoke(cli, [*args, "--fix-yaml"])
-    assert "targetRefs:" in fix.output and 'paths: ["/deny"]' in fix.output
+    doc = yaml.safe_load(fix.output)
+    assert doc["spec"]["targetRefs"] and doc["spec"]["rules"][0]["to"][0]["operation"]["paths"] == ["/deny"]
     (tmp_path / "fix.yaml").write_text(fix.output)
     after = CliRunner().invoke(cli, [*args, "--what-if", str(tmp_path / "fix.yaml"), "-o", "json"])
     doc = json.loads(after.output)

@@ -136,7 +136,7 @@ def test_subset_fix_names_the_destination_rule() -> None:
 def test_registry_only_fix_is_a_service_entry() -> None:
     d = _explain(_model("registry-only"), "api.example.com", "/")
     (cause,) = d.causes
-    assert "kind: ServiceEntry" in catalog.fix(cause) and "hosts: [api.example.com]" in catalog.fix(cause)
+    assert "kind: ServiceEntry" in catalog.fix(cause) and "hosts:\n  - api.example.com" in catalog.fix(cause)
 
 
 def test_circuit_breaker_info_then_warning_with_503_flows() -> None:

@@ -6,10 +6,13 @@ routes to hosts not in the registry, Istio Gateways whose selector matches no po
 
 from __future__ import annotations
 
+import dataclasses
+
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.diagnosis import visibility
 from kubectl_meshdoctor.diagnosis.route_endpoints import check_endpoints, service_of
 from kubectl_meshdoctor.engines import istio_routing as rt
+from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.findings.types import Cause, Severity
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio_routes import RouteDestination
@@ -32,53 +35,85 @@ def _vs_findings(model: Model, vs: VirtualService, views: set[str]) -> list[Caus
 
 def _vs_findings_from(model: Model, vs: VirtualService, views: set[str], client_ns: str) -> list[Cause]:
     """Each destination as the proxies of ``client_ns`` see it: the routing engine's registry lookup,
-    exportTo visibility, the Service port and the subset's endpoints (diagnosis.route_endpoints)."""
+    exportTo visibility, the Service port and the subset's endpoints (diagnosis.route_endpoints).
+    Mirror destinations are checked the same way; every problem of a destination is reported."""
     out: list[Cause] = []
-    ns = vs.ref.namespace or "default"
-    root = model.istio.mesh.root_namespace
-    key = f"{ns}/{vs.ref.name}"
     for route in vs.http:
         total = sum(d.weight for d in route.destinations) or 100
         for dest in route.destinations:
-            check = rt.check_destination(model.services, views, model.traffic, dest, ns, client_ns, {}, root)
-            ref = vs.ref.with_rule(dest.path)
-            common = {"vs": key, "rule": dest.path, "host": check.host, "method": "any", "path": "request"}
-            common |= {"ns": ns, "name": vs.ref.name}
-            if check.problem == "not-in-view" and dest.subset is not None:
-                # the Service's namespace is not in view, but the DestinationRule the proxy would use is
-                rule = rt.traffic_rule_for(model.traffic, check.host, client_ns, {}, root)
-                if rule is not None and all(s.name != dest.subset for s in rule.subsets):
-                    check = rt.DestinationCheck(dest, check.host, "no-subset", rule)
-            if check.problem == "not-exported":
-                svc = service_of(model, check.host)
-                if svc is not None and check.entry is None:
-                    hidden = visibility.service_cause(model.traffic, svc, client_ns)
-                elif check.entry is not None:
-                    hidden = visibility.entry_cause(model.traffic, check.entry, check.host, client_ns)
-                else:
-                    continue
-                out.append(Cause(hidden.code, (ref, *hidden.objects), hidden.params))
-            elif check.problem == "unknown-host":
-                params = common | {"client_ns": client_ns, "suggest": ""}
-                out.append(Cause("istio-destination-host-unknown", (ref,), params))
-            elif check.problem == "no-subset":
-                rule = check.rule
-                state = (
-                    f"DestinationRule {rule.ref.namespace}/{rule.ref.name} defines only "
-                    f"[{', '.join(s.name for s in rule.subsets) or 'none'}]"
-                    if rule
-                    else "no DestinationRule for that host is visible"
-                )
-                params = common | {"weight": str(dest.weight), "subset": dest.subset or "", "dr_state": state}
-                params["yaml"] = f"add subset {dest.subset} to the DestinationRule for {check.host}"
-                objects = (ref, rule.ref.with_rule("subsets")) if rule else (ref,)
-                out.append(Cause("istio-subset-not-found", objects, params))
-            elif check.problem is None:
-                svc = service_of(model, check.host)
-                default_port = svc.ports[0].port if svc is not None and svc.ports else 80
-                problem, _ = check_endpoints(model, check, ref, key, total, default_port)
-                if problem is not None:
-                    out.append(problem)
+            out.extend(_destination_findings(model, vs, views, client_ns, dest, total))
+        for mirror in route.mirrors:
+            out.extend(_as_mirror(c, mirror) for c in _destination_findings(model, vs, views, client_ns, mirror, 100))
+    return out
+
+
+def _as_mirror(cause: Cause, mirror: RouteDestination) -> Cause:
+    """A broken mirror loses the shadow copies only: Envoy drops mirror responses, so the caller's
+    request is unaffected (a warning, not an error)."""
+    p = cause.params
+    target = {
+        "istio-subset-not-found": f"subset {p.get('subset')} of {p.get('host')}, but {p.get('dr_state')}",
+        "istio-destination-host-unknown": f"{p.get('host')}, which no Service or ServiceEntry visible from "
+        f"{p.get('client_ns')} defines",
+        "istio-route-port-unknown": f"{p.get('host')} port {p.get('port')}, which that Service does not expose "
+        f"(ports {p.get('ports')})",
+    }.get(cause.code)
+    ref = cause.objects[0]
+    what = (
+        f"VirtualService {ref.namespace}/{ref.name} {mirror.path} mirrors requests to {target}"
+        if target
+        else catalog.summary(cause).split("; ")[0]
+    )
+    detail = f"{what}: Envoy has no cluster for the shadow copies and drops them; the caller's response is unaffected"
+    return dataclasses.replace(cause, detail=detail, severity=Severity.WARNING)
+
+
+def _destination_findings(
+    model: Model, vs: VirtualService, views: set[str], client_ns: str, dest: RouteDestination, total: int
+) -> list[Cause]:
+    ns = vs.ref.namespace or "default"
+    root = model.istio.mesh.root_namespace
+    key = f"{ns}/{vs.ref.name}"
+    check = rt.check_destination(model.services, views, model.traffic, dest, ns, client_ns, {}, root)
+    ref = vs.ref.with_rule(dest.path)
+    common = {"vs": key, "rule": dest.path, "host": check.host, "method": "any", "path": "request"}
+    common |= {"ns": ns, "name": vs.ref.name}
+    if check.problem == "not-in-view" and dest.subset is not None:
+        # the Service's namespace is not in view, but the DestinationRule the proxy would use is
+        rule = rt.traffic_rule_for(model.traffic, check.host, client_ns, {}, root)
+        if rule is not None and all(s.name != dest.subset for s in rule.subsets):
+            check = rt.DestinationCheck(dest, check.host, "no-subset", rule)
+    if check.problem == "not-exported":
+        svc = service_of(model, check.host)
+        if svc is not None and check.entry is None:
+            hidden = visibility.service_cause(model.traffic, svc, client_ns)
+        elif check.entry is not None:
+            hidden = visibility.entry_cause(model.traffic, check.entry, check.host, client_ns)
+        else:
+            return []
+        return [Cause(hidden.code, (ref, *hidden.objects), hidden.params)]
+    if check.problem == "unknown-host":
+        return [Cause("istio-destination-host-unknown", (ref,), common | {"client_ns": client_ns, "suggest": ""})]
+    out: list[Cause] = []
+    if check.problem == "no-subset":
+        rule = check.rule
+        state = (
+            f"DestinationRule {rule.ref.namespace}/{rule.ref.name} defines only "
+            f"[{', '.join(s.name for s in rule.subsets) or 'none'}]"
+            if rule
+            else "no DestinationRule for that host is visible"
+        )
+        params = common | {"weight": str(dest.weight), "subset": dest.subset or "", "dr_state": state}
+        params["yaml"] = f"add subset {dest.subset} to the DestinationRule for {check.host}"
+        objects = (ref, rule.ref.with_rule("subsets")) if rule else (ref,)
+        out.append(Cause("istio-subset-not-found", objects, params))
+        check = rt.DestinationCheck(dest, check.host, None, None)  # the port is checked all the same
+    if check.problem is None:
+        svc = service_of(model, check.host)
+        default_port = svc.ports[0].port if svc is not None and svc.ports else 80
+        problem, _ = check_endpoints(model, check, ref, key, total, default_port)
+        if problem is not None:
+            out.append(problem)
     return out
 
 

@@ -27,9 +27,9 @@ def demo(output: str, debug: bool) -> None:
             if output == "json":
                 click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
             else:
-                import yaml
+                from kubectl_meshdoctor.model import yamlcore
 
-                click.echo(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), nl=False)
+                click.echo(yamlcore.dump(doc), nl=False)
             return 0
         width = max(len(d.name) for d in demos) if demos else 10
         click.echo(f"{'NAME'.ljust(width)}  DESCRIPTION")

@@ -145,6 +145,8 @@ def explain(
             why = next((w for w in model.warnings if w.startswith("Hubble flows not checked")), "")
             raise DataError(f"--require-flows: no Hubble flows could be read{': ' + why if why else ''}")
         diagnosis = app.explain(model, query)
+        if not (what_if_files or what_if_deletes):
+            diagnosis.fixes = app.propose_fixes(raw, model, query, diagnosis)
         before: Diagnosis | None = None
         applied: list[str] = []
         if what_if_files or what_if_deletes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision
@@ -170,6 +171,8 @@ def resolve_call(model: Model, q: Query) -> Call:
         why = f" ({unread})" if unread else ""
         raise DataError(f"{src.label} has no pods in this view{why}: cannot tell who calls")
     dst = resolve(model, q.destination, q.namespace, allow_external=True)
+    if dst.alias is not None and q.port is None and dst.alias.ports:
+        q = dataclasses.replace(q, port=dst.alias.ports[0].port)  # the port the client uses with the alias
     client = src.pods[0]
     client_mesh, client_why = workload_mesh(model, src.pods)
     gaps: list[str] = []
@@ -188,7 +191,8 @@ def resolve_call(model: Model, q: Query) -> Call:
     if q.port is None and sp is None and not (server and server.ports) and dst.kind != "External":
         gaps.append(f"no --port given and {dst.label} has no Service or declared container port: assuming port 80")
     tls = client_tls(model, client_mesh, server, server_mesh, svc, port, client.namespace, client.labels)
-    host = q.host or dst.dns_name or (server.ip if server is not None else dst.label)
+    alias_host = f"{dst.alias.name}.{dst.alias.namespace}" if dst.alias is not None else None
+    host = q.host or alias_host or dst.dns_name or (server.ip if server is not None else dst.label)
     request = Request(q.protocol, q.method, q.path, host, dict(q.headers))
     waypoint = None
     if server_mesh is Mesh.AMBIENT and client_mesh is not Mesh.NONE and dst.kind != "External":

@@ -1,8 +1,14 @@
-"""Concrete fixes: ready-to-apply YAML snippets and kubectl commands for each cause."""
+"""Concrete fixes: ready-to-apply YAML snippets and kubectl commands for each cause.
+
+Every manifest and rule entry is built as data and written by :mod:`model.yamlcore` (issue 17):
+regex values (Cilium paths) and strings a YAML reader would retype are quoted correctly."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from kubectl_meshdoctor.findings.types import ObjectRef
+from kubectl_meshdoctor.model import yamlcore
 from kubectl_meshdoctor.model.objects import Pod
 
 _SHORT = {
@@ -12,7 +18,12 @@ _SHORT = {
 }
 
 
-def _indent(text: str, n: int) -> str:
+def to_yaml(doc: Any) -> str:
+    """One manifest or rule entry as YAML text, without the trailing newline."""
+    return yamlcore.dump(doc).rstrip("\n")
+
+
+def indent(text: str, n: int) -> str:
     pad = " " * n
     return "\n".join(pad + line if line else line for line in text.splitlines())
 
@@ -37,23 +48,23 @@ def peer_labels(pod: Pod, app_keys: tuple[str, ...] = ("app", "app.kubernetes.io
     return labels
 
 
+def _cilium_ports(port: int, protocol: str) -> list[dict[str, Any]]:
+    return [{"ports": [{"port": str(port), "protocol": protocol}]}]
+
+
 def cilium_entry(direction: str, labels: dict[str, str], port: int, protocol: str) -> str:
     field = "fromEndpoints" if direction == "ingress" else "toEndpoints"
-    label_lines = "\n".join(f"      {k}: {v}" for k, v in labels.items())
-    return (
-        f"- {field}:\n  - matchLabels:\n{label_lines}\n"
-        f'  toPorts:\n  - ports:\n    - port: "{port}"\n      protocol: {protocol}'
-    )
+    return to_yaml([{field: [{"matchLabels": dict(labels)}], "toPorts": _cilium_ports(port, protocol)}])
 
 
 def knp_entry(direction: str, pod: Pod, port: int, protocol: str) -> str:
     peer = "from" if direction == "ingress" else "to"
-    app = next((f"{k}: {v}" for k, v in pod.labels.items() if k in ("app", "app.kubernetes.io/name")), "{}")
-    return (
-        f"- {peer}:\n  - namespaceSelector:\n      matchLabels:\n        kubernetes.io/metadata.name: {pod.namespace}\n"
-        f"    podSelector:\n      matchLabels:\n        {app}\n"
-        f"  ports:\n  - port: {port}\n    protocol: {protocol}"
-    )
+    app = {k: v for k, v in pod.labels.items() if k in ("app", "app.kubernetes.io/name")}
+    selector: dict[str, Any] = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": pod.namespace}},
+        "podSelector": {"matchLabels": dict(list(app.items())[:1])},
+    }
+    return to_yaml([{peer: [selector], "ports": [{"port": port, "protocol": protocol}]}])
 
 
 def allow_peer_fix(
@@ -66,7 +77,7 @@ def allow_peer_fix(
         entry = knp_entry(direction, peer, port, protocol)
     else:
         entry = cilium_entry(direction, peer_labels(peer), port, protocol)
-    return f"{edit_cmd(policy)}   # add under {section_path}:\n{_indent(entry, 2)}"
+    return f"{edit_cmd(policy)}   # add under {section_path}:\n{indent(entry, 2)}"
 
 
 def pa_yaml(
@@ -77,48 +88,68 @@ def pa_yaml(
     port: int | None = None,
     port_mode: str | None = None,
 ) -> str:
-    lines = [
-        "apiVersion: security.istio.io/v1",
-        "kind: PeerAuthentication",
-        f"metadata: {{name: {name}, namespace: {namespace}}}",
-        "spec:",
-    ]
+    spec: dict[str, Any] = {}
     if selector:
-        lines.append("  selector:\n    matchLabels:")
-        lines.extend(f"      {k}: {v}" for k, v in selector.items())
-    lines.append(f"  mtls: {{mode: {mode}}}")
+        spec["selector"] = {"matchLabels": dict(selector)}
+    spec["mtls"] = {"mode": mode}
     if port is not None and port_mode:
-        lines.append(f"  portLevelMtls:\n    {port}: {{mode: {port_mode}}}")
-    return "\n".join(lines)
+        spec["portLevelMtls"] = {port: {"mode": port_mode}}
+    return to_yaml(
+        {
+            "apiVersion": "security.istio.io/v1",
+            "kind": "PeerAuthentication",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": spec,
+        }
+    )
+
+
+def _dns_egress_entry() -> dict[str, Any]:
+    return {
+        "toEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "kube-system", "k8s:k8s-app": "kube-dns"}}],
+        "toPorts": [
+            {
+                "ports": [{"port": "53", "protocol": "UDP"}, {"port": "53", "protocol": "TCP"}],
+                "rules": {"dns": [{"matchPattern": "*"}]},
+            }
+        ],
+    }
 
 
 def dns_egress_yaml() -> str:
-    return (
-        "- toEndpoints:\n  - matchLabels:\n      k8s:io.kubernetes.pod.namespace: kube-system\n"
-        '      k8s:k8s-app: kube-dns\n  toPorts:\n  - ports:\n    - port: "53"\n      protocol: UDP\n'
-        '    - port: "53"\n      protocol: TCP\n    rules:\n      dns:\n      - matchPattern: "*"'
-    )
+    return to_yaml([_dns_egress_entry()])
 
 
 def authz_allow_yaml(
     namespace: str, selector: dict[str, str], principal: str | None, method: str, path: str, port: int
 ) -> str:
-    sel = "\n".join(f"      {k}: {v}" for k, v in selector.items()) or "      {}"
-    frm = f'  - from:\n    - source:\n        principals: ["{principal}"]\n' if principal else "  - from: []\n"
-    return (
-        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\n"
-        f"metadata: {{name: allow-caller, namespace: {namespace}}}\n"
-        f"spec:\n  action: ALLOW\n  selector:\n    matchLabels:\n{sel}\n  rules:\n{frm}"
-        f'    to:\n    - operation:\n        methods: ["{method}"]\n'
-        f'        paths: ["{path}"]\n        ports: ["{port}"]'
-    ).replace("  - from: []\n    to:", "  - to:")
+    rule: dict[str, Any] = {}
+    if principal:
+        rule["from"] = [{"source": {"principals": [principal]}}]
+    rule["to"] = [{"operation": {"methods": [method], "paths": [path], "ports": [str(port)]}}]
+    return to_yaml(
+        {
+            "apiVersion": "security.istio.io/v1",
+            "kind": "AuthorizationPolicy",
+            "metadata": {"name": "allow-caller", "namespace": namespace},
+            "spec": {"action": "ALLOW", "selector": {"matchLabels": dict(selector)}, "rules": [rule]},
+        }
+    )
 
 
 def probe_ccnp_yaml() -> str:
-    return (
-        "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: allow-ambient-hostprobes}\n"
-        "spec:\n  description: allow kubelet probes SNATed by ztunnel (169.254.7.127)\n  endpointSelector: {}\n"
-        '  enableDefaultDeny: {ingress: false, egress: false}\n  ingress:\n  - fromCIDR: ["169.254.7.127/32"]'
+    return to_yaml(
+        {
+            "apiVersion": "cilium.io/v2",
+            "kind": "CiliumClusterwideNetworkPolicy",
+            "metadata": {"name": "allow-ambient-hostprobes"},
+            "spec": {
+                "description": "allow kubelet probes SNATed by ztunnel (169.254.7.127)",
+                "endpointSelector": {},
+                "enableDefaultDeny": {"ingress": False, "egress": False},
+                "ingress": [{"fromCIDR": ["169.254.7.127/32"]}],
+            },
+        }
     )
 
 
@@ -132,9 +163,20 @@ def workload_labels(pod: Pod) -> dict[str, str]:
     return {k: v for k, v in pod.labels.items() if k not in ("pod-template-hash", "controller-revision-hash")}
 
 
-def _labels_block(labels: dict[str, str], indent: int) -> str:
-    pad = " " * indent
-    return "\n".join(f'{pad}{k}: "{v}"' for k, v in labels.items()) or f"{pad}{{}}"
+def cilium_peer_labels(peer: Pod) -> dict[str, str]:
+    """The narrowest stable selector of a pod: its workload label and namespace."""
+    labels = {f"k8s:{k}": v for k, v in workload_labels(peer).items()}
+    labels["k8s:io.kubernetes.pod.namespace"] = peer.namespace
+    return labels
+
+
+def cnp_doc(name: str, subject: Pod, direction: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "apiVersion": "cilium.io/v2",
+        "kind": "CiliumNetworkPolicy",
+        "metadata": {"name": name[:63].rstrip("-"), "namespace": subject.namespace},
+        "spec": {"endpointSelector": {"matchLabels": workload_labels(subject)}, direction: entries},
+    }
 
 
 def allow_cnp_yaml(
@@ -142,32 +184,27 @@ def allow_cnp_yaml(
 ) -> str:
     """A new CNP that allows the peer (allows are a union across policies, A1.8)."""
     field = "fromEndpoints" if direction == "ingress" else "toEndpoints"
-    peer_labels = {f"k8s:{k}": v for k, v in workload_labels(peer).items()}
-    peer_labels["k8s:io.kubernetes.pod.namespace"] = peer.namespace
-    rules = ""
+    to_ports: dict[str, Any] = {"ports": [{"port": str(port), "protocol": protocol}]}
     if http is not None:
         method, path = http
-        rules = f'\n      rules:\n        http:\n        - method: "{method}"\n          path: "{re_escape(path)}"'
-    name = f"meshdoctor-allow-{peer.namespace}-{peer.workload_name or peer.name}-{direction}"[:63].rstrip("-")
-    return (
-        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
-        f"metadata:\n  name: {name}\n  namespace: {subject.namespace}\n"
-        f"spec:\n  endpointSelector:\n    matchLabels:\n{_labels_block(workload_labels(subject), 6)}\n"
-        f"  {direction}:\n  - {field}:\n    - matchLabels:\n{_labels_block(peer_labels, 8)}\n"
-        f'    toPorts:\n    - ports:\n      - port: "{port}"\n        protocol: {protocol}{rules}\n'
-    )
+        to_ports["rules"] = {"http": [{"method": method, "path": path_regex(path)}]}
+    entry = {field: [{"matchLabels": cilium_peer_labels(peer)}], "toPorts": [to_ports]}
+    name = f"meshdoctor-allow-{peer.namespace}-{peer.workload_name or peer.name}-{direction}"
+    return to_yaml(cnp_doc(name, subject, direction, [entry]))
 
 
 def dns_cnp_yaml(client: Pod) -> str:
-    return (
-        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
-        f"metadata:\n  name: meshdoctor-allow-dns\n  namespace: {client.namespace}\n"
-        f"spec:\n  endpointSelector:\n    matchLabels:\n{_labels_block(workload_labels(client), 6)}\n"
-        "  egress:\n" + _indent(dns_egress_yaml(), 2) + "\n"
-    )
+    return to_yaml(cnp_doc("meshdoctor-allow-dns", client, "egress", [_dns_egress_entry()]))
 
 
 def re_escape(path: str) -> str:
     import re
 
     return re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1", path)
+
+
+def path_regex(path: str) -> str:
+    """The narrowest Cilium path regex for this request: the path exactly, and its query string as an
+    optional group, so the rule holds whether or not Cilium's regex sees the query."""
+    base, sep, query = path.partition("?")
+    return re_escape(base) + (f"(\\?{re_escape(query)})?" if sep else "")

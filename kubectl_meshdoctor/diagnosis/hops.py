@@ -42,7 +42,7 @@ def resolve_hop(call: Call) -> HopResult:
     if call.dst.unresolved is not None:
         return _skip(Hop.RESOLVE, f"no Service answers {call.dst.unresolved.name} (see DNS)", reads=("Service",))
     if call.dst.kind == "External":
-        return _allow(Hop.RESOLVE, f"external destination {call.dst.label}:{call.port}")
+        return _allow(Hop.RESOLVE, f"external destination {call.dst.label}:{call.port}{_via_alias(call)}")
     svc = call.svc
     if call.port_problem:
         fix = "call a declared port (kubectl -n {ns} get svc {name} -o wide) or fix targetPort / the container port"
@@ -88,12 +88,21 @@ def resolve_hop(call: Call) -> HopResult:
     if svc is not None:
         detail = (
             f"Service {svc.namespace}/{svc.name} port {call.port} → targetPort {call.target_port}, "
-            f"{len(call.servers)} ready endpoint(s)"
+            f"{len(call.servers)} ready endpoint(s){_via_alias(call)}"
         )
-        return _allow(Hop.RESOLVE, detail, (svc.ref(),))
+        return _allow(Hop.RESOLVE, detail, (svc.ref(),) + ((call.dst.alias.ref(),) if call.dst.alias else ()))
     return _allow(
         Hop.RESOLVE, f"direct to pod {call.server.name if call.server else '?'} port {call.port} (no Service)"
     )
+
+
+def _via_alias(call: Call) -> str:
+    alias = call.dst.alias
+    if alias is None:
+        return ""
+    chain = " → ".join(call.dst.alias_chain)
+    svc = f"ExternalName Service {alias.namespace}/{alias.name}"
+    return f" ({svc}: the cluster DNS answers a CNAME to {chain}; nothing is proxied)"
 
 
 def _kube_dns(call: Call) -> tuple[Peer, Pod | None]:
@@ -149,7 +158,7 @@ def dns_hop(call: Call) -> HopResult:
                 "fix_yaml": fixes.dns_cnp_yaml(call.client),
                 "yaml": fixes.edit_cmd(policy)
                 + "   # add under the egress rules:\n"
-                + fixes._indent(fixes.dns_egress_yaml(), 2),
+                + fixes.indent(fixes.dns_egress_yaml(), 2),
             },
         )
         return HopResult(
@@ -176,10 +185,10 @@ def _dns_refused(call: Call, result: CiliumDecision) -> HopResult | None:
     matchName/matchPattern admits is answered REFUSED (curl exit 6)."""
     if result.l7_kind != "dns" or result.allow_all_by is not None or not result.dns_rules:
         return None
-    svc = call.svc
+    svc = call.dst.alias or call.svc  # the client queries the alias; the CNAME chain comes in the answer
     name = (
         f"{svc.name}.{svc.namespace}.svc.cluster.local"
-        if svc is not None and call.dst.kind != "External"
+        if svc is not None and (call.dst.kind != "External" or call.dst.alias is not None)
         else (call.dst.dns_name or "")
     )
     if not name or any(fqdn_pattern_matches(value, name) for _, (_, value) in result.dns_rules):
@@ -300,6 +309,9 @@ def egress_hop(call: Call) -> HopResult:
             return unsure
     else:
         result = evaluate(call.model, call.client, "egress", peer, port, call.query.protocol)
+        unsure_alias = _alias_fqdn_unsure(call, result, port)
+        if unsure_alias is not None:
+            return unsure_alias
     call.egress = result
     if result.decision is Decision.DENY:
         cause = _policy_cause(call, result, "egress", port, call.server, call.src.label)
@@ -317,6 +329,28 @@ def egress_hop(call: Call) -> HopResult:
             Hop.CLIENT_EGRESS, Decision.UNKNOWN, result.by, result.unsure, Symptom.UNKNOWN, Verdict.UNKNOWN
         )
     return _allow(Hop.CLIENT_EGRESS, result.detail, result.by)
+
+
+def _alias_fqdn_unsure(call: Call, result: CiliumDecision, port: int) -> HopResult | None:
+    """An outside destination reached through an ExternalName Service: the client queried the alias,
+    the CNAME target came in the answer. Whether a toFQDNs rule matches the target or the alias name
+    is not modelled, so when the two names decide differently the hop is unknown."""
+    alias = call.dst.alias
+    if alias is None or call.dst.kind != "External" or call.dst.unresolved is not None:
+        return None
+    asked = world_peer(call.dst.external_ip, f"{alias.name}.{alias.namespace}.svc.cluster.local")
+    other = evaluate(call.model, call.client, "egress", asked, port, call.query.protocol)
+    if other.decision is result.decision:
+        return None
+    detail = (
+        f"{call.dst.dns_name} is reached through ExternalName Service {alias.namespace}/{alias.name}: the egress "
+        f"policy decides {result.decision.value} for the CNAME target and {other.decision.value} for the name the "
+        "client queried; which name Cilium's toFQDNs matches for a CNAME answer is not modelled"
+    )
+    call.gaps.append(detail)
+    return HopResult(
+        Hop.CLIENT_EGRESS, Decision.UNKNOWN, result.by + other.by, detail, Symptom.UNKNOWN, Verdict.UNKNOWN
+    )
 
 
 def client_proxy_hop(call: Call) -> HopResult:

@@ -4,8 +4,9 @@ DestinationRule subsets."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from kubectl_meshdoctor.diagnosis.fixes import heredoc
+from kubectl_meshdoctor.diagnosis.fixes import heredoc, indent, to_yaml
 from kubectl_meshdoctor.model.istio_traffic import SidecarScope, TrafficRule
 
 
@@ -16,21 +17,20 @@ def _name(host: str) -> str:
 def service_entry_yaml(host: str | None, ip: str | None, port: int, namespace: str, http: bool) -> str:
     protocol, pname = ("HTTP", "http") if http else ("TCP", "tcp")
     hosts = host or f"{_name(ip or 'external')}.external"
-    lines = [
-        "apiVersion: networking.istio.io/v1",
-        "kind: ServiceEntry",
-        f"metadata: {{name: {_name(hosts)}, namespace: {namespace}}}",
-        "spec:",
-        f"  hosts: [{hosts}]",
-    ]
+    spec: dict[str, Any] = {"hosts": [hosts]}
     if ip:
-        lines.append(f"  addresses: [{ip}]")
-    lines += [
-        f"  ports: [{{number: {port}, name: {pname}, protocol: {protocol}}}]",
-        f"  resolution: {'DNS' if host else 'NONE'}",
-        "  location: MESH_EXTERNAL",
-    ]
-    return "\n".join(lines)
+        spec["addresses"] = [ip]
+    spec["ports"] = [{"number": port, "name": pname, "protocol": protocol}]
+    spec["resolution"] = "DNS" if host else "NONE"
+    spec["location"] = "MESH_EXTERNAL"
+    return to_yaml(
+        {
+            "apiVersion": "networking.istio.io/v1",
+            "kind": "ServiceEntry",
+            "metadata": {"name": _name(hosts), "namespace": namespace},
+            "spec": spec,
+        }
+    )
 
 
 def registry_only_fix(host: str | None, ip: str | None, port: int, namespace: str, http: bool) -> str:
@@ -48,17 +48,17 @@ def sidecar_scope_fix(scope: SidecarScope, host: str, host_ns: str) -> str:
 
 
 def subset_fix(rule: TrafficRule | None, host: str, subset: str, labels: dict[str, str], client_ns: str) -> str:
-    label_text = ", ".join(f"{k}: {v}" for k, v in labels.items()) or f"version: {subset}"
+    entry = {"name": subset, "labels": dict(labels) or {"version": subset}}
     if rule is not None:
         ns = rule.ref.namespace or "default"
-        return (
-            f"kubectl -n {ns} edit destinationrule {rule.ref.name}   # add under spec.subsets:\n"
-            f"  - name: {subset}\n    labels: {{{label_text}}}"
+        return f"kubectl -n {ns} edit destinationrule {rule.ref.name}   # add under spec.subsets:\n" + indent(
+            to_yaml([entry]), 2
         )
     ns = host.split(".")[1] if host.count(".") >= 2 else client_ns
-    doc = (
-        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
-        f"metadata: {{name: {_name(host.split('.')[0])}, namespace: {ns}}}\n"
-        f"spec:\n  host: {host}\n  subsets:\n  - name: {subset}\n    labels: {{{label_text}}}"
-    )
-    return heredoc(ns, doc)
+    doc = {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "DestinationRule",
+        "metadata": {"name": _name(host.split(".")[0]), "namespace": ns},
+        "spec": {"host": host, "subsets": [entry]},
+    }
+    return heredoc(ns, to_yaml(doc))

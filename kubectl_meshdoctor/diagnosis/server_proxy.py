@@ -108,17 +108,15 @@ def server_proxy(call: Call) -> HopResult:
         return HopResult(Hop.SERVER_PROXY, Decision.UNKNOWN, pa.by, detail, Symptom.UNKNOWN, Verdict.UNKNOWN)
     if mode == "STRICT" and not mtls_in:
         if call.client_mesh is Mesh.NONE:
-            yaml = fixes.heredoc(
+            pa_fix = fixes.pa_yaml(
                 server.namespace,
-                fixes.pa_yaml(
-                    server.namespace,
-                    f"{call.dst.name}-port-{port}",
-                    "STRICT",
-                    {k: v for k, v in server.labels.items() if k == "app"} or dict(list(server.labels.items())[:1]),
-                    port,
-                    "PERMISSIVE",
-                ),
+                f"{call.dst.name}-port-{port}",
+                "STRICT",
+                {k: v for k, v in server.labels.items() if k == "app"} or dict(list(server.labels.items())[:1]),
+                port,
+                "PERMISSIVE",
             )
+            yaml = fixes.heredoc(server.namespace, pa_fix)
             cause = Cause(
                 "istio-mtls-strict-plaintext",
                 pa.by,
@@ -130,7 +128,7 @@ def server_proxy(call: Call) -> HopResult:
                     "proxy": proxy,
                     "client_ns": call.client.namespace,
                     "yaml": yaml,
-                    "fix_yaml": yaml.split("\n", 1)[1].rsplit("\n", 1)[0],
+                    "fix_yaml": pa_fix,
                 },
             )
             hedge = "" if sidecar else " (expected for ztunnel [uncertain])"

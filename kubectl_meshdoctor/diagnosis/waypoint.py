@@ -7,6 +7,7 @@ cannot take the connection the client's ztunnel hands it."""
 from __future__ import annotations
 
 from kubectl_meshdoctor.diagnosis.call import Call
+from kubectl_meshdoctor.diagnosis.fixes import to_yaml
 from kubectl_meshdoctor.engines.istio_authz import Conn, decide, waypoint_policies
 from kubectl_meshdoctor.engines.istio_waypoint import WaypointBinding
 from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, Mesh, Symptom, Verdict
@@ -40,18 +41,23 @@ def _allow_yaml(wp: WaypointBinding, service: str | None, principal: str, call: 
     """An ALLOW policy bound like the waypoint's own policies: to the Service (service traffic) or the
     waypoint Gateway (workload traffic), keyed on the caller's identity and this request (A5)."""
     target = (
-        f'  - kind: Service\n    group: ""\n    name: {service}'
+        {"kind": "Service", "group": "", "name": service}
         if service
-        else f"  - kind: Gateway\n    group: gateway.networking.k8s.io\n    name: {wp.name}"
+        else {"kind": "Gateway", "group": "gateway.networking.k8s.io", "name": wp.name}
     )
     ns = call.dst.namespace if service else wp.namespace
     q = call.query
-    return (
-        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\n"
-        f"metadata: {{name: allow-{call.client.namespace}-{call.client.service_account}, namespace: {ns}}}\n"
-        f"spec:\n  targetRefs:\n{target}\n  action: ALLOW\n  rules:\n  - from:\n    - source:\n"
-        f'        principals: ["{principal}"]\n    to:\n    - operation:\n'
-        f'        methods: ["{q.method}"]\n        paths: ["{q.path}"]'
+    rule = {
+        "from": [{"source": {"principals": [principal]}}],
+        "to": [{"operation": {"methods": [q.method], "paths": [q.path]}}],
+    }
+    return to_yaml(
+        {
+            "apiVersion": "security.istio.io/v1",
+            "kind": "AuthorizationPolicy",
+            "metadata": {"name": f"allow-{call.client.namespace}-{call.client.service_account}", "namespace": ns},
+            "spec": {"targetRefs": [target], "action": "ALLOW", "rules": [rule]},
+        }
     )
 
 

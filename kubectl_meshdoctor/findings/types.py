@@ -209,6 +209,52 @@ class Request:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class CallChange:
+    """One call of the matrix a fix touches, before and after the fix (what-if, static)."""
+
+    source: str  # ns/workload
+    destination: str  # ns/workload
+    port: int | None
+    protocol: str
+    method: str
+    path: str
+    before: Verdict
+    after: Verdict
+    refused_by: str = ""  # a widening: the user's rule that refuses this request
+
+    def label(self) -> str:
+        port = f" {self.protocol}/{self.port}" if self.port is not None else ""
+        return f"{self.source} → {self.destination}{port} {self.method} {self.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class FixProof:
+    """A fix as a proposal with its proof (issue 17): applied in memory, the call it resolves, every
+    other call whose verdict it changes (blast radius), the requests the user's policies refuse that
+    it would let through (``widened``: intent lost) and the rules it cannot carry over (``lost``)."""
+
+    title: str
+    manifests: tuple[str, ...]
+    applied: tuple[str, ...]
+    before: Verdict
+    after: Verdict
+    after_symptom: Symptom
+    compared: int  # other calls compared
+    namespaces: tuple[str, ...]
+    ports: tuple[int, ...]
+    changes: tuple[CallChange, ...]
+    widened: tuple[CallChange, ...]
+    kept: int = 0  # requests refused for another reason before that stay refused
+    lost: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    chosen: bool = False
+
+    @property
+    def resolves(self) -> bool:
+        return self.after is Verdict.ALLOWED
+
+
 @dataclass(slots=True)
 class Diagnosis:
     source: Endpoint
@@ -221,3 +267,4 @@ class Diagnosis:
     evidence: Evidence
     gaps: list[str]
     warnings: list[str] = field(default_factory=list)
+    fixes: list[FixProof] = field(default_factory=list)  # the fix proposals with their proof

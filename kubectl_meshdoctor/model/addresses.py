@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, Service
+from kubectl_meshdoctor.model.validity import dropped_as_invalid
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,9 @@ def suggest(model: Model, name: str) -> tuple[str, ...]:
 def unresolved(model: Model, name: str, parsed: ClusterName) -> Unresolved | None:
     """Why a cluster-shaped name resolves to nothing, or None when it may be an outside name."""
     known_ns = parsed.namespace in model.namespaces or parsed.namespace in model.pods_by_ns
+    invalid = dropped_as_invalid(model.invalid, parsed.namespace, parsed.service, ("Service",))
+    if invalid is not None:
+        return Unresolved(name, True, f"{invalid}; the cluster DNS has no such name", ())
     hints = suggest(model, name)
     if parsed.explicit or known_ns:
         where = f"namespace {parsed.namespace}" if known_ns else f"no namespace {parsed.namespace!r}"

@@ -246,8 +246,10 @@ def parse_dr(doc: dict[str, Any], ref: ObjectRef) -> DestinationRule:
 def parse_mesh_config(text: str, ref: ObjectRef) -> MeshConfig:
     import yaml
 
+    from kubectl_meshdoctor.model import yamlcore
+
     try:
-        raw = yaml.safe_load(text) or {}
+        raw = yamlcore.load(text) or {}
     except yaml.YAMLError:
         raw = {}
     if not isinstance(raw, dict):

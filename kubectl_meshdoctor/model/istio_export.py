@@ -28,8 +28,10 @@ def service_export_to(annotations: Any) -> tuple[str, ...]:
 def default_export_to(mesh_text: str) -> dict[str, tuple[str, ...]]:
     import yaml
 
+    from kubectl_meshdoctor.model import yamlcore
+
     try:
-        raw = yaml.safe_load(mesh_text) or {}
+        raw = yamlcore.load(mesh_text) or {}
     except yaml.YAMLError:
         return {}
     if not isinstance(raw, dict):

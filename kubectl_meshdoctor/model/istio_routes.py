@@ -75,6 +75,7 @@ class HttpRoute:
     redirect: bool = False
     direct_status: int | None = None
     delegate: str | None = None
+    mirrors: tuple[RouteDestination, ...] = ()  # mirror and mirrors[]: shadow copies, responses dropped
 
     @property
     def path(self) -> str:
@@ -158,6 +159,22 @@ def destinations(raw: Any, base: str) -> tuple[RouteDestination, ...]:
     return tuple(out)
 
 
+def _mirror_destination(dest: dict[str, Any], path: str) -> RouteDestination | None:
+    if not dest.get("host"):
+        return None
+    port = as_dict(dest.get("port")).get("number")
+    subset = str(dest["subset"]) if dest.get("subset") else None
+    return RouteDestination(str(dest["host"]), subset, int(port) if port is not None else None, 100, path)
+
+
+def mirror_destinations(raw: dict[str, Any], base: str) -> tuple[RouteDestination, ...]:
+    """``mirror`` (host, subset, port) and every ``mirrors[].destination``."""
+    found = [_mirror_destination(as_dict(raw.get("mirror")), f"{base}.mirror")]
+    for k, item in enumerate(as_list(raw.get("mirrors"))):
+        found.append(_mirror_destination(as_dict(as_dict(item).get("destination")), f"{base}.mirrors[{k}].destination"))
+    return tuple(d for d in found if d is not None)
+
+
 def route_match(raw: dict[str, Any], path: str) -> RouteMatch:
     uri = string_match(raw.get("uri"))
     if uri is not None and raw.get("ignoreUriCase"):
@@ -196,4 +213,5 @@ def http_route(raw: Any, i: int) -> HttpRoute:
         bool(raw.get("redirect")),
         int(direct["status"]) if direct.get("status") is not None else None,
         str(as_dict(raw.get("delegate")).get("name")) if raw.get("delegate") else None,
+        mirror_destinations(raw, base),
     )

@@ -310,8 +310,10 @@ def outbound_policy(mesh_text: str) -> str:
     """meshConfig.outboundTrafficPolicy.mode (default ALLOW_ANY)."""
     import yaml
 
+    from kubectl_meshdoctor.model import yamlcore
+
     try:
-        raw = yaml.safe_load(mesh_text) or {}
+        raw = yamlcore.load(mesh_text) or {}
     except yaml.YAMLError:
         return "ALLOW_ANY"
     mode = as_dict(as_dict(raw).get("outboundTrafficPolicy")).get("mode")

@@ -110,6 +110,7 @@ class Service:
     cluster_ips: tuple[str, ...] = ()  # spec.clusterIPs (dual stack) and spec.clusterIP
     export_to: tuple[str, ...] = ()  # annotation networking.istio.io/exportTo; () = the mesh default
     labels: Mapping[str, str] = field(default_factory=dict)  # istio.io/use-waypoint lives here
+    external_name: str | None = None  # spec.externalName (type ExternalName: a CNAME, nothing proxied)
 
     def ref(self) -> ObjectRef:
         return ObjectRef("Service", self.namespace, self.name, origin=self.origin)

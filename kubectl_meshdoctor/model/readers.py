@@ -171,4 +171,5 @@ def read_service(doc: dict[str, Any], origin: str | None) -> Service:
         cluster_ips=cluster_ips,
         export_to=service_export_to(meta.get("annotations")),
         labels=str_map(meta.get("labels")),
+        external_name=str(spec["externalName"]) if spec.get("externalName") else None,
     )

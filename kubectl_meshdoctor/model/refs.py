@@ -7,7 +7,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from kubectl_meshdoctor.errors import UsageError
-from kubectl_meshdoctor.model import flow_refs
+from kubectl_meshdoctor.model import external_name, flow_refs
 from kubectl_meshdoctor.model.addresses import (
     Unresolved,
     headless_pod,
@@ -19,6 +19,7 @@ from kubectl_meshdoctor.model.addresses import (
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.index import pods_selected, services_selecting
 from kubectl_meshdoctor.model.objects import Pod, Service
+from kubectl_meshdoctor.model.validity import dropped_as_invalid
 
 _KIND_ALIASES = {
     "deploy": "Deployment",
@@ -50,6 +51,8 @@ class Target:
     dns_name: str | None = None  # the name the client resolves (DNS hop applies)
     text: str = ""
     unresolved: Unresolved | None = None  # a name no Service answers (the DNS hop decides)
+    alias: Service | None = None  # the ExternalName Service the client named (its CNAME led here)
+    alias_chain: tuple[str, ...] = ()  # the CNAME chain from the alias
 
     @property
     def label(self) -> str:
@@ -69,7 +72,13 @@ def _known_names(model: Model, namespace: str | None) -> list[str]:
     return sorted(names)
 
 
-def _unknown(model: Model, text: str, namespace: str, name: str) -> UsageError:
+_REFERABLE = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod", "Service")
+
+
+def _unknown(model: Model, text: str, namespace: str, name: str, kind: str | None = None) -> UsageError:
+    invalid = dropped_as_invalid(model.invalid, namespace, name, (kind,) if kind else _REFERABLE, prefix=kind is None)
+    if invalid is not None:
+        return UsageError(f"unknown reference {text!r}: {invalid}")
     pool = _known_names(model, None)
     hint = closest(f"{namespace}/{name}", pool) or closest(name, [p.split("/")[-1] for p in pool])
     if hint and "/" not in hint[0]:
@@ -90,7 +99,10 @@ def pods_for_service(model: Model, svc: Service) -> list[Pod]:
 
 
 def _service_target(model: Model, svc: Service, text: str) -> Target:
-    """A Service destination: its selected pods, and the name a client resolves."""
+    """A Service destination: its selected pods, and the name a client resolves. An ExternalName
+    Service is a CNAME: the destination is where it leads (model.external_name)."""
+    if svc.type == "ExternalName":
+        return _alias_target(model, svc, text)
     return Target(
         svc.namespace,
         svc.name,
@@ -102,20 +114,34 @@ def _service_target(model: Model, svc: Service, text: str) -> Target:
     )
 
 
+def _alias_target(model: Model, svc: Service, text: str) -> Target:
+    alias = external_name.follow(model, svc)
+    name = external_name.client_name(svc)
+    if alias.service is not None:
+        target = _service_target(model, alias.service, text)
+        target.dns_name = name  # the client resolves the alias; the cluster DNS answers with the chain
+    elif alias.outside is not None:
+        target = Target("", text, "External", dns_name=alias.outside, text=text)
+    else:
+        target = Target("", text, "External", dns_name=name, text=text, unresolved=alias.unresolved)
+    target.alias, target.alias_chain = svc, alias.chain
+    return target
+
+
 def _by_kind(model: Model, text: str, namespace: str, kind: str, name: str) -> Target:
     if kind == "Service":
         svc = model.services.get(f"{namespace}/{name}")
         if svc is None:
-            raise _unknown(model, text, namespace, name)
+            raise _unknown(model, text, namespace, name, kind)
         return _service_target(model, svc, text)
     if kind == "Pod":
         pod = model.pods.get(f"{namespace}/{name}")
         if pod is None:
-            raise _unknown(model, text, namespace, name)
+            raise _unknown(model, text, namespace, name, kind)
         return Target(namespace, name, "Pod", [pod], text=text)
     w = model.workloads.get((namespace, name))
     if w is None or (w.kind != kind):
-        raise _unknown(model, text, namespace, name)
+        raise _unknown(model, text, namespace, name, kind)
     return Target(namespace, name, w.kind, sorted(w.pods, key=lambda p: p.name), text=text)
 
 
@@ -134,6 +160,11 @@ def _dns(model: Model, text: str) -> Target | None:
                 text, True, f"headless Service {svc.namespace}/{svc.name} has no pod {parsed.host!r}", ()
             )
             return Target("", text, "External", dns_name=text, text=text, unresolved=missing)
+        if svc.type == "ExternalName":
+            target = _alias_target(model, svc, text)
+            if target.kind != "External" or target.unresolved is not None:
+                target.dns_name = text
+            return target
         return Target(svc.namespace, svc.name, "Service", pods_for_service(model, svc), svc, dns_name=text, text=text)
     if service_entry_host(model, text):
         return None  # a mesh-known outside name (ServiceEntry)

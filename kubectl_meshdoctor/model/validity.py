@@ -53,3 +53,22 @@ def in_scope(causes: Iterable[Cause], namespaces: Iterable[str]) -> list[Cause]:
     """The causes about objects in these namespaces or cluster-scoped ones."""
     wanted = set(namespaces)
     return [c for c in causes if any(ref.namespace is None or ref.namespace in wanted for ref in c.objects)]
+
+
+def dropped_as_invalid(
+    invalid: Iterable[Cause], namespace: str, name: str, kinds: tuple[str, ...], prefix: bool = False
+) -> str | None:
+    """A reference names an object that exists but was dropped as invalid (issue 17): say so with its
+    field and reason, as ``invalid-object`` does, instead of "no such object". ``prefix``: a pod
+    named ``NAME-...`` counts too (references by workload name)."""
+    for cause in invalid:
+        ref = cause.objects[0]
+        if ref.namespace != namespace or ref.kind not in kinds:
+            continue
+        if ref.name == name or (prefix and ref.kind == "Pod" and ref.name.startswith(name + "-")):
+            p = cause.params
+            return (
+                f"{ref.kind} {namespace}/{ref.name} exists but is invalid ({p['field']}: {p['reason']}): "
+                "the API server would reject it, so it is evaluated as absent"
+            )
+    return None

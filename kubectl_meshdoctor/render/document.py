@@ -7,6 +7,7 @@ from typing import Any
 
 from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, ObjectRef
+from kubectl_meshdoctor.render.proof import proof_dict
 
 
 def ref_dict(ref: ObjectRef, with_rule: bool = True) -> dict[str, Any]:
@@ -30,7 +31,11 @@ def cause_dict(cause: Cause) -> dict[str, Any]:
 
 
 def fix_yaml_documents(d: Diagnosis) -> list[str]:
-    """The ready-to-apply manifests of every cause, deduplicated, in cause order."""
+    """The ready-to-apply manifests: the proposed fix when its proof was computed (issue 17), else
+    those of every cause, deduplicated, in cause order."""
+    proposed = next((p for p in d.fixes if p.chosen), None)
+    if proposed is not None:
+        return list(proposed.manifests)
     return list(dict.fromkeys(c.params["fix_yaml"].strip() for c in d.causes if c.params.get("fix_yaml")))
 
 
@@ -105,6 +110,7 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
             "observed": ev.observed,
             "summary": ev.summary,
         },
+        "fixes": [proof_dict(p) for p in d.fixes],
         "gaps": list(d.gaps),
         "warnings": list(d.warnings),
     }
@@ -118,16 +124,8 @@ def dump(doc: Any, output: str) -> str:
 
 def yaml_dump(doc: Any) -> str:
     """YAML with multi-line strings (fix, fixYaml) as literal blocks (``|``), so a fix reads and
-    pastes as it prints; one-line strings stay plain. Same data as the JSON document."""
-    import yaml
+    pastes as it prints; one-line strings stay plain unless a YAML reader would take them for
+    another type. Same data as the JSON document."""
+    from kubectl_meshdoctor.model import yamlcore
 
-    class _Dumper(yaml.SafeDumper):
-        pass
-
-    def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-        if "\n" in value:  # PyYAML itself falls back to quotes when a block cannot hold the value
-            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value)
-
-    _Dumper.add_representer(str, _str)
-    return str(yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120))
+    return yamlcore.dump(doc)

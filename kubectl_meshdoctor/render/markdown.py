@@ -16,6 +16,7 @@ from kubectl_meshdoctor.diagnosis.matrix import Cell
 from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.findings.types import HOP_TITLES, Decision, Diagnosis, HopResult, ObjectRef, Verdict
 from kubectl_meshdoctor.model.objects import Workload
+from kubectl_meshdoctor.render.proof import proof_lines
 from kubectl_meshdoctor.render.text import SYMPTOM_TEXT, clean
 
 _ICON = {Verdict.ALLOWED: "✅", Verdict.DENIED: "⛔", Verdict.BROKEN: "❌", Verdict.UNKNOWN: "❓"}
@@ -121,12 +122,25 @@ def explain_markdown(d: Diagnosis, before: Diagnosis | None = None, applied: Ite
         out += ["**Fix**", "", *fenced(catalog.fix(cause), "text"), ""]
         if cause.params.get("fix_yaml"):
             out += [*fenced(cause.params["fix_yaml"], "yaml"), ""]
+    if d.fixes:
+        out += ["### Fix proof", ""]
+    for proof in d.fixes:
+        lines = proof_lines(proof)
+        out.append(f"- **{cell(lines[0])}**")
+        out += [f"  - {cell(line.strip())}" for line in lines[1:]]
+        if proof.chosen and proof.manifests != _cause_manifests(d):
+            out += ["", *fenced("---\n".join(m + "\n" for m in proof.manifests), "yaml")]
+        out.append("")
     out += ["### Evidence", "", f"- {cell(_evidence_line(d))}"]
     for name, counts in (("verdicts", ev.verdicts), ("drop reasons", ev.drop_reasons), ("HTTP status", ev.http_status)):
         if counts:
             out.append(f"- {name}: " + ", ".join(f"{cell(k)} {v}" for k, v in sorted(counts.items())))
     out += [f"- gap: {cell(g)}" for g in d.gaps] + [f"- note: {cell(w)}" for w in d.warnings]
     return "\n".join(out) + "\n"
+
+
+def _cause_manifests(d: Diagnosis) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(c.params["fix_yaml"].strip() for c in d.causes if c.params.get("fix_yaml")))
 
 
 def _request(d: Diagnosis) -> str:

@@ -11,6 +11,7 @@ from rich.text import Text
 from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.findings.types import HOP_TITLES, Decision, Diagnosis, Hop, Verdict
 from kubectl_meshdoctor.render.layout import Lines, Rows
+from kubectl_meshdoctor.render.proof import proof_lines
 
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _VERDICT_STYLE = {
@@ -113,6 +114,12 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
             origin = f"  ({ref.origin})" if ref.origin else ""
             out.prose(11, (clean(f"         ↳ {ref.key()}{origin}"), "dim"))
         fix_lines(out, catalog.fix(cause))
+    for proof in d.fixes:
+        out.blank()
+        for i, line in enumerate(proof_lines(proof)):
+            lead = "  proof  " if i == 0 else " " * 9
+            style = "bold yellow" if line.startswith(("WIDENS", "loses")) else ""
+            out.prose(11 if line.startswith("  ") else 9, (lead, ""), (clean(line), style))
     ev = d.evidence
     out.blank()
     if what_if:

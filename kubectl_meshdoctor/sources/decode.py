@@ -14,12 +14,8 @@ from typing import Any
 import yaml
 
 from kubectl_meshdoctor.errors import InputError
+from kubectl_meshdoctor.model import yamlcore
 from kubectl_meshdoctor.raw import RawObject
-
-try:  # the C loader is ~10x faster; fall back when libyaml is missing
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on the pyyaml build
-    _Loader = yaml.SafeLoader
 
 try:  # orjson parses kubectl's JSON lists ~2x faster (50,000 pods: issue 13)
     from orjson import loads as _orjson_loads
@@ -142,7 +138,7 @@ def decode_yaml(text: str, path: str, scope: Scope | None = None) -> tuple[list[
         if not chunk.strip():
             continue
         try:
-            doc = yaml.load(chunk, Loader=_Loader)
+            doc = yamlcore.load(chunk)
         except yaml.YAMLError as err:
             mark = getattr(err, "problem_mark", None)
             line = first_line + mark.line if mark is not None else first_line

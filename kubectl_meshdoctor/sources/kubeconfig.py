@@ -71,8 +71,10 @@ def kubeconfig_paths(explicit: str | None = None, environ: Mapping[str, str] | N
 def _read(path: Path) -> Mapping[str, Any]:
     import yaml
 
+    from kubectl_meshdoctor.model import yamlcore
+
     try:
-        doc = yaml.safe_load(path.read_text("utf-8"))
+        doc = yamlcore.load(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError) as err:
         raise InputError(str(path), None, f"cannot read kubeconfig: {err}") from err
     except yaml.YAMLError as err:

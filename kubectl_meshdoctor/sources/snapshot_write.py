@@ -19,9 +19,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kubectl_meshdoctor.errors import UsageError
+from kubectl_meshdoctor.model import yamlcore
 from kubectl_meshdoctor.raw import RawSnapshot
 
 _SAFE_NAME = str.maketrans({"/": "_", "\\": "_", "\0": "_"})
@@ -44,7 +43,7 @@ def snapshot_files(raw: RawSnapshot, note: str = "") -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for name in sorted(groups):
         listing = {"apiVersion": "v1", "kind": "List", "items": groups[name]}
-        files[name] = yaml.safe_dump(listing, sort_keys=False, allow_unicode=True, width=120).encode()
+        files[name] = yamlcore.dump(listing).encode()
     if raw.flows:
         from kubectl_meshdoctor.sources.flowjson import flow_to_jsonpb
 

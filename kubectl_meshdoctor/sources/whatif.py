@@ -62,6 +62,22 @@ def _key(kind: str, namespace: str | None, name: str) -> tuple[str, str | None, 
     return kind.lower(), (None if kind in CLUSTER_SCOPED else (namespace or "default")), name
 
 
+def changes_from_text(text: str, origin: str) -> list[Change]:
+    """The objects of one manifest text (a --what-if file, or a fix's YAML) as apply changes."""
+    objects, gaps = decode_documents(text, origin)
+    if gaps and not objects:
+        raise UsageError(f"--what-if {origin!r}: {gaps[0]}")
+    if not objects:
+        raise UsageError(f"--what-if {origin!r}: no Kubernetes objects in the file")
+    changes = []
+    for obj in objects:
+        meta = obj.doc.get("metadata") or {}
+        kind = str(obj.doc.get("kind"))
+        ns = None if kind in CLUSTER_SCOPED else (meta.get("namespace") or "default")
+        changes.append(Change("apply", kind, ns, str(meta.get("name", "")), obj))
+    return changes
+
+
 def read_changes(files: tuple[str, ...], deletes: tuple[str, ...]) -> list[Change]:
     changes: list[Change] = []
     for file in files:
@@ -74,20 +90,7 @@ def read_changes(files: tuple[str, ...], deletes: tuple[str, ...]) -> list[Chang
             text = path.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as err:
             raise UsageError(f"--what-if {file!r}: cannot read: {err}") from None
-        objects, gaps = decode_documents(text, file)
-        if gaps and not objects:
-            raise UsageError(f"--what-if {file!r}: {gaps[0]}")
-        if not objects:
-            raise UsageError(f"--what-if {file!r}: no Kubernetes objects in the file")
-        for obj in objects:
-            meta = obj.doc.get("metadata") or {}
-            kind = str(obj.doc.get("kind"))
-            ns = meta.get("namespace")
-            changes.append(
-                Change(
-                    "apply", kind, None if kind in CLUSTER_SCOPED else (ns or "default"), str(meta.get("name", "")), obj
-                )
-            )
+        changes.extend(changes_from_text(text, file))
     for text in deletes:
         parts = text.split("/")
         if len(parts) not in (2, 3) or not all(parts):
