@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kubectl_meshdoctor.diagnosis.partial import Partial, SplitTarget
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision
 from kubectl_meshdoctor.engines.istio_authz import AuthzResult
 from kubectl_meshdoctor.engines.istio_mesh import spiffe, workload_mesh
@@ -33,6 +34,8 @@ class Query:
     no_flows: bool = False
     headers: tuple[tuple[str, str], ...] = ()  # HTTP request headers to reason about (routing matches)
     host: str | None = None  # the Host the client sends (a gateway SOURCE needs it)
+    # internal: evaluate the server hops for this route destination ("ns/service", subset) of a split
+    pin: tuple[str, str | None] | None = None
 
 
 @dataclass(slots=True)
@@ -64,6 +67,11 @@ class Call:
     authz: AuthzResult | None = None
     route: RouteOutcome | None = None
     waypoint: WaypointBinding | None = None  # issue 11 §1: the call runs client → waypoint → server
+    # issue 17: shares of requests that fail by configuration (fault aborts, broken weighted destinations)
+    partial: list[Partial] = field(default_factory=list)
+    # the other destinations of a weighted split, each evaluated by its own walk (diagnosis/shares.py)
+    split: list[SplitTarget] = field(default_factory=list)
+    split_main: float = 100.0  # the share of requests that go to the destination this walk evaluates
 
     @property
     def wire_port(self) -> int:

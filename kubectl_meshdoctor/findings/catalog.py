@@ -451,7 +451,7 @@ _CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "dns-egress-blocked": ("every client whose egress policy blocks kube-dns", ()),
     "no-endpoints": ("every Service with a selector and no ready pod", ()),
     "port-mismatch": ("named targetPorts the pods do not define; policy ports written on the Service port", ()),
-    "istio-fault-injection": ("every VirtualService fault (warning)", ()),
+    "istio-fault-injection": ("every VirtualService fault (abort: error, delay: warning)", ()),
     "istio-subset-not-found": ("every route destination", ("ReferencedResourceNotFound",)),
     "istio-destination-host-unknown": (
         "every route destination and DestinationRule host",

@@ -221,3 +221,4 @@ class Diagnosis:
     evidence: Evidence
     gaps: list[str]
     warnings: list[str] = field(default_factory=list)
+    share: float | None = None  # percent of requests that get the symptom (issue 17); None = every request

@@ -83,6 +83,7 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
         },
         "verdict": d.verdict.value,
         "symptom": d.symptom.value,
+        **({"share": round(d.share, 2)} if d.share is not None else {}),
         "hops": [
             {
                 "name": h.hop.value,

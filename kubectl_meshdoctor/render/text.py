@@ -74,6 +74,8 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
     src = f"{d.source.namespace}/{d.source.workload}"
     target = dst.external or f"{dst.namespace}/{dst.workload}"
     symptom = SYMPTOM_TEXT.get(d.symptom.value, d.symptom.value)
+    if d.share is not None:
+        symptom = f"{symptom} for {d.share:.3g}% of requests"
     out.prose(
         4,
         (label, style),
