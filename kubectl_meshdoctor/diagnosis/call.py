@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kubectl_meshdoctor.diagnosis import app_protocol
 from kubectl_meshdoctor.diagnosis.partial import Partial, SplitTarget
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision
 from kubectl_meshdoctor.engines.istio_authz import AuthzResult
@@ -36,6 +37,9 @@ class Query:
     host: str | None = None  # the Host the client sends (a gateway SOURCE needs it)
     # internal: evaluate the server hops for this route destination ("ns/service", subset) of a split
     pin: tuple[str, str | None] | None = None
+    app_protocol: str | None = None  # --app-protocol tcp|http|grpc; None = from the Service port (issue 22)
+    # the question describes an HTTP request (--method/--path/-H given); programmatic callers assume so
+    http_asked: bool = True
 
 
 @dataclass(slots=True)
@@ -81,9 +85,14 @@ class Call:
         return self.target_port if self.target_port is not None else self.port
 
     @property
+    def app_protocol(self) -> tuple[str, str]:
+        """(tcp|http|grpc, why) — what the client sends, as Istio's protocol selection sees it."""
+        q = self.query
+        return app_protocol.select(q.app_protocol, self.svc_port, q.http_asked, q.protocol)
+
+    @property
     def http(self) -> bool:
-        name = (self.svc_port.name or "") if self.svc_port else ""
-        return self.query.protocol == "TCP" and not name.startswith(("tcp", "tls", "grpc-web", "mongo", "redis"))
+        return self.app_protocol[0] != "tcp"
 
     def source_endpoint(self) -> Endpoint:
         pods = tuple(p.name for p in self.src.pods)

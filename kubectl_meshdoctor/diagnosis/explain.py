@@ -197,7 +197,7 @@ def explain(model: Model, query: Query) -> Diagnosis:
     return Diagnosis(
         source=call.source_endpoint(),
         destination=call.destination_endpoint(),
-        request=call.request,
+        request=replace(call.request, app_protocol=call.app_protocol[0], app_protocol_why=call.app_protocol[1]),
         verdict=verdict,
         symptom=symptom,
         hops=results,

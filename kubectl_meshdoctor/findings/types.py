@@ -207,6 +207,8 @@ class Request:
     path: str = "/"
     host: str | None = None  # the name the client uses, e.g. httpbin.blue
     headers: Mapping[str, str] = field(default_factory=dict)
+    app_protocol: str = "http"  # tcp | http | grpc: the payload assumed (issue 22)
+    app_protocol_why: str = ""  # --app-protocol, the Service port's declaration, or the default
 
 
 @dataclass(slots=True)
