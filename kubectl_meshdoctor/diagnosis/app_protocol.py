@@ -55,4 +55,4 @@ def select(explicit: str | None, sp: ServicePort | None, http_asked: bool, trans
         return found[0], f"declared by {found[1]}"
     if http_asked:
         return "http", "no port declares a protocol; --method/--path/-H describe an HTTP request (Istio sniffs it)"
-    return "tcp", "no port declares HTTP and no --method/--path/-H was given: plain TCP (use --app-protocol http)"
+    return "tcp", "nothing declares HTTP and no --method/--path/-H was given; --app-protocol http asks about HTTP"

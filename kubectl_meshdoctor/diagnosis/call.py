@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 from kubectl_meshdoctor.diagnosis import app_protocol
@@ -178,6 +179,14 @@ def _ports(q: Query, svc: Service | None, server: Pod | None) -> tuple[ServicePo
     return None, 80, 80, None
 
 
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def resolve_call(model: Model, q: Query) -> Call:
     src = resolve(model, q.source, q.namespace, allow_external=False)
     if src.kind == "Service":
@@ -192,6 +201,7 @@ def resolve_call(model: Model, q: Query) -> Call:
     gaps: list[str] = []
     svc = dst.service
     explicit_pod = len(q.destination.split("/")) == 3 and q.destination.split("/")[1] in ("pod", "po", "pods")
+    explicit_pod = explicit_pod or (dst.kind == "Pod" and _is_ip(q.destination))  # a pod IP bypasses Services
     if svc is None and dst.kind in ("Deployment", "StatefulSet", "DaemonSet", "Pod") and dst.pods and not explicit_pod:
         found = services_for(model, dst.pods)
         svc = found[0] if found else None

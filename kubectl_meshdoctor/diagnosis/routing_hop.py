@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kubectl_meshdoctor.diagnosis import visibility
+from kubectl_meshdoctor.diagnosis import downstream, visibility
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.inputs import MEMBERSHIP
 from kubectl_meshdoctor.diagnosis.partial import Partial
@@ -212,9 +212,20 @@ def _route(call: Call, vs: VirtualService, route: HttpRoute, by: tuple[ObjectRef
             HOP, Decision.BREAK, tuple(broken_refs), detail, Symptom.HTTP_503, Verdict.BROKEN, tuple(causes)
         )
     note = retarget(call, targets, total)
-    return HopResult(
-        HOP, Decision.ALLOW, by, "; ".join([lead, *notes, *([note] if note else [])]), causes=tuple(causes)
-    )
+    timeout, delayed, chain = downstream.timeout_causes(call, vs, route)
+    causes += chain
+    detail = "; ".join([lead, *notes, *([note] if note else [])])
+    if timeout is not None:
+        fired = f"timeout {route.timeout_seconds:g}s < {timeout.params['latency']} → 504 (UT)"
+        if delayed >= 100:
+            return HopResult(
+                HOP, Decision.BREAK, timeout.objects, f"{detail}; {fired}", Symptom.HTTP_504, Verdict.BROKEN,
+                (timeout, *causes),
+            )  # fmt: skip
+        causes.append(timeout)
+        text = f"{delayed:g}% of requests get 504 ({fired})"
+        call.partial.append(Partial(delayed, Symptom.HTTP_504, Verdict.BROKEN, text, timeout.objects))
+    return HopResult(HOP, Decision.ALLOW, by, detail, causes=tuple(causes))
 
 
 def _notes(route: HttpRoute) -> list[str]:
@@ -256,7 +267,8 @@ def route_evidence(
     if vs is not None and route is not None and timeout is not None and max_latency_s > timeout:
         ref = vs.ref.with_rule(f"{route.path}.timeout")
         params = {"vs": _vs_key(vs), "rule": route.path, "timeout": f"{timeout:g}s", "method": q.method}
-        params |= {"path": q.path, "latency": f"{max_latency_s:.3g}s", "ns": vs.ref.namespace or "default"}
+        params |= {"path": q.path, "latency": f"{max_latency_s:.3g}s (Hubble L7 latency)"}
+        params["ns"] = vs.ref.namespace or "default"
         params["name"] = vs.ref.name
         causes.append(Cause("istio-timeout", (ref,), params))
         worse = Symptom.HTTP_504

@@ -211,8 +211,8 @@ _SPECS: tuple[CauseSpec, ...] = (
     _spec(
         "istio-timeout",
         W,
-        "VirtualService {vs} {rule} sets timeout {timeout} but {method} {path} takes {latency} "
-        "(Hubble L7 latency); Envoy gives up and answers 504 (UT)",
+        "VirtualService {vs} {rule} sets timeout {timeout} but {method} {path} takes {latency}; "
+        "Envoy gives up and answers 504 (UT)",
         "raise {rule}.timeout above the observed latency: kubectl -n {ns} edit virtualservice {name}",
         "issue 7: VirtualService http[].timeout (B0.2 UT)",
     ),
