@@ -16,6 +16,8 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,3 +205,92 @@ def hop(doc: dict[str, Any], name: str) -> dict[str, Any]:
 
 def codes(doc: dict[str, Any]) -> set[str]:
     return {c["code"] for c in doc["causes"] if c["severity"] != "info"}
+
+
+# --- the pages' clusters, shared by the tests and the README section "Istio's tasks, explained" ---
+
+NET = "bookinfo/networking"
+
+
+def bookinfo() -> Cluster:
+    """The Bookinfo page: the application in an injected default namespace and its gateway."""
+    return (
+        Cluster()
+        .namespace("default")
+        .apply(sample("bookinfo/platform/kube/bookinfo.yaml"))
+        .apply(sample(f"{NET}/bookinfo-gateway.yaml"))
+    )
+
+
+def with_versions() -> Cluster:
+    """Bookinfo page, "Define the service versions": destination-rule-all.yaml."""
+    return bookinfo().apply(sample(f"{NET}/destination-rule-all.yaml"))
+
+
+def tcp_echo() -> Cluster:
+    """Authorization for TCP traffic, "Before you begin": curl and tcp-echo in an injected foo."""
+    return (
+        Cluster().namespace("foo").apply(sample("curl/curl.yaml"), "foo").apply(sample("tcp-echo/tcp-echo.yaml"), "foo")
+    )
+
+
+def tcp_policy(action: str, operation: str) -> str:
+    return f"""
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {{name: tcp-policy, namespace: foo}}
+spec:
+  selector: {{matchLabels: {{app: tcp-echo}}}}
+  action: {action}
+  rules:
+  - to: [{{operation: {operation}}}]
+"""
+
+
+REVIEWS_V2 = """
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v2}
+"""
+RATINGS_DELAY = """
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings}
+spec:
+  hosts: [ratings]
+  http:
+  - fault:
+      delay: {percentage: {value: 100}, fixedDelay: 2s}
+    route:
+    - destination: {host: ratings, subset: v1}
+"""
+REVIEWS_TIMEOUT = REVIEWS_V2 + "    timeout: 0.5s\n"
+
+
+def request_timeouts(timeout: bool) -> Cluster:
+    """Request timeouts: all-v1, reviews to v2, a 2s delay on ratings, then a 0.5s timeout on reviews."""
+    cluster = with_versions().apply(sample(f"{NET}/virtual-service-all-v1.yaml"))
+    cluster.apply(policy(REVIEWS_V2)).apply(policy(RATINGS_DELAY))
+    return cluster.apply(policy(REVIEWS_TIMEOUT)) if timeout else cluster
+
+
+# the steps the README runs: directory name -> the objects after that step
+STEPS: dict[str, Callable[[], Cluster]] = {
+    "bookinfo": bookinfo,
+    "authz-tcp-allow-ports": lambda: tcp_echo().apply(policy(tcp_policy("ALLOW", '{ports: ["9000", "9001"]}'))),
+    "request-timeouts": lambda: request_timeouts(timeout=True),
+}
+
+
+def write_steps(out: Path) -> list[Path]:
+    return [build().write(out / name) for name, build in STEPS.items()]
+
+
+if __name__ == "__main__":  # python -m tests.istio_tasks DIR: one snapshot directory per README step
+    for folder in write_steps(Path(sys.argv[1] if len(sys.argv) > 1 else "istio-tasks")):
+        print(folder)

@@ -14,14 +14,21 @@ import pytest
 from tests.istio_tasks import (
     GATEWAY,
     GATEWAY_ADDRESS,
+    NET,
+    REVIEWS_TIMEOUT,
     SAMPLES,
     Cluster,
+    bookinfo,
     codes,
     explain,
     first_break,
     hop,
     policy,
+    request_timeouts,
     sample,
+    tcp_echo,
+    tcp_policy,
+    with_versions,
 )
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/data/istio-samples not beside the repo")
@@ -36,24 +43,8 @@ AUTHZ_TCP_PAGE = "https://istio.io/latest/docs/tasks/security/authorization/auth
 MTLS_PAGE = "https://istio.io/latest/docs/tasks/security/authentication/mtls-migration/"
 DENY_PAGE = "https://istio.io/latest/docs/tasks/security/authorization/authz-deny/"
 
-NET = "bookinfo/networking"
 BROWSER = ("--host", GATEWAY_ADDRESS)
 JASON = ("-H", "end-user: jason")
-
-
-def bookinfo() -> Cluster:
-    """The Bookinfo page: the application in an injected default namespace and its gateway."""
-    return (
-        Cluster()
-        .namespace("default")
-        .apply(sample("bookinfo/platform/kube/bookinfo.yaml"))
-        .apply(sample(f"{NET}/bookinfo-gateway.yaml"))
-    )
-
-
-def with_versions() -> Cluster:
-    """Bookinfo page, "Define the service versions": destination-rule-all.yaml."""
-    return bookinfo().apply(sample(f"{NET}/destination-rule-all.yaml"))
 
 
 def _verdict(doc: dict[str, object]) -> tuple[object, object]:
@@ -204,34 +195,9 @@ def test_traffic_shifting_steps(tmp_path: Path) -> None:
 
 # --- Request timeouts -------------------------------------------------------------------------
 
-REVIEWS_V2 = """
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: reviews}
-spec:
-  hosts: [reviews]
-  http:
-  - route:
-    - destination: {host: reviews, subset: v2}
-"""
-RATINGS_DELAY = """
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: ratings}
-spec:
-  hosts: [ratings]
-  http:
-  - fault:
-      delay: {percentage: {value: 100}, fixedDelay: 2s}
-    route:
-    - destination: {host: ratings, subset: v1}
-"""
-REVIEWS_TIMEOUT = REVIEWS_V2 + "    timeout: 0.5s\n"
-
 
 def test_request_timeouts(tmp_path: Path) -> None:
-    cluster = with_versions().apply(sample(f"{NET}/virtual-service-all-v1.yaml"))
-    cluster.apply(policy(REVIEWS_V2)).apply(policy(RATINGS_DELAY))
+    cluster = request_timeouts(timeout=False)
     ask = ("default/productpage-v1", "default/svc/reviews", "--path", "/reviews/0")
     # TIMEOUT_PAGE "Request timeouts": with the 2s delay on ratings the page works, 2s slower
     code, doc = explain(cluster.write(tmp_path / "delay"), *ask)
@@ -333,22 +299,8 @@ def test_authorization_for_http_traffic(tmp_path: Path) -> None:
 # --- Authorization for TCP traffic --------------------------------------------------------------
 
 
-def _tcp_policy(action: str, operation: str) -> str:
-    return f"""
-apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata: {{name: tcp-policy, namespace: foo}}
-spec:
-  selector: {{matchLabels: {{app: tcp-echo}}}}
-  action: {action}
-  rules:
-  - to: [{{operation: {operation}}}]
-"""
-
-
 def test_authorization_for_tcp_traffic(tmp_path: Path) -> None:
-    cluster = Cluster().namespace("foo").apply(sample("curl/curl.yaml"), "foo")
-    cluster.apply(sample("tcp-echo/tcp-echo.yaml"), "foo")
+    cluster = tcp_echo()
     echo_ip = cluster.pod_ip("foo", "tcp-echo")
     port = {9000: ("foo/svc/tcp-echo", "--port", "9000"), 9001: ("foo/svc/tcp-echo", "--port", "9001")}
     port[9002] = (echo_ip, "--port", "9002")  # the page calls the pod IP: the Service omits 9002
@@ -367,13 +319,13 @@ def test_authorization_for_tcp_traffic(tmp_path: Path) -> None:
     # AUTHZ_TCP_PAGE "Before you begin": 9000, 9001 and 9002 (undeclared container port) all answer
     assert outcome("0") == {9000: ok, 9001: ok, 9002: ok}
     # AUTHZ_TCP_PAGE "Configure ALLOW authorization policy for a TCP workload": ports 9000, 9001
-    cluster.apply(policy(_tcp_policy("ALLOW", '{ports: ["9000", "9001"]}')))
+    cluster.apply(policy(tcp_policy("ALLOW", '{ports: ["9000", "9001"]}')))
     assert outcome("1") == {9000: ok, 9001: ok, 9002: rejected}
     # AUTHZ_TCP_PAGE: an ALLOW rule with the HTTP-only field methods never matches TCP: every port refused
-    cluster.apply(policy(_tcp_policy("ALLOW", '{methods: ["GET"], ports: ["9000"]}')))
+    cluster.apply(policy(tcp_policy("ALLOW", '{methods: ["GET"], ports: ["9000"]}')))
     assert outcome("2") == {9000: rejected, 9001: rejected, 9002: rejected}
     # AUTHZ_TCP_PAGE "Configure DENY authorization policy": methods dropped, ports still narrow it
-    cluster.apply(policy(_tcp_policy("DENY", '{methods: ["GET"], ports: ["9000"]}')))
+    cluster.apply(policy(tcp_policy("DENY", '{methods: ["GET"], ports: ["9000"]}')))
     assert outcome("3") == {9000: rejected, 9001: ok, 9002: ok}
 
 
@@ -488,3 +440,42 @@ def test_explicit_deny(tmp_path: Path) -> None:
     assert ask("3", "GET", "/ip", "admin") == ok
     assert ask("3", "GET", "/get", "admin") == forbidden
     assert ask("3", "GET", "/ip", "guest") == forbidden  # DENY still wins for a guest
+
+
+# --- README "Istio's tasks, explained" ------------------------------------------------------------
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _readme_runs() -> list[tuple[str, str]]:
+    """(command, output) pairs of the section's console blocks."""
+    text = README.read_text("utf-8")
+    section = text.split("## Istio's tasks, explained", 1)[1].split("\n## ", 1)[0]
+    runs: list[tuple[str, str]] = []
+    for block in section.split("```console\n")[1:]:
+        body = block.split("\n```", 1)[0]
+        for chunk in body.split("$ ")[1:]:
+            command, _, output = chunk.partition("\n")
+            runs.append((command, output))
+    return runs
+
+
+def test_readme_section_shows_what_the_steps_print(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.istio_tasks import write_steps
+
+    write_steps(tmp_path / "istio-tasks")
+    runs = _readme_runs()
+    assert len(runs) == 3
+    binary = Path(sys.executable).parent / "kubectl-meshdoctor"
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
+    for command, output in runs:
+        assert command.startswith("kubectl meshdoctor explain "), command
+        args = command.removeprefix("kubectl meshdoctor ").split()
+        done = subprocess.run([str(binary), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode in (0, 1), done.stderr
+        got = [line.rstrip() for line in done.stdout.rstrip("\n").splitlines()]
+        assert got == [line.rstrip() for line in output.rstrip("\n").splitlines()], command

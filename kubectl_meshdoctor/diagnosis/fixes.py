@@ -101,16 +101,24 @@ def dns_egress_yaml() -> str:
 
 
 def authz_allow_yaml(
-    namespace: str, selector: dict[str, str], principal: str | None, method: str, path: str, port: int
+    namespace: str,
+    selector: dict[str, str],
+    principal: str | None,
+    method: str,
+    path: str,
+    port: int,
+    http: bool = True,
 ) -> str:
+    """An ALLOW rule for the caller. On raw TCP an ALLOW rule with HTTP-only fields (methods, paths)
+    never matches (A5), so it names the port only."""
     sel = "\n".join(f"      {k}: {v}" for k, v in selector.items()) or "      {}"
     frm = f'  - from:\n    - source:\n        principals: ["{principal}"]\n' if principal else "  - from: []\n"
+    l7 = f'        methods: ["{method}"]\n        paths: ["{path}"]\n' if http else ""
     return (
         "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\n"
         f"metadata: {{name: allow-caller, namespace: {namespace}}}\n"
         f"spec:\n  action: ALLOW\n  selector:\n    matchLabels:\n{sel}\n  rules:\n{frm}"
-        f'    to:\n    - operation:\n        methods: ["{method}"]\n'
-        f'        paths: ["{path}"]\n        ports: ["{port}"]'
+        f'    to:\n    - operation:\n{l7}        ports: ["{port}"]'
     ).replace("  - from: []\n    to:", "  - to:")
 
 

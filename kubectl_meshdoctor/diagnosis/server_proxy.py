@@ -218,6 +218,7 @@ def server_proxy(call: Call) -> HopResult:
                     call.query.method,
                     call.query.path,
                     port or call.port,
+                    http,
                 ),
             )
         reason = f"{authz.detail}: {proxy} of {call.dst.label} rejects {call.src.label} " + (
@@ -232,6 +233,7 @@ def server_proxy(call: Call) -> HopResult:
                 call.query.method,
                 call.query.path,
                 port or call.port,
+                http,
             )
         causes = [Cause("istio-authz-denied", authz.by, {"reason": reason, "fix_hint": hint, "fix_yaml": fix_yaml})]
         verdict = Verdict.DENIED
