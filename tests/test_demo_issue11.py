@@ -69,7 +69,7 @@ def test_waypoint_demo_what_if_policy_removed() -> None:
 
 
 def test_subset_without_endpoints_demo() -> None:
-    code, doc = _explain("--demo", "routing-subset-no-endpoints")
+    code, doc = _explain("--demo", "routing-subset-no-endpoints", "--path", "/ip")
     assert (code, doc["verdict"], doc["symptom"]) == (1, "broken", "http-503")
     assert doc["causes"][0]["code"] == "istio-subset-no-endpoints"
     assert "no healthy upstream" in doc["causes"][0]["summary"]
@@ -82,7 +82,7 @@ def test_subset_without_endpoints_what_if_labels_fixed(tmp_path: Path) -> None:
         "spec:\n  host: httpbin\n  subsets:\n  - {name: v1, labels: {app: httpbin}}\n"
         "  - {name: v2, labels: {app: httpbin}}\n"
     )
-    code, doc = _explain("--demo", "routing-subset-no-endpoints", "--what-if", str(fix))
+    code, doc = _explain("--demo", "routing-subset-no-endpoints", "--path", "/ip", "--what-if", str(fix))
     assert (code, doc["verdict"], doc["whatIf"]["before"]["symptom"]) == (0, "allowed", "http-503")
 
 

@@ -65,7 +65,9 @@ def test_routing_demos_are_listed() -> None:
 
 
 def test_what_if_delete_fault_flips(tmp_path: Path) -> None:
-    exit_code, doc = _explain("--demo", "routing-fault-abort", "--what-if-delete", "VirtualService/blue/httpbin")
+    exit_code, doc = _explain(
+        "--demo", "routing-fault-abort", "--path", "/ip", "--what-if-delete", "VirtualService/blue/httpbin"
+    )
     assert (exit_code, doc["verdict"], doc["whatIf"]["before"]["verdict"]) == (0, "allowed", "broken")
     assert doc["whatIf"]["before"]["causes"] == ["istio-fault-injection"]
 
@@ -77,13 +79,15 @@ def test_what_if_adding_the_subset_flips(tmp_path: Path) -> None:
         "spec:\n  host: httpbin\n  subsets:\n  - {name: v1, labels: {app: httpbin}}\n"
         "  - {name: v2, labels: {app: httpbin}}\n"
     )
-    exit_code, doc = _explain("--demo", "routing-subset-missing", "--what-if", str(fix))
+    exit_code, doc = _explain("--demo", "routing-subset-missing", "--path", "/ip", "--what-if", str(fix))
     assert (exit_code, doc["verdict"], doc["symptom"]) == (0, "allowed", "ok")
     assert doc["whatIf"]["before"]["symptom"] == "http-503"
 
 
 def test_text_output_names_the_rule() -> None:
-    result = CliRunner().invoke(cli, ["explain", "red/netshoot", "blue/httpbin", "--demo", "routing-fault-abort"])
+    result = CliRunner().invoke(
+        cli, ["explain", "red/netshoot", "blue/httpbin", "--demo", "routing-fault-abort", "--path", "/ip"]
+    )
     assert "client sidecar routing" in result.output
     assert "http[0].fault.abort" in result.output
     assert "HTTP 503" in result.output
@@ -114,3 +118,18 @@ def test_circuit_breaker_demo_is_info_without_503_evidence() -> None:
     cause = next(c for c in doc["causes"] if c["code"] == "istio-circuit-breaker")
     assert cause["severity"] == "info"
     assert _key(cause["objects"][0]) == "DestinationRule blue/httpbin trafficPolicy"
+
+
+def test_routing_demo_without_an_http_question_is_plain_tcp() -> None:
+    """Issue 22: httpbin's port declares no protocol; without --method/--path/-H the payload is raw TCP,
+    which the VirtualService's HTTP fault does not touch, and the answer says what it assumed."""
+    exit_code, doc = _explain("--demo", "routing-fault-abort")
+    assert (exit_code, doc["verdict"], doc["request"]["appProtocol"]) == (0, "allowed", "tcp")
+    assert "--app-protocol http" in doc["request"]["appProtocolSource"]
+    exit_code, doc = _explain("--demo", "routing-fault-abort", "--app-protocol", "http")
+    assert (exit_code, doc["verdict"], doc["symptom"], doc["request"]["appProtocol"]) == (
+        1,
+        "broken",
+        "http-503",
+        "http",
+    )

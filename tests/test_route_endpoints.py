@@ -43,9 +43,9 @@ def test_subset_no_endpoints_says_uh_and_labels() -> None:
 
 def test_weighted_split_reports_each_destination_and_share() -> None:
     d = _explain(_model("subset-no-endpoints-split"))
-    assert d.verdict.value == "allowed"
+    assert (d.verdict.value, d.symptom.value, d.share) == ("broken", "http-503", 20)  # issue 17
     (cause,) = [c for c in d.causes if c.code == "istio-subset-no-endpoints"]
-    assert catalog.severity(cause) is Severity.WARNING
+    assert catalog.severity(cause) is Severity.ERROR
     assert "for 20% of requests" in catalog.summary(cause)
     detail = _route_hop(d).detail
     assert "80% of requests → httpbin.blue.svc.cluster.local subset v1" in detail

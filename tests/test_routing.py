@@ -104,21 +104,25 @@ def test_routing_table(case: str, dst: str, path: str, verdict: str, symptom: st
         assert by in [r.key() for r in _route_hop(d).by]
 
 
-def test_partial_abort_is_a_warning_and_keeps_the_verdict() -> None:
+def test_partial_abort_breaks_that_share_of_requests() -> None:
+    """Issue 17: a configured abort share is a failure for that share (exit 1), not a warning."""
     d = _explain(_model("fault-abort-partial"))
-    assert (d.verdict.value, d.symptom.value) == ("allowed", "ok")
-    faults = [c for c in d.causes if c.code == "istio-fault-injection"]
-    assert {c.objects[0].rule for c in faults} == {"http[0].fault.abort", "http[0].fault.delay"}
-    assert all(catalog.severity(c) is Severity.WARNING for c in faults)
-    assert "25% of requests" in _route_hop(d).detail
-    assert "25% of requests" in catalog.summary(faults[0])
+    assert (d.verdict.value, d.symptom.value, d.share) == ("broken", "http-500", 25)
+    faults = {c.objects[0].rule: c for c in d.causes if c.code == "istio-fault-injection"}
+    assert set(faults) == {"http[0].fault.abort", "http[0].fault.delay"}
+    assert catalog.severity(faults["http[0].fault.abort"]) is Severity.ERROR
+    assert catalog.severity(faults["http[0].fault.delay"]) is Severity.WARNING
+    assert "25% of requests get 500" in _route_hop(d).detail
+    assert "25% of requests" in catalog.summary(faults["http[0].fault.abort"])
 
 
-def test_weighted_split_to_unknown_host_warns() -> None:
+def test_weighted_split_to_unknown_host_breaks_that_share() -> None:
+    """Issue 17: a weighted destination that breaks makes the call broken for its share."""
     d = _explain(_model("host-split"))
-    assert d.verdict.value == "allowed"
+    assert (d.verdict.value, d.symptom.value) == ("broken", "http-503")
+    assert d.share is not None and 0 < d.share < 100
     (cause,) = [c for c in d.causes if c.code == "istio-destination-host-unknown"]
-    assert catalog.severity(cause) is Severity.WARNING
+    assert catalog.severity(cause) is Severity.ERROR
     assert "httpbin-canary.blue.svc.cluster.local" in catalog.summary(cause)
 
 

@@ -10,6 +10,7 @@ and ``case.yaml``::
         expect:
           verdict: allowed                  # required
           symptom: ok
+          share: 30                         # percent of requests that get the symptom (null = all)
           causes: [cilium-policy-denied]    # codes, compared as a set
           hop: cilium-ingress               # first hop deciding deny/break (null = none)
           by: ["CiliumNetworkPolicy blue/p spec.ingress[0]"]   # refs of that hop, as a set
@@ -37,8 +38,8 @@ from kubectl_meshdoctor.cli.main import cli
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 EXIT = {"allowed": 0, "denied": 1, "broken": 1, "unknown": 3}
-EXPECT_KEYS = {"verdict", "symptom", "causes", "hop", "by", "detail", "source_mesh", "destination_mesh"}
-QUERY_KEYS = {"source", "destination", "port", "method", "path", "protocol", "headers", "host"}
+EXPECT_KEYS = {"verdict", "symptom", "share", "causes", "hop", "by", "detail", "source_mesh", "destination_mesh"}
+QUERY_KEYS = {"source", "destination", "port", "method", "path", "protocol", "headers", "host", "app_protocol"}
 
 
 def _cases() -> list[Any]:
@@ -61,9 +62,9 @@ def _ref(ref: dict[str, Any]) -> str:
 
 def _run(folder: Path, query: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     args = ["explain", query["source"], query["destination"], "--from", str(folder), "-o", "json"]
-    for key in ("port", "method", "path", "protocol", "host"):
+    for key in ("port", "method", "path", "protocol", "host", "app_protocol"):
         if query.get(key) is not None:
-            args += [f"--{key}", str(query[key])]
+            args += [f"--{key.replace('_', '-')}", str(query[key])]
     for header in query.get("headers") or ():
         args += ["-H", header]
     result = CliRunner().invoke(cli, args)
@@ -97,6 +98,7 @@ def test_scenario(folder: Path, case: dict[str, Any]) -> None:
     got: dict[str, Any] = {
         "verdict": doc["verdict"],
         "symptom": doc["symptom"],
+        "share": doc.get("share"),  # percent of requests that fail; absent = every request
         "causes": sorted({c["code"] for c in doc["causes"]}),
         "source_mesh": doc["source"]["mesh"],
         "destination_mesh": doc["destination"]["mesh"],

@@ -146,7 +146,8 @@ def _dr_subsets(model: Model, views: set[str]) -> list[Cause]:
 
 
 def _faults(vs: VirtualService) -> list[Cause]:
-    """Fault injection is usually a test left behind: a warning mesh-wide (explain says whether it hits)."""
+    """Fault injection is usually a test left behind. An abort fails its share of requests: an error, the
+    severity explain gives it (issue 17). A delay is a warning (explain says whether a timeout fires)."""
     out: list[Cause] = []
     ns = vs.ref.namespace or "default"
     common = {"vs": f"{ns}/{vs.ref.name}", "method": "requests", "path": "", "ns": ns, "name": vs.ref.name}
@@ -157,8 +158,9 @@ def _faults(vs: VirtualService) -> list[Cause]:
         if fault.abort_status is not None and fault.abort_percent > 0:
             ref = vs.ref.with_rule(f"{fault.path}.abort")
             params = common | {"rule": ref.rule or "", "what": f"HTTP {fault.abort_status} aborts"}
-            params |= {"percent": f"{fault.abort_percent:g}", "effect": ""}
-            out.append(Cause("istio-fault-injection", (ref,), params, severity=Severity.WARNING))
+            share = "every matching request gets" if fault.abort_percent >= 100 else "those requests get"
+            params |= {"percent": f"{fault.abort_percent:g}", "effect": f"; {share} {fault.abort_status}"}
+            out.append(Cause("istio-fault-injection", (ref,), params))  # an error, as in explain (issue 17)
         if fault.delay_seconds and fault.delay_percent > 0:
             ref = vs.ref.with_rule(f"{fault.path}.delay")
             params = common | {"rule": ref.rule or "", "what": f"a {fault.delay_seconds:g}s delay"}

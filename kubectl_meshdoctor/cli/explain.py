@@ -30,6 +30,12 @@ Examples:
 @click.option("--protocol", type=click.Choice(["tcp", "udp", "TCP", "UDP"]), default="tcp", show_default=True)
 @click.option("--method", default="GET", show_default=True, help="HTTP method to reason about.")
 @click.option("--path", default="/", show_default=True, help="HTTP path to reason about.")
+@click.option(
+    "--app-protocol",
+    type=click.Choice(["tcp", "http", "grpc"], case_sensitive=False),
+    help="What the client sends (default: the Service port's appProtocol or name prefix, as Istio selects it; "
+    "else HTTP when --method/--path/-H is given, else plain TCP).",
+)
 @click.option("--host", "http_host", help="Host header; with an ingress gateway as SOURCE, the host it serves.")
 @click.option(
     "-H",
@@ -90,6 +96,7 @@ def explain(
     output: str,
     debug: bool,
     http_host: str | None = None,
+    app_protocol: str | None = None,
     http_headers: tuple[str, ...] = (),
     what_if_files: tuple[str, ...] = (),
     what_if_deletes: tuple[str, ...] = (),
@@ -132,6 +139,8 @@ def explain(
             no_flows,
             tuple(_header(h) for h in http_headers),
             http_host,
+            app_protocol=app_protocol.lower() if app_protocol else None,
+            http_asked=_http_asked(),
         )
         if watch or until_ok:
             if what_if_files or what_if_deletes or fix_yaml:
@@ -199,3 +208,10 @@ def _header(text: str) -> tuple[str, str]:
     if not sep or not name.strip():
         raise UsageError(f"--header {text!r}: use NAME:VALUE")
     return name.strip().lower(), value.strip()
+
+
+def _http_asked() -> bool:
+    """Did the user describe an HTTP request (--method, --path or -H given)?"""
+    ctx = click.get_current_context()
+    given = click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT
+    return any(ctx.get_parameter_source(name) in given for name in ("method", "path", "http_headers"))

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from dataclasses import dataclass, field
 
+from kubectl_meshdoctor.diagnosis import app_protocol
+from kubectl_meshdoctor.diagnosis.partial import Partial, SplitTarget
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision
 from kubectl_meshdoctor.engines.istio_authz import AuthzResult
 from kubectl_meshdoctor.engines.istio_mesh import spiffe, workload_mesh
@@ -34,6 +37,11 @@ class Query:
     no_flows: bool = False
     headers: tuple[tuple[str, str], ...] = ()  # HTTP request headers to reason about (routing matches)
     host: str | None = None  # the Host the client sends (a gateway SOURCE needs it)
+    # internal: evaluate the server hops for this route destination ("ns/service", subset) of a split
+    pin: tuple[str, str | None] | None = None
+    app_protocol: str | None = None  # --app-protocol tcp|http|grpc; None = from the Service port (issue 22)
+    # the question describes an HTTP request (--method/--path/-H given); programmatic callers assume so
+    http_asked: bool = True
 
 
 @dataclass(slots=True)
@@ -65,6 +73,11 @@ class Call:
     authz: AuthzResult | None = None
     route: RouteOutcome | None = None
     waypoint: WaypointBinding | None = None  # issue 11 §1: the call runs client → waypoint → server
+    # issue 17: shares of requests that fail by configuration (fault aborts, broken weighted destinations)
+    partial: list[Partial] = field(default_factory=list)
+    # the other destinations of a weighted split, each evaluated by its own walk (diagnosis/shares.py)
+    split: list[SplitTarget] = field(default_factory=list)
+    split_main: float = 100.0  # the share of requests that go to the destination this walk evaluates
 
     @property
     def wire_port(self) -> int:
@@ -74,9 +87,14 @@ class Call:
         return self.target_port if self.target_port is not None else self.port
 
     @property
+    def app_protocol(self) -> tuple[str, str]:
+        """(tcp|http|grpc, why) — what the client sends, as Istio's protocol selection sees it."""
+        q = self.query
+        return app_protocol.select(q.app_protocol, self.svc_port, q.http_asked, q.protocol)
+
+    @property
     def http(self) -> bool:
-        name = (self.svc_port.name or "") if self.svc_port else ""
-        return self.query.protocol == "TCP" and not name.startswith(("tcp", "tls", "grpc-web", "mongo", "redis"))
+        return self.app_protocol[0] != "tcp"
 
     def source_endpoint(self) -> Endpoint:
         pods = tuple(p.name for p in self.src.pods)
@@ -162,6 +180,14 @@ def _ports(q: Query, svc: Service | None, server: Pod | None) -> tuple[ServicePo
     return None, 80, 80, None
 
 
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def resolve_call(model: Model, q: Query) -> Call:
     src = resolve(model, q.source, q.namespace, allow_external=False)
     if src.kind == "Service":
@@ -178,6 +204,7 @@ def resolve_call(model: Model, q: Query) -> Call:
     gaps: list[str] = []
     svc = dst.service
     explicit_pod = len(q.destination.split("/")) == 3 and q.destination.split("/")[1] in ("pod", "po", "pods")
+    explicit_pod = explicit_pod or (dst.kind == "Pod" and _is_ip(q.destination))  # a pod IP bypasses Services
     if svc is None and dst.kind in ("Deployment", "StatefulSet", "DaemonSet", "Pod") and dst.pods and not explicit_pod:
         found = services_for(model, dst.pods)
         svc = found[0] if found else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from kubectl_meshdoctor.diagnosis import client_route, hops, legs, routing_hop
+from kubectl_meshdoctor.diagnosis import client_route, hops, legs, routing_hop, shares
 from kubectl_meshdoctor.diagnosis.agreement import judge_agreement, request_ports
 from kubectl_meshdoctor.diagnosis.call import Call, Query, resolve_call
 from kubectl_meshdoctor.diagnosis.crosslayer import call_causes
@@ -138,14 +138,11 @@ def call_namespaces(call: Call) -> list[str]:
 def explain(model: Model, query: Query) -> Diagnosis:
     call = resolve_call(model, query)
     results, broken, unknown = _walk(call)
-    if broken is not None:
-        verdict = broken.verdict or Verdict.UNKNOWN
-        symptom = broken.symptom or Symptom.UNKNOWN
-    elif unknown is not None:
-        verdict, symptom = Verdict.UNKNOWN, Symptom.UNKNOWN
-    else:
-        verdict, symptom = Verdict.ALLOWED, Symptom.OK
+    outcome = shares.judge(call, results, broken, unknown, lambda q: _walk(resolve_call(model, q)))
+    verdict, symptom, results = outcome.verdict, outcome.symptom, outcome.results
+    call.gaps.extend(outcome.gaps)
     causes: list[Cause] = [c for r in results for c in r.causes]
+    causes += [c for c in outcome.causes if all((c.code, c.objects) != (x.code, x.objects) for x in causes)]
     for extra in call_causes(call, verdict):
         if all((extra.code, extra.objects) != (c.code, c.objects) for c in causes):
             causes.append(extra)
@@ -200,7 +197,7 @@ def explain(model: Model, query: Query) -> Diagnosis:
     return Diagnosis(
         source=call.source_endpoint(),
         destination=call.destination_endpoint(),
-        request=call.request,
+        request=replace(call.request, app_protocol=call.app_protocol[0], app_protocol_why=call.app_protocol[1]),
         verdict=verdict,
         symptom=symptom,
         hops=results,
@@ -208,4 +205,5 @@ def explain(model: Model, query: Query) -> Diagnosis:
         evidence=evidence,
         gaps=gaps,
         warnings=list(dict.fromkeys(model.warnings + model.cilium.warnings)),
+        share=outcome.share if verdict in (Verdict.BROKEN, Verdict.DENIED) else None,
     )

@@ -121,12 +121,22 @@ def dns_egress_yaml() -> str:
 
 
 def authz_allow_yaml(
-    namespace: str, selector: dict[str, str], principal: str | None, method: str, path: str, port: int
+    namespace: str,
+    selector: dict[str, str],
+    principal: str | None,
+    method: str,
+    path: str,
+    port: int,
+    http: bool = True,
 ) -> str:
+    """An ALLOW rule for the caller. On raw TCP an ALLOW rule with HTTP-only fields (methods, paths)
+    never matches (A5), so it names the port only."""
     rule: dict[str, Any] = {}
     if principal:
         rule["from"] = [{"source": {"principals": [principal]}}]
-    rule["to"] = [{"operation": {"methods": [method], "paths": [path], "ports": [str(port)]}}]
+    operation: dict[str, Any] = {"methods": [method], "paths": [path]} if http else {}
+    operation["ports"] = [str(port)]
+    rule["to"] = [{"operation": operation}]
     return to_yaml(
         {
             "apiVersion": "security.istio.io/v1",

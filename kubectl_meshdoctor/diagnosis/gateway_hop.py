@@ -19,6 +19,7 @@ from kubectl_meshdoctor.diagnosis.gateway_binding import (
 from kubectl_meshdoctor.diagnosis.routing_hop import HOP, _break, _route
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import ALL_KINDS, Cause, Gap, HopResult, ObjectRef, Symptom
+from kubectl_meshdoctor.model.istio_routes import RouteDestination
 from kubectl_meshdoctor.model.istio_traffic import (
     IstioGateway,
     KubeGateway,
@@ -142,14 +143,15 @@ def _match(call: Call, vs: VirtualService, via: ObjectRef, host: str, gateway: s
     by = (via, vs.ref.with_rule(match.path if match else route.path))
     lead = f"{gateway} → {vs.ref.key()} {by[1].rule} matches {q.method} {host}{q.path}"
     result = _route(call, vs, route, by, lead)
-    return _check_target(call, result, route.destinations)
+    return _check_target(call, result, route.destinations, vs.ref.namespace or "default")
 
 
-def _check_target(call: Call, result: HopResult, destinations: tuple[object, ...]) -> HopResult:
+def _check_target(call: Call, result: HopResult, destinations: tuple[RouteDestination, ...], owner: str) -> HopResult:
+    """A short destination host is the Service of that name in the route's own namespace."""
     if call.svc is None:
         return result
     wanted = rt.service_host(call.svc)
-    hosts = {getattr(d, "host", "") for d in destinations}
+    hosts = {rt.fqdn(d.host, owner) for d in destinations}
     if hosts and wanted not in hosts:
         call.gaps.append(  # the later hops would judge a server the route does not send to
             Gap(

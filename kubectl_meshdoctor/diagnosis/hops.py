@@ -554,6 +554,9 @@ def server_proxy_hop(call: Call) -> HopResult:
 
 
 def app_hop(call: Call) -> HopResult:
+    """Container ports are informational in Kubernetes: a process may listen on a port its container
+    does not declare, so an undeclared numeric port is a note, never a certain break. (A named
+    targetPort no container declares is a break, decided when the call is resolved.)"""
     server = call.server
     if server is None or call.target_port is None:
         return _skip(Hop.APP, "no server pod to check")
@@ -562,14 +565,8 @@ def app_hop(call: Call) -> HopResult:
         note = "declared by the container" if declared else "not declared (listening not verified)"
         return _allow(Hop.APP, f"port {call.target_port} {note}", (server.ref(),))
     listed = ", ".join(str(p.port) for p in declared)
-    why = (
-        f"pod {server.name} declares container port(s) {listed} but the call targets {call.target_port}; "
-        "the app likely does not listen there (connection refused)"
+    note = (
+        f"port {call.target_port} is not among the container ports pod {server.name} declares ({listed}); "
+        "container ports are informational, so the app may still listen there (not verified)"
     )
-    cause = Cause(
-        "port-mismatch",
-        (server.ref(),),
-        {"why": why, "fix_hint": "correct the Service targetPort or the container port"},
-    )
-    symptom = Symptom.HTTP_503 if Mesh.SIDECAR in (call.client_mesh, call.server_mesh) else Symptom.REFUSED
-    return HopResult(Hop.APP, Decision.BREAK, (server.ref(),), why, symptom, Verdict.BROKEN, (cause,))
+    return _allow(Hop.APP, note, (server.ref(),))

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from kubectl_meshdoctor.diagnosis import routing_fixes, visibility
 from kubectl_meshdoctor.diagnosis.call import Call
+from kubectl_meshdoctor.diagnosis.partial import SplitTarget
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.engines.istio_mesh import workload_mesh
 from kubectl_meshdoctor.engines.istio_mtls import ClientTLS, client_tls
-from kubectl_meshdoctor.findings.types import ALL_KINDS, Cause, Gap, ObjectRef
+from kubectl_meshdoctor.findings.types import Cause, ObjectRef
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio_traffic import VirtualService
 from kubectl_meshdoctor.model.objects import Pod, Service, ServicePort
@@ -114,23 +115,28 @@ def _routed_tls(call: Call, main: RoutedTarget) -> ClientTLS:
     )
 
 
-def retarget(call: Call, targets: list[RoutedTarget]) -> str:
-    """Point the later hops at the pods the route really sends to (the heaviest destination);
-    other destinations of a weighted split are listed as not evaluated. Returns a note for the hop."""
+def retarget(call: Call, targets: list[RoutedTarget], total: int) -> str:
+    """Point the later hops at the pods the route really sends to: the heaviest destination, or the
+    one a split's own walk pins (``Query.pin``). The other destinations of a weighted split are
+    recorded on ``call.split``; explain() walks each of them too (issue 17). Returns a note for the hop."""
     if not targets:
         return ""
+    total = total or 1
     main = max(targets, key=lambda t: t.weight)
+    pin = call.query.pin
+    if pin is not None:
+        main = next((t for t in targets if (f"{t.svc.namespace}/{t.svc.name}", t.subset) == pin), main)
     others = [t for t in targets if t is not main and (t.svc is not main.svc or t.subset != main.subset)]
-    for t in others:
-        sub = f" subset {t.subset}" if t.subset else ""
-        # not evaluated: the call cannot be called allowed for every request (contract §7)
-        call.gaps.append(
-            Gap(
-                f"the route also sends {t.weight}% of requests to {t.svc.namespace}/{t.svc.name}{sub}; the server "
-                "hops are evaluated only for the heaviest destination",
-                {ALL_KINDS},
-            )
-        )
+    same = sum(t.weight for t in targets if t.svc is main.svc and t.subset == main.subset)
+    call.split_main = 100 * same / total
+    if pin is None:
+        seen: set[tuple[str, str | None]] = set()
+        for t in others:
+            key = (f"{t.svc.namespace}/{t.svc.name}", t.subset)
+            if key not in seen:
+                seen.add(key)
+                weight = sum(o.weight for o in others if (f"{o.svc.namespace}/{o.svc.name}", o.subset) == key)
+                call.split.append(SplitTarget(key[0], key[1], 100 * weight / total))
     same_pods = [p.key() for p in main.pods] == [p.key() for p in call.servers]
     if main.svc is call.svc and same_pods:
         if main.subset:  # the subset's own TLS settings apply (A4)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kubectl_meshdoctor.diagnosis import visibility
+from kubectl_meshdoctor.diagnosis import downstream, visibility
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.inputs import MEMBERSHIP
+from kubectl_meshdoctor.diagnosis.partial import Partial
 from kubectl_meshdoctor.diagnosis.route_endpoints import RoutedTarget, check_endpoints, dest_cause, retarget
 from kubectl_meshdoctor.diagnosis.routing_egress import egress_policy, egress_scope, external
 from kubectl_meshdoctor.engines import istio_routing as rt
@@ -157,9 +158,12 @@ def _route(call: Call, vs: VirtualService, route: HttpRoute, by: tuple[ObjectRef
             cause = Cause("istio-fault-injection", (ref,), params)
             detail = f"{lead}; fault {ref.rule} aborts 100% with HTTP {fault.abort_status}"
             return _break((ref,), detail, status_symptom(fault.abort_status), cause)
-        params["effect"] = f"; {fault.abort_percent:g}% of requests get {fault.abort_status}, the rest go through"
-        causes.append(Cause("istio-fault-injection", (ref,), params, severity=Severity.WARNING))
-        notes.append(f"fault aborts {fault.abort_percent:g}% of requests with {fault.abort_status}")
+        got = f"{fault.abort_percent:g}% of requests get {fault.abort_status}"
+        params["effect"] = f"; {got} without reaching the server, the rest go on"
+        causes.append(Cause("istio-fault-injection", (ref,), params))
+        notes.append(f"fault {ref.rule} aborts {fault.abort_percent:g}% of requests with HTTP {fault.abort_status}")
+        symptom = status_symptom(fault.abort_status)
+        call.partial.append(Partial(fault.abort_percent, symptom, Verdict.BROKEN, f"{got} ({ref.key()})", (ref,)))
     if fault is not None and fault.delay_seconds and fault.delay_percent > 0:
         ref = vs.ref.with_rule(f"{fault.path}.delay")
         params = common | {"rule": ref.rule or "", "what": f"a {fault.delay_seconds:g}s delay"}
@@ -192,11 +196,13 @@ def _route(call: Call, vs: VirtualService, route: HttpRoute, by: tuple[ObjectRef
             if target is not None:
                 targets.append(target)
         if problem is not None:
-            sev = None if dest.weight >= total else Severity.WARNING
-            causes.append(Cause(problem.code, problem.objects, problem.params, severity=sev))
+            causes.append(problem)
             bad_weight += dest.weight
             broken_refs.append(ref)
             notes.append(f"{share} of requests to {where}: 503 {flag}")
+            if dest.weight < total:
+                text = f"{share} of requests get 503 {flag} ({ref.key()}: {where})"
+                call.partial.append(Partial(100 * dest.weight / total, Symptom.HTTP_503, Verdict.BROKEN, text, (ref,)))
         else:
             sub = f" ({check.rule.ref.key()})" if dest.subset and check.rule else ""
             notes.append(f"{share} of requests → {where}{sub}")
@@ -205,10 +211,21 @@ def _route(call: Call, vs: VirtualService, route: HttpRoute, by: tuple[ObjectRef
         return HopResult(
             HOP, Decision.BREAK, tuple(broken_refs), detail, Symptom.HTTP_503, Verdict.BROKEN, tuple(causes)
         )
-    note = retarget(call, targets)
-    return HopResult(
-        HOP, Decision.ALLOW, by, "; ".join([lead, *notes, *([note] if note else [])]), causes=tuple(causes)
-    )
+    note = retarget(call, targets, total)
+    timeout, delayed, chain = downstream.timeout_causes(call, vs, route)
+    causes += chain
+    detail = "; ".join([lead, *notes, *([note] if note else [])])
+    if timeout is not None:
+        fired = f"timeout {route.timeout_seconds:g}s < {timeout.params['latency']} → 504 (UT)"
+        if delayed >= 100:
+            return HopResult(
+                HOP, Decision.BREAK, timeout.objects, f"{detail}; {fired}", Symptom.HTTP_504, Verdict.BROKEN,
+                (timeout, *causes),
+            )  # fmt: skip
+        causes.append(timeout)
+        text = f"{delayed:g}% of requests get 504 ({fired})"
+        call.partial.append(Partial(delayed, Symptom.HTTP_504, Verdict.BROKEN, text, timeout.objects))
+    return HopResult(HOP, Decision.ALLOW, by, detail, causes=tuple(causes))
 
 
 def _notes(route: HttpRoute) -> list[str]:
@@ -250,7 +267,8 @@ def route_evidence(
     if vs is not None and route is not None and timeout is not None and max_latency_s > timeout:
         ref = vs.ref.with_rule(f"{route.path}.timeout")
         params = {"vs": _vs_key(vs), "rule": route.path, "timeout": f"{timeout:g}s", "method": q.method}
-        params |= {"path": q.path, "latency": f"{max_latency_s:.3g}s", "ns": vs.ref.namespace or "default"}
+        params |= {"path": q.path, "latency": f"{max_latency_s:.3g}s (Hubble L7 latency)"}
+        params["ns"] = vs.ref.namespace or "default"
         params["name"] = vs.ref.name
         causes.append(Cause("istio-timeout", (ref,), params))
         worse = Symptom.HTTP_504

@@ -216,6 +216,7 @@ def server_proxy(call: Call) -> HopResult:
                     call.query.method,
                     call.query.path,
                     port or call.port,
+                    http,
                 ),
             )
         reason = f"{authz.detail}: {proxy} of {call.dst.label} rejects {call.src.label} " + (
@@ -230,6 +231,7 @@ def server_proxy(call: Call) -> HopResult:
                 call.query.method,
                 call.query.path,
                 port or call.port,
+                http,
             )
         causes = [Cause("istio-authz-denied", authz.by, {"reason": reason, "fix_hint": hint, "fix_yaml": fix_yaml})]
         verdict = Verdict.DENIED

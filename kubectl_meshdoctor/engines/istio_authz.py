@@ -143,12 +143,14 @@ def _source_matches(s: Source, c: Conn) -> bool:
 
 
 def _op_matches(o: Operation, c: Conn, deny: bool) -> bool:
-    if not c.http and any(getattr(o, f) is not None for f in _HTTP_OP_FIELDS):
-        return deny  # A5: HTTP-only fields on TCP: DENY matches, ALLOW ignores the rule
     port = str(c.port)
+    on_port = (o.ports is None or port in o.ports) and (o.not_ports is None or port not in o.not_ports)
+    if not c.http and any(getattr(o, f) is not None for f in _HTTP_OP_FIELDS):
+        # A5 on TCP traffic: an ALLOW rule with HTTP-only fields never matches; a DENY rule drops only
+        # those fields, so its ports (and sources, `when`) still narrow it
+        return deny and on_port
     checks = [
-        o.ports is None or port in o.ports,
-        o.not_ports is None or port not in o.not_ports,
+        on_port,
         o.methods is None or _any(o.methods, c.method),
         o.not_methods is None or not _any(o.not_methods, c.method),
         o.paths is None or _any(o.paths, normalised_path(c.path), path=True),

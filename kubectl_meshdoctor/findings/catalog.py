@@ -211,8 +211,8 @@ _SPECS: tuple[CauseSpec, ...] = (
     _spec(
         "istio-timeout",
         W,
-        "VirtualService {vs} {rule} sets timeout {timeout} but {method} {path} takes {latency} "
-        "(Hubble L7 latency); Envoy gives up and answers 504 (UT)",
+        "VirtualService {vs} {rule} sets timeout {timeout} but {method} {path} takes {latency}; "
+        "Envoy gives up and answers 504 (UT)",
         "raise {rule}.timeout above the observed latency: kubectl -n {ns} edit virtualservice {name}",
         "issue 7: VirtualService http[].timeout (B0.2 UT)",
     ),
@@ -451,7 +451,7 @@ _CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "dns-egress-blocked": ("every client whose egress policy blocks kube-dns", ()),
     "no-endpoints": ("every Service with a selector and no ready pod", ()),
     "port-mismatch": ("named targetPorts the pods do not define; policy ports written on the Service port", ()),
-    "istio-fault-injection": ("every VirtualService fault (warning)", ()),
+    "istio-fault-injection": ("every VirtualService fault (abort: error, delay: warning)", ()),
     "istio-subset-not-found": ("every route destination", ("ReferencedResourceNotFound",)),
     "istio-destination-host-unknown": (
         "every route destination and DestinationRule host",

@@ -207,6 +207,8 @@ class Request:
     path: str = "/"
     host: str | None = None  # the name the client uses, e.g. httpbin.blue
     headers: Mapping[str, str] = field(default_factory=dict)
+    app_protocol: str = "http"  # tcp | http | grpc: the payload assumed (issue 22)
+    app_protocol_why: str = ""  # --app-protocol, the Service port's declaration, or the default
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,3 +270,4 @@ class Diagnosis:
     gaps: list[str]
     warnings: list[str] = field(default_factory=list)
     fixes: list[FixProof] = field(default_factory=list)  # the fix proposals with their proof
+    share: float | None = None  # percent of requests that get the symptom (issue 17); None = every request

@@ -85,9 +85,12 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
             "method": d.request.method,
             "path": d.request.path,
             "host": d.request.host,
+            "appProtocol": d.request.app_protocol,
+            "appProtocolSource": d.request.app_protocol_why,
         },
         "verdict": d.verdict.value,
         "symptom": d.symptom.value,
+        **({"share": round(d.share, 2)} if d.share is not None else {}),
         "hops": [
             {
                 "name": h.hop.value,

@@ -86,7 +86,8 @@ def explain_markdown(d: Diagnosis, before: Diagnosis | None = None, applied: Ite
         ("Verdict", f"**{d.verdict.value}**"),
         (
             "Symptom",
-            f"client sees {cell(SYMPTOM_TEXT.get(d.symptom.value, d.symptom.value))} ({code(d.symptom.value)})",
+            f"client sees {cell(SYMPTOM_TEXT.get(d.symptom.value, d.symptom.value))} ({code(d.symptom.value)})"
+            + (f" for {d.share:.3g}% of requests" if d.share is not None else ""),
         ),
         ("Breaking hop", _hop_line(hop) if hop else "none: every hop allows the call"),
         ("Causes", ", ".join(code(c.code) for c in d.causes) or "none"),

@@ -67,6 +67,13 @@ def is_gateway_source(d: Diagnosis) -> bool:
 _GATEWAY_TITLES = {Hop.CLIENT_PROXY: "gateway Envoy (TLS)", Hop.CLIENT_ROUTE: "gateway routing"}
 
 
+def _asked(d: Diagnosis) -> str:
+    """The request line: the HTTP request, or the raw connection when the payload is plain TCP."""
+    if d.request.app_protocol == "tcp":
+        return f"{d.request.protocol} connection"
+    return f"{d.request.method} {d.request.path}"
+
+
 def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
     """``what_if``: the answer after an in-memory change, whose flows were not compared (they predate it)."""
     out = Lines()
@@ -75,6 +82,8 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
     src = f"{d.source.namespace}/{d.source.workload}"
     target = dst.external or f"{dst.namespace}/{dst.workload}"
     symptom = SYMPTOM_TEXT.get(d.symptom.value, d.symptom.value)
+    if d.share is not None:
+        symptom = f"{symptom} for {d.share:.3g}% of requests"
     out.prose(
         4,
         (label, style),
@@ -82,11 +91,14 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
         (clean(src), "bold"),
         (" → ", ""),
         (clean(f"{target}:{dst.port}"), "bold"),
-        (clean(f"  {d.request.method} {d.request.path}   client sees: {symptom}"), ""),
+        (clean(f"  {_asked(d)}   client sees: {symptom}"), ""),
     )
     gateway = is_gateway_source(d)
     src_mesh = "ingress gateway (Envoy)" if gateway else d.source.mesh.value
     out.prose(8, (clean(f"  mesh: {src} {src_mesh}, {target} {dst.mesh.value}"), "dim"))
+    if d.request.app_protocol_why:
+        payload = {"tcp": "plain TCP", "http": "HTTP", "grpc": "gRPC"}.get(d.request.app_protocol, "")
+        out.prose(8, (clean(f"  payload: {payload} ({d.request.app_protocol_why})"), "dim"))
     rows = []
     leg: str | None = None
     for hop in d.hops:
