@@ -42,7 +42,8 @@ class Session:
         findings: list[Finding] = triage(self.model, self.grouper.groups.values(), self.flows_only,
                                          self.flow_source)  # fmt: skip
         warnings = list(dict.fromkeys([*self.warnings, *self.model.warnings]))
-        return TriageResult(findings, self.grouper.total, list(self.gaps), warnings)
+        flows = sum(c.group.flows for f in findings for c in f.calls)  # redirects kept only where they fail
+        return TriageResult(findings, flows, list(self.gaps), warnings)
 
 
 def offline(opts: SourceOptions, namespaces: list[str] | None, window: Window) -> Session:

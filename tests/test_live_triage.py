@@ -46,6 +46,7 @@ def _expected_whitelist(namespaces: list[str] | None) -> list[flow_pb2.FlowFilte
         {"verdict": [flow_pb2.DROPPED, flow_pb2.ERROR]},
         {"http_status_code": ["4+", "5+"]},
         {"tcp_flags": [flow_pb2.TCPFlags(RST=True)]},
+        {"verdict": [flow_pb2.REDIRECTED], "event_type": [flow_pb2.EventTypeFilter(type=5)]},  # proxy candidates
     ]
     if namespaces is None:
         return [flow_pb2.FlowFilter(**c) for c in criteria]  # type: ignore[arg-type]
@@ -83,7 +84,9 @@ def test_live_triage_asks_relay_once_for_failures_only(served: tuple[Playground,
     assert list(request.whitelist) == _expected_whitelist(None)
     assert request.HasField("since") and time.time() - request.since.seconds == pytest.approx(900, abs=60)
     failures = sum(_failing(f) for f in pg.relay.flows)
-    assert pg.relay.received[0].sent == failures == live["summary"]["failingFlows"] < len(pg.relay.flows)
+    redirects = sum(f.verdict == flow_pb2.REDIRECTED and f.event_type.type == 5 for f in pg.relay.flows)
+    assert pg.relay.received[0].sent == failures + redirects < len(pg.relay.flows)  # what Relay sent
+    assert live["summary"]["failingFlows"] == failures  # S3's redirects are L7 policing that works
 
 
 @pytest.mark.parametrize("served", ["sidecar-s3-authn-disable"], indirect=True)

@@ -52,6 +52,11 @@ def _failing(flow: dict[str, Any]) -> bool:
     return flow.get("verdict") in ("DROPPED", "ERROR") or code >= 400 or bool(rst)
 
 
+def _redirect(flow: dict[str, Any]) -> bool:
+    """A connection Cilium redirected to its L7 proxy (policy-verdict event, one per connection)."""
+    return flow.get("verdict") == "REDIRECTED" and (flow.get("event_type") or {}).get("type") == 5
+
+
 def _end(ep: dict[str, Any], ip: str) -> str:
     return f"{ep.get('namespace', '')}/{ep['pod_name']}" if ep.get("pod_name") else ip
 
@@ -79,8 +84,8 @@ def _demo_question(name: str) -> list[str]:
     return shlex.split(text.split("try:")[-1].strip().splitlines()[0])[1:]  # after "explain"
 
 
-def _pair_failures(name: str, source: str, destination: str) -> int:
-    """Failing flows between the pods of two NS/NAME references (pod names NAME-...), either way."""
+def _pair_flows(name: str, source: str, destination: str, which: Any) -> int:
+    """Flows ``which`` selects between the pods of two NS/NAME references (pod names NAME-...)."""
 
     def pod_of(ref: str, end: str) -> bool:
         ns, _, name = ref.partition("/")
@@ -88,11 +93,13 @@ def _pair_failures(name: str, source: str, destination: str) -> int:
 
     count = 0
     for flow in _lines(DEMOS / name / "flows.jsonl"):
-        if not _failing(flow):
-            continue
-        client, server, _ = _oriented(flow)
-        count += pod_of(source, client) and pod_of(destination, server)
+        if which(flow):
+            client, server, _ = _oriented(flow)
+            count += pod_of(source, client) and pod_of(destination, server)
     return count
+
+
+PROXY_BREAK = "cilium-l7-vs-istio-mtls"  # the proxy breaks every request: no failing flow, only redirects
 
 
 @pytest.mark.parametrize("demo", sorted(p.name for p in DEMOS.iterdir() if (p / "DESCRIPTION").is_file()))
@@ -102,18 +109,24 @@ def test_demo_failing_call_is_listed_with_explains_answer(demo: str) -> None:
     _, out, _ = _invoke(["explain", *question, "--demo", demo, "-o", "json"])
     asked = json.loads(out)
     tcode, doc = _triage("-A", "--demo", demo)
-    total = sum(_failing(f) for f in _lines(DEMOS / demo / "flows.jsonl"))
-    assert doc["summary"]["failingFlows"] == total
-    if total == 0:
+    flows = _lines(DEMOS / demo / "flows.jsonl")
+    redirected = [c for c in _calls(doc) if c["signature"] == "redirected to Cilium's L7 proxy"]
+    total = sum(_failing(f) for f in flows)
+    assert doc["summary"]["failingFlows"] == total + sum(c["flows"] for c in redirected)
+    if total == 0 and not redirected:
         assert (tcode, doc["findings"]) == (0, [])  # a window without failures lists nothing
+    for call in redirected:  # kept only where the objects say the proxy breaks the call
+        assert call["explain"]["verdict"] == "broken" and PROXY_BREAK in [c["code"] for c in call["explain"]["causes"]]
     listed = [c for c in _calls(doc) if (c["source"], c["destination"]) == (source, destination)]
-    seen = _pair_failures(demo, source, destination)
+    seen = _pair_flows(demo, source, destination, _failing)
+    if asked["verdict"] == "broken" and PROXY_BREAK in [c["code"] for c in asked["causes"]]:
+        seen += _pair_flows(demo, source, destination, _redirect)
     assert sum(c["flows"] for c in listed) == seen
     if asked["verdict"] in ("denied", "broken") and seen:
         assert tcode == 1 and listed
     elif not seen:
-        # Hubble records no failure for this call (a 503 the client's own sidecar answers, a route the
-        # client's proxy refuses): triage is observed-first and lists only what the flows show
+        # Hubble records nothing of this call's failure (a 503 the client's own sidecar answers for a
+        # VirtualService fault or route): triage is observed-first and lists only what the flows show
         assert listed == []
     for call in listed:  # each listed call: explain's own answer to the request the flows show
         mine = call["explain"]

@@ -13,6 +13,11 @@ engine, on one model holding the objects once and the failing flows as evidence.
 * ``unexplained``: the static part is ``unknown`` (flows only, unreadable objects: the gaps say
   which), or the call could not be asked (an end missing from the objects); one finding per call.
 
+Connections redirected to Cilium's L7 proxy are no failure by themselves (that is how L7 policy
+works); such a group is kept only when explain says the proxy itself breaks the call (the Cilium L7
+hop breaks, whatever the request: mTLS or HBONE where it expects HTTP), a failure that leaves no
+failing flow (semantics B5/B6). Any other answer drops the group.
+
 Findings rank by failing flows, then distinct clients, then recency.
 """
 
@@ -23,10 +28,10 @@ from dataclasses import dataclass, field
 
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.evidence import FlowIndex
-from kubectl_meshdoctor.diagnosis.triage_groups import Group
+from kubectl_meshdoctor.diagnosis.triage_groups import REDIRECTED, Group
 from kubectl_meshdoctor.errors import MeshdoctorError
 from kubectl_meshdoctor.findings import catalog
-from kubectl_meshdoctor.findings.types import Cause, Decision, Diagnosis, Severity, Verdict
+from kubectl_meshdoctor.findings.types import Cause, Decision, Diagnosis, Hop, Severity, Verdict
 from kubectl_meshdoctor.model.build import Model
 
 __all__ = ["EXPLAINED", "OBJECTS_ALLOW", "UNEXPLAINED", "Finding", "TriageResult", "Triaged", "triage"]
@@ -159,7 +164,16 @@ def _objects_allow(group: Group, model: Model) -> Cause:
     return Cause("failing-call-objects-allow", (), params)
 
 
-def _classify(group: Group, d: Diagnosis, model: Model) -> Triaged:
+def _proxy_breaks(d: Diagnosis) -> bool:
+    hop = next((h for h in d.hops if h.decision in (Decision.DENY, Decision.BREAK)), None)
+    return (
+        d.verdict is Verdict.BROKEN and hop is not None and hop.hop is Hop.CILIUM_L7 and hop.decision is Decision.BREAK
+    )
+
+
+def _classify(group: Group, d: Diagnosis, model: Model) -> Triaged | None:
+    if group.signature == REDIRECTED:
+        return Triaged(group, d, EXPLAINED, root_cause(d)) if _proxy_breaks(d) else None
     if d.verdict in (Verdict.DENIED, Verdict.BROKEN):
         return Triaged(group, d, EXPLAINED, root_cause(d))
     contradicted = any(c.code == "flows-contradict-policy" for c in d.causes)
@@ -169,14 +183,14 @@ def _classify(group: Group, d: Diagnosis, model: Model) -> Triaged:
     return Triaged(group, d, UNEXPLAINED, None)
 
 
-def _explain_one(model: Model, group: Group, flows_only: bool) -> Triaged:
+def _explain_one(model: Model, group: Group, flows_only: bool) -> Triaged | None:
     from kubectl_meshdoctor.diagnosis.explain import explain
 
     query = _query(group)
     try:
         d = _explain_from_flows(model, query, group) if flows_only else explain(model, query)
     except MeshdoctorError as err:
-        return Triaged(group, None, UNEXPLAINED, None, str(err))
+        return None if group.signature == REDIRECTED else Triaged(group, None, UNEXPLAINED, None, str(err))
     return _classify(group, d, model)
 
 
@@ -223,4 +237,5 @@ def triage(model: Model, groups: Iterable[Group], flows_only: bool, flow_source:
     model.flows = kept
     model.flow_index = FlowIndex(kept)
     model.flow_source = flow_source
-    return _collapse(_explain_one(model, g, flows_only) for g in chosen)
+    calls = [_explain_one(model, g, flows_only) for g in chosen if not (flows_only and g.signature == REDIRECTED)]
+    return _collapse(c for c in calls if c is not None)

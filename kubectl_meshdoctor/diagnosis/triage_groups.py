@@ -10,7 +10,8 @@ without its ReplicaSet hashes), a Service when Hubble saw only its frontend, els
 
 The signature says how it failed: ``dropped: REASON`` (datapath and policy-verdict drops alike),
 ``HTTP 403`` for a request Cilium's HTTP proxy denied (it answers 403 Access denied; its response
-record says so too, so both count for one call), ``HTTP NNN``, ``reset`` (TCP RST) or ``error``.
+record says so too, so both count for one call), ``HTTP NNN``, ``reset`` (TCP RST), ``error``, or
+``REDIRECTED`` for connections redirected to Cilium's L7 proxy (candidates, see diagnosis/triage.py).
 Counts are exact; each group keeps its newest flows (``KEEP``) for explain's evidence.
 """
 
@@ -23,9 +24,10 @@ from urllib.parse import urlsplit
 
 from kubectl_meshdoctor._proto import flow_pb2
 
-__all__ = ["KEEP", "Group", "Grouper", "Peer", "orient", "signature"]
+__all__ = ["KEEP", "REDIRECTED", "Group", "Grouper", "Peer", "orient", "signature"]
 
 KEEP = 2000
+REDIRECTED = "redirected to Cilium's L7 proxy"  # a candidate, not a failure by itself
 _SAFE = frozenset("bcdfghjklmnpqrstvwxz2456789")  # the alphabet of Kubernetes name suffixes and hashes
 _REF_KINDS = {"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds"}
 
@@ -85,6 +87,8 @@ def signature(flow: flow_pb2.Flow) -> str:
         return f"dropped: {reason}"
     if flow.verdict == flow_pb2.ERROR:
         return "error"
+    if flow.verdict == flow_pb2.REDIRECTED:
+        return REDIRECTED
     if http is not None and http.code >= 400:
         return f"HTTP {http.code}"
     return "reset"

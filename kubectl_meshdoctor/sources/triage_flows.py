@@ -7,6 +7,11 @@ A flow is a failure when Hubble says so itself:
 * an L7 HTTP response with a 4xx or 5xx status (``http_status_code`` ``4+``/``5+``);
 * a TCP segment with RST set (``tcp_flags``).
 
+One more filter reads connections Cilium redirects to its L7 proxy (policy-verdict events,
+``REDIRECTED``, one per new connection): a proxy that cannot parse what arrives (Istio mTLS or
+HBONE on a port with Cilium HTTP rules) breaks every request without any failing flow, so these are
+candidates, kept only where the objects say the proxy breaks the call (diagnosis/triage.py).
+
 Live, these are OR'd ``FlowFilter``s sent to Relay in one request, each scoped to the asked
 namespaces as source or as destination (``[namespace/]`` pod prefixes), so Relay sends only the
 failures; what comes back is re-checked with the same filters (hubble.py). Offline, the same filters
@@ -24,11 +29,12 @@ from kubectl_meshdoctor._proto import flow_pb2
 from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
 from kubectl_meshdoctor.sources.flowscan import Prefilter, ScanResult
 
-__all__ = ["failure_filters", "failure_prefilter", "is_failure", "read_failures"]
+__all__ = ["POLICY_VERDICT", "failure_filters", "failure_prefilter", "is_failure", "read_failures"]
 
 # how the failing fields appear in jsonpb lines (enum names; numbers when a writer used them)
-_FAILURE_NEEDLES = ("DROPPED", "ERROR", '"code"', "RST", '"verdict":2', '"verdict":3', '"verdict": 2',
-                    '"verdict": 3')  # fmt: skip
+_FAILURE_NEEDLES = ("DROPPED", "ERROR", '"code"', "RST", "REDIRECTED", '"verdict":2', '"verdict":3',
+                    '"verdict":5', '"verdict": 2', '"verdict": 3', '"verdict": 5')  # fmt: skip
+POLICY_VERDICT = 5  # monitor message type of policy-verdict events (hubble-api.md §5.9)
 
 
 def _criteria() -> list[flow_pb2.FlowFilter]:
@@ -36,6 +42,7 @@ def _criteria() -> list[flow_pb2.FlowFilter]:
         flow_pb2.FlowFilter(verdict=[flow_pb2.DROPPED, flow_pb2.ERROR]),
         flow_pb2.FlowFilter(http_status_code=["4+", "5+"]),
         flow_pb2.FlowFilter(tcp_flags=[flow_pb2.TCPFlags(RST=True)]),
+        flow_pb2.FlowFilter(verdict=[flow_pb2.REDIRECTED], event_type=[flow_pb2.EventTypeFilter(type=POLICY_VERDICT)]),
     ]
 
 
