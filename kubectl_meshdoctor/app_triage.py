@@ -139,13 +139,20 @@ def live(opts: SourceOptions, namespaces: list[str] | None, since_seconds: float
         return live_session(source, namespaces, since_seconds, until_ns)
 
 
+def live_window(window: Window) -> tuple[float | None, int | None]:
+    """``--since``/``--until`` for Relay: seconds back from now, and the end in nanoseconds."""
+    now = datetime.now(UTC).timestamp()
+    until = window.until
+    if window.until_back is not None:
+        until = int((now - window.until_back) * 1e9)
+    since = window.since_back
+    if window.since is not None:
+        since = max(now - window.since / 1e9, 0.0)
+    return since, until
+
+
 def load(opts: SourceOptions, namespaces: list[str] | None, window: Window) -> Session:
     if not is_live(opts):
         return offline(opts, namespaces, window)
-    until = window.until
-    if window.until_back is not None:
-        until = int((datetime.now(UTC).timestamp() - window.until_back) * 1e9)
-    since = window.since_back
-    if window.since is not None:
-        since = max(datetime.now(UTC).timestamp() - window.since / 1e9, 0.0)
+    since, until = live_window(window)
     return live(opts, namespaces, since, until)

@@ -157,3 +157,22 @@ def test_follow_reranks_as_failures_arrive(served: tuple[Playground, Path]) -> N
             if proc.poll() is None:
                 proc.kill()
     assert proc.returncode == 1 and "Traceback" not in err  # Ctrl-C: the code of the last ranking
+
+
+def test_playground_relay_index_picks_every_flow_the_filters_match() -> None:
+    """The playground's verdict/status/RST indexes only choose candidates: the answer equals a full scan."""
+    from kubectl_meshdoctor._proto import observer_pb2
+    from kubectl_meshdoctor.playground.flowstore import FlowStore, select_positions
+    from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
+
+    flows = [f for demo in ("sidecar-s3-authn-disable", "ambient-a2-l7-port15008") for f in read_demo(demo).flows]
+    reset = flow_pb2.Flow()
+    reset.CopyFrom(flows[0])
+    reset.l4.TCP.flags.RST = True
+    store = FlowStore([*flows, reset])
+    for namespaces in (None, ["green"], ["blue"]):
+        whitelist = _expected_whitelist(namespaces)
+        request = observer_pb2.GetFlowsRequest(whitelist=whitelist)
+        match = FlowMatcher(whitelist)
+        expected = [i for i in range(len(store)) if match(store.flow(i))]
+        assert list(select_positions(store, request)) == expected and expected

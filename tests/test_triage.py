@@ -267,3 +267,18 @@ def test_recorded_samples_groups_and_counts_match_the_flows() -> None:
         got.update(per_pod)
     assert got == expected
     assert all(f["kind"] == "unexplained" for f in doc["findings"])
+
+
+@pytest.mark.parametrize(
+    ("pod", "workload"),
+    [
+        ("netshoot-5c7f9d8b6d-k2xqz", "netshoot"),  # Deployment: -<template hash>-<suffix>
+        ("node-local-dns-r99x7", "node-local-dns"),  # DaemonSet: -<suffix>
+        ("web-0", "web"),  # StatefulSet: -<ordinal>
+        ("my-pod", "my-pod"),  # a bare pod keeps its name
+    ],
+)
+def test_flow_only_pods_are_named_by_their_workload(pod: str, workload: str) -> None:
+    from kubectl_meshdoctor.diagnosis.triage_groups import workload_of
+
+    assert workload_of(pod) == workload

@@ -54,7 +54,7 @@ def _show(result: TriageResult, output: str, top: int, meta: dict[str, Any]) -> 
 def follow_loop(opts: SourceOptions, namespaces: list[str] | None, window: Any, output: str, top: int,
                 meta: dict[str, Any]) -> int:  # fmt: skip
     from kubectl_meshdoctor import app
-    from kubectl_meshdoctor.app_triage import Session, flows_request, load_objects, touched
+    from kubectl_meshdoctor.app_triage import Session, flows_request, live_window, load_objects, touched
     from kubectl_meshdoctor.diagnosis.triage_groups import Grouper
     from kubectl_meshdoctor.model.build import Model
     from kubectl_meshdoctor.sources.hubble import RelayError
@@ -62,7 +62,8 @@ def follow_loop(opts: SourceOptions, namespaces: list[str] | None, window: Any, 
 
     events: queue.Queue[tuple[str, Any]] = queue.Queue()
     with LiveSource(app.live_options(opts)) as live:
-        request = flows_request(namespaces, window.since_back, None, follow=True)
+        since, until = live_window(window)
+        request = flows_request(namespaces, since, until, follow=True)
 
         def pump() -> None:
             try:

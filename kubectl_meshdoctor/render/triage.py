@@ -5,6 +5,7 @@ Names, paths and nodes come from flows: text escapes control characters (render/
 
 from __future__ import annotations
 
+import shlex
 from datetime import UTC, datetime
 from typing import Any
 
@@ -154,8 +155,10 @@ def triage_text(result: TriageResult, top: int, window: str, now: float | None =
         else:
             out.append(f"   why    {escape(_unexplained_line(first))}")
         req = first.group.request()
-        out.append(f"   see    kubectl meshdoctor explain {first.group.client.ref} {first.group.server.ref}"
-                   f"{_explain_flags(first, req)}")  # fmt: skip
+        see = (
+            f"kubectl meshdoctor explain {first.group.client.ref} {first.group.server.ref}{_explain_flags(first, req)}"
+        )
+        out.append(f"   see    {escape(see)}")
     if len(shown) < len(result.findings):
         out += ["", f"{len(result.findings) - len(shown)} more finding(s): --top 0 shows all"]
     for gap in result.gaps:
@@ -176,5 +179,5 @@ def _explain_flags(call: Triaged, request: tuple[str, str]) -> str:
     if method != "GET":
         flags += f" --method {method}"
     if path != "/":
-        flags += f" --path {escape(path)}"
+        flags += f" --path {shlex.quote(path)}"
     return flags
