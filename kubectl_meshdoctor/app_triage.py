@@ -43,7 +43,7 @@ class Session:
                                          self.flow_source)  # fmt: skip
         warnings = list(dict.fromkeys([*self.warnings, *self.model.warnings]))
         flows = sum(c.group.flows for f in findings for c in f.calls)  # redirects kept only where they fail
-        return TriageResult(findings, flows, list(self.gaps), warnings)
+        return TriageResult(findings, flows, list(dict.fromkeys(self.gaps)), warnings)
 
 
 def offline(opts: SourceOptions, namespaces: list[str] | None, window: Window) -> Session:

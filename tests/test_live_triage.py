@@ -127,7 +127,7 @@ def _next_json(proc: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
 def test_follow_reranks_as_failures_arrive(served: tuple[Playground, Path]) -> None:
     pg, config = served
     cmd = [str(BIN), "triage", "-A", "-f", "-o", "json", "--kubeconfig", str(config), "--hubble-server",
-           pg.relay.address]  # fmt: skip
+           pg.relay.address, "--timeout", "4s"]  # fmt: skip
     env = {**os.environ, "HUBBLE_SERVER": ""}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, bufsize=1)
     try:
@@ -136,6 +136,7 @@ def test_follow_reranks_as_failures_arrive(served: tuple[Playground, Path]) -> N
         drops = [f for f in read_demo("sidecar-s1-l4-policy").flows if (f.source.namespace, f.destination.namespace)
                  == ("green", "blue")]  # fmt: skip
         assert drops and all(_failing(f) for f in drops)
+        time.sleep(4.5)  # past --timeout: each later read gets the whole --timeout again
         # newer than every flow served so far (the playground's follow stream sends what sorts after them)
         pg.relay.add_flows(shift_to_now(drops, time.time_ns() + 5_000_000_000))
         second = _next_json(proc, 30)

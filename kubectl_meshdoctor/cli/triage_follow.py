@@ -56,6 +56,7 @@ def follow_loop(opts: SourceOptions, namespaces: list[str] | None, window: Any, 
     from kubectl_meshdoctor import app
     from kubectl_meshdoctor.app_triage import Session, flows_request, live_window, load_objects, touched
     from kubectl_meshdoctor.diagnosis.triage_groups import Grouper
+    from kubectl_meshdoctor.errors import DataError
     from kubectl_meshdoctor.model.build import Model
     from kubectl_meshdoctor.sources.hubble import RelayError
     from kubectl_meshdoctor.sources.live import LiveSource, relay_down_warning
@@ -101,8 +102,12 @@ def follow_loop(opts: SourceOptions, namespaces: list[str] | None, window: Any, 
                 if pending or shown is None or kind == "end":
                     needed = touched(flows)
                     if needed - loaded:
-                        session.model = load_objects(live, loaded | needed)
-                        session.loaded = loaded | needed
+                        live.renew_deadline()
+                        try:
+                            session.model = load_objects(live, loaded | needed)
+                            session.loaded = loaded | needed
+                        except DataError as err:  # the API hiccups: say so, keep following, retry later
+                            session.gaps.append(f"objects of {', '.join(sorted(needed - loaded))} not read: {err}")
                     session.grouper = Grouper(session.model)
                     for flow in flows:
                         session.grouper.add(flow)
