@@ -163,14 +163,14 @@ def _offline(opts: SourceOptions, query: Query, options: FlowOptions, window: Wi
     from kubectl_meshdoctor.raw import RawSnapshot
     from kubectl_meshdoctor.render.flows import render
     from kubectl_meshdoctor.sources.flow_window import select
-    from kubectl_meshdoctor.sources.flowfiles import FlowFile
+    from kubectl_meshdoctor.sources.flowfiles import FlowFile, memory_file
     from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
     from kubectl_meshdoctor.sources.pair_flows import PairSpec, exact_pods, from_refs, missing_refs, no_objects
 
     raw: RawSnapshot = app.load_raw(opts, query)  # objects; flows stay in their files
     files: list[FlowFile] = list(raw.flow_files)
     if raw.flows:  # demos and other in-memory inputs
-        files.append(_memory(raw.flows))
+        files.append(memory_file(raw.flows))
     raw.flow_files = []
     model = app.build_model(raw)
     diagnosis: Diagnosis | None = None
@@ -206,17 +206,6 @@ def _offline(opts: SourceOptions, query: Query, options: FlowOptions, window: Wi
     if not printed[0]:
         click.echo("no flow of this pair in the input matches", err=True)
     return 0
-
-
-def _memory(flows: list[Any]) -> Any:
-    """In-memory flows (a demo) as a flow file, so one selection code path serves every input."""
-    import io
-
-    from kubectl_meshdoctor.sources.flowfiles import FlowFile
-    from kubectl_meshdoctor.sources.flowjson import flow_to_jsonpb
-
-    data = "".join(flow_to_jsonpb(f) + "\n" for f in flows).encode()
-    return FlowFile("<demo>", lambda: io.BytesIO(data))
 
 
 def _live(opts: SourceOptions, query: Query, options: FlowOptions, window: Window, output: str, follow: bool,

@@ -31,6 +31,11 @@ _COMMANDS = {
     "check": ("kubectl_meshdoctor.cli.check", "check", "Mesh-wide Cilium+Istio interop problems (no pair needed)."),
     "snapshot": ("kubectl_meshdoctor.cli.snapshot", "snapshot", "Capture cluster objects and Hubble flows for --from."),
     "flows": ("kubectl_meshdoctor.cli.flows", "flows", "The Hubble flows of a pair, annotated with hop and policy."),
+    "triage": (
+        "kubectl_meshdoctor.cli.triage",
+        "triage",
+        "What is failing now: failing flows grouped into calls, each explained, ranked by root cause.",
+    ),
     "demo": ("kubectl_meshdoctor.cli.demo", "demo", "List the bundled demo scenarios (no cluster needed)."),
     "version": ("kubectl_meshdoctor.cli.version", "version", "Print the version."),
 }

@@ -417,6 +417,17 @@ _SPECS += (
     ),
 )
 
+_SPECS += (
+    _spec(
+        "failing-call-objects-allow",
+        W,
+        "Hubble shows {client} → {server}:{port} failing ({signature}, {flows} flow(s)), but the objects say this "
+        "call works: {why}",
+        "{fix_hint}",
+        "issue 19 (triage), B23",
+    ),
+)
+
 # istioctl analyze messages (Istio's messages.yaml codes) that cover the same problem as a code of ours
 ISTIOCTL_CODES: Mapping[str, str] = {
     "ReferencedResourceNotFound": "IST0101",

@@ -1,5 +1,7 @@
-"""The playground Relay's flows: serialized, in time order, indexed by pod; and what Relay returns
-for a GetFlowsRequest over them (whitelist/blacklist, since/until, number/first; hubble-api.md §2)."""
+"""The playground Relay's flows: serialized, in time order, indexed by pod and by a few marks
+(verdict, HTTP status present, TCP RST); and what Relay returns for a GetFlowsRequest over them
+(whitelist/blacklist, since/until, number/first; hubble-api.md §2). The indexes only pick candidates:
+every candidate is still checked with the shared filter code."""
 
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ class FlowStore:
         self.times = array("q")  # ns since the epoch, per blob
         self.by_pod: dict[str, list[int]] = {}  # "ns/pod" (either end) -> positions
         self.pods: list[str] = []  # sorted keys of by_pod, for prefix look-ups
+        self.by_mark: dict[str, list[int]] = {}  # marks_of(flow) -> positions
+        self.marked = True  # every flow came with its marks (else the mark indexes are not used)
         self.nodes: Counter[str] = Counter()
         for flow in flows:
             self.add(flow)
@@ -40,15 +44,22 @@ class FlowStore:
             f"{ep.namespace}/{ep.pod_name}" for ep in (flow.source, flow.destination) if ep.namespace or ep.pod_name
         ]
         self.add_serialized(resp.SerializeToString(), flow.time.seconds * 1_000_000_000 + flow.time.nanos,
-                            flow.node_name, ends)  # fmt: skip
+                            flow.node_name, ends, marks_of(flow))  # fmt: skip
 
-    def add_serialized(self, blob: bytes, time_ns: int, node: str, pods: Iterable[str]) -> None:
+    def add_serialized(self, blob: bytes, time_ns: int, node: str, pods: Iterable[str],
+                       marks: Iterable[str] | None = None) -> None:  # fmt: skip
         self.blobs.append(blob)
         self.times.append(time_ns)
         if node:
             self.nodes[node] += 1
+        at = len(self.blobs) - 1
         for key in dict.fromkeys(pods):
-            self.by_pod.setdefault(key, []).append(len(self.blobs) - 1)
+            self.by_pod.setdefault(key, []).append(at)
+        if marks is None:
+            self.marked = False
+            return
+        for mark in marks:
+            self.by_mark.setdefault(mark, []).append(at)
 
     def freeze(self) -> None:
         """Sort by time (stable) and rebuild the index; cheap when already in order."""
@@ -59,6 +70,7 @@ class FlowStore:
             self.blobs = [self.blobs[i] for i in order]
             self.times = array("q", (times[i] for i in order))
             self.by_pod = {k: sorted(where[i] for i in v) for k, v in self.by_pod.items()}
+            self.by_mark = {k: sorted(where[i] for i in v) for k, v in self.by_mark.items()}
         self.pods = sorted(self.by_pod)
 
     def flow(self, i: int) -> Any:
@@ -81,16 +93,42 @@ class FlowStore:
                 at += 1
         return out
 
+    def _filter_positions(self, flt: Any) -> set[int] | None:
+        """A superset of the positions one filter can match (the smallest index that applies); None: any."""
+        options: list[set[int]] = []
+        specs = list(flt.source_pod) or list(flt.destination_pod)
+        hits = self.pod_positions(specs) if specs else None
+        if hits is not None:
+            options.append(hits)
+        if not self.marked:
+            return hits
+        if flt.verdict:
+            options.append({i for v in flt.verdict for i in self.by_mark.get(f"verdict:{v}", ())})
+        if flt.http_status_code:
+            options.append(set(self.by_mark.get("http-status", ())))
+        if flt.tcp_flags and all(f.RST for f in flt.tcp_flags):
+            options.append(set(self.by_mark.get("rst", ())))
+        return min(options, key=len) if options else None
+
     def candidates(self, whitelist: list[Any], lo: int, hi: int) -> Iterable[int]:
-        """Positions in [lo, hi) that may match the whitelist: by the pod index when every filter names pods."""
+        """Positions in [lo, hi) that may match the whitelist: by the indexes when every filter has one."""
         chosen: set[int] = set()
         for flt in whitelist:
-            specs = list(flt.source_pod) or list(flt.destination_pod)
-            hits = self.pod_positions(specs) if specs else None
+            hits = self._filter_positions(flt)
             if hits is None:
                 return range(lo, hi)
             chosen |= hits
         return sorted(i for i in chosen if lo <= i < hi)
+
+
+def marks_of(flow: Any) -> list[str]:
+    """The index marks of a flow: its verdict, an HTTP status code, a TCP RST."""
+    marks = [f"verdict:{flow.verdict}"]
+    if flow.l7.WhichOneof("record") == "http" and flow.l7.http.code:
+        marks.append("http-status")
+    if flow.l4.WhichOneof("protocol") == "TCP" and flow.l4.TCP.flags.RST:
+        marks.append("rst")
+    return marks
 
 
 def _bounds(store: FlowStore, request: Any) -> tuple[int, int]:

@@ -103,6 +103,14 @@ def file_flow(path: Path, shown: str) -> FlowFile:
     return FlowFile(shown, lambda: path.open("rb"))
 
 
+def memory_file(flows: list[Any], name: str = "<demo>") -> FlowFile:
+    """In-memory flows (a demo) as a flow file, so one selection code path serves every input."""
+    from kubectl_meshdoctor.sources.flowjson import flow_to_jsonpb
+
+    data = "".join(flow_to_jsonpb(f) + "\n" for f in flows).encode()
+    return FlowFile(name, lambda: io.BytesIO(data))
+
+
 def stdin_flow() -> FlowFile:
     return FlowFile("<stdin>", lambda: sys.stdin.buffer, once=True)
 

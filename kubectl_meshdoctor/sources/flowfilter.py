@@ -70,6 +70,7 @@ SUPPORTED_FIELDS: tuple[str, ...] = (
     "drop_reason_desc",
     "source_cluster_name",
     "destination_cluster_name",
+    "tcp_flags",
 )
 
 
@@ -365,6 +366,22 @@ def _event_type_pred(specs: Sequence[flow_pb2.EventTypeFilter]) -> _Pred:
     return pred
 
 
+_TCP_FLAG_NAMES = ("FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS")
+
+
+def _tcp_flags_pred(specs: Sequence[flow_pb2.TCPFlags]) -> _Pred:
+    """A TCP flow matches when it has every flag set in one of the entries (hubble-api.md §2.2)."""
+    wanted = [tuple(n for n in _TCP_FLAG_NAMES if getattr(spec, n)) for spec in specs]
+
+    def pred(flow: flow_pb2.Flow) -> bool:
+        if flow.l4.WhichOneof("protocol") != "TCP":
+            return False
+        flags = flow.l4.TCP.flags
+        return any(all(getattr(flags, n) for n in names) for names in wanted)
+
+    return pred
+
+
 def _reply_pred(specs: Sequence[bool]) -> _Pred:
     wanted = set(specs)
 
@@ -443,6 +460,8 @@ def _compile(flt: flow_pb2.FlowFilter) -> list[_Pred]:
         preds.append(_in(f.traffic_direction, lambda x: x.traffic_direction))
     if f.drop_reason_desc:
         preds.append(_in(f.drop_reason_desc, lambda x: x.drop_reason_desc))
+    if f.tcp_flags:
+        preds.append(_tcp_flags_pred(list(f.tcp_flags)))
     if f.source_cluster_name:
         preds.append(_in(f.source_cluster_name, lambda x: x.source.cluster_name))
     if f.destination_cluster_name:

@@ -98,6 +98,11 @@ class LiveSource:
             with contextlib.suppress(Exception):
                 close()
 
+    def renew_deadline(self) -> None:
+        """A command that runs until Ctrl-C (``triage -f``) gives each later read the whole --timeout."""
+        self.deadline = Deadline.after(self.opts.timeout)
+        self.kube.deadline = self.deadline
+
     def objects(self, namespaces: Sequence[str] | None) -> RawSnapshot:
         from kubectl_meshdoctor.sources.kube import KubeReader
 

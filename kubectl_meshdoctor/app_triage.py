@@ -1,0 +1,158 @@
+"""The triage use case without click or rich: read the failing flows, load the objects once, explain.
+
+Offline (``--from``, ``--demo``): the objects are read first and the exports streamed through the
+failure selection (sources/triage_flows.py). Live: one Relay request for the failures of the window,
+then the objects of only the namespaces those failures touch (plus the system ones); with no
+failure, no object is read. Relay unreachable is a gap and exit 3, never a crash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from kubectl_meshdoctor.app import SourceOptions, build_model, check_namespaces, is_live, live_options
+from kubectl_meshdoctor.diagnosis.triage import Finding, TriageResult, triage
+from kubectl_meshdoctor.diagnosis.triage_groups import Grouper
+from kubectl_meshdoctor.errors import UsageError
+from kubectl_meshdoctor.model.build import Model
+
+if TYPE_CHECKING:
+    from kubectl_meshdoctor.sources.flow_window import Window
+    from kubectl_meshdoctor.sources.live import LiveSource
+
+DEFAULT_LIVE_SINCE = 15 * 60.0
+
+
+@dataclass(slots=True)
+class Session:
+    """What triage holds between answers (``-f`` adds flows to ``grouper`` and asks again)."""
+
+    model: Model
+    grouper: Grouper
+    flows_only: bool
+    flow_source: str
+    namespaces: list[str] | None
+    gaps: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    loaded: set[str] | None = None  # live: namespaces whose objects are in the model (None: all)
+
+    def result(self) -> TriageResult:
+        findings: list[Finding] = triage(self.model, self.grouper.groups.values(), self.flows_only,
+                                         self.flow_source)  # fmt: skip
+        warnings = list(dict.fromkeys([*self.warnings, *self.model.warnings]))
+        flows = sum(c.group.flows for f in findings for c in f.calls)  # redirects kept only where they fail
+        return TriageResult(findings, flows, list(dict.fromkeys(self.gaps)), warnings)
+
+
+def offline(opts: SourceOptions, namespaces: list[str] | None, window: Window) -> Session:
+    from kubectl_meshdoctor.sources.flowfiles import memory_file
+    from kubectl_meshdoctor.sources.pair_flows import no_objects
+    from kubectl_meshdoctor.sources.triage_flows import read_failures
+
+    if opts.from_path is not None and opts.demo_name is not None:
+        raise UsageError("--from and --demo cannot be combined")
+    if opts.demo_name is not None:
+        from kubectl_meshdoctor.sources.demo import read_demo
+
+        raw = read_demo(opts.demo_name)
+    else:
+        from kubectl_meshdoctor.sources.snapshot import read_snapshot
+
+        assert opts.from_path is not None
+        raw = read_snapshot(opts.from_path, lazy_flows=True)
+    files = list(raw.flow_files)
+    if raw.flows:
+        files.append(memory_file(raw.flows))
+    raw.flows, raw.flow_files = [], []
+    model = build_model(raw)
+    flows_only = no_objects(model)
+    if not flows_only:
+        check_namespaces(model, namespaces)
+    grouper = Grouper(None if flows_only else model)
+    result = read_failures(files, namespaces, window, grouper.add)
+    return Session(model, grouper, flows_only, "snapshot", namespaces, warnings=list(result.warnings))
+
+
+def flows_request(namespaces: list[str] | None, since_seconds: float | None, until_ns: int | None,
+                  follow: bool = False) -> Any:  # fmt: skip
+    """The one GetFlowsRequest: the failures of the window, from or to the namespaces."""
+    from kubectl_meshdoctor.sources.hubble import flows_request as bounded
+    from kubectl_meshdoctor.sources.triage_flows import failure_filters
+
+    request = bounded(failure_filters(namespaces), since_seconds if since_seconds is not None else DEFAULT_LIVE_SINCE,
+                      None, follow=follow)  # fmt: skip
+    if until_ns is not None:
+        request.until.FromNanoseconds(until_ns)
+    return request
+
+
+def touched(flows: list[Any]) -> set[str]:
+    """The namespaces at either end of these flows (pods and Service frontends)."""
+    out: set[str] = set()
+    for flow in flows:
+        for ns in (flow.source.namespace, flow.destination.namespace, flow.destination_service.namespace,
+                   flow.source_service.namespace):  # fmt: skip
+            if ns:
+                out.add(ns)
+    return out
+
+
+def load_objects(live: LiveSource, namespaces: set[str]) -> Model:
+    from kubectl_meshdoctor.sources.live import SYSTEM_NAMESPACES
+
+    raw = live.objects(sorted(namespaces | set(SYSTEM_NAMESPACES)))
+    raw.flows, raw.flow_files = [], []
+    return build_model(raw)
+
+
+def live_session(live: LiveSource, namespaces: list[str] | None, since_seconds: float | None,
+                 until_ns: int | None) -> Session:  # fmt: skip
+    """One Relay request for the window's failures, then the objects they need."""
+    from kubectl_meshdoctor.sources.hubble import RelayError
+    from kubectl_meshdoctor.sources.live import relay_down_warning
+
+    gaps: list[str] = []
+    warnings: list[str] = []
+    flows: list[Any] = []
+    try:
+        batch = live.flows(flows_request(namespaces, since_seconds, until_ns))
+        flows, warnings = batch.flows, list(batch.warnings)
+        if batch.cut_short:
+            gaps.append(batch.cut_short)
+    except RelayError as err:
+        gaps.append(relay_down_warning(err))
+    needed = touched(flows)
+    model = load_objects(live, needed) if needed else Model()
+    grouper = Grouper(model)
+    for flow in flows:
+        grouper.add(flow)
+    return Session(model, grouper, False, "hubble", namespaces, gaps, warnings, needed)
+
+
+def live(opts: SourceOptions, namespaces: list[str] | None, since_seconds: float | None,
+         until_ns: int | None) -> Session:  # fmt: skip
+    from kubectl_meshdoctor.sources.live import LiveSource
+
+    with LiveSource(live_options(opts)) as source:
+        return live_session(source, namespaces, since_seconds, until_ns)
+
+
+def live_window(window: Window) -> tuple[float | None, int | None]:
+    """``--since``/``--until`` for Relay: seconds back from now, and the end in nanoseconds."""
+    now = datetime.now(UTC).timestamp()
+    until = window.until
+    if window.until_back is not None:
+        until = int((now - window.until_back) * 1e9)
+    since = window.since_back
+    if window.since is not None:
+        since = max(now - window.since / 1e9, 0.0)
+    return since, until
+
+
+def load(opts: SourceOptions, namespaces: list[str] | None, window: Window) -> Session:
+    if not is_live(opts):
+        return offline(opts, namespaces, window)
+    since, until = live_window(window)
+    return live(opts, namespaces, since, until)

@@ -1,0 +1,284 @@
+"""triage offline (issue 19): demos, the collapse and "objects say this works" scenarios, the real samples.
+
+Expected counts are computed here from the flow files with a plain ``json.loads`` walk (failure:
+verdict DROPPED/ERROR, an HTTP status >= 400, or a TCP RST), never taken from triage itself.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from kubectl_meshdoctor.cli.main import cli
+
+ROOT = Path(__file__).resolve().parent
+DEMOS = ROOT.parent / "kubectl_meshdoctor" / "demos"
+SCENARIOS = ROOT / "scenarios"
+SAMPLES = ROOT.parents[1] / "shared" / "data" / "hubble-samples"
+
+
+def _invoke(args: list[str]) -> tuple[int, Any, str]:
+    result = CliRunner().invoke(cli, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _triage(*args: str) -> tuple[int, dict[str, Any]]:
+    code, out, err = _invoke(["triage", *args, "-o", "json", "--top", "0"])
+    assert "Traceback" not in err
+    return code, json.loads(out)
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    out = []
+    for line in path.read_text().splitlines():
+        if line.strip():
+            obj = json.loads(line)
+            if "flow" in obj or "verdict" in obj:
+                out.append(obj.get("flow", obj))
+    return out
+
+
+def _failing(flow: dict[str, Any]) -> bool:
+    code = ((flow.get("l7") or {}).get("http") or {}).get("code", 0)
+    rst = (((flow.get("l4") or {}).get("TCP") or {}).get("flags") or {}).get("RST", False)
+    return flow.get("verdict") in ("DROPPED", "ERROR") or code >= 400 or bool(rst)
+
+
+def _redirect(flow: dict[str, Any]) -> bool:
+    """A connection Cilium redirected to its L7 proxy (policy-verdict event, one per connection)."""
+    return flow.get("verdict") == "REDIRECTED" and (flow.get("event_type") or {}).get("type") == 5
+
+
+def _end(ep: dict[str, Any], ip: str) -> str:
+    return f"{ep.get('namespace', '')}/{ep['pod_name']}" if ep.get("pod_name") else ip
+
+
+def _oriented(flow: dict[str, Any]) -> tuple[str, str, int]:
+    """(client, server, server port): replies and L7 responses run server -> client."""
+    back = flow.get("is_reply") is True or (flow.get("l7") or {}).get("type") == "RESPONSE"
+    tcp = (flow.get("l4") or {}).get("TCP") or (flow.get("l4") or {}).get("UDP") or {}
+    src = _end(flow.get("source") or {}, flow["IP"]["source"])
+    dst = _end(flow.get("destination") or {}, flow["IP"]["destination"])
+    if back:
+        return dst, src, tcp.get("source_port", 0)
+    return src, dst, tcp.get("destination_port", 0)
+
+
+def _calls(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for f in doc["findings"] for c in f["calls"]]
+
+
+# --- bundled demos ----------------------------------------------------------------------------
+
+
+def _demo_question(name: str) -> list[str]:
+    text = (DEMOS / name / "DESCRIPTION").read_text()
+    return shlex.split(text.split("try:")[-1].strip().splitlines()[0])[1:]  # after "explain"
+
+
+def _pair_flows(name: str, source: str, destination: str, which: Any) -> int:
+    """Flows ``which`` selects between the pods of two NS/NAME references (pod names NAME-...)."""
+
+    def pod_of(ref: str, end: str) -> bool:
+        ns, _, name = ref.partition("/")
+        return end.startswith(f"{ns}/{name}-")
+
+    count = 0
+    for flow in _lines(DEMOS / name / "flows.jsonl"):
+        if which(flow):
+            client, server, _ = _oriented(flow)
+            count += pod_of(source, client) and pod_of(destination, server)
+    return count
+
+
+PROXY_BREAK = "cilium-l7-vs-istio-mtls"  # the proxy breaks every request: no failing flow, only redirects
+
+
+@pytest.mark.parametrize("demo", sorted(p.name for p in DEMOS.iterdir() if (p / "DESCRIPTION").is_file()))
+def test_demo_failing_call_is_listed_with_explains_answer(demo: str) -> None:
+    question = _demo_question(demo)
+    source, destination = question[0], question[1]
+    _, out, _ = _invoke(["explain", *question, "--demo", demo, "-o", "json"])
+    asked = json.loads(out)
+    tcode, doc = _triage("-A", "--demo", demo)
+    flows = _lines(DEMOS / demo / "flows.jsonl")
+    redirected = [c for c in _calls(doc) if c["signature"] == "redirected to Cilium's L7 proxy"]
+    total = sum(_failing(f) for f in flows)
+    assert doc["summary"]["failingFlows"] == total + sum(c["flows"] for c in redirected)
+    if total == 0 and not redirected:
+        assert (tcode, doc["findings"]) == (0, [])  # a window without failures lists nothing
+    for call in redirected:  # kept only where the objects say the proxy breaks the call
+        assert call["explain"]["verdict"] == "broken" and PROXY_BREAK in [c["code"] for c in call["explain"]["causes"]]
+    listed = [c for c in _calls(doc) if (c["source"], c["destination"]) == (source, destination)]
+    seen = _pair_flows(demo, source, destination, _failing)
+    if asked["verdict"] == "broken" and PROXY_BREAK in [c["code"] for c in asked["causes"]]:
+        seen += _pair_flows(demo, source, destination, _redirect)
+    assert sum(c["flows"] for c in listed) == seen
+    if asked["verdict"] in ("denied", "broken") and seen:
+        assert tcode == 1 and listed
+    elif not seen:
+        # Hubble records nothing of this call's failure (a 503 the client's own sidecar answers for a
+        # VirtualService fault or route): triage is observed-first and lists only what the flows show
+        assert listed == []
+    for call in listed:  # each listed call: explain's own answer to the request the flows show
+        mine = call["explain"]
+        request = mine["request"]
+        args = [source, destination, "--port", str(mine["destination"]["port"]), "--method", request["method"],
+                "--path", request["path"], "--demo", demo, "-o", "json"]  # fmt: skip
+        _, out, _ = _invoke(["explain", *args])
+        theirs = json.loads(out)
+        assert mine["verdict"] == theirs["verdict"] and mine["verdict"] in ("denied", "broken")
+        assert [c["code"] for c in mine["causes"]] == [c["code"] for c in theirs["causes"]]
+
+
+def test_working_demo_lists_nothing() -> None:
+    code, out, _ = _invoke(["triage", "-A", "--demo", "sidecar-s0-baseline"])
+    assert code == 0 and "no failing flows" in out
+
+
+# --- scenarios: collapse, and failures the objects allow -----------------------------------------
+
+
+def _expected_calls(folder: Path) -> Counter[tuple[str, str, int]]:
+    got: Counter[tuple[str, str, int]] = Counter()
+    for flow in _lines(folder / "flows.jsonl"):
+        if _failing(flow):
+            got[_oriented(flow)] += 1
+    return got
+
+
+def _call_key(call: dict[str, Any]) -> tuple[str, str, int]:
+    src, dst = call["explain"]["source"], call["explain"]["destination"]
+    return f"{src['namespace']}/{src['pods'][0]}", f"{dst['namespace']}/{dst['pods'][0]}", call["port"]
+
+
+def test_one_policy_breaking_several_pairs_is_one_finding() -> None:
+    folder = SCENARIOS / "triage-one-policy-many-pairs"
+    code, doc = _triage("-A", "--from", str(folder))
+    assert code == 1
+    expected = _expected_calls(folder)
+    assert doc["summary"]["failingFlows"] == sum(expected.values())
+    assert {_call_key(c): c["flows"] for c in _calls(doc)} == dict(expected)
+    first, second = doc["findings"]  # ranked by failing flows
+    assert (first["code"], first["objects"][0]["name"], first["pairs"]) == ("cilium-policy-denied", "ledger-ingress", 3)
+    assert {c["source"].split("/")[1].split("-")[0] for c in first["calls"]} == {"cart", "checkout", "frontend"}
+    assert first["clients"] == 3 and first["flows"] == 13
+    # the same code on another object is a finding of its own
+    assert (second["code"], second["objects"][0]["name"], second["pairs"]) == (
+        "cilium-policy-denied",
+        "audit-ingress",
+        1,
+    )
+    assert all(c["explain"]["verdict"] == "denied" for c in _calls(doc))
+
+
+def test_failing_flows_the_objects_allow_are_their_own_findings() -> None:
+    folder = SCENARIOS / "triage-failing-flows-objects-allow"
+    code, doc = _triage("-A", "--from", str(folder))
+    assert code == 1
+    by_server = {f["calls"][0]["destination"].split("/")[1].split("-")[0]: f for f in doc["findings"]}
+    catalog_f, search_f, admin_f = by_server["catalog"], by_server["search"], by_server["admin"]
+    assert catalog_f["kind"] == search_f["kind"] == "objects-allow"
+    assert catalog_f["code"] == search_f["code"] == "failing-call-objects-allow"
+    assert "objects say this call works" in catalog_f["summary"]
+    assert "answered HTTP 503 itself" in search_f["summary"]
+    assert search_f["calls"][0]["requests"][0] == {"method": "GET", "path": "/q", "status": 503, "flows": 3}
+    assert (admin_f["kind"], admin_f["code"]) == ("explained", "cilium-policy-denied")
+    assert {_call_key(c): c["flows"] for c in _calls(doc)} == dict(_expected_calls(folder))
+
+
+def test_namespace_scope_and_unknown_namespace() -> None:
+    folder = str(SCENARIOS / "triage-one-policy-many-pairs")
+    _, doc = _triage("-n", "web", "--from", folder)
+    assert [c["source"].split("-")[0] for c in _calls(doc)] == ["web/frontend"]
+    _, doc = _triage("-n", "payments", "--from", folder)
+    assert doc["summary"]["calls"] == 4
+    code, _, err = _invoke(["triage", "-n", "paymnts", "--from", folder])
+    assert code == 2 and "did you mean payments" in err and "Traceback" not in err
+
+
+def test_since_counts_back_from_the_newest_flow() -> None:
+    from datetime import datetime
+
+    path = SCENARIOS / "triage-one-policy-many-pairs" / "flows.jsonl"
+    flows = _lines(path)
+
+    def when(flow: dict[str, Any]) -> float:
+        return datetime.fromisoformat(flow["time"].replace("Z", "+00:00")).timestamp()
+
+    newest = max(when(f) for f in flows)
+    expected = sum(1 for f in flows if _failing(f) and when(f) >= newest - 2.5)
+    _, doc = _triage("-A", "--from", str(path.parent), "--since", "2500ms")
+    assert 0 < doc["summary"]["failingFlows"] == expected < sum(_failing(f) for f in flows)
+
+
+def test_yaml_equals_json_and_markdown_has_the_graph() -> None:
+    folder = str(SCENARIOS / "triage-one-policy-many-pairs")
+    _, as_json = _triage("-A", "--from", folder)
+    code, out, _ = _invoke(["triage", "-A", "--from", folder, "-o", "yaml", "--top", "0"])
+    assert code == 1 and yaml.safe_load(out) == as_json
+    code, md, _ = _invoke(["triage", "-A", "--from", folder, "-o", "markdown"])
+    assert code == 1 and "```mermaid" in md and "flowchart LR" in md
+    assert md.count("linkStyle") == 4  # one coloured edge per failing call
+    assert md.count("stroke:#cf222e") == 3  # the three pairs of finding 1 share its colour
+
+
+def test_follow_needs_a_live_cluster() -> None:
+    code, _, err = _invoke(["triage", "-A", "--demo", "sidecar-s1-l4-policy", "-f"])
+    assert code == 2 and err.strip().count("\n") == 0 and "--follow needs a live cluster" in err
+
+
+# --- the real recorded flows (flows only) ---------------------------------------------------------
+
+needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"Hubble samples not found at {SAMPLES}")
+
+
+@needs_samples
+def test_recorded_samples_groups_and_counts_match_the_flows() -> None:
+    files = sorted((SAMPLES / "cilium-hubble-otel").glob("*.json"))
+    expected: Counter[tuple[str, str, int, str]] = Counter()
+    for path in files:
+        for flow in _lines(path):
+            if _failing(flow):
+                code = ((flow.get("l7") or {}).get("http") or {}).get("code", 0)
+                expected[(*_oriented(flow), f"HTTP {code}")] += 1
+    assert expected, "the samples hold HTTP 503s"
+    code, doc = _triage("-A", "--from", str(SAMPLES / "cilium-hubble-otel"))
+    assert code == 3  # flows only: found, none explained by objects
+    assert doc["summary"]["failingFlows"] == sum(expected.values())
+    got: Counter[tuple[str, str, int, str]] = Counter()
+    for call in _calls(doc):
+        assert call["explain"]["verdict"] == "unknown"
+        assert any("no Kubernetes objects" in g for g in call["explain"]["gaps"])
+        # the group's flows are exactly the file's failing flows between its client pods and its server
+        dst = call["explain"]["destination"]
+        servers = {f"{dst['namespace']}/{p}" for p in dst["pods"]} | {call["destination"]}
+        per_pod = {k: n for k, n in expected.items() if k[0] in call["clientPods"] and k[1] in servers
+                   and k[2] == call["port"] and k[3] == call["signature"]}  # fmt: skip
+        assert sum(per_pod.values()) == call["flows"], call["source"]
+        got.update(per_pod)
+    assert got == expected
+    assert all(f["kind"] == "unexplained" for f in doc["findings"])
+
+
+@pytest.mark.parametrize(
+    ("pod", "workload"),
+    [
+        ("netshoot-5c7f9d8b6d-k2xqz", "netshoot"),  # Deployment: -<template hash>-<suffix>
+        ("node-local-dns-r99x7", "node-local-dns"),  # DaemonSet: -<suffix>
+        ("web-0", "web"),  # StatefulSet: -<ordinal>
+        ("my-pod", "my-pod"),  # a bare pod keeps its name
+    ],
+)
+def test_flow_only_pods_are_named_by_their_workload(pod: str, workload: str) -> None:
+    from kubectl_meshdoctor.diagnosis.triage_groups import workload_of
+
+    assert workload_of(pod) == workload
