@@ -205,6 +205,12 @@ def explain(model: Model, query: Query) -> Diagnosis:
         if model.flow_endpoints is None:
             raise DataError("the input has no Kubernetes objects and --no-flows leaves nothing to explain")
         return explain_from_flows(model, query)
+    from kubectl_meshdoctor.diagnosis.northsouth_entry import is_north_south
+
+    if is_north_south(model, query.source):  # world → a gateway (issue 20)
+        from kubectl_meshdoctor.diagnosis.northsouth import explain_north_south
+
+        return explain_north_south(model, query)
     return run_explain(model, query)
 
 
