@@ -194,7 +194,9 @@ class _Hop:
             "rule": rule.where,
             "rule_name": rule.name,
             "match": win.match.where,
-            "status": out.status,
+            "status": out.status
+            if out.shares == () or any(s.problem is None and s.share > 0 for s in out.shares)
+            else 500,
             "location": out.location,
             "backends": tuple(
                 BackendAnswer(

@@ -20,6 +20,16 @@ GATEWAY_NAME_LABELS = ("gateway.networking.k8s.io/gateway-name", "istio.io/gatew
 CILIUM_OWNER_LABEL = "io.cilium.gateway/owning-gateway"
 
 
+def may_be_north_south(source: str) -> bool:
+    """From the text alone (before anything is read): `world` or an IP address."""
+    text = source.strip()
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return text.lower() == "world"
+    return True
+
+
 def is_north_south(model: Model, source: str) -> bool:
     """`world`, or an IP address that no pod in this view has (a client outside the cluster)."""
     text = source.strip()

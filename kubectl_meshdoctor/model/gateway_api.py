@@ -218,12 +218,15 @@ def _match(raw: Any, where: str) -> RuleMatch:
     return RuleMatch(path, _values(m.get("headers")), _values(m.get("queryParams")), method, where)
 
 
+_FILTER_FIELDS = {"URLRewrite": "urlRewrite", "CORS": "cors"}  # the field holding each filter type's block
+
+
 def _filters(raw: Any, base: str) -> tuple[Filter, ...]:
     out = []
     for i, f in enumerate(as_list(raw)):
         f = as_dict(f)
         kind = str(f.get("type") or "")
-        block = as_dict(f.get(kind[0].lower() + kind[1:] if kind else ""))
+        block = as_dict(f.get(_FILTER_FIELDS.get(kind, kind[:1].lower() + kind[1:])))
         out.append(Filter(kind, block, f"{base}.filters[{i}]"))
     return tuple(out)
 
