@@ -10,6 +10,7 @@ from rich.text import Text
 
 from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.findings.types import HOP_TITLES, Decision, Diagnosis, Hop, Verdict
+from kubectl_meshdoctor.render.gateway_text import gateway_lines
 from kubectl_meshdoctor.render.layout import Lines, Rows
 
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -71,7 +72,7 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
     out = Lines()
     label, style = _VERDICT_STYLE[d.verdict]
     dst = d.destination
-    src = f"{d.source.namespace}/{d.source.workload}"
+    src = f"{d.source.namespace}/{d.source.workload}" if d.source.namespace else d.source.workload
     target = dst.external or f"{dst.namespace}/{dst.workload}"
     symptom = SYMPTOM_TEXT.get(d.symptom.value, d.symptom.value)
     out.prose(
@@ -86,6 +87,8 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
     gateway = is_gateway_source(d)
     src_mesh = "ingress gateway (Envoy)" if gateway else d.source.mesh.value
     out.prose(8, (clean(f"  mesh: {src} {src_mesh}, {target} {dst.mesh.value}"), "dim"))
+    for line in gateway_lines(d.gateway) if d.gateway is not None else ():  # issue 20: who answers
+        out.prose(11, (clean(line), ""))
     rows = []
     leg: str | None = None
     for hop in d.hops:
