@@ -92,9 +92,12 @@ def _load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
         # and only the namespaces it needs are built, as live reads them (issue 13)
         if query is None:
             return read_snapshot(opts.from_path)
+        from kubectl_meshdoctor.diagnosis.northsouth_entry import may_be_north_south
         from kubectl_meshdoctor.sources.live import namespaces_for
 
         scope = namespaces_for([query.source, query.destination], query.namespace)
+        if may_be_north_south(query.source):
+            scope = None  # routes and backends behind a gateway may live in any namespace (issue 20)
         raw = read_snapshot(opts.from_path, lazy_flows=True, namespaces=scope)
         more = _alias_namespaces(raw, scope)
         return read_snapshot(opts.from_path, lazy_flows=True, namespaces=[*(scope or []), *more]) if more else raw
@@ -155,15 +158,17 @@ def read_live(opts: SourceOptions, query: Query | None) -> RawSnapshot:
     Relay unreachable is not fatal: the static answer stands, with a warning saying flows
     were not checked (contract §2); ``--require-flows`` turns that into exit 3 in the CLI.
     """
+    from kubectl_meshdoctor.diagnosis.northsouth_entry import may_be_north_south
     from kubectl_meshdoctor.sources.live import LiveSource, namespaces_for
 
+    north_south = query is not None and may_be_north_south(query.source)  # issue 20: every namespace, no pair flows
     with LiveSource(live_options(opts)) as live:
         namespaces = namespaces_for([query.source, query.destination], query.namespace) if query else None
-        raw = live.objects(namespaces)
-        more = _alias_namespaces(raw, namespaces)
+        raw = live.objects(None if north_south else namespaces)
+        more = _alias_namespaces(raw, namespaces) if not north_south else []
         if more and namespaces is not None:
             raw = live.objects([*namespaces, *more])
-        if query is not None and not query.no_flows:
+        if query is not None and not query.no_flows and not north_south:
             attach_live_flows(raw, query, live)
         return raw
 
@@ -210,8 +215,13 @@ def explain(model: Model, query: Query) -> Diagnosis:
     """The diagnosis; offline flows not read yet are streamed for this pair first. Input without
     objects gets the evidence-only answer (diagnosis/flows_only.py), never a static verdict."""
     from kubectl_meshdoctor.diagnosis.explain import explain as run_explain
+    from kubectl_meshdoctor.diagnosis.northsouth_entry import is_north_south
     from kubectl_meshdoctor.sources.pair_flows import attach_for_explain, no_objects
 
+    if not no_objects(model) and is_north_south(model, query.source):  # world → a gateway (issue 20)
+        from kubectl_meshdoctor.diagnosis.northsouth import explain_north_south
+
+        return explain_north_south(model, query)  # flows of its legs: not read yet (static walk)
     if model.flow_files and not query.no_flows:
         attach_for_explain(model, query)
     if no_objects(model) and (model.flow_endpoints is not None or model.flow_source != "none"):

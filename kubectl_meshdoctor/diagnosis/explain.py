@@ -41,9 +41,12 @@ _HOPS: tuple[tuple[Hop, Callable[[Call], HopResult]], ...] = (
 
 # hops that decide where the call goes: when one of them is unknown, a later break may not apply
 _STEERING = {Hop.RESOLVE, Hop.CLIENT_ROUTE}
+HOPS = _HOPS  # the B24 order, for callers that run a variant (diagnosis/northsouth.py)
 
 
-def _walk(call: Call) -> tuple[list[HopResult], HopResult | None, HopResult | None]:
+def _walk(
+    call: Call, steps: tuple[tuple[Hop, Callable[[Call], HopResult]], ...] = _HOPS
+) -> tuple[list[HopResult], HopResult | None, HopResult | None]:
     """Run the hops in order. Returns (results, the first hop that certainly breaks, the first unknown).
 
     Every result passes through the declared-inputs table (diagnosis/inputs.py): a hop whose inputs
@@ -56,7 +59,7 @@ def _walk(call: Call) -> tuple[list[HopResult], HopResult | None, HopResult | No
     unknown: HopResult | None = None
     client_ns = call.client.namespace
     server_ns = call.server.namespace if call.server is not None else (call.dst.namespace or None)
-    plan = legs.plan(call, _HOPS)  # one leg, or client → waypoint → server (habit 13)
+    plan = legs.plan(call, steps)  # one leg, or client → waypoint → server (habit 13)
     for hop, leg, run in plan.steps:
         if broken is not None:
             results.append(HopResult(hop, Decision.SKIP, (), "not reached", leg=leg))
@@ -135,10 +138,13 @@ def call_namespaces(call: Call) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def explain(model: Model, query: Query) -> Diagnosis:
+def explain(
+    model: Model, query: Query, steps: tuple[tuple[Hop, Callable[[Call], HopResult]], ...] = _HOPS
+) -> Diagnosis:
+    """``steps``: the hops to run (a gateway's leg to its backend replaces the client-side ones, issue 20)."""
     call = resolve_call(model, query)
-    results, broken, unknown = _walk(call)
-    outcome = shares.judge(call, results, broken, unknown, lambda q: _walk(resolve_call(model, q)))
+    results, broken, unknown = _walk(call, steps)
+    outcome = shares.judge(call, results, broken, unknown, lambda q: _walk(resolve_call(model, q), steps))
     verdict, symptom, results = outcome.verdict, outcome.symptom, outcome.results
     call.gaps.extend(outcome.gaps)
     causes: list[Cause] = [c for r in results for c in r.causes]

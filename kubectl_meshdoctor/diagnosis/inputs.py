@@ -35,7 +35,11 @@ class Read:
 
 CLIENT, SERVER, BOTH = ("client",), ("server",), ("client", "server")
 
+_GATEWAY_API = ("Gateway", "GatewayClass", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "ReferenceGrant")
+
 INPUTS: dict[Hop, tuple[Read, ...]] = {
+    # issue 20: the gateway (client side = its namespace), its routes and the backends they name
+    Hop.GATEWAY: (Read((*_GATEWAY_API, "Namespace"), BOTH), Read(("Service",), SERVER)),
     Hop.RESOLVE: (Read(_ENDPOINTS, SERVER),),
     Hop.DNS: (Read(_CILIUM_POLICY, CLIENT), Read(_PEERS + _ENDPOINTS, (), (KUBE_SYSTEM,))),
     Hop.CLIENT_EGRESS: (Read(_CILIUM_POLICY, CLIENT), Read(_PEERS, BOTH)),

@@ -509,6 +509,67 @@ _CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+# issue 20: gateways on the path (semantics-gateways.md Part B, GB1-GB5, GB7)
+_SPECS += (
+    _spec(
+        "gateway-route-not-accepted",
+        E,
+        "{route} names Gateway {gateway} as parent, but the Gateway does not accept it ({reason}); requests it "
+        "would match fall to other routes or 404",
+        "fix the route's parentRefs (name, namespace, sectionName, port) or the listener's allowedRoutes "
+        "(namespaces.from, kinds) or hostnames so they agree: {reason}",
+        "semantics-gateways GB1",
+    ),
+    _spec(
+        "gateway-route-no-match",
+        E,
+        "no rule of the routes attached to Gateway {gateway} listener {listener} ({routes}) matches {method} "
+        "{host}{path}; the gateway answers 404",
+        "add a rule whose matches cover the request (path type and value, headers, query, method) to a route "
+        "attached to that listener, or correct the route's hostnames",
+        "semantics-gateways GB4",
+    ),
+    _spec(
+        "gateway-backend-unresolved",
+        E,
+        "{route} {rule}: {why}; the gateway answers 500 for {share} of the requests the rule matches",
+        'point the backendRef at an existing Service and port (group "", kind Service), or give the rule a '
+        "backend with a weight above 0",
+        "semantics-gateways GB2",
+    ),
+    _spec(
+        "gateway-refgrant-missing",
+        E,
+        "{route} {rule}: {why}; the gateway answers 500 for {share} of the requests the rule matches",
+        "create a ReferenceGrant in {backend_ns}: from [{{group: gateway.networking.k8s.io, kind: {kind}, "
+        'namespace: {route_ns}}}] to [{{group: "", kind: Service, name: {backend}}}]',
+        "semantics-gateways GB3",
+    ),
+    _spec(
+        "gateway-not-programmed",
+        E,
+        "Gateway {gateway} does not serve: {why}",
+        "kubectl describe gateway for the reason; check the GatewayClass controller, the listener's certificate "
+        "and the load balancer address",
+        "semantics-gateways GB5",
+    ),
+    _spec(
+        "gateway-listener-no-match",
+        E,
+        "Gateway {gateway}: {why}",
+        "call a port and host a listener of the Gateway serves, or add a listener for them (spec.listeners)",
+        "semantics-gateways G2",
+    ),
+    _spec(
+        "gateway-redirect",
+        INFO,
+        "{route} {rule} answers {status} itself (RequestRedirect) to {location}; no backend is called",
+        "if the redirect is not wanted, narrow that rule's matches or remove its RequestRedirect filter",
+        "semantics-gateways GB7",
+    ),
+)
+
+
 def _with_check(spec: CauseSpec) -> CauseSpec:
     import dataclasses
 

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from kubectl_meshdoctor.findings.gateway_types import GatewayAnswer
+
 
 class Decision(StrEnum):
     ALLOW = "allow"
@@ -53,6 +55,7 @@ class Mesh(StrEnum):
 class Hop(StrEnum):
     """Hop names of the call path (semantics.md B24), in order."""
 
+    GATEWAY = "gateway"  # issue 20: north-south, the gateway's listener and route (world → gateway)
     RESOLVE = "resolve"
     DNS = "dns"
     CLIENT_EGRESS = "cilium-egress"
@@ -66,6 +69,7 @@ class Hop(StrEnum):
 
 
 HOP_TITLES: Mapping[Hop, str] = {
+    Hop.GATEWAY: "gateway listener / route",
     Hop.RESOLVE: "service / endpoints",
     Hop.DNS: "DNS (kube-dns egress)",
     Hop.CLIENT_EGRESS: "client egress (Cilium)",
@@ -271,3 +275,4 @@ class Diagnosis:
     warnings: list[str] = field(default_factory=list)
     fixes: list[FixProof] = field(default_factory=list)  # the fix proposals with their proof
     share: float | None = None  # percent of requests that get the symptom (issue 17); None = every request
+    gateway: GatewayAnswer | None = None  # issue 20: what the gateway on the path did with the request

@@ -11,6 +11,8 @@ from kubectl_meshdoctor.findings.types import Cause, Gap, Mesh
 from kubectl_meshdoctor.model.cilium import CiliumPolicies, PolicyRule
 from kubectl_meshdoctor.model.cilium_parse import PolicyInvalid, parse_cnp, parse_knp
 from kubectl_meshdoctor.model.config import CiliumConfig
+from kubectl_meshdoctor.model.gateway_api import GatewayApiObjects
+from kubectl_meshdoctor.model.gateway_api import read as read_gateway_api
 from kubectl_meshdoctor.model.index import ModelIndex
 from kubectl_meshdoctor.model.istio import IstioObjects, parse_ap, parse_dr, parse_mesh_config, parse_pa
 from kubectl_meshdoctor.model.istio_export import default_export_to
@@ -73,6 +75,7 @@ _ISTIO_NOT_EVALUATED = frozenset(
         "WasmPlugin",
     }
 )
+_ALSO_READ_BELOW = TRAFFIC_KINDS | _ISTIO_NOT_EVALUATED  # Gateway/HTTPRoute (issue 7), GRPCRoute/TCPRoute gaps
 _HASH_SUFFIX = re.compile(r"-[a-z0-9]{5,10}$")
 
 
@@ -90,6 +93,7 @@ class Model:
     cluster_rules: list[PolicyRule] = field(default_factory=list)
     istio: IstioObjects = field(default_factory=IstioObjects)
     traffic: TrafficObjects = field(default_factory=TrafficObjects)  # routing (issue 7)
+    gateway_api: GatewayApiObjects = field(default_factory=GatewayApiObjects)  # issue 20
     cilium_config: CiliumConfig = field(default_factory=CiliumConfig)
     daemonsets: dict[str, Workload] = field(default_factory=dict)  # "ns/name"
     gaps: list[str] = field(default_factory=list)
@@ -180,6 +184,8 @@ class _Builder:
         pod_tpl = pod_template(doc, origin)
         if pod_tpl is not None:
             self.templates.append(pod_tpl)
+        if read_gateway_api(m.gateway_api, doc, ref_of(kind, doc, origin)) and kind not in _ALSO_READ_BELOW:
+            return  # Gateway API kinds only the north-south walk reads (issue 20)
         if kind == "Namespace":
             name = str(meta.get("name", ""))
             labels = str_map(meta.get("labels"))

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from kubectl_meshdoctor.findings import catalog
+from kubectl_meshdoctor.findings.gateway_types import BackendAnswer, GatewayAnswer
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, ObjectRef
 from kubectl_meshdoctor.render.proof import proof_dict
 
@@ -76,7 +77,7 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
     if dst.external:
         destination["external"] = dst.external
     ev = d.evidence
-    return {
+    doc = {
         "apiVersion": "meshdoctor/v1",
         "source": source,
         "destination": destination,
@@ -116,6 +117,41 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
         "fixes": [proof_dict(p) for p in d.fixes],
         "gaps": list(d.gaps),
         "warnings": list(d.warnings),
+    }
+    if d.gateway is not None:
+        doc["gateway"] = gateway_dict(d.gateway)
+    return doc
+
+
+def gateway_dict(g: GatewayAnswer) -> dict[str, Any]:
+    """Issue 20: the gateway's listener, the route and rule that matched, what it answered itself,
+    and the backends that answer with their share (``answering``: valid, weight above 0)."""
+
+    def backend(b: BackendAnswer) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": b.kind, "namespace": b.namespace, "name": b.name, "port": b.port}
+        out.update({"weight": b.weight, "share": round(b.share, 4), "problem": b.problem})
+        return out
+
+    return {
+        "kind": g.kind,
+        "namespace": g.namespace,
+        "name": g.name,
+        "gatewayClass": g.gateway_class,
+        "controller": g.controller,
+        "implementation": g.implementation,
+        "listener": {"name": g.listener, "port": g.port, "protocol": g.protocol, "hostname": g.hostname, "tls": g.tls},
+        "route": g.route,
+        "rule": g.rule,
+        "ruleName": g.rule_name,
+        "match": g.match,
+        "status": g.status,
+        "location": g.location,
+        "backends": [backend(b) for b in g.backends],
+        "answering": [backend(b) for b in g.answering],
+        "filters": list(g.filters),
+        "timeouts": dict(g.timeouts),
+        "forwardedPath": g.forwarded_path,
+        "forwardedHost": g.forwarded_host,
     }
 
 

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.findings.types import HOP_TITLES, Decision, Diagnosis, Hop, Verdict
+from kubectl_meshdoctor.render.gateway_text import gateway_lines
 from kubectl_meshdoctor.render.layout import Lines, Rows
 from kubectl_meshdoctor.render.proof import proof_lines
 
@@ -79,7 +80,7 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
     out = Lines()
     label, style = _VERDICT_STYLE[d.verdict]
     dst = d.destination
-    src = f"{d.source.namespace}/{d.source.workload}"
+    src = f"{d.source.namespace}/{d.source.workload}" if d.source.namespace else d.source.workload
     target = dst.external or f"{dst.namespace}/{dst.workload}"
     symptom = SYMPTOM_TEXT.get(d.symptom.value, d.symptom.value)
     if d.share is not None:
@@ -99,6 +100,8 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
     if d.request.app_protocol_why:
         payload = {"tcp": "plain TCP", "http": "HTTP", "grpc": "gRPC"}.get(d.request.app_protocol, "")
         out.prose(8, (clean(f"  payload: {payload} ({d.request.app_protocol_why})"), "dim"))
+    for line in gateway_lines(d.gateway) if d.gateway is not None else ():  # issue 20: who answers
+        out.prose(11, (clean(line), ""))
     rows = []
     leg: str | None = None
     for hop in d.hops:

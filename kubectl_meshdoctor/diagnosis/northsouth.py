@@ -1,0 +1,162 @@
+"""North-south as a call (issue 20 §1): `explain world NS/gateway/NAME --host H --path P`.
+
+The walk is world → the Gateway's listener and route (diagnosis/gateway_api_hop.py) → for each
+backend the route sends a share to, a second leg from the gateway proxy to that backend, walked by
+the same hops as any call (habit 13) except the client-side ones the gateway replaces: it routes by
+its own route (not the mesh's), and its Envoy learns endpoints from its control plane (no DNS).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from kubectl_meshdoctor.diagnosis import explain as walk
+from kubectl_meshdoctor.diagnosis.call import Call, Query
+from kubectl_meshdoctor.diagnosis.gateway_api_hop import GatewayWalk, gateway_hop
+from kubectl_meshdoctor.diagnosis.inputs import hop_gaps
+from kubectl_meshdoctor.diagnosis.northsouth_entry import Entry, entry, proxy_pods
+from kubectl_meshdoctor.engines.gateway_api_match import HttpRequest
+from kubectl_meshdoctor.findings.types import (
+    Cause,
+    Decision,
+    Diagnosis,
+    Endpoint,
+    Evidence,
+    Hop,
+    HopResult,
+    Mesh,
+    Request,
+    Symptom,
+    Verdict,
+)
+from kubectl_meshdoctor.model.build import Model
+
+
+def _routed_by_gateway(call: Call) -> HopResult:
+    return HopResult(Hop.CLIENT_ROUTE, Decision.SKIP, (), "the gateway routed this request by its own route (above)")
+
+
+def _no_dns(call: Call) -> HopResult:
+    return HopResult(
+        Hop.DNS, Decision.SKIP, (), "the gateway's Envoy gets the backend's endpoints from its control plane"
+    )
+
+
+LEG_STEPS = tuple(
+    (hop, _routed_by_gateway if hop is Hop.CLIENT_ROUTE else _no_dns if hop is Hop.DNS else fn) for hop, fn in walk.HOPS
+)
+
+
+def _unknown_leg(label: str, detail: str, gap: str) -> HopResult:
+    return HopResult(
+        Hop.RESOLVE, Decision.UNKNOWN, (), detail, Symptom.UNKNOWN, Verdict.UNKNOWN, gaps=(gap,), leg=label
+    )
+
+
+def _legs(model: Model, q: Query, e: Entry, gw: GatewayWalk) -> list[Diagnosis | HopResult]:
+    """One leg per backend that answers part of the traffic."""
+    answer = gw.answer
+    out: list[Diagnosis | HopResult] = []
+    key = f"{answer.namespace}/{answer.name}"
+    pods = proxy_pods(model, e.gateway)
+    for b in answer.answering:
+        label = f"gateway {key} → {b.namespace}/svc/{b.name}"
+        if e.implementation == "cilium":
+            gap = (
+                f"Cilium's Envoy → {b.namespace}/{b.name} (source identity ingress) is not evaluated yet: Cilium "
+                "policies at the backend and the ingress endpoint decide it"
+            )
+            out.append(_unknown_leg(label, gap, gap))
+            continue
+        if not pods:
+            gap = (
+                f"no proxy pod of Gateway {key} in this view: the leg from the gateway to {b.namespace}/{b.name} "
+                "is not walked"
+            )
+            out.append(_unknown_leg(label, gap, gap))
+            continue
+        sub = Query(
+            f"{pods[0].namespace}/pod/{pods[0].name}",
+            f"{b.namespace}/svc/{b.name}",
+            q.namespace,
+            b.port,
+            q.protocol,
+            q.method,
+            (answer.forwarded_path or q.path).split("?")[0],
+            q.since_seconds,
+            q.last,
+            q.no_flows,
+            q.headers,
+            None,
+        )
+        leg = walk.explain(model, sub, LEG_STEPS)
+        leg.hops = [replace(h, leg=h.leg or label) for h in leg.hops]
+        out.append(leg)
+    return out
+
+
+_ORDER = {Verdict.DENIED: 0, Verdict.BROKEN: 0, Verdict.UNKNOWN: 1, Verdict.ALLOWED: 2}
+
+
+def explain_north_south(model: Model, q: Query) -> Diagnosis:
+    e = entry(model, q.destination, q.namespace)
+    req = HttpRequest(q.method, q.path, q.host, dict(q.headers))
+    gw = gateway_hop(model, e, req, q.port)
+    result = gw.result
+    gw_ns = e.gateway.ref.namespace or "default"
+    backend_ns = next((b.namespace for b in gw.answer.backends), gw_ns)
+    missing = hop_gaps(Hop.GATEWAY, model.gaps, gw_ns, backend_ns)
+    if missing and result.decision is not Decision.UNKNOWN:
+        named = tuple(dict.fromkeys(str(g) for g in missing))
+        result = HopResult(
+            Hop.GATEWAY,
+            Decision.UNKNOWN,
+            result.by,
+            f"cannot decide: {'; '.join(named)} (on what could be read: {result.detail})",
+            Symptom.UNKNOWN,
+            Verdict.UNKNOWN,
+            result.causes,
+            named,
+        )
+    hops: list[HopResult] = [result]
+    causes: list[Cause] = list(result.causes)
+    gaps: list[str] = list(model.gaps) + [g for g in result.gaps if g not in model.gaps]
+    evidence = Evidence(source="none", summary="no flows requested (--no-flows)" if q.no_flows else "")
+    if result.decision in (Decision.DENY, Decision.BREAK):
+        verdict, symptom = result.verdict or Verdict.BROKEN, result.symptom or Symptom.UNKNOWN
+    else:
+        verdict, symptom = (
+            (Verdict.UNKNOWN, Symptom.UNKNOWN) if result.decision is Decision.UNKNOWN else (Verdict.ALLOWED, Symptom.OK)
+        )
+        if gw.answer.status is None:
+            legs = _legs(model, q, e, gw)
+            for leg in legs:
+                if isinstance(leg, HopResult):
+                    hops.append(leg)
+                    gaps += [g for g in leg.gaps if g not in gaps]
+                    verdict, symptom = _worse((verdict, symptom), (Verdict.UNKNOWN, Symptom.UNKNOWN))
+                    continue
+                hops += leg.hops
+                causes += [c for c in leg.causes if c not in causes]
+                gaps += [g for g in leg.gaps if g not in gaps]
+                verdict, symptom = _worse((verdict, symptom), (leg.verdict, leg.symptom))
+                if evidence.source == "none" and leg.evidence.source != "none":
+                    evidence = leg.evidence
+    pods = tuple(p.name for p in proxy_pods(model, e.gateway))
+    return Diagnosis(
+        source=Endpoint("", "world", "World", (), Mesh.NONE, external=q.source),
+        destination=Endpoint(gw_ns, e.gateway.ref.name, "Gateway", pods, Mesh.NONE, port=gw.answer.port),
+        request=Request(q.protocol, q.method, q.path, q.host, dict(q.headers)),
+        verdict=verdict,
+        symptom=symptom,
+        hops=hops,
+        causes=causes,
+        evidence=evidence,
+        gaps=list(dict.fromkeys(gaps)),
+        warnings=list(dict.fromkeys(model.warnings)),
+        gateway=gw.answer,
+    )
+
+
+def _worse(a: tuple[Verdict, Symptom], b: tuple[Verdict, Symptom]) -> tuple[Verdict, Symptom]:
+    return b if _ORDER[b[0]] < _ORDER[a[0]] else a

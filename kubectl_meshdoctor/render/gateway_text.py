@@ -1,0 +1,30 @@
+"""The text lines that name what a gateway on the path did (issue 20): listener, route and rule,
+and who answers (the gateway itself, or the backends with their share)."""
+
+from __future__ import annotations
+
+from kubectl_meshdoctor.findings.gateway_types import GatewayAnswer
+
+
+def gateway_lines(g: GatewayAnswer) -> list[str]:
+    impl = g.implementation if g.implementation != "unknown" else f"class {g.gateway_class} (implementation unknown)"
+    listener = f"listener {g.listener} ({g.protocol} {g.port}{', ' + g.hostname if g.hostname else ''})"
+    lines = [f"  gateway: {g.namespace}/{g.name} [{impl}] {listener if g.listener else 'no listener'}"]
+    if g.route:
+        name = f" ({g.rule_name})" if g.rule_name else ""
+        lines.append(f"  route:   {g.route} {g.match or g.rule}{name}")
+    if g.status is not None and g.status < 400:
+        lines.append(f"  answer:  the gateway answers {g.status} → {g.location}")
+    elif g.status is not None:
+        lines.append(f"  answer:  the gateway answers {g.status}")
+    for b in g.backends:
+        share = f" {b.share:.0%} of requests" if len(g.backends) > 1 else ""
+        if b.problem is not None:
+            lines.append(f"  answer:  500 for{share or ' all requests'}: {b.why} ({b.problem})")
+        elif b.share > 0:
+            lines.append(f"  answer:  {b.kind} {b.namespace}/{b.name}:{b.port}{share}")
+    if g.forwarded_path and g.status is None and g.filters:
+        lines.append(f"  filters: {', '.join(g.filters)}; the backend receives {g.forwarded_path}")
+    for key, value in g.timeouts:
+        lines.append(f"  timeout: {key} {value}")
+    return lines

@@ -1,0 +1,141 @@
+"""Issue 20: world → gateway as a call. Engine tables (hostnames, path prefixes, precedence ties), the
+JSON/text answer naming the answering backend, soundness gaps, and bad input (one line, exit 2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from kubectl_meshdoctor.cli.main import cli
+from kubectl_meshdoctor.engines import gateway_api_attach as ga
+from kubectl_meshdoctor.engines import gateway_api_match as gm
+from kubectl_meshdoctor.findings.types import ObjectRef
+from kubectl_meshdoctor.model.gateway_api import ApiRoute, ApiRule, RuleMatch, ValueMatch
+
+SCENARIO = Path(__file__).parent / "scenarios" / "gateway-api-northsouth"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "host", "expected"),
+    [
+        ("*.example.com", "a.example.com", True),
+        ("*.example.com", "a.b.example.com", True),
+        ("*.example.com", "example.com", False),
+        ("foo.com", "FOO.com:8080", True),
+        ("foo.com", "foo.com.evil", False),
+    ],
+)
+def test_listener_hostname_matching(pattern: str, host: str, expected: bool) -> None:
+    assert ga.host_matches(pattern, host) is expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [("*.wildcard.io", "foo.wildcard.io", True), ("*.io", "*.wildcard.io", True), ("a.com", "*.b.com", False)],
+)
+def test_hostname_intersection(a: str, b: str, expected: bool) -> None:
+    assert ga.intersects(a, b) is expected and ga.intersects(b, a) is expected
+
+
+@pytest.mark.parametrize(
+    ("prefix", "path", "expected"),
+    [("/foo", "/foo", True), ("/foo", "/foo/bar", True), ("/foo", "/foobar", False), ("/foo/", "/foo", True)],
+)
+def test_path_prefix_is_element_wise(prefix: str, path: str, expected: bool) -> None:
+    assert gm.path_matches(ValueMatch("PathPrefix", "", prefix), path) is expected
+
+
+def _route(name: str, path: ValueMatch, created: str = "") -> ga.Attachment:
+    rule = ApiRule(0, None, (RuleMatch(path, (), (), None, "spec.rules[0].matches[0]"),), (), (), None, None, "r")
+    route = ApiRoute(ObjectRef("HTTPRoute", "ns", name), (), (), (rule,), created)
+    return ga.Attachment(route, None, True, "Accepted", ("",))
+
+
+def test_equal_precedence_goes_to_the_oldest_route() -> None:
+    older = _route("zz-older", ValueMatch("PathPrefix", "", "/a"), "2026-01-01T00:00:00Z")
+    newer = _route("aa-newer", ValueMatch("PathPrefix", "", "/a"), "2026-02-01T00:00:00Z")
+    found = gm.select([newer, older], gm.HttpRequest("GET", "/a/b", None))
+    assert found.winner is not None and found.winner.route.ref.name == "zz-older" and not found.gaps
+
+
+def test_equal_precedence_without_timestamps_is_a_gap() -> None:
+    a, b = _route("a", ValueMatch("PathPrefix", "", "/a")), _route("b", ValueMatch("PathPrefix", "", "/a"))
+    found = gm.select([b, a], gm.HttpRequest("GET", "/a", None))
+    assert found.winner is not None and any("creationTimestamp" in g for g in found.gaps)
+
+
+def test_regex_tie_is_a_gap_but_exact_beats_it() -> None:
+    regex = _route("r", ValueMatch("RegularExpression", "", "/a.*"), "2026-01-01T00:00:00Z")
+    exact = _route("e", ValueMatch("Exact", "", "/ab"), "2026-01-02T00:00:00Z")
+    found = gm.select([regex, exact], gm.HttpRequest("GET", "/ab", None))
+    assert found.winner is not None and found.winner.route.ref.name == "e" and not found.gaps
+    other = _route("r2", ValueMatch("RegularExpression", "", "/a."), "2026-01-03T00:00:00Z")
+    assert gm.select([regex, other], gm.HttpRequest("GET", "/ab", None)).gaps
+
+
+def _explain(*args: str) -> tuple[int, dict[str, Any]]:
+    result = CliRunner().invoke(cli, ["explain", "world", *args, "--from", str(SCENARIO), "-o", "json"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_json_names_route_rule_and_weight_share() -> None:
+    code, doc = _explain("edge/gateway/web", "--host", "shop.example.com", "--path", "/split")
+    gw = doc["gateway"]
+    assert code == 1 and gw["route"] == "HTTPRoute shop/shop" and gw["rule"] == "spec.rules[5]"
+    assert [(b["name"], b["share"], b["problem"]) for b in gw["backends"]] == [
+        ("cart", 0.75, None),
+        ("cart-gone", 0.25, "BackendNotFound"),
+    ]
+    assert [b["name"] for b in gw["answering"]] == ["cart"]
+    assert gw["implementation"] == "istio" and gw["listener"]["hostname"] == "*.example.com"
+
+
+def test_unknown_hops_name_what_was_not_evaluated() -> None:
+    code, doc = _explain("edge/gateway/web", "--host", "shop.example.com", "--path", "/ext")
+    assert code == 3 and doc["hops"][0]["decision"] == "unknown"
+    assert any("ExtensionRef is not evaluated" in g for g in doc["gaps"])
+    code, doc = _explain("edge/gateway/cil", "--path", "/")
+    assert code == 3 and any("Cilium's Envoy" in g for g in doc["gaps"])
+    assert doc["gateway"]["implementation"] == "cilium" and doc["gateway"]["answering"][0]["name"] == "cart"
+
+
+def test_text_names_the_answering_backend() -> None:
+    args = ["explain", "world", "edge/gateway/web", "--host", "shop.example.com", "--path", "/cart"]
+    result = CliRunner().invoke(cli, [*args, "--from", str(SCENARIO)])
+    assert result.exit_code == 0
+    assert "route:   HTTPRoute shop/shop spec.rules[0].matches[0]" in result.output
+    assert "answer:  Service shop/cart:80" in result.output
+
+
+def test_gateway_by_its_service(tmp_path: Path) -> None:
+    objects = SCENARIO / "objects.yaml"
+    text = objects.read_text() + (
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: web-istio, namespace: edge, labels: "
+        "{gateway.networking.k8s.io/gateway-name: web}}\nspec: {ports: [{port: 80}]}\n"
+    )
+    (tmp_path / "objects.yaml").write_text(text)
+    args = ["explain", "world", "edge/svc/web-istio", "--host", "shop.example.com", "--path", "/cart"]
+    result = CliRunner().invoke(cli, [*args, "--from", str(tmp_path), "-o", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["gateway"]["name"] == "web"
+
+
+@pytest.mark.parametrize(
+    ("destination", "message"),
+    [
+        (
+            "edge/gateway/wbe",
+            "unknown gateway 'edge/gateway/wbe': no Gateway 'wbe' in edge; did you mean edge/gateway/web",
+        ),
+        ("shop/svc/cart", "which belongs to no Gateway in this view"),
+    ],
+)
+def test_bad_destination_is_one_line_exit_2(destination: str, message: str) -> None:
+    result = CliRunner().invoke(cli, ["explain", "world", destination, "--from", str(SCENARIO)])
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
