@@ -18,13 +18,19 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from kubectl_meshdoctor._proto import flow_pb2
+from kubectl_meshdoctor.sources.flow_endpoints import ip_pred, label_pred, pod_pred, service_pred
+from kubectl_meshdoctor.sources.flow_l7 import (
+    dns_pred,
+    fqdn_pred,
+    http_pred,
+    status_filter_check,
+    status_pred,
+    url_path,
+)
 
 __all__ = [
     "SUPPORTED_FIELDS",
@@ -32,6 +38,7 @@ __all__ = [
     "in_window",
     "matches",
     "pair_filters",
+    "status_filter_check",
 ]
 
 _Pred = Callable[[flow_pb2.Flow], bool]
@@ -72,154 +79,6 @@ SUPPORTED_FIELDS: tuple[str, ...] = (
     "destination_cluster_name",
     "tcp_flags",
 )
-
-
-# --- endpoint-side helpers -------------------------------------------------------------
-
-
-def _ns_prefix(spec: str, what: str) -> tuple[str | None, str]:
-    """Split ``[ns/]prefix``: "ns/x" → (ns, x), "ns/" → (ns, ""), "/x" → (any, x), "x" → (default, x)."""
-    if not spec:
-        raise ValueError(f"empty {what} filter")
-    if "/" in spec:
-        ns, _, prefix = spec.partition("/")
-        return (ns or None), prefix
-    return "default", spec
-
-
-def _pod_pred(specs: Sequence[str], side: str) -> _Pred:
-    parsed = [_ns_prefix(s, "pod") for s in specs]
-
-    def pred(flow: flow_pb2.Flow) -> bool:
-        ep = getattr(flow, side)
-        if not ep.namespace and not ep.pod_name:
-            return False
-        return any((ns is None or ns == ep.namespace) and ep.pod_name.startswith(p) for ns, p in parsed)
-
-    return pred
-
-
-def _service_pred(specs: Sequence[str], side: str) -> _Pred:
-    parsed = [_ns_prefix(s, "service") for s in specs]
-
-    def pred(flow: flow_pb2.Flow) -> bool:
-        svc = getattr(flow, side)
-        if not svc.namespace and not svc.name:
-            return False
-        return any((ns is None or ns == svc.namespace) and svc.name.startswith(p) for ns, p in parsed)
-
-    return pred
-
-
-def _ip_pred(specs: Sequence[str], attr: str) -> _Pred:
-    nets: list[_Network] = []
-    exact: set[str] = set()
-    for spec in specs:
-        if "/" in spec:
-            nets.append(ipaddress.ip_network(spec, strict=False))
-        else:
-            exact.add(str(ipaddress.ip_address(spec)))
-
-    def pred(flow: flow_pb2.Flow) -> bool:
-        raw = getattr(flow.IP, attr)
-        if not raw:
-            return False
-        if raw in exact:
-            return True
-        try:
-            addr = ipaddress.ip_address(raw)
-        except ValueError:
-            return False
-        return str(addr) in exact or any(addr in net for net in nets)
-
-    return pred
-
-
-# Kubernetes label-selector requirement: key, !key, key=v, key==v, key!=v, key in (a,b), key notin (a,b).
-_REQ_RE = re.compile(
-    r"^\s*(?:(?P<not>!)\s*(?P<nkey>[^\s=!(),]+)"
-    r"|(?P<key>[^\s=!(),]+)\s*(?:(?P<op>==|=|!=)\s*(?P<val>[^\s,()]*)"
-    r"|\s+(?P<setop>in|notin)\s*\((?P<vals>[^)]*)\))?)\s*$"
-)
-
-
-def _split_key(key: str) -> tuple[str | None, str]:
-    """``k8s:app`` → ("k8s", "app"); ``app`` / ``any:app`` → (any source, "app")."""
-    source, sep, name = key.partition(":")
-    if not sep:
-        return None, key
-    return (None if source == "any" else source), name
-
-
-def _parse_label(label: str) -> tuple[str, str, str]:
-    """Endpoint label ``source:key=value`` → (source, key, value)."""
-    source, sep, rest = label.partition(":")
-    if not sep:
-        source, rest = "", label
-    key, _, value = rest.partition("=")
-    return source, key, value
-
-
-def _split_requirements(selector: str) -> list[str]:
-    """Split at commas outside parentheses."""
-    parts: list[str] = []
-    depth, start = 0, 0
-    for i, ch in enumerate(selector):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(selector[start:i])
-            start = i + 1
-    parts.append(selector[start:])
-    return parts
-
-
-@dataclass(frozen=True, slots=True)
-class _Requirement:
-    source: str | None  # None = any label source
-    key: str
-    op: str  # "exists" | "!exists" | "in" | "notin"  (= and != are one-value in/notin)
-    values: frozenset[str]
-
-    def ok(self, labels: Sequence[tuple[str, str, str]]) -> bool:
-        found = [v for s, k, v in labels if k == self.key and (self.source is None or s == self.source)]
-        if self.op == "exists":
-            return bool(found)
-        if self.op == "!exists":
-            return not found
-        hit = any(v in self.values for v in found)
-        return hit if self.op == "in" else not hit
-
-
-def _selector(selector: str) -> Callable[[Sequence[str]], bool]:
-    reqs: list[_Requirement] = []
-    for req in _split_requirements(selector):
-        m = _REQ_RE.match(req)
-        if m is None or not (m["key"] or m["nkey"]):
-            raise ValueError(f"bad label selector {selector!r}")
-        source, key = _split_key(m["nkey"] or m["key"])
-        if m["not"]:
-            op, values = "!exists", frozenset[str]()
-        elif m["op"]:
-            op, values = ("notin" if m["op"] == "!=" else "in"), frozenset((m["val"],))
-        elif m["setop"]:
-            op, values = m["setop"], frozenset(v.strip() for v in m["vals"].split(",") if v.strip())
-        else:
-            op, values = "exists", frozenset()
-        reqs.append(_Requirement(source, key, op, values))
-
-    def match(labels: Sequence[str]) -> bool:
-        parsed = [_parse_label(label) for label in labels]
-        return all(r.ok(parsed) for r in reqs)
-
-    return match
-
-
-def _label_pred(selectors: Sequence[str], side: str) -> _Pred:
-    compiled = [_selector(s) for s in selectors]
-    return lambda flow: any(sel(getattr(flow, side).labels) for sel in compiled)
 
 
 # --- L4 / L7 helpers -------------------------------------------------------------------
@@ -275,87 +134,6 @@ def _protocol_pred(specs: Sequence[str]) -> _Pred:
     return lambda flow: flow.l4.WhichOneof("protocol") in l4 or flow.l7.WhichOneof("record") in l7
 
 
-def _http(flow: flow_pb2.Flow) -> flow_pb2.HTTP | None:
-    return flow.l7.http if flow.l7.WhichOneof("record") == "http" else None
-
-
-_STATUS_RE = re.compile(r"^(\d{3}|\d{1,2}\+)$")
-
-
-def status_filter_check(specs: Sequence[str]) -> None:
-    """ValueError for a status code filter Hubble would reject (``403``, ``5+``)."""
-    _status_pred(specs)
-
-
-def _status_pred(specs: Sequence[str]) -> _Pred:
-    exact: set[str] = set()
-    prefixes: list[str] = []
-    for spec in specs:
-        if not _STATUS_RE.match(spec):
-            raise ValueError(f"bad http status code filter {spec!r}; use e.g. 403 or 5+")
-        if spec.endswith("+"):
-            prefixes.append(spec[:-1])
-        else:
-            exact.add(spec)
-
-    def pred(flow: flow_pb2.Flow) -> bool:
-        http = _http(flow)
-        if http is None or http.code == 0:  # only responses carry a code (§4.6)
-            return False
-        code = str(http.code)
-        return code in exact or any(code.startswith(p) for p in prefixes)
-
-    return pred
-
-
-def _http_pred(specs: Sequence[str], part: Callable[[flow_pb2.HTTP], str], regex: bool) -> _Pred:
-    if regex:
-        # Go's regexp MatchString is unanchored: search, not fullmatch.
-        patterns = [re.compile(s) for s in specs]
-
-        def pred_re(flow: flow_pb2.Flow) -> bool:
-            http = _http(flow)
-            return http is not None and any(p.search(part(http)) for p in patterns)
-
-        return pred_re
-    wanted = {s.lower() for s in specs}
-
-    def pred(flow: flow_pb2.Flow) -> bool:
-        http = _http(flow)
-        return http is not None and part(http).lower() in wanted
-
-    return pred
-
-
-def _url_path(http: flow_pb2.HTTP) -> str:
-    try:
-        return urlsplit(http.url).path
-    except ValueError:
-        return ""
-
-
-def _dns_pred(specs: Sequence[str]) -> _Pred:
-    patterns = [re.compile(s) for s in specs]
-
-    def pred(flow: flow_pb2.Flow) -> bool:
-        if flow.l7.WhichOneof("record") != "dns":
-            return False
-        return any(p.search(flow.l7.dns.query) for p in patterns)
-
-    return pred
-
-
-def _fqdn_pred(specs: Sequence[str], attr: str) -> _Pred:
-    # Names are compared case-insensitively and without the trailing dot; `*` is a wildcard.
-    patterns = [s.lower().rstrip(".") for s in specs]
-
-    def pred(flow: flow_pb2.Flow) -> bool:
-        names = [n.lower().rstrip(".") for n in getattr(flow, attr)]
-        return any(fnmatch.fnmatchcase(n, p) for n in names for p in patterns)
-
-    return pred
-
-
 def _event_type_pred(specs: Sequence[flow_pb2.EventTypeFilter]) -> _Pred:
     def pred(flow: flow_pb2.Flow) -> bool:
         if not flow.HasField("event_type"):
@@ -404,27 +182,27 @@ def _compile(flt: flow_pb2.FlowFilter) -> list[_Pred]:
     preds: list[_Pred] = []
     f = flt
     if f.source_ip:
-        preds.append(_ip_pred(f.source_ip, "source"))
+        preds.append(ip_pred(f.source_ip, "source"))
     if f.destination_ip:
-        preds.append(_ip_pred(f.destination_ip, "destination"))
+        preds.append(ip_pred(f.destination_ip, "destination"))
     if f.source_pod:
-        preds.append(_pod_pred(f.source_pod, "source"))
+        preds.append(pod_pred(f.source_pod, "source"))
     if f.destination_pod:
-        preds.append(_pod_pred(f.destination_pod, "destination"))
+        preds.append(pod_pred(f.destination_pod, "destination"))
     if f.verdict:
         preds.append(_in(f.verdict, lambda x: x.verdict))
     if f.event_type:
         preds.append(_event_type_pred(list(f.event_type)))
     if f.source_fqdn:
-        preds.append(_fqdn_pred(f.source_fqdn, "source_names"))
+        preds.append(fqdn_pred(f.source_fqdn, "source_names"))
     if f.destination_fqdn:
-        preds.append(_fqdn_pred(f.destination_fqdn, "destination_names"))
+        preds.append(fqdn_pred(f.destination_fqdn, "destination_names"))
     if f.http_status_code:
-        preds.append(_status_pred(f.http_status_code))
+        preds.append(status_pred(f.http_status_code))
     if f.source_label:
-        preds.append(_label_pred(f.source_label, "source"))
+        preds.append(label_pred(f.source_label, "source"))
     if f.destination_label:
-        preds.append(_label_pred(f.destination_label, "destination"))
+        preds.append(label_pred(f.destination_label, "destination"))
     if f.protocol:
         preds.append(_protocol_pred(f.protocol))
     if f.source_port:
@@ -434,21 +212,21 @@ def _compile(flt: flow_pb2.FlowFilter) -> list[_Pred]:
     if f.reply:
         preds.append(_reply_pred(f.reply))
     if f.source_service:
-        preds.append(_service_pred(f.source_service, "source_service"))
+        preds.append(service_pred(f.source_service, "source_service"))
     if f.destination_service:
-        preds.append(_service_pred(f.destination_service, "destination_service"))
+        preds.append(service_pred(f.destination_service, "destination_service"))
     if f.dns_query:
-        preds.append(_dns_pred(f.dns_query))
+        preds.append(dns_pred(f.dns_query))
     if f.source_identity:
         preds.append(_in(f.source_identity, lambda x: x.source.identity))
     if f.destination_identity:
         preds.append(_in(f.destination_identity, lambda x: x.destination.identity))
     if f.http_method:
-        preds.append(_http_pred(f.http_method, lambda h: h.method, regex=False))
+        preds.append(http_pred(f.http_method, lambda h: h.method, regex=False))
     if f.http_path:
-        preds.append(_http_pred(f.http_path, _url_path, regex=True))
+        preds.append(http_pred(f.http_path, url_path, regex=True))
     if f.http_url:
-        preds.append(_http_pred(f.http_url, lambda h: h.url, regex=True))
+        preds.append(http_pred(f.http_url, lambda h: h.url, regex=True))
     if f.node_name:
         patterns = list(f.node_name)
         preds.append(lambda x: any(fnmatch.fnmatchcase(x.node_name, p) for p in patterns))
