@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.errors import DataError, MeshdoctorError, UsageError
-from kubectl_meshdoctor.findings.types import Cause, Diagnosis, FixProof, Verdict
+from kubectl_meshdoctor.findings.types import Cause, Diagnosis, FixProof, Symptom, Verdict
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.build import build_model as _build_model
 from kubectl_meshdoctor.raw import RawSnapshot
@@ -230,7 +230,34 @@ def explain(model: Model, query: Query) -> Diagnosis:
         if model.flow_endpoints is None:
             raise DataError("the input has no Kubernetes objects and --no-flows leaves nothing to explain")
         return explain_from_flows(model, query)
-    return run_explain(model, query)
+    return _payload_decides(model, query, run_explain(model, query))
+
+
+def _payload_decides(model: Model, query: Query, d: Diagnosis) -> Diagnosis:
+    """On a port that declares no protocol, Istio sniffs the payload: plain TCP is the default
+    question (issue 22), but `allowed` is earned only when an HTTP request on that port would pass
+    too. Otherwise the payload decides, and the answer says so instead of a green it cannot stand
+    behind (contract §7)."""
+    from dataclasses import replace
+
+    from kubectl_meshdoctor.diagnosis.explain import explain as run_explain
+
+    if d.verdict is not Verdict.ALLOWED or query.app_protocol is not None or query.http_asked:
+        return d
+    if d.request.app_protocol != "tcp":
+        return d
+    alt = run_explain(model, replace(query, http_asked=True))
+    if alt.request.app_protocol != "http" or alt.verdict is Verdict.ALLOWED:
+        return d  # the port declares its protocol, or HTTP passes as well
+    share = f" for {alt.share:.3g}% of requests" if alt.share is not None else ""
+    codes = ", ".join(dict.fromkeys(c.code for c in alt.causes)) or alt.symptom.value
+    d.verdict, d.symptom = Verdict.UNKNOWN, Symptom.UNKNOWN
+    d.gaps.append(
+        f"the payload decides: port {alt.destination.port} declares no protocol, so Istio sniffs it; plain TCP "
+        f"passes, but an HTTP request ({query.method} {query.path}) is {alt.verdict.value} ({alt.symptom.value}"
+        f"{share}: {codes}); ask with --app-protocol http|tcp, --method or --path"
+    )
+    return d
 
 
 def exit_code(diagnosis: Diagnosis) -> int:

@@ -122,10 +122,17 @@ def test_circuit_breaker_demo_is_info_without_503_evidence() -> None:
 
 def test_routing_demo_without_an_http_question_is_plain_tcp() -> None:
     """Issue 22: httpbin's port declares no protocol; without --method/--path/-H the payload is raw TCP,
-    which the VirtualService's HTTP fault does not touch, and the answer says what it assumed."""
+    which the VirtualService's HTTP fault does not touch, and the answer says what it assumed. Istio
+    sniffs that port, so an HTTP request would get the abort: the default question cannot earn a
+    green (contract §7); the answer is unknown and names what HTTP would get."""
     exit_code, doc = _explain("--demo", "routing-fault-abort")
-    assert (exit_code, doc["verdict"], doc["request"]["appProtocol"]) == (0, "allowed", "tcp")
+    assert (exit_code, doc["verdict"], doc["request"]["appProtocol"]) == (3, "unknown", "tcp")
     assert "--app-protocol http" in doc["request"]["appProtocolSource"]
+    [gap] = [g for g in doc["gaps"] if g.startswith("the payload decides")]
+    assert "plain TCP passes" in gap and "broken (http-503" in gap and "istio-fault-injection" in gap
+    exit_code, doc = _explain("--demo", "routing-fault-abort", "--app-protocol", "tcp")
+    assert (exit_code, doc["verdict"], doc["request"]["appProtocol"]) == (0, "allowed", "tcp")
+    assert not [g for g in doc["gaps"] if g.startswith("the payload decides")]
     exit_code, doc = _explain("--demo", "routing-fault-abort", "--app-protocol", "http")
     assert (exit_code, doc["verdict"], doc["symptom"], doc["request"]["appProtocol"]) == (
         1,
