@@ -142,7 +142,9 @@ def explain(
         raw = app.load_raw(opts, query)
         model = app.build_model(raw)
         if require_flows and model.flow_source == "none":
-            why = next((w for w in model.warnings if w.startswith("Hubble flows not checked")), "")
+            from kubectl_meshdoctor.sources.base import relay_down
+
+            why = next(iter(relay_down(model.warnings)), "")
             raise DataError(f"--require-flows: no Hubble flows could be read{': ' + why if why else ''}")
         diagnosis = app.explain(model, query)
         before: Diagnosis | None = None

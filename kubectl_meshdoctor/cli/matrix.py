@@ -83,6 +83,7 @@ def matrix(
         from kubectl_meshdoctor.diagnosis.matrix import matrix as run_matrix
         from kubectl_meshdoctor.diagnosis.matrix import matrix_exit_code, parse_selector
         from kubectl_meshdoctor.errors import UsageError
+        from kubectl_meshdoctor.sources.base import relay_down
 
         opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout, hubble)
         namespaces = app.scope_namespaces(opts, namespace, all_namespaces)
@@ -92,20 +93,21 @@ def matrix(
         model, applied = app.model_with_changes(raw, what_if_files, what_if_deletes)
         no = no_flows or bool(applied)  # flows predate a what-if change
         clients, servers, cells = run_matrix(model, namespaces, parse_selector(selector), method.upper(), path, no)
+        unread = relay_down(model.warnings)  # Relay unreachable: not the same as "no flows seen"
         if output == "text":
             from kubectl_meshdoctor.render.matrix import render_matrix
             from kubectl_meshdoctor.render.text import print_to
 
             print_to(True, render_matrix(clients, servers, cells))
             undecided = sum(1 for c in cells if c.verdict.value == "unknown")
-            for gap in dict.fromkeys(g for c in cells for g in c.gaps):
+            for gap in dict.fromkeys([*unread, *(g for c in cells for g in c.gaps)]):
                 click.echo(f"gap: {gap}")
             if undecided:
                 click.echo(f"{undecided} cell(s) shown as ? could not be decided (see the gaps above)")
         elif output == "markdown":
             from kubectl_meshdoctor.render.markdown import matrix_markdown
 
-            click.echo(matrix_markdown(clients, servers, cells), nl=False)
+            click.echo(matrix_markdown(clients, servers, cells, unread), nl=False)
         else:
             from kubectl_meshdoctor.render.document import dump
 
@@ -124,7 +126,7 @@ def matrix(
                     }
                     for c in cells
                 ],
-                "gaps": list(model.gaps),
+                "gaps": [*model.gaps, *unread],
             }
             click.echo(dump(doc, output), nl=False)
         return matrix_exit_code(cells)

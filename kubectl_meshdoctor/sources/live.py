@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_meshdoctor.sources.base import RawSnapshot
+from kubectl_meshdoctor.sources.base import RELAY_DOWN, RawSnapshot
 from kubectl_meshdoctor.sources.deadline import Deadline
 from kubectl_meshdoctor.sources.hubble import FlowBatch, HubbleClient, RelayError, TLSOptions
 
@@ -148,7 +148,7 @@ class LiveSource:
 
 
 def relay_down_warning(err: RelayError) -> str:
-    return f"Hubble flows not checked: {err}"
+    return f"{RELAY_DOWN}: {err}"
 
 
 def add_flows(raw: RawSnapshot, batch: FlowBatch) -> None:
