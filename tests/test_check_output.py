@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from kubectl_meshdoctor.cli.main import cli
@@ -104,3 +107,30 @@ def test_text_lists_findings_and_exit_zero_when_healthy() -> None:
     assert "ERROR" not in out and "WARNING" not in out  # only infos (e.g. undeclared port protocols)
     code, out, _ = run("-A", "--demo", "sidecar-s2-l7-policy")
     assert code == 1 and "ERROR    cilium-l7-vs-istio-mtls" in out
+
+
+DEMOS = sorted(p.name for p in (Path(__file__).parent.parent / "kubectl_meshdoctor" / "demos").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("demo", DEMOS)
+def test_each_problem_is_reported_once_in_whole_sentences(demo: str) -> None:
+    _, out, _ = run("-A", "--demo", demo, "-o", "json")
+    findings = json.loads(out)["findings"]
+    said = [(f["code"], f["summary"]) for f in findings]
+    assert len(said) == len(set(said)), said  # one finding per problem, however many analyzers saw it
+    objects = [(f["code"], json.dumps(f["objects"], sort_keys=True)) for f in findings]
+    assert len(objects) == len(set(objects))
+    for _, summary in said:
+        assert summary == summary.strip() and not re.search(r"\b(matching|requests|on|the|of|to)$", summary), summary
+
+
+def test_a_problem_two_analyzers_see_names_every_object_once() -> None:
+    _, out, _ = run("-A", "--demo", "routing-subset-no-endpoints", "-o", "json")
+    (hit,) = [f for f in json.loads(out)["findings"] if f["code"] == "istio-subset-no-endpoints"]
+    assert [o["kind"] for o in hit["objects"]] == ["VirtualService", "DestinationRule"]
+
+
+def test_a_fault_finding_says_which_requests_it_hits() -> None:
+    _, out, _ = run("-A", "--demo", "routing-fault-abort", "-o", "json")
+    (hit,) = [f for f in json.loads(out)["findings"] if f["code"] == "istio-fault-injection"]
+    assert hit["summary"].endswith("100% of requests on the route matching any request")
