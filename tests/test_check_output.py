@@ -134,3 +134,34 @@ def test_a_fault_finding_says_which_requests_it_hits() -> None:
     _, out, _ = run("-A", "--demo", "routing-fault-abort", "-o", "json")
     (hit,) = [f for f in json.loads(out)["findings"] if f["code"] == "istio-fault-injection"]
     assert hit["summary"].endswith("100% of requests on the route matching any request")
+
+
+def test_every_cause_code_has_a_title() -> None:
+    from kubectl_meshdoctor.findings.titles import FIXES, TITLES
+
+    assert set(TITLES) == set(catalog.CAUSES)
+    pure = {c for c, s in catalog.CAUSES.items() if not re.sub(r"\{\w+\}", "", s.fix).strip(" ;:,.")}
+    assert pure <= set(FIXES)
+
+
+@pytest.mark.parametrize("demo", ["ambient-w1-waypoint", "routing-fault-abort", "sidecar-s2-l7-policy"])
+def test_sarif_rules_are_filled_and_demo_results_located(demo: str) -> None:
+    """Code scanning shows rule text and needs a file for each result: no unfilled {template}."""
+    _, out, _ = run("-A", "--demo", demo, "-o", "sarif")
+    (sarif_run,) = json.loads(out)["runs"]
+    driver = sarif_run["tool"]["driver"]
+    assert driver["informationUri"].startswith("https://")
+    for rule in driver["rules"]:
+        texts = [rule["shortDescription"]["text"], rule["fullDescription"]["text"], rule["help"]["text"]]
+        assert not [t for t in texts if re.search(r"\{\w*\}", t)], rule
+        assert rule["shortDescription"]["text"] != rule["id"] and rule["helpUri"].endswith(f"#{rule['id']}")
+    root = Path(__file__).parent.parent
+    assert sarif_run["results"]
+    for result in sarif_run["results"]:
+        physical = [loc["physicalLocation"] for loc in result["locations"] if "physicalLocation" in loc]
+        assert physical, result
+        for p in physical:
+            path = root / p["artifactLocation"]["uri"]
+            assert path.is_file(), path
+            line = p["region"]["startLine"]
+            assert 1 <= line <= len(path.read_text().splitlines())
