@@ -132,6 +132,7 @@ def explain(
             no_flows,
             tuple(_header(h) for h in http_headers),
             http_host,
+            any_request=_defaulted("method", "path"),
         )
         if watch or until_ok:
             if what_if_files or what_if_deletes or fix_yaml:
@@ -199,3 +200,11 @@ def _header(text: str) -> tuple[str, str]:
     if not sep or not name.strip():
         raise UsageError(f"--header {text!r}: use NAME:VALUE")
     return name.strip().lower(), value.strip()
+
+
+def _defaulted(*names: str) -> bool:
+    """True when none of these options was given (each has its default value)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    return all(ctx.get_parameter_source(n) in (None, ParameterSource.DEFAULT) for n in names)

@@ -33,6 +33,7 @@ class Query:
     no_flows: bool = False
     headers: tuple[tuple[str, str], ...] = ()  # HTTP request headers to reason about (routing matches)
     host: str | None = None  # the Host the client sends (a gateway SOURCE needs it)
+    any_request: bool = False  # neither --method nor --path given: flows-only input summarises every request
 
 
 @dataclass(slots=True)

@@ -51,6 +51,13 @@ def _t(value: object, style: str = "") -> Text:
     return Text(clean(value), style=style)
 
 
+def _request_line(d: Diagnosis) -> str:
+    """The request asked about; "*" (flows only, no --method/--path): every request the flows show."""
+    if d.request.method == "*" and d.request.path == "*":
+        return "every request seen"
+    return f"{d.request.method} {d.request.path}"
+
+
 def is_gateway_source(d: Diagnosis) -> bool:
     """The call starts at an ingress gateway (an Envoy of its own, not a sidecar): the routing hop
     was decided by a Gateway/HTTPRoute binding (diagnosis/gateway_hop.py)."""
@@ -81,7 +88,7 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
         (clean(src), "bold"),
         (" → ", ""),
         (clean(f"{target}:{dst.port}"), "bold"),
-        (clean(f"  {d.request.method} {d.request.path}   client sees: {symptom}"), ""),
+        (clean(f"  {_request_line(d)}   client sees: {symptom}"), ""),
     )
     gateway = is_gateway_source(d)
     src_mesh = "ingress gateway (Envoy)" if gateway else d.source.mesh.value
