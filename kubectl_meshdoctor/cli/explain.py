@@ -52,6 +52,7 @@ Examples:
 @click.option("--until-ok", is_flag=True, help="With --watch (implied): exit 0 as soon as the call works.")
 @click.option(
     "--watch-interval",
+    type=WINDOW,
     default="5s",
     show_default=True,
     help="With --watch: how often objects are re-listed (new flows of the pair wake it sooner).",
@@ -96,7 +97,7 @@ def explain(
     fix_yaml: bool = False,
     watch: bool = False,
     until_ok: bool = False,
-    watch_interval: str = "5s",
+    watch_interval: float = 5.0,
     **hubble: object,
 ) -> None:
     """Explain why a call from SOURCE to DESTINATION fails (or works).
@@ -134,12 +135,14 @@ def explain(
             http_host,
             any_request=_defaulted("method", "path"),
         )
+        if not (watch or until_ok) and not _defaulted("watch_interval"):
+            raise UsageError("--watch-interval needs --watch (or --until-ok)")
         if watch or until_ok:
             if what_if_files or what_if_deletes or fix_yaml:
                 raise UsageError("--watch cannot be combined with --what-if or --fix-yaml")
             from kubectl_meshdoctor.cli.explain_watch import watch as run_watch
 
-            return run_watch(opts, query, output, until_ok, _seconds(watch_interval))
+            return run_watch(opts, query, output, until_ok, watch_interval)
         raw = app.load_raw(opts, query)
         model = app.build_model(raw)
         if require_flows and model.flow_source == "none":
@@ -183,14 +186,6 @@ def explain(
         return app.exit_code(diagnosis)
 
     run(body, debug)
-
-
-def _seconds(text: str) -> float:
-    """``--watch-interval``: 5s, 1m, or seconds as a number (0.5)."""
-    try:
-        return float(text)
-    except ValueError:
-        return parse_duration(text) or 0.0
 
 
 def _header(text: str) -> tuple[str, str]:
