@@ -387,4 +387,27 @@ def check(model: Model, namespaces: list[str] | None) -> CheckResult:
             where = {ref.namespace for ref in cause.objects}
             mine = tuple(str(g) for g in concerned if g.namespace is None or g.namespace in where)
             findings.append(Finding(cause, item.name, mine))
-    return CheckResult(findings, list(dict.fromkeys(str(g) for g in resting)))
+    return CheckResult(merge_same(findings), list(dict.fromkeys(str(g) for g in resting)))
+
+
+def merge_same(findings: list[Finding]) -> list[Finding]:
+    """One finding per problem: two analyzers that report the same code with the same sentence (one
+    naming more of the objects involved) give one finding naming all of them, where the first was."""
+    import dataclasses
+
+    from kubectl_meshdoctor.findings import catalog
+
+    first: dict[tuple[str, str], int] = {}
+    out: list[Finding] = []
+    for f in findings:
+        key = (f.cause.code, catalog.summary(f.cause))
+        if key not in first:
+            first[key] = len(out)
+            out.append(f)
+            continue
+        i = first[key]
+        kept = out[i]
+        objects = tuple(dict.fromkeys([*kept.cause.objects, *f.cause.objects]))
+        gaps = tuple(dict.fromkeys([*kept.gaps, *f.gaps]))
+        out[i] = dataclasses.replace(kept, cause=dataclasses.replace(kept.cause, objects=objects), gaps=gaps)
+    return out

@@ -241,6 +241,44 @@ def _same(a: Path, b: Path) -> bool:
     return all(_same(a / n, b / n) for n in cmp.common_files + cmp.common_dirs)
 
 
+# What the plugin never imports, left out of the archive (measured: most of its size). The kubernetes
+# client ships an asyncio copy of itself (kubernetes/aio, ~40 MB unpacked) with an aiohttp stack;
+# meshdoctor uses the synchronous client only (tests/test_krew.py runs the bundle with -I -S).
+PRUNED_PATHS = ("kubernetes/aio",)
+PRUNED_DISTS = (
+    "aiohttp",
+    "aiohttp_retry",
+    "aiohappyeyeballs",
+    "aiosignal",
+    "frozenlist",
+    "multidict",
+    "propcache",
+    "yarl",
+    "attrs",
+)
+PRUNED_TOP = (*PRUNED_DISTS, "attr")  # import names (attrs installs attr/ and attrs/)
+# per-install files that differ between two builds (direct_url.json holds the temporary wheel's
+# path; RECORD lists its hash) and that nothing reads at run time (importlib.metadata reads METADATA)
+INSTALL_RECORDS = ("direct_url.json", "RECORD", "INSTALLER", "REQUESTED")
+
+
+def prune(target: Path) -> None:
+    """Drop what the plugin does not import, and the install records that make builds differ."""
+    for rel in PRUNED_PATHS:
+        if (target / rel).is_dir():
+            shutil.rmtree(target / rel)
+    for entry in sorted(target.iterdir()):
+        if entry.suffix == ".dist-info":
+            dist = entry.name.split("-", 1)[0].lower().replace("-", "_")
+            if dist in PRUNED_DISTS:
+                shutil.rmtree(entry)
+                continue
+            for name in INSTALL_RECORDS:
+                (entry / name).unlink(missing_ok=True)
+        elif entry.name in PRUNED_TOP and entry.is_dir():
+            shutil.rmtree(entry)
+
+
 def write_launchers(root: Path, pythons: Sequence[str]) -> None:
     for prog, module in ENTRIES.items():
         path = root / prog
@@ -248,12 +286,18 @@ def write_launchers(root: Path, pythons: Sequence[str]) -> None:
         path.chmod(0o755)
 
 
+def source_date_epoch() -> int:
+    """Every archive entry's mtime: $SOURCE_DATE_EPOCH (reproducible-builds.org), which
+    scripts/build-release sets to the commit's time; 1980-01-01 when unset."""
+    return int(os.environ.get("SOURCE_DATE_EPOCH", "315532800"))
+
+
 def _tarinfo(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
     if "__pycache__" in info.name.split("/"):
         return None
     info.uid = info.gid = 0
     info.uname = info.gname = ""
-    info.mtime = int(os.environ.get("SOURCE_DATE_EPOCH", "315532800"))  # 1980-01-01: reproducible
+    info.mtime = source_date_epoch()
     info.mode = 0o755 if info.isdir() or info.mode & 0o111 else 0o644
     return info
 
@@ -304,6 +348,7 @@ def build_platform(
         bin_dir = lib / tag / "bin"  # console scripts pip wrote for the target; the launchers replace them
         if bin_dir.is_dir():
             shutil.rmtree(bin_dir)
+        prune(lib / tag)
     share_common(lib, tags)
     write_launchers(root, pythons)
     for extra in ("LICENSE", "deploy/rbac.yaml"):  # krew caveats point at deploy/rbac.yaml

@@ -42,23 +42,70 @@ def one_clean_line(stderr: str) -> str:
     return lines[0]
 
 
+def explain_json(tmp_path: Path) -> tuple[int, dict, str]:
+    code, out, err = run("explain", "red/client", "red/server", "--from", str(tmp_path), "-o", "json")
+    return code, json.loads(out) if out.startswith("{") else {}, err
+
+
+def left_out(doc: dict, name: str) -> str:
+    (gap,) = [g for g in doc["gaps"] if name in g and "file left out" in g]
+    return gap
+
+
 def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
-    (tmp_path / "good.yaml").write_text(GOOD)
     (tmp_path / "bad.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n  labels: {}\n")
     code, out, err = run("explain", "red/client", "red/server", "--from", str(tmp_path))
-    assert code == 2
+    assert code == 2  # nothing readable at all
     line = one_clean_line(err)
     assert "bad.yaml:" in line and "malformed YAML" in line
     assert line.split("bad.yaml:")[1].split(":")[0].isdigit()
     assert out == ""
+    # beside readable files it is left out with a gap naming it; a Pod may be missing: unknown
+    (tmp_path / "good.yaml").write_text(GOOD)
+    code, doc, err = explain_json(tmp_path)
+    assert code == 3 and doc["verdict"] == "unknown" and err == ""
+    gap = left_out(doc, "bad.yaml:")
+    assert "malformed YAML" in gap and "(Pod)" in gap
 
 
 def test_malformed_json_names_file_and_line(tmp_path: Path) -> None:
-    (tmp_path / "good.yaml").write_text(GOOD)
     (tmp_path / "objs.json").write_text('{\n  "kind": "List",\n  "items": [\n    {oops}\n  ]\n}\n')
     code, _, err = run("explain", "red/client", "red/server", "--from", str(tmp_path))
     assert code == 2
     assert "objs.json:4" in one_clean_line(err)
+    (tmp_path / "good.yaml").write_text(GOOD)
+    code, doc, _ = explain_json(tmp_path)
+    assert code == 3 and "objs.json:4" in left_out(doc, "objs.json")
+
+
+HELM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\n  namespace: red\n"
+
+
+@pytest.mark.parametrize("archive", [False, True])
+def test_a_helm_template_or_a_binary_is_left_out_with_a_gap(tmp_path: Path, archive: bool) -> None:
+    """One unreadable file does not stop the run: the answer says which file it could not read, and
+    is unknown only where that file could have mattered (a binary could hold any kind)."""
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "good.yaml").write_text(GOOD)
+    (src / "chart.yaml").write_text(HELM)
+    target = src
+    if archive:
+        target = tmp_path / "in.tar.gz"
+        with tarfile.open(target, "w:gz") as tar:
+            tar.add(src, arcname=".")
+    code, out, err = run("explain", "red/client", "red/server", "--from", str(target), "-o", "json")
+    doc = json.loads(out)
+    assert err == "" and code == 0 and doc["verdict"] == "allowed"  # a ConfigMap is not on this call's path
+    assert "(ConfigMap)" in left_out(doc, "chart.yaml:4")
+    (src / "blob.yaml").write_bytes(bytes(range(256)) * 4)
+    if archive:
+        with tarfile.open(target, "w:gz") as tar:
+            tar.add(src, arcname=".")
+    code, out, err = run("explain", "red/client", "red/server", "--from", str(target), "-o", "json")
+    doc = json.loads(out)
+    assert err == "" and code == 3 and doc["verdict"] == "unknown"
+    assert "not UTF-8" in left_out(doc, "blob.yaml") and "(any kind)" in left_out(doc, "blob.yaml")
 
 
 def test_unknown_kind_is_skipped_and_listed_in_gaps(tmp_path: Path) -> None:

@@ -93,6 +93,29 @@ def test_ambient_namespace_with_sidecar_pods_is_mixed(tmp_path: Path) -> None:
     assert "ambient" in hit["summary"] and hit["severity"] == "info"
 
 
+WAYPOINT_POD = (
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: waypoint-0, namespace: shop, labels: {app: waypoint, "
+    "gateway.networking.k8s.io/gateway-name: waypoint}}\nspec: {containers: [{name: istio-proxy, ports: "
+    "[{containerPort: 15008, name: hbone}]}]}\nstatus: {phase: Running, podIP: 10.0.0.9}\n---\n"
+    "apiVersion: v1\nkind: Service\nmetadata: {name: waypoint, namespace: shop}\nspec: {selector: "
+    "{gateway.networking.k8s.io/gateway-name: waypoint}, ports: [{name: mesh, port: 15008}]}\n---\n"
+)
+
+
+@pytest.mark.parametrize("labels", ["{istio.io/dataplane-mode: ambient}", "{istio-injection: disabled}"])
+def test_istio_own_proxies_are_not_applications(tmp_path: Path, labels: str) -> None:
+    """A waypoint runs istio-proxy as the app: no "also has a sidecar", no undeclared port 15008;
+    an application pod with a sidecar beside it still is reported."""
+    ns = NS.format(name="shop", labels=labels)
+    _, found = check(tmp_path, ns + WAYPOINT_POD)
+    named = [o["name"] for f in found for o in f["objects"]]
+    assert "waypoint-0" not in named and "waypoint" not in named, found
+    app = POD.format(name="db-0", ns="shop", app="db", containers=f"{APP}, {PROXY}", ip="10.0.0.5")
+    _, found = check(tmp_path, ns + WAYPOINT_POD + app)
+    hit = next(f for f in found if f["code"] == "istio-injection-mismatch")
+    assert [o["name"] for o in hit["objects"]] == ["shop", "db-0"]
+
+
 VS = """apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {{name: web, namespace: shop}}

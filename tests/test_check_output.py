@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from kubectl_meshdoctor.cli.main import cli
@@ -104,3 +107,61 @@ def test_text_lists_findings_and_exit_zero_when_healthy() -> None:
     assert "ERROR" not in out and "WARNING" not in out  # only infos (e.g. undeclared port protocols)
     code, out, _ = run("-A", "--demo", "sidecar-s2-l7-policy")
     assert code == 1 and "ERROR    cilium-l7-vs-istio-mtls" in out
+
+
+DEMOS = sorted(p.name for p in (Path(__file__).parent.parent / "kubectl_meshdoctor" / "demos").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("demo", DEMOS)
+def test_each_problem_is_reported_once_in_whole_sentences(demo: str) -> None:
+    _, out, _ = run("-A", "--demo", demo, "-o", "json")
+    findings = json.loads(out)["findings"]
+    said = [(f["code"], f["summary"]) for f in findings]
+    assert len(said) == len(set(said)), said  # one finding per problem, however many analyzers saw it
+    objects = [(f["code"], json.dumps(f["objects"], sort_keys=True)) for f in findings]
+    assert len(objects) == len(set(objects))
+    for _, summary in said:
+        assert summary == summary.strip() and not re.search(r"\b(matching|requests|on|the|of|to)$", summary), summary
+
+
+def test_a_problem_two_analyzers_see_names_every_object_once() -> None:
+    _, out, _ = run("-A", "--demo", "routing-subset-no-endpoints", "-o", "json")
+    (hit,) = [f for f in json.loads(out)["findings"] if f["code"] == "istio-subset-no-endpoints"]
+    assert [o["kind"] for o in hit["objects"]] == ["VirtualService", "DestinationRule"]
+
+
+def test_a_fault_finding_says_which_requests_it_hits() -> None:
+    _, out, _ = run("-A", "--demo", "routing-fault-abort", "-o", "json")
+    (hit,) = [f for f in json.loads(out)["findings"] if f["code"] == "istio-fault-injection"]
+    assert hit["summary"].endswith("100% of requests on the route matching any request")
+
+
+def test_every_cause_code_has_a_title() -> None:
+    from kubectl_meshdoctor.findings.titles import FIXES, TITLES
+
+    assert set(TITLES) == set(catalog.CAUSES)
+    pure = {c for c, s in catalog.CAUSES.items() if not re.sub(r"\{\w+\}", "", s.fix).strip(" ;:,.")}
+    assert pure <= set(FIXES)
+
+
+@pytest.mark.parametrize("demo", ["ambient-w1-waypoint", "routing-fault-abort", "sidecar-s2-l7-policy"])
+def test_sarif_rules_are_filled_and_demo_results_located(demo: str) -> None:
+    """Code scanning shows rule text and needs a file for each result: no unfilled {template}."""
+    _, out, _ = run("-A", "--demo", demo, "-o", "sarif")
+    (sarif_run,) = json.loads(out)["runs"]
+    driver = sarif_run["tool"]["driver"]
+    assert driver["informationUri"].startswith("https://")
+    for rule in driver["rules"]:
+        texts = [rule["shortDescription"]["text"], rule["fullDescription"]["text"], rule["help"]["text"]]
+        assert not [t for t in texts if re.search(r"\{\w*\}", t)], rule
+        assert rule["shortDescription"]["text"] != rule["id"] and rule["helpUri"].endswith(f"#{rule['id']}")
+    root = Path(__file__).parent.parent
+    assert sarif_run["results"]
+    for result in sarif_run["results"]:
+        physical = [loc["physicalLocation"] for loc in result["locations"] if "physicalLocation" in loc]
+        assert physical, result
+        for p in physical:
+            path = root / p["artifactLocation"]["uri"]
+            assert path.is_file(), path
+            line = p["region"]["startLine"]
+            assert 1 <= line <= len(path.read_text().splitlines())

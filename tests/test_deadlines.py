@@ -236,3 +236,27 @@ def test_a_hanging_auth_plugin_is_bounded_by_the_deadline(tmp_path: Path) -> Non
     took, code, _, err = timed(["explain", *PAIR, "--kubeconfig", str(tmp_path / "config"), "--timeout", "2s"])
     assert took < 2 + SLACK and code == 3
     assert "auth plugin) did not finish: the --timeout deadline (2s) expired" in one_line(err)
+
+
+def test_ctrl_c_on_a_hung_api_exits_130_without_a_traceback(playground) -> None:
+    """README: exit 130 when interrupted (Ctrl-C) — not a traceback, not another command's code."""
+    import signal
+    import subprocess
+    import sys
+
+    pg = playground("sidecar-s0-baseline", slow=(("pods", float("inf")),))
+    cmd = [sys.executable, "-m", "kubectl_meshdoctor", "explain", "red/netshoot", "blue/httpbin", "--no-flows"]
+    proc = subprocess.Popen(cmd, env={**pg.env(), "PATH": "/usr/bin:/bin"}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while not any("pods" in r.path for r in pg.api.requests) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and out == ""

@@ -228,3 +228,56 @@ def test_objects_of_other_namespaces_do_not_make_the_input_flows_only(tmp_path: 
     (tmp_path / "pods.yaml").write_text(yaml.safe_dump(pod), encoding="utf-8")
     code, out, err = run(["explain", "bookinfo/productpage", "bookinfo/reviews", "--from", str(tmp_path)])
     assert code == 2 and "unknown reference 'bookinfo/productpage'" in err and not out
+
+
+@needs_samples
+def test_flows_only_without_a_path_summarises_every_request_seen() -> None:
+    """A postmortem on an export: with no --path, the answer says what each request got (here the
+    32 503s of /productpage), not "records for other requests" about a GET / nobody sent."""
+    path = SAMPLES / "basic-sample-348-http-flows.json"
+    a, b = ("bookinfo", "ratings-v1-b6994bb9-4dt5c"), ("bookinfo", "productpage-v1-6b746f74dc-ffh56")
+    code, out, err = run(["explain", _ref(a), _ref(b), "--from", str(path), "-o", "json"])
+    assert code == 3, err
+    doc = json.loads(out)
+    ev = doc["evidence"]
+    assert "requests seen: GET /productpage: " in ev["summary"] and "503×32" in ev["summary"]
+    assert "other requests" not in ev["summary"] and ev["httpStatus"]["503"] == 32
+    assert (doc["request"]["method"], doc["request"]["path"]) == ("*", "*")
+    _, text, _ = run(["explain", _ref(a), _ref(b), "--from", str(path)])
+    assert "every request seen" in text and "GET /productpage: " in text
+    # an explicit request is still answered for that request only
+    _, out, _ = run(["explain", _ref(a), _ref(b), "--from", str(path), "--path", "/productpage", "-o", "json"])
+    assert json.loads(out)["request"]["path"] == "/productpage"
+    assert "requests seen" not in json.loads(out)["evidence"]["summary"]
+
+
+def test_flows_only_states_no_mesh_mode_the_flows_do_not_show(tmp_path: Path) -> None:
+    """The demo's flows carry Istio's sidecar label: sidecar. Without it, and with no namespace labels
+    in the flow, nothing says "none": unknown. With the namespace's labels and no mark: none."""
+    demo = Path(__file__).resolve().parents[1] / "kubectl_meshdoctor" / "demos" / "sidecar-s3-authn-disable"
+    lines = _lines(demo / "flows.jsonl")
+    args = ["explain", "red/netshoot", "blue/httpbin", "-o", "json", "--from"]
+    _, out, _ = run([*args, str(demo / "flows.jsonl")])
+    doc = json.loads(out)
+    assert (doc["source"]["mesh"], doc["destination"]["mesh"]) == ("sidecar", "sidecar")
+
+    def relabel(keep_ns: bool) -> Path:
+        out_path = tmp_path / f"flows-{keep_ns}.jsonl"
+        docs = []
+        for line in lines:
+            d = json.loads(line)
+            for side in ("source", "destination"):
+                ep = d["flow"].get(side, {})
+                ep["labels"] = [
+                    lbl
+                    for lbl in ep.get("labels", [])
+                    if "istio" not in lbl and (keep_ns or "namespace.labels" not in lbl)
+                ]
+            docs.append(json.dumps(d))
+        out_path.write_text("\n".join(docs) + "\n")
+        return out_path
+
+    doc = json.loads(run([*args, str(relabel(False))])[1])
+    assert (doc["source"]["mesh"], doc["destination"]["mesh"]) == ("unknown", "unknown")
+    doc = json.loads(run([*args, str(relabel(True))])[1])
+    assert (doc["source"]["mesh"], doc["destination"]["mesh"]) == ("none", "none")

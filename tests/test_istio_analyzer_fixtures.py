@@ -20,6 +20,8 @@ from click.testing import CliRunner
 from kubectl_meshdoctor.cli.main import cli
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "istio-analyzers"
+if not (DATA / "expected.json").is_file():
+    pytest.skip("../shared/data/istio-analyzers not beside the repo", allow_module_level=True)
 CASES = {c["name"]: c for c in json.loads((DATA / "expected.json").read_text())["cases"]}
 GATEWAY = "istio-system/istio-ingressgateway-dummypod"
 CLIENT = """apiVersion: v1

@@ -158,6 +158,15 @@ def test_release_archive(release: tuple[Path, Path], tmp_path: Path) -> None:
     ):
         assert any(n.endswith("/" + needed) for n in members), needed
     assert all(m.uid == 0 and m.mtime == members[platform["bin"]].mtime for m in members.values())
+    # reproducible: no per-install records (direct_url.json held the temporary wheel's path), and
+    # what the plugin never imports (the kubernetes client's asyncio copy and aiohttp) is left out
+    assert not [n for n in members if n.rsplit("/", 1)[-1] in ("direct_url.json", "RECORD", "INSTALLER")]
+    assert not [n for n in members if "/kubernetes/aio/" in n or re.search(r"/(aiohttp|multidict|yarl)/", n)]
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            handle = tar.extractfile(member) if member.isfile() else None
+            if handle is not None and not member.name.endswith(".so"):
+                assert b"meshdoctor-release-" not in handle.read(), member.name  # no temporary build path
 
     program = install_like_krew(archive, platform, tmp_path)
     link = tmp_path / "bin" / "kubectl-meshdoctor"  # krew puts a symlink on the PATH
@@ -188,10 +197,24 @@ def test_release_archive(release: tuple[Path, Path], tmp_path: Path) -> None:
     lib = program.parent / "lib"
     probe = (
         f"import sys; sys.path[:0] = [{str(lib / tag)!r}, {str(lib / 'common')!r}]; "
-        "import grpc, kubernetes.client, yaml, google.protobuf; print(grpc.__file__)"
+        "import grpc, kubernetes.client, kubernetes.stream, kubernetes.config, yaml, google.protobuf, cel, "
+        "jsonschema_rs, orjson; print(grpc.__file__)"
     )
     done = subprocess.run([*isolated, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.startswith(str(lib)), done.stderr
+
+
+def test_two_builds_of_one_commit_are_identical(release: tuple[Path, Path], tmp_path: Path) -> None:
+    """plugin.yaml's sha256 can be checked by anyone who builds the same commit."""
+    archive, _ = release
+    cmd = [sys.executable, str(ROOT / "scripts" / "build-release"), "--platform", "this", "--from-environment"]
+    subprocess.run([*cmd, "--no-manifest", "--out", str(tmp_path)], check=True, capture_output=True, timeout=600)
+    (again,) = sorted(tmp_path.glob("*.tar.gz"))
+    assert hashlib.sha256(again.read_bytes()).hexdigest() == hashlib.sha256(archive.read_bytes()).hexdigest()
+    commit = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%ct"], capture_output=True, text=True)
+    if commit.returncode == 0:  # every entry carries the commit's time (SOURCE_DATE_EPOCH)
+        with tarfile.open(again) as tar:
+            assert {m.mtime for m in tar.getmembers()} == {int(commit.stdout)}
 
 
 def test_archive_is_reproducible(tmp_path: Path) -> None:

@@ -36,3 +36,20 @@ def test_live_check_equals_demo(playground) -> None:
     code_live, live = _run(["check", "-A", "-o", "json"], pg.env())
     assert code_live == code_off == 1
     assert [f["code"] for f in live["findings"]] == [f["code"] for f in offline["findings"]]
+
+
+@pytest.mark.parametrize("output", ["json", "text", "markdown"])
+def test_live_matrix_says_when_relay_is_unreachable(playground, output: str) -> None:
+    """Relay down is not "Hubble saw no flows": the matrix says so, as a gap, in every format."""
+    pg = playground("sidecar-s2-l7-policy")
+    args = ["matrix", "-n", "red,blue", "--path", "/ip", "-o", output]
+    down = CliRunner(env=pg.env()).invoke(cli, [*args, "--hubble-server", "127.0.0.1:1"])
+    up = CliRunner(env=pg.env()).invoke(cli, [*args, "--hubble-server", pg.relay.address])
+    assert down.exit_code == up.exit_code
+    if output == "json":
+        gaps = json.loads(down.stdout)["gaps"]
+        assert [g for g in gaps if "Hubble Relay at 127.0.0.1:1 unreachable" in g], gaps
+        assert not [g for g in json.loads(up.stdout)["gaps"] if "Relay" in g]
+    else:
+        assert "Hubble flows not checked: Hubble Relay at 127.0.0.1:1 unreachable" in down.stdout
+        assert "unreachable" not in up.stdout

@@ -29,6 +29,7 @@ TAKES = {
     "--request-timeout": tuple(COMMANDS),
     "--timeout": tuple(COMMANDS),
     "--hubble-server": ("explain", "flows", "matrix", "snapshot"),
+    "--watch-interval": ("explain",),
 }
 BAD = {
     "--port": ["70000", "0", "-1", "65536", "x", "80/tcp", ""],
@@ -37,6 +38,7 @@ BAD = {
     "--request-timeout": ["5x", "-1s", "abc", "1d"],
     "--timeout": ["5x", "-5s", "soon"],
     "--hubble-server": ["127.0.0.1", "127.0.0.1:70000", "relay:0", ":4245", "relay:x"],
+    "--watch-interval": ["banana", "0", "-1s"],
 }
 CASES = [(cmd, opt, bad) for opt, bads in BAD.items() for cmd in TAKES[opt] for bad in bads]
 
@@ -93,3 +95,14 @@ def test_help_shows_the_defaults() -> None:
     text = " ".join(out.split())
     assert "--request-timeout DURATION" in text and "[default: 15s]" in text
     assert "--timeout DURATION" in text and "[default: 60s]" in text
+
+
+@pytest.mark.parametrize("extra", [[], ["--watch"]])
+def test_watch_interval_is_checked_with_or_without_watch(extra: list[str]) -> None:
+    code, out, err = invoke(["explain", *COMMANDS["explain"], *extra, "--watch-interval", "banana"])
+    assert code == 2 and out == "" and err.startswith("error: --watch-interval banana: ")
+
+
+def test_watch_interval_without_watch_is_a_usage_error() -> None:
+    code, out, err = invoke(["explain", *COMMANDS["explain"], "--watch-interval", "2s"])
+    assert code == 2 and out == "" and err.strip() == "error: --watch-interval needs --watch (or --until-ok)"

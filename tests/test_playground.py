@@ -136,3 +136,40 @@ def test_changes_while_serving() -> None:
         assert len(pg.relay.store) == before + 2
     finally:
         pg.stop()
+
+
+def test_matrix_and_check_without_n_work_against_the_playground_script(tmp_path: Path) -> None:
+    """The playground's kubeconfig names a namespace the demo has, so `matrix` and `check` without -n
+    answer (not "namespace(s) not found: default")."""
+    import signal
+
+    import yaml
+    from click.testing import CliRunner
+
+    from kubectl_meshdoctor.cli.main import cli
+
+    root = Path(__file__).resolve().parents[1]
+    config = tmp_path / "kubeconfig"
+    proc = subprocess.Popen(
+        [str(root / "scripts" / "playground"), "sidecar-s2-l7-policy", "--kubeconfig-out", str(config)],
+        env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        printed = [proc.stdout.readline() for _ in range(3)]
+        hubble = next(line.split("=", 1)[1].strip() for line in printed if line.startswith("HUBBLE_SERVER="))
+        context = yaml.safe_load(config.read_text())["contexts"][0]["context"]
+        assert context["namespace"] == "blue"
+        env = {"KUBECONFIG": str(config), "HUBBLE_SERVER": hubble}
+        for args in (["matrix", "-o", "json"], ["check", "-o", "json"]):
+            result = CliRunner().invoke(cli, args, env=env)
+            assert result.exit_code in (0, 1), (args, result.stderr)
+            assert "not found" not in result.stderr
+        cells = json.loads(CliRunner().invoke(cli, ["matrix", "-o", "json"], env=env).stdout)["cells"]
+        assert cells and {c["source"].split("/")[0] for c in cells} == {"blue"}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)

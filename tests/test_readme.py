@@ -196,3 +196,24 @@ def test_readme_option_claims_match_help(flag: str) -> None:
     for command, values in {"explain": "text|json|yaml", "flows": "compact|json|jsonpb"}.items():
         result = CliRunner().invoke(cli, [command, "--help"])
         assert all(v in result.stdout for v in values.split("|")) and values in text
+
+
+def test_readme_names_every_test_that_needs_the_shared_data() -> None:
+    """The README says which tests skip without ../shared: the list must match the tests."""
+    text = README.read_text("utf-8")
+    start = text.index("The tests expect the shared data beside the checkout")
+    paragraph = text[start : text.index("\n\n", start)]
+    named = set(re.findall(r"`(test_\w+\.py)`", paragraph))
+    uses = {
+        p.name
+        for p in (ROOT / "tests").glob("test_*.py")
+        if p.resolve() != Path(__file__).resolve()
+        and re.search(r'/ "shared"|from tests\.test_\w+ import [^\n]*SAMPLE', p.read_text("utf-8"))
+    }
+    assert named == uses
+
+
+def test_readme_quotes_no_undated_startup_figure() -> None:
+    """Start-up depends on the machine: the README gives targets, not figures of an undated run."""
+    text = README.read_text("utf-8")
+    assert not re.search(r"`(help_s|explain_demo_s|python_pass_s)` \d", text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -119,7 +120,8 @@ def test_new_flows_wake_the_watch_and_only_changes_are_printed(served: tuple[Pla
     try:
         lines = Lines(proc)
         first = lines.next_json()
-        assert first["verdict"] == "allowed" and first["causes"] == [] and first["time"]
+        assert first["verdict"] == "allowed" and first["causes"] == []
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", first["time"]), first["time"]  # RFC 3339, UTC
         assert first["evidence"]["flows"] > 0 and first["evidence"]["verdicts"].get("DROPPED", 0) == 0
         assert lines.next(2) is None  # nothing changed, nothing printed
         drops = [f for f in read_demo("sidecar-s1-l4-policy").flows if (f.source.namespace, f.destination.namespace)

@@ -4,6 +4,7 @@ when that YAML is fed back through --what-if."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,33 @@ def test_text_what_if_says_what_changed(tmp_path: Path) -> None:
     )
     assert "before ✗ DENIED (timeout)  →  after ✓ ALLOWED (ok)" in result.stdout
     assert "resolved  cilium-policy-denied" in result.stdout
+
+
+def _matrix(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["matrix", *args])
+    return result.exit_code, result.stdout
+
+
+def test_matrix_what_if_shows_before_and_after_per_changed_cell() -> None:
+    """The --help example: a banner saying the change is in memory, then each moved cell before → after."""
+    from kubectl_meshdoctor.cli.matrix import EXAMPLES
+
+    (example,) = [line.split("kubectl meshdoctor matrix ", 1)[1] for line in EXAMPLES.splitlines() if "what-if" in line]
+    args = example.split()
+    code, out = _matrix(*args)
+    assert code == 0 and "what-if (in memory, nothing applied to the cluster)" in out
+    assert "applied: delete CiliumNetworkPolicy blue/default" in out
+    assert "red/netshoot → blue/httpbin: 000 (denied) → 200 (allowed)" in out
+    assert re.search(r"^red/netshoot\s+000→200\s", out, re.M)
+    _, js = _matrix(*args, "-o", "json")
+    changed = json.loads(js)["whatIf"]["changed"]
+    assert {(c["source"], c["before"]["verdict"], c["after"]["verdict"]) for c in changed} == {
+        (src, "denied", "allowed") for src in ("blue/netshoot", "green/netshoot", "red/httpbin", "red/netshoot")
+    }
+    _, md = _matrix(*args, "-o", "markdown")
+    assert "- red/netshoot → blue/httpbin: 000 (denied) → 200 (allowed)" in md
+
+
+def test_matrix_what_if_that_changes_nothing_says_so(tmp_path: Path) -> None:
+    code, out = _matrix("-n", "red,blue", "--demo", "sidecar-s0-baseline", "--what-if-delete", "ns/green")
+    assert code == 0 and "no cell changes" in out and "→" not in out.split("no cell changes")[1]

@@ -49,6 +49,22 @@ class Target:
         return f"{self.pod.namespace}/pod/{self.pod.name}"
 
 
+# labels on the proxies Istio deploys itself: waypoints and Gateway API gateways (gateway-name,
+# managed), classic ingress/egress gateways (istio: ...gateway) and ztunnel
+_ISTIO_PROXY_LABELS = ("gateway.networking.k8s.io/gateway-name", "istio.io/gateway-name", "gateway.istio.io/managed")
+
+
+def is_istio_proxy(pod: Pod) -> bool:
+    """A pod that is Istio's own proxy, not an application: its istio-proxy container is the proxy
+    itself (no injected sidecar), and its ports are Istio's (15008 HBONE, 15021 health)."""
+    labels = pod.labels
+    return (
+        any(k in labels for k in _ISTIO_PROXY_LABELS)
+        or labels.get("istio", "").endswith("gateway")
+        or "ztunnel" in (labels.get("app"), labels.get("app.kubernetes.io/name"))
+    )
+
+
 def representatives(model: Model) -> list[Pod]:
     """One pod per workload (the first ready one by name, else the first), host-network pods left out;
     sorted by namespace and name. Made once per model: every analyzer walks the same list."""

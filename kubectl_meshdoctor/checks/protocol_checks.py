@@ -10,7 +10,7 @@ reported as info (what istioctl's IST0118 says)."""
 from __future__ import annotations
 
 from kubectl_meshdoctor.checks.base import Check
-from kubectl_meshdoctor.checks.pairs import representatives
+from kubectl_meshdoctor.checks.pairs import is_istio_proxy, representatives
 from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
 from kubectl_meshdoctor.engines.cilium.peers import matching_port_rules
 from kubectl_meshdoctor.findings.types import Cause, Mesh, ObjectRef, Severity
@@ -73,6 +73,8 @@ def _protocols(model: Model) -> list[Cause]:
     out: list[Cause] = []
     seen: set[tuple[str, int]] = set()
     for pod in representatives(model):
+        if is_istio_proxy(pod):  # Istio's own ports (HBONE 15008, health) need no declaration
+            continue
         mesh = model.pod_mesh(pod)[0]
         for svc in services_for(model, [pod]):
             for i, sp in enumerate(svc.ports):

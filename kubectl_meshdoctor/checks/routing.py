@@ -15,7 +15,7 @@ from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.findings.types import Cause, Severity
 from kubectl_meshdoctor.model.build import Model
-from kubectl_meshdoctor.model.istio_routes import RouteDestination
+from kubectl_meshdoctor.model.istio_routes import HttpRoute, RouteDestination
 from kubectl_meshdoctor.model.istio_traffic import IstioGateway, VirtualService
 
 
@@ -150,11 +150,12 @@ def _faults(vs: VirtualService) -> list[Cause]:
     severity explain gives it (issue 17). A delay is a warning (explain says whether a timeout fires)."""
     out: list[Cause] = []
     ns = vs.ref.namespace or "default"
-    common = {"vs": f"{ns}/{vs.ref.name}", "method": "requests", "path": "", "ns": ns, "name": vs.ref.name}
     for route in vs.http:
         fault = route.fault
         if fault is None:
             continue
+        method, path = _matching(route)
+        common = {"vs": f"{ns}/{vs.ref.name}", "method": method, "path": path, "ns": ns, "name": vs.ref.name}
         if fault.abort_status is not None and fault.abort_percent > 0:
             ref = vs.ref.with_rule(f"{fault.path}.abort")
             params = common | {"rule": ref.rule or "", "what": f"HTTP {fault.abort_status} aborts"}
@@ -167,6 +168,17 @@ def _faults(vs: VirtualService) -> list[Cause]:
             params |= {"percent": f"{fault.delay_percent:g}", "effect": ""}
             out.append(Cause("istio-fault-injection", (ref,), params, severity=Severity.WARNING))
     return out
+
+
+def _matching(route: HttpRoute) -> tuple[str, str]:
+    """What the route matches, as the ``{method} {path}`` of the fault finding's sentence."""
+    if not route.matches:
+        return "any", "request"
+    parts = []
+    for m in route.matches:
+        what = [x for x in (m.method.value if m.method else "", m.uri.show() if m.uri else "") if x]
+        parts.append(" ".join(what) or "headers/port only")
+    return "requests", "with " + " or ".join(parts)
 
 
 def _circuit_breakers(model: Model) -> list[Cause]:

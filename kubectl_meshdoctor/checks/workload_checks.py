@@ -4,7 +4,7 @@ by the same hops as explain on one witness call; namespace injection intent vs t
 from __future__ import annotations
 
 from kubectl_meshdoctor.checks.base import Check
-from kubectl_meshdoctor.checks.pairs import Target, probe, representatives
+from kubectl_meshdoctor.checks.pairs import Target, is_istio_proxy, probe, representatives
 from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
 from kubectl_meshdoctor.findings.types import Cause, Mesh, ObjectRef, Severity
 from kubectl_meshdoctor.model.build import Model
@@ -76,7 +76,12 @@ def _injection(model: Model) -> list[Cause]:
         ambient = labels.get("istio.io/dataplane-mode") == "ambient"
         # running pods only: injection happens at admission, so a pod template (a manifest repo) or a pod
         # not yet scheduled says nothing about what the webhook did
-        pods = [p for p in model.pods_by_ns.get(name, []) if not p.host_network and (p.ip or p.node)]
+        # Istio's own proxies (waypoints, gateways, ztunnel) run istio-proxy as the app: not a sidecar
+        pods = [
+            p
+            for p in model.pods_by_ns.get(name, [])
+            if not p.host_network and (p.ip or p.node) and not is_istio_proxy(p)
+        ]
         if wants:
             missing = [p for p in pods if not p.has_sidecar() and not _opted_out(p)]
             if missing:

@@ -58,6 +58,7 @@ Examples:
 @click.option("--until-ok", is_flag=True, help="With --watch (implied): exit 0 as soon as the call works.")
 @click.option(
     "--watch-interval",
+    type=WINDOW,
     default="5s",
     show_default=True,
     help="With --watch: how often objects are re-listed (new flows of the pair wake it sooner).",
@@ -103,7 +104,7 @@ def explain(
     fix_yaml: bool = False,
     watch: bool = False,
     until_ok: bool = False,
-    watch_interval: str = "5s",
+    watch_interval: float = 5.0,
     **hubble: object,
 ) -> None:
     """Explain why a call from SOURCE to DESTINATION fails (or works).
@@ -141,17 +142,22 @@ def explain(
             http_host,
             app_protocol=app_protocol.lower() if app_protocol else None,
             http_asked=_http_asked(),
+            any_request=_defaulted("method", "path"),
         )
+        if not (watch or until_ok) and not _defaulted("watch_interval"):
+            raise UsageError("--watch-interval needs --watch (or --until-ok)")
         if watch or until_ok:
             if what_if_files or what_if_deletes or fix_yaml:
                 raise UsageError("--watch cannot be combined with --what-if or --fix-yaml")
             from kubectl_meshdoctor.cli.explain_watch import watch as run_watch
 
-            return run_watch(opts, query, output, until_ok, _seconds(watch_interval))
+            return run_watch(opts, query, output, until_ok, watch_interval)
         raw = app.load_raw(opts, query)
         model = app.build_model(raw)
         if require_flows and model.flow_source == "none":
-            why = next((w for w in model.warnings if w.startswith("Hubble flows not checked")), "")
+            from kubectl_meshdoctor.sources.base import relay_down
+
+            why = next(iter(relay_down(model.warnings)), "")
             raise DataError(f"--require-flows: no Hubble flows could be read{': ' + why if why else ''}")
         diagnosis = app.explain(model, query)
         if not (what_if_files or what_if_deletes):
@@ -193,14 +199,6 @@ def explain(
     run(body, debug)
 
 
-def _seconds(text: str) -> float:
-    """``--watch-interval``: 5s, 1m, or seconds as a number (0.5)."""
-    try:
-        return float(text)
-    except ValueError:
-        return parse_duration(text) or 0.0
-
-
 def _header(text: str) -> tuple[str, str]:
     from kubectl_meshdoctor.errors import UsageError
 
@@ -215,3 +213,11 @@ def _http_asked() -> bool:
     ctx = click.get_current_context()
     given = click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT
     return any(ctx.get_parameter_source(name) in given for name in ("method", "path", "http_headers"))
+
+
+def _defaulted(*names: str) -> bool:
+    """True when none of these options was given (each has its default value)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    return all(ctx.get_parameter_source(n) in (None, ParameterSource.DEFAULT) for n in names)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -32,7 +32,7 @@ def answer_key(d: Diagnosis) -> tuple[str, frozenset[tuple[str, tuple[str, ...]]
 
 
 class Watcher:
-    def __init__(self, opts: Any, query: Query, show: Callable[[Diagnosis, str], None], interval: float) -> None:
+    def __init__(self, opts: Any, query: Query, show: Callable[[Diagnosis, datetime], None], interval: float) -> None:
         from kubectl_meshdoctor import app
 
         if not app.is_live(opts):
@@ -69,7 +69,7 @@ class Watcher:
                     if diagnosis is None:
                         key: tuple[str, Any] = ("error", err_text)
                         if key != last:
-                            click.echo(f"[{_now()}] error: {err_text}", err=True)
+                            click.echo(f"[{_human(_now())}] error: {err_text}", err=True)
                             last = key
                     else:
                         code = app.exit_code(diagnosis)
@@ -127,32 +127,41 @@ class Watcher:
         threading.Thread(target=follow, name="meshdoctor-follow", daemon=True).start()
 
 
-def _now() -> str:
-    return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+def _now() -> datetime:
+    return datetime.now().astimezone()
 
 
-def printer(output: str) -> Callable[[Diagnosis, str], None]:
+def _human(when: datetime) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def rfc3339(when: datetime) -> str:
+    """``2026-12-06T12:13:05Z`` (RFC 3339, UTC, seconds): what JSON and YAML consumers parse."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def printer(output: str) -> Callable[[Diagnosis, datetime], None]:
     """How each new answer is shown: text with a timestamp line; json as one object per line."""
 
-    def show(d: Diagnosis, when: str) -> None:
+    def show(d: Diagnosis, when: datetime) -> None:
         if output == "text":
             import sys
 
             from kubectl_meshdoctor.render.text import print_to, render_diagnosis
 
-            click.echo(f"── {when} ──")
+            click.echo(f"── {_human(when)} ──")
             print_to(True, render_diagnosis(d))
             sys.stdout.flush()
         elif output == "markdown":
             from kubectl_meshdoctor.render.markdown import explain_markdown
 
-            click.echo(f"<!-- {when} -->\n" + explain_markdown(d))
+            click.echo(f"<!-- {rfc3339(when)} -->\n" + explain_markdown(d))
         else:
             import json
 
             from kubectl_meshdoctor.render.document import diagnosis_dict, dump
 
-            doc = {"time": when, **diagnosis_dict(d)}
+            doc = {"time": rfc3339(when), **diagnosis_dict(d)}
             text = json.dumps(doc, ensure_ascii=False) + "\n" if output == "json" else "---\n" + dump(doc, "yaml")
             click.echo(text, nl=False)
 

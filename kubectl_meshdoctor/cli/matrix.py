@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from kubectl_meshdoctor.cli.options import (
@@ -11,11 +13,14 @@ from kubectl_meshdoctor.cli.options import (
     what_if_options,
 )
 
+if TYPE_CHECKING:
+    from kubectl_meshdoctor.diagnosis.matrix import Cell
+
 EXAMPLES = """\b
 Examples:
   kubectl meshdoctor matrix -n red,blue,green --demo sidecar-s2-l7-policy --path /ip
   kubectl meshdoctor matrix -A --from ./snapshot -o json
-  kubectl meshdoctor matrix -n blue -l app=httpbin --demo ambient-a2-l7-policy --what-if fix.yaml
+  kubectl meshdoctor matrix -n red,blue,green --demo ambient-a2-l7-policy --what-if-delete cnp/blue/default
 """
 
 
@@ -83,6 +88,7 @@ def matrix(
         from kubectl_meshdoctor.diagnosis.matrix import matrix as run_matrix
         from kubectl_meshdoctor.diagnosis.matrix import matrix_exit_code, parse_selector
         from kubectl_meshdoctor.errors import UsageError
+        from kubectl_meshdoctor.sources.base import relay_down
 
         opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout, hubble)
         namespaces = app.scope_namespaces(opts, namespace, all_namespaces)
@@ -91,21 +97,36 @@ def matrix(
         raw = app.load_raw_scoped(opts, namespaces, flows=not no_flows and namespaces is not None)
         model, applied = app.model_with_changes(raw, what_if_files, what_if_deletes)
         no = no_flows or bool(applied)  # flows predate a what-if change
-        clients, servers, cells = run_matrix(model, namespaces, parse_selector(selector), method.upper(), path, no)
+        wanted = parse_selector(selector)
+        clients, servers, cells = run_matrix(model, namespaces, wanted, method.upper(), path, no)
+        before: dict[tuple[str, str], Cell] | None = None
+        if applied:  # the same matrix before the change, to show what moved
+            earlier = run_matrix(app.build_model(raw), namespaces, wanted, method.upper(), path, True)[2]
+            before = {(c.source, c.destination): c for c in earlier}
+        unread = relay_down(model.warnings)  # Relay unreachable: not the same as "no flows seen"
         if output == "text":
-            from kubectl_meshdoctor.render.matrix import render_matrix
+            from kubectl_meshdoctor.render.layout import Lines
+            from kubectl_meshdoctor.render.matrix import changed_cells, render_matrix, what_if_banner
             from kubectl_meshdoctor.render.text import print_to
 
-            print_to(True, render_matrix(clients, servers, cells))
+            if before is not None:
+                banner = Lines()
+                what_if_banner(applied, changed_cells(before, cells), banner)
+                print_to(True, banner)
+            print_to(True, render_matrix(clients, servers, cells, before))
+            if not cells:
+                click.echo("no client → server pair in scope (a workload is not paired with itself; widen -n or -l)")
             undecided = sum(1 for c in cells if c.verdict.value == "unknown")
-            for gap in dict.fromkeys(g for c in cells for g in c.gaps):
+            for gap in dict.fromkeys([*unread, *(g for c in cells for g in c.gaps)]):
                 click.echo(f"gap: {gap}")
             if undecided:
                 click.echo(f"{undecided} cell(s) shown as ? could not be decided (see the gaps above)")
         elif output == "markdown":
             from kubectl_meshdoctor.render.markdown import matrix_markdown
 
-            click.echo(matrix_markdown(clients, servers, cells), nl=False)
+            if before is not None:
+                click.echo(_what_if_markdown(applied, before, cells))
+            click.echo(matrix_markdown(clients, servers, cells, unread), nl=False)
         else:
             from kubectl_meshdoctor.render.document import dump
 
@@ -124,9 +145,39 @@ def matrix(
                     }
                     for c in cells
                 ],
-                "gaps": list(model.gaps),
+                "gaps": [*model.gaps, *unread],
             }
+            if before is not None:
+                doc["whatIf"] = _what_if_doc(applied, before, cells)
             click.echo(dump(doc, output), nl=False)
         return matrix_exit_code(cells)
 
     run(body, debug)
+
+
+def _what_if_doc(applied: list[str], before: dict[tuple[str, str], Cell], cells: list[Cell]) -> dict[str, object]:
+    from kubectl_meshdoctor.render.matrix import changed_cells
+
+    def state(c: Cell) -> dict[str, object]:
+        return {"verdict": c.verdict.value, "symptom": c.symptom.value, "causes": list(c.causes)}
+
+    changed = [
+        {"source": c.source, "destination": c.destination, "before": state(b), "after": state(c)}
+        for b, c in changed_cells(before, cells)
+    ]
+    return {"applied": applied, "changed": changed}
+
+
+def _what_if_markdown(applied: list[str], before: dict[tuple[str, str], Cell], cells: list[Cell]) -> str:
+    from kubectl_meshdoctor.render.markdown import cell
+    from kubectl_meshdoctor.render.matrix import changed_cells
+
+    out = ["### What-if (in memory, nothing applied to the cluster)", ""]
+    out += [f"- applied: {cell(a)}" for a in applied]
+    changes = changed_cells(before, cells)
+    if not changes:
+        out.append("- no cell changes")
+    for b, c in changes:
+        out.append(f"- {cell(c.source)} → {cell(c.destination)}: {b.predicted} ({b.verdict.value}) → "
+                   f"{c.predicted} ({c.verdict.value})")  # fmt: skip
+    return "\n".join(out) + "\n"

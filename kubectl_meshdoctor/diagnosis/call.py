@@ -42,6 +42,7 @@ class Query:
     app_protocol: str | None = None  # --app-protocol tcp|http|grpc; None = from the Service port (issue 22)
     # the question describes an HTTP request (--method/--path/-H given); programmatic callers assume so
     http_asked: bool = True
+    any_request: bool = False  # neither --method nor --path given: flows-only input summarises every request
 
 
 @dataclass(slots=True)

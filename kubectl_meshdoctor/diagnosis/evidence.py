@@ -80,6 +80,9 @@ class FlowTally:
     max_latency_s: float = 0.0  # slowest L7 record of this request (istio-timeout)
     denied_by: list[str] = field(default_factory=list)
     allowed_by: list[str] = field(default_factory=list)
+    # every HTTP request of the pair, whatever its method and path: (method, path) -> "request" (a
+    # request record), an HTTP status, or "denied" (Cilium's proxy) -> count
+    requests: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
 
     def add(self, flow: Any, direction: int) -> None:
         from kubectl_meshdoctor._proto import flow_pb2
@@ -120,6 +123,8 @@ class FlowTally:
     def _http(self, flow: Any, verdict: str) -> None:
         http = flow.l7.http
         path = urlsplit(http.url).path or "/" if http.url else None
+        seen = self.requests.setdefault((http.method or "?", path or "?"), Counter())
+        seen[str(http.code) if http.code else ("denied" if verdict == "DROPPED" else "request")] += 1
         if path is not None and (path != self.path or (http.method and http.method != self.method)):
             self.other_path_l7 += 1
             return

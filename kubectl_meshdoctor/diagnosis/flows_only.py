@@ -43,13 +43,41 @@ def no_objects_gap() -> Gap:
 
 
 def _mesh(target: Target) -> Mesh:
-    """What the endpoints' labels in the flows say (Istio's sidecar label, the ambient namespace label)."""
+    """What the endpoints' labels in the flows say: Istio's sidecar label, the ambient label (pod or
+    namespace); "none" only when the flows carry the namespace's labels too and neither mark is there,
+    else unknown (an external peer is outside the mesh)."""
+    if target.kind == "External":
+        return Mesh.NONE
     labels = [p.labels for p in target.pods]
-    if labels and all(ls.get("security.istio.io/tlsMode") == "istio" for ls in labels):
+    if not labels:
+        return Mesh.UNKNOWN
+    if all(ls.get("security.istio.io/tlsMode") == "istio" for ls in labels):
         return Mesh.SIDECAR
-    if labels and all(ls.get(NS_LABEL_PREFIX + "istio.io/dataplane-mode") == "ambient" for ls in labels):
+    ambient = ("istio.io/dataplane-mode", NS_LABEL_PREFIX + "istio.io/dataplane-mode")
+    if all(any(ls.get(k) == "ambient" for k in ambient) for ls in labels):
         return Mesh.AMBIENT
-    return Mesh.NONE
+    plain = all(
+        "security.istio.io/tlsMode" not in ls
+        and not any(ls.get(k) == "ambient" for k in ambient)
+        and any(k.startswith(NS_LABEL_PREFIX) for k in ls)
+        for ls in labels
+    )
+    return Mesh.NONE if plain else Mesh.UNKNOWN
+
+
+def requests_seen(requests: dict[tuple[str, str], Counter[str]], limit: int = 8) -> str:
+    """ "GET /productpage: 35 requests, 503×32; ..." most frequent first; "" when there is no HTTP record."""
+    ranked = sorted(requests.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+    parts = []
+    for (method, path), outcomes in ranked[:limit]:
+        sent = outcomes.get("request", 0)
+        answers = sorted((k, n) for k, n in outcomes.items() if k != "request")
+        said = ([f"{sent} requests"] if sent else []) + [
+            f"{n} denied by Cilium's proxy" if k == "denied" else f"{k}×{n}" for k, n in answers
+        ]
+        parts.append(f"{method} {path}: {', '.join(said)}")
+    more = f"; {len(ranked) - limit} more" if len(ranked) > limit else ""
+    return "; ".join(parts) + more
 
 
 def _endpoint(target: Target, port: int | None) -> Endpoint:
@@ -70,6 +98,17 @@ def _observed_port(flows: list[Any], pair: PairSelector) -> int | None:
     return ports.most_common(1)[0][0] if ports else None
 
 
+def _every_request(evidence: Evidence, requests: dict[tuple[str, str], Counter[str]], other: int) -> None:
+    """Replace "N L7 records for other requests" (other than GET /) by what each request got."""
+    summary = evidence.summary.replace(f", {other} L7 records for other requests", "") if other else evidence.summary
+    evidence.summary = f"{summary}; requests seen: {requests_seen(requests)}"
+    statuses: Counter[str] = Counter()
+    for outcomes in requests.values():
+        statuses.update({k: n for k, n in outcomes.items() if k.isdigit()})
+    evidence.http_status = dict(sorted(statuses.items()))
+    evidence.observed = None  # several requests: no one outcome the client saw
+
+
 def explain_from_flows(model: Model, query: Query) -> Diagnosis:
     src = resolve(model, query.source, query.namespace, allow_external=False)
     dst = resolve(model, query.destination, query.namespace, allow_external=True)
@@ -84,14 +123,19 @@ def explain_from_flows(model: Model, query: Query) -> Diagnosis:
         window = f" in the last {int(query.since_seconds)}s" if query.since_seconds is not None else ""
         evidence = tally.evidence(model.flow_source, window)
         evidence.agrees = None  # no static answer to agree or disagree with
+        if query.any_request and tally.requests:  # no --method/--path: every request the flows show
+            _every_request(evidence, tally.requests, tally.other_path_l7)
         if tally.flows == 0:
             evidence.summary = f"no flows for this pair{window}"
         port = port or _observed_port(index.candidates(pair), pair)
     hops = [HopResult(hop, Decision.UNKNOWN, (), _NOT_EVALUATED, None, Verdict.UNKNOWN) for hop in Hop]
+    # no --method/--path and HTTP records seen: the answer is about every request, not "GET /"
+    every = query.any_request and "requests seen: " in evidence.summary
+    method, path = ("*", "*") if every else (query.method, query.path)
     return Diagnosis(
         source=_endpoint(src, None),
         destination=_endpoint(dst, port),
-        request=Request(query.protocol, query.method, query.path, query.host or dst.dns_name, dict(query.headers)),
+        request=Request(query.protocol, method, path, query.host or dst.dns_name, dict(query.headers)),
         verdict=Verdict.UNKNOWN,
         symptom=Symptom.UNKNOWN,
         hops=hops,

@@ -50,6 +50,7 @@ class Mesh(StrEnum):
     SIDECAR = "sidecar"
     AMBIENT = "ambient"
     NONE = "none"
+    UNKNOWN = "unknown"  # flows only: the flows do not show the endpoint's mesh mode
 
 
 class Hop(StrEnum):

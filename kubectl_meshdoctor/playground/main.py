@@ -24,24 +24,40 @@ from kubectl_meshdoctor.playground.relay import RelayConfig, RelayServer, RelayT
 from kubectl_meshdoctor.raw import RawSnapshot
 
 
-def kubeconfig_dict(url: str, namespace: str = "default") -> dict[str, Any]:
+def kubeconfig_dict(url: str, namespace: str | None = "default") -> dict[str, Any]:
+    """``namespace`` None: the context names none (kubectl and meshdoctor then use "default")."""
+    context = {"cluster": "playground", "user": "playground"} | ({"namespace": namespace} if namespace else {})
     return {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": "playground", "cluster": {"server": url}}],
         "users": [{"name": "playground", "user": {"token": TOKEN}}],
-        "contexts": [
-            {"name": "playground", "context": {"cluster": "playground", "user": "playground", "namespace": namespace}}
-        ],
+        "contexts": [{"name": "playground", "context": context}],
         "current-context": "playground",
     }
 
 
-def write_kubeconfig(path: Path, url: str) -> Path:
+def write_kubeconfig(path: Path, url: str, namespace: str | None = "default") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(kubeconfig_dict(url), sort_keys=False), encoding="utf-8")
+    path.write_text(yaml.safe_dump(kubeconfig_dict(url, namespace), sort_keys=False), encoding="utf-8")
     path.chmod(0o600)
     return path
+
+
+SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "istio-system", "cilium"})
+
+
+def home_namespace(snap: RawSnapshot) -> str | None:
+    """The namespace the playground's kubeconfig names, so that `matrix` and `check` without -n work
+    as on a real cluster: the application namespace with the most pods (ties: by name); None (the
+    context names none) when the snapshot has no application pod."""
+    counts: dict[str, int] = {}
+    for obj in snap.objects:
+        meta = obj.doc.get("metadata") or {}
+        ns = meta.get("namespace") if isinstance(meta, dict) else None
+        if obj.doc.get("kind") == "Pod" and isinstance(ns, str) and ns not in SYSTEM_NAMESPACES:
+            counts[ns] = counts.get(ns, 0) + 1
+    return min(counts, key=lambda ns: (-counts[ns], ns)) if counts else None
 
 
 def load(source: str) -> RawSnapshot:
@@ -176,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
                 if args.kubeconfig_out
                 else Path(tempfile.mkdtemp(prefix="meshdoctor-playground-")) / "kubeconfig"
             )
-            write_kubeconfig(out, pg.api.url)
+            home = home_namespace(snap)
+            write_kubeconfig(out, pg.api.url, home)
             lines.append(f"KUBECONFIG={out}")
         lines.append(f"HUBBLE_SERVER={pg.relay.address}")
         lines += ["", "# try:"]
@@ -185,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         if pg.api is not None:
             for command in ("explain", "flows"):
                 lines.append(f"{env}kubectl meshdoctor {command} red/netshoot blue/httpbin {hubble}")
+            if home:  # the kubeconfig's namespace: -n is not needed
+                lines.append(f"{env}kubectl meshdoctor matrix {hubble}   # namespace {home}")
         lines.append(f"hubble observe --server {pg.relay.address} --last 20")
         lines.append("# Ctrl-C stops the playground")
         print("\n".join(lines), flush=True)

@@ -10,7 +10,7 @@ Data from objects and flows is escaped for Markdown tables and Mermaid labels.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from kubectl_meshdoctor.diagnosis.matrix import Cell
 from kubectl_meshdoctor.findings import catalog
@@ -198,7 +198,9 @@ def path_mermaid(d: Diagnosis) -> str:
     return "\n".join(lines)
 
 
-def matrix_markdown(clients: list[Workload], servers: list[Workload], cells: list[Cell]) -> str:
+def matrix_markdown(
+    clients: list[Workload], servers: list[Workload], cells: list[Cell], gaps: Sequence[str] = ()
+) -> str:
     names = [f"{s.namespace}/{s.name}" for s in servers]
     by_pair = {(c.source, c.destination): c for c in cells}
     failing = [c for c in cells if c.verdict is not Verdict.ALLOWED]
@@ -227,9 +229,9 @@ def matrix_markdown(clients: list[Workload], servers: list[Workload], cells: lis
                 f"| {cell(c.source)} | {cell(c.destination)} | {c.verdict.value} | {c.symptom.value} | {causes} |"
             )
         out += ["", "Explain one: `kubectl meshdoctor explain CLIENT SERVER -o markdown`."]
-    gaps = list(dict.fromkeys(g for c in cells for g in c.gaps))
-    if gaps:
-        out += ["", "### Gaps", "", *(f"- {cell(g)}" for g in gaps)]
+    every = list(dict.fromkeys([*gaps, *(g for c in cells for g in c.gaps)]))
+    if every:
+        out += ["", "### Gaps", "", *(f"- {cell(g)}" for g in every)]
     return "\n".join(out) + "\n"
 
 

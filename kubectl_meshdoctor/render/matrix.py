@@ -50,8 +50,37 @@ def legend(cells: list[Cell], out: Lines) -> None:
             out.prose(12, (f"  {label:<10}{meaning}", "dim"))
 
 
-def render_matrix(clients: list[Workload], servers: list[Workload], cells: list[Cell]) -> Lines:
-    """The table never wraps or truncates a cell (wide matrices overflow); the legend wraps."""
+Pair = tuple[str, str]
+
+
+def changed_cells(before: dict[Pair, Cell], cells: list[Cell]) -> list[tuple[Cell, Cell]]:
+    """(before, after) of every cell whose predicted outcome a --what-if change moves."""
+    out = []
+    for c in cells:
+        b = before.get((c.source, c.destination))
+        if b is not None and (b.verdict, b.symptom, b.causes) != (c.verdict, c.symptom, c.causes):
+            out.append((b, c))
+    return out
+
+
+def what_if_banner(applied: list[str], changes: list[tuple[Cell, Cell]], out: Lines) -> None:
+    """What was changed (in memory), then each cell's before -> after; the table shows the after-state."""
+    out.prose(2, ("what-if (in memory, nothing applied to the cluster):", "bold"))
+    for item in applied:
+        out.prose(4, (clean(f"  applied: {item}"), ""))
+    if not changes:
+        out.prose(4, ("  no cell changes: every call has the outcome it had before", "dim"))
+    for b, c in changes:
+        line = f"  {c.source} → {c.destination}: {b.predicted} ({b.verdict.value}) → {c.predicted} ({c.verdict.value})"
+        out.prose(4, (clean(line), _STYLE[c.verdict]))
+    out.blank()
+
+
+def render_matrix(
+    clients: list[Workload], servers: list[Workload], cells: list[Cell], before: dict[Pair, Cell] | None = None
+) -> Lines:
+    """The table never wraps or truncates a cell (wide matrices overflow); the legend wraps. With
+    ``before`` (a what-if), a changed cell shows "before→after"."""
     by_pair = {(c.source, c.destination): c for c in cells}
     names = [clean(f"{s.namespace}/{s.name}") for s in servers]
     header = "client \\ server"
@@ -65,6 +94,9 @@ def render_matrix(clients: list[Workload], servers: list[Workload], cells: list[
                 row.append(("-", "dim"))
                 continue
             text = cell.predicted + (f" ({cell.observed})" if cell.observed is not None else "")
+            was = (before or {}).get((src, dst))
+            if was is not None and was.predicted != cell.predicted:
+                text = f"{was.predicted}→{text}"
             text += " !" if cell.agrees is False else ""
             row.append((clean(text), _STYLE[cell.verdict] + (" reverse" if cell.agrees is False else "")))
         rows.append(row)
@@ -82,4 +114,6 @@ def render_matrix(clients: list[Workload], servers: list[Workload], cells: list[
         out.row(*runs)
     out.blank()
     legend(cells, out)
+    if any("→" in text for row in rows for text, _ in row[1:]):
+        out.prose(12, (f"  {'a→b':<10}a before the what-if change, b after it", "dim"))
     return out

@@ -3,13 +3,19 @@ finding, a physical location where the object came from a file)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kubectl_meshdoctor import __version__
 from kubectl_meshdoctor.findings import catalog
+from kubectl_meshdoctor.findings.titles import FIXES, TITLES
 from kubectl_meshdoctor.findings.types import ObjectRef
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+HOME = "https://github.com/meshdoctor/kubectl-meshdoctor"
+CAUSES_DOC = f"{HOME}/blob/main/docs/causes.md"
+DEMOS = "kubectl_meshdoctor/demos"  # where a --demo object's file is, in the source tree
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
@@ -29,13 +35,27 @@ def _location(ref: ObjectRef) -> dict[str, Any]:
             {"name": ref.name, "fullyQualifiedName": name + (f" {ref.rule}" if ref.rule else ""), "kind": ref.kind}
         ]
     }
-    if ref.origin and not ref.origin.startswith(("demo:", "live")):
-        path, line = _split_origin(ref.origin)
+    origin = ref.origin
+    if origin and origin.startswith("demo:"):  # a bundled demo: its file in the source tree
+        origin = f"{DEMOS}/{origin.removeprefix('demo:')}"
+    if origin and not origin.startswith("live"):
+        path, line = _split_origin(origin)
         physical: dict[str, Any] = {"artifactLocation": {"uri": path.lstrip("/") if path.startswith("./") else path}}
         if line is not None:
             physical["region"] = {"startLine": max(1, line)}
         loc["physicalLocation"] = physical
     return loc
+
+
+def _generic(template: str) -> str:
+    """A catalog template with its per-case values shown as <name>."""
+    return _PLACEHOLDER.sub(r"<\1>", template).replace("{{", "{").replace("}}", "}")
+
+
+def _described(title: str, spec: catalog.CauseSpec) -> str:
+    """The title, what `check` looks for mesh-wide, and the semantics reference."""
+    found = f" `check` looks at: {spec.check}." if spec.check else ""
+    return f"{title}.{found} Reference: {spec.doc}."
 
 
 def sarif(findings: list[dict[str, Any]], refs: list[tuple[ObjectRef, ...]], gaps: list[str]) -> dict[str, Any]:
@@ -47,10 +67,11 @@ def sarif(findings: list[dict[str, Any]], refs: list[tuple[ObjectRef, ...]], gap
         rule: dict[str, Any] = {
             "id": code,
             "name": "".join(part.capitalize() for part in code.split("-")),
-            "shortDescription": {"text": code},
-            "fullDescription": {"text": spec.summary.replace("{{", "{").replace("}}", "}")},
+            "shortDescription": {"text": TITLES[code]},
+            "fullDescription": {"text": _described(TITLES[code], spec)},
             "defaultConfiguration": {"level": _LEVEL[spec.severity.value]},
-            "help": {"text": "fix: " + spec.fix.replace("{{", "{").replace("}}", "}")},
+            "helpUri": f"{CAUSES_DOC}#{code}",
+            "help": {"text": "fix: " + (FIXES.get(code) or _generic(spec.fix))},
             "properties": {"reference": spec.doc, "istioctl": list(spec.related)},
         }
         rules.append(rule)
@@ -72,6 +93,7 @@ def sarif(findings: list[dict[str, Any]], refs: list[tuple[ObjectRef, ...]], gap
             "driver": {
                 "name": "meshdoctor",
                 "version": __version__,
+                "informationUri": HOME,
                 "rules": rules,
             }
         },

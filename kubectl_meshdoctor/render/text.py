@@ -53,6 +53,15 @@ def _t(value: object, style: str = "") -> Text:
     return Text(clean(value), style=style)
 
 
+def _request_line(d: Diagnosis) -> str:
+    """The request asked about; "*" (flows only, no --method/--path): every request the flows show."""
+    if d.request.method == "*" and d.request.path == "*":
+        return "every request seen"
+    if d.request.app_protocol == "tcp":  # the raw connection: the payload is plain TCP (issue 22)
+        return f"{d.request.protocol} connection"
+    return f"{d.request.method} {d.request.path}"
+
+
 def is_gateway_source(d: Diagnosis) -> bool:
     """The call starts at an ingress gateway (an Envoy of its own, not a sidecar): the routing hop
     was decided by a Gateway/HTTPRoute binding (diagnosis/gateway_hop.py)."""
@@ -66,13 +75,6 @@ def is_gateway_source(d: Diagnosis) -> bool:
 
 
 _GATEWAY_TITLES = {Hop.CLIENT_PROXY: "gateway Envoy (TLS)", Hop.CLIENT_ROUTE: "gateway routing"}
-
-
-def _asked(d: Diagnosis) -> str:
-    """The request line: the HTTP request, or the raw connection when the payload is plain TCP."""
-    if d.request.app_protocol == "tcp":
-        return f"{d.request.protocol} connection"
-    return f"{d.request.method} {d.request.path}"
 
 
 def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
@@ -92,7 +94,7 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
         (clean(src), "bold"),
         (" → ", ""),
         (clean(f"{target}:{dst.port}"), "bold"),
-        (clean(f"  {_asked(d)}   client sees: {symptom}"), ""),
+        (clean(f"  {_request_line(d)}   client sees: {symptom}"), ""),
     )
     gateway = is_gateway_source(d)
     src_mesh = "ingress gateway (Envoy)" if gateway else d.source.mesh.value

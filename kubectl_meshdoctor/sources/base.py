@@ -30,3 +30,12 @@ class Source(Protocol):
     def objects(self) -> RawSnapshot: ...
 
     def flows(self, query: FlowQuery) -> Iterator[Any]: ...
+
+
+RELAY_DOWN = "Hubble flows not checked"  # how the warning that Relay could not be read begins
+
+
+def relay_down(warnings: list[str]) -> list[str]:
+    """The warnings saying Relay could not be read: a command that shows flows reports them as gaps,
+    so that "Relay unreachable" never looks like "Hubble saw no flows"."""
+    return [w for w in warnings if w.startswith(f"{RELAY_DOWN}: ")]

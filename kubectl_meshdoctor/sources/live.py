@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubectl_meshdoctor.raw import RawSnapshot
+from kubectl_meshdoctor.sources.base import RELAY_DOWN
 from kubectl_meshdoctor.sources.deadline import Deadline
 from kubectl_meshdoctor.sources.hubble import FlowBatch, HubbleClient, RelayError, TLSOptions
 
@@ -153,7 +154,7 @@ class LiveSource:
 
 
 def relay_down_warning(err: RelayError) -> str:
-    return f"Hubble flows not checked: {err}"
+    return f"{RELAY_DOWN}: {err}"
 
 
 def add_flows(raw: RawSnapshot, batch: FlowBatch) -> None:

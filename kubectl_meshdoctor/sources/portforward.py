@@ -14,7 +14,6 @@ import contextlib
 import select
 import socket
 import threading
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,6 @@ RELAY_SERVICE = "hubble-relay"
 # the kubernetes client runs one thread per websocket forward, named so; a connection reset by the
 # API server (or anything between) ends it with an exception that Python would print to stderr
 _LIBRARY_THREAD = "Kubernetes port forward proxy"
-_quiet: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 _previous_hook: Callable[[threading.ExceptHookArgs], object] | None = None
 _opening = threading.Lock()  # one forward opened at a time: its new thread is the one that appeared
 
@@ -116,33 +114,34 @@ class PortForward:
         t = self.target
         try:
             core = CoreV1Api(self.client._api)
+            _silence_library_threads()  # before the library starts its thread: it may die at once
             with _opening:
                 before = set(threading.enumerate())
                 pf = portforward(core.connect_get_namespaced_pod_portforward, t.pod, t.namespace, ports=str(t.port))
                 proxies = [p for p in threading.enumerate() if p not in before and p.name.startswith(_LIBRARY_THREAD)]
-                _silence(proxies)
             remote = pf.socket(t.port)
         except Exception:  # the gRPC client sees the closed connection and reports Relay unreachable
             conn.close()
             return
-        _pump(conn, remote, self._stop, lambda: all(p.is_alive() for p in proxies))
+        # no new thread found: it started and already ended within portforward()
+        _pump(conn, remote, self._stop, lambda: bool(proxies) and all(p.is_alive() for p in proxies))
         with contextlib.suppress(Exception):
             pf.close()
 
 
-def _silence(threads: list[threading.Thread]) -> None:
-    """The library's proxy thread dies on a reset connection: drop its exception (the forward
-    closes, and the gRPC client reports Relay unreachable as a gap). The hook is installed once;
-    every other thread's exception goes to the hook that was there before."""
+def _silence_library_threads() -> None:
+    """The library's proxy thread dies on a reset connection: drop its exception (the forward then
+    closes, and the gRPC client reports Relay unreachable as a gap). Installed once; every other
+    thread's exception goes to the hook that was there before."""
     global _previous_hook
-    _quiet.update(threads)
-    if threading.excepthook is not _drop_library_exceptions:
-        _previous_hook = threading.excepthook
-        threading.excepthook = _drop_library_exceptions
+    with _opening:
+        if threading.excepthook is not _drop_library_exceptions:
+            _previous_hook = threading.excepthook
+            threading.excepthook = _drop_library_exceptions
 
 
 def _drop_library_exceptions(args: threading.ExceptHookArgs) -> None:
-    if args.thread is not None and args.thread in _quiet:
+    if args.thread is not None and args.thread.name.startswith(_LIBRARY_THREAD):
         return
     (_previous_hook or threading.__excepthook__)(args)
 

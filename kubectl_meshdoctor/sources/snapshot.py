@@ -8,6 +8,7 @@ Objects: ``*.yaml``, ``*.yml``, ``*.json`` (decoded when read). Flows: ``*.jsonl
 
 from __future__ import annotations
 
+import re
 import sys
 import tarfile
 from collections.abc import Iterator, Sequence
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kubectl_meshdoctor.errors import InputError, UsageError
+from kubectl_meshdoctor.findings.types import Gap
 from kubectl_meshdoctor.raw import RawSnapshot
 from kubectl_meshdoctor.sources.decode import Scope, decode_documents, decode_json
 from kubectl_meshdoctor.sources.flowfiles import (
@@ -56,17 +58,62 @@ def _add_objects(snap: RawSnapshot, data: bytes, shown: str, scope: frozenset[st
     snap.gaps.extend(gaps)
 
 
+class Unreadable:
+    """The object files of one directory or archive that cannot be read (a Helm template, a binary):
+    each is left out with a gap naming it and the kinds it may hold (every kind when it says none),
+    so the hops reading them become unknown; when nothing at all was readable, the first error stands
+    (exit 2)."""
+
+    def __init__(self) -> None:
+        self.read = False
+        self.errors: list[tuple[InputError, bytes]] = []
+
+    def add_objects(self, snap: RawSnapshot, data: bytes, shown: str, scope: frozenset[str] | None) -> None:
+        try:
+            _add_objects(snap, data, shown, scope)
+        except InputError as err:
+            self.errors.append((err, data))
+        else:
+            self.read = True
+
+    def done(self, snap: RawSnapshot) -> None:
+        if self.errors and not self.read:
+            raise self.errors[0][0]
+        for err, data in self.errors:
+            kinds = _kinds_named(data)
+            held = ", ".join(sorted(kinds)) if kinds else "any kind"
+            snap.gaps.append(Gap(f"{err}; file left out, so its objects ({held}) are not seen", kinds or {"*"}))
+
+
+_KIND_LINE = re.compile(rb"^[ \t-]*kind:[ \t]*(.*?)[ \t]*$", re.M)
+_PLAIN_KIND = re.compile(rb"^[\"']?([A-Z][A-Za-z0-9]*)[\"']?$")
+
+
+def _kinds_named(data: bytes) -> set[str]:
+    """The kinds an unreadable file's ``kind:`` lines name; empty (= any kind) when one of them is not
+    a plain kind name (a template) or there is none."""
+    kinds: set[str] = set()
+    for m in _KIND_LINE.finditer(data[: 1 << 22]):
+        plain = _PLAIN_KIND.match(m.group(1))
+        if plain is None:
+            return set()
+        kinds.add(plain.group(1).decode("ascii"))
+    return kinds
+
+
 def _collect_dir(root: Path, label: str, snap: RawSnapshot, scope: frozenset[str] | None) -> bool:
     seen = False
+    unreadable = Unreadable()
     for path in _visible(root):
         name = str(path.relative_to(root))
         shown = f"{label}/{name}"
         if is_flow_name(name) or (strip_gz(name).endswith(".json") and sniff_flows(head_of(path))):
             snap.flow_files.append(file_flow(path, shown))
-            seen = True
+            seen = unreadable.read = True
         elif is_object_name(name):
-            _add_objects(snap, path.read_bytes(), shown, scope)
+            unreadable.add_objects(snap, path.read_bytes(), shown, scope)
             seen = True
+    unreadable.done(snap)
     return seen
 
 
@@ -75,6 +122,7 @@ def _collect_tar(path: Path, snap: RawSnapshot, scope: frozenset[str] | None) ->
     try:
         with tarfile.open(path, "r:*") as tar:
             members = sorted((m for m in tar.getmembers() if m.isfile()), key=lambda m: m.name)
+            unreadable = Unreadable()
             for member in members:
                 name = member.name.removeprefix("./")
                 shown = f"{path}/{name}"
@@ -83,10 +131,11 @@ def _collect_tar(path: Path, snap: RawSnapshot, scope: frozenset[str] | None) ->
                     continue
                 if is_flow_name(name) or (strip_gz(name).endswith(".json") and sniff_flows(handle.read(1 << 16))):
                     snap.flow_files.append(tar_flow(path, member.name, shown))
-                    seen = True
+                    seen = unreadable.read = True
                 elif is_object_name(name):
-                    _add_objects(snap, handle.read(), shown, scope)
+                    unreadable.add_objects(snap, handle.read(), shown, scope)
                     seen = True
+            unreadable.done(snap)
     except (tarfile.TarError, OSError, EOFError) as err:
         first = str(err).splitlines()[0].rstrip(":") if str(err) else type(err).__name__
         raise InputError(str(path), None, f"cannot read archive ({first}); expected a .tar.gz") from None
