@@ -312,6 +312,8 @@ def test_authorization_for_tcp_traffic(tmp_path: Path) -> None:
             code, doc = explain(root, "foo/curl", *ask)
             assert doc["request"]["appProtocol"] == "tcp", doc["request"]  # nc sends raw TCP
             assert code == (0 if doc["verdict"] == "allowed" else 1), (p, doc["verdict"])
+            if doc["verdict"] == "denied":  # the page's mechanism: the sidecar's authorization policy
+                assert codes(doc) == {"istio-authz-denied"} and first_break(doc)["name"] == "server-proxy"  # type: ignore[index]
             out[p] = _verdict(doc)
         return out
 
@@ -424,6 +426,7 @@ def test_explicit_deny(tmp_path: Path) -> None:
     def ask(step: str, method: str, path: str, token: str | None = None) -> tuple[int, object, object]:
         extra = ("-H", f"x-token: {token}") if token else ()
         code, doc = explain(tmp_path / step, "foo/curl", "foo/svc/httpbin", "--method", method, "--path", path, *extra)
+        assert codes(doc) == ({"istio-authz-denied"} if code else set()), doc["causes"]
         return (code, *_verdict(doc))
 
     ok, forbidden = (0, "allowed", "ok"), (1, "denied", "http-403")
