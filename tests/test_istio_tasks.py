@@ -445,6 +445,38 @@ def test_explicit_deny(tmp_path: Path) -> None:
     assert ask("3", "GET", "/ip", "guest") == forbidden  # DENY still wins for a guest
 
 
+# --- the browser steps: every page loads /productpage through the ingress gateway -----------------
+
+
+def _all_v1() -> Cluster:
+    return with_versions().apply(sample(f"{NET}/virtual-service-all-v1.yaml"))
+
+
+BROWSER_STEPS = {
+    # ROUTING_PAGE: "Apply a virtual service", then "Route based on user identity" (logged in as jason)
+    "routing-all-v1": (_all_v1, ()),
+    "routing-jason": (lambda: _all_v1().apply(sample(f"{NET}/virtual-service-reviews-test-v2.yaml")), JASON),
+    # FAULT_PAGE: the page loads for jason (its reviews or ratings part shows the error message)
+    "fault-delay": (lambda: _fault_base().apply(sample(f"{NET}/virtual-service-ratings-test-delay.yaml")), JASON),
+    "fault-abort": (lambda: _fault_base().apply(sample(f"{NET}/virtual-service-ratings-test-abort.yaml")), JASON),
+    # SHIFT_PAGE: 50/50 and 100% v3
+    "shift-50": (lambda: _all_v1().apply(sample(f"{NET}/virtual-service-reviews-50-v3.yaml")), ()),
+    "shift-v3": (lambda: _all_v1().apply(sample(f"{NET}/virtual-service-reviews-v3.yaml")), ()),
+    # TIMEOUT_PAGE: with the delay, then with the timeout (the page loads, reviews unavailable)
+    "timeouts-delay": (lambda: request_timeouts(timeout=False), ()),
+    "timeouts-timeout": (lambda: request_timeouts(timeout=True), ()),
+}
+
+
+@pytest.mark.parametrize("step", sorted(BROWSER_STEPS))
+def test_browser_loads_the_product_page(tmp_path: Path, step: str) -> None:
+    build, extra = BROWSER_STEPS[step]
+    root = build().write(tmp_path)
+    code, doc = explain(root, GATEWAY, "default/productpage", *BROWSER, "--path", "/productpage", *extra)
+    assert (code, *_verdict(doc)) == (0, "allowed", "ok"), doc["hops"]
+    assert not doc["gaps"], doc["gaps"]
+
+
 # --- README "Istio's tasks, explained" ------------------------------------------------------------
 
 README = Path(__file__).resolve().parents[1] / "README.md"
