@@ -140,3 +140,12 @@ def test_routing_demo_without_an_http_question_is_plain_tcp() -> None:
         "http-503",
         "http",
     )
+
+
+def test_check_and_explain_share_the_abort_severity() -> None:
+    """Issue 17: a 100% abort is an error in explain (broken, exit 1), so it is an error in check too."""
+    result = CliRunner().invoke(cli, ["check", "-A", "--demo", "routing-fault-abort", "-o", "json"])
+    found = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "istio-fault-injection"]
+    assert result.exit_code == 1 and [f["severity"] for f in found] == ["error"]
+    exit_code, doc = _explain("--demo", "routing-fault-abort", "--path", "/ip")
+    assert exit_code == 1 and doc["causes"][0]["severity"] == "error"

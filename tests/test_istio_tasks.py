@@ -312,6 +312,8 @@ def test_authorization_for_tcp_traffic(tmp_path: Path) -> None:
             code, doc = explain(root, "foo/curl", *ask)
             assert doc["request"]["appProtocol"] == "tcp", doc["request"]  # nc sends raw TCP
             assert code == (0 if doc["verdict"] == "allowed" else 1), (p, doc["verdict"])
+            if doc["verdict"] == "denied":  # the page's mechanism: the sidecar's authorization policy
+                assert codes(doc) == {"istio-authz-denied"} and first_break(doc)["name"] == "server-proxy"  # type: ignore[index]
             out[p] = _verdict(doc)
         return out
 
@@ -424,6 +426,7 @@ def test_explicit_deny(tmp_path: Path) -> None:
     def ask(step: str, method: str, path: str, token: str | None = None) -> tuple[int, object, object]:
         extra = ("-H", f"x-token: {token}") if token else ()
         code, doc = explain(tmp_path / step, "foo/curl", "foo/svc/httpbin", "--method", method, "--path", path, *extra)
+        assert codes(doc) == ({"istio-authz-denied"} if code else set()), doc["causes"]
         return (code, *_verdict(doc))
 
     ok, forbidden = (0, "allowed", "ok"), (1, "denied", "http-403")
@@ -440,6 +443,38 @@ def test_explicit_deny(tmp_path: Path) -> None:
     assert ask("3", "GET", "/ip", "admin") == ok
     assert ask("3", "GET", "/get", "admin") == forbidden
     assert ask("3", "GET", "/ip", "guest") == forbidden  # DENY still wins for a guest
+
+
+# --- the browser steps: every page loads /productpage through the ingress gateway -----------------
+
+
+def _all_v1() -> Cluster:
+    return with_versions().apply(sample(f"{NET}/virtual-service-all-v1.yaml"))
+
+
+BROWSER_STEPS = {
+    # ROUTING_PAGE: "Apply a virtual service", then "Route based on user identity" (logged in as jason)
+    "routing-all-v1": (_all_v1, ()),
+    "routing-jason": (lambda: _all_v1().apply(sample(f"{NET}/virtual-service-reviews-test-v2.yaml")), JASON),
+    # FAULT_PAGE: the page loads for jason (its reviews or ratings part shows the error message)
+    "fault-delay": (lambda: _fault_base().apply(sample(f"{NET}/virtual-service-ratings-test-delay.yaml")), JASON),
+    "fault-abort": (lambda: _fault_base().apply(sample(f"{NET}/virtual-service-ratings-test-abort.yaml")), JASON),
+    # SHIFT_PAGE: 50/50 and 100% v3
+    "shift-50": (lambda: _all_v1().apply(sample(f"{NET}/virtual-service-reviews-50-v3.yaml")), ()),
+    "shift-v3": (lambda: _all_v1().apply(sample(f"{NET}/virtual-service-reviews-v3.yaml")), ()),
+    # TIMEOUT_PAGE: with the delay, then with the timeout (the page loads, reviews unavailable)
+    "timeouts-delay": (lambda: request_timeouts(timeout=False), ()),
+    "timeouts-timeout": (lambda: request_timeouts(timeout=True), ()),
+}
+
+
+@pytest.mark.parametrize("step", sorted(BROWSER_STEPS))
+def test_browser_loads_the_product_page(tmp_path: Path, step: str) -> None:
+    build, extra = BROWSER_STEPS[step]
+    root = build().write(tmp_path)
+    code, doc = explain(root, GATEWAY, "default/productpage", *BROWSER, "--path", "/productpage", *extra)
+    assert (code, *_verdict(doc)) == (0, "allowed", "ok"), doc["hops"]
+    assert not doc["gaps"], doc["gaps"]
 
 
 # --- README "Istio's tasks, explained" ------------------------------------------------------------

@@ -42,7 +42,7 @@ def _query(args: list[str]) -> Query:
     path = flags[flags.index("--path") + 1] if "--path" in flags else "/"
     port = int(flags[flags.index("--port") + 1]) if "--port" in flags else None
     host = flags[flags.index("--host") + 1] if "--host" in flags else None
-    http_asked = any(f in flags for f in ("--path", "--method", "-H", "--header"))  # as the CLI decides (issue 22)
+    http_asked = any(f in flags for f in ("--path", "--method", "-H", "--header", "--host"))  # as the CLI (issue 22)
     return Query(src, dst, "default", port, path=path, host=host, http_asked=http_asked)
 
 

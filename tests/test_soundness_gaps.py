@@ -197,7 +197,8 @@ def test_live_reads_virtual_services_of_every_namespace(tmp_path) -> None:
         assert pg.api is not None
         kubeconfig = write_kubeconfig(tmp_path / "config", pg.api.url)
         env = {"KUBECONFIG": str(kubeconfig), "HUBBLE_SERVER": ""}
-        code, out, err = run(["explain", "red/netshoot", "blue/httpbin", "--no-flows", "-o", "json"], env)
+        args = ["explain", "red/netshoot", "blue/httpbin", "--path", "/", "--no-flows", "-o", "json"]  # an HTTP call
+        code, out, err = run(args, env)
         doc = json.loads(out)
         assert (code, doc["verdict"], doc["symptom"]) == (1, "broken", "http-503"), err
         assert any(c["code"] == "istio-fault-injection" for c in doc["causes"])

@@ -209,10 +209,10 @@ def _header(text: str) -> tuple[str, str]:
 
 
 def _http_asked() -> bool:
-    """Did the user describe an HTTP request (--method, --path or -H given)?"""
+    """Did the user describe an HTTP request (--method, --path, -H or the Host header --host given)?"""
     ctx = click.get_current_context()
     given = click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT
-    return any(ctx.get_parameter_source(name) in given for name in ("method", "path", "http_headers"))
+    return any(ctx.get_parameter_source(name) in given for name in ("method", "path", "http_headers", "http_host"))
 
 
 def _defaulted(*names: str) -> bool:

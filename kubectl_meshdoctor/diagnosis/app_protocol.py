@@ -54,5 +54,11 @@ def select(explicit: str | None, sp: ServicePort | None, http_asked: bool, trans
     if found is not None:
         return found[0], f"declared by {found[1]}"
     if http_asked:
-        return "http", "no port declares a protocol; --method/--path/-H describe an HTTP request (Istio sniffs it)"
-    return "tcp", "nothing declares HTTP and no --method/--path/-H was given; --app-protocol http asks about HTTP"
+        return (
+            "http",
+            "no port declares a protocol; --method/--path/-H/--host describe an HTTP request (Istio sniffs it)",
+        )
+    return (
+        "tcp",
+        "nothing declares HTTP and no --method/--path/-H/--host was given; --app-protocol http asks about HTTP",
+    )

@@ -230,7 +230,9 @@ def _route(call: Call, vs: VirtualService, route: HttpRoute, by: tuple[ObjectRef
 
 def _notes(route: HttpRoute) -> list[str]:
     return [
-        f"timeout {route.timeout_seconds:g}s" if route.timeout_seconds is not None else "",
+        f"timeout {route.timeout_seconds:g}s (an answer slower than that gets 504 UT)"
+        if route.timeout_seconds is not None
+        else "",
         f"retries {route.retries}" if route.retries is not None else "",
         f"mirror to {route.mirror}" if route.mirror else "",
         f"rewrite uri to {route.rewrite}" if route.rewrite else "",

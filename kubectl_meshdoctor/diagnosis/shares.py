@@ -85,7 +85,8 @@ def judge(
         return Outcome(
             broken.verdict or Verdict.UNKNOWN, broken.symptom or Symptom.UNKNOWN, share, results, causes, gaps
         )
-    if partial:
+    steering_unknown = unknown is not None and unknown.hop is Hop.RESOLVE  # the route may not even apply
+    if partial and not steering_unknown:
         worst = max(partial, key=lambda p: p.share)
         failed = "; ".join(p.text for p in partial)
         _mark_route(results, Decision.BREAK, [f"→ broken for a share of requests: {failed}", *unknown_notes], partial)

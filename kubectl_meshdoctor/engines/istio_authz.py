@@ -121,7 +121,7 @@ def _ip_in(blocks: Sequence[str] | None, ip: str | None) -> bool:
     return False
 
 
-def _source_matches(s: Source, c: Conn) -> bool:
+def _source_matches(s: Source, c: Conn, deny: bool = False) -> bool:
     sa = c.principal.split("/ns/", 1)[-1].replace("/sa/", "/") if c.principal else ""
     trust = c.principal.split("/", 1)[0] if c.principal else ""
     checks = [
@@ -132,7 +132,8 @@ def _source_matches(s: Source, c: Conn) -> bool:
         s.service_accounts is None or _any(s.service_accounts, sa),
         s.not_service_accounts is None or not _any(s.not_service_accounts, sa),
         s.trust_domains is None or _any(s.trust_domains, trust),
-        s.request_principals is None or False,  # no JWT in the question
+        # no JWT in the question; on TCP the field is HTTP-only: a DENY rule drops it (A5)
+        s.request_principals is None or (deny and not c.http),
         s.not_request_principals is None or True,
         s.ip_blocks is None or _ip_in(s.ip_blocks, c.source_ip),
         s.not_ip_blocks is None or not _ip_in(s.not_ip_blocks, c.source_ip),
@@ -184,7 +185,7 @@ def _when_matches(rule: AuthzRule, c: Conn, deny: bool) -> bool:
 
 
 def rule_matches(rule: AuthzRule, c: Conn, deny: bool) -> bool:
-    if rule.sources is not None and not any(_source_matches(s, c) for s in rule.sources):
+    if rule.sources is not None and not any(_source_matches(s, c, deny) for s in rule.sources):
         return False
     if rule.operations is not None and not any(_op_matches(o, c, deny) for o in rule.operations):
         return False
