@@ -137,8 +137,19 @@ class Grouper:
         self.model = model
         self.groups: dict[tuple[str, str, int, str], Group] = {}
         self.total = 0
+        self._peers: dict[tuple[str, ...], Peer] = {}  # a pod (or address) names the same end every time
 
     def _peer(self, ep: Any, ip: str, service: Any = None) -> Peer:
+        if ep.pod_name:
+            key: tuple[str, ...] = (ep.namespace, ep.pod_name)
+        else:
+            key = (ip, service.namespace, service.name) if service is not None else (ip,)
+        peer = self._peers.get(key)
+        if peer is None:
+            peer = self._peers[key] = self._name(ep, ip, service)
+        return peer
+
+    def _name(self, ep: Any, ip: str, service: Any) -> Peer:
         if ep.pod_name:
             pod = self.model.pods.get(f"{ep.namespace}/{ep.pod_name}") if self.model is not None else None
             if pod is not None:
