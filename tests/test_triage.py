@@ -282,3 +282,45 @@ def test_flow_only_pods_are_named_by_their_workload(pod: str, workload: str) -> 
     from kubectl_meshdoctor.diagnosis.triage_groups import workload_of
 
     assert workload_of(pod) == workload
+
+
+def test_byte_prefilter_keeps_every_failure_however_it_is_written(tmp_path: Path) -> None:
+    """Verdicts by name or number (protojson accepts both), spaced or not, HTTP codes, RST flags:
+    the prefilter never drops a line the failure filters select (compared with a full decode)."""
+    from kubectl_meshdoctor.sources.flow_window import Window
+    from kubectl_meshdoctor.sources.flowfiles import file_flow
+    from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
+    from kubectl_meshdoctor.sources.flowjson import read_flow_file
+    from kubectl_meshdoctor.sources.triage_flows import failure_filters, read_failures
+
+    base = {
+        "time": "2026-11-20T10:00:00Z",
+        "IP": {"source": "10.0.0.1", "destination": "10.0.0.2"},
+        "source": {"namespace": "a", "pod_name": "c-1"},
+        "destination": {"namespace": "b", "pod_name": "s-1"},
+    }
+    variants = [
+        {"verdict": "DROPPED"},
+        {"verdict": 2},
+        {"verdict": 3},
+        {"verdict": "FORWARDED"},
+        {"verdict": 1},
+        {"verdict": "FORWARDED", "l4": {"TCP": {"flags": {"RST": True}}}},
+        {"verdict": "FORWARDED", "l4": {"TCP": {"flags": {"SYN": True}}}},
+        {"verdict": "FORWARDED", "l7": {"type": "RESPONSE", "http": {"code": 503}}},
+        {"verdict": "FORWARDED", "l7": {"type": "RESPONSE", "http": {"code": 200}}},
+        {"verdict": "REDIRECTED", "event_type": {"type": 5}},
+        {"verdict": 5, "event_type": {"type": 5}},
+    ]
+    lines = []
+    for i, extra in enumerate(variants):
+        flow = {**base, **extra}
+        text = json.dumps({"flow": flow}, separators=(",", ":") if i % 2 else (", ", ": "))
+        lines.append(text)
+    path = tmp_path / "flows.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    match = FlowMatcher(failure_filters(None))
+    expected = [f for f in read_flow_file(path).flows if match(f)]
+    got: list[Any] = []
+    read_failures([file_flow(path, path.name)], None, Window(), got.append)
+    assert len(expected) == 7 and got == expected

@@ -28,10 +28,16 @@ def config_causes(model: Model, meshes: set[Mesh]) -> list[Cause]:
     if cfg.cni_exclusive and (istio_cni or Mesh.AMBIENT in meshes):
         out.append(Cause("cilium-cni-exclusive", _cfg_ref(model), {"istio_cni": ", ".join(istio_cni) or "ambient"}))
     tunnel = cfg.tunnel
-    istiod = [w for (ns, name), w in model.workloads.items() if name == "istiod" or name.startswith("istiod-")]
-    auto_inject = any(
-        ns.labels.get("istio-injection") == "enabled" or "istio.io/rev" in ns.labels for ns in model.namespaces.values()
-    )
+    cache = model.config_cache  # the same for every call: triage and matrix explain many on one model
+    if "istiod" not in cache:
+        cache["istiod"] = [
+            w for (_, name), w in model.workloads.items() if name == "istiod" or name.startswith("istiod-")
+        ]
+        cache["auto_inject"] = any(
+            ns.labels.get("istio-injection") == "enabled" or "istio.io/rev" in ns.labels
+            for ns in model.namespaces.values()
+        )
+    istiod, auto_inject = cache["istiod"], cache["auto_inject"]
     if tunnel and istiod and auto_inject and not all(w.host_network for w in istiod):
         refs = _cfg_ref(model) + tuple(w.ref() for w in istiod)
         out.append(Cause("istiod-hostnetwork-overlay", refs, {"tunnel": tunnel}))

@@ -12,7 +12,8 @@ The signature says how it failed: ``dropped: REASON`` (datapath and policy-verdi
 ``HTTP 403`` for a request Cilium's HTTP proxy denied (it answers 403 Access denied; its response
 record says so too, so both count for one call), ``HTTP NNN``, ``reset`` (TCP RST), ``error``, or
 ``REDIRECTED`` for connections redirected to Cilium's L7 proxy (candidates, see diagnosis/triage.py).
-Counts are exact; each group keeps its newest flows (``KEEP``) for explain's evidence.
+Counts are exact; each group keeps its newest ``KEEP`` flows for explain's evidence (enough to judge
+what the call shows; tallying every flow of every call would cost more than explaining them).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from kubectl_meshdoctor._proto import flow_pb2
 
 __all__ = ["KEEP", "REDIRECTED", "Group", "Grouper", "Peer", "orient", "signature"]
 
-KEEP = 2000
+KEEP = 64  # newest flows per call kept for explain's evidence (the call's own counts are exact)
 REDIRECTED = "redirected to Cilium's L7 proxy"  # a candidate, not a failure by itself
 _SAFE = frozenset("bcdfghjklmnpqrstvwxz2456789")  # the alphabet of Kubernetes name suffixes and hashes
 _REF_KINDS = {"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds"}
@@ -136,8 +137,19 @@ class Grouper:
         self.model = model
         self.groups: dict[tuple[str, str, int, str], Group] = {}
         self.total = 0
+        self._peers: dict[tuple[str, ...], Peer] = {}  # a pod (or address) names the same end every time
 
     def _peer(self, ep: Any, ip: str, service: Any = None) -> Peer:
+        if ep.pod_name:
+            key: tuple[str, ...] = (ep.namespace, ep.pod_name)
+        else:
+            key = (ip, service.namespace, service.name) if service is not None else (ip,)
+        peer = self._peers.get(key)
+        if peer is None:
+            peer = self._peers[key] = self._name(ep, ip, service)
+        return peer
+
+    def _name(self, ep: Any, ip: str, service: Any) -> Peer:
         if ep.pod_name:
             pod = self.model.pods.get(f"{ep.namespace}/{ep.pod_name}") if self.model is not None else None
             if pod is not None:

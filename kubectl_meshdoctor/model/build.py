@@ -104,6 +104,7 @@ class Model:
     flow_source: str = "none"
     # caches (habit 3: on the model, never in globals)
     selecting_cache: dict[str, list[PolicyRule]] = field(default_factory=dict)
+    config_cache: dict[str, Any] = field(default_factory=dict)  # cluster-wide facts config_causes reads
     pa_by_ns: dict[str, list[Any]] | None = None  # PeerAuthentications by namespace, built on first use
     ap_by_ns: dict[str, list[Any]] | None = None  # AuthorizationPolicies by namespace, built on first use
     flow_index: Any = None  # diagnosis.evidence.FlowIndex, built on first use

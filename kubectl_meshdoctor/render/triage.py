@@ -17,7 +17,7 @@ from kubectl_meshdoctor.render.flows import escape
 KIND_TEXT = {
     EXPLAINED: "explained",
     OBJECTS_ALLOW: "the objects say this call works",
-    "unexplained": "not explained",
+    "unexplained": "the objects do not decide it",
 }
 
 

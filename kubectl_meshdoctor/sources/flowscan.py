@@ -38,16 +38,18 @@ _TIME_RE = re.compile(rb'"time":"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)')
 @dataclass(frozen=True, slots=True)
 class Prefilter:
     """A line is a candidate when, for every group, it contains at least one needle of the group.
-    No groups: every line is decoded."""
+    No groups: every line is decoded. ``pattern``: a line it matches also satisfies the first group
+    (one regex pass with a literal prefix replaces many needles spelling one field's values)."""
 
     groups: tuple[tuple[bytes, ...], ...] = ()
+    pattern: re.Pattern[bytes] | None = None
 
     @classmethod
-    def of(cls, *groups: Sequence[str]) -> Prefilter:
+    def of(cls, *groups: Sequence[str], pattern: re.Pattern[bytes] | None = None) -> Prefilter:
         cleaned = tuple(tuple(dict.fromkeys(n.encode() for n in g if n)) for g in groups)
-        if any(not g for g in cleaned):
+        if any(not g for g in cleaned[1 if pattern is not None else 0 :]) or not cleaned:
             return cls()  # a side without needles cannot be prefiltered
-        return cls(cleaned)
+        return cls(cleaned, pattern)
 
 
 @dataclass(slots=True)
@@ -163,7 +165,10 @@ def _block(block: bytes | bytearray, size: int, lineno: int, reader: LineReader,
                 if state.stop:
                     break
         return lineno + total
-    first, *others = sorted(pre.groups, key=lambda g: -min(len(n) for n in g))
+    if pre.pattern is not None:  # the first group (and its pattern) locates the lines
+        first, others = pre.groups[0], list(pre.groups[1:])
+    else:
+        first, *others = sorted(pre.groups, key=lambda g: -min(len(n) for n in g))
     ends: dict[int, int] = {}
     for needle in first:
         i = block.find(needle, 0, size)
@@ -173,6 +178,12 @@ def _block(block: bytes | bytearray, size: int, lineno: int, reader: LineReader,
             end = size if end < 0 else end
             ends[start] = end
             i = block.find(needle, end, size)
+    if pre.pattern is not None:
+        for m in pre.pattern.finditer(block, 0, size):
+            start = block.rfind(b"\n", 0, m.start()) + 1
+            if start not in ends:
+                end = block.find(b"\n", m.end(), size)
+                ends[start] = size if end < 0 else end
     special: set[int] = set()
     if _SPECIAL_FIRST.match(block, 0, size):
         special.add(0)

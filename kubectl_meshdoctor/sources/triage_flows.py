@@ -16,12 +16,13 @@ Live, these are OR'd ``FlowFilter``s sent to Relay in one request, each scoped t
 namespaces as source or as destination (``[namespace/]`` pod prefixes), so Relay sends only the
 failures; what comes back is re-checked with the same filters (hubble.py). Offline, the same filters
 select from the exports, behind a byte prefilter: a failing line must contain one of the words
-those fields are written with (``DROPPED``, ``ERROR``, ``"code"``, ``RST``, or the verdict as a
-number), and with ``-n``, one of the namespaces as a JSON string.
+those fields are written with (a ``"verdict"`` of ``DROPPED``, ``ERROR`` or ``REDIRECTED``, by name or
+number; ``"code"``; ``RST``), and with ``-n``, one of the namespaces as a JSON string.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,9 +32,10 @@ from kubectl_meshdoctor.sources.flowscan import Prefilter, ScanResult
 
 __all__ = ["POLICY_VERDICT", "failure_filters", "failure_prefilter", "is_failure", "read_failures"]
 
-# how the failing fields appear in jsonpb lines (enum names; numbers when a writer used them)
-_FAILURE_NEEDLES = ("DROPPED", "ERROR", '"code"', "RST", "REDIRECTED", '"verdict":2', '"verdict":3',
-                    '"verdict":5', '"verdict": 2', '"verdict": 3', '"verdict": 5')  # fmt: skip
+# how the selected fields appear in jsonpb lines: the verdict by name (or number, when a writer used
+# numbers) in one regex pass anchored on its key; an HTTP status and the RST flag by their keys
+_VERDICT = re.compile(rb'"verdict": ?(?:"(?:DROPPED|ERROR|REDIRECTED)"|[235]\b)')
+_FAILURE_NEEDLES = ('"code"', "RST")
 POLICY_VERDICT = 5  # monitor message type of policy-verdict events (hubble-api.md §5.9)
 
 
@@ -71,8 +73,8 @@ def is_failure(flow: flow_pb2.Flow) -> bool:
 
 def failure_prefilter(namespaces: Sequence[str] | None) -> Prefilter:
     if not namespaces:
-        return Prefilter.of(_FAILURE_NEEDLES)
-    return Prefilter.of(_FAILURE_NEEDLES, [f'"{ns}"' for ns in namespaces])
+        return Prefilter.of(_FAILURE_NEEDLES, pattern=_VERDICT)
+    return Prefilter.of(_FAILURE_NEEDLES, [f'"{ns}"' for ns in namespaces], pattern=_VERDICT)
 
 
 def read_failures(
