@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from kubectl_meshdoctor.diagnosis import fixes
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.inputs import MEMBERSHIP
@@ -48,6 +50,18 @@ def _socket_lb_bypass(call: Call) -> str:
         return ""
     on, why = cfg.socket_lb
     return why if on and not cfg.socket_lb_hostns_only else ""
+
+
+def _direct_pod_ip(call: Call) -> bool:
+    """A sidecar client dialing a pod IP, not a Service: the sidecar sees direct pod-IP traffic, as
+    when socket LB translates the address before it (B19): routing, and possibly mTLS, are bypassed."""
+    if call.client_mesh is not Mesh.SIDECAR or call.svc is not None:
+        return False
+    try:
+        ipaddress.ip_address(call.query.destination.strip())
+    except ValueError:
+        return False
+    return True
 
 
 def auto_mtls_unsure(call: Call) -> str | None:
@@ -104,6 +118,13 @@ def server_proxy(call: Call) -> HopResult:
             f"{pa.detail}; but Cilium's socket LB ({bypass}) without bpf-lb-sock-hostns-only translates the "
             f"Service address inside {call.src.label} before its sidecar sees it, so the sidecar may send "
             "plaintext that the server refuses (B19, [uncertain])"
+        )
+        return HopResult(Hop.SERVER_PROXY, Decision.UNKNOWN, pa.by, detail, Symptom.UNKNOWN, Verdict.UNKNOWN)
+    if mode == "STRICT" and mtls_in and _direct_pod_ip(call):
+        detail = (
+            f"{pa.detail}; but {call.src.label} dials the pod IP {call.query.destination} directly: its sidecar "
+            "has no Service route for it and may pass the connection through (PassthroughCluster) in "
+            "plaintext, which the server refuses (B19, [uncertain]); call it through its Service"
         )
         return HopResult(Hop.SERVER_PROXY, Decision.UNKNOWN, pa.by, detail, Symptom.UNKNOWN, Verdict.UNKNOWN)
     if mode == "STRICT" and not mtls_in:
