@@ -175,8 +175,9 @@ def read_live(opts: SourceOptions, query: Query | None) -> RawSnapshot:
 
 def attach_live_flows(raw: RawSnapshot, query: Query, live: LiveSource) -> None:
     """Resolve the call on the objects, ask Relay for that pair only, and add the flows to ``raw``."""
+    from kubectl_meshdoctor.app_flows import pair_whitelist
     from kubectl_meshdoctor.sources.hubble import RelayError, flows_request
-    from kubectl_meshdoctor.sources.live import add_flows, pair_whitelist, relay_down_warning
+    from kubectl_meshdoctor.sources.live import add_flows, relay_down_warning
 
     whitelist = pair_whitelist(build_model(raw), query)
     try:
@@ -214,9 +215,10 @@ def scope_namespaces(opts: SourceOptions, namespace: str | None, all_namespaces:
 def explain(model: Model, query: Query) -> Diagnosis:
     """The diagnosis; offline flows not read yet are streamed for this pair first. Input without
     objects gets the evidence-only answer (diagnosis/flows_only.py), never a static verdict."""
+    from kubectl_meshdoctor.app_flows import attach_for_explain
     from kubectl_meshdoctor.diagnosis.explain import explain as run_explain
     from kubectl_meshdoctor.diagnosis.northsouth_entry import is_north_south
-    from kubectl_meshdoctor.sources.pair_flows import attach_for_explain, no_objects
+    from kubectl_meshdoctor.sources.pair_flows import no_objects
 
     if not no_objects(model) and is_north_south(model, query.source):  # world → a gateway (issue 20)
         from kubectl_meshdoctor.diagnosis.northsouth import explain_north_south

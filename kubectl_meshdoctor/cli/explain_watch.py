@@ -88,9 +88,10 @@ class Watcher:
 
     def evaluate(self, live: Any, namespaces: list[str] | None) -> Diagnosis:
         from kubectl_meshdoctor import app
+        from kubectl_meshdoctor.app_flows import pair_whitelist
         from kubectl_meshdoctor.model.build import build_model
         from kubectl_meshdoctor.sources.hubble import RelayError, flows_request
-        from kubectl_meshdoctor.sources.live import pair_whitelist, relay_down_warning
+        from kubectl_meshdoctor.sources.live import relay_down_warning
 
         raw = live.objects(namespaces)
         if not self.query.no_flows:

@@ -160,12 +160,13 @@ def flows(
 def _offline(opts: SourceOptions, query: Query, options: FlowOptions, window: Window, output: str) -> int:
     """--from/--demo: the pair's flows streamed from the input (sources/pair_flows.py)."""
     from kubectl_meshdoctor import app
+    from kubectl_meshdoctor.app_flows import exact_pods, from_refs
     from kubectl_meshdoctor.raw import RawSnapshot
     from kubectl_meshdoctor.render.flows import render
     from kubectl_meshdoctor.sources.flow_window import select
     from kubectl_meshdoctor.sources.flowfiles import FlowFile, memory_file
     from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
-    from kubectl_meshdoctor.sources.pair_flows import PairSpec, exact_pods, from_refs, missing_refs, no_objects
+    from kubectl_meshdoctor.sources.pair_flows import PairSpec, missing_refs, no_objects
 
     raw: RawSnapshot = app.load_raw(opts, query)  # objects; flows stay in their files
     files: list[FlowFile] = list(raw.flow_files)
@@ -211,13 +212,13 @@ def _offline(opts: SourceOptions, query: Query, options: FlowOptions, window: Wi
 def _live(opts: SourceOptions, query: Query, options: FlowOptions, window: Window, output: str, follow: bool,
           all_flows: bool) -> int:  # fmt: skip
     from kubectl_meshdoctor import app
+    from kubectl_meshdoctor.app_flows import exact_pods, pair_whitelist
     from kubectl_meshdoctor.render.flows import render
     from kubectl_meshdoctor.sources.flow_window import in_window_ns
     from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
     from kubectl_meshdoctor.sources.flowflags import combine
     from kubectl_meshdoctor.sources.hubble import flows_request
-    from kubectl_meshdoctor.sources.live import LiveSource, namespaces_for, pair_whitelist
-    from kubectl_meshdoctor.sources.pair_flows import exact_pods
+    from kubectl_meshdoctor.sources.live import LiveSource, namespaces_for
 
     with LiveSource(app.live_options(opts)) as live:
         raw = live.objects(namespaces_for([query.source, query.destination], query.namespace))

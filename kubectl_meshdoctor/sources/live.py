@@ -197,13 +197,3 @@ def capture(
             return raw
         add_flows(raw, batch)
         return raw
-
-
-def pair_whitelist(model: Any, query: Any) -> list[Any]:
-    """The whitelist for a resolved pair, both directions (``pair_filters`` on its pods)."""
-    from kubectl_meshdoctor.diagnosis.call import resolve_call
-    from kubectl_meshdoctor.sources.flowfilter import pair_filters
-
-    call = resolve_call(model, query)
-    via = list(call.waypoint.pods) if call.waypoint is not None else []  # both legs of a waypoint call
-    return pair_filters([p.key() for p in call.src.pods + via], [p.key() for p in call.dst.pods + via])

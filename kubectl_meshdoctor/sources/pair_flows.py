@@ -1,23 +1,17 @@
-"""The offline flows of one question's pair, streamed from the input files (issue 13).
-
-Two ways to know the pair. With objects, the call resolves on them (``resolve_call``) and the pair
-is its pods (and their IPs, for explain's evidence); the byte needles are the pods' names and
-IPs. With flows only, each reference is matched against flow endpoints (model/flow_refs.py) and
-the needle is the reference's name or IP. Either way the whole input is read once, block by
-block, and only the pair's flows are kept.
+"""Streaming one pair's offline flows from the input files (issue 13): the pair as a direction
+function plus byte needles (``PairSpec``), the read itself, and the bounded reads that name an
+unknown reference. Which pair a question means is decided above this layer (``app_flows.py``
+resolves the call first, then asks for its flows here): sources never resolve a call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from kubectl_meshdoctor._proto import flow_pb2
-from kubectl_meshdoctor.diagnosis.call import Query, resolve_call
-from kubectl_meshdoctor.diagnosis.evidence import FlowIndex, PairSelector
 from kubectl_meshdoctor.model.build import Model
-from kubectl_meshdoctor.model.flow_refs import FlowEndpoints, FlowRef, parse_ref
+from kubectl_meshdoctor.model.flow_refs import FlowEndpoints, FlowRef
 from kubectl_meshdoctor.model.objects import Pod
 from kubectl_meshdoctor.sources.flowfiles import FlowFile
 from kubectl_meshdoctor.sources.flowscan import Prefilter, ScanResult, scan
@@ -47,7 +41,7 @@ def _compact(names: Iterable[str]) -> tuple[str, ...]:
     return (common,) if len(common) >= 3 else ()
 
 
-def _side_needles(pods: Sequence[Pod], ips: bool, extra: Iterable[str] = ()) -> tuple[str, ...]:
+def side_needles(pods: Sequence[Pod], ips: bool, extra: Iterable[str] = ()) -> tuple[str, ...]:
     names = _compact(p.name for p in pods)
     addresses = _compact([*(p.ip or "" for p in pods), *extra]) if ips else tuple(extra)
     if not names and pods:
@@ -64,46 +58,6 @@ class PairSpec:
     direction: Callable[[flow_pb2.Flow], int]
     prefilter: Prefilter
     refs: tuple[FlowRef, FlowRef] | None = None  # flows only
-
-
-def exact_pods(model: Model, query: Query) -> PairSpec:
-    """``flows`` with objects: the resolved pods by name, as ``hubble observe --from-pod/--to-pod``
-    (exactly, not as name prefixes) in both directions; an external destination by its IP."""
-    call = resolve_call(model, query)
-    clients = {p.key() for p in call.src.pods}
-    servers = {p.key() for p in call.dst.pods}
-    ext = call.dst.external_ip
-
-    def key(ep: Any) -> str:
-        return f"{ep.namespace}/{ep.pod_name}" if ep.pod_name else ""
-
-    def direction(flow: flow_pb2.Flow) -> int:
-        src, dst = key(flow.source), key(flow.destination)
-        if src in clients and (dst in servers or (ext is not None and flow.IP.destination == ext)):
-            return 1
-        if dst in clients and (src in servers or (ext is not None and flow.IP.source == ext)):
-            return -1
-        return 0
-
-    extra = (ext,) if ext else ()
-    pre = Prefilter.of(_side_needles(call.src.pods, False), _side_needles(call.dst.pods, False, extra))
-    return PairSpec(direction, pre)
-
-
-def from_refs(query: Query) -> PairSpec:
-    """Flows only: each reference matched against the flows' endpoints."""
-    a = parse_ref(query.source, query.namespace, allow_external=False)
-    b = parse_ref(query.destination, query.namespace, allow_external=True)
-
-    def direction(flow: flow_pb2.Flow) -> int:
-        s, d, svc = flow.source, flow.destination, flow.destination_service
-        if a.matches(s, flow.IP.source) and b.matches(d, flow.IP.destination, svc):
-            return 1
-        if b.matches(s, flow.IP.source) and a.matches(d, flow.IP.destination):
-            return -1
-        return 0
-
-    return PairSpec(direction, Prefilter.of(a.needles(), b.needles()), (a, b))
 
 
 def stream(files: Sequence[FlowFile], spec: PairSpec, emit: Callable[[flow_pb2.Flow], bool],
@@ -155,7 +109,7 @@ def _hint_names(files: Sequence[FlowFile], found: FlowEndpoints) -> None:
     found.read_all = not result.stopped
 
 
-def _slim(flow: flow_pb2.Flow) -> flow_pb2.Flow:
+def slim(flow: flow_pb2.Flow) -> flow_pb2.Flow:
     """What evidence reads stays; bulky parts (labels, headers, MACs) go: memory per kept flow."""
     flow.ClearField("ethernet")
     del flow.source.labels[:]
@@ -163,55 +117,3 @@ def _slim(flow: flow_pb2.Flow) -> flow_pb2.Flow:
     if flow.l7.WhichOneof("record") == "http":
         del flow.l7.http.headers[:]
     return flow
-
-
-def attach_for_explain(model: Model, query: Query) -> None:
-    """Read the pair's flows for explain: ``model.flow_index`` (and, with no objects,
-    ``model.flow_endpoints`` for references). ``--since`` stays relative to the input's newest flow."""
-    files, model.flow_files = model.flow_files, []
-    kept: list[flow_pb2.Flow] = []
-    track = query.since_seconds is not None
-    if no_objects(model):
-        spec = from_refs(query)
-        assert spec.refs is not None
-        a, b = spec.refs
-        endpoints = FlowEndpoints()
-        either = Prefilter.of((*a.needles(), *b.needles()))
-
-        def note(flow: flow_pb2.Flow) -> bool:
-            endpoints.note(a, flow)
-            endpoints.note(b, flow)
-            if spec.direction(flow):
-                kept.append(_slim(flow))
-            return False
-
-        result = scan(files, note, either, track)
-        if not (endpoints.sides.get(a.text) and endpoints.sides.get(b.text)):
-            more = missing_refs(files, spec.refs)
-            if more is not None:
-                endpoints.names = more.names
-                endpoints.read_all = more.read_all
-        model.flow_endpoints = endpoints
-    else:
-        # explain picks the pair's flows itself (diagnosis/explain.py, with the waypoint's legs): keep a
-        # superset, every flow between any two of the call's pods (client, server, waypoint)
-        call = resolve_call(model, query)
-        via = list(call.waypoint.pods) if call.waypoint is not None else []
-        pods = [*call.src.pods, *call.dst.pods, *via]
-        pair = PairSelector.of(pods, pods)
-        # a kept line names two of those pods: the client or the waypoint on one end, the server or
-        # the waypoint on the other (one group of both would let every line of the client through)
-        pre = Prefilter.of(_side_needles([*call.src.pods, *via], True), _side_needles([*call.dst.pods, *via], True))
-
-        def keep(flow: flow_pb2.Flow) -> bool:
-            if pair.direction(flow):
-                kept.append(_slim(flow))
-            return False
-
-        result = scan(files, keep, pre, track)
-    index = FlowIndex(kept)
-    if result.newest is not None:
-        index.newest = max(index.newest, result.newest)
-    model.flows = kept
-    model.flow_index = index
-    model.warnings.extend(result.warnings)
