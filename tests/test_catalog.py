@@ -85,6 +85,15 @@ def test_pure_layers_do_not_import_io_or_upper_layers() -> None:
             assert not re.search(rf"^\s*(from|import)\s+kubectl_meshdoctor\.{above}\b", text, re.M), path
 
 
+def test_sources_do_not_import_the_layers_above() -> None:
+    """The I/O layer reads what it is asked for: a question's call is resolved above it
+    (app_flows.py), so sources never import diagnosis, checks, app, cli or render (issue 18)."""
+    above = r"(diagnosis|checks|app|app_flows|app_triage|cli|render)"
+    for path in (PACKAGE / "sources").rglob("*.py"):
+        text = path.read_text()
+        assert not re.search(rf"^\s*(from|import)\s+kubectl_meshdoctor\.{above}\b", text, re.M), path
+
+
 def test_cause_docs_are_current(tmp_path: Path) -> None:
     import subprocess
     import sys
