@@ -263,7 +263,7 @@ def propose_fixes(raw: RawSnapshot, model: Model, query: Query, diagnosis: Diagn
         proof = prove(model, build_model(changed), query, title, docs, tuple(applied), manifest_namespaces(model, docs))
         proofs.append(dataclasses.replace(proof, lost=lost))
         if proof.widened and len(candidates) == 1:
-            candidates.extend(alternatives(raw, model, query, diagnosis, proof))
+            candidates.extend(alternatives(raw, model, query, proof))
     best = next((p for p in proofs if p.resolves and not p.widened), None) or next(iter(proofs), None)
     return [dataclasses.replace(p, chosen=p is best) for p in proofs]
 
