@@ -239,6 +239,24 @@ def model_with_changes(raw: RawSnapshot, files: tuple[str, ...], deletes: tuple[
     return build_model(raw), []
 
 
+def prove_fixes(opts: SourceOptions, raw: RawSnapshot, model: Model, query: Query, d: Diagnosis) -> list[FixProof]:
+    """``propose_fixes`` on every namespace of an offline input: a fix's blast radius reaches calls
+    from namespaces the question itself did not need (live: the namespaces read, as the proof says)."""
+    if d.verdict is Verdict.ALLOWED or not _fix_docs(d):
+        return []
+    if raw.out_of_scope and opts.from_path is not None and opts.demo_name is None:
+        from kubectl_meshdoctor.sources.snapshot import read_snapshot
+
+        raw = read_snapshot(opts.from_path, lazy_flows=True)
+        raw.flow_files = []
+        model = build_model(raw)
+    proofs = propose_fixes(raw, model, query, d)
+    if raw.out_of_scope:
+        note = f"{raw.out_of_scope} objects of namespaces outside the question were not read: not compared"
+        proofs = [dataclasses.replace(p, notes=(*p.notes, note)) for p in proofs]
+    return proofs
+
+
 def propose_fixes(raw: RawSnapshot, model: Model, query: Query, diagnosis: Diagnosis) -> list[FixProof]:
     """The fix proposals of a failing call with their proof (issue 17, diagnosis/fix_proof.py): the
     causes' YAML, and where it would let through what the user's policies refuse, the alternatives
@@ -250,9 +268,10 @@ def propose_fixes(raw: RawSnapshot, model: Model, query: Query, diagnosis: Diagn
 
     if diagnosis.verdict is Verdict.ALLOWED:
         return []
-    manifests = tuple(dict.fromkeys(c.params["fix_yaml"].strip() for c in diagnosis.causes if c.params.get("fix_yaml")))
+    manifests = _fix_docs(diagnosis)
     if not manifests:
         return []
+    manifests = _complete(raw, query, manifests)
     proofs: list[FixProof] = []
     candidates: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [("the fix", manifests, ())]
     for title, docs, lost in candidates:
@@ -264,8 +283,31 @@ def propose_fixes(raw: RawSnapshot, model: Model, query: Query, diagnosis: Diagn
         proofs.append(dataclasses.replace(proof, lost=lost))
         if proof.widened and len(candidates) == 1:
             candidates.extend(alternatives(raw, model, query, proof))
-    best = next((p for p in proofs if p.resolves and not p.widened), None) or next(iter(proofs), None)
+    best = next((p for p in proofs if p.resolves and not p.widened), None)  # proven, or none is proposed
     return [dataclasses.replace(p, chosen=p is best) for p in proofs]
+
+
+def _fix_docs(d: Diagnosis) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(c.params["fix_yaml"].strip() for c in d.causes if c.params.get("fix_yaml")))
+
+
+def _complete(raw: RawSnapshot, query: Query, manifests: tuple[str, ...], rounds: int = 3) -> tuple[str, ...]:
+    """A fix that clears one hop may reveal the next (egress fixed, then ingress): add the fixes the
+    answer after it gives, until the call works or no new YAML comes."""
+    from kubectl_meshdoctor.sources.whatif import apply_changes, changes_from_text
+
+    static = dataclasses.replace(query, no_flows=True)
+    for _ in range(rounds):
+        try:
+            changed, _ = apply_changes(raw, changes_from_text("\n---\n".join(manifests), "fix"))
+            after = explain(build_model(changed), static)
+        except MeshdoctorError:
+            return manifests
+        more = tuple(d for d in _fix_docs(after) if d not in manifests)
+        if after.verdict is Verdict.ALLOWED or not more:
+            return manifests
+        manifests += more
+    return manifests
 
 
 def what_if(raw: RawSnapshot, files: tuple[str, ...], deletes: tuple[str, ...]) -> tuple[Model, list[str]]:
