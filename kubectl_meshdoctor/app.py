@@ -274,15 +274,18 @@ def propose_fixes(raw: RawSnapshot, model: Model, query: Query, diagnosis: Diagn
     manifests = _complete(raw, query, manifests)
     proofs: list[FixProof] = []
     candidates: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [("the fix", manifests, ())]
-    for title, docs, lost in candidates:
+    for title, docs, notes in candidates:
         try:
             changed, applied = apply_changes(raw, changes_from_text("\n---\n".join(docs), "fix"))
         except MeshdoctorError:
             continue
         proof = prove(model, build_model(changed), query, title, docs, tuple(applied), manifest_namespaces(model, docs))
-        proofs.append(dataclasses.replace(proof, lost=lost))
+        proof = dataclasses.replace(proof, notes=(*proof.notes, *notes))
         if proof.widened and len(candidates) == 1:
-            candidates.extend(alternatives(raw, model, query, proof))
+            more, lost = alternatives(raw, model, query, proof)
+            candidates.extend(more)
+            proof = dataclasses.replace(proof, lost=tuple(lost))
+        proofs.append(proof)
     best = next((p for p in proofs if p.resolves and not p.widened), None)  # proven, or none is proposed
     return [dataclasses.replace(p, chosen=p is best) for p in proofs]
 

@@ -25,7 +25,7 @@ from kubectl_meshdoctor.sources.base import RawSnapshot
 
 SYSTEM = frozenset({"kube-system", "istio-system"})
 _NS_KEYS = ("k8s:io.kubernetes.pod.namespace", "io.kubernetes.pod.namespace", "kubernetes.io/metadata.name")
-Candidate = tuple[str, tuple[str, ...], tuple[str, ...]]  # title, manifests, rules lost
+Candidate = tuple[str, tuple[str, ...], tuple[str, ...]]  # title, manifests, notes
 
 
 def _walk_namespaces(node: Any, out: set[str]) -> None:
@@ -65,15 +65,16 @@ def manifest_namespaces(model: Model, manifests: Iterable[str]) -> set[str]:
     return out
 
 
-def alternatives(raw: RawSnapshot, model: Model, query: Query, proof: FixProof) -> list[Candidate]:
+def alternatives(raw: RawSnapshot, model: Model, query: Query, proof: FixProof) -> tuple[list[Candidate], list[str]]:
     """Fixes that keep refused what ``proof``'s fix lets through: for an ambient server, a waypoint
-    holding the HTTP rules (when they translate faithfully), and taking the namespaces out of ambient."""
+    holding the HTTP rules (when they translate faithfully), and taking the namespaces out of ambient;
+    and the user's rules ``proof``'s fix loses that no waypoint policy can hold."""
     if not proof.widened:
-        return []
+        return [], []
     call = resolve_call(model, query)
     ambient = [m is Mesh.AMBIENT for m in (call.client_mesh, call.server_mesh)]
     if not any(ambient) or call.server is None:
-        return []
+        return [], []
     out: list[Candidate] = []
     lost: list[str] = []
     port = call.target_port or call.port
@@ -85,8 +86,9 @@ def alternatives(raw: RawSnapshot, model: Model, query: Query, proof: FixProof) 
     leave = _leave_ambient(raw, sorted(set(namespaces)))
     if leave:
         title = f"take {', '.join(sorted(set(namespaces)))} out of ambient: Cilium's proxy sees the HTTP again"
-        out.append((title, leave, tuple(lost)))
-    return out
+        notes = ("no waypoint is proposed: an AuthorizationPolicy cannot hold every rule (see loses)",) if lost else ()
+        out.append((title, leave, notes))
+    return out, lost
 
 
 # --- translating Cilium HTTP rules to a waypoint AuthorizationPolicy ---

@@ -168,6 +168,9 @@ def prove(
         found = written_refusal(before_model, b) if b.verdict is not Verdict.ALLOWED else None
         refusal = found[1] if found is not None and _another_reason(b, question_before, found, same) else ""
         change = CallChange(*key, before=b.verdict, after=a.verdict, refused_by=refusal)
+        moves_with_question = (b.verdict, a.verdict) == (question_before.verdict, question_after.verdict)
+        if key[:3] == asked[:3] and moves_with_question and not (refusal and a.verdict not in REFUSED):
+            continue  # the question's own call (same peer and port), another request: it is what the fix opens
         if a.verdict is not b.verdict:
             changes.append(change)
             if refusal and a.verdict not in REFUSED:
