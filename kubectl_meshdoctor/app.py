@@ -240,21 +240,37 @@ def model_with_changes(raw: RawSnapshot, files: tuple[str, ...], deletes: tuple[
 
 
 def prove_fixes(opts: SourceOptions, raw: RawSnapshot, model: Model, query: Query, d: Diagnosis) -> list[FixProof]:
-    """``propose_fixes`` on every namespace of an offline input: a fix's blast radius reaches calls
-    from namespaces the question itself did not need (live: the namespaces read, as the proof says)."""
+    """``propose_fixes`` on every namespace (offline and live): a fix's blast radius reaches calls from
+    namespaces the question itself did not need. What could not be read is said in the proof."""
     if d.verdict is Verdict.ALLOWED or not _fix_docs(d):
         return []
+    limited = ""
     if raw.out_of_scope and opts.from_path is not None and opts.demo_name is None:
         from kubectl_meshdoctor.sources.snapshot import read_snapshot
 
         raw = read_snapshot(opts.from_path, lazy_flows=True)
         raw.flow_files = []
         model = build_model(raw)
+    elif is_live(opts):
+        from kubectl_meshdoctor.sources.live import LiveSource, namespaces_for
+
+        if namespaces_for([query.source, query.destination], query.namespace) is not None:
+            quiet = dataclasses.replace(opts, progress=False)  # one status line per command
+            try:
+                with LiveSource(live_options(quiet)) as live:  # every namespace's objects, no flows
+                    raw, model = _with_model(live.objects(None))
+            except MeshdoctorError as err:  # the proof then covers the namespaces read, and says so
+                limited = f"only the question's namespaces were compared: {err}"
     proofs = propose_fixes(raw, model, query, d)
     if raw.out_of_scope:
-        note = f"{raw.out_of_scope} objects of namespaces outside the question were not read: not compared"
-        proofs = [dataclasses.replace(p, notes=(*p.notes, note)) for p in proofs]
+        limited = f"{raw.out_of_scope} objects of namespaces outside the question were not read: not compared"
+    if limited:
+        proofs = [dataclasses.replace(p, notes=(*p.notes, limited)) for p in proofs]
     return proofs
+
+
+def _with_model(raw: RawSnapshot) -> tuple[RawSnapshot, Model]:
+    return raw, build_model(raw)
 
 
 def propose_fixes(raw: RawSnapshot, model: Model, query: Query, diagnosis: Diagnosis) -> list[FixProof]:

@@ -150,7 +150,9 @@ def _sources(entry: dict[str, Any], policy_ns: str | None) -> tuple[list[str] | 
                 return None, f"the selector {expr} names pods by label, not an identity Istio sees"
         if labels:
             return None, f"the selector {labels} names pods by label, not an identity Istio sees"
-        namespaces += found or ([policy_ns] if policy_ns else [])
+        if not found and not policy_ns:
+            return None, "an empty selector of a clusterwide policy admits every endpoint, not one identity"
+        namespaces += found or [str(policy_ns)]
     if not namespaces:
         return None, "the rule names no endpoint peers"
     return sorted(set(namespaces)), ""
