@@ -278,6 +278,40 @@ def model_with_changes(raw: RawSnapshot, files: tuple[str, ...], deletes: tuple[
     return build_model(raw), []
 
 
+def prove_fixes(opts: SourceOptions, raw: RawSnapshot, model: Model, query: Query, d: Diagnosis) -> list[FixProof]:
+    """``propose_fixes`` on every namespace (offline and live): a fix's blast radius reaches calls from
+    namespaces the question itself did not need. What could not be read is said in the proof."""
+    if d.verdict is Verdict.ALLOWED or not _fix_docs(d):
+        return []
+    limited = ""
+    if raw.out_of_scope and opts.from_path is not None and opts.demo_name is None:
+        from kubectl_meshdoctor.sources.snapshot import read_snapshot
+
+        raw = read_snapshot(opts.from_path, lazy_flows=True)
+        raw.flow_files = []
+        model = build_model(raw)
+    elif is_live(opts):
+        from kubectl_meshdoctor.sources.live import LiveSource, namespaces_for
+
+        if namespaces_for([query.source, query.destination], query.namespace) is not None:
+            quiet = dataclasses.replace(opts, progress=False)  # one status line per command
+            try:
+                with LiveSource(live_options(quiet)) as live:  # every namespace's objects, no flows
+                    raw, model = _with_model(live.objects(None))
+            except MeshdoctorError as err:  # the proof then covers the namespaces read, and says so
+                limited = f"only the question's namespaces were compared: {err}"
+    proofs = propose_fixes(raw, model, query, d)
+    if raw.out_of_scope:
+        limited = f"{raw.out_of_scope} objects of namespaces outside the question were not read: not compared"
+    if limited:
+        proofs = [dataclasses.replace(p, notes=(*p.notes, limited)) for p in proofs]
+    return proofs
+
+
+def _with_model(raw: RawSnapshot) -> tuple[RawSnapshot, Model]:
+    return raw, build_model(raw)
+
+
 def propose_fixes(raw: RawSnapshot, model: Model, query: Query, diagnosis: Diagnosis) -> list[FixProof]:
     """The fix proposals of a failing call with their proof (issue 17, diagnosis/fix_proof.py): the
     causes' YAML, and where it would let through what the user's policies refuse, the alternatives
@@ -289,22 +323,49 @@ def propose_fixes(raw: RawSnapshot, model: Model, query: Query, diagnosis: Diagn
 
     if diagnosis.verdict is Verdict.ALLOWED:
         return []
-    manifests = tuple(dict.fromkeys(c.params["fix_yaml"].strip() for c in diagnosis.causes if c.params.get("fix_yaml")))
+    manifests = _fix_docs(diagnosis)
     if not manifests:
         return []
+    manifests = _complete(raw, query, manifests)
     proofs: list[FixProof] = []
     candidates: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [("the fix", manifests, ())]
-    for title, docs, lost in candidates:
+    for title, docs, notes in candidates:
         try:
             changed, applied = apply_changes(raw, changes_from_text("\n---\n".join(docs), "fix"))
         except MeshdoctorError:
             continue
         proof = prove(model, build_model(changed), query, title, docs, tuple(applied), manifest_namespaces(model, docs))
-        proofs.append(dataclasses.replace(proof, lost=lost))
+        proof = dataclasses.replace(proof, notes=(*proof.notes, *notes))
         if proof.widened and len(candidates) == 1:
-            candidates.extend(alternatives(raw, model, query, diagnosis, proof))
-    best = next((p for p in proofs if p.resolves and not p.widened), None) or next(iter(proofs), None)
+            more, lost = alternatives(raw, model, query, proof)
+            candidates.extend(more)
+            proof = dataclasses.replace(proof, lost=tuple(lost))
+        proofs.append(proof)
+    best = next((p for p in proofs if p.resolves and not p.widened), None)  # proven, or none is proposed
     return [dataclasses.replace(p, chosen=p is best) for p in proofs]
+
+
+def _fix_docs(d: Diagnosis) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(c.params["fix_yaml"].strip() for c in d.causes if c.params.get("fix_yaml")))
+
+
+def _complete(raw: RawSnapshot, query: Query, manifests: tuple[str, ...], rounds: int = 3) -> tuple[str, ...]:
+    """A fix that clears one hop may reveal the next (egress fixed, then ingress): add the fixes the
+    answer after it gives, until the call works or no new YAML comes."""
+    from kubectl_meshdoctor.sources.whatif import apply_changes, changes_from_text
+
+    static = dataclasses.replace(query, no_flows=True)
+    for _ in range(rounds):
+        try:
+            changed, _ = apply_changes(raw, changes_from_text("\n---\n".join(manifests), "fix"))
+            after = explain(build_model(changed), static)
+        except MeshdoctorError:
+            return manifests
+        more = tuple(d for d in _fix_docs(after) if d not in manifests)
+        if after.verdict is Verdict.ALLOWED or not more:
+            return manifests
+        manifests += more
+    return manifests
 
 
 def what_if(raw: RawSnapshot, files: tuple[str, ...], deletes: tuple[str, ...]) -> tuple[Model, list[str]]:

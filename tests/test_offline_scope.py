@@ -8,6 +8,7 @@ import json
 import shutil
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -46,6 +47,17 @@ def _query(args: list[str]) -> Query:
     return Query(src, dst, "default", port, path=path, host=host, http_asked=http_asked)
 
 
+def _whole(root: Path, args: list[str]) -> dict[str, Any]:
+    """The answer on every namespace and every flow, with its fix proposals (their proof reads every
+    namespace of the input whatever the question's scope)."""
+    raw = read_snapshot(str(root))
+    model = app.build_model(raw)
+    query = _query(args)
+    d = app.explain(model, query)
+    d.fixes = app.propose_fixes(raw, model, query, d)
+    return diagnosis_dict(d)
+
+
 @pytest.mark.parametrize("demo", DEMOS)
 def test_scoped_offline_explain_equals_the_whole_model(tmp_path: Path, demo: str) -> None:
     args = _try_args(demo)
@@ -53,9 +65,7 @@ def test_scoped_offline_explain_equals_the_whole_model(tmp_path: Path, demo: str
     code, out, err = run(["explain", *args, "--from", str(root), "-o", "json"])
     assert code in (0, 1, 3), err
     scoped = json.loads(out)
-    model = app.build_model(read_snapshot(str(root)))  # every namespace, every flow
-    whole = diagnosis_dict(app.explain(model, _query(args)))
-    assert json.loads(json.dumps(whole)) == scoped
+    assert json.loads(json.dumps(_whole(root, args))) == scoped
 
 
 def test_a_virtual_service_in_a_third_namespace_is_still_read(tmp_path: Path) -> None:
@@ -92,8 +102,7 @@ def test_a_waypoint_in_a_third_namespace_is_still_read(tmp_path: Path) -> None:
     (root / "zz-ns.yaml").write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace",
                                                      "metadata": {"name": "mesh-waypoints"}}))  # fmt: skip
     args = _try_args("ambient-w1-waypoint")
-    model = app.build_model(read_snapshot(str(root)))
-    whole = json.loads(json.dumps(diagnosis_dict(app.explain(model, _query(args)))))
+    whole = json.loads(json.dumps(_whole(root, args)))
     assert any(h["name"] == "waypoint" and h["decision"] != "skip" for h in whole["hops"]), whole["hops"]
     _, out, err = run(["explain", *args, "--from", str(root), "-o", "json"])
     assert json.loads(out) == whole, err

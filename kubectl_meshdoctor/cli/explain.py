@@ -161,7 +161,7 @@ def explain(
             raise DataError(f"--require-flows: no Hubble flows could be read{': ' + why if why else ''}")
         diagnosis = app.explain(model, query)
         if not (what_if_files or what_if_deletes):
-            diagnosis.fixes = app.propose_fixes(raw, model, query, diagnosis)
+            diagnosis.fixes = app.prove_fixes(opts, raw, model, query, diagnosis)
         before: Diagnosis | None = None
         applied: list[str] = []
         if what_if_files or what_if_deletes:
@@ -172,6 +172,12 @@ def explain(
 
         if fix_yaml:
             docs = document.fix_yaml_documents(diagnosis)
+            if diagnosis.fixes and not any(p.chosen for p in diagnosis.fixes):
+                click.echo(
+                    "note: no proposal is proven (see the proof in the text output): this YAML does not make the "
+                    "call work on its own, or lets through what the policies refuse",
+                    err=True,
+                )
             if not docs:
                 click.echo("no cause of this answer has a ready-to-apply YAML fix", err=True)
             else:

@@ -123,10 +123,15 @@ def written_refusal(model: Model, d: Diagnosis) -> Refusal | None:
     return _refusal(ingress, d) or _refusal(egress, d)
 
 
-def _another_reason(key: tuple[object, ...], asked: tuple[object, ...], found: Refusal, same: Refusal | None) -> bool:
+def _another_reason(d: Diagnosis, question: Diagnosis, found: Refusal, same: Refusal | None) -> bool:
     """Refused for another reason than the question: another peer or port (any rule of the user's),
     or the same call with another method/path that an HTTP rule (or AuthorizationPolicy) refuses
-    while it admits the question's request."""
+    while it admits the question's request. A client under the question's client's identity (same
+    service account) is the same peer to an identity-based rule."""
+    key, asked = _key(d), _key(question)
+    twin = d.source.identity is not None and d.source.identity == question.source.identity
+    if key[1:] == asked[1:] and twin and same is not None and found[0] == same[0]:
+        return False
     if key[:3] != asked[:3]:
         return True
     return found[2] and (same is None or found[0] != same[0])
@@ -161,8 +166,11 @@ def prove(
         if key == asked or a is None:
             continue
         found = written_refusal(before_model, b) if b.verdict is not Verdict.ALLOWED else None
-        refusal = found[1] if found is not None and _another_reason(key, asked, found, same) else ""
+        refusal = found[1] if found is not None and _another_reason(b, question_before, found, same) else ""
         change = CallChange(*key, before=b.verdict, after=a.verdict, refused_by=refusal)
+        moves_with_question = (b.verdict, a.verdict) == (question_before.verdict, question_after.verdict)
+        if key[:3] == asked[:3] and moves_with_question and not (refusal and a.verdict not in REFUSED):
+            continue  # the question's own call (same peer and port), another request: it is what the fix opens
         if a.verdict is not b.verdict:
             changes.append(change)
             if refusal and a.verdict not in REFUSED:

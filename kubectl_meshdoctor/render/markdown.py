@@ -128,7 +128,7 @@ def explain_markdown(d: Diagnosis, before: Diagnosis | None = None, applied: Ite
     for proof in d.fixes:
         lines = proof_lines(proof)
         out.append(f"- **{cell(lines[0])}**")
-        out += [f"  - {cell(line.strip())}" for line in lines[1:]]
+        out += [f"{'    ' if line.startswith('  ') else '  '}- {cell(line.strip())}" for line in lines[1:]]
         if proof.chosen and proof.manifests != _cause_manifests(d):
             out += ["", *fenced("---\n".join(m + "\n" for m in proof.manifests), "yaml")]
         out.append("")

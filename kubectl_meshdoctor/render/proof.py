@@ -49,7 +49,15 @@ def _arrow(c: CallChange) -> str:
 
 def proof_lines(p: FixProof) -> list[str]:
     """Plain sentences, one per line (text and markdown wrap them)."""
-    state = "proposed" if p.chosen else "not proposed"
+    state = (
+        "proposed"
+        if p.chosen
+        else "not proposed: the call still fails after it"
+        if not p.resolves
+        else "not proposed: it lets through what the policies refuse"
+        if p.widened
+        else "not proposed: another proposal comes first"
+    )
     lines = [f"{p.title} ({state}), applied in memory: {p.before.value} → {p.after.value}"]
     scope = f"{p.compared} other calls compared in {', '.join(p.namespaces)}" + (
         f", ports {', '.join(str(x) for x in p.ports)}" if p.ports else ""

@@ -137,6 +137,11 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
             lead = "  proof  " if i == 0 else " " * 9
             style = "bold yellow" if line.startswith(("WIDENS", "loses")) else ""
             out.prose(11 if line.startswith("  ") else 9, (lead, ""), (clean(line), style))
+        causes = tuple(dict.fromkeys(c.params["fix_yaml"].strip() for c in d.causes if c.params.get("fix_yaml")))
+        if proof.chosen and proof.manifests != causes:
+            out.prose(9, ("  apply  ", ""), ("this proposal instead of the causes' YAML (or run --fix-yaml):", "bold"))
+            for line in "---\n".join(m + "\n" for m in proof.manifests).splitlines():
+                out.verbatim(" " * 9 + clean(line))
     ev = d.evidence
     out.blank()
     if what_if:

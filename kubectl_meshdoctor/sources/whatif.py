@@ -135,6 +135,9 @@ def apply_changes(raw: RawSnapshot, changes: list[Change]) -> tuple[RawSnapshot,
     touched = {c.name for c in changes if c.kind == "Namespace"}
     if touched:
         kept = _settle_ambient(kept, touched)
+    waypoints = [c for c in changes if c.kind == "Gateway" and c.action == "apply" and c.obj is not None]
+    if waypoints:
+        kept = _deploy_waypoints(kept, waypoints)
     return (
         RawSnapshot(kept, raw.flows, list(raw.gaps), list(raw.warnings), raw.flow_source),
         applied,
@@ -170,4 +173,46 @@ def _settle_ambient(objects: list[RawObject], namespaces: set[str]) -> list[RawO
             annotations.pop(_REDIRECT, None)
         doc = {**obj.doc, "metadata": {**meta, "annotations": annotations}}
         out.append(RawObject(doc, obj.origin))
+    return out
+
+
+_GATEWAY_NAME = "gateway.networking.k8s.io/gateway-name"
+
+
+def _deploy_waypoints(objects: list[RawObject], gateways: list[Change]) -> list[RawObject]:
+    """A waypoint Gateway applied in memory: Istio deploys its Deployment, a ready pod and its
+    Service (as ``istioctl waypoint apply`` does); mirror that so the model shows the settled state."""
+    out = list(objects)
+    for change in gateways:
+        assert change.obj is not None
+        if (change.obj.doc.get("spec") or {}).get("gatewayClassName") != "istio-waypoint":
+            continue
+        ns, name = change.namespace or "default", change.name
+        if any(
+            o.doc.get("kind") == "Pod"
+            and (o.doc.get("metadata") or {}).get("namespace") == ns
+            and ((o.doc.get("metadata") or {}).get("labels") or {}).get(_GATEWAY_NAME) == name
+            for o in objects
+        ):
+            continue
+        origin = f"what-if: deployed by Istio for Gateway {ns}/{name}"
+        labels = {_GATEWAY_NAME: name, "gateway.istio.io/managed": "istio.io-mesh-controller"}
+        pod_labels = {**labels, "istio.io/dataplane-mode": "none"}
+        ports = [{"containerPort": 15008, "name": "hbone", "protocol": "TCP"}]
+        container = {"name": "istio-proxy", "image": "istio/proxyv2", "ports": ports}
+        template = {"metadata": {"labels": pod_labels}, "spec": {"serviceAccountName": name, "containers": [container]}}
+        deploy_spec = {"replicas": 1, "selector": {"matchLabels": {_GATEWAY_NAME: name}}, "template": template}
+        meta = {"name": name, "namespace": ns, "labels": labels}
+        out.append(
+            RawObject({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": deploy_spec}, origin)
+        )
+        pod_meta = {"name": f"{name}-whatif", "namespace": ns, "labels": pod_labels}
+        status = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta, "spec": template["spec"], "status": status}
+        out.append(RawObject(pod, origin))
+        svc_spec = {
+            "selector": {_GATEWAY_NAME: name},
+            "ports": [{"name": "mesh", "port": 15008, "protocol": "TCP", "targetPort": 15008}],
+        }
+        out.append(RawObject({"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": svc_spec}, origin))
     return out
