@@ -78,7 +78,9 @@ def test_malformed_json_names_file_and_line(tmp_path: Path) -> None:
     assert code == 3 and "objs.json:4" in left_out(doc, "objs.json")
 
 
-HELM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\n  namespace: red\n"
+HELM = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-settings\n  namespace: red\ndata: {{ .Values.settings }}\n"
+)
 
 
 @pytest.mark.parametrize("archive", [False, True])
@@ -97,7 +99,7 @@ def test_a_helm_template_or_a_binary_is_left_out_with_a_gap(tmp_path: Path, arch
     code, out, err = run("explain", "red/client", "red/server", "--from", str(target), "-o", "json")
     doc = json.loads(out)
     assert err == "" and code == 0 and doc["verdict"] == "allowed"  # a ConfigMap is not on this call's path
-    assert "(ConfigMap)" in left_out(doc, "chart.yaml:4")
+    assert "(ConfigMap)" in left_out(doc, "chart.yaml:6")
     (src / "blob.yaml").write_bytes(bytes(range(256)) * 4)
     if archive:
         with tarfile.open(target, "w:gz") as tar:
@@ -207,3 +209,26 @@ def test_kind_list_and_multi_doc_load_the_same(tmp_path: Path) -> None:
     outs = [json.loads(run("explain", "red/client", "red/server", "--from", str(d), "-o", "json")[1]) for d in (a, b)]
     assert outs[0]["verdict"] == outs[1]["verdict"] == "allowed"
     assert outs[0]["destination"]["pods"] == outs[1]["destination"]["pods"] == ["server-1"]
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("cilium-config", 3), ("'{{ .Values.configName }}'", 3), ("app-settings", 0)],
+)
+def test_an_unreadable_file_that_may_hold_cilium_config_hides_it(tmp_path: Path, name: str, code: int) -> None:
+    """cilium-config decides policy enforcement (enable-policy, default deny): a file that may hold it
+    and cannot be read leaves every Cilium hop unknown, never a green resting on the defaults."""
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "good.yaml").write_text(GOOD)
+    (src / "config.yaml").write_text(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: kube-system\n"
+        "data:\n  enable-policy: [always\n"
+    )
+    got, out, err = run("explain", "red/client", "red/server", "--from", str(src), "-o", "json")
+    doc = json.loads(out)
+    assert err == "" and got == code, doc["gaps"]
+    assert "(ConfigMap)" in left_out(doc, "config.yaml")
+    if code == 3:
+        assert doc["verdict"] == "unknown"
+        assert any(h["decision"] == "unknown" for h in doc["hops"] if h["name"] in ("cilium-egress", "cilium-ingress"))

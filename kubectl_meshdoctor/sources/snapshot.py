@@ -82,11 +82,29 @@ class Unreadable:
         for err, data in self.errors:
             kinds = _kinds_named(data)
             held = ", ".join(sorted(kinds)) if kinds else "any kind"
+            if "ConfigMap" in kinds:  # it may hold cilium-config or Istio's mesh config (inputs by role)
+                kinds |= _config_roles(data)
             snap.gaps.append(Gap(f"{err}; file left out, so its objects ({held}) are not seen", kinds or {"*"}))
 
 
 _KIND_LINE = re.compile(rb"^[ \t-]*kind:[ \t]*(.*?)[ \t]*$", re.M)
 _PLAIN_KIND = re.compile(rb"^[\"']?([A-Z][A-Za-z0-9]*)[\"']?$")
+
+
+_NAME_LINE = re.compile(rb"^[ \t]*name:[ \t]*(.*?)[ \t]*$", re.M)
+
+
+def _config_roles(data: bytes) -> set[str]:
+    """The configuration inputs an unreadable file of ConfigMaps may hold: cilium-config and Istio's
+    mesh config (ConfigMap ``istio``) when it names them, or when a name is a template (any name)."""
+    names = {m.group(1).strip(b"\"'") for m in _NAME_LINE.finditer(data[: 1 << 22])}
+    templated = any(b"{{" in n for n in names)
+    roles = set()
+    if templated or b"cilium-config" in names:
+        roles.add("CiliumConfig")
+    if templated or b"istio" in names:
+        roles.add("MeshConfig")
+    return roles
 
 
 def _kinds_named(data: bytes) -> set[str]:
