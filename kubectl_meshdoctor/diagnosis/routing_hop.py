@@ -177,6 +177,9 @@ def _route(call: Call, vs: VirtualService, route: HttpRoute, by: tuple[ObjectRef
     broken_refs: list[ObjectRef] = []
     targets: list[RoutedTarget] = []
     for dest in route.destinations:
+        if dest.weight == 0:  # an explicit weight 0 receives no request: not a share of this call
+            notes.append(f"0% of requests to {dest.host}{f' subset {dest.subset}' if dest.subset else ''} (weight 0)")
+            continue
         check = rt.check_destination(m.services, views, m.traffic, dest, owner, client_ns, call.client.labels, root)
         ref = vs.ref.with_rule(dest.path)
         share = f"{round(100 * dest.weight / total)}%"
