@@ -244,13 +244,18 @@ def _payload_decides(model: Model, query: Query, d: Diagnosis) -> Diagnosis:
 
     from kubectl_meshdoctor.diagnosis.explain import explain as run_explain
 
-    if d.verdict is not Verdict.ALLOWED or query.app_protocol is not None or query.http_asked:
-        return d
-    if d.request.app_protocol != "tcp":
+    if query.app_protocol is not None or query.http_asked or d.request.app_protocol != "tcp":
         return d
     alt = run_explain(model, replace(query, http_asked=True))
-    if alt.request.app_protocol != "http" or alt.verdict is Verdict.ALLOWED:
-        return d  # the port declares its protocol, or HTTP passes as well
+    if alt.request.app_protocol != "http" or (alt.verdict is Verdict.ALLOWED) == (d.verdict is Verdict.ALLOWED):
+        return d  # the port declares its protocol, or HTTP fares the same
+    if alt.verdict is Verdict.ALLOWED:  # plain TCP fails where an HTTP request passes: say so
+        d.warnings.append(
+            f"the payload decides: port {alt.destination.port} declares no protocol, so Istio sniffs it; this answer "
+            f"is for plain TCP, while an HTTP request ({query.method} {query.path}) is allowed; ask with "
+            "--app-protocol http|tcp, --method or --path"
+        )
+        return d
     share = f" for {alt.share:.3g}% of requests" if alt.share is not None else ""
     codes = ", ".join(dict.fromkeys(c.code for c in alt.causes)) or alt.symptom.value
     d.verdict, d.symptom = Verdict.UNKNOWN, Symptom.UNKNOWN

@@ -85,6 +85,14 @@ def l7_hop(call: Call) -> HopResult:
             Verdict.BROKEN,
             (cause,),
         )
+    if not call.http and any(d is not None and d.redirect and d.l7_kind == "http" for d in (egress, result)):
+        # A1.9: the proxy parses the stream as HTTP; like TLS, a non-HTTP payload is not parseable there
+        detail = (
+            f"{redirect[0].key()} redirects port {call.wire_port} to Cilium's HTTP proxy, which parses every "
+            f"connection as HTTP; the payload asked about is plain TCP ({call.app_protocol[1]}), which it is "
+            "expected to refuse [uncertain]; ask with --app-protocol http, --method or --path for an HTTP request"
+        )
+        return HopResult(Hop.CILIUM_L7, Decision.UNKNOWN, redirect, detail, Symptom.UNKNOWN, Verdict.UNKNOWN)
     # both proxies can sit in the path: the client's egress proxy first, then the server's (A1.8.6)
     outcomes = [_l7_decide(call, d) for d in (egress, result) if d is not None and d.redirect]
     return next((o for o in outcomes if o.decision is not Decision.ALLOW), outcomes[-1])
