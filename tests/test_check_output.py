@@ -133,7 +133,8 @@ def test_a_problem_two_analyzers_see_names_every_object_once() -> None:
 def test_a_fault_finding_says_which_requests_it_hits() -> None:
     _, out, _ = run("-A", "--demo", "routing-fault-abort", "-o", "json")
     (hit,) = [f for f in json.loads(out)["findings"] if f["code"] == "istio-fault-injection"]
-    assert hit["summary"].endswith("100% of requests on the route matching any request")
+    assert "100% of requests on the route matching any request; " in hit["summary"]
+    assert hit["summary"].endswith("every matching request gets 503")  # a whole sentence, not cut
 
 
 def test_every_cause_code_has_a_title() -> None:

@@ -51,6 +51,14 @@ TITLES: Mapping[str, str] = {
     "istio-authz-unknown-namespace": "An AuthorizationPolicy names a namespace that does not exist",
     "protocol-declaration": "A Service port's protocol declaration disagrees with Istio sniffing or Cilium's parser",
     "app-uid-1337": "An application runs as UID 1337, which the sidecar's traffic capture exempts",
+    "failing-call-objects-allow": "Hubble shows a call failing that the objects say works",
+    "gateway-route-not-accepted": "A Gateway does not accept a route that names it as parent",
+    "gateway-route-no-match": "No rule of the routes on a Gateway listener matches the request; it answers 404",
+    "gateway-backend-unresolved": "A route's backend cannot be resolved; the gateway answers 500 for its share",
+    "gateway-refgrant-missing": "A cross-namespace backend lacks a ReferenceGrant; the gateway answers 500 for it",
+    "gateway-not-programmed": "A Gateway is not serving (not programmed by its controller)",
+    "gateway-listener-no-match": "No listener of the Gateway serves the port and host the client calls",
+    "gateway-redirect": "A route rule answers with a redirect itself; no backend is called",
 }
 
 # codes whose fix is written for each case ("{fix_hint}"): what the fix generally is
