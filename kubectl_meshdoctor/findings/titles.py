@@ -73,4 +73,5 @@ FIXES: Mapping[str, str] = {
     "istio-injection-mismatch": "restart the pods so they match their namespace's injection label (or fix the label)",
     "protocol-declaration": "name the port <protocol>[-suffix] or set appProtocol, consistently with Cilium's rules",
     "app-uid-1337": "run the application as another UID",
+    "failing-call-objects-allow": "compare the flows' time with the objects' changes; check the server's own logs",
 }
