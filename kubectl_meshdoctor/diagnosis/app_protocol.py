@@ -47,7 +47,10 @@ def select(explicit: str | None, sp: ServicePort | None, http_asked: bool, trans
     """(tcp|http|grpc, why): --app-protocol, else the Service port's declaration, else HTTP when the
     question names a method, path or header, else plain TCP."""
     if explicit:
-        return explicit.lower(), "--app-protocol"
+        why = "--app-protocol"
+        if explicit.lower() == "grpc":
+            why += "; a gRPC call is POST /package.Service/Method: give its path with --path"
+        return explicit.lower(), why
     if transport != "TCP":
         return "tcp", f"{transport} transport (no HTTP)"
     found = declared(sp)

@@ -219,6 +219,8 @@ def resolve_call(model: Model, q: Query) -> Call:
     if q.port is None and sp is None and not (server and server.ports) and dst.kind != "External":
         gaps.append(f"no --port given and {dst.label} has no Service or declared container port: assuming port 80")
     tls = client_tls(model, client_mesh, server, server_mesh, svc, port, client.namespace, client.labels)
+    if q.method != "POST" and app_protocol.select(q.app_protocol, sp, q.http_asked, q.protocol)[0] == "grpc":
+        q = dataclasses.replace(q, method="POST")  # every gRPC call is an HTTP/2 POST to /package.Service/Method
     alias_host = f"{dst.alias.name}.{dst.alias.namespace}" if dst.alias is not None else None
     host = q.host or alias_host or dst.dns_name or (server.ip if server is not None else dst.label)
     request = Request(q.protocol, q.method, q.path, host, dict(q.headers))
