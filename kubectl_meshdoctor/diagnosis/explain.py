@@ -200,6 +200,8 @@ def explain(
     else:
         causes.extend(route_causes)
     gaps = list(dict.fromkeys(model.gaps + call.gaps))
+    if not call.http and symptom.value.startswith("http-"):
+        symptom = Symptom.RESET  # a raw TCP client gets no HTTP status: the proxy closes or resets its stream
     return Diagnosis(
         source=call.source_endpoint(),
         destination=call.destination_endpoint(),
