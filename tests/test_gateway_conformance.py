@@ -115,3 +115,49 @@ def test_conformance_request(
         assert doc["verdict"] == "allowed"
     if "forwarded" in req:
         assert gw["forwardedPath"] == req["forwarded"]
+
+
+STATUS = yaml.safe_load((Path(__file__).parent / "conformance" / "gateway_status_expectations.yaml").read_text())
+_CODES = {
+    "Accepted": {"gateway-route-not-accepted"},
+    "ResolvedRefs": {"gateway-backend-unresolved", "gateway-refgrant-missing"},
+}
+
+
+def _status_cases() -> list[Any]:
+    return [
+        pytest.param(m, want, id=f"{m}/{want['route']}/{want['condition']}")
+        for m, wants in STATUS.items()
+        for want in wants
+    ]
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
+    tmp = tmp_path_factory.mktemp("status")
+    out = {}
+    for manifest in STATUS:
+        result = CliRunner().invoke(cli, ["check", "--from", str(cluster(tmp, manifest)), "-o", "json"])
+        assert result.exit_code in (0, 1), result.output
+        out[manifest] = json.loads(result.stdout)["findings"]
+    return out
+
+
+@pytest.mark.parametrize(("manifest", "want"), _status_cases())
+def test_conformance_route_status(
+    checked: dict[str, list[dict[str, Any]]], manifest: str, want: dict[str, Any]
+) -> None:
+    """What `check` reports for a route's Accepted / ResolvedRefs is what the suite asserts."""
+    ns, name = _name(want["route"])
+    found = [
+        f
+        for f in checked[manifest]
+        if f["code"] in _CODES[want["condition"]]
+        and any(o["kind"] == "HTTPRoute" and (o["namespace"], o["name"]) == (ns, name) for o in f["objects"])
+    ]
+    if want["status"] == "True":
+        assert not found, found
+        return
+    assert found, checked[manifest]
+    reason = want["reason"]
+    assert any(reason in f["summary"] for f in found), [f["summary"] for f in found]

@@ -139,3 +139,13 @@ def test_bad_destination_is_one_line_exit_2(destination: str, message: str) -> N
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_check_reports_route_status_and_where_the_status_disagrees() -> None:
+    result = CliRunner().invoke(cli, ["check", "--from", str(SCENARIO), "-o", "json"])
+    found = {(f["code"], f["objects"][0]["name"]) for f in json.loads(result.stdout)["findings"]}
+    assert ("gateway-route-not-accepted", "intruder") in found
+    assert ("gateway-status-disagrees", "intruder") in found
+    assert ("gateway-refgrant-missing", "shop") in found  # rules[3] → pay/billing, no grant
+    assert ("gateway-backend-unresolved", "shop") in found  # cart-gone
+    assert ("gateway-route-not-accepted", "shop") not in found  # near miss: namespace shop is admitted

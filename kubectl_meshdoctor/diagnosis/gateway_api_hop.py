@@ -195,7 +195,7 @@ class _Hop:
             "rule_name": rule.name,
             "match": win.match.where,
             "status": out.status
-            if out.shares == () or any(s.problem is None and s.share > 0 for s in out.shares)
+            if out.shares == () or any(s.problem in (None, "Unevaluated") and s.share > 0 for s in out.shares)
             else 500,
             "location": out.location,
             "backends": tuple(
@@ -242,7 +242,7 @@ class _Hop:
                 },
             )
             return self._brk_answer(by, f"{lead}: no backend to send to → 500", answer, cause)
-        bad = [s for s in out.shares if s.problem is not None and s.share > 0]
+        bad = [s for s in out.shares if s.problem not in (None, "Unevaluated") and s.share > 0]
         if bad:
             share = sum(s.share for s in bad)
             causes = tuple(

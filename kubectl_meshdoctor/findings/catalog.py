@@ -465,6 +465,10 @@ _CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
         ("VirtualServiceHostNotFoundInGateway",),
     ),
     "istio-gateway-route-not-allowed": ("every HTTPRoute parentRef (allowedRoutes)", ()),
+    "gateway-route-not-accepted": ("every HTTPRoute parentRef to a Gateway in view (Accepted and its reason)", ()),
+    "gateway-backend-unresolved": ("every HTTPRoute backendRef (ResolvedRefs: BackendNotFound, InvalidKind)", ()),
+    "gateway-refgrant-missing": ("every cross-namespace HTTPRoute backendRef (ResolvedRefs: RefNotPermitted)", ()),
+    "gateway-status-disagrees": ("HTTPRoute status.parents Accepted vs the evaluation", ()),
     "istio-gateway-not-found": (
         "every spec.gateways / parentRefs reference",
         ("ReferencedResourceNotFound", "VirtualServiceHostNotFoundInGateway"),
@@ -547,6 +551,15 @@ _SPECS += (
         E,
         "Gateway {gateway}: {why}",
         "call a port and host a listener of the Gateway serves, or add a listener for them (spec.listeners)",
+        "semantics-gateways G2",
+    ),
+    _spec(
+        "gateway-status-disagrees",
+        W,
+        "{route} on Gateway {gateway}: its status says {condition}={status} (written by {controller}), the "
+        "objects in view say {ours}",
+        "one of the two is stale or rests on objects not in view: kubectl describe the route and compare its "
+        "parentRefs, the listener's allowedRoutes and hostnames with what the controller reports",
         "semantics-gateways G2",
     ),
     _spec(
