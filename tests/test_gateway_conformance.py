@@ -8,6 +8,7 @@ backend(s), a redirect's Location and the path the backend receives with what th
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from pathlib import Path
 from typing import Any
@@ -104,17 +105,27 @@ def test_conformance_request(
         shares = {(b["namespace"], b["name"]): b["share"] for b in gw["answering"]}
         wanted = req.get("backends") or {req["backend"]: 1.0}
         assert shares == pytest.approx({_name(k): v for k, v in wanted.items()}), doc["hops"][0]["detail"]
-        assert doc["verdict"] == "allowed" and code == 0, (doc["hops"], doc["gaps"])
+        assert doc["verdict"] == _verdict(req, doc, "allowed"), (doc["hops"], doc["gaps"])
+        assert code == (0 if doc["verdict"] == "allowed" else 3)
     if status == 404 or status == 500:
         assert doc["verdict"] == "broken" or doc["verdict"] == "denied", doc["hops"][0]
         assert doc["symptom"] == f"http-{status}" and code == 1
     if "location" in req:
-        assert gw["location"].endswith(req["location"]) and (
-            req["location"].startswith("//") or "//" not in req["location"]
-        )
-        assert doc["verdict"] == "allowed"
+        assert fnmatch.fnmatchcase(gw["location"], req["location"]), gw["location"]
+        assert doc["verdict"] == _verdict(req, doc, "allowed")
     if "forwarded" in req:
         assert gw["forwardedPath"] == req["forwarded"]
+    if "forwarded_host" in req:
+        assert gw["forwardedHost"] == req["forwarded_host"]
+
+
+def _verdict(req: dict[str, Any], doc: dict[str, Any], verdict: str) -> str:
+    """An HTTPS listener's certificate is a Secret the suite creates in Go (not in the data): without the
+    listener's status it is not checked, and the answer says so instead of claiming the call works."""
+    if req.get("tls"):
+        assert any("certificate" in g for g in doc["gaps"]), doc["gaps"]
+        return "unknown"
+    return verdict
 
 
 STATUS = yaml.safe_load((Path(__file__).parent / "conformance" / "gateway_status_expectations.yaml").read_text())
