@@ -203,7 +203,7 @@ def explain(model: Model, query: Query) -> Diagnosis:
     from kubectl_meshdoctor.diagnosis.northsouth_entry import is_north_south
     from kubectl_meshdoctor.sources.pair_flows import attach_for_explain, no_objects
 
-    if not no_objects(model) and is_north_south(model, query.source):  # world → a gateway (issue 20)
+    if not no_objects(model) and is_north_south(model, query.source, query.destination):  # world → a gateway (issue 20)
         from kubectl_meshdoctor.diagnosis.northsouth import explain_north_south
 
         return explain_north_south(model, query)  # flows of its legs: not read yet (static walk)

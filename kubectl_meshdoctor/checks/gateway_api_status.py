@@ -7,6 +7,7 @@ controller) says otherwise, that is reported too: one of the two is stale or we 
 from __future__ import annotations
 
 from kubectl_meshdoctor.checks.base import Check
+from kubectl_meshdoctor.diagnosis.gateway_api_causes import backend_cause, not_accepted
 from kubectl_meshdoctor.engines.gateway_api_attach import parent_status
 from kubectl_meshdoctor.engines.gateway_api_backends import check_backend
 from kubectl_meshdoctor.findings.types import Cause
@@ -20,8 +21,7 @@ def _accepted(model: Model, route: ApiRoute, gw: ApiGateway, parent: ParentRef) 
     reason = parent_status(route, gw, parent, model.ns_labels)
     out: list[Cause] = []
     if reason != "Accepted":
-        params = {"route": f"{route.ref.kind} {key}", "gateway": gateway, "reason": reason}
-        out.append(Cause("gateway-route-not-accepted", (route.ref.with_rule(parent.path),), params))
+        out.append(not_accepted(route, parent.path, gateway, reason))
     for st in route.status:
         if st.parent.split("/")[:2] != [parent.namespace, parent.name] and st.parent.split("/")[1:2] != [parent.name]:
             continue
@@ -44,7 +44,6 @@ def _accepted(model: Model, route: ApiRoute, gw: ApiGateway, parent: ParentRef) 
 
 def _resolved(model: Model, route: ApiRoute) -> list[Cause]:
     out: list[Cause] = []
-    key = f"{route.ref.namespace}/{route.ref.name}"
 
     def ports(ns: str, name: str) -> tuple[int, ...] | None:
         svc = model.services.get(f"{ns}/{name}")
@@ -55,18 +54,9 @@ def _resolved(model: Model, route: ApiRoute) -> list[Cause]:
             problem, why = check_backend(b, route, model.gateway_api.grants, ports)
             if problem is None or problem == "Unevaluated":
                 continue
-            code = "gateway-refgrant-missing" if problem == "RefNotPermitted" else "gateway-backend-unresolved"
-            params = {
-                "route": f"{route.ref.kind} {key}",
-                "rule": rule.where,
-                "why": f"{why} (ResolvedRefs=False, {problem})",
-                "share": f"{b.weight}/{sum(x.weight for x in rule.backends) or 1}",
-                "backend_ns": b.namespace,
-                "backend": b.name,
-                "route_ns": route.ref.namespace or "default",
-                "kind": route.ref.kind,
-            }
-            out.append(Cause(code, (route.ref.with_rule(b.where),), params))
+            share = f"{b.weight}/{sum(x.weight for x in rule.backends) or 1}"
+            why = f"{why} (ResolvedRefs=False, {problem})"
+            out.append(backend_cause(route, rule, b, problem, why, share))
     return out
 
 

@@ -35,7 +35,8 @@ class Read:
 
 CLIENT, SERVER, BOTH = ("client",), ("server",), ("client", "server")
 
-_GATEWAY_API = ("Gateway", "GatewayClass", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "ReferenceGrant")
+# other route kinds attached to the listener are gaps the hop names itself (gateway_api_hop.py)
+_GATEWAY_API = ("Gateway", "GatewayClass", "HTTPRoute", "ReferenceGrant")
 
 INPUTS: dict[Hop, tuple[Read, ...]] = {
     # issue 20: the gateway (client side = its namespace), its routes and the backends they name

@@ -30,8 +30,9 @@ def may_be_north_south(source: str) -> bool:
     return True
 
 
-def is_north_south(model: Model, source: str) -> bool:
-    """`world`, or an IP address that no pod in this view has (a client outside the cluster)."""
+def is_north_south(model: Model, source: str, destination: str) -> bool:
+    """`world`; or an IP address no pod in this view has (a client outside the cluster) calling a
+    Gateway named as NS/gateway/NAME."""
     text = source.strip()
     if text.lower() == "world":
         return True
@@ -39,7 +40,8 @@ def is_north_south(model: Model, source: str) -> bool:
         ip = ipaddress.ip_address(text)
     except ValueError:
         return False
-    return str(ip) not in model.pods_by_ip
+    parts = destination.strip().split("/")
+    return str(ip) not in model.pods_by_ip and len(parts) == 3 and parts[1].lower() in GATEWAY_KINDS
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ def gateway_lines(g: GatewayAnswer) -> list[str]:
         lines.append(f"  route:   {g.route} {g.match or g.rule}{name}")
     if g.status is not None and g.status < 400:
         lines.append(f"  answer:  the gateway answers {g.status} → {g.location}")
-    elif g.status is not None:
+    elif g.status is not None and not g.backends:
         lines.append(f"  answer:  the gateway answers {g.status}")
     for b in g.backends:
         share = f" {b.share:.0%} of requests" if len(g.backends) > 1 else ""
