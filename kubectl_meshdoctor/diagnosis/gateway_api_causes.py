@@ -31,7 +31,6 @@ def not_accepted(route: ApiRoute, path: str, gateway: str, reason: str) -> Cause
 
 def backend_cause(route: ApiRoute, rule: ApiRule, ref: BackendRef, problem: str, why: str, share: str) -> Cause:
     """GB2/GB3: a backendRef the gateway cannot use answers 500 for its share."""
-    code = "gateway-refgrant-missing" if problem == "RefNotPermitted" else "gateway-backend-unresolved"
     params = {
         "route": route_name(route),
         "rule": rule.where,
@@ -42,7 +41,10 @@ def backend_cause(route: ApiRoute, rule: ApiRule, ref: BackendRef, problem: str,
         "route_ns": route.ref.namespace or "default",
         "kind": route.ref.kind,
     }
-    return Cause(code, (route.ref.with_rule(ref.where),), params)
+    where = (route.ref.with_rule(ref.where),)
+    if problem == "RefNotPermitted":
+        return Cause("gateway-refgrant-missing", where, params)
+    return Cause("gateway-backend-unresolved", where, params)
 
 
 def no_backend_cause(route: ApiRoute, rule: ApiRule) -> Cause:

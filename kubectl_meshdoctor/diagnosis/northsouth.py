@@ -16,6 +16,7 @@ from kubectl_meshdoctor.diagnosis.gateway_api_hop import GatewayWalk, gateway_ho
 from kubectl_meshdoctor.diagnosis.inputs import hop_gaps
 from kubectl_meshdoctor.diagnosis.northsouth_entry import Entry, entry, proxy_pods
 from kubectl_meshdoctor.engines.gateway_api_match import HttpRequest
+from kubectl_meshdoctor.findings.gateway_types import BackendAnswer
 from kubectl_meshdoctor.findings.types import (
     Cause,
     Decision,
@@ -53,6 +54,37 @@ def _unknown_leg(label: str, detail: str, gap: str) -> HopResult:
     )
 
 
+def _leg_query(q: Query, pod_ns: str, pod: str, b: BackendAnswer, forwarded_path: str | None) -> Query:
+    """The gateway's proxy pod calling one backend, with the path it forwards (after rewrites)."""
+    path = (forwarded_path or q.path).split("?")[0]
+    return Query(
+        f"{pod_ns}/pod/{pod}",
+        f"{b.namespace}/svc/{b.name}",
+        q.namespace,
+        b.port,
+        q.protocol,
+        q.method,
+        path,
+        q.since_seconds,
+        q.last,
+        q.no_flows,
+        q.headers,
+        None,
+    )
+
+
+def first_leg(model: Model, q: Query) -> Query | None:
+    """The leg whose Hubble flows are read before the walk (offline files, live Relay): the gateway
+    pod → the first backend that answers; None when the gateway answers itself or has no pod."""
+    e = entry(model, q.destination, q.namespace)
+    gw = gateway_hop(model, e, HttpRequest(q.method, q.path, q.host, dict(q.headers)), q.port)
+    pods = proxy_pods(model, e.gateway)
+    answering = gw.answer.answering
+    if e.implementation == "cilium" or not pods or not answering or gw.answer.status is not None:
+        return None
+    return _leg_query(q, pods[0].namespace, pods[0].name, answering[0], gw.answer.forwarded_path)
+
+
 def _legs(model: Model, q: Query, e: Entry, gw: GatewayWalk) -> list[Diagnosis | HopResult]:
     """One leg per backend that answers part of the traffic."""
     answer = gw.answer
@@ -75,20 +107,7 @@ def _legs(model: Model, q: Query, e: Entry, gw: GatewayWalk) -> list[Diagnosis |
             )
             out.append(_unknown_leg(label, gap, gap))
             continue
-        sub = Query(
-            f"{pods[0].namespace}/pod/{pods[0].name}",
-            f"{b.namespace}/svc/{b.name}",
-            q.namespace,
-            b.port,
-            q.protocol,
-            q.method,
-            (answer.forwarded_path or q.path).split("?")[0],
-            q.since_seconds,
-            q.last,
-            q.no_flows,
-            q.headers,
-            None,
-        )
+        sub = _leg_query(q, pods[0].namespace, pods[0].name, b, answer.forwarded_path)
         leg = walk.explain(model, sub, LEG_STEPS)
         leg.hops = [replace(h, leg=h.leg or label) for h in leg.hops]
         out.append(leg)
