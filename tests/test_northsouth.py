@@ -99,8 +99,24 @@ def test_unknown_hops_name_what_was_not_evaluated() -> None:
     assert code == 3 and doc["hops"][0]["decision"] == "unknown"
     assert any("ExtensionRef is not evaluated" in g for g in doc["gaps"])
     code, doc = _explain("edge/gateway/cil", "--path", "/")
-    assert code == 3 and any("Cilium's Envoy" in g for g in doc["gaps"])
-    assert doc["gateway"]["implementation"] == "cilium" and doc["gateway"]["answering"][0]["name"] == "cart"
+    assert code == 0 and doc["gateway"]["implementation"] == "cilium"
+    assert doc["gateway"]["answering"][0]["name"] == "cart"
+
+
+def test_a_policy_selecting_the_ingress_endpoint_makes_the_cilium_leg_unknown(tmp_path: Path) -> None:
+    """GB12: world → ingress is decided by policies selecting reserved:ingress; not evaluated yet."""
+    lockdown = (
+        "---\napiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: external-lockdown}\n"
+        "spec:\n  endpointSelector: {}\n  ingress: [{fromEntities: [cluster]}]\n"
+    )
+    (tmp_path / "objects.yaml").write_text((SCENARIO / "objects.yaml").read_text() + lockdown)
+    args = ["explain", "world", "edge/gateway/cilgw", "--host", "app.cil.example", "--path", "/open"]
+    result = CliRunner().invoke(cli, [*args, "--from", str(tmp_path), "-o", "json"])
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 3 and doc["verdict"] == "unknown"
+    assert any(
+        "CiliumClusterwideNetworkPolicy external-lockdown selects Cilium's ingress endpoint" in g for g in doc["gaps"]
+    )
 
 
 def test_text_names_the_answering_backend() -> None:

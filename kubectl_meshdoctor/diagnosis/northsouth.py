@@ -12,8 +12,9 @@ from dataclasses import replace
 
 from kubectl_meshdoctor.diagnosis import explain as walk
 from kubectl_meshdoctor.diagnosis.call import Call, Query
+from kubectl_meshdoctor.diagnosis.cilium_envoy_leg import cilium_envoy_leg
 from kubectl_meshdoctor.diagnosis.gateway_api_hop import GatewayWalk, gateway_hop
-from kubectl_meshdoctor.diagnosis.inputs import hop_gaps
+from kubectl_meshdoctor.diagnosis.inputs import hop_gaps, mark_unknown
 from kubectl_meshdoctor.diagnosis.northsouth_entry import Entry, entry, proxy_pods
 from kubectl_meshdoctor.engines.gateway_api_match import HttpRequest
 from kubectl_meshdoctor.findings.gateway_types import BackendAnswer
@@ -94,11 +95,7 @@ def _legs(model: Model, q: Query, e: Entry, gw: GatewayWalk) -> list[Diagnosis |
     for b in answer.answering:
         label = f"gateway {key} → {b.namespace}/svc/{b.name}"
         if e.implementation == "cilium":
-            gap = (
-                f"Cilium's Envoy → {b.namespace}/{b.name} (source identity ingress) is not evaluated yet: Cilium "
-                "policies at the backend and the ingress endpoint decide it"
-            )
-            out.append(_unknown_leg(label, gap, gap))
+            out += cilium_envoy_leg(model, key, b, q.method, (answer.forwarded_path or q.path).split("?")[0])
             continue
         if not pods:
             gap = (
@@ -151,9 +148,12 @@ def explain_north_south(model: Model, q: Query) -> Diagnosis:
             legs = _legs(model, q, e, gw)
             for leg in legs:
                 if isinstance(leg, HopResult):
+                    leg = mark_unknown(leg, hop_gaps(leg.hop, model.gaps, gw_ns, backend_ns, leg.reads))
                     hops.append(leg)
                     gaps += [g for g in leg.gaps if g not in gaps]
-                    verdict, symptom = _worse((verdict, symptom), (Verdict.UNKNOWN, Symptom.UNKNOWN))
+                    causes += [c for c in leg.causes if c not in causes]
+                    if leg.verdict is not None and leg.decision is not Decision.ALLOW:
+                        verdict, symptom = _worse((verdict, symptom), (leg.verdict, leg.symptom or Symptom.UNKNOWN))
                     continue
                 hops += leg.hops
                 causes += [c for c in leg.causes if c not in causes]

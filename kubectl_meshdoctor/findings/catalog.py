@@ -563,6 +563,24 @@ _SPECS += (
         "semantics-gateways G2",
     ),
     _spec(
+        "cilium-ingress-backend-denied",
+        E,
+        "Cilium's Envoy serves Gateway {gateway} and reaches {server}:{port} as the reserved identity ingress: "
+        "{why}; the client of the gateway gets 503 (or 403 from an HTTP rule)",
+        "allow the ingress identity at the backend's target port, e.g. in its CiliumNetworkPolicy: "
+        'ingress: [{{fromEntities: [ingress], toPorts: [{{ports: [{{port: "{port}", protocol: TCP}}]}}]}}]',
+        "semantics-gateways GB13",
+    ),
+    _spec(
+        "cilium-ingress-vs-istio-mtls",
+        E,
+        "Cilium's Envoy serves Gateway {gateway} and sends plaintext to {server}:{port}, which is in the Istio mesh "
+        "({mesh}) with PeerAuthentication STRICT; the connection is reset and the gateway answers 503",
+        "set PERMISSIVE for that port (PeerAuthentication portLevelMtls) and restrict it by other means, or serve "
+        "meshed backends through an Istio gateway (GatewayClass istio), which speaks Istio mTLS",
+        "semantics-gateways GB15",
+    ),
+    _spec(
         "gateway-redirect",
         INFO,
         "{route} {rule} answers {status} itself (RequestRedirect) to {location}; no backend is called",
