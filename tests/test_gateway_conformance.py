@@ -23,6 +23,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gateway-api-co
 EXPECT = yaml.safe_load((Path(__file__).parent / "conformance" / "gateway_expectations.yaml").read_text())
 INFRA = "gateway-conformance-infra"
 CLASS = "meshdoctor-istio"
+GRPC_SERVICE = "gateway_api_conformance.echo_basic.grpcecho.GrpcEcho"
 
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="conformance data not present")
 
@@ -77,6 +78,9 @@ def clusters(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def explain(folder: Path, gateway: str, req: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     args = ["explain", "world", f"{INFRA}/gateway/{gateway}", "--from", str(folder), "-o", "json", "--no-flows"]
+    if req.get("grpc"):  # the echo server's service; gRPC is a POST of /service/method
+        req = {**req, "path": f"/{GRPC_SERVICE}/{req['grpc']}", "method": "POST"}
+        req["headers"] = {**(req.get("headers") or {}), "content-type": "application/grpc"}
     args += ["--path", req.get("path", "/"), "--method", req.get("method", "GET")]
     if req.get("host"):
         args += ["--host", req["host"]]

@@ -165,3 +165,18 @@ def test_check_reports_route_status_and_where_the_status_disagrees() -> None:
     assert ("gateway-refgrant-missing", "shop") in found  # rules[3] → pay/billing, no grant
     assert ("gateway-backend-unresolved", "shop") in found  # cart-gone
     assert ("gateway-route-not-accepted", "shop") not in found  # near miss: namespace shop is admitted
+
+
+@pytest.mark.parametrize(
+    ("match", "path", "expected"),
+    [
+        (("Exact", "pkg.Svc", "Get"), "/pkg.Svc/Get", True),
+        (("Exact", "pkg.Svc", ""), "/pkg.Svc/Put", True),
+        (("Exact", "", "Get"), "/other.Svc/Get", True),
+        (("Exact", "pkg.Svc", "Get"), "/pkg.Svc/GetAll", False),
+        (("RegularExpression", "pkg\\..*", "G.t"), "/pkg.Svc/Got", True),
+        (("Exact", "pkg.Svc", "Get"), "/pkg.Svc/Get/extra", False),
+    ],
+)
+def test_grpc_method_matches_the_path(match: tuple[str, str, str], path: str, expected: bool) -> None:
+    assert gm.grpc_matches(match, path) is expected

@@ -64,8 +64,8 @@ def _status(model: Model) -> list[Cause]:
     gateways = {(g.ref.namespace or "default", g.ref.name): g for g in model.gateway_api.gateways}
     out: list[Cause] = []
     for route in sorted(model.gateway_api.routes, key=lambda r: (r.ref.namespace or "", r.ref.name)):
-        if route.ref.kind != "HTTPRoute":
-            continue  # other route kinds: matching and backends not evaluated yet
+        if route.ref.kind not in ("HTTPRoute", "GRPCRoute"):
+            continue  # TLSRoute, TCPRoute, UDPRoute: not evaluated yet
         parents = [p for p in route.parents if p.group == GROUP and p.kind == "Gateway"]
         for parent in parents:
             gw = gateways.get((parent.namespace, parent.name))

@@ -143,21 +143,18 @@ class _Hop:
             for r in self.model.gateway_api.routes
             if any(p.name == gw.ref.name for p in r.parents)
         ]
-        for a in attached:
-            if (
-                a.accepted
-                and a.route.ref.kind != "HTTPRoute"
-                and gm.request_hostname(a.hostnames, req.host) is not None
-            ):
+        kind = "GRPCRoute" if gm.is_grpc(req) else "HTTPRoute"
+        for a in attached:  # another route kind for the same host: which one wins is not evaluated
+            if a.accepted and a.route.ref.kind != kind and gm.request_hostname(a.hostnames, req.host) is not None:
                 self.gaps.append(
                     f"{a.route.ref.kind} {a.route.ref.namespace}/{a.route.ref.name} is attached to listener "
-                    f"{x.name}: not evaluated"
+                    f"{x.name} for this host too: how it combines with the {kind}s is not evaluated"
                 )
         if any(r.kind == "ListenerSet" for r in self.model.gateway_api.unmodelled):
             self.gaps.append("ListenerSets are not evaluated (they may add listeners to this Gateway)")
         found = gm.select(attached, req)
         self.gaps += found.gaps
-        rejected = [a for a in attached if not a.accepted and a.route.ref.kind == "HTTPRoute"]
+        rejected = [a for a in attached if not a.accepted and a.route.ref.kind == kind]
         near = [
             gc.not_accepted(a.route, a.parent.path if a.parent else "spec.parentRefs", self.key, a.reason)
             for a in rejected

@@ -78,6 +78,7 @@ class RuleMatch:
     query: tuple[ValueMatch, ...]
     method: str | None
     where: str  # "rules[0].matches[1]"
+    grpc: tuple[str, str, str] | None = None  # GRPCRoute method match: (type, service, method); "" = any
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,6 +90,10 @@ def _match(raw: Any, where: str) -> RuleMatch:
     m = as_dict(raw)
     p = as_dict(m.get("path"))
     path = ValueMatch(str(p.get("type") or "PathPrefix"), "", str(p.get("value") or "/"))
+    if isinstance(m.get("method"), dict):  # GRPCRoute: {type, service, method} over the path /service/method
+        g = as_dict(m["method"])
+        grpc = (str(g.get("type") or "Exact"), str(g.get("service") or ""), str(g.get("method") or ""))
+        return RuleMatch(path, _values(m.get("headers")), (), None, where, grpc)
     method = str(m["method"]).upper() if m.get("method") else None
     return RuleMatch(path, _values(m.get("headers")), _values(m.get("queryParams")), method, where)
 
