@@ -217,6 +217,10 @@ def explain(model: Model, query: Query) -> Diagnosis:
     from kubectl_meshdoctor.diagnosis.northsouth_entry import is_north_south
     from kubectl_meshdoctor.sources.pair_flows import attach_for_explain, no_objects
 
+    if query.via is not None and not no_objects(model):  # world → this gateway → DESTINATION? (issue 20)
+        from kubectl_meshdoctor.diagnosis.northsouth_via import explain_via
+
+        return explain_via(model, query)
     if not no_objects(model) and is_north_south(model, query.source, query.destination):  # world → a gateway (issue 20)
         from kubectl_meshdoctor.diagnosis.northsouth import explain_north_south, first_leg
 

@@ -180,3 +180,17 @@ def test_check_reports_route_status_and_where_the_status_disagrees() -> None:
 )
 def test_grpc_method_matches_the_path(match: tuple[str, str, str], path: str, expected: bool) -> None:
     assert gm.grpc_matches(match, path) is expected
+
+
+def test_via_needs_an_outside_source() -> None:
+    args = ["explain", "shop/cart", "shop/svc/cart", "--via", "edge/gateway/web", "--from", str(SCENARIO)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "--via asks from outside the cluster" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_via_names_where_the_rule_sends_instead() -> None:
+    args = ["shop/cart-v2", "--via", "edge/gateway/web", "--host", "shop.example.com", "--path", "/cart"]
+    code, doc = _explain(*args)
+    [cause] = [c for c in doc["causes"] if c["code"] == "gateway-routes-elsewhere"]
+    assert code == 1 and "sends it to shop/cart, not to shop/cart-v2" in cause["summary"]

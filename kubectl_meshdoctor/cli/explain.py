@@ -20,6 +20,7 @@ Examples:
   kubectl meshdoctor explain green/netshoot httpbin.blue --demo ambient-a1-l4-policy -o json
   kubectl meshdoctor explain red/netshoot blue/svc/httpbin --port 80 --from ./snapshot.tar.gz
   kubectl meshdoctor explain red/netshoot blue/httpbin --path /ip --watch --until-ok   # live: wait for the fix
+  kubectl meshdoctor explain world edge/gateway/web --host shop.example.com --demo gateway-api-refgrant-missing
 """
 
 
@@ -31,6 +32,11 @@ Examples:
 @click.option("--method", default="GET", show_default=True, help="HTTP method to reason about.")
 @click.option("--path", default="/", show_default=True, help="HTTP path to reason about.")
 @click.option("--host", "http_host", help="Host header; with an ingress gateway as SOURCE, the host it serves.")
+@click.option(
+    "--via",
+    metavar="NS/gateway/NAME",
+    help="With SOURCE world: does the request, sent to this Gateway, reach DESTINATION (a backend)?",
+)
 @click.option(
     "-H",
     "--header",
@@ -90,6 +96,7 @@ def explain(
     output: str,
     debug: bool,
     http_host: str | None = None,
+    via: str | None = None,
     http_headers: tuple[str, ...] = (),
     what_if_files: tuple[str, ...] = (),
     what_if_deletes: tuple[str, ...] = (),
@@ -103,7 +110,8 @@ def explain(
 
     SOURCE and DESTINATION are NS/NAME (a Deployment, StatefulSet or DaemonSet, else a pod
     prefix), NS/pod/NAME, NS/deploy/NAME or NS/svc/NAME; DESTINATION may also be a DNS name
-    (httpbin.blue) or an IP outside the cluster.
+    (httpbin.blue) or an IP outside the cluster. SOURCE world asks from outside the cluster:
+    DESTINATION is then a Gateway (NS/gateway/NAME) or its Service, or with --via a backend.
     """
 
     def body() -> int:
@@ -132,6 +140,7 @@ def explain(
             no_flows,
             tuple(_header(h) for h in http_headers),
             http_host,
+            via,
         )
         if watch or until_ok:
             if what_if_files or what_if_deletes or fix_yaml:

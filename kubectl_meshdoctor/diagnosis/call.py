@@ -33,6 +33,7 @@ class Query:
     no_flows: bool = False
     headers: tuple[tuple[str, str], ...] = ()  # HTTP request headers to reason about (routing matches)
     host: str | None = None  # the Host the client sends (a gateway SOURCE needs it)
+    via: str | None = None  # issue 20: world → this gateway (NS/gateway/NAME) → does it reach DESTINATION?
 
 
 @dataclass(slots=True)

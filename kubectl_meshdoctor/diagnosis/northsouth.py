@@ -77,7 +77,7 @@ def _leg_query(q: Query, pod_ns: str, pod: str, b: BackendAnswer, forwarded_path
 def first_leg(model: Model, q: Query) -> Query | None:
     """The leg whose Hubble flows are read before the walk (offline files, live Relay): the gateway
     pod → the first backend that answers; None when the gateway answers itself or has no pod."""
-    e = entry(model, q.destination, q.namespace)
+    e = entry(model, q.via or q.destination, q.namespace)
     gw = gateway_hop(model, e, HttpRequest(q.method, q.path, q.host, dict(q.headers)), q.port)
     pods = proxy_pods(model, e.gateway)
     answering = gw.answer.answering

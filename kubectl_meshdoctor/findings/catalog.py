@@ -581,6 +581,15 @@ _SPECS += (
         "semantics-gateways GB15",
     ),
     _spec(
+        "gateway-routes-elsewhere",
+        E,
+        "sent to Gateway {gateway}, {request} matches {route} {rule}, which sends it to {answering}, not to "
+        "{destination}",
+        "change that rule's backendRefs, or add a rule (or route) whose matches select this request for "
+        "{destination}; a more specific match wins (Exact path, longer prefix, method, headers, query)",
+        "semantics-gateways G3",
+    ),
+    _spec(
         "gateway-redirect",
         INFO,
         "{route} {rule} answers {status} itself (RequestRedirect) to {location}; no backend is called",
