@@ -6,7 +6,7 @@ from __future__ import annotations
 from kubectl_meshdoctor.engines import gateway_api_attach as ga
 from kubectl_meshdoctor.engines import gateway_api_match as gm
 from kubectl_meshdoctor.findings.types import Cause
-from kubectl_meshdoctor.model.gateway_api import ApiRoute, ApiRule, BackendRef, Condition
+from kubectl_meshdoctor.model.gateway_api import ApiGateway, ApiRoute, ApiRule, BackendRef, Condition
 
 
 def conditions_false(conditions: tuple[Condition, ...], types: tuple[str, ...]) -> list[str]:
@@ -60,3 +60,27 @@ def no_backend_cause(route: ApiRoute, rule: ApiRule) -> Cause:
 def redirect_cause(route: ApiRoute, rule: ApiRule, status: int, location: str) -> Cause:
     params = {"route": route_name(route), "rule": rule.where, "status": str(status), "location": location}
     return Cause("gateway-redirect", (route.ref.with_rule(rule.where),), params)
+
+
+def status_disagreements(route: ApiRoute, gw: ApiGateway, resolved: bool) -> list[str]:
+    """G2: what the controller wrote on the route for this Gateway, when it says the route does not
+    work as evaluated (not Accepted, refs not resolved, rules dropped): a reason we do not model
+    (UnsupportedValue, IncompatibleFilters...) or a stale status. Either way the answer is not certain."""
+    out: list[str] = []
+    key = (gw.ref.namespace or "default", gw.ref.name)
+    for st in route.status:
+        ns, _, rest = st.parent.partition("/")
+        if (ns or key[0], rest.split("/")[0]) != key:
+            continue
+        for c in st.conditions:
+            bad = (
+                (c.type == "Accepted" and c.status == "False")
+                or (resolved and c.type == "ResolvedRefs" and c.status == "False")
+                or (c.type == "PartiallyInvalid" and c.status == "True")
+            )
+            if bad:
+                out.append(
+                    f"{route_name(route)} status for Gateway {key[0]}/{key[1]} says {c.type}={c.status} ({c.reason}), "
+                    f"written by {st.controller or '?'}: the walk does not see why"
+                )
+    return out

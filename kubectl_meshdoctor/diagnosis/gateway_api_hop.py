@@ -187,6 +187,7 @@ class _Hop:
         grants = self.model.gateway_api.grants
         out = outcome(route, rule, prefix, self.req.path, self.req.host, scheme, x.port, grants, self._ports)
         self.gaps += out.gaps
+        self.gaps += gc.status_disagreements(route, self.gw, all(s.problem is None for s in out.shares))
         kw: dict[str, object] = {
             "route": f"{route.ref.kind} {route.ref.namespace}/{route.ref.name}",
             "rule": rule.where,
