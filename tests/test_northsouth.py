@@ -194,3 +194,26 @@ def test_via_names_where_the_rule_sends_instead() -> None:
     code, doc = _explain(*args)
     [cause] = [c for c in doc["causes"] if c["code"] == "gateway-routes-elsewhere"]
     assert code == 1 and "sends it to shop/cart, not to shop/cart-v2" in cause["summary"]
+
+
+def _istio(*args: str) -> tuple[int, dict[str, Any]]:
+    base = ["explain", "world", "istio-system/gateway/httpbin-gw", "--demo", "gateway-host-not-bound", "-o", "json"]
+    result = CliRunner().invoke(cli, [*base, *args])
+    return result.exit_code, json.loads(result.stdout) if result.stdout.startswith("{") else {"out": result.output}
+
+
+def test_istio_gateway_from_outside_walks_its_virtualservice_then_the_backend() -> None:
+    code, doc = _istio("--host", "httpbin.example.com")
+    assert code == 0 and doc["gateway"]["route"] == "VirtualService blue/httpbin-ingress"
+    assert [(b["namespace"], b["name"]) for b in doc["gateway"]["answering"]] == [("blue", "httpbin")]
+    assert [h["name"] for h in doc["hops"]][:2] == ["gateway", "resolve"]
+
+
+def test_istio_gateway_host_not_bound_is_404_and_host_is_required() -> None:
+    code, doc = _istio("--host", "www.example.com")
+    assert code == 1 and doc["symptom"] == "http-404"
+    assert [c["code"] for c in doc["causes"]] == ["istio-gateway-host-not-bound"]
+    code, doc = _istio()
+    assert code == 2 and "give --host" in doc["out"]
+    code, doc = _istio("--host", "httpbin.example.com", "--port", "8443")
+    assert code == 1 and doc["symptom"] == "refused" and doc["causes"][0]["code"] == "gateway-listener-no-match"

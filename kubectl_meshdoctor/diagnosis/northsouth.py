@@ -15,7 +15,7 @@ from kubectl_meshdoctor.diagnosis.call import Call, Query
 from kubectl_meshdoctor.diagnosis.cilium_envoy_leg import cilium_envoy_leg
 from kubectl_meshdoctor.diagnosis.gateway_api_hop import GatewayWalk, gateway_hop
 from kubectl_meshdoctor.diagnosis.inputs import hop_gaps, mark_unknown
-from kubectl_meshdoctor.diagnosis.northsouth_entry import Entry, entry, proxy_pods
+from kubectl_meshdoctor.diagnosis.northsouth_entry import Entry, entry, istio_gateway, proxy_pods
 from kubectl_meshdoctor.engines.gateway_api_match import HttpRequest
 from kubectl_meshdoctor.findings.gateway_types import BackendAnswer
 from kubectl_meshdoctor.findings.types import (
@@ -77,6 +77,8 @@ def _leg_query(q: Query, pod_ns: str, pod: str, b: BackendAnswer, forwarded_path
 def first_leg(model: Model, q: Query) -> Query | None:
     """The leg whose Hubble flows are read before the walk (offline files, live Relay): the gateway
     pod → the first backend that answers; None when the gateway answers itself or has no pod."""
+    if istio_gateway(model, q.via or q.destination) is not None:
+        return None  # Istio Gateways: flows of their legs not read yet
     e = entry(model, q.via or q.destination, q.namespace)
     gw = gateway_hop(model, e, HttpRequest(q.method, q.path, q.host, dict(q.headers)), q.port)
     pods = proxy_pods(model, e.gateway)
@@ -115,6 +117,11 @@ _ORDER = {Verdict.DENIED: 0, Verdict.BROKEN: 0, Verdict.UNKNOWN: 1, Verdict.ALLO
 
 
 def explain_north_south(model: Model, q: Query) -> Diagnosis:
+    istio = istio_gateway(model, q.destination)
+    if istio is not None:  # networking.istio.io Gateway: its pods route by VirtualService
+        from kubectl_meshdoctor.diagnosis.northsouth_istio import explain_istio
+
+        return explain_istio(model, q, istio)
     e = entry(model, q.destination, q.namespace)
     req = HttpRequest(q.method, q.path, q.host, dict(q.headers))
     gw = gateway_hop(model, e, req, q.port)

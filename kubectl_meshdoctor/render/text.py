@@ -85,7 +85,7 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
         (clean(f"  {d.request.method} {d.request.path}   client sees: {symptom}"), ""),
     )
     gateway = is_gateway_source(d)
-    src_mesh = "ingress gateway (Envoy)" if gateway else d.source.mesh.value
+    src_mesh = "ingress gateway (Envoy)" if gateway and d.source.kind != "World" else d.source.mesh.value
     out.prose(8, (clean(f"  mesh: {src} {src_mesh}, {target} {dst.mesh.value}"), "dim"))
     for line in gateway_lines(d.gateway) if d.gateway is not None else ():  # issue 20: who answers
         out.prose(11, (clean(line), ""))
