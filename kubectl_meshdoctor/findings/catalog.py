@@ -590,6 +590,15 @@ _SPECS += (
         "semantics-gateways G3",
     ),
     _spec(
+        "gamma-no-waypoint",
+        W,
+        "HTTPRoute(s) {routes} attach to Service {service}, but it has no usable waypoint: in ambient mode only a "
+        "waypoint applies them, so ambient clients reach the Service's pods unrouted",
+        "istioctl waypoint apply -n <namespace> --enroll-namespace (or label the Service istio.io/use-waypoint), "
+        "then check the route's status (ResolvedWaypoints)",
+        "semantics-gateways GB9",
+    ),
+    _spec(
         "gateway-redirect",
         INFO,
         "{route} {rule} answers {status} itself (RequestRedirect) to {location}; no backend is called",
