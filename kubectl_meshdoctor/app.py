@@ -217,17 +217,14 @@ def explain(model: Model, query: Query) -> Diagnosis:
     from kubectl_meshdoctor.diagnosis.northsouth_entry import is_north_south
     from kubectl_meshdoctor.sources.pair_flows import attach_for_explain, no_objects
 
-    if query.via is not None and not no_objects(model):  # world → this gateway → DESTINATION? (issue 20)
-        from kubectl_meshdoctor.diagnosis.northsouth_via import explain_via
-
-        return explain_via(model, query)
-    if not no_objects(model) and is_north_south(model, query.source, query.destination):  # world → a gateway (issue 20)
-        from kubectl_meshdoctor.diagnosis.northsouth import explain_north_south, first_leg
+    world = query.via is not None or is_north_south(model, query.source, query.destination)
+    if world and not no_objects(model):  # world → a gateway (issue 20)
+        from kubectl_meshdoctor.diagnosis.northsouth import first_leg
 
         leg = first_leg(model, query) if model.flow_files and not query.no_flows else None
         if leg is not None:
             attach_for_explain(model, leg)  # the flows of the gateway pod → backend leg
-        return explain_north_south(model, query)
+        return run_explain(model, query)
     if model.flow_files and not query.no_flows:
         attach_for_explain(model, query)
     if no_objects(model) and (model.flow_endpoints is not None or model.flow_source != "none"):

@@ -35,6 +35,10 @@ def attached_routes(call: Call, svc: Service) -> list[ApiRoute]:
     return out
 
 
+def _names(r: ApiRoute, svc: Service) -> bool:
+    return any(p.kind == "Service" and (p.namespace, p.name) == (svc.namespace, svc.name) for p in r.parents)
+
+
 def _unknown(detail: str) -> HopResult:
     return HopResult(HOP, Decision.UNKNOWN, (), detail, Symptom.UNKNOWN, Verdict.UNKNOWN, gaps=(detail,))
 
@@ -44,6 +48,12 @@ def gamma_route_hop(call: Call) -> HopResult | None:
     if svc is None or not call.http:
         return None
     routes = attached_routes(call, svc)
+    grpc = [r for r in call.model.gateway_api.routes if r.ref.kind == "GRPCRoute" and _names(r, svc)]
+    if grpc:  # gRPC mesh routes: not evaluated yet
+        names = ", ".join(f"{r.ref.namespace}/{r.ref.name}" for r in grpc)
+        return _unknown(
+            f"GRPCRoute(s) {names} attach to Service {svc.namespace}/{svc.name}: not evaluated for mesh calls"
+        )
     if not routes:
         return None
     names = ", ".join(f"{r.ref.namespace}/{r.ref.name}" for r in routes)
@@ -65,6 +75,11 @@ def gamma_route_hop(call: Call) -> HopResult | None:
         )
     client_ns = call.client.namespace
     consumer = [r for r in routes if r.ref.namespace == client_ns and client_ns != svc.namespace]
+    if consumer and call.client_mesh is Mesh.AMBIENT:
+        return _unknown(
+            f"consumer HTTPRoute(s) in {client_ns} for Service {key}: how a waypoint applies consumer routes is not "
+            "settled (semantics-gateways.md Part D) and not evaluated"
+        )
     chosen = consumer or [r for r in routes if r.ref.namespace == svc.namespace]
     if not chosen:
         return None  # only other namespaces' consumer routes: they do not apply to this client

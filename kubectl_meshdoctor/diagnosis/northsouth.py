@@ -19,11 +19,13 @@ from kubectl_meshdoctor.diagnosis.northsouth_entry import Entry, entry, istio_ga
 from kubectl_meshdoctor.engines.gateway_api_match import HttpRequest
 from kubectl_meshdoctor.findings.gateway_types import BackendAnswer
 from kubectl_meshdoctor.findings.types import (
+    ALL_KINDS,
     Cause,
     Decision,
     Diagnosis,
     Endpoint,
     Evidence,
+    Gap,
     Hop,
     HopResult,
     Mesh,
@@ -113,6 +115,7 @@ def _legs(model: Model, q: Query, e: Entry, gw: GatewayWalk) -> list[Diagnosis |
     return out
 
 
+_ROUTE_KINDS = frozenset({"HTTPRoute", "GRPCRoute", ALL_KINDS})
 _ORDER = {Verdict.DENIED: 0, Verdict.BROKEN: 0, Verdict.UNKNOWN: 1, Verdict.ALLOWED: 2}
 
 
@@ -129,6 +132,8 @@ def explain_north_south(model: Model, q: Query) -> Diagnosis:
     gw_ns = e.gateway.ref.namespace or "default"
     backend_ns = next((b.namespace for b in gw.answer.backends), gw_ns)
     missing = hop_gaps(Hop.GATEWAY, model.gaps, gw_ns, backend_ns)
+    # routes may attach from any namespace (allowedRoutes All/Selector): hidden routes anywhere count
+    missing += [g for g in model.gaps if isinstance(g, Gap) and g.kinds & _ROUTE_KINDS and g not in missing]
     if missing and result.decision is not Decision.UNKNOWN:
         named = tuple(dict.fromkeys(str(g) for g in missing))
         result = HopResult(

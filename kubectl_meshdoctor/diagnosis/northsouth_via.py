@@ -42,3 +42,8 @@ def explain_via(model: Model, q: Query) -> Diagnosis:
     d.causes.insert(0, cause)
     d.verdict = Verdict.BROKEN
     return d
+
+
+def explain_world(model: Model, q: Query) -> Diagnosis:
+    """SOURCE world (or an outside IP toward NS/gateway/NAME); with --via, toward a backend."""
+    return explain_via(model, q) if q.via is not None else explain_north_south(model, q)

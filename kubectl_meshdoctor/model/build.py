@@ -69,13 +69,12 @@ _ISTIO_NOT_EVALUATED = frozenset(
         "EnvoyFilter",
         "WorkloadEntry",
         "WorkloadGroup",
-        "GRPCRoute",
         "TCPRoute",
         "ProxyConfig",
         "WasmPlugin",
     }
 )
-_ALSO_READ_BELOW = TRAFFIC_KINDS | _ISTIO_NOT_EVALUATED  # Gateway/HTTPRoute (issue 7), GRPCRoute/TCPRoute gaps
+_ALSO_READ_BELOW = TRAFFIC_KINDS | _ISTIO_NOT_EVALUATED  # Gateway/HTTPRoute (issue 7), TCPRoute gaps
 _HASH_SUFFIX = re.compile(r"-[a-z0-9]{5,10}$")
 
 
