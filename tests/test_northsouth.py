@@ -217,3 +217,17 @@ def test_istio_gateway_host_not_bound_is_404_and_host_is_required() -> None:
     assert code == 2 and "give --host" in doc["out"]
     code, doc = _istio("--host", "httpbin.example.com", "--port", "8443")
     assert code == 1 and doc["symptom"] == "refused" and doc["causes"][0]["code"] == "gateway-listener-no-match"
+
+
+def test_a_backend_tls_policy_beside_the_backend_is_a_gap(tmp_path: Path) -> None:
+    policy = (
+        "---\napiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\n"
+        "metadata: {name: cart-tls, namespace: shop}\n"
+        "spec:\n  targetRefs: [{group: '', kind: Service, name: cart}]\n"
+        "  validation: {hostname: cart.shop, wellKnownCACertificates: System}\n"
+    )
+    (tmp_path / "objects.yaml").write_text((SCENARIO / "objects.yaml").read_text() + policy)
+    args = ["explain", "world", "edge/gateway/web", "--host", "shop.example.com", "--path", "/cart"]
+    result = CliRunner().invoke(cli, [*args, "--from", str(tmp_path), "-o", "json"])
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 3 and any("BackendTLSPolicy objects in shop" in g for g in doc["gaps"])

@@ -188,6 +188,11 @@ class _Hop:
         out = outcome(route, rule, prefix, self.req.path, self.req.host, scheme, x.port, grants, self._ports)
         self.gaps += out.gaps
         self.gaps += gc.status_disagreements(route, self.gw, all(s.problem is None for s in out.shares))
+        tls_ns = {r.namespace or "" for r in self.model.gateway_api.unmodelled if r.kind == "BackendTLSPolicy"}
+        for ns in sorted(tls_ns & {s.ref.namespace for s in out.shares}):
+            self.gaps.append(
+                f"BackendTLSPolicy objects in {ns} may make the gateway speak TLS to the backend: not evaluated"
+            )
         kw: dict[str, object] = {
             "route": f"{route.ref.kind} {route.ref.namespace}/{route.ref.name}",
             "rule": rule.where,
