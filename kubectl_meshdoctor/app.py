@@ -161,16 +161,30 @@ def read_live(opts: SourceOptions, query: Query | None) -> RawSnapshot:
     from kubectl_meshdoctor.diagnosis.northsouth_entry import may_be_north_south
     from kubectl_meshdoctor.sources.live import LiveSource, namespaces_for
 
-    north_south = query is not None and may_be_north_south(query.source)  # issue 20: every namespace, no pair flows
+    north_south = query is not None and may_be_north_south(query.source)  # issue 20: every namespace
     with LiveSource(live_options(opts)) as live:
         namespaces = namespaces_for([query.source, query.destination], query.namespace) if query else None
         raw = live.objects(None if north_south else namespaces)
         more = _alias_namespaces(raw, namespaces) if not north_south else []
         if more and namespaces is not None:
             raw = live.objects([*namespaces, *more])
-        if query is not None and not query.no_flows and not north_south:
-            attach_live_flows(raw, query, live)
+        if query is not None and not query.no_flows:
+            leg = _north_south_leg(raw, query) if north_south else query
+            if leg is not None:
+                attach_live_flows(raw, leg, live)
         return raw
+
+
+def _north_south_leg(raw: RawSnapshot, query: Query) -> Query | None:
+    """World → gateway: the flows of the gateway pod → backend leg (None: not north-south after all,
+    or the gateway answers itself)."""
+    from kubectl_meshdoctor.diagnosis.northsouth import first_leg
+    from kubectl_meshdoctor.diagnosis.northsouth_entry import is_north_south
+
+    model = build_model(raw)
+    if not is_north_south(model, query.source, query.destination):
+        return query
+    return first_leg(model, query)
 
 
 def attach_live_flows(raw: RawSnapshot, query: Query, live: LiveSource) -> None:
@@ -220,10 +234,14 @@ def explain(model: Model, query: Query) -> Diagnosis:
     from kubectl_meshdoctor.diagnosis.northsouth_entry import is_north_south
     from kubectl_meshdoctor.sources.pair_flows import no_objects
 
-    if not no_objects(model) and is_north_south(model, query.source):  # world → a gateway (issue 20)
-        from kubectl_meshdoctor.diagnosis.northsouth import explain_north_south
+    world = query.via is not None or is_north_south(model, query.source, query.destination)
+    if world and not no_objects(model):  # world → a gateway (issue 20)
+        from kubectl_meshdoctor.diagnosis.northsouth import first_leg
 
-        return explain_north_south(model, query)  # flows of its legs: not read yet (static walk)
+        leg = first_leg(model, query) if model.flow_files and not query.no_flows else None
+        if leg is not None:
+            attach_for_explain(model, leg)  # the flows of the gateway pod → backend leg
+        return run_explain(model, query)
     if model.flow_files and not query.no_flows:
         attach_for_explain(model, query)
     if no_objects(model) and (model.flow_endpoints is not None or model.flow_source != "none"):

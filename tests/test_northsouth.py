@@ -99,8 +99,24 @@ def test_unknown_hops_name_what_was_not_evaluated() -> None:
     assert code == 3 and doc["hops"][0]["decision"] == "unknown"
     assert any("ExtensionRef is not evaluated" in g for g in doc["gaps"])
     code, doc = _explain("edge/gateway/cil", "--path", "/")
-    assert code == 3 and any("Cilium's Envoy" in g for g in doc["gaps"])
-    assert doc["gateway"]["implementation"] == "cilium" and doc["gateway"]["answering"][0]["name"] == "cart"
+    assert code == 0 and doc["gateway"]["implementation"] == "cilium"
+    assert doc["gateway"]["answering"][0]["name"] == "cart"
+
+
+def test_a_policy_selecting_the_ingress_endpoint_makes_the_cilium_leg_unknown(tmp_path: Path) -> None:
+    """GB12: world → ingress is decided by policies selecting reserved:ingress; not evaluated yet."""
+    lockdown = (
+        "---\napiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: external-lockdown}\n"
+        "spec:\n  endpointSelector: {}\n  ingress: [{fromEntities: [cluster]}]\n"
+    )
+    (tmp_path / "objects.yaml").write_text((SCENARIO / "objects.yaml").read_text() + lockdown)
+    args = ["explain", "world", "edge/gateway/cilgw", "--host", "app.cil.example", "--path", "/open"]
+    result = CliRunner().invoke(cli, [*args, "--from", str(tmp_path), "-o", "json"])
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 3 and doc["verdict"] == "unknown"
+    assert any(
+        "CiliumClusterwideNetworkPolicy external-lockdown selects Cilium's ingress endpoint" in g for g in doc["gaps"]
+    )
 
 
 def test_text_names_the_answering_backend() -> None:
@@ -139,3 +155,79 @@ def test_bad_destination_is_one_line_exit_2(destination: str, message: str) -> N
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_check_reports_route_status_and_where_the_status_disagrees() -> None:
+    result = CliRunner().invoke(cli, ["check", "--from", str(SCENARIO), "-o", "json"])
+    found = {(f["code"], f["objects"][0]["name"]) for f in json.loads(result.stdout)["findings"]}
+    assert ("gateway-route-not-accepted", "intruder") in found
+    assert ("gateway-status-disagrees", "intruder") in found
+    assert ("gateway-refgrant-missing", "shop") in found  # rules[3] → pay/billing, no grant
+    assert ("gateway-backend-unresolved", "shop") in found  # cart-gone
+    assert ("gateway-route-not-accepted", "shop") not in found  # near miss: namespace shop is admitted
+
+
+@pytest.mark.parametrize(
+    ("match", "path", "expected"),
+    [
+        (("Exact", "pkg.Svc", "Get"), "/pkg.Svc/Get", True),
+        (("Exact", "pkg.Svc", ""), "/pkg.Svc/Put", True),
+        (("Exact", "", "Get"), "/other.Svc/Get", True),
+        (("Exact", "pkg.Svc", "Get"), "/pkg.Svc/GetAll", False),
+        (("RegularExpression", "pkg\\..*", "G.t"), "/pkg.Svc/Got", True),
+        (("Exact", "pkg.Svc", "Get"), "/pkg.Svc/Get/extra", False),
+    ],
+)
+def test_grpc_method_matches_the_path(match: tuple[str, str, str], path: str, expected: bool) -> None:
+    assert gm.grpc_matches(match, path) is expected
+
+
+def test_via_needs_an_outside_source() -> None:
+    args = ["explain", "shop/cart", "shop/svc/cart", "--via", "edge/gateway/web", "--from", str(SCENARIO)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "--via asks from outside the cluster" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_via_names_where_the_rule_sends_instead() -> None:
+    args = ["shop/cart-v2", "--via", "edge/gateway/web", "--host", "shop.example.com", "--path", "/cart"]
+    code, doc = _explain(*args)
+    [cause] = [c for c in doc["causes"] if c["code"] == "gateway-routes-elsewhere"]
+    assert code == 1 and "sends it to shop/cart, not to shop/cart-v2" in cause["summary"]
+
+
+def _istio(*args: str) -> tuple[int, dict[str, Any]]:
+    base = ["explain", "world", "istio-system/gateway/httpbin-gw", "--demo", "gateway-host-not-bound", "-o", "json"]
+    result = CliRunner().invoke(cli, [*base, *args])
+    return result.exit_code, json.loads(result.stdout) if result.stdout.startswith("{") else {"out": result.output}
+
+
+def test_istio_gateway_from_outside_walks_its_virtualservice_then_the_backend() -> None:
+    code, doc = _istio("--host", "httpbin.example.com")
+    assert code == 0 and doc["gateway"]["route"] == "VirtualService blue/httpbin-ingress"
+    assert [(b["namespace"], b["name"]) for b in doc["gateway"]["answering"]] == [("blue", "httpbin")]
+    assert [h["name"] for h in doc["hops"]][:2] == ["gateway", "resolve"]
+
+
+def test_istio_gateway_host_not_bound_is_404_and_host_is_required() -> None:
+    code, doc = _istio("--host", "www.example.com")
+    assert code == 1 and doc["symptom"] == "http-404"
+    assert [c["code"] for c in doc["causes"]] == ["istio-gateway-host-not-bound"]
+    code, doc = _istio()
+    assert code == 2 and "give --host" in doc["out"]
+    code, doc = _istio("--host", "httpbin.example.com", "--port", "8443")
+    assert code == 1 and doc["symptom"] == "refused" and doc["causes"][0]["code"] == "gateway-listener-no-match"
+
+
+def test_a_backend_tls_policy_beside_the_backend_is_a_gap(tmp_path: Path) -> None:
+    policy = (
+        "---\napiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\n"
+        "metadata: {name: cart-tls, namespace: shop}\n"
+        "spec:\n  targetRefs: [{group: '', kind: Service, name: cart}]\n"
+        "  validation: {hostname: cart.shop, wellKnownCACertificates: System}\n"
+    )
+    (tmp_path / "objects.yaml").write_text((SCENARIO / "objects.yaml").read_text() + policy)
+    args = ["explain", "world", "edge/gateway/web", "--host", "shop.example.com", "--path", "/cart"]
+    result = CliRunner().invoke(cli, [*args, "--from", str(tmp_path), "-o", "json"])
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 3 and any("BackendTLSPolicy objects in shop" in g for g in doc["gaps"])

@@ -39,7 +39,7 @@ from kubectl_meshdoctor.cli.main import cli
 SCENARIOS = Path(__file__).parent / "scenarios"
 EXIT = {"allowed": 0, "denied": 1, "broken": 1, "unknown": 3}
 EXPECT_KEYS = {"verdict", "symptom", "share", "causes", "hop", "by", "detail", "source_mesh", "destination_mesh"}
-QUERY_KEYS = {"source", "destination", "port", "method", "path", "protocol", "headers", "host", "app_protocol"}
+QUERY_KEYS = {"source", "destination", "port", "method", "path", "protocol", "headers", "host", "app_protocol", "via"}
 
 
 def _cases() -> list[Any]:
@@ -62,7 +62,7 @@ def _ref(ref: dict[str, Any]) -> str:
 
 def _run(folder: Path, query: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     args = ["explain", query["source"], query["destination"], "--from", str(folder), "-o", "json"]
-    for key in ("port", "method", "path", "protocol", "host", "app_protocol"):
+    for key in ("port", "method", "path", "protocol", "host", "app_protocol", "via"):
         if query.get(key) is not None:
             args += [f"--{key.replace('_', '-')}", str(query[key])]
     for header in query.get("headers") or ():

@@ -20,6 +20,7 @@ Examples:
   kubectl meshdoctor explain green/netshoot httpbin.blue --demo ambient-a1-l4-policy -o json
   kubectl meshdoctor explain red/netshoot blue/svc/httpbin --port 80 --from ./snapshot.tar.gz
   kubectl meshdoctor explain red/netshoot blue/httpbin --path /ip --watch --until-ok   # live: wait for the fix
+  kubectl meshdoctor explain world edge/gateway/web --host shop.example.com --demo gateway-api-refgrant-missing
 """
 
 
@@ -37,6 +38,11 @@ Examples:
     "else HTTP when --method/--path/-H is given, else plain TCP).",
 )
 @click.option("--host", "http_host", help="Host header; with an ingress gateway as SOURCE, the host it serves.")
+@click.option(
+    "--via",
+    metavar="NS/gateway/NAME",
+    help="With SOURCE world: does the request, sent to this Gateway, reach DESTINATION (a backend)?",
+)
 @click.option(
     "-H",
     "--header",
@@ -98,6 +104,7 @@ def explain(
     debug: bool,
     http_host: str | None = None,
     app_protocol: str | None = None,
+    via: str | None = None,
     http_headers: tuple[str, ...] = (),
     what_if_files: tuple[str, ...] = (),
     what_if_deletes: tuple[str, ...] = (),
@@ -111,7 +118,8 @@ def explain(
 
     SOURCE and DESTINATION are NS/NAME (a Deployment, StatefulSet or DaemonSet, else a pod
     prefix), NS/pod/NAME, NS/deploy/NAME or NS/svc/NAME; DESTINATION may also be a DNS name
-    (httpbin.blue) or an IP outside the cluster.
+    (httpbin.blue) or an IP outside the cluster. SOURCE world asks from outside the cluster:
+    DESTINATION is then a Gateway (NS/gateway/NAME) or its Service, or with --via a backend.
     """
 
     def body() -> int:
@@ -143,6 +151,7 @@ def explain(
             app_protocol=app_protocol.lower() if app_protocol else None,
             http_asked=_http_asked(),
             any_request=_defaulted("method", "path"),
+            via=via,
         )
         if not (watch or until_ok) and not _defaulted("watch_interval"):
             raise UsageError("--watch-interval needs --watch (or --until-ok)")

@@ -43,6 +43,7 @@ class Query:
     # the question describes an HTTP request (--method/--path/-H given); programmatic callers assume so
     http_asked: bool = True
     any_request: bool = False  # neither --method nor --path given: flows-only input summarises every request
+    via: str | None = None  # issue 20: world → this gateway (NS/gateway/NAME) → does it reach DESTINATION?
 
 
 @dataclass(slots=True)

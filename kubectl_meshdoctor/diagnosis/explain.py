@@ -142,6 +142,12 @@ def explain(
     model: Model, query: Query, steps: tuple[tuple[Hop, Callable[[Call], HopResult]], ...] = _HOPS
 ) -> Diagnosis:
     """``steps``: the hops to run (a gateway's leg to its backend replaces the client-side ones, issue 20)."""
+    from kubectl_meshdoctor.diagnosis.northsouth_entry import is_north_south  # (imports this module)
+
+    if query.via is not None or is_north_south(model, query.source, query.destination):
+        from kubectl_meshdoctor.diagnosis.northsouth_via import explain_world
+
+        return explain_world(model, query)  # SOURCE world: through a gateway (issue 20)
     call = resolve_call(model, query)
     results, broken, unknown = _walk(call, steps)
     outcome = shares.judge(call, results, broken, unknown, lambda q: _walk(resolve_call(model, q), steps))

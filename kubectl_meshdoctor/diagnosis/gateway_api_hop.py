@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kubectl_meshdoctor.diagnosis import gateway_api_causes as gc
 from kubectl_meshdoctor.diagnosis.northsouth_entry import Entry
 from kubectl_meshdoctor.engines import gateway_api_attach as ga
 from kubectl_meshdoctor.engines import gateway_api_match as gm
@@ -15,7 +16,7 @@ from kubectl_meshdoctor.errors import UsageError
 from kubectl_meshdoctor.findings.gateway_types import BackendAnswer, GatewayAnswer
 from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, ObjectRef, Symptom, Verdict
 from kubectl_meshdoctor.model.build import Model
-from kubectl_meshdoctor.model.gateway_api import ApiGateway, ApiListener, Condition
+from kubectl_meshdoctor.model.gateway_api import ApiGateway, ApiListener
 
 HOP = Hop.GATEWAY
 
@@ -36,10 +37,6 @@ def pick_port(gw: ApiGateway, port: int | None) -> int | None:
     raise UsageError(
         f"Gateway {gw.ref.namespace}/{gw.ref.name} listens on ports {', '.join(map(str, ports))}: pick one with --port"
     )
-
-
-def _false(conditions: tuple[Condition, ...], types: tuple[str, ...]) -> list[str]:
-    return [f"{c.type}={c.status} ({c.reason})" for c in conditions if c.type in types and c.status == "False"]
 
 
 class _Hop:
@@ -87,7 +84,7 @@ class _Hop:
 
     def run(self) -> GatewayWalk:
         gw, host = self.gw, self.req.host
-        down = _false(gw.conditions, ("Accepted", "Programmed"))
+        down = gc.conditions_false(gw.conditions, ("Accepted", "Programmed"))
         if down:
             cause = Cause("gateway-not-programmed", (gw.ref,), {"gateway": self.key, "why": ", ".join(down)})
             return self.brk((gw.ref,), f"Gateway {self.key} is not serving: {', '.join(down)}", Symptom.REFUSED, cause)
@@ -105,7 +102,7 @@ class _Hop:
                 self.answer(),
             )
         status = gw.listener_status(x.name)
-        bad = _false(status or (), ("Accepted", "ResolvedRefs", "Programmed"))
+        bad = gc.conditions_false(status or (), ("Accepted", "ResolvedRefs", "Programmed"))
         if bad:
             why = f"listener {x.name}: {', '.join(bad)}"
             cause = Cause("gateway-not-programmed", (lref,), {"gateway": self.key, "why": why})
@@ -146,22 +143,23 @@ class _Hop:
             for r in self.model.gateway_api.routes
             if any(p.name == gw.ref.name for p in r.parents)
         ]
-        for a in attached:
-            if (
-                a.accepted
-                and a.route.ref.kind != "HTTPRoute"
-                and gm.request_hostname(a.hostnames, req.host) is not None
-            ):
+        kind = "GRPCRoute" if gm.is_grpc(req) else "HTTPRoute"
+        for a in attached:  # another route kind for the same host: which one wins is not evaluated
+            if a.accepted and a.route.ref.kind != kind and gm.request_hostname(a.hostnames, req.host) is not None:
                 self.gaps.append(
                     f"{a.route.ref.kind} {a.route.ref.namespace}/{a.route.ref.name} is attached to listener "
-                    f"{x.name}: not evaluated"
+                    f"{x.name} for this host too: how it combines with the {kind}s is not evaluated"
                 )
         if any(r.kind == "ListenerSet" for r in self.model.gateway_api.unmodelled):
             self.gaps.append("ListenerSets are not evaluated (they may add listeners to this Gateway)")
         found = gm.select(attached, req)
         self.gaps += found.gaps
-        rejected = [a for a in attached if not a.accepted and a.route.ref.kind == "HTTPRoute"]
-        near = [_not_accepted(a, self.key) for a in rejected if _would_match(a, req)]
+        rejected = [a for a in attached if not a.accepted and a.route.ref.kind == kind]
+        near = [
+            gc.not_accepted(a.route, a.parent.path if a.parent else "spec.parentRefs", self.key, a.reason)
+            for a in rejected
+            if gc.would_match(a, req)
+        ]
         if found.winner is None:
             accepted = [a.route.ref for a in attached if a.accepted]
             params = {
@@ -189,13 +187,19 @@ class _Hop:
         grants = self.model.gateway_api.grants
         out = outcome(route, rule, prefix, self.req.path, self.req.host, scheme, x.port, grants, self._ports)
         self.gaps += out.gaps
+        self.gaps += gc.status_disagreements(route, self.gw, all(s.problem is None for s in out.shares))
+        tls_ns = {r.namespace or "" for r in self.model.gateway_api.unmodelled if r.kind == "BackendTLSPolicy"}
+        for ns in sorted(tls_ns & {s.ref.namespace for s in out.shares}):
+            self.gaps.append(
+                f"BackendTLSPolicy objects in {ns} may make the gateway speak TLS to the backend: not evaluated"
+            )
         kw: dict[str, object] = {
             "route": f"{route.ref.kind} {route.ref.namespace}/{route.ref.name}",
             "rule": rule.where,
             "rule_name": rule.name,
             "match": win.match.where,
             "status": out.status
-            if out.shares == () or any(s.problem is None and s.share > 0 for s in out.shares)
+            if out.shares == () or any(s.problem in (None, "Unevaluated") and s.share > 0 for s in out.shares)
             else 500,
             "location": out.location,
             "backends": tuple(
@@ -215,53 +219,19 @@ class _Hop:
         lead = f"Gateway {self.key} listener {x.name} → {route.ref.kind} {route.ref.key().split(' ', 1)[1]}"
         by = (lref, rref)
         if out.status is not None and out.status < 400:
-            cause = Cause(
-                "gateway-redirect",
-                (route.ref.with_rule(rule.where),),
-                {
-                    "route": f"{route.ref.namespace}/{route.ref.name}",
-                    "rule": rule.where,
-                    "status": str(out.status),
-                    "location": out.location or "",
-                },
-            )
+            cause = gc.redirect_cause(route, rule, out.status, out.location or "")
             return self.done(
                 HopResult(HOP, Decision.ALLOW, by, f"{lead}: redirect {out.status} to {out.location}", causes=(cause,)),
                 answer,
                 out,
             )
         if out.status is not None:
-            cause = Cause(
-                "gateway-backend-unresolved",
-                (route.ref.with_rule(rule.where),),
-                {
-                    "route": f"{route.ref.namespace}/{route.ref.name}",
-                    "rule": rule.where,
-                    "why": "the rule has no backendRefs with weight > 0",
-                    "share": "100%",
-                },
-            )
+            cause = gc.no_backend_cause(route, rule)
             return self._brk_answer(by, f"{lead}: no backend to send to → 500", answer, cause)
-        bad = [s for s in out.shares if s.problem is not None and s.share > 0]
+        bad = [s for s in out.shares if s.problem not in (None, "Unevaluated") and s.share > 0]
         if bad:
             share = sum(s.share for s in bad)
-            causes = tuple(
-                Cause(
-                    "gateway-refgrant-missing" if s.problem == "RefNotPermitted" else "gateway-backend-unresolved",
-                    (route.ref.with_rule(s.ref.where),),
-                    {
-                        "route": f"{route.ref.namespace}/{route.ref.name}",
-                        "rule": rule.where,
-                        "why": s.why,
-                        "share": f"{s.share:.0%}",
-                        "backend_ns": s.ref.namespace,
-                        "backend": s.ref.name,
-                        "route_ns": route.ref.namespace or "default",
-                        "kind": route.ref.kind,
-                    },
-                )
-                for s in bad
-            )
+            causes = tuple(gc.backend_cause(route, rule, s.ref, s.problem or "", s.why, f"{s.share:.0%}") for s in bad)
             whys = "; ".join(s.why for s in bad)
             return self._brk_answer(by, f"{lead}: {whys} → 500 for {share:.0%} of these requests", answer, *causes)
         names = ", ".join(
@@ -289,23 +259,6 @@ class _Hop:
     def _ports(self, ns: str, name: str) -> tuple[int, ...] | None:
         svc = self.model.services.get(f"{ns}/{name}")
         return None if svc is None else tuple(p.port for p in svc.ports)
-
-
-def _would_match(a: ga.Attachment, req: gm.HttpRequest) -> bool:
-    hosts = a.route.hostnames or ("",)
-    if gm.request_hostname(hosts, req.host) is None:
-        return False
-    return any(gm.match_applies(m, req) for rule in a.route.rules for m in rule.matches)
-
-
-def _not_accepted(a: ga.Attachment, gateway: str) -> Cause:
-    r = a.route.ref
-    ref = r.with_rule(a.parent.path if a.parent else "spec.parentRefs")
-    return Cause(
-        "gateway-route-not-accepted",
-        (ref,),
-        {"route": f"{r.namespace}/{r.name}", "gateway": gateway, "reason": a.reason},
-    )
 
 
 def gateway_hop(model: Model, entry: Entry, req: gm.HttpRequest, port: int | None) -> GatewayWalk:

@@ -35,11 +35,13 @@ class Read:
 
 CLIENT, SERVER, BOTH = ("client",), ("server",), ("client", "server")
 
-_GATEWAY_API = ("Gateway", "GatewayClass", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "ReferenceGrant")
+# other route kinds attached to the listener are gaps the hop names itself (gateway_api_hop.py)
+_GATEWAY_API = ("Gateway", "GatewayClass", "HTTPRoute", "ReferenceGrant")
 
 INPUTS: dict[Hop, tuple[Read, ...]] = {
     # issue 20: the gateway (client side = its namespace), its routes and the backends they name
-    Hop.GATEWAY: (Read((*_GATEWAY_API, "Namespace"), BOTH), Read(("Service",), SERVER)),
+    # (the client side is the gateway's namespace: its own Service and endpoints lead to its proxy pods)
+    Hop.GATEWAY: (Read((*_GATEWAY_API, "Namespace"), BOTH), Read(_ENDPOINTS, BOTH)),
     Hop.RESOLVE: (Read(_ENDPOINTS, SERVER),),
     Hop.DNS: (Read(_CILIUM_POLICY, CLIENT), Read(_PEERS + _ENDPOINTS, (), (KUBE_SYSTEM,))),
     Hop.CLIENT_EGRESS: (Read(_CILIUM_POLICY, CLIENT), Read(_PEERS, BOTH)),

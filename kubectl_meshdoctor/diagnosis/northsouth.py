@@ -12,16 +12,20 @@ from dataclasses import replace
 
 from kubectl_meshdoctor.diagnosis import explain as walk
 from kubectl_meshdoctor.diagnosis.call import Call, Query
+from kubectl_meshdoctor.diagnosis.cilium_envoy_leg import cilium_envoy_leg
 from kubectl_meshdoctor.diagnosis.gateway_api_hop import GatewayWalk, gateway_hop
-from kubectl_meshdoctor.diagnosis.inputs import hop_gaps
-from kubectl_meshdoctor.diagnosis.northsouth_entry import Entry, entry, proxy_pods
+from kubectl_meshdoctor.diagnosis.inputs import hop_gaps, mark_unknown
+from kubectl_meshdoctor.diagnosis.northsouth_entry import Entry, entry, istio_gateway, proxy_pods
 from kubectl_meshdoctor.engines.gateway_api_match import HttpRequest
+from kubectl_meshdoctor.findings.gateway_types import BackendAnswer
 from kubectl_meshdoctor.findings.types import (
+    ALL_KINDS,
     Cause,
     Decision,
     Diagnosis,
     Endpoint,
     Evidence,
+    Gap,
     Hop,
     HopResult,
     Mesh,
@@ -53,6 +57,39 @@ def _unknown_leg(label: str, detail: str, gap: str) -> HopResult:
     )
 
 
+def _leg_query(q: Query, pod_ns: str, pod: str, b: BackendAnswer, forwarded_path: str | None) -> Query:
+    """The gateway's proxy pod calling one backend, with the path it forwards (after rewrites)."""
+    path = (forwarded_path or q.path).split("?")[0]
+    return Query(
+        f"{pod_ns}/pod/{pod}",
+        f"{b.namespace}/svc/{b.name}",
+        q.namespace,
+        b.port,
+        q.protocol,
+        q.method,
+        path,
+        q.since_seconds,
+        q.last,
+        q.no_flows,
+        q.headers,
+        None,
+    )
+
+
+def first_leg(model: Model, q: Query) -> Query | None:
+    """The leg whose Hubble flows are read before the walk (offline files, live Relay): the gateway
+    pod → the first backend that answers; None when the gateway answers itself or has no pod."""
+    if istio_gateway(model, q.via or q.destination) is not None:
+        return None  # Istio Gateways: flows of their legs not read yet
+    e = entry(model, q.via or q.destination, q.namespace)
+    gw = gateway_hop(model, e, HttpRequest(q.method, q.path, q.host, dict(q.headers)), q.port)
+    pods = proxy_pods(model, e.gateway)
+    answering = gw.answer.answering
+    if e.implementation == "cilium" or not pods or not answering or gw.answer.status is not None:
+        return None
+    return _leg_query(q, pods[0].namespace, pods[0].name, answering[0], gw.answer.forwarded_path)
+
+
 def _legs(model: Model, q: Query, e: Entry, gw: GatewayWalk) -> list[Diagnosis | HopResult]:
     """One leg per backend that answers part of the traffic."""
     answer = gw.answer
@@ -62,11 +99,7 @@ def _legs(model: Model, q: Query, e: Entry, gw: GatewayWalk) -> list[Diagnosis |
     for b in answer.answering:
         label = f"gateway {key} → {b.namespace}/svc/{b.name}"
         if e.implementation == "cilium":
-            gap = (
-                f"Cilium's Envoy → {b.namespace}/{b.name} (source identity ingress) is not evaluated yet: Cilium "
-                "policies at the backend and the ingress endpoint decide it"
-            )
-            out.append(_unknown_leg(label, gap, gap))
+            out += cilium_envoy_leg(model, key, b, q.method, (answer.forwarded_path or q.path).split("?")[0])
             continue
         if not pods:
             gap = (
@@ -75,30 +108,23 @@ def _legs(model: Model, q: Query, e: Entry, gw: GatewayWalk) -> list[Diagnosis |
             )
             out.append(_unknown_leg(label, gap, gap))
             continue
-        sub = Query(
-            f"{pods[0].namespace}/pod/{pods[0].name}",
-            f"{b.namespace}/svc/{b.name}",
-            q.namespace,
-            b.port,
-            q.protocol,
-            q.method,
-            (answer.forwarded_path or q.path).split("?")[0],
-            q.since_seconds,
-            q.last,
-            q.no_flows,
-            q.headers,
-            None,
-        )
+        sub = _leg_query(q, pods[0].namespace, pods[0].name, b, answer.forwarded_path)
         leg = walk.explain(model, sub, LEG_STEPS)
         leg.hops = [replace(h, leg=h.leg or label) for h in leg.hops]
         out.append(leg)
     return out
 
 
+_ROUTE_KINDS = frozenset({"HTTPRoute", "GRPCRoute", ALL_KINDS})
 _ORDER = {Verdict.DENIED: 0, Verdict.BROKEN: 0, Verdict.UNKNOWN: 1, Verdict.ALLOWED: 2}
 
 
 def explain_north_south(model: Model, q: Query) -> Diagnosis:
+    istio = istio_gateway(model, q.destination)
+    if istio is not None:  # networking.istio.io Gateway: its pods route by VirtualService
+        from kubectl_meshdoctor.diagnosis.northsouth_istio import explain_istio
+
+        return explain_istio(model, q, istio)
     e = entry(model, q.destination, q.namespace)
     req = HttpRequest(q.method, q.path, q.host, dict(q.headers))
     gw = gateway_hop(model, e, req, q.port)
@@ -106,6 +132,8 @@ def explain_north_south(model: Model, q: Query) -> Diagnosis:
     gw_ns = e.gateway.ref.namespace or "default"
     backend_ns = next((b.namespace for b in gw.answer.backends), gw_ns)
     missing = hop_gaps(Hop.GATEWAY, model.gaps, gw_ns, backend_ns)
+    # routes may attach from any namespace (allowedRoutes All/Selector): hidden routes anywhere count
+    missing += [g for g in model.gaps if isinstance(g, Gap) and g.kinds & _ROUTE_KINDS and g not in missing]
     if missing and result.decision is not Decision.UNKNOWN:
         named = tuple(dict.fromkeys(str(g) for g in missing))
         result = HopResult(
@@ -132,9 +160,12 @@ def explain_north_south(model: Model, q: Query) -> Diagnosis:
             legs = _legs(model, q, e, gw)
             for leg in legs:
                 if isinstance(leg, HopResult):
+                    leg = mark_unknown(leg, hop_gaps(leg.hop, model.gaps, gw_ns, backend_ns, leg.reads))
                     hops.append(leg)
                     gaps += [g for g in leg.gaps if g not in gaps]
-                    verdict, symptom = _worse((verdict, symptom), (Verdict.UNKNOWN, Symptom.UNKNOWN))
+                    causes += [c for c in leg.causes if c not in causes]
+                    if leg.verdict is not None and leg.decision is not Decision.ALLOW:
+                        verdict, symptom = _worse((verdict, symptom), (leg.verdict, leg.symptom or Symptom.UNKNOWN))
                     continue
                 hops += leg.hops
                 causes += [c for c in leg.causes if c not in causes]

@@ -12,6 +12,7 @@ from kubectl_meshdoctor.errors import UsageError
 from kubectl_meshdoctor.findings.types import Gap
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.gateway_api import CILIUM_CONTROLLER, ISTIO_CONTROLLER, ApiGateway
+from kubectl_meshdoctor.model.istio_traffic import IstioGateway
 from kubectl_meshdoctor.model.objects import Pod, Service
 from kubectl_meshdoctor.model.refs import closest, resolve
 
@@ -30,8 +31,9 @@ def may_be_north_south(source: str) -> bool:
     return True
 
 
-def is_north_south(model: Model, source: str) -> bool:
-    """`world`, or an IP address that no pod in this view has (a client outside the cluster)."""
+def is_north_south(model: Model, source: str, destination: str) -> bool:
+    """`world`; or an IP address no pod in this view has (a client outside the cluster) calling a
+    Gateway named as NS/gateway/NAME."""
     text = source.strip()
     if text.lower() == "world":
         return True
@@ -39,7 +41,8 @@ def is_north_south(model: Model, source: str) -> bool:
         ip = ipaddress.ip_address(text)
     except ValueError:
         return False
-    return str(ip) not in model.pods_by_ip
+    parts = destination.strip().split("/")
+    return str(ip) not in model.pods_by_ip and len(parts) == 3 and parts[1].lower() in GATEWAY_KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +58,8 @@ def _by_name(model: Model, ns: str, name: str, text: str) -> ApiGateway:
     for gw in model.gateway_api.gateways:
         if gw.ref.namespace == ns and gw.ref.name == name:
             return gw
-    if any(g.ref.namespace == ns and g.ref.name == name for g in model.traffic.gateways):
-        raise UsageError(
-            f"DESTINATION {text!r} is an Istio Gateway (networking.istio.io); north-south walks of Istio Gateways are "
-            "not supported yet: ask from its gateway pod instead (explain NS/GATEWAY-POD NS/BACKEND --host HOST)"
-        )
     known = [f"{g.ref.namespace}/gateway/{g.ref.name}" for g in model.gateway_api.gateways]
+    known += [f"{g.ref.namespace}/gateway/{g.ref.name}" for g in model.traffic.gateways]
     hint = closest(f"{ns}/gateway/{name}", known)
     more = f"; did you mean {', '.join(hint)}?" if hint else ""
     raise UsageError(f"unknown gateway {text!r}: no Gateway {name!r} in {ns}{more}")
@@ -78,6 +77,17 @@ def _of_service(model: Model, svc: Service, text: str) -> ApiGateway:
         f"SOURCE world: DESTINATION {text!r} is Service {svc.namespace}/{svc.name}, which belongs to no Gateway in "
         "this view; name the entry point as NS/gateway/NAME"
     )
+
+
+def istio_gateway(model: Model, destination: str) -> IstioGateway | None:
+    """An Istio (networking.istio.io) Gateway named NS/gateway/NAME, when no Gateway API one has the name."""
+    parts = destination.strip().split("/")
+    if len(parts) != 3 or parts[1].lower() not in GATEWAY_KINDS:
+        return None
+    ns, name = parts[0], parts[2]
+    if any(g.ref.namespace == ns and g.ref.name == name for g in model.gateway_api.gateways):
+        return None
+    return next((g for g in model.traffic.gateways if g.ref.namespace == ns and g.ref.name == name), None)
 
 
 def implementation(model: Model, gw: ApiGateway) -> tuple[str, str | None, tuple[Gap, ...]]:

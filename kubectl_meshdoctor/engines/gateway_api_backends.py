@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from kubectl_meshdoctor.model.gateway_api import GROUP, ApiRoute, ApiRule, BackendRef, Filter, ReferenceGrant
 
 REDIRECT_CODES = (301, 302, 303, 307, 308)
+UNMODELLED_KINDS = frozenset({("multicluster.x-k8s.io", "ServiceImport"), ("networking.istio.io", "Hostname")})
 # filters the walk reports without changing where the request goes
 REPORTED = frozenset({"RequestHeaderModifier", "ResponseHeaderModifier", "RequestMirror", "CORS"})
 
@@ -58,7 +59,10 @@ def check_backend(
     grants: list[ReferenceGrant],
     service_ports: Callable[[str, str], tuple[int, ...] | None],
 ) -> tuple[str | None, str]:
-    """(ResolvedRefs reason or None, why) for one backendRef."""
+    """(ResolvedRefs reason or None, why) for one backendRef; ``Unevaluated`` for a kind an
+    implementation may support that we do not model (ServiceImport, Istio's Hostname)."""
+    if (ref.group, ref.kind) in UNMODELLED_KINDS:
+        return "Unevaluated", f"{ref.where} names a {ref.group}/{ref.kind} backend, which is not evaluated"
     if ref.group != "" or ref.kind != "Service":
         return "InvalidKind", f"{ref.where} names {ref.group or 'core'}/{ref.kind}, not a Service"
     route_ns = route.ref.namespace or "default"
@@ -141,5 +145,7 @@ def outcome(
     shares = []
     for b in rule.backends:
         problem, why = check_backend(b, route, grants, service_ports)
+        if problem == "Unevaluated":
+            gaps.append(f"{route.ref.kind} {route.ref.namespace}/{route.ref.name} {why}")
         shares.append(Share(b, b.weight / total, problem, why))
     return RuleOutcome(None, tuple(shares), None, path, host, rule.filters, tuple(gaps))

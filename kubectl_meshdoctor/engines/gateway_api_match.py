@@ -72,8 +72,27 @@ def _value(m: ValueMatch, value: str | None) -> bool:
     return value == m.value
 
 
+def grpc_matches(m: tuple[str, str, str], path: str) -> bool:
+    """GRPCRoute: the request path is /service/method; an empty part matches any."""
+    kind, service, method = m
+    parts = path.split("/")
+    if len(parts) != 3 or parts[0]:
+        return False
+    for want, got in ((service, parts[1]), (method, parts[2])):
+        if want and not (_regex(want, got) if kind == "RegularExpression" else want == got):
+            return False
+    return True
+
+
+def is_grpc(req: HttpRequest) -> bool:
+    return req.headers.get("content-type", "").startswith("application/grpc")
+
+
 def match_applies(m: RuleMatch, req: HttpRequest) -> bool:
-    if not path_matches(m.path, req.bare_path):
+    if m.grpc is not None:
+        if not grpc_matches(m.grpc, req.bare_path):
+            return False
+    elif not path_matches(m.path, req.bare_path):
         return False
     if m.method is not None and m.method != req.method.upper():
         return False
@@ -100,20 +119,30 @@ def request_hostname(route_hosts: tuple[str, ...], host: str | None) -> str | No
 def _rank(c: Candidate) -> tuple[int, ...]:
     """Higher is preferred (everything except the tie rules)."""
     m = c.match
+    if c.route.ref.kind == "GRPCRoute":  # hostname, then the longest service, method, most headers
+        _, service, method = m.grpc or ("", "", "")
+        return (*specificity(c.hostname), len(service), len(method), len(m.headers))
     exact = 1 if m.path.type == "Exact" else 0
     prefix = len(m.path.value) if m.path.type == "PathPrefix" else 0
     return (*specificity(c.hostname), exact, prefix, 1 if m.method else 0, len(m.headers), len(m.query))
 
 
 def _uses_regex(m: RuleMatch) -> bool:
-    return m.path.type == "RegularExpression" or any(v.type == "RegularExpression" for v in (*m.headers, *m.query))
+    grpc_regex = m.grpc is not None and m.grpc[0] == "RegularExpression"
+    return (
+        grpc_regex
+        or m.path.type == "RegularExpression"
+        or any(v.type == "RegularExpression" for v in (*m.headers, *m.query))
+    )
 
 
 def select(attached: list[Attachment], req: HttpRequest) -> MatchResult:
-    """The rule that serves ``req`` among the accepted routes of one listener (HTTPRoute only)."""
+    """The rule that serves ``req`` among the accepted routes of one listener: GRPCRoutes for a gRPC
+    request (content-type application/grpc), else HTTPRoutes."""
+    kind = "GRPCRoute" if is_grpc(req) else "HTTPRoute"
     found: list[Candidate] = []
     for a in attached:
-        if not a.accepted or a.route.ref.kind != "HTTPRoute":
+        if not a.accepted or a.route.ref.kind != kind:
             continue
         hostname = request_hostname(a.hostnames, req.host)
         if hostname is None:

@@ -12,7 +12,7 @@ from kubectl_meshdoctor.model.cilium import CiliumPolicies, PolicyRule
 from kubectl_meshdoctor.model.cilium_parse import PolicyInvalid, parse_cnp, parse_knp
 from kubectl_meshdoctor.model.config import CiliumConfig
 from kubectl_meshdoctor.model.gateway_api import GatewayApiObjects
-from kubectl_meshdoctor.model.gateway_api import read as read_gateway_api
+from kubectl_meshdoctor.model.gateway_api_parse import read as read_gateway_api
 from kubectl_meshdoctor.model.index import ModelIndex
 from kubectl_meshdoctor.model.istio import IstioObjects, parse_ap, parse_dr, parse_mesh_config, parse_pa
 from kubectl_meshdoctor.model.istio_export import default_export_to
@@ -69,13 +69,12 @@ _ISTIO_NOT_EVALUATED = frozenset(
         "EnvoyFilter",
         "WorkloadEntry",
         "WorkloadGroup",
-        "GRPCRoute",
         "TCPRoute",
         "ProxyConfig",
         "WasmPlugin",
     }
 )
-_ALSO_READ_BELOW = TRAFFIC_KINDS | _ISTIO_NOT_EVALUATED  # Gateway/HTTPRoute (issue 7), GRPCRoute/TCPRoute gaps
+_ALSO_READ_BELOW = TRAFFIC_KINDS | _ISTIO_NOT_EVALUATED  # Gateway/HTTPRoute (issue 7), TCPRoute gaps
 _HASH_SUFFIX = re.compile(r"-[a-z0-9]{5,10}$")
 
 

@@ -53,6 +53,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("Gateway", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "gateways"),
     Resource("Gateway", "gateway.networking.k8s.io", ("v1",), "gateways"),
     Resource("HTTPRoute", "gateway.networking.k8s.io", ("v1",), "httproutes"),
+    Resource("GatewayClass", "gateway.networking.k8s.io", ("v1",), "gatewayclasses", namespaced=False),
+    Resource("ReferenceGrant", "gateway.networking.k8s.io", ("v1", "v1beta1"), "referencegrants"),
 )
 
 BY_KIND = {(r.group, r.kind): r for r in RESOURCES}

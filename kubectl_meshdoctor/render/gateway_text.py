@@ -9,13 +9,14 @@ from kubectl_meshdoctor.findings.gateway_types import GatewayAnswer
 def gateway_lines(g: GatewayAnswer) -> list[str]:
     impl = g.implementation if g.implementation != "unknown" else f"class {g.gateway_class} (implementation unknown)"
     listener = f"listener {g.listener} ({g.protocol} {g.port}{', ' + g.hostname if g.hostname else ''})"
-    lines = [f"  gateway: {g.namespace}/{g.name} [{impl}] {listener if g.listener else 'no listener'}"]
+    where = listener if g.listener else f"port {g.port}" if g.kind == "Gateway (Istio)" else "no listener"
+    lines = [f"  gateway: {g.namespace}/{g.name} [{impl}] {where}"]
     if g.route:
         name = f" ({g.rule_name})" if g.rule_name else ""
         lines.append(f"  route:   {g.route} {g.match or g.rule}{name}")
     if g.status is not None and g.status < 400:
         lines.append(f"  answer:  the gateway answers {g.status} → {g.location}")
-    elif g.status is not None:
+    elif g.status is not None and not g.backends:
         lines.append(f"  answer:  the gateway answers {g.status}")
     for b in g.backends:
         share = f" {b.share:.0%} of requests" if len(g.backends) > 1 else ""

@@ -76,7 +76,7 @@ def breaking_hop(d: Diagnosis) -> HopResult | None:
 
 
 def explain_markdown(d: Diagnosis, before: Diagnosis | None = None, applied: Iterable[str] = ()) -> str:
-    src = f"{d.source.namespace}/{d.source.workload}"
+    src = f"{d.source.namespace}/{d.source.workload}" if d.source.namespace else d.source.workload
     dst = d.destination.external or f"{d.destination.namespace}/{d.destination.workload}"
     target = f"{dst}:{d.destination.port}"
     out = [f"## {_ICON[d.verdict]} {d.verdict.value.upper()}: {cell(src)} → {cell(target)} {code(_request(d))}", ""]
@@ -167,7 +167,7 @@ def _evidence_line(d: Diagnosis) -> str:
 def path_mermaid(d: Diagnosis) -> str:
     """client → each hop (proxies and policies, in call order) → server; the breaking hop red,
     hops after it dashed (not reached)."""
-    src = f"{d.source.namespace}/{d.source.workload}"
+    src = f"{d.source.namespace}/{d.source.workload}" if d.source.namespace else d.source.workload
     dst = d.destination.external or f"{d.destination.namespace}/{d.destination.workload}"
     lines = ["flowchart LR", f'  client(["{mermaid_label(src, f"client, {d.source.mesh.value}")}"])']
     broken = breaking_hop(d)

@@ -97,7 +97,7 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
         (clean(f"  {_request_line(d)}   client sees: {symptom}"), ""),
     )
     gateway = is_gateway_source(d)
-    src_mesh = "ingress gateway (Envoy)" if gateway else d.source.mesh.value
+    src_mesh = "ingress gateway (Envoy)" if gateway and d.source.kind != "World" else d.source.mesh.value
     out.prose(8, (clean(f"  mesh: {src} {src_mesh}, {target} {dst.mesh.value}"), "dim"))
     if d.request.app_protocol_why:
         payload = {"tcp": "plain TCP", "http": "HTTP", "grpc": "gRPC"}.get(d.request.app_protocol, "")

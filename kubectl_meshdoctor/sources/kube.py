@@ -67,6 +67,9 @@ KINDS: tuple[Kind, ...] = (
     Kind("Gateway", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"), "gateways"),
     Kind("Gateway", "gateway.networking.k8s.io", ("v1",), "gateways"),
     Kind("HTTPRoute", "gateway.networking.k8s.io", ("v1",), "httproutes"),
+    # issue 20: who implements a Gateway, and which cross-namespace backendRefs are granted
+    Kind("GatewayClass", "gateway.networking.k8s.io", ("v1",), "gatewayclasses", namespaced=False),
+    Kind("ReferenceGrant", "gateway.networking.k8s.io", ("v1", "v1beta1"), "referencegrants"),
 )
 ENDPOINTS = Kind("Endpoints", "", ("v1",), "endpoints")
 # Kinds that act on a call from any namespace: a VirtualService or ServiceEntry exported to "*" (the

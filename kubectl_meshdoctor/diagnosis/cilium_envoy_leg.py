@@ -1,0 +1,128 @@
+"""The leg behind Cilium's Gateway API Envoy (issue 20 §4; semantics-gateways.md C2-C4, GB12, GB13,
+GB15): Cilium's Envoy is no pod; its upstream connection carries the reserved identity `ingress`
+(8), so the backend's Cilium ingress policy must admit `ingress` on the target port (GB13), its L7
+rules see that identity, and a backend whose Istio PeerAuthentication is STRICT resets the plaintext
+connection (GB15: Cilium's Envoy holds no Istio certificate). The first policy point, world → the
+ingress endpoint, is a policy selecting `reserved:ingress` (or every endpoint, clusterwide): those
+are not evaluated yet, and their presence makes the leg unknown."""
+
+from __future__ import annotations
+
+from kubectl_meshdoctor.engines.cilium.decide import evaluate
+from kubectl_meshdoctor.engines.istio_mtls import effective_pa
+from kubectl_meshdoctor.findings.gateway_types import BackendAnswer
+from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, Mesh, Symptom, Verdict
+from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.objects import Peer, Pod
+from kubectl_meshdoctor.model.refs import pods_for_service
+
+# part of the `cluster` entity: Cilium's external-lockdown example (endpointSelector {} + fromEntities
+# [cluster]) keeps the Envoy → backend leg working (semantics-gateways.md C3)
+INGRESS_PEER = Peer(
+    labels={},
+    reserved=frozenset({"ingress"}),
+    entities=frozenset({"ingress", "cluster", "all"}),
+    ip=None,
+    name="Cilium's Envoy (reserved identity ingress)",
+)
+
+
+def _unknown(hop: Hop, label: str, gap: str) -> HopResult:
+    return HopResult(hop, Decision.UNKNOWN, (), gap, Symptom.UNKNOWN, Verdict.UNKNOWN, gaps=(gap,), leg=label)
+
+
+def _ingress_endpoint_gap(model: Model) -> str | None:
+    """GB12: clusterwide policies that select the ingress endpoint (reserved:ingress, or {})."""
+    for rule in model.cluster_rules:
+        # a selector that names no namespace (or reserved:ingress) selects it: it has no namespace label
+        if rule.subject.matches({}, frozenset({"ingress"})) and rule.has_ingress_section:
+            return (
+                f"{rule.policy.key()} selects Cilium's ingress endpoint: whether it admits the outside client "
+                "(world → ingress) is not evaluated yet"
+            )
+    return None
+
+
+def _target_port(model: Model, b: BackendAnswer, pod: Pod) -> int | None:
+    svc = model.services.get(f"{b.namespace}/{b.name}")
+    sp = next((p for p in svc.ports if p.port == b.port), None) if svc is not None else None
+    if sp is None:
+        return None
+    return sp.target_port if isinstance(sp.target_port, int) else pod.named_port(sp.target_port)
+
+
+def cilium_envoy_leg(model: Model, gateway: str, b: BackendAnswer, method: str, path: str) -> list[HopResult]:
+    label = f"Cilium's Envoy (gateway {gateway}) → {b.namespace}/svc/{b.name}"
+    gap = _ingress_endpoint_gap(model)
+    out = [_unknown(Hop.CLIENT_EGRESS, label, gap)] if gap else []
+    svc = model.services.get(f"{b.namespace}/{b.name}")
+    pods = [p for p in pods_for_service(model, svc) if p.ready] if svc is not None else []
+    if not pods:
+        return [*out, _unknown(Hop.RESOLVE, label, f"no ready pod of Service {b.namespace}/{b.name} in this view")]
+    pod = pods[0]
+    port = _target_port(model, b, pod)
+    if port is None:
+        return [
+            *out,
+            _unknown(Hop.RESOLVE, label, f"Service {b.namespace}/{b.name} port {b.port}: target port unknown"),
+        ]
+    server = f"{pod.namespace}/{pod.name}"
+    d = evaluate(model, pod, "ingress", INGRESS_PEER, port, "TCP")
+    if d.decision is Decision.DENY:
+        params = {"server": server, "port": str(port), "gateway": gateway, "why": d.detail}
+        cause = Cause("cilium-ingress-backend-denied", d.by or d.selecting, params)
+        detail = f"{d.detail}: Cilium drops {INGRESS_PEER.name} → {server}:{port}; the gateway answers 503"
+        return [
+            *out,
+            HopResult(
+                Hop.CILIUM_INGRESS, Decision.DENY, d.by, detail, Symptom.HTTP_503, Verdict.DENIED, (cause,), leg=label
+            ),
+        ]
+    out.append(HopResult(Hop.CILIUM_INGRESS, Decision.ALLOW, d.by, f"{d.detail} ({INGRESS_PEER.name})", leg=label))
+    if d.http_rules or d.l7_unadmitted:
+        l7 = d.l7_for(method, path, None, {})
+        if not l7.allowed:
+            params = {
+                "server": server,
+                "port": str(port),
+                "gateway": gateway,
+                "why": f"its HTTP rules do not admit {method} {path} from identity ingress",
+            }
+            cause = Cause("cilium-ingress-backend-denied", l7.by, params)
+            detail = f"Cilium's HTTP rules on {server}:{port} do not admit {method} {path} from identity ingress → 403"
+            return [
+                *out,
+                HopResult(
+                    Hop.CILIUM_L7, Decision.DENY, l7.by, detail, Symptom.HTTP_403, Verdict.DENIED, (cause,), leg=label
+                ),
+            ]
+    mesh, _ = model.pod_mesh(pod)
+    if mesh is not Mesh.NONE:
+        pa = effective_pa(model, pod, port)
+        if pa.mode == "STRICT":
+            params = {"server": server, "port": str(port), "gateway": gateway, "mesh": mesh.value}
+            cause = Cause("cilium-ingress-vs-istio-mtls", pa.by, params)
+            detail = (
+                f"{server} requires Istio mTLS (PeerAuthentication STRICT) and Cilium's Envoy sends plaintext → 503"
+            )
+            return [
+                *out,
+                HopResult(
+                    Hop.SERVER_PROXY,
+                    Decision.BREAK,
+                    pa.by,
+                    detail,
+                    Symptom.HTTP_503,
+                    Verdict.BROKEN,
+                    (cause,),
+                    leg=label,
+                ),
+            ]
+        where = (pod.namespace, model.istio.mesh.root_namespace)
+        if any(ap.ref.namespace in where for ap in model.istio.authz):
+            note = (
+                f"{server} is in the mesh ({mesh.value}): AuthorizationPolicies there see a plaintext peer without "
+                "identity; not evaluated for this leg"
+            )
+            out.append(_unknown(Hop.SERVER_PROXY, label, note))
+    return out
