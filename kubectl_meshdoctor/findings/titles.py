@@ -59,6 +59,11 @@ TITLES: Mapping[str, str] = {
     "gateway-not-programmed": "A Gateway is not serving (not programmed by its controller)",
     "gateway-listener-no-match": "No listener of the Gateway serves the port and host the client calls",
     "gateway-redirect": "A route rule answers with a redirect itself; no backend is called",
+    "gateway-status-disagrees": "A route's status conditions disagree with what the objects in view say",
+    "cilium-ingress-backend-denied": "Cilium's Envoy reaches a backend as identity ingress, which its policy refuses",
+    "cilium-ingress-vs-istio-mtls": "Cilium's Envoy sends plaintext to a backend whose mTLS is STRICT",
+    "gateway-routes-elsewhere": "Through that Gateway the request is routed to another backend",
+    "gamma-no-waypoint": "HTTPRoutes attached to a Service need a waypoint in ambient mode, and it has none",
 }
 
 # codes whose fix is written for each case ("{fix_hint}"): what the fix generally is
