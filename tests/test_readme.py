@@ -208,7 +208,7 @@ def test_readme_names_every_test_that_needs_the_shared_data() -> None:
         p.name
         for p in (ROOT / "tests").glob("test_*.py")
         if p.resolve() != Path(__file__).resolve()
-        and re.search(r'/ "shared"|from tests\.test_\w+ import [^\n]*SAMPLE', p.read_text("utf-8"))
+        and re.search(r'/ "shared"|from tests\.(test_)?\w+ import [^)]*SAMPLE', p.read_text("utf-8"))
     }
     assert named == uses
 
