@@ -150,7 +150,9 @@ def prove(
     question_before = explain(before_model, static)
     question_after = explain(after_model, static)
     asked = _key(question_before)
-    touched = sorted(set(namespaces) | {question_before.source.namespace, question_before.destination.namespace})
+    touched = sorted(
+        n for n in set(namespaces) | {question_before.source.namespace, question_before.destination.namespace} if n
+    )
     queries = probes(before_model, static, touched)
     notes: list[str] = []
     if len(queries) > MAX_CALLS:
