@@ -16,6 +16,7 @@ from kubectl_meshdoctor.diagnosis.cilium_envoy_leg import cilium_envoy_leg
 from kubectl_meshdoctor.diagnosis.gateway_api_hop import GatewayWalk, gateway_hop
 from kubectl_meshdoctor.diagnosis.inputs import hop_gaps, mark_unknown
 from kubectl_meshdoctor.diagnosis.northsouth_entry import Entry, entry, istio_gateway, proxy_pods
+from kubectl_meshdoctor.diagnosis.northsouth_ingress import world_ingress_hop
 from kubectl_meshdoctor.engines.gateway_api_match import HttpRequest
 from kubectl_meshdoctor.findings.gateway_types import BackendAnswer
 from kubectl_meshdoctor.findings.types import (
@@ -150,12 +151,24 @@ def explain_north_south(model: Model, q: Query) -> Diagnosis:
     causes: list[Cause] = list(result.causes)
     gaps: list[str] = list(model.gaps) + [g for g in result.gaps if g not in model.gaps]
     evidence = Evidence(source="none", summary="no flows requested (--no-flows)" if q.no_flows else "")
-    if result.decision in (Decision.DENY, Decision.BREAK):
+    # the packets reach the gateway's proxy pod first: its ingress policies see the client as world
+    port = gw.answer.port or q.port or 80
+    entering = world_ingress_hop(model, proxy_pods(model, e.gateway), port, e.gateway.ref.key(), q.source)
+    if entering is not None:
+        hops.insert(0, entering)
+        causes[:0] = list(entering.causes)
+        gaps += [g for g in entering.gaps if g not in gaps]
+    if entering is not None and entering.decision is Decision.BREAK:
+        verdict, symptom = entering.verdict or Verdict.DENIED, entering.symptom or Symptom.TIMEOUT
+        hops[1] = replace(hops[1], decision=Decision.SKIP, detail="not reached", verdict=None, symptom=None)
+    elif result.decision in (Decision.DENY, Decision.BREAK):
         verdict, symptom = result.verdict or Verdict.BROKEN, result.symptom or Symptom.UNKNOWN
     else:
         verdict, symptom = (
             (Verdict.UNKNOWN, Symptom.UNKNOWN) if result.decision is Decision.UNKNOWN else (Verdict.ALLOWED, Symptom.OK)
         )
+        if entering is not None and entering.decision is Decision.UNKNOWN:
+            verdict, symptom = _worse((verdict, symptom), (Verdict.UNKNOWN, Symptom.UNKNOWN))
         if gw.answer.status is None:
             legs = _legs(model, q, e, gw)
             for leg in legs:
