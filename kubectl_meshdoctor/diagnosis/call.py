@@ -139,8 +139,11 @@ def _ready(model: Model, svc: Service | None, pods: list[Pod]) -> list[Pod]:
     return [p for p in pods if p.ready]
 
 
-def _ports(q: Query, svc: Service | None, server: Pod | None) -> tuple[ServicePort | None, int, int | None, str | None]:
-    """Service port -> targetPort (named ports resolve on the pod); B17."""
+def _ports(
+    q: Query, svc: Service | None, server: Pod | None, by_service: bool = False
+) -> tuple[ServicePort | None, int, int | None, str | None]:
+    """Service port -> targetPort (named ports resolve on the pod); B17. A workload's --port may name
+    the container port its Service targets; a Service (or its DNS name) is called on its own ports."""
     if svc is not None and svc.ports:
         sp: ServicePort | None
         if q.port is None:
@@ -148,7 +151,7 @@ def _ports(q: Query, svc: Service | None, server: Pod | None) -> tuple[ServicePo
         else:
             sp = next((p for p in svc.ports if p.port == q.port), None)
             if sp is None:
-                by_target = next((p for p in svc.ports if p.target_port == q.port), None)
+                by_target = None if by_service else next((p for p in svc.ports if p.target_port == q.port), None)
                 if by_target is None:
                     listed = ", ".join(str(p.port) for p in svc.ports)
                     return (
@@ -216,7 +219,7 @@ def resolve_call(model: Model, q: Query) -> Call:
     candidates = servers or dst.pods
     server = candidates[0] if candidates else None
     server_mesh, server_why = workload_mesh(model, dst.pods) if dst.pods else (Mesh.NONE, "outside the cluster")
-    sp, port, target, problem = _ports(q, svc, server)
+    sp, port, target, problem = _ports(q, svc, server, by_service=dst.service is not None)
     if q.port is None and sp is None and not (server and server.ports) and dst.kind != "External":
         gaps.append(f"no --port given and {dst.label} has no Service or declared container port: assuming port 80")
     tls = client_tls(model, client_mesh, server, server_mesh, svc, port, client.namespace, client.labels)
