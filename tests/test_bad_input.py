@@ -232,3 +232,14 @@ def test_an_unreadable_file_that_may_hold_cilium_config_hides_it(tmp_path: Path,
     if code == 3:
         assert doc["verdict"] == "unknown"
         assert any(h["decision"] == "unknown" for h in doc["hops"] if h["name"] in ("cilium-egress", "cilium-ingress"))
+
+
+@pytest.mark.parametrize("args", [["red/client", "10.0.0.999"], ["10.0.0.256", "red/server"]])
+def test_a_dotted_quad_that_is_no_ip_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
+    """A mistyped address is not a DNS name to call (it would have answered ✓ as an outside host)."""
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "good.yaml").write_text(GOOD)
+    code, out, err = run("explain", *args, "--from", str(src))
+    assert (code, out) == (2, "")
+    assert "is not a valid IP address" in one_clean_line(err)

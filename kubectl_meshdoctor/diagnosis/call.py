@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import re
 from dataclasses import dataclass, field
 
 from kubectl_meshdoctor.diagnosis import app_protocol
@@ -193,7 +194,15 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+def _dotted_quad_check(text: str, what: str) -> None:
+    """``10.0.0.999`` is neither an IP address nor a name anyone would resolve: a typo, said as one."""
+    if re.fullmatch(r"\d+(\.\d+){3}", text.strip()) and not _is_ip(text.strip()):
+        raise UsageError(f"{what} {text!r} is not a valid IP address")
+
+
 def resolve_call(model: Model, q: Query) -> Call:
+    _dotted_quad_check(q.source, "SOURCE")
+    _dotted_quad_check(q.destination, "DESTINATION")
     src = resolve(model, q.source, q.namespace, allow_external=False)
     if src.kind == "Service":
         raise UsageError(f"SOURCE {q.source!r} is a Service; name the client workload (e.g. NS/deploy/NAME)")
