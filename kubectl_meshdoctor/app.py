@@ -105,12 +105,20 @@ def _load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
 
 
 def _alias_namespaces(raw: RawSnapshot, scope: list[str] | None) -> list[str]:
-    """Namespaces an ExternalName Service in scope points into (its CNAME leads there)."""
+    """Namespaces the question also leads into: where an ExternalName Service in scope points (its
+    CNAME leads there), and where a VirtualService of the scope routes or mirrors (each weighted
+    destination is judged on what is there). Only namespaces that exist are added."""
     if scope is None:
         return []
     from kubectl_meshdoctor.model.external_name import target_namespaces
+    from kubectl_meshdoctor.model.istio_routes import route_target_namespaces
 
-    return sorted(target_namespaces((o.doc for o in raw.objects), scope))
+    docs = [o.doc for o in raw.objects]
+    existing = {
+        str(d.get("metadata", {}).get("name")) for d in docs if d.get("kind") == "Namespace" and d.get("metadata")
+    }
+    routed = {ns for ns in route_target_namespaces(docs, scope) if ns in existing}
+    return sorted(target_namespaces(docs, scope) | routed)
 
 
 def load_raw_scoped(

@@ -4,7 +4,7 @@ destinations, faults, timeouts. Rule paths follow the YAML (``http[1].fault.abor
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,3 +215,37 @@ def http_route(raw: Any, i: int) -> HttpRoute:
         str(as_dict(raw.get("delegate")).get("name")) if raw.get("delegate") else None,
         mirror_destinations(raw, base),
     )
+
+
+def route_target_namespaces(docs: Iterable[Mapping[str, Any]], namespaces: Iterable[str]) -> set[str]:
+    """Namespaces that VirtualServices of ``namespaces`` (or naming a host there) route or mirror into
+    by a qualified host (``name.ns``, ``name.ns.svc.cluster.local``): a question scoped to its pair
+    reads those too, so each weighted destination is judged on what is there, not on absence."""
+    wanted = set(namespaces)
+    out: set[str] = set()
+    for doc in docs:
+        meta, spec = doc.get("metadata"), doc.get("spec")
+        if doc.get("kind") != "VirtualService" or not isinstance(meta, dict) or not isinstance(spec, dict):
+            continue
+        hosts = [str(h) for h in as_list(spec.get("hosts"))]
+        own = str(meta.get("namespace") or "default")
+        if own not in wanted and not any(_host_namespace(h) in wanted for h in hosts):
+            continue
+        for section in ("http", "tcp", "tls"):
+            for route in as_list(spec.get(section)):
+                items = [as_dict(d).get("destination") for d in as_list(as_dict(route).get("route"))]
+                items += [as_dict(route).get("mirror")]
+                items += [as_dict(m).get("destination") for m in as_list(as_dict(route).get("mirrors"))]
+                for dest in items:
+                    ns = _host_namespace(str(as_dict(dest).get("host") or ""))
+                    if ns and ns not in wanted:
+                        out.add(ns)
+    return out
+
+
+def _host_namespace(host: str) -> str | None:
+    """``name.ns`` / ``name.ns.svc`` / ``name.ns.svc.cluster.local`` → ns; a short or outside name → None."""
+    labels = host.rstrip(".").lower().split(".")
+    if len(labels) == 2 or (len(labels) >= 3 and labels[2] == "svc"):
+        return labels[1]
+    return None
