@@ -49,9 +49,9 @@ def _scenario_cases() -> list[Any]:
                 continue
             q = case["query"]
             args = [q["source"], q["destination"]]
-            for key in ("port", "method", "path", "protocol", "host"):
+            for key in ("port", "method", "path", "protocol", "host", "app_protocol", "via"):
                 if q.get(key) is not None:
-                    args += [f"--{key}", str(q[key])]
+                    args += [f"--{key.replace('_', '-')}", str(q[key])]
             for header in q.get("headers") or ():
                 args += ["-H", header]
             out.append(pytest.param(["--from", str(folder)], args, id=f"{folder.name}/{case['name']}"))
