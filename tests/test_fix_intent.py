@@ -94,3 +94,16 @@ def test_blast_radius_none_is_stated() -> None:
     assert "blast radius: none" in " ".join(shown.stdout.split())
     text = CliRunner().invoke(cli, ["explain", "red/netshoot", "blue/httpbin", "--demo", "sidecar-s1-l4-policy"])
     assert "proof" not in text.stdout  # a working call proposes nothing
+
+
+def test_a_request_the_users_rule_refuses_gets_no_fix_around_it(tmp_path: Path) -> None:
+    """GET /index.html is refused by the user's own HTTP rule (only GET /ip): opening 15008 would make
+    it pass by going around that rule, so no proposal is made, and the naive fix names the rule."""
+    code, doc = _run(*A2, "--path", "/index.html", "--demo", "ambient-a2-l7-policy")
+    assert code == 1 and not any(f["proposed"] for f in doc["fixes"])
+    naive = doc["fixes"][0]
+    asked = [w for w in naive["intent"]["widened"] if (w["method"], w["path"]) == ("GET", "/index.html")]
+    assert asked and "rules.http" in asked[0]["refusedBy"]
+    fix = tmp_path / "naive.yaml"
+    fix.write_text("---\n".join(m + "\n" for m in naive["manifests"]))
+    assert _verdict(["--demo", "ambient-a2-l7-policy"], fix, "GET", "/deny") == "allowed"  # why it is refused
