@@ -91,7 +91,7 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
         },
         "verdict": d.verdict.value,
         "symptom": d.symptom.value,
-        **({"share": round(d.share, 2)} if d.share is not None else {}),
+        **({"share": _number(d.share)} if d.share is not None else {}),
         "hops": [
             {
                 "name": h.hop.value,
@@ -168,3 +168,9 @@ def yaml_dump(doc: Any) -> str:
     from kubectl_meshdoctor.model import yamlcore
 
     return yamlcore.dump(doc)
+
+
+def _number(value: float) -> float | int:
+    """30.0 → 30 (a percent written as people write it); 33.33 stays."""
+    rounded = round(value, 2)
+    return int(rounded) if rounded == int(rounded) else rounded
