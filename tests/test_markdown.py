@@ -152,7 +152,9 @@ DEMOS = sorted(p.name for p in (Path(__file__).parent.parent / "kubectl_meshdoct
 @pytest.mark.parametrize("demo", DEMOS)
 def test_markdown_evidence_says_what_json_says(demo: str) -> None:
     """The incident report never claims a contradiction (or agreement) that text and JSON call inconclusive."""
-    args = ["explain", "red/netshoot", "blue/httpbin", "--demo", demo]
+    from tests.test_live_explain import _try_args
+
+    args = ["explain", *_try_args(demo), "--demo", demo]  # the demo's own question
     _, md = invoke(*args, "-o", "markdown")
     _, js = invoke(*args, "-o", "json")
     agrees = json.loads(js)["evidence"]["agrees"]
