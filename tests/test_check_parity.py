@@ -38,6 +38,8 @@ def object_level(cause: Cause) -> bool:
     if cause.code == "dns-egress-blocked" and "REFUSED" in cause.detail:
         return False  # a DNS rule refusing one name: the name is the call's, not the objects'
     if cause.code == "port-mismatch":  # an undeclared container port is only "likely" wrong
+        if "does not expose port" in cause.params.get("why", ""):
+            return False  # the question names a port the Service lacks: the call's, not the objects'
         return not any(ref.kind == "Pod" for ref in cause.objects)
     return True
 

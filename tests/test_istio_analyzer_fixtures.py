@@ -148,6 +148,11 @@ def test_gateway_port_not_on_the_gateway_service(tmp_path: Path, name: str, fail
             ns = svc["metadata"].get("namespace", "default")
             for server in gw["spec"]["servers"]:
                 port = str(server["port"]["number"])
+                # a client reaches the listener through the Service port that targets it, if any
+                port = next(
+                    (str(p["port"]) for p in svc["spec"].get("ports") or [] if str(p.get("targetPort")) == port),
+                    port,
+                )
                 doc = _explain(root, "default/meshdoctor-client", f"{ns}/svc/{svc['metadata']['name']}", "--port", port)
                 mismatches += ["port-mismatch" in _causes(doc)]
         # the analyzer flags a Gateway when one of its server ports is on no Service of its pods
