@@ -256,7 +256,7 @@ def test_help_shows_real_examples_that_run() -> None:
     runner = CliRunner()
     root = runner.invoke(cli, ["--help"]).output
     explain = runner.invoke(cli, ["explain", "--help"]).output
-    assert f"kubectl meshdoctor explain red/netshoot blue/httpbin --demo {DEMO}" in root
+    assert f"kubectl meshdoctor explain red/netshoot blue/httpbin --path /ip --demo {DEMO}" in root
     for flag in ("--debug", "--version"):
         assert flag in root
     examples = help_examples(root) + help_examples(explain)

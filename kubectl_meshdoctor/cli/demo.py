@@ -15,7 +15,7 @@ def demo(output: str, debug: bool) -> None:
 
     \b
     Try one:
-      kubectl meshdoctor explain red/netshoot blue/httpbin --demo sidecar-s2-l7-policy
+      kubectl meshdoctor explain red/netshoot blue/httpbin --path /ip --demo sidecar-s2-l7-policy
     """
 
     def body() -> int:

@@ -15,7 +15,7 @@ from kubectl_meshdoctor.cli.values import COUNT, WINDOW, parse_duration
 
 EXAMPLES = """\b
 Examples:
-  kubectl meshdoctor explain red/netshoot blue/httpbin --demo sidecar-s2-l7-policy
+  kubectl meshdoctor explain red/netshoot blue/httpbin --path /ip --demo sidecar-s2-l7-policy
   kubectl meshdoctor explain red/netshoot blue/httpbin --path /deny --demo sidecar-s3-authn-disable
   kubectl meshdoctor explain green/netshoot httpbin.blue --demo ambient-a1-l4-policy -o json
   kubectl meshdoctor explain red/netshoot blue/svc/httpbin --port 80 --from ./snapshot.tar.gz

@@ -62,7 +62,7 @@ class LazyGroup(click.Group):
 EPILOG = """\b
 Examples:
   # why does red/netshoot -> blue/httpbin fail? (bundled demo, no cluster)
-  kubectl meshdoctor explain red/netshoot blue/httpbin --demo sidecar-s2-l7-policy
+  kubectl meshdoctor explain red/netshoot blue/httpbin --path /ip --demo sidecar-s2-l7-policy
   # the same from a snapshot directory, as JSON
   kubectl meshdoctor explain red/netshoot httpbin.blue --path /ip --from ./snap -o json
   # list the demo scenarios

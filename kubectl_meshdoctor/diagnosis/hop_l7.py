@@ -43,7 +43,9 @@ def l7_hop(call: Call) -> HopResult:
     if payload != "plaintext":
         sidecar = call.client_mesh is Mesh.SIDECAR
         what = {"istio-mtls": "Istio mTLS", "hbone": "HBONE (mTLS to 15008)", "tls": "TLS"}[payload]
-        outcome = "the client's sidecar answers 503" if sidecar else "the call hangs until the client times out"
+        outcome = "the call hangs until the client times out"
+        if sidecar:
+            outcome = "the client's sidecar answers 503" if call.http else "the client's connection is reset"
         fix_yaml = ""
         if call.client_mesh is Mesh.AMBIENT or call.server_mesh is Mesh.AMBIENT:
             ns = call.dst.namespace
