@@ -324,3 +324,17 @@ def test_byte_prefilter_keeps_every_failure_however_it_is_written(tmp_path: Path
     got: list[Any] = []
     read_failures([file_flow(path, path.name)], None, Window(), got.append)
     assert len(expected) == 7 and got == expected
+
+
+@pytest.mark.parametrize("demo", ["sidecar-s3-authn-disable", "sidecar-s2-l7-policy", "ambient-a1-l4-port80"])
+def test_each_see_line_reproduces_its_finding_on_the_same_input(demo: str) -> None:
+    """The "see" line is a command to paste: it names the input triage read and gives the same verdict."""
+    result = CliRunner().invoke(cli, ["triage", "-A", "--demo", demo])
+    heads = [line for line in result.stdout.splitlines() if line.startswith("#")]
+    sees = [line.split("see", 1)[1].strip() for line in result.stdout.splitlines() if line.strip().startswith("see ")]
+    assert heads and len(sees) == len(heads)
+    for head, see in zip(heads, sees, strict=True):
+        assert see.endswith(f"--demo {demo}")
+        args = shlex.split(see.removeprefix("kubectl meshdoctor "))
+        doc = json.loads(CliRunner().invoke(cli, [*args, "-o", "json"]).stdout)
+        assert f"; {doc['verdict']}]" in head, (head, see, doc["verdict"])

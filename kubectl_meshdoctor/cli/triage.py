@@ -91,7 +91,7 @@ def triage(
             return code
         session = app_triage.load(opts, namespaces, window)
         result = session.result()
-        emit(result, output, top, meta)
+        emit(result, output, top, meta, see_flags=_source_flags(opts))
         return result.exit_code
 
     run(body, debug)
@@ -117,11 +117,22 @@ def _meta(opts: Any, namespaces: list[str] | None, window: Any) -> dict[str, Any
     }
 
 
-def emit(result: TriageResult, output: str, top: int, meta: dict[str, Any], now: float | None = None) -> None:
+def _source_flags(opts: Any) -> str:
+    """The input the user ran triage on, for the explain line of each finding ("see")."""
+    import shlex
+
+    if opts.demo_name:
+        return f" --demo {shlex.quote(opts.demo_name)}"
+    return f" --from {shlex.quote(opts.from_path)}" if opts.from_path else ""
+
+
+def emit(
+    result: TriageResult, output: str, top: int, meta: dict[str, Any], now: float | None = None, see_flags: str = ""
+) -> None:
     if output == "text":
         from kubectl_meshdoctor.render.triage import triage_text
 
-        click.echo("\n".join(triage_text(result, top, meta["window"]["description"], now)))
+        click.echo("\n".join(triage_text(result, top, meta["window"]["description"], now, see_flags)))
     elif output == "markdown":
         from kubectl_meshdoctor.render.triage_markdown import triage_markdown
 

@@ -120,7 +120,9 @@ def _pair(call: Triaged) -> str:
     return escape(f"{g.client.label} → {g.server.label}:{g.port} ({g.signature}, {g.flows} flows)")
 
 
-def triage_text(result: TriageResult, top: int, window: str, now: float | None = None) -> list[str]:
+def triage_text(
+    result: TriageResult, top: int, window: str, now: float | None = None, see_flags: str = ""
+) -> list[str]:
     """The ranking: per finding its cause, deciding object, pairs, flows, last seen and fix."""
     out: list[str] = []
     if not result.findings:
@@ -157,6 +159,7 @@ def triage_text(result: TriageResult, top: int, window: str, now: float | None =
         req = first.group.request()
         see = (
             f"kubectl meshdoctor explain {first.group.client.ref} {first.group.server.ref}{_explain_flags(first, req)}"
+            f"{see_flags}"
         )
         out.append(f"   see    {escape(see)}")
     if len(shown) < len(result.findings):
