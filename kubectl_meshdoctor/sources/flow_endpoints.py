@@ -25,28 +25,26 @@ def ns_prefix(spec: str, what: str) -> tuple[str | None, str]:
     return "default", spec
 
 
-def pod_pred(specs: Sequence[str], side: str) -> _Pred:
-    parsed = [ns_prefix(s, "pod") for s in specs]
+def _named_pred(specs: Sequence[str], side: str, what: str, name: str) -> _Pred:
+    """``[ns/]prefix`` filters on an endpoint's namespace and the start of its ``name`` field."""
+    parsed = [ns_prefix(s, what) for s in specs]
 
     def pred(flow: flow_pb2.Flow) -> bool:
         ep = getattr(flow, side)
-        if not ep.namespace and not ep.pod_name:
+        value = getattr(ep, name)
+        if not ep.namespace and not value:
             return False
-        return any((ns is None or ns == ep.namespace) and ep.pod_name.startswith(p) for ns, p in parsed)
+        return any((ns is None or ns == ep.namespace) and value.startswith(p) for ns, p in parsed)
 
     return pred
+
+
+def pod_pred(specs: Sequence[str], side: str) -> _Pred:
+    return _named_pred(specs, side, "pod", "pod_name")
 
 
 def service_pred(specs: Sequence[str], side: str) -> _Pred:
-    parsed = [ns_prefix(s, "service") for s in specs]
-
-    def pred(flow: flow_pb2.Flow) -> bool:
-        svc = getattr(flow, side)
-        if not svc.namespace and not svc.name:
-            return False
-        return any((ns is None or ns == svc.namespace) and svc.name.startswith(p) for ns, p in parsed)
-
-    return pred
+    return _named_pred(specs, side, "service", "name")
 
 
 def ip_pred(specs: Sequence[str], attr: str) -> _Pred:
