@@ -16,6 +16,7 @@ from kubectl_meshdoctor.engines.istio_mtls import ClientTLS, EffectiveMTLS, clie
 from kubectl_meshdoctor.engines.istio_routing import RouteOutcome
 from kubectl_meshdoctor.engines.istio_waypoint import WaypointBinding, waypoint_for
 from kubectl_meshdoctor.errors import DataError, UsageError
+from kubectl_meshdoctor.findings.gateway_types import MeshRouteAnswer
 from kubectl_meshdoctor.findings.types import Endpoint, Gap, Mesh, Request
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, Service, ServicePort
@@ -76,6 +77,7 @@ class Call:
     authz: AuthzResult | None = None
     route: RouteOutcome | None = None
     waypoint: WaypointBinding | None = None  # issue 11 §1: the call runs client → waypoint → server
+    mesh_route: MeshRouteAnswer | None = None  # issue 20 §3: the GAMMA route the routing hop evaluated
     # issue 17: shares of requests that fail by configuration (fault aborts, broken weighted destinations)
     partial: list[Partial] = field(default_factory=list)
     # the other destinations of a weighted split, each evaluated by its own walk (diagnosis/shares.py)

@@ -8,7 +8,7 @@ from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.gamma_route import gamma_route_hop
 from kubectl_meshdoctor.diagnosis.gateway_hop import gateway_route_hop
 from kubectl_meshdoctor.diagnosis.routing_hop import mesh_route_hop
-from kubectl_meshdoctor.findings.types import Decision, HopResult
+from kubectl_meshdoctor.findings.types import HopResult
 
 
 def client_route_hop(call: Call) -> HopResult:
@@ -16,7 +16,5 @@ def client_route_hop(call: Call) -> HopResult:
     if at_gateway is not None:
         return at_gateway
     base = mesh_route_hop(call)
-    if base.decision in (Decision.DENY, Decision.BREAK, Decision.UNKNOWN):
-        return base  # scope, visibility and VirtualService breaks come first
-    gamma = gamma_route_hop(call)  # issue 20 §3: HTTPRoutes attached to the Service
+    gamma = gamma_route_hop(call, base)  # issue 20 §3: HTTPRoutes attached to the Service (vs the VirtualService)
     return gamma if gamma is not None else base

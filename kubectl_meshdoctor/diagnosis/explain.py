@@ -220,4 +220,5 @@ def explain(
         gaps=gaps,
         warnings=list(dict.fromkeys(model.warnings + model.cilium.warnings)),
         share=outcome.share if verdict in (Verdict.BROKEN, Verdict.DENIED) else None,
+        mesh_route=call.mesh_route,
     )

@@ -102,6 +102,15 @@ SPECS: tuple[CauseSpec, ...] = (
         "semantics-gateways GB9",
     ),
     spec(
+        "istio-route-api-conflict",
+        W,
+        "VirtualService {vs} and HTTPRoute(s) {routes} both route {host}; a proxy uses one of them, and for "
+        "clients in {client_ns}: {why}",
+        "route each host with one API: delete the VirtualService or the HTTPRoute(s) (in ambient mode only Gateway "
+        "API routes are supported next to waypoints)",
+        "semantics-gateways GB8",
+    ),
+    spec(
         "gateway-redirect",
         INFO,
         "{route} {rule} answers {status} itself (RequestRedirect) to {location}; no backend is called",

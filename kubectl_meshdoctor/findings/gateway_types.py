@@ -48,3 +48,31 @@ class GatewayAnswer:
     def answering(self) -> tuple[BackendAnswer, ...]:
         """The backends that answer some requests (valid, weight > 0)."""
         return tuple(b for b in self.backends if b.share > 0 and b.problem is None)
+
+
+@dataclass(frozen=True, slots=True)
+class MeshRouteAnswer:
+    """GAMMA (issue 20 §3): the HTTPRoute attached to the called Service, with the route, rule and
+    backend fields a gateway's answer has; ``applied`` False when no proxy applies it (an ambient
+    client without a waypoint, or a VirtualService that wins for this client)."""
+
+    parent: str  # "Service ns/name"
+    applied: bool
+    applied_by: str  # "sidecar" | "waypoint NS/NAME" | "none"
+    reason: str = ""  # why it is not applied, or which object it won against
+    route: str | None = None  # "HTTPRoute ns/name"
+    rule: str | None = None
+    rule_name: str | None = None
+    match: str | None = None
+    status: int | None = None  # what the proxy answers itself (404, 500, 3xx); None = a backend answers
+    location: str | None = None
+    backends: tuple[BackendAnswer, ...] = ()
+    filters: tuple[str, ...] = ()
+    timeouts: tuple[tuple[str, str], ...] = ()
+    forwarded_path: str | None = None
+    forwarded_host: str | None = None
+
+    @property
+    def answering(self) -> tuple[BackendAnswer, ...]:
+        """The backends that answer some requests (valid, weight above 0) when the route applies."""
+        return tuple(b for b in self.backends if b.share > 0 and b.problem is None) if self.applied else ()

@@ -64,6 +64,7 @@ TITLES: Mapping[str, str] = {
     "cilium-ingress-vs-istio-mtls": "Cilium's Envoy sends plaintext to a backend whose mTLS is STRICT",
     "gateway-routes-elsewhere": "Through that Gateway the request is routed to another backend",
     "gamma-no-waypoint": "HTTPRoutes attached to a Service need a waypoint in ambient mode, and it has none",
+    "istio-route-api-conflict": "A VirtualService and HTTPRoutes route the same host; a proxy uses only one",
 }
 
 # codes whose fix is written for each case ("{fix_hint}"): what the fix generally is

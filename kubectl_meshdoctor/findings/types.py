@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from kubectl_meshdoctor.findings.gateway_types import GatewayAnswer
+from kubectl_meshdoctor.findings.gateway_types import GatewayAnswer, MeshRouteAnswer
 
 
 class Decision(StrEnum):
@@ -277,3 +277,4 @@ class Diagnosis:
     fixes: list[FixProof] = field(default_factory=list)  # the fix proposals with their proof
     share: float | None = None  # percent of requests that get the symptom (issue 17); None = every request
     gateway: GatewayAnswer | None = None  # issue 20: what the gateway on the path did with the request
+    mesh_route: MeshRouteAnswer | None = None  # issue 20 §3: the GAMMA route attached to the called Service

@@ -37,6 +37,7 @@ class VirtualService:
     export_to: tuple[str, ...]
     http: tuple[HttpRoute, ...]
     tcp_destinations: tuple[RouteDestination, ...] = ()
+    created: str = ""  # metadata.creationTimestamp; orders public routes against GAMMA routes (GB8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,7 @@ def parse_vs(doc: dict[str, Any], ref: ObjectRef) -> VirtualService:
         strs(spec.get("exportTo")),
         tuple(http_route(r, i) for i, r in enumerate(as_list(spec.get("http")))),
         tcp,
+        str(as_dict(doc.get("metadata")).get("creationTimestamp") or ""),
     )
 
 

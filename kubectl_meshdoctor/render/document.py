@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from kubectl_meshdoctor.findings import catalog
-from kubectl_meshdoctor.findings.gateway_types import BackendAnswer, GatewayAnswer
+from kubectl_meshdoctor.findings.gateway_types import BackendAnswer, GatewayAnswer, MeshRouteAnswer
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, ObjectRef
 from kubectl_meshdoctor.render.proof import proof_dict
 
@@ -120,18 +120,44 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
     }
     if d.gateway is not None:
         doc["gateway"] = gateway_dict(d.gateway)
+    if d.mesh_route is not None:
+        doc["meshRoute"] = mesh_route_dict(d.mesh_route)
     return doc
+
+
+def _backend(b: BackendAnswer) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": b.kind, "namespace": b.namespace, "name": b.name, "port": b.port}
+    out.update({"weight": b.weight, "share": round(b.share, 4), "problem": b.problem})
+    return out
+
+
+def mesh_route_dict(m: MeshRouteAnswer) -> dict[str, Any]:
+    """Issue 20 §3: the GAMMA route of a mesh call, with the route/rule/backend fields of ``gateway``
+    plus the parent Service, whether a proxy applies it and which (``appliedBy``), and why not."""
+    return {
+        "parent": m.parent,
+        "applied": m.applied,
+        "appliedBy": m.applied_by,
+        "reason": m.reason,
+        "route": m.route,
+        "rule": m.rule,
+        "ruleName": m.rule_name,
+        "match": m.match,
+        "status": m.status,
+        "location": m.location,
+        "backends": [_backend(b) for b in m.backends],
+        "answering": [_backend(b) for b in m.answering],
+        "filters": list(m.filters),
+        "timeouts": dict(m.timeouts),
+        "forwardedPath": m.forwarded_path,
+        "forwardedHost": m.forwarded_host,
+    }
 
 
 def gateway_dict(g: GatewayAnswer) -> dict[str, Any]:
     """Issue 20: the gateway's listener, the route and rule that matched, what it answered itself,
     and the backends that answer with their share (``answering``: valid, weight above 0)."""
-
-    def backend(b: BackendAnswer) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": b.kind, "namespace": b.namespace, "name": b.name, "port": b.port}
-        out.update({"weight": b.weight, "share": round(b.share, 4), "problem": b.problem})
-        return out
-
+    backend = _backend
     return {
         "kind": g.kind,
         "namespace": g.namespace,

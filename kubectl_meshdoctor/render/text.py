@@ -10,7 +10,7 @@ from rich.text import Text
 
 from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.findings.types import HOP_TITLES, Decision, Diagnosis, Hop, Verdict
-from kubectl_meshdoctor.render.gateway_text import gateway_lines
+from kubectl_meshdoctor.render.gateway_text import gateway_lines, mesh_route_lines
 from kubectl_meshdoctor.render.layout import Lines, Rows
 from kubectl_meshdoctor.render.proof import proof_lines
 
@@ -66,6 +66,8 @@ def is_gateway_source(d: Diagnosis) -> bool:
     """The call starts at an ingress gateway (an Envoy of its own, not a sidecar): the routing hop
     was decided by a Gateway/HTTPRoute binding (diagnosis/gateway_hop.py)."""
     src = f"gateway {d.source.namespace}/{d.source.workload}"
+    if d.mesh_route is not None:
+        return False  # a GAMMA route (HTTPRoute attached to a Service) applied by a sidecar or waypoint
     for hop in d.hops:
         if hop.hop is Hop.CLIENT_ROUTE and (
             hop.detail.startswith(src) or any(r.kind in ("Gateway", "HTTPRoute") for r in hop.by)
@@ -103,6 +105,8 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
         payload = {"tcp": "plain TCP", "http": "HTTP", "grpc": "gRPC"}.get(d.request.app_protocol, "")
         out.prose(8, (clean(f"  payload: {payload} ({d.request.app_protocol_why})"), "dim"))
     for line in gateway_lines(d.gateway) if d.gateway is not None else ():  # issue 20: who answers
+        out.prose(11, (clean(line), ""))
+    for line in mesh_route_lines(d.mesh_route) if d.mesh_route is not None else ():  # issue 20 §3: GAMMA
         out.prose(11, (clean(line), ""))
     rows = []
     leg: str | None = None
