@@ -112,6 +112,7 @@ def gamma_route_hop(call: Call, base: HopResult) -> HopResult | None:
     if call.client_mesh is Mesh.AMBIENT and (call.waypoint is None or call.waypoint.problem):
         why = call.waypoint.problem if call.waypoint is not None else "no istio.io/use-waypoint on it or its namespace"
         reason = f"Service {key} has no usable waypoint ({why}): ztunnel is L4 only, the Service's pods answer"
+        reason += _would(call, [r for r in routes if r.ref.namespace == svc.namespace] or routes)
         call.mesh_route = MeshRouteAnswer(parent, False, "none", reason, route=f"HTTPRoute {names}")
         cause = Cause("gamma-no-waypoint", tuple(r.ref for r in routes), {"routes": names, "service": key})
         return HopResult(
@@ -156,6 +157,20 @@ def gamma_route_hop(call: Call, base: HopResult) -> HopResult | None:
         call.route = rt.RouteOutcome(host, rule=call.route.rule if call.route is not None else None)
     result = _route(call, svc, chosen, host)
     return _with_cause(result, conflict, note)
+
+
+def _would(call: Call, routes: list[ApiRoute]) -> str:
+    """What the route would do with this request if a waypoint applied it (what the client misses)."""
+    q = call.query
+    req = gm.HttpRequest(q.method, q.path, None, dict(call.request.headers))
+    found = gm.select([Attachment(r, None, True, "Accepted", ("",)) for r in routes], req)
+    if found.gaps:
+        return ""
+    if found.winner is None:
+        return f" (applied, no rule would match {q.method} {q.path}: 404)"
+    w = found.winner
+    name = f"{w.route.ref.namespace}/{w.route.ref.name}"
+    return f" (applied, HTTPRoute {name} {w.match.where} would match {q.method} {q.path})"
 
 
 def _applied_by(call: Call) -> str:
