@@ -105,8 +105,9 @@ def test_unknown_hops_name_what_was_not_evaluated() -> None:
     assert doc["gateway"]["answering"][0]["name"] == "cart"
 
 
-def test_a_policy_selecting_the_ingress_endpoint_makes_the_cilium_leg_unknown(tmp_path: Path) -> None:
-    """GB12: world → ingress is decided by policies selecting reserved:ingress; not evaluated yet."""
+def test_a_policy_selecting_the_ingress_endpoint_decides_world_to_ingress(tmp_path: Path) -> None:
+    """GB12: world → ingress is decided by policies selecting reserved:ingress (more in
+    tests/test_cilium_gateway_point1.py): the external lockdown admits only the cluster → Envoy's 403."""
     lockdown = (
         "---\napiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: external-lockdown}\n"
         "spec:\n  endpointSelector: {}\n  ingress: [{fromEntities: [cluster]}]\n"
@@ -115,10 +116,8 @@ def test_a_policy_selecting_the_ingress_endpoint_makes_the_cilium_leg_unknown(tm
     args = ["explain", "world", "edge/gateway/cilgw", "--host", "app.cil.example", "--path", "/open"]
     result = CliRunner().invoke(cli, [*args, "--from", str(tmp_path), "-o", "json"])
     doc = json.loads(result.stdout)
-    assert result.exit_code == 3 and doc["verdict"] == "unknown"
-    assert any(
-        "CiliumClusterwideNetworkPolicy external-lockdown selects Cilium's ingress endpoint" in g for g in doc["gaps"]
-    )
+    assert (result.exit_code, doc["verdict"], doc["symptom"]) == (1, "denied", "http-403")
+    assert [c["code"] for c in doc["causes"]] == ["cilium-ingress-world-denied"]
 
 
 def test_text_names_the_answering_backend() -> None:

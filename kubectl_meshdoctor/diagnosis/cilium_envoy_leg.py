@@ -3,11 +3,12 @@ GB15): Cilium's Envoy is no pod; its upstream connection carries the reserved id
 (8), so the backend's Cilium ingress policy must admit `ingress` on the target port (GB13), its L7
 rules see that identity, and a backend whose Istio PeerAuthentication is STRICT resets the plaintext
 connection (GB15: Cilium's Envoy holds no Istio certificate). The first policy point, world → the
-ingress endpoint, is a policy selecting `reserved:ingress` (or every endpoint, clusterwide): those
-are not evaluated yet, and their presence makes the leg unknown."""
+ingress endpoint (policies selecting `reserved:ingress`, GB12), comes first, on the backend's port
+(diagnosis/cilium_ingress_point.py)."""
 
 from __future__ import annotations
 
+from kubectl_meshdoctor.diagnosis.cilium_ingress_point import world_to_ingress
 from kubectl_meshdoctor.engines.cilium.decide import evaluate
 from kubectl_meshdoctor.engines.istio_mtls import effective_pa
 from kubectl_meshdoctor.findings.gateway_types import BackendAnswer
@@ -31,18 +32,6 @@ def _unknown(hop: Hop, label: str, gap: str) -> HopResult:
     return HopResult(hop, Decision.UNKNOWN, (), gap, Symptom.UNKNOWN, Verdict.UNKNOWN, gaps=(gap,), leg=label)
 
 
-def _ingress_endpoint_gap(model: Model) -> str | None:
-    """GB12: clusterwide policies that select the ingress endpoint (reserved:ingress, or {})."""
-    for rule in model.cluster_rules:
-        # a selector that names no namespace (or reserved:ingress) selects it: it has no namespace label
-        if rule.subject.matches({}, frozenset({"ingress"})) and rule.has_ingress_section:
-            return (
-                f"{rule.policy.key()} selects Cilium's ingress endpoint: whether it admits the outside client "
-                "(world → ingress) is not evaluated yet"
-            )
-    return None
-
-
 def _target_port(model: Model, b: BackendAnswer, pod: Pod) -> int | None:
     svc = model.services.get(f"{b.namespace}/{b.name}")
     sp = next((p for p in svc.ports if p.port == b.port), None) if svc is not None else None
@@ -51,21 +40,24 @@ def _target_port(model: Model, b: BackendAnswer, pod: Pod) -> int | None:
     return sp.target_port if isinstance(sp.target_port, int) else pod.named_port(sp.target_port)
 
 
-def cilium_envoy_leg(model: Model, gateway: str, b: BackendAnswer, method: str, path: str) -> list[HopResult]:
+def cilium_envoy_leg(
+    model: Model, gateway: str, b: BackendAnswer, method: str, path: str, client: str = "world"
+) -> list[HopResult]:
     label = f"Cilium's Envoy (gateway {gateway}) → {b.namespace}/svc/{b.name}"
-    gap = _ingress_endpoint_gap(model)
-    out = [_unknown(Hop.CLIENT_EGRESS, label, gap)] if gap else []
     svc = model.services.get(f"{b.namespace}/{b.name}")
     pods = [p for p in pods_for_service(model, svc) if p.ready] if svc is not None else []
     if not pods:
-        return [*out, _unknown(Hop.RESOLVE, label, f"no ready pod of Service {b.namespace}/{b.name} in this view")]
+        return [_unknown(Hop.RESOLVE, label, f"no ready pod of Service {b.namespace}/{b.name} in this view")]
     pod = pods[0]
     port = _target_port(model, b, pod)
     if port is None:
-        return [
-            *out,
-            _unknown(Hop.RESOLVE, label, f"Service {b.namespace}/{b.name} port {b.port}: target port unknown"),
-        ]
+        return [_unknown(Hop.RESOLVE, label, f"Service {b.namespace}/{b.name} port {b.port}: target port unknown")]
+    out: list[HopResult] = []
+    first = world_to_ingress(model, gateway, client, port, method, path, f"{b.namespace}/{b.name}:{b.port}")
+    if first is not None:
+        out.append(first)
+        if first.decision is Decision.DENY:
+            return out  # Envoy answers 403 itself: no upstream connection
     server = f"{pod.namespace}/{pod.name}"
     d = evaluate(model, pod, "ingress", INGRESS_PEER, port, "TCP")
     if d.decision is Decision.DENY:

@@ -100,7 +100,8 @@ def _legs(model: Model, q: Query, e: Entry, gw: GatewayWalk) -> list[Diagnosis |
     for b in answer.answering:
         label = f"gateway {key} → {b.namespace}/svc/{b.name}"
         if e.implementation == "cilium":
-            out += cilium_envoy_leg(model, key, b, q.method, (answer.forwarded_path or q.path).split("?")[0])
+            path = (answer.forwarded_path or q.path).split("?")[0]
+            out += cilium_envoy_leg(model, key, b, q.method, path, q.source)
             continue
         if not pods:
             gap = (

@@ -66,6 +66,16 @@ SPECS: tuple[CauseSpec, ...] = (
         "semantics-gateways G2",
     ),
     spec(
+        "cilium-ingress-world-denied",
+        E,
+        "Cilium's Envoy serves Gateway {gateway} and checks the policies selecting its ingress endpoint "
+        "(reserved:ingress) for {peer} on TCP/{port}: {why}; the client gets 403 Access denied from Envoy",
+        "allow the outside clients on a policy that selects the ingress endpoint, e.g. a "
+        "CiliumClusterwideNetworkPolicy with endpointSelector {{matchExpressions: [{{key: reserved:ingress, "
+        "operator: Exists}}]}} and ingress: [{{fromEntities: [world]}}] (or fromCIDRSet with the clients' CIDRs)",
+        "semantics-gateways GB12",
+    ),
+    spec(
         "cilium-ingress-backend-denied",
         E,
         "Cilium's Envoy serves Gateway {gateway} and reaches {server}:{port} as the reserved identity ingress: "

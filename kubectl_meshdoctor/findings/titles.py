@@ -60,6 +60,7 @@ TITLES: Mapping[str, str] = {
     "gateway-listener-no-match": "No listener of the Gateway serves the port and host the client calls",
     "gateway-redirect": "A route rule answers with a redirect itself; no backend is called",
     "gateway-status-disagrees": "A route's status conditions disagree with what the objects in view say",
+    "cilium-ingress-world-denied": "Cilium's Envoy refuses the outside client by a policy on its ingress endpoint",
     "cilium-ingress-backend-denied": "Cilium's Envoy reaches a backend as identity ingress, which its policy refuses",
     "cilium-ingress-vs-istio-mtls": "Cilium's Envoy sends plaintext to a backend whose mTLS is STRICT",
     "gateway-routes-elsewhere": "Through that Gateway the request is routed to another backend",
