@@ -180,6 +180,8 @@ def read_live(opts: SourceOptions, query: Query | None) -> RawSnapshot:
             leg = _north_south_leg(raw, query) if north_south else query
             if leg is not None:
                 attach_live_flows(raw, leg, live)
+            elif north_south:
+                _attach_cilium_leg(raw, query, live)
         return raw
 
 
@@ -193,6 +195,27 @@ def _north_south_leg(raw: RawSnapshot, query: Query) -> Query | None:
     if not is_north_south(model, query.source, query.destination):
         return query
     return first_leg(model, query)
+
+
+def _attach_cilium_leg(raw: RawSnapshot, query: Query, live: LiveSource) -> None:
+    """World → Cilium's Gateway: the flows of the backend's pods (the leg from identity ingress)."""
+    from kubectl_meshdoctor.diagnosis.cilium_envoy_flows import live_whitelist
+    from kubectl_meshdoctor.diagnosis.northsouth_entry import is_north_south
+    from kubectl_meshdoctor.sources.hubble import RelayError, flows_request
+    from kubectl_meshdoctor.sources.live import add_flows, relay_down_warning
+
+    model = build_model(raw)
+    if not is_north_south(model, query.source, query.destination):
+        return
+    whitelist = live_whitelist(model, query)
+    if whitelist is None:
+        return
+    try:
+        batch = live.flows(flows_request(whitelist, query.since_seconds, query.last))
+    except RelayError as err:
+        raw.warnings.append(relay_down_warning(err))
+        return
+    add_flows(raw, batch)
 
 
 def attach_live_flows(raw: RawSnapshot, query: Query, live: LiveSource) -> None:
@@ -249,6 +272,10 @@ def explain(model: Model, query: Query) -> Diagnosis:
         leg = first_leg(model, query) if model.flow_files and not query.no_flows else None
         if leg is not None:
             attach_for_explain(model, leg)  # the flows of the gateway pod → backend leg
+        elif model.flow_files and not query.no_flows:
+            from kubectl_meshdoctor.diagnosis.cilium_envoy_flows import attach_offline
+
+            attach_offline(model, query)  # Cilium's Envoy (identity ingress) → backend
         return run_explain(model, query)
     if model.flow_files and not query.no_flows:
         attach_for_explain(model, query)

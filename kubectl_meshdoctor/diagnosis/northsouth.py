@@ -187,6 +187,11 @@ def explain_north_south(model: Model, q: Query) -> Diagnosis:
                 verdict, symptom = _worse((verdict, symptom), (leg.verdict, leg.symptom))
                 if evidence.source == "none" and leg.evidence.source != "none":
                     evidence = leg.evidence
+    if e.implementation == "cilium" and evidence.source == "none" and gw.answer.status is None:
+        from kubectl_meshdoctor.diagnosis.cilium_envoy_flows import leg_evidence
+
+        path = (gw.answer.forwarded_path or q.path).split("?")[0]
+        evidence = leg_evidence(model, q, path, hops) or evidence  # Cilium's Envoy (identity ingress) → backend
     pods = tuple(p.name for p in proxy_pods(model, e.gateway))
     return Diagnosis(
         source=Endpoint("", "world", "World", (), Mesh.NONE, external=q.source),
