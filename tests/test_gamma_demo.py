@@ -88,3 +88,31 @@ def test_near_miss_waypoint_bound_names_rule_and_backend(tmp_path: Path) -> None
     assert route["forwardedPath"] == "/reviews/1"
     # the call runs client → waypoint → server: the waypoint routes
     assert any(h["name"] == "client-route" and h.get("leg") == "waypoint shop/waypoint" for h in doc["hops"])
+
+
+SCENARIO = Path(__file__).parent / "scenarios" / "gamma-ambient-and-vs-precedence"
+
+
+def _check(*args: str) -> tuple[int, list[dict[str, Any]]]:
+    result = CliRunner().invoke(cli, ["check", "-A", *args, "-o", "json"])
+    return result.exit_code, json.loads(result.stdout)["findings"]
+
+
+def test_check_finds_the_route_no_waypoint_applies() -> None:
+    code, findings = _check(*DEMO)
+    assert code == 0  # a warning
+    assert [(f["code"], f["check"], f["objects"][0]["name"]) for f in findings] == [
+        ("gamma-no-waypoint", "gateway.GammaWaypoint", "reviews-paths")
+    ]
+
+
+def test_check_near_miss_waypoint_bound_is_quiet() -> None:
+    # amb/echo: no waypoint (found); ambwp/echo: waypoint bound (quiet); shop/web and shop/api: sidecar
+    # Services, but the ambient client amb/client gets no routing from them either (as explain says);
+    # Service parents are no missing Gateways
+    _, findings = _check("--from", str(SCENARIO))
+    assert sorted((f["code"], f["objects"][0]["namespace"], f["objects"][0]["name"]) for f in findings) == [
+        ("gamma-no-waypoint", "amb", "echo-canary"),
+        ("gamma-no-waypoint", "shop", "api-route"),
+        ("gamma-no-waypoint", "shop", "web-route"),
+    ]

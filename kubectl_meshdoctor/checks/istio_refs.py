@@ -156,10 +156,19 @@ def _http_routes(model: Model) -> list[Cause]:
     the route's namespace (allowedRoutes, decided by the gateway hop's own `_admitted`)."""
     out: list[Cause] = []
     kube = _kube_gateways(model)
+    # GAMMA: a parentRef of another kind (a Service) is no Gateway reference (checks/gamma_checks.py)
+    not_gateways = {
+        (r.ref.namespace, r.ref.name, p.path)
+        for r in model.gateway_api.routes
+        for p in r.parents
+        if p.kind != "Gateway"
+    }
     for route in sorted(model.traffic.http_routes, key=lambda r: (r.ref.namespace or "", r.ref.name)):
         key = f"{route.ref.namespace}/{route.ref.name}"
         for i, (ns, name, section) in enumerate(route.parents):
             ref = route.ref.with_rule(f"spec.parentRefs[{i}]")
+            if (route.ref.namespace, route.ref.name, ref.rule) in not_gateways:
+                continue
             gw = kube.get(f"{ns}/{name}")
             if gw is None:
                 detail = f"HTTPRoute {key} attaches to Gateway {ns}/{name}, which does not exist: it serves nothing"

@@ -57,6 +57,10 @@ CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
     ),
     "istio-gateway-route-not-allowed": ("every HTTPRoute parentRef (allowedRoutes)", ()),
     "gateway-route-not-accepted": ("every HTTPRoute parentRef to a Gateway in view (Accepted and its reason)", ()),
+    "gamma-no-waypoint": (
+        "every HTTPRoute attached to a Service, called by an ambient client through explain's hops",
+        (),
+    ),
     "gateway-backend-unresolved": ("every HTTPRoute backendRef (ResolvedRefs: BackendNotFound, InvalidKind)", ()),
     "gateway-refgrant-missing": ("every cross-namespace HTTPRoute backendRef (ResolvedRefs: RefNotPermitted)", ()),
     "gateway-status-disagrees": ("HTTPRoute status.parents Accepted vs the evaluation", ()),
