@@ -41,8 +41,9 @@ def _target_port(model: Model, b: BackendAnswer, pod: Pod) -> int | None:
 
 
 def cilium_envoy_leg(
-    model: Model, gateway: str, b: BackendAnswer, method: str, path: str, client: str = "world"
+    model: Model, gateway: str, b: BackendAnswer, method: str, path: str, client: str = "world", l4: bool = False
 ) -> list[HopResult]:
+    """``l4``: a TLS passthrough or TCP listener: Envoy forwards bytes, no HTTP request is known."""
     label = f"Cilium's Envoy (gateway {gateway}) → {b.namespace}/svc/{b.name}"
     svc = model.services.get(f"{b.namespace}/{b.name}")
     pods = [p for p in pods_for_service(model, svc) if p.ready] if svc is not None else []
@@ -53,7 +54,7 @@ def cilium_envoy_leg(
     if port is None:
         return [_unknown(Hop.RESOLVE, label, f"Service {b.namespace}/{b.name} port {b.port}: target port unknown")]
     out: list[HopResult] = []
-    first = world_to_ingress(model, gateway, client, port, method, path, f"{b.namespace}/{b.name}:{b.port}")
+    first = world_to_ingress(model, gateway, client, port, method, path, f"{b.namespace}/{b.name}:{b.port}", l4)
     if first is not None:
         out.append(first)
         if first.decision is Decision.DENY:
@@ -71,6 +72,9 @@ def cilium_envoy_leg(
             ),
         ]
     out.append(HopResult(Hop.CILIUM_INGRESS, Decision.ALLOW, d.by, f"{d.detail} ({INGRESS_PEER.name})", leg=label))
+    if l4 and (d.http_rules or d.l7_unadmitted):
+        gap = f"Cilium's HTTP rules on {server}:{port} meet the bytes a TLS/TCP listener forwards: not evaluated"
+        return [*out, _unknown(Hop.CILIUM_L7, label, gap)]
     if d.http_rules or d.l7_unadmitted:
         l7 = d.l7_for(method, path, None, {})
         if not l7.allowed:

@@ -52,7 +52,7 @@ def _hop(label: str, d: CiliumDecision | None, decision: Decision, detail: str, 
 
 
 def world_to_ingress(
-    model: Model, gateway: str, client: str, port: int, method: str, path: str, backend: str
+    model: Model, gateway: str, client: str, port: int, method: str, path: str, backend: str, l4: bool = False
 ) -> HopResult | None:
     """Point 1 for the request to one backend (the port Envoy checks is the backend's, cilium/proxy #351).
     None when no policy selects the ingress endpoint (and enable-policy is not always)."""
@@ -94,6 +94,8 @@ def world_to_ingress(
             f"{where}: {d.detail}; Envoy answers 403 Access denied",
             _denied(d, gateway, peer.name, port),
         )
+    if l4 and (d.http_rules or d.l7_unadmitted):
+        return _hop(label, d, Decision.UNKNOWN, f"{where}: HTTP rules meet a TLS/TCP listener's bytes: not evaluated")
     if d.http_rules or d.l7_unadmitted:
         l7 = d.l7_for(method, path, None, {})
         if l7.unknown:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kubectl_meshdoctor.diagnosis import gateway_api_causes as gc
+from kubectl_meshdoctor.diagnosis.gateway_l4_routes import is_l4, l4_route
 from kubectl_meshdoctor.diagnosis.northsouth_entry import Entry
 from kubectl_meshdoctor.engines import gateway_api_attach as ga
 from kubectl_meshdoctor.engines import gateway_api_match as gm
@@ -93,7 +94,7 @@ class _Hop:
             return self._no_listener()
         self.listener = x = listeners[0]
         lref = gw.ref.with_rule(x.path)
-        if x.protocol not in ("HTTP", "HTTPS") or x.tls_mode == "Passthrough":
+        if not is_l4(x) and (x.protocol not in ("HTTP", "HTTPS") or x.tls_mode == "Passthrough"):
             self.gaps.append(
                 f"listener {x.name} of Gateway {self.key} is {x.protocol}: only HTTP/HTTPS listeners are walked yet"
             )
@@ -108,6 +109,8 @@ class _Hop:
             cause = Cause("gateway-not-programmed", (lref,), {"gateway": self.key, "why": why})
             symptom = Symptom.RESET if x.protocol == "HTTPS" else Symptom.REFUSED
             return self.brk((lref,), f"Gateway {self.key} {why}", symptom, cause)
+        if is_l4(x):
+            return l4_route(self, x, lref)  # TLSRoute (SNI) / TCPRoute (port)
         if x.protocol == "HTTPS" and status is None:
             self.gaps.append(
                 f"listener {x.name} of Gateway {self.key} terminates TLS and has no status: its certificate "

@@ -58,10 +58,13 @@ def _unknown_leg(label: str, detail: str, gap: str) -> HopResult:
     )
 
 
-def _leg_query(q: Query, pod_ns: str, pod: str, b: BackendAnswer, forwarded_path: str | None) -> Query:
-    """The gateway's proxy pod calling one backend, with the path it forwards (after rewrites)."""
+def _leg_query(
+    q: Query, pod_ns: str, pod: str, b: BackendAnswer, forwarded_path: str | None, tcp: bool = False
+) -> Query:
+    """The gateway's proxy pod calling one backend, with the path it forwards (after rewrites); ``tcp``:
+    a TLS passthrough or TCP listener forwards the client's bytes (no HTTP request to reason about)."""
     path = (forwarded_path or q.path).split("?")[0]
-    return Query(
+    leg = Query(
         f"{pod_ns}/pod/{pod}",
         f"{b.namespace}/svc/{b.name}",
         q.namespace,
@@ -75,6 +78,7 @@ def _leg_query(q: Query, pod_ns: str, pod: str, b: BackendAnswer, forwarded_path
         q.headers,
         None,
     )
+    return replace(leg, app_protocol="tcp") if tcp else leg
 
 
 def first_leg(model: Model, q: Query) -> Query | None:
@@ -88,7 +92,8 @@ def first_leg(model: Model, q: Query) -> Query | None:
     answering = gw.answer.answering
     if e.implementation == "cilium" or not pods or not answering or gw.answer.status is not None:
         return None
-    return _leg_query(q, pods[0].namespace, pods[0].name, answering[0], gw.answer.forwarded_path)
+    tcp = gw.answer.protocol in ("TLS", "TCP")
+    return _leg_query(q, pods[0].namespace, pods[0].name, answering[0], gw.answer.forwarded_path, tcp)
 
 
 def _legs(model: Model, q: Query, e: Entry, gw: GatewayWalk) -> list[Diagnosis | HopResult]:
@@ -101,7 +106,8 @@ def _legs(model: Model, q: Query, e: Entry, gw: GatewayWalk) -> list[Diagnosis |
         label = f"gateway {key} → {b.namespace}/svc/{b.name}"
         if e.implementation == "cilium":
             path = (answer.forwarded_path or q.path).split("?")[0]
-            out += cilium_envoy_leg(model, key, b, q.method, path, q.source)
+            l4 = answer.protocol in ("TLS", "TCP")
+            out += cilium_envoy_leg(model, key, b, q.method, path, q.source, l4)
             continue
         if not pods:
             gap = (
@@ -110,7 +116,8 @@ def _legs(model: Model, q: Query, e: Entry, gw: GatewayWalk) -> list[Diagnosis |
             )
             out.append(_unknown_leg(label, gap, gap))
             continue
-        sub = _leg_query(q, pods[0].namespace, pods[0].name, b, answer.forwarded_path)
+        tcp = answer.protocol in ("TLS", "TCP")
+        sub = _leg_query(q, pods[0].namespace, pods[0].name, b, answer.forwarded_path, tcp)
         leg = walk.explain(model, sub, LEG_STEPS)
         leg.hops = [replace(h, leg=h.leg or label) for h in leg.hops]
         out.append(leg)

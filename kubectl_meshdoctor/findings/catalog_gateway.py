@@ -42,6 +42,15 @@ SPECS: tuple[CauseSpec, ...] = (
         "semantics-gateways GB3",
     ),
     spec(
+        "gateway-l4-route-unusable",
+        E,
+        "Gateway {gateway} listener {listener} ({protocol}): {why}; the gateway reads no request, so it closes the "
+        "connection",
+        "attach a TLSRoute whose hostnames cover the client's SNI (TLS) or a TCPRoute (TCP) to that listener, with "
+        "backendRefs to existing Services and ports (a ReferenceGrant for another namespace)",
+        "semantics-gateways GB1",
+    ),
+    spec(
         "gateway-not-programmed",
         E,
         "Gateway {gateway} does not serve: {why}",

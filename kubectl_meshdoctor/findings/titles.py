@@ -56,6 +56,7 @@ TITLES: Mapping[str, str] = {
     "gateway-route-no-match": "No rule of the routes on a Gateway listener matches the request; it answers 404",
     "gateway-backend-unresolved": "A route's backend cannot be resolved; the gateway answers 500 for its share",
     "gateway-refgrant-missing": "A cross-namespace backend lacks a ReferenceGrant; the gateway answers 500 for it",
+    "gateway-l4-route-unusable": "No TLSRoute/TCPRoute serves the connection, or its backend is unusable",
     "gateway-not-programmed": "A Gateway is not serving (not programmed by its controller)",
     "gateway-listener-no-match": "No listener of the Gateway serves the port and host the client calls",
     "gateway-redirect": "A route rule answers with a redirect itself; no backend is called",
