@@ -69,3 +69,10 @@ def test_text_walks_both_policy_points() -> None:
     assert "─ world → Cilium's Envoy (gateway edge/public), for store/catalog:80" in result.stdout
     assert "CiliumClusterwideNetworkPolicy ingress-from-world" in result.stdout
     assert "cilium-ingress-vs-istio-mtls (error)" in result.stdout
+
+
+def test_check_does_not_call_the_ingress_endpoint_policy_empty() -> None:
+    """A policy selecting reserved:ingress selects Cilium's ingress endpoint, which is no pod."""
+    result = CliRunner().invoke(cli, ["check", "-A", "--demo", "cilium-gateway-istio-strict", "-o", "json"])
+    codes = [f["code"] for f in json.loads(result.stdout)["findings"]]
+    assert "policy-selects-nothing" not in codes

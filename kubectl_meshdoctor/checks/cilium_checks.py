@@ -24,6 +24,8 @@ def _selects_nothing(model: Model) -> list[Cause]:
     for rule in model.cilium.rules:
         if rule.node_selector:
             continue
+        if rule.namespace is None and rule.subject.matches({}, frozenset({"ingress"})):
+            continue  # it selects Cilium's ingress endpoint (reserved:ingress), which is no pod (issue 20)
         key = (rule.policy.kind, rule.policy.namespace, rule.policy.name)
         identities = distinct_identities(model, rule.namespace or None)
         if not any(rule.subject.matches(identity) for identity in identities):
