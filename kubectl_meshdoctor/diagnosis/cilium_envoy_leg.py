@@ -51,8 +51,12 @@ def _target_port(model: Model, b: BackendAnswer, pod: Pod) -> int | None:
     return sp.target_port if isinstance(sp.target_port, int) else pod.named_port(sp.target_port)
 
 
-def cilium_envoy_leg(model: Model, gateway: str, b: BackendAnswer, method: str, path: str) -> list[HopResult]:
-    label = f"Cilium's Envoy (gateway {gateway}) → {b.namespace}/svc/{b.name}"
+def cilium_envoy_leg(
+    model: Model, gateway: str, b: BackendAnswer, method: str, path: str, front: str | None = None
+) -> list[HopResult]:
+    """``front``: what Cilium's Envoy serves there ("Ingress NS/NAME"; default "Gateway NS/NAME")."""
+    entry = front or f"Gateway {gateway}"
+    label = f"Cilium's Envoy ({entry[0].lower() + entry[1:]}) → {b.namespace}/svc/{b.name}"
     gap = _ingress_endpoint_gap(model)
     out = [_unknown(Hop.CLIENT_EGRESS, label, gap)] if gap else []
     svc = model.services.get(f"{b.namespace}/{b.name}")
@@ -69,7 +73,7 @@ def cilium_envoy_leg(model: Model, gateway: str, b: BackendAnswer, method: str, 
     server = f"{pod.namespace}/{pod.name}"
     d = evaluate(model, pod, "ingress", INGRESS_PEER, port, "TCP")
     if d.decision is Decision.DENY:
-        params = {"server": server, "port": str(port), "gateway": gateway, "why": d.detail}
+        params = {"server": server, "port": str(port), "gateway": gateway, "entry": entry, "why": d.detail}
         cause = Cause("cilium-ingress-backend-denied", d.by or d.selecting, params)
         detail = f"{d.detail}: Cilium drops {INGRESS_PEER.name} → {server}:{port}; the gateway answers 503"
         return [
@@ -86,6 +90,7 @@ def cilium_envoy_leg(model: Model, gateway: str, b: BackendAnswer, method: str, 
                 "server": server,
                 "port": str(port),
                 "gateway": gateway,
+                "entry": entry,
                 "why": f"its HTTP rules do not admit {method} {path} from identity ingress",
             }
             cause = Cause("cilium-ingress-backend-denied", l7.by, params)
@@ -100,7 +105,7 @@ def cilium_envoy_leg(model: Model, gateway: str, b: BackendAnswer, method: str, 
     if mesh is not Mesh.NONE:
         pa = effective_pa(model, pod, port)
         if pa.mode == "STRICT":
-            params = {"server": server, "port": str(port), "gateway": gateway, "mesh": mesh.value}
+            params = {"server": server, "port": str(port), "gateway": gateway, "entry": entry, "mesh": mesh.value}
             cause = Cause("cilium-ingress-vs-istio-mtls", pa.by, params)
             detail = (
                 f"{server} requires Istio mTLS (PeerAuthentication STRICT) and Cilium's Envoy sends plaintext → 503"

@@ -68,7 +68,7 @@ SPECS: tuple[CauseSpec, ...] = (
     spec(
         "cilium-ingress-backend-denied",
         E,
-        "Cilium's Envoy serves Gateway {gateway} and reaches {server}:{port} as the reserved identity ingress: "
+        "Cilium's Envoy serves {entry} and reaches {server}:{port} as the reserved identity ingress: "
         "{why}; the client of the gateway gets 503 (or 403 from an HTTP rule)",
         "allow the ingress identity at the backend's target port, e.g. in its CiliumNetworkPolicy: "
         'ingress: [{{fromEntities: [ingress], toPorts: [{{ports: [{{port: "{port}", protocol: TCP}}]}}]}}]',
@@ -77,7 +77,7 @@ SPECS: tuple[CauseSpec, ...] = (
     spec(
         "cilium-ingress-vs-istio-mtls",
         E,
-        "Cilium's Envoy serves Gateway {gateway} and sends plaintext to {server}:{port}, which is in the Istio mesh "
+        "Cilium's Envoy serves {entry} and sends plaintext to {server}:{port}, which is in the Istio mesh "
         "({mesh}) with PeerAuthentication STRICT; the connection is reset and the gateway answers 503",
         "set PERMISSIVE for that port (PeerAuthentication portLevelMtls) and restrict it by other means, or serve "
         "meshed backends through an Istio gateway (GatewayClass istio), which speaks Istio mTLS",
@@ -100,6 +100,22 @@ SPECS: tuple[CauseSpec, ...] = (
         "istioctl waypoint apply -n <namespace> --enroll-namespace (or label the Service istio.io/use-waypoint), "
         "then check the route's status (ResolvedWaypoints)",
         "semantics-gateways GB9",
+    ),
+    spec(
+        "ingress-rule-no-match",
+        E,
+        "no rule of Ingress {ingress} matches {method} {host}{path} and it has no default backend; {proxy} answers 404",
+        "add a rule for that host with a path that covers the request (pathType Exact or Prefix), or a "
+        "spec.defaultBackend",
+        "semantics-gateways GB4",
+    ),
+    spec(
+        "ingress-backend-missing",
+        E,
+        "Ingress {ingress} {rule}: {why}; {proxy} has no upstream for it and answers 503",
+        "point the backend at an existing Service in the Ingress's namespace and at one of its ports (by number "
+        "or by the Service port's name)",
+        "semantics-gateways GB2",
     ),
     spec(
         "gateway-redirect",
