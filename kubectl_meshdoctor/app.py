@@ -180,6 +180,12 @@ def read_live(opts: SourceOptions, query: Query | None) -> RawSnapshot:
             leg = _north_south_leg(raw, query) if north_south else query
             if leg is not None:
                 attach_live_flows(raw, leg, live)
+            elif north_south:
+                from kubectl_meshdoctor.app_flows import ingress_whitelist
+
+                whitelist = ingress_whitelist(build_model(raw), query)  # Cilium's Envoy → backend
+                if whitelist:
+                    attach_live_flows(raw, query, live, whitelist)
         return raw
 
 
@@ -195,13 +201,15 @@ def _north_south_leg(raw: RawSnapshot, query: Query) -> Query | None:
     return first_leg(model, query)
 
 
-def attach_live_flows(raw: RawSnapshot, query: Query, live: LiveSource) -> None:
-    """Resolve the call on the objects, ask Relay for that pair only, and add the flows to ``raw``."""
+def attach_live_flows(raw: RawSnapshot, query: Query, live: LiveSource, whitelist: list[Any] | None = None) -> None:
+    """Resolve the call on the objects, ask Relay for that pair only (or ``whitelist``), and add the flows
+    to ``raw``."""
     from kubectl_meshdoctor.app_flows import pair_whitelist
     from kubectl_meshdoctor.sources.hubble import RelayError, flows_request
     from kubectl_meshdoctor.sources.live import add_flows, relay_down_warning
 
-    whitelist = pair_whitelist(build_model(raw), query)
+    if whitelist is None:
+        whitelist = pair_whitelist(build_model(raw), query)
     try:
         batch = live.flows(flows_request(whitelist, query.since_seconds, query.last))
     except RelayError as err:
@@ -249,6 +257,10 @@ def explain(model: Model, query: Query) -> Diagnosis:
         leg = first_leg(model, query) if model.flow_files and not query.no_flows else None
         if leg is not None:
             attach_for_explain(model, leg)  # the flows of the gateway pod → backend leg
+        elif model.flow_files and not query.no_flows:
+            from kubectl_meshdoctor.app_flows import attach_ingress_leg
+
+            attach_ingress_leg(model, query)  # Cilium's Envoy (identity ingress) → backend
         return run_explain(model, query)
     if model.flow_files and not query.no_flows:
         attach_for_explain(model, query)

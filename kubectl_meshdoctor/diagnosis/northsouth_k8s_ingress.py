@@ -19,6 +19,7 @@ from kubectl_meshdoctor.diagnosis import explain as walk
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.cilium_envoy_leg import cilium_envoy_leg
 from kubectl_meshdoctor.diagnosis.ingress_entry import IngressEntry, ingress_entry, istio_ingress_pods
+from kubectl_meshdoctor.diagnosis.ingress_flows import leg_evidence
 from kubectl_meshdoctor.diagnosis.ingress_hop import ingress_hop
 from kubectl_meshdoctor.diagnosis.inputs import hop_gaps, mark_unknown
 from kubectl_meshdoctor.diagnosis.northsouth import LEG_STEPS, _leg_query, _unknown_leg, _worse
@@ -120,6 +121,15 @@ def explain_k8s_ingress(model: Model, q: Query) -> Diagnosis:
                 verdict, symptom = _worse((verdict, symptom), (leg.verdict, leg.symptom))
                 if evidence.source == "none" and leg.evidence.source != "none":
                     evidence = leg.evidence
+    if e.implementation == "cilium" and not q.no_flows and model.flow_source != "none":
+        found = leg_evidence(model, q, hops)
+        if found is not None:
+            evidence, contradiction = found
+            if contradiction is not None:
+                causes.append(contradiction)
+                verdict = Verdict.UNKNOWN if verdict is Verdict.ALLOWED else verdict
+    elif e.implementation == "cilium" and not q.no_flows:
+        evidence.summary = "no Hubble flows available"
     return Diagnosis(
         source=Endpoint("", "world", "World", (), Mesh.NONE, external=q.source),
         destination=Endpoint(ns, ing.ref.name, "Ingress", tuple(p.name for p in pods), Mesh.NONE, port=port),
