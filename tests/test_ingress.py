@@ -187,3 +187,23 @@ def test_invalid_ingress_is_reported_as_invalid_object_by_check() -> None:
     doc = json.loads(out)
     invalid = [f for f in doc["findings"] if f["code"] == "invalid-object"]
     assert any(o["name"] == "broken" and o["kind"] == "Ingress" for f in invalid for o in f["objects"])
+
+
+def test_check_finds_the_backend_that_refuses_ingress_and_not_its_near_miss() -> None:
+    code, out, _ = run("check", "-A", "--demo", DEMO, "-o", "json")
+    doc = json.loads(out)
+    found = [(f["code"], [o["name"] for o in f["objects"]]) for f in doc["findings"]]
+    assert code == 1
+    assert found == [("cilium-ingress-backend-denied", ["web-same-namespace"])]  # api admits ingress: not reported
+
+
+def test_check_reports_each_ingress_backend_cause_of_the_scenario() -> None:
+    _, out, _ = run("check", "-A", "--from", str(SCENARIO / "objects.yaml"), "-o", "json")
+    doc = json.loads(out)
+    by_code: dict[str, list[str]] = {}
+    for f in doc["findings"]:
+        by_code.setdefault(f["code"], []).append(f["summary"])
+    assert len(by_code["ingress-backend-missing"]) == 2  # /gone (no Service) and /badport (no port 81)
+    assert any("web/closed-1" in s for s in by_code["cilium-ingress-backend-denied"])
+    assert not any("web/open-1" in s for s in by_code["cilium-ingress-backend-denied"])
+    assert len(by_code["cilium-ingress-vs-istio-mtls"]) == 1  # web/shop → meshed; Istio's meshgate is not Cilium

@@ -10,6 +10,7 @@ from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.checks.cilium_checks import AUDIT, EMPTY_RULES, INVALID, SELECTS_NOTHING
 from kubectl_meshdoctor.checks.config_checks import CONFIG
 from kubectl_meshdoctor.checks.gateway_api_status import ROUTE_STATUS
+from kubectl_meshdoctor.checks.ingress_backends import INGRESS_BACKENDS
 from kubectl_meshdoctor.checks.istio_refs import REFS
 from kubectl_meshdoctor.checks.mesh_checks import AMBIENT_PROBES, AUTHZ_NEEDS_MTLS, PA_DISABLE_AMBIENT, SPLIT_BRAIN
 from kubectl_meshdoctor.checks.pair_checks import PAIRS
@@ -26,6 +27,7 @@ ALL: tuple[Check, ...] = tuple(
             AUTHZ_NEEDS_MTLS,
             CONFIG,
             EMPTY_RULES,
+            INGRESS_BACKENDS,
             INVALID,
             PA_DISABLE_AMBIENT,
             PAIRS,

@@ -33,7 +33,7 @@ def _tls_for(ing: Ingress, host: str | None) -> str | bool | None:
     return None
 
 
-def _backend(model: Model, ing: Ingress, b: IngressBackend) -> tuple[BackendAnswer | None, str | None]:
+def resolve_backend(model: Model, ing: Ingress, b: IngressBackend) -> tuple[BackendAnswer | None, str | None]:
     """The Service and port the backend names, or why the controller cannot use it (it answers 503)."""
     ns = ing.ref.namespace or "default"
     name = b.service or ""
@@ -106,7 +106,7 @@ def ingress_hop(model: Model, e: IngressEntry, method: str, host: str | None, pa
     if m.backend.service is None:
         gaps.append(f"{m.where} of Ingress {key} is a resource backend ({m.backend.resource}): not evaluated")
         return _done(IngressWalk(HopResult(HOP, Decision.UNKNOWN, by, lead), answer), gaps)
-    b, problem = _backend(model, ing, m.backend)
+    b, problem = resolve_backend(model, ing, m.backend)
     assert b is not None
     answer = _with(answer, backends=(b,), status=503 if problem else None)
     if problem is not None:
