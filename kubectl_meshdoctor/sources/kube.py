@@ -81,7 +81,9 @@ ENDPOINTS = Kind("Endpoints", "", ("v1",), "endpoints")
 # default) applies to every client's proxy wherever it lives, and a Gateway may sit in any namespace.
 # A question scoped to its namespaces still lists these everywhere, or the routing hop would decide on
 # a partial view (contract §7).
-MESH_WIDE = frozenset({"VirtualService", "ServiceEntry"})
+MESH_WIDE = frozenset(
+    {"VirtualService", "ServiceEntry", "CiliumEnvoyConfig"}
+)  # a CEC may name another namespace's Service
 CONFIGMAPS: tuple[tuple[str, str], ...] = (("kube-system", "cilium-config"), ("istio-system", "istio"))
 _CORE_GROUPS = ("", "apps")  # always served; no discovery needed
 
