@@ -199,7 +199,9 @@ def _north_south_leg(raw: RawSnapshot, query: Query) -> Query | None:
 
 def _attach_cilium_leg(raw: RawSnapshot, query: Query, live: LiveSource) -> None:
     """World → Cilium's Gateway: the flows of the backend's pods (the leg from identity ingress)."""
+    from kubectl_meshdoctor.app_flows import ingress_whitelist
     from kubectl_meshdoctor.diagnosis.cilium_envoy_flows import live_whitelist
+    from kubectl_meshdoctor.diagnosis.ingress_entry import is_ingress_ref
     from kubectl_meshdoctor.diagnosis.northsouth_entry import is_north_south
     from kubectl_meshdoctor.sources.hubble import RelayError, flows_request
     from kubectl_meshdoctor.sources.live import add_flows, relay_down_warning
@@ -207,7 +209,10 @@ def _attach_cilium_leg(raw: RawSnapshot, query: Query, live: LiveSource) -> None
     model = build_model(raw)
     if not is_north_south(model, query.source, query.destination):
         return
-    whitelist = live_whitelist(model, query)
+    if is_ingress_ref(query.via or query.destination):  # a Kubernetes Ingress Cilium serves
+        whitelist: list[Any] | None = ingress_whitelist(model, query) or None
+    else:
+        whitelist = live_whitelist(model, query)
     if whitelist is None:
         return
     try:
@@ -218,13 +223,15 @@ def _attach_cilium_leg(raw: RawSnapshot, query: Query, live: LiveSource) -> None
     add_flows(raw, batch)
 
 
-def attach_live_flows(raw: RawSnapshot, query: Query, live: LiveSource) -> None:
-    """Resolve the call on the objects, ask Relay for that pair only, and add the flows to ``raw``."""
+def attach_live_flows(raw: RawSnapshot, query: Query, live: LiveSource, whitelist: list[Any] | None = None) -> None:
+    """Resolve the call on the objects, ask Relay for that pair only (or ``whitelist``), and add the flows
+    to ``raw``."""
     from kubectl_meshdoctor.app_flows import pair_whitelist
     from kubectl_meshdoctor.sources.hubble import RelayError, flows_request
     from kubectl_meshdoctor.sources.live import add_flows, relay_down_warning
 
-    whitelist = pair_whitelist(build_model(raw), query)
+    if whitelist is None:
+        whitelist = pair_whitelist(build_model(raw), query)
     try:
         batch = live.flows(flows_request(whitelist, query.since_seconds, query.last))
     except RelayError as err:
@@ -273,9 +280,14 @@ def explain(model: Model, query: Query) -> Diagnosis:
         if leg is not None:
             attach_for_explain(model, leg)  # the flows of the gateway pod → backend leg
         elif model.flow_files and not query.no_flows:
+            from kubectl_meshdoctor.app_flows import attach_ingress_leg
             from kubectl_meshdoctor.diagnosis.cilium_envoy_flows import attach_offline
+            from kubectl_meshdoctor.diagnosis.ingress_entry import is_ingress_ref
 
-            attach_offline(model, query)  # Cilium's Envoy (identity ingress) → backend
+            if is_ingress_ref(query.via or query.destination):
+                attach_ingress_leg(model, query)  # Cilium's Envoy (identity ingress) → an Ingress's backend
+            else:
+                attach_offline(model, query)  # Cilium's Envoy (identity ingress) → a Gateway's backend
         return run_explain(model, query)
     if model.flow_files and not query.no_flows:
         attach_for_explain(model, query)

@@ -114,3 +114,41 @@ def attach_for_explain(model: Model, query: Query) -> None:
     model.flows = kept
     model.flow_index = index
     model.warnings.extend(result.warnings)
+
+
+def ingress_whitelist(model: Model, query: Query) -> list[Any]:
+    """World → a Cilium-served Ingress: the Relay whitelist of the identity ingress (8) ↔ backend leg."""
+    from kubectl_meshdoctor.diagnosis.ingress_flows import INGRESS_IDENTITY, envoy_leg_pods
+
+    pods = [p.key() for p in envoy_leg_pods(model, query)]
+    if not pods:
+        return []
+    return [
+        flow_pb2.FlowFilter(source_identity=[INGRESS_IDENTITY], destination_pod=pods),
+        flow_pb2.FlowFilter(source_pod=pods, destination_identity=[INGRESS_IDENTITY]),
+    ]
+
+
+def attach_ingress_leg(model: Model, query: Query) -> None:
+    """Offline: read the flows of the identity ingress ↔ backend leg (``model.flows``) for explain."""
+    from kubectl_meshdoctor.diagnosis.ingress_flows import IngressPair, envoy_leg_pods
+
+    pods = envoy_leg_pods(model, query)
+    if not pods:
+        return
+    files, model.flow_files = model.flow_files, []
+    pair = IngressPair(set(), {p.key() for p in pods}, set(), {p.ip for p in pods if p.ip})
+    kept: list[flow_pb2.Flow] = []
+
+    def keep(flow: flow_pb2.Flow) -> bool:
+        if pair.direction(flow):
+            kept.append(slim(flow))
+        return False
+
+    result = scan(files, keep, Prefilter.of(side_needles(pods, True)), query.since_seconds is not None)
+    index = FlowIndex(kept)
+    if result.newest is not None:
+        index.newest = max(index.newest, result.newest)
+    model.flows = kept
+    model.flow_index = index
+    model.warnings.extend(result.warnings)

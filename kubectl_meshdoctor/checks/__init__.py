@@ -11,6 +11,7 @@ from kubectl_meshdoctor.checks.cilium_checks import AUDIT, EMPTY_RULES, INVALID,
 from kubectl_meshdoctor.checks.config_checks import CONFIG
 from kubectl_meshdoctor.checks.gamma_checks import GAMMA_WAYPOINT
 from kubectl_meshdoctor.checks.gateway_api_status import ROUTE_STATUS
+from kubectl_meshdoctor.checks.ingress_backends import INGRESS_BACKENDS
 from kubectl_meshdoctor.checks.istio_refs import REFS
 from kubectl_meshdoctor.checks.mesh_checks import AMBIENT_PROBES, AUTHZ_NEEDS_MTLS, PA_DISABLE_AMBIENT, SPLIT_BRAIN
 from kubectl_meshdoctor.checks.pair_checks import PAIRS
@@ -28,6 +29,7 @@ ALL: tuple[Check, ...] = tuple(
             CONFIG,
             EMPTY_RULES,
             GAMMA_WAYPOINT,
+            INGRESS_BACKENDS,
             INVALID,
             PA_DISABLE_AMBIENT,
             PAIRS,

@@ -41,10 +41,19 @@ def _target_port(model: Model, b: BackendAnswer, pod: Pod) -> int | None:
 
 
 def cilium_envoy_leg(
-    model: Model, gateway: str, b: BackendAnswer, method: str, path: str, client: str = "world", l4: bool = False
+    model: Model,
+    gateway: str,
+    b: BackendAnswer,
+    method: str,
+    path: str,
+    client: str = "world",
+    l4: bool = False,
+    front: str | None = None,
 ) -> list[HopResult]:
-    """``l4``: a TLS passthrough or TCP listener: Envoy forwards bytes, no HTTP request is known."""
-    label = f"Cilium's Envoy (gateway {gateway}) → {b.namespace}/svc/{b.name}"
+    """``l4``: a TLS passthrough or TCP listener: Envoy forwards bytes, no HTTP request is known.
+    ``front``: what Cilium's Envoy serves there ("Ingress NS/NAME"; default "Gateway NS/NAME")."""
+    entry = front or f"Gateway {gateway}"
+    label = f"Cilium's Envoy ({entry[0].lower() + entry[1:]}) → {b.namespace}/svc/{b.name}"
     svc = model.services.get(f"{b.namespace}/{b.name}")
     pods = [p for p in pods_for_service(model, svc) if p.ready] if svc is not None else []
     if not pods:
@@ -54,7 +63,7 @@ def cilium_envoy_leg(
     if port is None:
         return [_unknown(Hop.RESOLVE, label, f"Service {b.namespace}/{b.name} port {b.port}: target port unknown")]
     out: list[HopResult] = []
-    first = world_to_ingress(model, gateway, client, port, method, path, f"{b.namespace}/{b.name}:{b.port}", l4)
+    first = world_to_ingress(model, entry, client, port, method, path, f"{b.namespace}/{b.name}:{b.port}", l4)
     if first is not None:
         out.append(first)
         if first.decision is Decision.DENY:
@@ -62,7 +71,7 @@ def cilium_envoy_leg(
     server = f"{pod.namespace}/{pod.name}"
     d = evaluate(model, pod, "ingress", INGRESS_PEER, port, "TCP")
     if d.decision is Decision.DENY:
-        params = {"server": server, "port": str(port), "gateway": gateway, "why": d.detail}
+        params = {"server": server, "port": str(port), "gateway": gateway, "entry": entry, "why": d.detail}
         cause = Cause("cilium-ingress-backend-denied", d.by or d.selecting, params)
         detail = f"{d.detail}: Cilium drops {INGRESS_PEER.name} → {server}:{port}; the gateway answers 503"
         return [
@@ -82,6 +91,7 @@ def cilium_envoy_leg(
                 "server": server,
                 "port": str(port),
                 "gateway": gateway,
+                "entry": entry,
                 "why": f"its HTTP rules do not admit {method} {path} from identity ingress",
             }
             cause = Cause("cilium-ingress-backend-denied", l7.by, params)
@@ -96,7 +106,7 @@ def cilium_envoy_leg(
     if mesh is not Mesh.NONE:
         pa = effective_pa(model, pod, port)
         if pa.mode == "STRICT":
-            params = {"server": server, "port": str(port), "gateway": gateway, "mesh": mesh.value}
+            params = {"server": server, "port": str(port), "gateway": gateway, "entry": entry, "mesh": mesh.value}
             cause = Cause("cilium-ingress-vs-istio-mtls", pa.by, params)
             detail = (
                 f"{server} requires Istio mTLS (PeerAuthentication STRICT) and Cilium's Envoy sends plaintext → 503"

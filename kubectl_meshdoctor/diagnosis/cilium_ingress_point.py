@@ -54,11 +54,12 @@ def _hop(label: str, d: CiliumDecision | None, decision: Decision, detail: str, 
 def world_to_ingress(
     model: Model, gateway: str, client: str, port: int, method: str, path: str, backend: str, l4: bool = False
 ) -> HopResult | None:
+    # ``gateway``: what Cilium's Envoy serves there, "Gateway NS/NAME" or "Ingress NS/NAME"
     """Point 1 for the request to one backend (the port Envoy checks is the backend's, cilium/proxy #351).
     None when no policy selects the ingress endpoint (and enable-policy is not always)."""
     rules = ingress_endpoint_rules(model)
     selecting = [r for r in rules if r.has_ingress_section or r.ingress_deny or r.default_deny_ingress]
-    label = f"world → Cilium's Envoy (gateway {gateway}), for {backend}"
+    label = f"world → Cilium's Envoy ({gateway[0].lower() + gateway[1:]}), for {backend}"
     if not selecting:
         if model.cilium_config.enable_policy == "always":
             gap = (

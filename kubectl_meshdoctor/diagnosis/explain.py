@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from kubectl_meshdoctor.diagnosis import client_route, hops, legs, routing_hop, shares
+from kubectl_meshdoctor.diagnosis import envoy_config, hops, legs, routing_hop, shares
 from kubectl_meshdoctor.diagnosis.agreement import judge_agreement, request_ports
 from kubectl_meshdoctor.diagnosis.call import Call, Query, resolve_call
 from kubectl_meshdoctor.diagnosis.crosslayer import call_causes
@@ -31,7 +31,7 @@ _HOPS: tuple[tuple[Hop, Callable[[Call], HopResult]], ...] = (
     (Hop.DNS, hops.dns_hop),
     (Hop.CLIENT_EGRESS, hops.egress_hop),
     (Hop.CLIENT_PROXY, hops.client_proxy_hop),
-    (Hop.CLIENT_ROUTE, client_route.client_route_hop),
+    (Hop.CLIENT_ROUTE, envoy_config.route_hop),  # Istio/GAMMA routing, then a CiliumEnvoyConfig's listener
     (Hop.CILIUM_INGRESS, hops.ingress_hop),
     (Hop.CILIUM_L7, hops.l7_hop),
     (Hop.SERVER_PROXY, hops.server_proxy_hop),

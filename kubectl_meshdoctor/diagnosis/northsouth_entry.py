@@ -42,7 +42,8 @@ def is_north_south(model: Model, source: str, destination: str) -> bool:
     except ValueError:
         return False
     parts = destination.strip().split("/")
-    return str(ip) not in model.pods_by_ip and len(parts) == 3 and parts[1].lower() in GATEWAY_KINDS
+    kinds = (*GATEWAY_KINDS, "ingress", "ingresses", "ing")  # NS/ingress/NAME too (diagnosis/ingress_entry.py)
+    return str(ip) not in model.pods_by_ip and len(parts) == 3 and parts[1].lower() in kinds
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,7 +77,7 @@ SPECS: tuple[CauseSpec, ...] = (
     spec(
         "cilium-ingress-world-denied",
         E,
-        "Cilium's Envoy serves Gateway {gateway} and checks the policies selecting its ingress endpoint "
+        "Cilium's Envoy serves {gateway} and checks the policies selecting its ingress endpoint "
         "(reserved:ingress) for {peer} on TCP/{port}: {why}; the client gets 403 Access denied from Envoy",
         "allow the outside clients on a policy that selects the ingress endpoint, e.g. a "
         "CiliumClusterwideNetworkPolicy with endpointSelector {{matchExpressions: [{{key: reserved:ingress, "
@@ -87,7 +87,7 @@ SPECS: tuple[CauseSpec, ...] = (
     spec(
         "cilium-ingress-backend-denied",
         E,
-        "Cilium's Envoy serves Gateway {gateway} and reaches {server}:{port} as the reserved identity ingress: "
+        "Cilium's Envoy serves {entry} and reaches {server}:{port} as the reserved identity ingress: "
         "{why}; the client of the gateway gets 503 (or 403 from an HTTP rule)",
         "allow the ingress identity at the backend's target port, e.g. in its CiliumNetworkPolicy: "
         'ingress: [{{fromEntities: [ingress], toPorts: [{{ports: [{{port: "{port}", protocol: TCP}}]}}]}}]',
@@ -96,7 +96,7 @@ SPECS: tuple[CauseSpec, ...] = (
     spec(
         "cilium-ingress-vs-istio-mtls",
         E,
-        "Cilium's Envoy serves Gateway {gateway} and sends plaintext to {server}:{port}, which is in the Istio mesh "
+        "Cilium's Envoy serves {entry} and sends plaintext to {server}:{port}, which is in the Istio mesh "
         "({mesh}) with PeerAuthentication STRICT; the connection is reset and the gateway answers 503",
         "set PERMISSIVE for that port (PeerAuthentication portLevelMtls) and restrict it by other means, or serve "
         "meshed backends through an Istio gateway (GatewayClass istio), which speaks Istio mTLS",
@@ -128,6 +128,22 @@ SPECS: tuple[CauseSpec, ...] = (
         "route each host with one API: delete the VirtualService or the HTTPRoute(s) (in ambient mode only Gateway "
         "API routes are supported next to waypoints)",
         "semantics-gateways GB8",
+    ),
+    spec(
+        "ingress-rule-no-match",
+        E,
+        "no rule of Ingress {ingress} matches {method} {host}{path} and it has no default backend; {proxy} answers 404",
+        "add a rule for that host with a path that covers the request (pathType Exact or Prefix), or a "
+        "spec.defaultBackend",
+        "semantics-gateways GB4",
+    ),
+    spec(
+        "ingress-backend-missing",
+        E,
+        "Ingress {ingress} {rule}: {why}; {proxy} has no upstream for it and answers 503",
+        "point the backend at an existing Service in the Ingress's namespace and at one of its ports (by number "
+        "or by the Service port's name)",
+        "semantics-gateways GB2",
     ),
     spec(
         "gateway-redirect",

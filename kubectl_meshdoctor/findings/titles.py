@@ -67,6 +67,8 @@ TITLES: Mapping[str, str] = {
     "gateway-routes-elsewhere": "Through that Gateway the request is routed to another backend",
     "gamma-no-waypoint": "HTTPRoutes attached to a Service need a waypoint in ambient mode, and it has none",
     "istio-route-api-conflict": "A VirtualService and HTTPRoutes route the same host; a proxy uses only one",
+    "ingress-rule-no-match": "No rule of the Ingress matches the request and it has no default backend; 404",
+    "ingress-backend-missing": "An Ingress backend names a Service or port that does not exist; 503",
 }
 
 # codes whose fix is written for each case ("{fix_hint}"): what the fix generally is

@@ -14,6 +14,8 @@ from kubectl_meshdoctor.model.config import CiliumConfig
 from kubectl_meshdoctor.model.gateway_api import GatewayApiObjects
 from kubectl_meshdoctor.model.gateway_api_parse import read as read_gateway_api
 from kubectl_meshdoctor.model.index import ModelIndex
+from kubectl_meshdoctor.model.ingress import IngressObjects
+from kubectl_meshdoctor.model.ingress import read as read_ingress
 from kubectl_meshdoctor.model.istio import IstioObjects, parse_ap, parse_dr, parse_mesh_config, parse_pa
 from kubectl_meshdoctor.model.istio_export import default_export_to
 from kubectl_meshdoctor.model.istio_traffic import TRAFFIC_KINDS, TrafficObjects, add_traffic_object, outbound_policy
@@ -93,6 +95,7 @@ class Model:
     istio: IstioObjects = field(default_factory=IstioObjects)
     traffic: TrafficObjects = field(default_factory=TrafficObjects)  # routing (issue 7)
     gateway_api: GatewayApiObjects = field(default_factory=GatewayApiObjects)  # issue 20
+    ingress: IngressObjects = field(default_factory=IngressObjects)  # Ingress, IngressClass, CEC (issue 20)
     cilium_config: CiliumConfig = field(default_factory=CiliumConfig)
     daemonsets: dict[str, Workload] = field(default_factory=dict)  # "ns/name"
     gaps: list[str] = field(default_factory=list)
@@ -186,6 +189,8 @@ class _Builder:
             self.templates.append(pod_tpl)
         if read_gateway_api(m.gateway_api, doc, ref_of(kind, doc, origin)) and kind not in _ALSO_READ_BELOW:
             return  # Gateway API kinds only the north-south walk reads (issue 20)
+        if read_ingress(m.ingress, doc, ref_of(kind, doc, origin)):
+            return  # Ingress, IngressClass, Cilium's Envoy configs (issue 20)
         if kind == "Namespace":
             name = str(meta.get("name", ""))
             labels = str_map(meta.get("labels"))

@@ -55,6 +55,10 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("HTTPRoute", "gateway.networking.k8s.io", ("v1",), "httproutes"),
     Resource("GatewayClass", "gateway.networking.k8s.io", ("v1",), "gatewayclasses", namespaced=False),
     Resource("ReferenceGrant", "gateway.networking.k8s.io", ("v1", "v1beta1"), "referencegrants"),
+    Resource("Ingress", "networking.k8s.io", ("v1",), "ingresses"),
+    Resource("IngressClass", "networking.k8s.io", ("v1",), "ingressclasses", namespaced=False),
+    Resource("CiliumEnvoyConfig", "cilium.io", ("v2",), "ciliumenvoyconfigs"),
+    Resource("CiliumClusterwideEnvoyConfig", "cilium.io", ("v2",), "ciliumclusterwideenvoyconfigs", namespaced=False),
 )
 
 BY_KIND = {(r.group, r.kind): r for r in RESOURCES}
@@ -73,6 +77,9 @@ SHORT_NAMES: dict[str, tuple[str, ...]] = {
     "daemonsets.apps": ("ds",),
     "replicasets.apps": ("rs",),
     "networkpolicies.networking.k8s.io": ("netpol",),
+    "ingresses.networking.k8s.io": ("ing",),
+    "ciliumenvoyconfigs.cilium.io": ("cec",),
+    "ciliumclusterwideenvoyconfigs.cilium.io": ("ccec",),
     "ciliumnetworkpolicies.cilium.io": ("cnp", "ciliumnp"),
     "ciliumclusterwidenetworkpolicies.cilium.io": ("ccnp",),
     "peerauthentications.security.istio.io": ("pa",),

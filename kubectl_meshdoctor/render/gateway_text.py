@@ -9,7 +9,7 @@ from kubectl_meshdoctor.findings.gateway_types import GatewayAnswer, MeshRouteAn
 def gateway_lines(g: GatewayAnswer) -> list[str]:
     impl = g.implementation if g.implementation != "unknown" else f"class {g.gateway_class} (implementation unknown)"
     listener = f"listener {g.listener} ({g.protocol} {g.port}{', ' + g.hostname if g.hostname else ''})"
-    where = listener if g.listener else f"port {g.port}" if g.kind == "Gateway (Istio)" else "no listener"
+    where = listener if g.listener else f"port {g.port}" if g.kind in ("Gateway (Istio)", "Ingress") else "no listener"
     lines = [f"  gateway: {g.namespace}/{g.name} [{impl}] {where}"]
     if g.route:
         name = f" ({g.rule_name})" if g.rule_name else ""
@@ -21,7 +21,7 @@ def gateway_lines(g: GatewayAnswer) -> list[str]:
     for b in g.backends:
         share = f" {b.share:.0%} of requests" if len(g.backends) > 1 else ""
         if b.problem is not None:
-            lines.append(f"  answer:  500 for{share or ' all requests'}: {b.why} ({b.problem})")
+            lines.append(f"  answer:  {g.status or 500} for{share or ' all requests'}: {b.why} ({b.problem})")
         elif b.share > 0:
             lines.append(f"  answer:  {b.kind} {b.namespace}/{b.name}:{b.port}{share}")
     if g.forwarded_path and g.status is None and g.filters:

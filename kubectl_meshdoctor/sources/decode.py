@@ -46,7 +46,8 @@ def _split_documents(text: str) -> list[tuple[int, str]]:
 # from every namespace when a question scopes the read. They are few next to pods and policies.
 EVERY_NAMESPACE_KINDS = frozenset(
     {"VirtualService", "ServiceEntry", "DestinationRule", "Gateway", "HTTPRoute", "GRPCRoute", "TCPRoute",
-     "TLSRoute", "ReferenceGrant", "Sidecar", "EnvoyFilter", "WorkloadEntry", "WorkloadGroup", "ConfigMap"}
+     "TLSRoute", "ReferenceGrant", "Sidecar", "EnvoyFilter", "WorkloadEntry", "WorkloadGroup", "ConfigMap",
+     "CiliumEnvoyConfig"}
 )  # fmt: skip
 
 

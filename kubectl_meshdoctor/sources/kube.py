@@ -70,13 +70,20 @@ KINDS: tuple[Kind, ...] = (
     # issue 20: who implements a Gateway, and which cross-namespace backendRefs are granted
     Kind("GatewayClass", "gateway.networking.k8s.io", ("v1",), "gatewayclasses", namespaced=False),
     Kind("ReferenceGrant", "gateway.networking.k8s.io", ("v1", "v1beta1"), "referencegrants"),
+    # issue 20: Kubernetes Ingress and who serves it; Cilium's Envoy configs redirecting Services
+    Kind("Ingress", "networking.k8s.io", ("v1",), "ingresses"),
+    Kind("IngressClass", "networking.k8s.io", ("v1",), "ingressclasses", namespaced=False),
+    Kind("CiliumEnvoyConfig", "cilium.io", ("v2",), "ciliumenvoyconfigs"),
+    Kind("CiliumClusterwideEnvoyConfig", "cilium.io", ("v2",), "ciliumclusterwideenvoyconfigs", namespaced=False),
 )
 ENDPOINTS = Kind("Endpoints", "", ("v1",), "endpoints")
 # Kinds that act on a call from any namespace: a VirtualService or ServiceEntry exported to "*" (the
 # default) applies to every client's proxy wherever it lives, and a Gateway may sit in any namespace.
 # A question scoped to its namespaces still lists these everywhere, or the routing hop would decide on
 # a partial view (contract §7).
-MESH_WIDE = frozenset({"VirtualService", "ServiceEntry"})
+MESH_WIDE = frozenset(
+    {"VirtualService", "ServiceEntry", "CiliumEnvoyConfig"}
+)  # a CEC may name another namespace's Service
 CONFIGMAPS: tuple[tuple[str, str], ...] = (("kube-system", "cilium-config"), ("istio-system", "istio"))
 _CORE_GROUPS = ("", "apps")  # always served; no discovery needed
 
