@@ -23,6 +23,7 @@ from kubectl_meshdoctor.app import (
 )
 from kubectl_meshdoctor.diagnosis.triage import Finding, TriageResult, triage
 from kubectl_meshdoctor.diagnosis.triage_groups import Grouper
+from kubectl_meshdoctor.diagnosis.triage_unseen import unseen
 from kubectl_meshdoctor.errors import UsageError
 from kubectl_meshdoctor.model.build import Model
 
@@ -51,7 +52,8 @@ class Session:
                                          self.flow_source)  # fmt: skip
         warnings = list(dict.fromkeys([*self.warnings, *self.model.warnings]))
         flows = sum(c.group.flows for f in findings for c in f.calls)  # redirects kept only where they fail
-        return TriageResult(findings, flows, list(dict.fromkeys(self.gaps)), warnings)
+        hidden = unseen(self.model, self.namespaces)  # Istio's own answers: no failing flow shows them
+        return TriageResult(findings, flows, list(dict.fromkeys(self.gaps)), warnings, hidden)
 
 
 def offline(opts: SourceOptions, namespaces: list[str] | None, window: Window) -> Session:
