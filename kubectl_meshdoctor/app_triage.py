@@ -119,6 +119,22 @@ def load_objects(live: LiveSource, namespaces: set[str]) -> Model:
     return build_model(raw)
 
 
+def istio_answers(live: LiveSource, namespaces: list[str] | None, warnings: list[str]) -> Model:
+    """No failing flow: only the Istio objects that can answer calls themselves (triage_unseen), so
+    the answer still says what Hubble cannot show; unreadable, a warning (no failure was seen)."""
+    from kubectl_meshdoctor.diagnosis.triage_unseen import KINDS
+    from kubectl_meshdoctor.errors import MeshdoctorError
+
+    scope = None if namespaces is None else sorted({*namespaces, "istio-system"})
+    try:
+        raw = live.objects(scope, KINDS)
+    except MeshdoctorError as err:
+        warnings.append(f"Istio objects not read ({err}): what Hubble cannot show is not listed")
+        return Model()
+    raw.flows, raw.flow_files = [], []
+    return build_model(raw)
+
+
 def live_session(live: LiveSource, namespaces: list[str] | None, since_seconds: float | None,
                  until_ns: int | None) -> Session:  # fmt: skip
     """One Relay request for the window's failures, then the objects they need."""
@@ -136,7 +152,7 @@ def live_session(live: LiveSource, namespaces: list[str] | None, since_seconds: 
     except RelayError as err:
         gaps.append(relay_down_warning(err))
     needed = touched(flows)
-    model = load_objects(live, needed) if needed else Model()
+    model = load_objects(live, needed) if needed else istio_answers(live, namespaces, warnings)
     grouper = Grouper(model)
     for flow in flows:
         grouper.add(flow)

@@ -24,7 +24,7 @@ from kubectl_meshdoctor.engines.istio_routing import visible
 from kubectl_meshdoctor.findings.types import ObjectRef
 from kubectl_meshdoctor.model.build import Model
 
-__all__ = ["Unseen", "unseen"]
+__all__ = ["KINDS", "Unseen", "unseen"]
 
 ANSWERS = {
     "VirtualService": "its routes, in the client's sidecar, a waypoint or a gateway: no matching route 404, "
@@ -40,6 +40,10 @@ ANSWERS = {
     "Service": "its exportTo hides it from other namespaces: 502 or 503 from the client's sidecar",
     "ConfigMap": "outboundTrafficPolicy REGISTRY_ONLY: hosts outside the registry get 502 from every sidecar",
 }
+# what a live triage with no failing flow reads to name them (Services with exportTo are left out:
+# listing every Service costs what the failures-only read saves)
+KINDS = frozenset({"VirtualService", "DestinationRule", "Sidecar", "AuthorizationPolicy", "Gateway", "HTTPRoute",
+                   "GatewayClass"})  # fmt: skip
 CLIENT_SIDE = ("VirtualService", "DestinationRule")  # applied by the client's proxy wherever they live
 WAYPOINT_CLASS = "istio-waypoint"
 
