@@ -178,6 +178,29 @@ def test_follow_reranks_as_failures_arrive(served: tuple[Playground, Path]) -> N
     assert proc.returncode == 1 and "Traceback" not in err  # Ctrl-C: the code of the last ranking
 
 
+@pytest.mark.parametrize("served", ["routing-fault-abort"], indirect=True)
+def test_follow_says_what_hubble_cannot_show_before_any_failure(served: tuple[Playground, Path]) -> None:
+    pg, config = served
+    cmd = [str(BIN), "triage", "-A", "-f", "-o", "json", "--kubeconfig", str(config), "--hubble-server",
+           pg.relay.address]  # fmt: skip
+    env = {**os.environ, "HUBBLE_SERVER": ""}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, bufsize=1)
+    try:
+        first = _next_json(proc, 30)
+        assert (first["findings"], first["exitCode"]) == ([], 0)
+        named = [(u["kind"], u["namespace"], u["name"]) for u in first["unseen"]]
+        assert named == [("VirtualService", "blue", "httpbin")]
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0 and "Traceback" not in err
+
+
 def test_playground_relay_index_picks_every_flow_the_filters_match() -> None:
     """The playground's verdict/status/RST indexes only choose candidates: the answer equals a full scan."""
     from kubectl_meshdoctor._proto import observer_pb2
