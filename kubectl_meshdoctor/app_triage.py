@@ -23,7 +23,7 @@ from kubectl_meshdoctor.app import (
 )
 from kubectl_meshdoctor.diagnosis.triage import Finding, TriageResult, triage
 from kubectl_meshdoctor.diagnosis.triage_groups import Grouper
-from kubectl_meshdoctor.diagnosis.triage_unseen import unseen
+from kubectl_meshdoctor.diagnosis.triage_unseen import Unseen, unseen
 from kubectl_meshdoctor.errors import UsageError
 from kubectl_meshdoctor.model.build import Model
 
@@ -46,13 +46,16 @@ class Session:
     gaps: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     loaded: set[str] | None = None  # live: namespaces whose objects are in the model (None: all)
+    unseen: tuple[Model, list[Unseen]] | None = None  # what Hubble cannot show, for this model
 
     def result(self) -> TriageResult:
         findings: list[Finding] = triage(self.model, self.grouper.groups.values(), self.flows_only,
                                          self.flow_source)  # fmt: skip
         warnings = list(dict.fromkeys([*self.warnings, *self.model.warnings]))
         flows = sum(c.group.flows for f in findings for c in f.calls)  # redirects kept only where they fail
-        hidden = unseen(self.model, self.namespaces)  # Istio's own answers: no failing flow shows them
+        if self.unseen is None or self.unseen[0] is not self.model:  # once per model (-f asks often)
+            self.unseen = (self.model, unseen(self.model, self.namespaces))
+        hidden = self.unseen[1]  # Istio's own answers: no failing flow shows them
         return TriageResult(findings, flows, list(dict.fromkeys(self.gaps)), warnings, hidden)
 
 

@@ -235,14 +235,17 @@ def test_answers_istio_gives_itself_are_named_not_invented() -> None:
     assert (code, doc["findings"], doc["summary"]["failingFlows"]) == (0, [], 0)
     names = [(u["kind"], u["namespace"], u["name"]) for u in doc["unseen"]]
     assert names == [("VirtualService", "blue", "echo"), ("VirtualService", "blue", "web"),
-                     ("AuthorizationPolicy", "green", "deny-red")]  # fmt: skip
+                     ("AuthorizationPolicy", "green", "deny-red"), ("Service", "blue", "down")]  # fmt: skip
     assert "fault aborts" in doc["unseen"][0]["answers"] and "403" in doc["unseen"][2]["answers"]
+    assert "no healthy upstream" in doc["unseen"][3]["answers"]  # no ready endpoint behind blue/down
     # -n red: the client-side VirtualService exported to red; not blue/echo (exportTo ".", the near
-    # miss), not green's AuthorizationPolicy (server side, another namespace)
+    # miss), not green's AuthorizationPolicy nor blue/down (server side, another namespace)
     _, doc = _triage("-n", "red", "--from", folder)
     assert [u["name"] for u in doc["unseen"]] == ["web"]
     _, doc = _triage("-n", "green", "--from", folder)
     assert [u["name"] for u in doc["unseen"]] == ["web", "deny-red"]
+    _, doc = _triage("-n", "blue", "--from", folder)
+    assert [u["name"] for u in doc["unseen"]] == ["echo", "web", "down"]
     _, out, _ = _invoke(["triage", "-n", "red", "--from", folder])
     assert "no failing flows" in out and "not seen by Hubble" in out and "VirtualService blue/web:" in out
     _, md, _ = _invoke(["triage", "-A", "--from", folder, "-o", "markdown"])

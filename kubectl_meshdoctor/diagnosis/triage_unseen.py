@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from kubectl_meshdoctor.engines.istio_routing import visible
 from kubectl_meshdoctor.findings.types import ObjectRef
 from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.objects import Service
+from kubectl_meshdoctor.model.refs import pods_for_service
 
 __all__ = ["KINDS", "Unseen", "unseen"]
 
@@ -37,14 +39,18 @@ ANSWERS = {
     "waypoint": "a waypoint: the policies and routes bound to it answer there (403, 404, 503)",
     "HTTPRoute": "requests no rule matches 404, backends the gateway may not reach 500",
     "Route": "connections no rule routes, or to backends the gateway may not reach, closed at the gateway",
+    "ServiceEntry": "the hosts it declares: a port, address or resolution Envoy cannot use answers 502 or 503 "
+    "in the client's sidecar",
     "Service": "its exportTo hides it from other namespaces: 502 or 503 from the client's sidecar",
+    "no endpoints": "no ready endpoint: a client's sidecar answers 503 (no healthy upstream, UH); without a "
+    "sidecar the connection is refused or dropped, which Hubble shows",
     "ConfigMap": "outboundTrafficPolicy REGISTRY_ONLY: hosts outside the registry get 502 from every sidecar",
 }
 # what a live triage with no failing flow reads to name them (Services with exportTo are left out:
 # listing every Service costs what the failures-only read saves)
-KINDS = frozenset({"VirtualService", "DestinationRule", "Sidecar", "AuthorizationPolicy", "Gateway", "HTTPRoute",
-                   "GatewayClass"})  # fmt: skip
-CLIENT_SIDE = ("VirtualService", "DestinationRule")  # applied by the client's proxy wherever they live
+KINDS = frozenset({"VirtualService", "DestinationRule", "ServiceEntry", "Sidecar", "AuthorizationPolicy", "Gateway",
+                   "HTTPRoute", "GatewayClass"})  # fmt: skip
+CLIENT_SIDE = ("VirtualService", "DestinationRule", "ServiceEntry")  # applied by the client's proxy wherever they live
 WAYPOINT_CLASS = "istio-waypoint"
 
 
@@ -61,6 +67,14 @@ def _istio_class(model: Model, class_name: str) -> bool:
     return controller.startswith("istio.io/") if controller else class_name.startswith("istio")
 
 
+def _ready(model: Model, svc: Service) -> bool:
+    """Has the Service a ready endpoint (EndpointSlices when read, else its pods' readiness)?"""
+    pods = pods_for_service(model, svc)
+    if svc.ready_pods is not None:
+        return any(p.key() in svc.ready_pods for p in pods)
+    return any(p.ready for p in pods)
+
+
 def _route_answers(kind: str) -> str:
     return ANSWERS["HTTPRoute" if kind in ("HTTPRoute", "GRPCRoute") else "Route"]
 
@@ -71,6 +85,7 @@ def _found(model: Model) -> Iterator[tuple[ObjectRef, str, tuple[str, ...] | Non
     yield from ((vs.ref, ANSWERS["VirtualService"], vs.export_to) for vs in traffic.virtual_services)
     yield from ((dr.ref, ANSWERS["DestinationRule"], dr.export_to) for dr in traffic.traffic_rules)
     yield from ((dr.ref, ANSWERS["DestinationRule"], dr.export_to) for dr in model.istio.dest_rules)
+    yield from ((se.ref, ANSWERS["ServiceEntry"], se.export_to) for se in traffic.service_entries)
     yield from ((sc.ref, ANSWERS["Sidecar"], None) for sc in traffic.sidecars)
     yield from ((ap.ref, ANSWERS["AuthorizationPolicy"], None) for ap in model.istio.authz)
     yield from ((gw.ref, ANSWERS["Gateway"], None) for gw in traffic.gateways)
@@ -85,9 +100,19 @@ def _found(model: Model) -> Iterator[tuple[ObjectRef, str, tuple[str, ...] | Non
     for route in model.gateway_api.routes:
         if any(p.kind == "Gateway" and (p.namespace, p.name) in istio for p in route.parents):
             yield route.ref, _route_answers(route.ref.kind), None
-    yield from ((svc.ref(), ANSWERS["Service"], None) for svc in model.services.values() if svc.export_to)
     if traffic.outbound_policy == "REGISTRY_ONLY" and traffic.outbound_ref is not None:
         yield traffic.outbound_ref, ANSWERS["ConfigMap"], None
+
+
+def _services(model: Model, scope: set[str] | None) -> Iterator[tuple[ObjectRef, str, None]]:
+    """Services hidden by exportTo, or without a ready endpoint (the scope first: that costs a lookup)."""
+    for svc in model.services.values():
+        if scope is not None and svc.namespace not in scope:
+            continue
+        if svc.export_to:
+            yield svc.ref(), ANSWERS["Service"], None
+        elif svc.selector and svc.type != "ExternalName" and not _ready(model, svc):
+            yield svc.ref(), ANSWERS["no endpoints"], None
 
 
 def _in_scope(model: Model, ref: ObjectRef, export_to: tuple[str, ...] | None, scope: set[str]) -> bool:
@@ -106,7 +131,7 @@ def unseen(model: Model, namespaces: Iterable[str] | None) -> list[Unseen]:
     their clients' proxies (VirtualServices and DestinationRules exported to them)."""
     scope = None if namespaces is None else set(namespaces)
     out: dict[tuple[str, str | None, str], Unseen] = {}
-    for ref, answers, export_to in _found(model):
+    for ref, answers, export_to in [*_found(model), *_services(model, scope)]:
         if scope is None or _in_scope(model, ref, export_to, scope):
             out.setdefault(ref.key_tuple(), Unseen(ref.with_rule(None), answers))
     order = list(ANSWERS)
