@@ -6,13 +6,17 @@ parses it. A sidecar's, waypoint's or Istio gateway's own answer never crosses C
 fault, a route miss (404 NR), a subset or host Envoy has no cluster for (503 NC/UH), a
 connection-pool overflow (503 UO), a client-side timeout (504), an egress scope (502), an Istio
 AuthorizationPolicy (403 from the server's sidecar or a waypoint), a host a gateway does not bind
-(404). Such a call leaves no failing flow, so triage cannot list it; it names instead the objects in
-scope that can make Istio's proxies answer themselves, for ``explain`` to decide call by call.
+(404), a Service with no ready endpoint (503 UH). Such a call leaves no failing flow, so triage
+cannot list it; it names instead the objects in scope that can make Istio's proxies answer
+themselves, for ``explain`` to decide call by call. (Where Cilium's HTTP proxy does parse the port,
+plaintext behind PeerAuthentication DISABLE, a server sidecar's 403 passes it and is listed as a
+failing call: naming its object here too costs nothing.)
 
 Scope: every namespace (``-A``); else the asked ones, Istio's root namespace (mesh-wide Sidecars,
-AuthorizationPolicies, gateways live there), and the VirtualServices and DestinationRules exported to
-the asked namespaces (their clients' proxies apply them). Server-side objects of other namespaces
-are left to ``-A``. Live, only the objects triage read (the namespaces the failures touch).
+AuthorizationPolicies, gateways live there), and the VirtualServices, DestinationRules and
+ServiceEntries exported to the asked namespaces (their clients' proxies apply them). Server-side
+objects of other namespaces are left to ``-A``. Live, the objects triage read: the namespaces the
+failures touch, or with no failure only ``KINDS``.
 """
 
 from __future__ import annotations
@@ -46,8 +50,8 @@ ANSWERS = {
     "sidecar the connection is refused or dropped, which Hubble shows",
     "ConfigMap": "outboundTrafficPolicy REGISTRY_ONLY: hosts outside the registry get 502 from every sidecar",
 }
-# what a live triage with no failing flow reads to name them (Services with exportTo are left out:
-# listing every Service costs what the failures-only read saves)
+# what a live triage with no failing flow reads to name them (Services are left out: listing every
+# Service and EndpointSlice costs what the failures-only read saves)
 KINDS = frozenset({"VirtualService", "DestinationRule", "ServiceEntry", "Sidecar", "AuthorizationPolicy", "Gateway",
                    "HTTPRoute", "GatewayClass"})  # fmt: skip
 CLIENT_SIDE = ("VirtualService", "DestinationRule", "ServiceEntry")  # applied by the client's proxy wherever they live
