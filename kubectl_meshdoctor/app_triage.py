@@ -23,6 +23,7 @@ from kubectl_meshdoctor.app import (
 )
 from kubectl_meshdoctor.diagnosis.triage import Finding, TriageResult, triage
 from kubectl_meshdoctor.diagnosis.triage_groups import Grouper
+from kubectl_meshdoctor.diagnosis.triage_unseen import Unseen, unseen
 from kubectl_meshdoctor.errors import UsageError
 from kubectl_meshdoctor.model.build import Model
 
@@ -45,13 +46,17 @@ class Session:
     gaps: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     loaded: set[str] | None = None  # live: namespaces whose objects are in the model (None: all)
+    unseen: tuple[Model, list[Unseen]] | None = None  # what Hubble cannot show, for this model
 
     def result(self) -> TriageResult:
         findings: list[Finding] = triage(self.model, self.grouper.groups.values(), self.flows_only,
                                          self.flow_source)  # fmt: skip
         warnings = list(dict.fromkeys([*self.warnings, *self.model.warnings]))
         flows = sum(c.group.flows for f in findings for c in f.calls)  # redirects kept only where they fail
-        return TriageResult(findings, flows, list(dict.fromkeys(self.gaps)), warnings)
+        if self.unseen is None or self.unseen[0] is not self.model:  # once per model (-f asks often)
+            self.unseen = (self.model, unseen(self.model, self.namespaces))
+        hidden = self.unseen[1]  # Istio's own answers: no failing flow shows them
+        return TriageResult(findings, flows, list(dict.fromkeys(self.gaps)), warnings, hidden)
 
 
 def offline(opts: SourceOptions, namespaces: list[str] | None, window: Window) -> Session:
@@ -117,6 +122,22 @@ def load_objects(live: LiveSource, namespaces: set[str]) -> Model:
     return build_model(raw)
 
 
+def istio_answers(live: LiveSource, namespaces: list[str] | None, warnings: list[str]) -> Model:
+    """No failing flow: only the Istio objects that can answer calls themselves (triage_unseen), so
+    the answer still says what Hubble cannot show; unreadable, a warning (no failure was seen)."""
+    from kubectl_meshdoctor.diagnosis.triage_unseen import KINDS
+    from kubectl_meshdoctor.errors import MeshdoctorError
+
+    scope = None if namespaces is None else sorted({*namespaces, "istio-system"})
+    try:
+        raw = live.objects(scope, KINDS)
+    except MeshdoctorError as err:
+        warnings.append(f"Istio objects not read ({err}): what Hubble cannot show is not listed")
+        return Model()
+    raw.flows, raw.flow_files = [], []
+    return build_model(raw)
+
+
 def live_session(live: LiveSource, namespaces: list[str] | None, since_seconds: float | None,
                  until_ns: int | None) -> Session:  # fmt: skip
     """One Relay request for the window's failures, then the objects they need."""
@@ -134,7 +155,7 @@ def live_session(live: LiveSource, namespaces: list[str] | None, since_seconds: 
     except RelayError as err:
         gaps.append(relay_down_warning(err))
     needed = touched(flows)
-    model = load_objects(live, needed) if needed else Model()
+    model = load_objects(live, needed) if needed else istio_answers(live, namespaces, warnings)
     grouper = Grouper(model)
     for flow in flows:
         grouper.add(flow)

@@ -101,6 +101,24 @@ def test_live_triage_scopes_every_filter_to_the_namespaces(served: tuple[Playgro
     assert listed <= {"green", "blue", "kube-system", "istio-system"} and "red" not in listed
 
 
+@pytest.mark.parametrize("served", ["routing-fault-abort"], indirect=True)
+def test_live_without_failures_still_says_what_hubble_cannot_show(served: tuple[Playground, Path]) -> None:
+    """Red's sidecar answers every GET /ip with 503 (a VirtualService fault): Relay holds no failing
+    flow; triage reads only the Istio kinds that can answer calls themselves (no Pod list) and names
+    the VirtualService, as offline."""
+    pg, config = served
+    code, doc = _triage(config, "-A", "--hubble-server", pg.relay.address)
+    offline = CliRunner().invoke(cli, ["triage", "-A", "--demo", "routing-fault-abort", "-o", "json"])
+    assert (code, doc["findings"]) == (0, [])
+    offline_unseen = [{k: v for k, v in u.items() if k != "origin"} for u in json.loads(offline.stdout)["unseen"]]
+    assert doc["unseen"] == offline_unseen != []  # the same objects (offline adds the file they came from)
+    assert [(u["kind"], u["namespace"], u["name"]) for u in doc["unseen"]] == [("VirtualService", "blue", "httpbin")]
+    assert pg.api is not None
+    listed = [r.path for r in pg.api.requests if r.path.startswith(("/api/", "/apis/")) and r.path.count("/") > 2]
+    assert listed and not any(p.endswith(("/pods", "/services")) for p in listed)
+    assert len(pg.relay.received) == 1
+
+
 @pytest.mark.parametrize("served", ["sidecar-s1-l4-policy"], indirect=True)
 def test_relay_unreachable_is_a_gap_and_exit_3(served: tuple[Playground, Path]) -> None:
     _, config = served
@@ -158,6 +176,29 @@ def test_follow_reranks_as_failures_arrive(served: tuple[Playground, Path]) -> N
             if proc.poll() is None:
                 proc.kill()
     assert proc.returncode == 1 and "Traceback" not in err  # Ctrl-C: the code of the last ranking
+
+
+@pytest.mark.parametrize("served", ["routing-fault-abort"], indirect=True)
+def test_follow_says_what_hubble_cannot_show_before_any_failure(served: tuple[Playground, Path]) -> None:
+    pg, config = served
+    cmd = [str(BIN), "triage", "-A", "-f", "-o", "json", "--kubeconfig", str(config), "--hubble-server",
+           pg.relay.address]  # fmt: skip
+    env = {**os.environ, "HUBBLE_SERVER": ""}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, bufsize=1)
+    try:
+        first = _next_json(proc, 30)
+        assert (first["findings"], first["exitCode"]) == ([], 0)
+        named = [(u["kind"], u["namespace"], u["name"]) for u in first["unseen"]]
+        assert named == [("VirtualService", "blue", "httpbin")]
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0 and "Traceback" not in err
 
 
 def test_playground_relay_index_picks_every_flow_the_filters_match() -> None:

@@ -102,8 +102,26 @@ def _pair_flows(name: str, source: str, destination: str, which: Any) -> int:
 PROXY_BREAK = "cilium-l7-vs-istio-mtls"  # the proxy breaks every request: no failing flow, only redirects
 
 
+def _own(call: dict[str, Any], asked: dict[str, Any]) -> bool:
+    """Whether a listed call is the demo's own request: an L3/L4 failure (every request of the pair
+    fails alike) or HTTP records of the asked method and path."""
+    request = asked["request"]
+    mine = [(r["method"], r["path"]) for r in call["requests"]]
+    return not mine or (request["method"], request["path"]) in mine
+
+
+def _deciding(answer: dict[str, Any]) -> set[tuple[str, str | None, str]]:
+    """The objects of the hop that denies or breaks the call (explain's ``by``)."""
+    hop = next(h for h in answer["hops"] if h["decision"] in ("deny", "break"))
+    return {(o["kind"], o.get("namespace"), o["name"]) for o in hop["by"]}
+
+
 @pytest.mark.parametrize("demo", sorted(p.name for p in DEMOS.iterdir() if (p / "DESCRIPTION").is_file()))
 def test_demo_failing_call_is_listed_with_explains_answer(demo: str) -> None:
+    """Every demo's own call (its DESCRIPTION's ``try: explain ...``): when Hubble records its
+    failure, triage lists the pair with explain's verdict and causes; when it cannot (an answer
+    Istio's own proxy gives), the demo holds no such flow and triage says what it cannot see, naming
+    the objects explain finds deciding; a call that works is not listed."""
     question = _demo_question(demo)
     source, destination = question[0], question[1]
     _, out, _ = _invoke(["explain", *question, "--demo", demo, "-o", "json"])
@@ -113,8 +131,9 @@ def test_demo_failing_call_is_listed_with_explains_answer(demo: str) -> None:
     redirected = [c for c in _calls(doc) if c["signature"] == "redirected to Cilium's L7 proxy"]
     total = sum(_failing(f) for f in flows)
     assert doc["summary"]["failingFlows"] == total + sum(c["flows"] for c in redirected)
+    assert tcode == (1 if doc["findings"] else 0)
     if total == 0 and not redirected:
-        assert (tcode, doc["findings"]) == (0, [])  # a window without failures lists nothing
+        assert doc["findings"] == []  # a window without failures lists nothing
     for call in redirected:  # kept only where the objects say the proxy breaks the call
         assert call["explain"]["verdict"] == "broken" and PROXY_BREAK in [c["code"] for c in call["explain"]["causes"]]
     listed = [c for c in _calls(doc) if (c["source"], c["destination"]) == (source, destination)]
@@ -122,12 +141,24 @@ def test_demo_failing_call_is_listed_with_explains_answer(demo: str) -> None:
     if asked["verdict"] == "broken" and PROXY_BREAK in [c["code"] for c in asked["causes"]]:
         seen += _pair_flows(demo, source, destination, _redirect)
     assert sum(c["flows"] for c in listed) == seen
-    if asked["verdict"] in ("denied", "broken") and seen:
-        assert tcode == 1 and listed
-    elif not seen:
-        # Hubble records nothing of this call's failure (a 503 the client's own sidecar answers for a
-        # VirtualService fault or route): triage is observed-first and lists only what the flows show
-        assert listed == []
+    own = [c for c in listed if _own(c, asked)]
+    codes = [c["code"] for c in asked["causes"]]
+    if asked["verdict"] not in ("denied", "broken"):
+        assert own == []  # the demo's call works: nothing failing is listed for it
+    elif own:  # Hubble records the failure: the pair, explain's verdict and causes
+        for call in own:
+            answer = call["explain"]
+            assert (answer["verdict"], [c["code"] for c in answer["causes"]]) == (asked["verdict"], codes)
+        finding = next(f for f in doc["findings"] if any(c in own for c in f["calls"]))
+        assert finding["kind"] == "explained" and finding["code"] in codes
+    else:
+        # Hubble records nothing of this failure (an answer the client's sidecar, a waypoint or a
+        # gateway gives itself): triage says so, naming the objects explain finds deciding
+        unseen = {(u["kind"], u["namespace"], u["name"]) for u in doc["unseen"]}
+        assert _deciding(asked) <= unseen, (asked["hops"], doc["unseen"])
+        _, text, _ = _invoke(["triage", "-A", "--demo", demo])
+        assert "not seen by Hubble" in text
+        assert all(f"{kind} {ns}/{name}" in text for kind, ns, name in _deciding(asked))
     for call in listed:  # each listed call: explain's own answer to the request the flows show
         mine = call["explain"]
         request = mine["request"]
@@ -142,6 +173,7 @@ def test_demo_failing_call_is_listed_with_explains_answer(demo: str) -> None:
 def test_working_demo_lists_nothing() -> None:
     code, out, _ = _invoke(["triage", "-A", "--demo", "sidecar-s0-baseline"])
     assert code == 0 and "no failing flows" in out
+    assert "not seen by Hubble" not in out  # no Istio object could answer a call itself
 
 
 # --- scenarios: collapse, and failures the objects allow -----------------------------------------
@@ -193,6 +225,33 @@ def test_failing_flows_the_objects_allow_are_their_own_findings() -> None:
     assert search_f["calls"][0]["requests"][0] == {"method": "GET", "path": "/q", "status": 503, "flows": 3}
     assert (admin_f["kind"], admin_f["code"]) == ("explained", "cilium-policy-denied")
     assert {_call_key(c): c["flows"] for c in _calls(doc)} == dict(_expected_calls(folder))
+
+
+def test_answers_istio_gives_itself_are_named_not_invented() -> None:
+    """Istio's own 403/503 leave no failing flow (red -> green shows only FORWARDED TCP): triage
+    lists no call and names the objects that can answer, in scope; explain decides each call."""
+    folder = str(SCENARIOS / "triage-istio-answers-unseen")
+    code, doc = _triage("-A", "--from", folder)
+    assert (code, doc["findings"], doc["summary"]["failingFlows"]) == (0, [], 0)
+    names = [(u["kind"], u["namespace"], u["name"]) for u in doc["unseen"]]
+    assert names == [("VirtualService", "blue", "echo"), ("VirtualService", "blue", "web"),
+                     ("AuthorizationPolicy", "green", "deny-red"), ("Service", "blue", "down")]  # fmt: skip
+    assert "fault aborts" in doc["unseen"][0]["answers"] and "403" in doc["unseen"][2]["answers"]
+    assert "no healthy upstream" in doc["unseen"][3]["answers"]  # no ready endpoint behind blue/down
+    # -n red: the client-side VirtualService exported to red; not blue/echo (exportTo ".", the near
+    # miss), not green's AuthorizationPolicy nor blue/down (server side, another namespace)
+    _, doc = _triage("-n", "red", "--from", folder)
+    assert [u["name"] for u in doc["unseen"]] == ["web"]
+    _, doc = _triage("-n", "green", "--from", folder)
+    assert [u["name"] for u in doc["unseen"]] == ["web", "deny-red"]
+    _, doc = _triage("-n", "blue", "--from", folder)
+    assert [u["name"] for u in doc["unseen"]] == ["echo", "web", "down"]
+    _, out, _ = _invoke(["triage", "-n", "red", "--from", folder])
+    assert "no failing flows" in out and "not seen by Hubble" in out and "VirtualService blue/web:" in out
+    _, md, _ = _invoke(["triage", "-A", "--from", folder, "-o", "markdown"])
+    assert "### Not seen by Hubble" in md and "`AuthorizationPolicy green/deny-red`" in md
+    _, out, _ = _invoke(["explain", "red/client", "green/svc/api", "--from", folder, "-o", "json"])
+    assert json.loads(out)["verdict"] == "denied"  # what Hubble shows forwarded, Istio denies
 
 
 def test_namespace_scope_and_unknown_namespace() -> None:

@@ -54,10 +54,9 @@ def _show(result: TriageResult, output: str, top: int, meta: dict[str, Any]) -> 
 def follow_loop(opts: SourceOptions, namespaces: list[str] | None, window: Any, output: str, top: int,
                 meta: dict[str, Any]) -> int:  # fmt: skip
     from kubectl_meshdoctor import app
-    from kubectl_meshdoctor.app_triage import Session, flows_request, live_window, load_objects, touched
+    from kubectl_meshdoctor.app_triage import Session, flows_request, istio_answers, live_window, load_objects, touched
     from kubectl_meshdoctor.diagnosis.triage_groups import Grouper
     from kubectl_meshdoctor.errors import DataError
-    from kubectl_meshdoctor.model.build import Model
     from kubectl_meshdoctor.sources.hubble import RelayError
     from kubectl_meshdoctor.sources.live import LiveSource, relay_down_warning
 
@@ -78,7 +77,9 @@ def follow_loop(opts: SourceOptions, namespaces: list[str] | None, window: Any, 
 
         threading.Thread(target=pump, name="triage-follow", daemon=True).start()
         flows: list[Any] = []
-        session = Session(Model(), Grouper(None), False, "hubble", namespaces, loaded=set())
+        warnings: list[str] = []
+        istio = istio_answers(live, namespaces, warnings)  # what Hubble cannot show, before any failure
+        session = Session(istio, Grouper(None), False, "hubble", namespaces, warnings=warnings, loaded=set())
         shown: str | None = None
         code = 0
         pending = False

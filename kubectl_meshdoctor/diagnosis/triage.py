@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.evidence import FlowIndex
 from kubectl_meshdoctor.diagnosis.triage_groups import REDIRECTED, Group
+from kubectl_meshdoctor.diagnosis.triage_unseen import Unseen
 from kubectl_meshdoctor.errors import MeshdoctorError
 from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.findings.types import Cause, Decision, Diagnosis, Hop, Severity, Verdict
@@ -84,6 +85,7 @@ class TriageResult:
     flows: int  # failing flows read
     gaps: list[str] = field(default_factory=list)  # what the whole triage could not see (Relay down)
     warnings: list[str] = field(default_factory=list)
+    unseen: list[Unseen] = field(default_factory=list)  # objects whose Istio answers Hubble cannot show
 
     @property
     def calls(self) -> int:

@@ -10,9 +10,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kubectl_meshdoctor.diagnosis.triage import EXPLAINED, OBJECTS_ALLOW, Finding, Triaged, TriageResult
+from kubectl_meshdoctor.diagnosis.triage_unseen import Unseen
 from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.render.document import cause_dict, diagnosis_dict
 from kubectl_meshdoctor.render.flows import escape
+
+UNSEEN_HEAD = "not seen by Hubble: answers Istio's own proxies give (sidecar, waypoint, gateway) leave no failing flow"
+UNSEEN_OBJECTS = "{n} object(s) in scope can make them answer; `explain` decides each call"
+UNSEEN_SHOWN = 6
 
 KIND_TEXT = {
     EXPLAINED: "explained",
@@ -76,6 +81,24 @@ def finding_dict(rank: int, f: Finding) -> dict[str, Any]:
     }
 
 
+def unseen_dict(u: Unseen) -> dict[str, Any]:
+    out = {"kind": u.ref.kind, "namespace": u.ref.namespace, "name": u.ref.name, "answers": u.answers}
+    if u.ref.origin:
+        out["origin"] = u.ref.origin
+    return out
+
+
+def unseen_text(result: TriageResult) -> list[str]:
+    """The statement that Istio's own answers are out of Hubble's sight, with the objects in scope."""
+    if not result.unseen:
+        return []
+    out = ["", UNSEEN_HEAD + ";", f"   {UNSEEN_OBJECTS.format(n=len(result.unseen))}:"]
+    out += [f"   {escape(u.ref.key())}: {u.answers}" for u in result.unseen[:UNSEEN_SHOWN]]
+    if len(result.unseen) > UNSEEN_SHOWN:
+        out.append(f"   ... and {len(result.unseen) - UNSEEN_SHOWN} more (-o json lists them)")
+    return out
+
+
 def _unexplained_line(call: Triaged) -> str:
     if call.error:
         return f"could not explain this call: {call.error}"
@@ -99,6 +122,7 @@ def triage_dict(result: TriageResult, top: int, meta: dict[str, Any]) -> dict[st
         "findings": [finding_dict(i, f) for i, f in enumerate(shown, 1)],
         "gaps": result.gaps,
         "warnings": result.warnings,
+        "unseen": [unseen_dict(u) for u in result.unseen],
         "exitCode": result.exit_code,
     }
 
@@ -164,6 +188,7 @@ def triage_text(
         out.append(f"   see    {escape(see)}")
     if len(shown) < len(result.findings):
         out += ["", f"{len(result.findings) - len(shown)} more finding(s): --top 0 shows all"]
+    out += unseen_text(result)
     for gap in result.gaps:
         out.append(f"gap: {gap}")
     for warning in result.warnings:

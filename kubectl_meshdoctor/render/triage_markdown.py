@@ -10,7 +10,7 @@ from __future__ import annotations
 from kubectl_meshdoctor.diagnosis.triage import EXPLAINED, Finding, TriageResult
 from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.render.markdown import cell, code, fenced, kubectl_get, mermaid_label
-from kubectl_meshdoctor.render.triage import KIND_TEXT, stamp
+from kubectl_meshdoctor.render.triage import KIND_TEXT, UNSEEN_HEAD, UNSEEN_OBJECTS, stamp
 
 # one colour per finding (ranked), so edges with one root cause read as one
 _PALETTE = ("#cf222e", "#bc4c00", "#8250df", "#0969da", "#1a7f37", "#9a6700", "#bf3989", "#57606a")
@@ -95,6 +95,11 @@ def triage_markdown(result: TriageResult, top: int, window: str) -> str:
             out.append("")
     if len(shown) < len(result.findings):
         out += [f"{len(result.findings) - len(shown)} more finding(s): `--top 0` lists all.", ""]
+    if result.unseen:
+        head = UNSEEN_HEAD.split(": ", 1)[1]
+        out += ["### Not seen by Hubble", "", f"{cell(head)}; {cell(UNSEEN_OBJECTS.format(n=len(result.unseen)))}:", ""]
+        out += [f"- {code(u.ref.key())}: {cell(u.answers)}" for u in result.unseen]
+        out.append("")
     if result.gaps or result.warnings:
         out += ["### Gaps and warnings", ""]
         out += [f"- gap: {cell(g)}" for g in result.gaps] + [f"- warning: {cell(w)}" for w in result.warnings]

@@ -231,7 +231,8 @@ def _base(group: str, version: str) -> str:
 
 
 class KubeReader:
-    """``read(namespaces)`` -> RawSnapshot; ``namespaces=None`` reads every namespace."""
+    """``read(namespaces)`` -> RawSnapshot; ``namespaces=None`` reads every namespace; ``kinds``
+    limits the lists to those kinds (the ConfigMaps are always read)."""
 
     def __init__(self, client: KubeClient, progress: Callable[[str], None] | None = None) -> None:
         self.client = client
@@ -244,11 +245,13 @@ class KubeReader:
             out[str(group.get("name"))] = [str(v.get("version")) for v in group.get("versions") or []]
         return out
 
-    def plan(self, served: dict[str, list[str]]) -> tuple[list[tuple[Kind, str]], list[str]]:
+    def plan(
+        self, served: dict[str, list[str]], kinds: frozenset[str] | None = None
+    ) -> tuple[list[tuple[Kind, str]], list[str]]:
         """Which (kind, version) to read, and gaps for kinds the server does not serve."""
         plan: list[tuple[Kind, str]] = []
         gaps: list[str] = []
-        for kind in KINDS:
+        for kind in KINDS if kinds is None else [k for k in KINDS if k.kind in kinds]:
             if kind.group in _CORE_GROUPS:
                 plan.append((kind, kind.versions[0]))
                 continue
@@ -271,9 +274,9 @@ class KubeReader:
                 gaps.append(f"{kind.qualified} not installed (no {kind.group} API on the server)")
         return plan, gaps
 
-    def read(self, namespaces: Sequence[str] | None) -> RawSnapshot:
+    def read(self, namespaces: Sequence[str] | None, kinds: frozenset[str] | None = None) -> RawSnapshot:
         self.progress(f"discovering the API groups of {self.client.host}")
-        plan, gaps = self.plan(self.served_versions())
+        plan, gaps = self.plan(self.served_versions(), kinds)
         tasks: list[tuple[Kind, str, str | None]] = []
         for kind, version in plan:
             if kind.namespaced and namespaces is not None and kind.kind not in MESH_WIDE:

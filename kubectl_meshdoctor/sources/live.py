@@ -104,10 +104,10 @@ class LiveSource:
         self.deadline = Deadline.after(self.opts.timeout)
         self.kube.deadline = self.deadline
 
-    def objects(self, namespaces: Sequence[str] | None) -> RawSnapshot:
+    def objects(self, namespaces: Sequence[str] | None, kinds: frozenset[str] | None = None) -> RawSnapshot:
         from kubectl_meshdoctor.sources.kube import KubeReader
 
-        return KubeReader(self.kube, self.progress).read(namespaces)
+        return KubeReader(self.kube, self.progress).read(namespaces, kinds)
 
     def hubble(self) -> HubbleClient:
         """Connect once: ``--hubble-server``, else a port-forward to kube-system/hubble-relay."""
