@@ -3,7 +3,7 @@ policy on the wire port, with the cause and the narrowest fix when one refuses t
 
 from __future__ import annotations
 
-from kubectl_meshdoctor.diagnosis import fixes
+from kubectl_meshdoctor.diagnosis import cilium_fqdn, fixes
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.cilium_peers import evaluate_view, host_network_hint, service_port_causes
 from kubectl_meshdoctor.diagnosis.hop_base import allow_result as _allow
@@ -119,6 +119,21 @@ def egress_hop(call: Call) -> HopResult:
         unsure_alias = _alias_fqdn_unsure(call, result, port)
         if unsure_alias is not None:
             return unsure_alias
+        if call.dst.kind == "External":
+            fqdn = cilium_fqdn.judge(call, call.client, peer, port, result)
+            if fqdn.cause is not None:
+                call.egress = fqdn.decision
+                detail = fqdn.decision.detail + _sidecar_drop_note(call)
+                symptom = _drop_symptom(call, "egress")
+                return HopResult(
+                    Hop.CLIENT_EGRESS, Decision.BREAK, fqdn.decision.by, detail, symptom, Verdict.DENIED, (fqdn.cause,)
+                )
+            if fqdn.unsure:
+                call.gaps.append(fqdn.unsure)
+                return HopResult(
+                    Hop.CLIENT_EGRESS, Decision.UNKNOWN, result.by, fqdn.unsure, Symptom.UNKNOWN, Verdict.UNKNOWN
+                )
+            result = fqdn.decision
     call.egress = result
     if result.decision is Decision.DENY:
         cause = _policy_cause(call, result, "egress", port, call.server, call.src.label)
