@@ -14,4 +14,14 @@ SPECS: tuple[CauseSpec, ...] = (
         "let Cilium's DNS proxy see the lookups: {fix_hint}",
         "semantics-gateways GB20; semantics A1.6",
     ),
+    spec(
+        "cilium-egress-gateway-unusable",
+        E,
+        "CiliumEgressGatewayPolicy {policy} selects {client} for {host} ({cidrs}), but {why}: Cilium drops the "
+        "connection ({drop}) and the client times out",
+        "make a node the gateway (kubectl label node NODE {label}) or point the policy's egressGateway.nodeSelector at "
+        "an existing gateway node (kubectl edit ciliumegressgatewaypolicy {policy}); egress IP changes need the "
+        "policy re-applied",
+        "semantics-gateways GB21, E3",
+    ),
 )

@@ -70,6 +70,9 @@ KINDS: tuple[Kind, ...] = (
     # issue 20: who implements a Gateway, and which cross-namespace backendRefs are granted
     Kind("GatewayClass", "gateway.networking.k8s.io", ("v1",), "gatewayclasses", namespaced=False),
     Kind("ReferenceGrant", "gateway.networking.k8s.io", ("v1", "v1beta1"), "referencegrants"),
+    # issue 20 §5: which pods leave through a Cilium egress gateway, and the nodes that can be one
+    Kind("CiliumEgressGatewayPolicy", "cilium.io", ("v2",), "ciliumegressgatewaypolicies", namespaced=False),
+    Kind("Node", "", ("v1",), "nodes", namespaced=False),
 )
 ENDPOINTS = Kind("Endpoints", "", ("v1",), "endpoints")
 # Kinds that act on a call from any namespace: a VirtualService or ServiceEntry exported to "*" (the
