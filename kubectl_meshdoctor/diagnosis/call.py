@@ -76,6 +76,7 @@ class Call:
     authz: AuthzResult | None = None
     route: RouteOutcome | None = None
     waypoint: WaypointBinding | None = None  # issue 11 §1: the call runs client → waypoint → server
+    relay_pods: list[Pod] = field(default_factory=list)  # issue 20 §5: an egress gateway in the middle (its flows)
     # issue 17: shares of requests that fail by configuration (fault aborts, broken weighted destinations)
     partial: list[Partial] = field(default_factory=list)
     # the other destinations of a weighted split, each evaluated by its own walk (diagnosis/shares.py)

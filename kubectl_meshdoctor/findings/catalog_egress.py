@@ -24,4 +24,11 @@ SPECS: tuple[CauseSpec, ...] = (
         "policy re-applied",
         "semantics-gateways GB21, E3",
     ),
+    spec(
+        "istio-egress-gateway-misrouted",
+        E,
+        "{host} is routed through egress gateway {gateway}, but the wiring is incomplete: {why}",
+        "{fix_hint}",
+        "semantics-gateways GB18, E1",
+    ),
 )

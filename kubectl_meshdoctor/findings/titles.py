@@ -64,6 +64,10 @@ TITLES: Mapping[str, str] = {
     "cilium-ingress-vs-istio-mtls": "Cilium's Envoy sends plaintext to a backend whose mTLS is STRICT",
     "gateway-routes-elsewhere": "Through that Gateway the request is routed to another backend",
     "gamma-no-waypoint": "HTTPRoutes attached to a Service need a waypoint in ambient mode, and it has none",
+    # issue 20 §5: egress to outside hosts
+    "cilium-fqdn-no-dns-visibility": "A toFQDNs rule learns no IP: the client's lookups bypass Cilium's DNS proxy",
+    "cilium-egress-gateway-unusable": "A CiliumEgressGatewayPolicy selects the pod, but no gateway serves it",
+    "istio-egress-gateway-misrouted": "An outside host routed through an Istio egress gateway finds no way on there",
 }
 
 # codes whose fix is written for each case ("{fix_hint}"): what the fix generally is
@@ -79,4 +83,5 @@ FIXES: Mapping[str, str] = {
     "protocol-declaration": "name the port <protocol>[-suffix] or set appProtocol, consistently with Cilium's rules",
     "app-uid-1337": "run the application as another UID",
     "failing-call-objects-allow": "compare the flows' time with the objects' changes; check the server's own logs",
+    "istio-egress-gateway-misrouted": "complete Gateway, VirtualService (mesh and gateway routes), ServiceEntry, DR",
 }
