@@ -44,7 +44,7 @@ def _misrouted(leg: MeshLeg, by: tuple[ObjectRef, ...], why: str, symptom: Sympt
     return HopResult(HOP, Decision.BREAK, by, why, symptom, Verdict.BROKEN, (cause,))
 
 
-def _dr_tls(model: Model, host: str, port: int, namespaces: list[str]) -> tuple[DestinationRule, TLSSetting] | None:
+def dr_tls(model: Model, host: str, port: int, namespaces: list[str]) -> tuple[DestinationRule, TLSSetting] | None:
     """The DestinationRule TLS setting for an outside host and port, looked up from the gateway: its
     namespace, the ServiceEntry's, then the root namespace (A4); port-level settings win."""
     for ns in dict.fromkeys(namespaces):
@@ -164,7 +164,7 @@ def _to_outside(
         fix = f"add port {port} to {entry.ref.key()}, or route to a declared port"
         return _misrouted(leg, (*by[:-1], entry.ref.with_rule("spec.ports")), why, Symptom.HTTP_503, fix)
     root = m.istio.mesh.root_namespace
-    tls = _dr_tls(m, target, port, [gw_ns, entry.ref.namespace or gw_ns, root])
+    tls = dr_tls(m, target, port, [gw_ns, entry.ref.namespace or gw_ns, root])
     originates = tls is not None and tls[1].mode in ("SIMPLE", "MUTUAL")
     declared = entry.port_protocols.get(port, "")
     out.host, out.port, out.entry = target, port, entry

@@ -21,12 +21,13 @@ from functools import partial
 
 from kubectl_meshdoctor.diagnosis import routing_hop
 from kubectl_meshdoctor.diagnosis.call import Call, Query, resolve_call
-from kubectl_meshdoctor.diagnosis.egress_gateway_hop import GatewayExit, gateway_hop
-from kubectl_meshdoctor.diagnosis.egress_mesh_route import MeshLeg, mesh_leg
+from kubectl_meshdoctor.diagnosis.egress_direct import direct_route_hop
+from kubectl_meshdoctor.diagnosis.egress_gateway_hop import GatewayExit, dr_tls, gateway_hop
+from kubectl_meshdoctor.diagnosis.egress_mesh_route import DirectLeg, MeshLeg, mesh_leg
 from kubectl_meshdoctor.diagnosis.legs import LegPlan, Step
 from kubectl_meshdoctor.diagnosis.routing_egress import egress_scope, external
 from kubectl_meshdoctor.engines import istio_routing as rt
-from kubectl_meshdoctor.engines.istio_mtls import client_tls
+from kubectl_meshdoctor.engines.istio_mtls import ClientTLS, client_tls
 from kubectl_meshdoctor.findings.types import Decision, Hop, HopResult
 
 HopFn = Callable[[Call], HopResult]
@@ -70,6 +71,20 @@ def _at_client(call: Call, leg: MeshLeg | HopResult, first: Call | None) -> HopR
     return dataclasses.replace(result, by=base.by + result.by)
 
 
+def _originated(direct: Call, leg: DirectLeg) -> ClientTLS | None:
+    """What the sidecar sends when a DestinationRule originates TLS to the outside host."""
+    m, ns = direct.model, direct.client.namespace
+    entry = rt.service_entry_for(m.traffic, leg.host, None, ns)
+    found = dr_tls(
+        m, leg.host, leg.port, [ns, (entry.ref.namespace if entry else None) or ns, m.istio.mesh.root_namespace]
+    )
+    if found is None or found[1].mode not in ("SIMPLE", "MUTUAL"):
+        return None
+    dr, setting = found
+    ref = dr.ref.with_rule(setting.path)
+    return ClientTLS("tls", f"TLS {setting.mode} originated by {ref.key()}", (ref,), setting.mode, ref)
+
+
 def _after_gateway(fn: HopFn, out: GatewayExit, second: Callable[[], Call], hop: Hop) -> HopResult:
     if not out.host:
         return HopResult(hop, Decision.SKIP, (), "the gateway's route to the outside host is not known")
@@ -88,6 +103,15 @@ def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan | None:
     steps: list[Step] = [(h, None, partial(fns[h], call)) for h in (Hop.RESOLVE, Hop.DNS)]
     if isinstance(leg, HopResult):
         steps.append((Hop.CLIENT_ROUTE, None, partial(_at_client, call, leg, None)))
+        out.steps = steps
+        return out
+    if isinstance(leg, DirectLeg):  # the sidecar connects out itself, on the route's port
+        direct = call if leg.port == call.port else _leg_call(call, call.query.source, leg.host, leg.port, leg.host)
+        out.first = direct
+        direct.tls = _originated(direct, leg) or direct.tls
+        # the route decides the port the sidecar connects to, so it comes before the connection's hops
+        steps.append((Hop.CLIENT_ROUTE, None, partial(direct_route_hop, call, leg)))
+        steps += [(h, None, partial(fn, direct)) for h, fn in hops if h not in (Hop.RESOLVE, Hop.DNS, Hop.CLIENT_ROUTE)]
         out.steps = steps
         return out
     svc = leg.svc

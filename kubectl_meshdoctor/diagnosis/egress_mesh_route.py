@@ -37,6 +37,18 @@ class MeshLeg:
     host: str  # the outside host
 
 
+@dataclass(frozen=True, slots=True)
+class DirectLeg:
+    """A mesh route that keeps the outside host: the sidecar connects out itself, maybe to another port
+    (TLS origination: the app calls 80, the route sends to 443 and a DestinationRule says SIMPLE)."""
+
+    vs: VirtualService
+    route: HttpRoute
+    by: tuple[ObjectRef, ...]
+    port: int  # the port the sidecar connects to
+    host: str
+
+
 def qualified(vs: VirtualService) -> tuple[HttpRoute, ...]:
     """The VS's routes with `match[].gateways` written `ns/name` (as a gateway key), `mesh` kept."""
     ns = vs.ref.namespace or "default"
@@ -62,7 +74,7 @@ def _unknown(why: str, by: tuple[ObjectRef, ...]) -> HopResult:
     return HopResult(HOP, Decision.UNKNOWN, by, why, Symptom.UNKNOWN, Verdict.UNKNOWN, gaps=(why,))
 
 
-def mesh_leg(call: Call) -> MeshLeg | HopResult | None:
+def mesh_leg(call: Call) -> MeshLeg | DirectLeg | HopResult | None:
     """The route to an egress gateway; a hop result when the route decides otherwise (no route
     matches, or a shape not modelled); None when no VirtualService for the host applies."""
     host = call.dst.dns_name
@@ -96,8 +108,11 @@ def mesh_leg(call: Call) -> MeshLeg | HopResult | None:
     to_gateway = [(d, s) for d, s in services if s is not None and _is_gateway(m, pods_for_service(m, s))]
     if not to_gateway:
         hosts = {rt.fqdn(d.host, ns) for d in dests}
-        if hosts <= {host}:
-            return None  # the route keeps the host (timeouts, retries): the sidecar connects out itself
+        if hosts <= {host}:  # the route keeps the host (faults, timeouts, a port): the sidecar connects out itself
+            ports = {d.port for d in dests if d.port is not None}
+            if len(ports) > 1:
+                return _unknown(f"{by[0].key()} splits {host} over ports {sorted(ports)}: not modelled", by)
+            return DirectLeg(vs, route, by, ports.pop() if ports else call.port, host)
         why = f"{by[0].key()} sends {host} to {', '.join(sorted(hosts))}, which is not an egress gateway: not modelled"
         return _unknown(why, by)
     if len(dests) > 1:
