@@ -9,6 +9,7 @@ from kubectl_meshdoctor.checks.authz_refs import AUTHZ_REFS
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.checks.cilium_checks import AUDIT, EMPTY_RULES, INVALID, SELECTS_NOTHING
 from kubectl_meshdoctor.checks.config_checks import CONFIG
+from kubectl_meshdoctor.checks.egress import EGRESS
 from kubectl_meshdoctor.checks.gateway_api_status import ROUTE_STATUS
 from kubectl_meshdoctor.checks.istio_refs import REFS
 from kubectl_meshdoctor.checks.mesh_checks import AMBIENT_PROBES, AUTHZ_NEEDS_MTLS, PA_DISABLE_AMBIENT, SPLIT_BRAIN
@@ -25,6 +26,7 @@ ALL: tuple[Check, ...] = tuple(
             AUDIT,
             AUTHZ_NEEDS_MTLS,
             CONFIG,
+            EGRESS,
             EMPTY_RULES,
             INVALID,
             PA_DISABLE_AMBIENT,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.findings.types import Cause, Decision, Gap, ObjectRef
+from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.egress_gateway import KIND, EgressGatewayPolicy, GatewaySpec, NodeInfo, PodSelection
 from kubectl_meshdoctor.model.objects import Pod
 
@@ -29,7 +30,7 @@ class EgressExit:
 
 
 @dataclass(frozen=True, slots=True)
-class _Gateway:
+class GatewayState:
     state: str  # "ok" | "unusable" | "unknown" | "ignored"
     text: str  # the source IP ("ok"), or why
     refs: tuple[ObjectRef, ...] = ()
@@ -44,21 +45,21 @@ def _tri(values: list[bool | None]) -> bool | None:
     return None if any(v is None for v in values) else True
 
 
-def _selects(call: Call, sel: PodSelection, pod: Pod) -> bool | None:
-    nodes = call.model.egress.nodes
+def _selects(model: Model, sel: PodSelection, pod: Pod) -> bool | None:
+    nodes = model.egress.nodes
     parts: list[bool | None] = []
     if sel.pods is not None:
         parts.append(sel.pods.matches(pod.identity))
     if sel.namespaces is not None:
-        parts.append(sel.namespaces.matches(call.model.ns_labels(pod.namespace)))
+        parts.append(sel.namespaces.matches(model.ns_labels(pod.namespace)))
     if sel.nodes is not None:
         node = nodes.get(pod.node or "")
         parts.append(sel.nodes.matches(node.labels) if node is not None else None)
     return _tri(parts)
 
 
-def _policy_selects(call: Call, policy: EgressGatewayPolicy, pod: Pod) -> bool | None:
-    found = [_selects(call, s, pod) for s in policy.selections]
+def policy_selects(model: Model, policy: EgressGatewayPolicy, pod: Pod) -> bool | None:
+    found = [_selects(model, s, pod) for s in policy.selections]
     if any(v is True for v in found):
         return True
     return None if any(v is None for v in found) else False
@@ -80,42 +81,42 @@ def _covers(policy: EgressGatewayPolicy, ip: str | None) -> bool | None:
     return True if everything and not policy.excluded_cidrs else None
 
 
-def _gateway(call: Call, gw: GatewaySpec, ref: ObjectRef) -> _Gateway:
+def gateway_state(model: Model, gw: GatewaySpec, ref: ObjectRef) -> GatewayState:
     at = ref.with_rule(gw.path)
     if gw.egress_ip and gw.interface:
         why = f"{at.key()} sets both egressIP and interface, so Cilium ignores the policy"
-        return _Gateway("ignored", why, (at,))
-    if not call.model.egress.nodes_read:
-        return _Gateway("unknown", f"no Node objects are in this view: which node {at.key()} selects is not known")
+        return GatewayState("ignored", why, (at,))
+    if not model.egress.nodes_read:
+        return GatewayState("unknown", f"no Node objects are in this view: which node {at.key()} selects is not known")
     nodes: list[NodeInfo] = []
     if gw.node_selector is not None:
-        nodes = [n for n in call.model.egress.nodes.values() if gw.node_selector.matches(n.labels)]
+        nodes = [n for n in model.egress.nodes.values() if gw.node_selector.matches(n.labels)]
     if not nodes:
         sel = gw.node_selector.describe() if gw.node_selector is not None else "no nodeSelector"
         why = f"{at.key()} nodeSelector ({sel}) matches no node, so there is no gateway"
         label = sel if gw.node_selector is not None and "," not in sel and "=" in sel else ""
-        return _Gateway("unusable", why, (at.with_rule(f"{gw.path}.nodeSelector"),), "", "NO_EGRESS_GATEWAY", label)
+        return GatewayState("unusable", why, (at.with_rule(f"{gw.path}.nodeSelector"),), "", "NO_EGRESS_GATEWAY", label)
     names = ", ".join(sorted(n.name for n in nodes))
     refs = (at, *(n.ref for n in nodes))
     if gw.egress_ip:
         if all(gw.egress_ip in n.addresses for n in nodes):
-            return _Gateway("ok", f"{gw.egress_ip} (egressIP, on gateway node {names})", refs, gw.egress_ip)
+            return GatewayState("ok", f"{gw.egress_ip} (egressIP, on gateway node {names})", refs, gw.egress_ip)
         why = (
             f"whether egressIP {gw.egress_ip} is configured on gateway node {names} is not visible (the Node status "
             "does not list it); if it is not, Cilium drops the traffic (DROP_NO_EGRESS_IP)"
         )
-        return _Gateway("unknown", why, refs)
+        return GatewayState("unknown", why, refs)
     if gw.interface:
         why = (
             f"which IPv4 address interface {gw.interface} carries on gateway node {names} is not visible; without "
             "one Cilium drops the traffic (DROP_NO_EGRESS_IP)"
         )
-        return _Gateway("unknown", why, refs)
+        return GatewayState("unknown", why, refs)
     internal = sorted({a for n in nodes for a in n.addresses[:1]})
     text = f"the address of the default-route interface of gateway node {names}" + (
         f" (typically {', '.join(internal)})" if internal else ""
     )
-    return _Gateway("ok", text, refs)
+    return GatewayState("ok", text, refs)
 
 
 def _unread(call: Call) -> str | None:
@@ -146,13 +147,13 @@ def exit_for(call: Call, pod: Pod, ip: str | None, host: str) -> EgressExit | No
         return EgressExit(Decision.ALLOW, f"enable-egress-gateway is not true: no {KIND} applies; {node_ip}", refs)
     applying: list[tuple[EgressGatewayPolicy, bool | None, bool | None]] = []
     for policy in sorted(policies, key=lambda p: p.ref.name):
-        selects, covers = _policy_selects(call, policy, pod), _covers(policy, ip)
+        selects, covers = policy_selects(call.model, policy, pod), _covers(policy, ip)
         if selects is not False and covers is not False:
             applying.append((policy, selects, covers))
     who = f"{pod.namespace}/{pod.workload_name or pod.name}"
     if not applying:
         return EgressExit(Decision.ALLOW, f"no {KIND} selects {who} for {host}: the server sees {node_ip}".rstrip())
-    outcomes = [(p, s, c, [_gateway(call, g, p.ref) for g in p.gateways] or [_no_gateway(p)]) for p, s, c in applying]
+    outcomes = [(p, s, c, states(call.model, p)) for p, s, c in applying]
     if len(outcomes) > 1:
         names = ", ".join(p.ref.name for p, *_ in outcomes)
         if all(g.state == "ok" for *_, gws in outcomes for g in gws) and all(s and c for _, s, c, _ in outcomes):
@@ -164,16 +165,21 @@ def exit_for(call: Call, pod: Pod, ip: str | None, host: str) -> EgressExit | No
     return _one(policy, selects, covers, outcomes[0][3], who, host, ip, node_ip)
 
 
-def _no_gateway(policy: EgressGatewayPolicy) -> _Gateway:
+def states(model: Model, policy: EgressGatewayPolicy) -> list[GatewayState]:
+    """The state of each gateway the policy names (none named: unusable)."""
+    return [gateway_state(model, g, policy.ref) for g in policy.gateways] or [no_gateway(policy)]
+
+
+def no_gateway(policy: EgressGatewayPolicy) -> GatewayState:
     why = f"{policy.ref.key()} names no egressGateway"
-    return _Gateway("unusable", why, (policy.ref,), drop="NO_EGRESS_GATEWAY")
+    return GatewayState("unusable", why, (policy.ref,), drop="NO_EGRESS_GATEWAY")
 
 
 def _one(
     policy: EgressGatewayPolicy,
     selects: bool | None,
     covers: bool | None,
-    gws: list[_Gateway],
+    gws: list[GatewayState],
     who: str,
     host: str,
     ip: str | None,
@@ -202,23 +208,26 @@ def _one(
     bad = next((g for g in gws if g.state == "unusable"), None)
     if bad is not None and states == {"unusable"} and not cond:
         detail = f"{ref.key()} selects {who} for {host}, but {bad.text}: Cilium drops the connection ({bad.drop})"
-        cause = Cause(
-            "cilium-egress-gateway-unusable",
-            refs,
-            {
-                "policy": ref.name,
-                "client": who,
-                "host": host,
-                "why": bad.text,
-                "drop": bad.drop,
-                "cidrs": cidrs,
-                "label": bad.label or "KEY=VALUE",
-            },
-            detail=detail,
-        )
+        cause = unusable_cause(policy, bad, refs, who, host, detail)
         return EgressExit(Decision.BREAK, detail, refs, cause)
     why = "; ".join(dict.fromkeys(g.text for g in gws if g.state != "ok"))
     detail = f"{cond.strip() + ', ' if cond else ''}{ref.key()} would send {who} → {host} through a gateway: {why}"
     if ip is None and covers is None and bad is not None:
         detail += " (it is dropped if so)"
     return EgressExit(Decision.UNKNOWN, detail, refs)
+
+
+def unusable_cause(
+    policy: EgressGatewayPolicy, bad: GatewayState, refs: tuple[ObjectRef, ...], who: str, host: str, detail: str = ""
+) -> Cause:
+    """cilium-egress-gateway-unusable (explain and check say it alike)."""
+    params = {
+        "policy": policy.ref.name,
+        "client": who,
+        "host": host,
+        "why": bad.text,
+        "drop": bad.drop,
+        "cidrs": ", ".join(policy.destination_cidrs),
+        "label": bad.label or "KEY=VALUE",
+    }
+    return Cause("cilium-egress-gateway-unusable", refs, params, detail=detail)

@@ -22,6 +22,7 @@ from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate, s
 from kubectl_meshdoctor.engines.cilium.identity import assumed_kube_dns
 from kubectl_meshdoctor.engines.cilium.peers import fqdn_pattern_matches, matching_port_rules
 from kubectl_meshdoctor.findings.types import Cause, Decision, ObjectRef
+from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Peer, Pod, pod_peer, world_peer
 from kubectl_meshdoctor.model.refs import pods_for_service
 
@@ -49,8 +50,7 @@ def _fqdn_entries(call: Call, client: Pod, port: int, name: str | None) -> list[
     return out
 
 
-def _kube_dns_peer(call: Call) -> Peer:
-    m = call.model
+def _kube_dns_peer(m: Model) -> Peer:
     svc = m.services.get("kube-system/kube-dns")
     pods = (
         pods_for_service(m, svc)
@@ -60,11 +60,11 @@ def _kube_dns_peer(call: Call) -> Peer:
     return pod_peer(pods[0], "kube-system/kube-dns") if pods else assumed_kube_dns(m)
 
 
-def dns_visibility(call: Call, client: Pod) -> tuple[bool, str, tuple[ObjectRef, ...]]:
+def dns_visibility(m: Model, client: Pod) -> tuple[bool, str, tuple[ObjectRef, ...]]:
     """(visible, why, refs): do the client's lookups to kube-dns pass Cilium's DNS proxy?"""
-    if not call.model.cilium_config.l7_proxy:
+    if not m.cilium_config.l7_proxy:
         return False, "enable-l7-proxy is false, so Cilium runs no DNS proxy", ()
-    dns = evaluate(call.model, client, "egress", _kube_dns_peer(call), 53, "UDP")
+    dns = evaluate(m, client, "egress", _kube_dns_peer(m), 53, "UDP")
     if dns.decision is Decision.ALLOW and dns.l7_kind == "dns" and dns.redirect:
         return True, f"{dns.redirect[0].key()} sends the lookups through Cilium's DNS proxy", dns.redirect[:1]
     why = "no egress rule of the client puts a DNS rule (toPorts … rules.dns) on its lookups to kube-dns port 53"
@@ -85,7 +85,7 @@ def judge(call: Call, client: Pod, peer: Peer, port: int, result: CiliumDecision
         entries = _fqdn_entries(call, client, port, peer.dns_name)
         if not entries:
             return FqdnVerdict(result)
-        visible, why, via = dns_visibility(call, client)
+        visible, why, via = dns_visibility(call.model, client)
         if visible:
             detail = f"{result.detail} (toFQDNs: the IPs are learned from DNS answers; {why})"
             return FqdnVerdict(replace(result, detail=detail, by=result.by + via))
@@ -95,7 +95,7 @@ def judge(call: Call, client: Pod, peer: Peer, port: int, result: CiliumDecision
     entries = _fqdn_entries(call, client, port, None)
     if not entries:
         return FqdnVerdict(result)
-    visible, why, _ = dns_visibility(call, client)
+    visible, why, _ = dns_visibility(call.model, client)
     names = ", ".join(p for _, patterns in entries for p in patterns)
     if not visible:
         detail = f"{result.detail}; toFQDNs {entries[0][0].key()} ({names}) learns no IP: {why}"
@@ -112,29 +112,29 @@ def _no_visibility(
     call: Call, client: Pod, host: str, port: int, entries: list[tuple[ObjectRef, tuple[str, ...]]], why: str
 ) -> FqdnVerdict:
     ref = entries[0][0]
-    policy = ref.key().split(" ")[1] if " " in ref.key() else ref.name
     detail = (
         f"{ref.key()} allows {host} by name only, but {why}: the IPs the client resolves are never learned, "
         f"so Cilium sees identity world and drops TCP/{port} (POLICY_DENIED)"
     )
+    cause = no_visibility_cause(call.model, client.namespace, client.workload_name or client.name, host, ref, why)
+    decision = CiliumDecision(Decision.DENY, (ref,), detail, True, selecting=(ref,))
+    return FqdnVerdict(decision, Cause(cause.code, cause.objects, cause.params, detail=detail))
+
+
+def no_visibility_cause(m: Model, namespace: str, client: str, host: str, ref: ObjectRef, why: str) -> Cause:
+    """cilium-fqdn-no-dns-visibility for the toFQDNs entry ``ref`` (explain and check say it alike)."""
     fix = (
         f"{fixes.edit_cmd(ref)}   # add under the egress rules:\n{fixes.indent(fixes.dns_egress_yaml(), 2)}"
-        if call.model.cilium_config.l7_proxy
+        if m.cilium_config.l7_proxy
         else "set enable-l7-proxy: true in the cilium-config ConfigMap and restart the agents"
     )
-    cause = Cause(
-        "cilium-fqdn-no-dns-visibility",
-        (ref,),
-        {
-            "policy_kind": ref.kind,
-            "policy": policy,
-            "rule": ref.rule or "",
-            "host": host,
-            "why": why,
-            "client": f"{client.namespace}/{client.workload_name or client.name}",
-            "fix_hint": fix,
-        },
-        detail=detail,
-    )
-    decision = CiliumDecision(Decision.DENY, (ref,), detail, True, selecting=(ref,))
-    return FqdnVerdict(decision, cause)
+    params = {
+        "policy_kind": ref.kind,
+        "policy": f"{ref.namespace}/{ref.name}" if ref.namespace else ref.name,
+        "rule": ref.rule or "",
+        "host": host,
+        "why": why,
+        "client": f"{namespace}/{client}",
+        "fix_hint": fix,
+    }
+    return Cause("cilium-fqdn-no-dns-visibility", (ref,), params)

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.egress_mesh_route import MeshLeg, gateways_for, qualified
-from kubectl_meshdoctor.diagnosis.gateway_binding import bound_vs, server_host_matches
+from kubectl_meshdoctor.diagnosis.gateway_binding import bound_vs_in, server_host_matches
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, ObjectRef, Symptom, Verdict
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio import DestinationRule, TLSSetting
-from kubectl_meshdoctor.model.istio_traffic import ServiceEntry
+from kubectl_meshdoctor.model.istio_routes import HttpRoute
+from kubectl_meshdoctor.model.istio_traffic import GatewayServer, IstioGateway, ServiceEntry, VirtualService
+from kubectl_meshdoctor.model.objects import Pod
 
 HOP = Hop.GATEWAY
 _TLS_PROTOCOLS = ("HTTPS", "TLS")
@@ -57,14 +59,15 @@ def dr_tls(model: Model, host: str, port: int, namespaces: list[str]) -> tuple[D
     return None
 
 
-def gateway_hop(call: Call, leg: MeshLeg, out: GatewayExit) -> HopResult:
-    """``call`` is the client → gateway Service leg (its server is the gateway pod)."""
-    m, host = call.model, leg.host
-    pod = call.server or (leg.pods[0] if leg.pods else None)
+Bound = tuple[IstioGateway, GatewayServer, VirtualService]
+
+
+def bind(model: Model, pod: Pod, leg: MeshLeg) -> Bound | HopResult:
+    """The Gateway server on the port the sidecar sends to that accepts the host, and the VirtualService
+    bound to it for the host; the misroute when one is missing."""
+    host = leg.host
     gw_label = f"egress gateway {leg.svc.namespace}/{leg.svc.name}"
-    if pod is None:
-        return HopResult(HOP, Decision.SKIP, (), f"{gw_label} has no pod (see the Service hop)")
-    gateways = gateways_for(m, pod)
+    gateways = gateways_for(model, pod)
     servers = [(g, s) for g in gateways for s in g.servers if s.port == leg.port]
     if not servers:
         have = ", ".join(f"{g.ref.namespace}/{g.ref.name}" for g in gateways) or "none"
@@ -84,34 +87,57 @@ def gateway_hop(call: Call, leg: MeshLeg, out: GatewayExit) -> HopResult:
         why = f"Gateway {g.ref.namespace}/{g.ref.name} {s.path} on port {leg.port} does not accept host {host} → 404 NR"
         fix = f"add {host} to {s.path}.hosts: kubectl -n {g.ref.namespace} edit gateway {g.ref.name}"
         return _misrouted(leg, (g.ref.with_rule(f"{s.path}.hosts"),), why, Symptom.HTTP_404, fix)
-    bound = [(g, s, vs) for g, s in accepting if (vs := bound_vs(call, g, s, host)) is not None]
-    if not bound:
-        g, s = accepting[0]
-        key = f"{g.ref.namespace}/{g.ref.name}"
-        why = (
-            f"Gateway {key} {s.path} accepts {host}, but no VirtualService bound to it (gateways: [{key}]) "
-            "routes it → 404 NR"
-        )
-        name = g.ref.name if leg.vs.ref.namespace == g.ref.namespace else key
-        fix = (
-            f"bind the VirtualService for {host} to the gateway too (gateways: [{name}, mesh]) with an http route "
-            f"matching gateways: [{name}] whose destination is {{host: {host}}}: kubectl -n "
-            f"{leg.vs.ref.namespace} edit virtualservice {leg.vs.ref.name}"
-        )
-        return _misrouted(
-            leg, (g.ref.with_rule(s.path), leg.vs.ref.with_rule("spec.gateways")), why, Symptom.HTTP_404, fix
-        )
-    g, s, vs = bound[0]
+    bound = [(g, s, vs) for g, s in accepting if (vs := bound_vs_in(model, g, s, host)) is not None]
+    if bound:
+        return bound[0]
+    g, s = accepting[0]
+    key = f"{g.ref.namespace}/{g.ref.name}"
+    why = (
+        f"Gateway {key} {s.path} accepts {host}, but no VirtualService bound to it (gateways: [{key}]) "
+        "routes it → 404 NR"
+    )
+    name = g.ref.name if leg.vs.ref.namespace == g.ref.namespace else key
+    fix = (
+        f"bind the VirtualService for {host} to the gateway too (gateways: [{name}, mesh]) with an http route "
+        f"matching gateways: [{name}] whose destination is {{host: {host}}}: kubectl -n "
+        f"{leg.vs.ref.namespace} edit virtualservice {leg.vs.ref.name}"
+    )
+    return _misrouted(leg, (g.ref.with_rule(s.path), leg.vs.ref.with_rule("spec.gateways")), why, Symptom.HTTP_404, fix)
+
+
+def no_route(leg: MeshLeg, bound: Bound) -> HopResult:
+    g, _, vs = bound
+    key = f"{g.ref.namespace}/{g.ref.name}"
+    why = f"{vs.ref.key()} is bound to Gateway {key}, but none of its http routes matches there → 404 NR"
+    fix = f"give {vs.ref.key()} an http route matching gateways: [{g.ref.name}] (port {leg.port})"
+    return _misrouted(leg, (vs.ref.with_rule("http"),), why, Symptom.HTTP_404, fix)
+
+
+def gateway_hop(call: Call, leg: MeshLeg, out: GatewayExit) -> HopResult:
+    """``call`` is the client → gateway Service leg (its server is the gateway pod)."""
+    pod = call.server or (leg.pods[0] if leg.pods else None)
+    if pod is None:
+        return HopResult(HOP, Decision.SKIP, (), f"egress gateway {leg.svc.namespace}/{leg.svc.name} has no pod")
+    bound = bind(call.model, pod, leg)
+    if isinstance(bound, HopResult):
+        return bound
+    g, _, vs = bound
     key = f"{g.ref.namespace}/{g.ref.name}"
     q = call.query
     req = rt.RouteRequest(q.method, q.path, call.request.headers, leg.port, pod.labels, pod.namespace, key)
     matched = rt.match_route(qualified(vs), req)
     if matched is None:
-        why = f"{vs.ref.key()} is bound to Gateway {key}, but none of its http routes matches there → 404 NR"
-        fix = f"give {vs.ref.key()} an http route matching gateways: [{g.ref.name}] (port {leg.port})"
-        return _misrouted(leg, (vs.ref.with_rule("http"),), why, Symptom.HTTP_404, fix)
+        return no_route(leg, bound)
     route, match = matched
-    route_ref = vs.ref.with_rule(match.path if match else route.path)
+    return route_target(call.model, leg, bound, route, vs.ref.with_rule(match.path if match else route.path), out)
+
+
+def route_target(
+    model: Model, leg: MeshLeg, bound: Bound, route: HttpRoute, route_ref: ObjectRef, out: GatewayExit
+) -> HopResult:
+    """Where the gateway's matched route sends the host, and whether it can get there."""
+    g, s, vs = bound
+    host, key = leg.host, f"{g.ref.namespace}/{g.ref.name}"
     dests = [d for d in route.destinations if d.weight > 0]
     owner = vs.ref.namespace or "default"
     if len(dests) != 1:
@@ -127,13 +153,12 @@ def gateway_hop(call: Call, leg: MeshLeg, out: GatewayExit) -> HopResult:
     if target.endswith("." + rt.DOMAIN):
         why = f"{lead}, an in-cluster Service: that leg is not evaluated"
         return HopResult(HOP, Decision.UNKNOWN, (route_ref,), why, Symptom.UNKNOWN, Verdict.UNKNOWN, gaps=(why,))
-    return _to_outside(call, leg, out, lead, (g.ref.with_rule(s.path), route_ref), target, dest.port or leg.port)
+    return _to_outside(model, leg, out, lead, (g.ref.with_rule(s.path), route_ref), target, dest.port or leg.port)
 
 
 def _to_outside(
-    call: Call, leg: MeshLeg, out: GatewayExit, lead: str, by: tuple[ObjectRef, ...], target: str, port: int
+    m: Model, leg: MeshLeg, out: GatewayExit, lead: str, by: tuple[ObjectRef, ...], target: str, port: int
 ) -> HopResult:
-    m = call.model
     gw_ns = leg.svc.namespace
     entry = rt.service_entry_for(m.traffic, target, None, gw_ns)
     if entry is None:

@@ -124,6 +124,35 @@ def mesh_leg(call: Call) -> MeshLeg | DirectLeg | HopResult | None:
     return MeshLeg(vs, route, by, dest, svc, tuple(pods_for_service(m, svc)), port, host)
 
 
+def outside(host: str) -> bool:
+    """A host outside the cluster (not a Service name, no wildcard)."""
+    return "." in host and "*" not in host and not host.endswith(rt.DOMAIN) and not host.endswith(".svc")
+
+
+def _for_mesh(route: HttpRoute) -> bool:
+    return not route.matches or any(not m.gateways or "mesh" in m.gateways for m in route.matches)
+
+
+def mesh_legs_of(model: Model) -> list[MeshLeg]:
+    """Every mesh route of a VirtualService that sends an outside host to an egress gateway (`check`)."""
+    out: list[MeshLeg] = []
+    for vs in model.traffic.virtual_services:
+        if vs.gateways and "mesh" not in vs.gateways:
+            continue
+        ns = vs.ref.namespace or "default"
+        for route in (r for r in qualified(vs) if _for_mesh(r)):
+            dests = [d for d in route.destinations if d.weight > 0]
+            for dest in dests if len(dests) == 1 else ():
+                svc = _service(model, rt.fqdn(dest.host, ns))
+                pods = pods_for_service(model, svc) if svc is not None else []
+                port = dest.port or (svc.ports[0].port if svc is not None and len(svc.ports) == 1 else None)
+                if svc is None or port is None or not _is_gateway(model, pods):
+                    continue
+                by = (vs.ref.with_rule(route.path),)
+                out += [MeshLeg(vs, route, by, dest, svc, tuple(pods), port, h) for h in vs.hosts if outside(h)]
+    return out
+
+
 def _service(model: Model, fqdn: str) -> Service | None:
     parts = fqdn.split(".")
     if fqdn.endswith("." + rt.DOMAIN) and len(parts) == 5:
