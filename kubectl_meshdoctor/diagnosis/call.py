@@ -78,6 +78,7 @@ class Call:
     route: RouteOutcome | None = None
     waypoint: WaypointBinding | None = None  # issue 11 §1: the call runs client → waypoint → server
     mesh_route: MeshRouteAnswer | None = None  # issue 20 §3: the GAMMA route the routing hop evaluated
+    relay_pods: list[Pod] = field(default_factory=list)  # issue 20 §5: an egress gateway in the middle (its flows)
     # issue 17: shares of requests that fail by configuration (fault aborts, broken weighted destinations)
     partial: list[Partial] = field(default_factory=list)
     # the other destinations of a weighted split, each evaluated by its own walk (diagnosis/shares.py)

@@ -163,6 +163,7 @@ def explain(
     latency = 0.0
     if not query.no_flows and model.flow_source != "none":
         via = list(call.waypoint.pods) if call.waypoint is not None else []  # both legs' flows (habit 13)
+        via += call.relay_pods  # an egress gateway's flows (issue 20 §5)
         pair = PairSelector.of(call.src.pods + via, call.dst.pods + via)
         if model.flow_index is None:
             model.flow_index = FlowIndex(model.flows)

@@ -9,6 +9,7 @@ from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.routing_hop import _break
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import Cause, HopResult, Symptom
+from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio_traffic import GatewayServer, IstioGateway, VirtualService
 
 
@@ -61,12 +62,17 @@ def _serves(vs: VirtualService, host: str) -> bool:
 def bound_vs(call: Call, gw: IstioGateway, server: GatewayServer, host: str) -> VirtualService | None:
     """The VirtualService the gateway uses for host on this server: bound to the Gateway, serving the
     host, from a namespace the server's `ns/host` entry admits; exact host before wildcard."""
+    return bound_vs_in(call.model, gw, server, host)
+
+
+def bound_vs_in(model: Model, gw: IstioGateway, server: GatewayServer, host: str) -> VirtualService | None:
+    """bound_vs for a gateway without a call at hand (an egress gateway in `check`, issue 20 §5)."""
     key = f"{gw.ref.namespace}/{gw.ref.name}"
     gw_ns = gw.ref.namespace or "default"
     entries = [h for h in server.hosts if server_host_matches(h, host)]
     found = [
         vs
-        for vs in call.model.traffic.virtual_services
+        for vs in model.traffic.virtual_services
         if _lists(vs, key)
         and _serves(vs, host)
         and any(_admits(e, vs.ref.namespace or "default", gw_ns) for e in entries)

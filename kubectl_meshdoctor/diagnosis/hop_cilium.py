@@ -3,7 +3,7 @@ policy on the wire port, with the cause and the narrowest fix when one refuses t
 
 from __future__ import annotations
 
-from kubectl_meshdoctor.diagnosis import fixes
+from kubectl_meshdoctor.diagnosis import fixes, hop_external
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.cilium_peers import evaluate_view, host_network_hint, service_port_causes
 from kubectl_meshdoctor.diagnosis.hop_base import allow_result as _allow
@@ -84,7 +84,7 @@ def _allow_yaml(call: Call, direction: str, port: int, explicit_deny: bool) -> s
     return fixes.allow_cnp_yaml(subject, peer, direction, port, call.query.protocol)
 
 
-def _sidecar_drop_note(call: Call) -> str:
+def drop_note(call: Call) -> str:
     """B1: a sidecar client accepts the app's connection, then its own connect times out."""
     if call.client_mesh is Mesh.SIDECAR:
         return (
@@ -94,7 +94,7 @@ def _sidecar_drop_note(call: Call) -> str:
     return " (the SYN is dropped silently: the client times out)"
 
 
-def _drop_symptom(call: Call, direction: str) -> Symptom:
+def drop_symptom(call: Call, direction: str) -> Symptom:
     if direction == "egress" and call.model.cilium_config.deny_response_icmp:
         return Symptom.REFUSED
     return Symptom.TIMEOUT
@@ -119,6 +119,11 @@ def egress_hop(call: Call) -> HopResult:
         unsure_alias = _alias_fqdn_unsure(call, result, port)
         if unsure_alias is not None:
             return unsure_alias
+        if call.dst.kind == "External":
+            done = hop_external.after_policy(call, call.client, peer, port, result)
+            if isinstance(done, HopResult):
+                return done
+            result = done
     call.egress = result
     if result.decision is Decision.DENY:
         cause = _policy_cause(call, result, "egress", port, call.server, call.src.label)
@@ -126,8 +131,8 @@ def egress_hop(call: Call) -> HopResult:
             Hop.CLIENT_EGRESS,
             Decision.BREAK,
             result.by,
-            result.detail + ("" if call.model.cilium_config.deny_response_icmp else _sidecar_drop_note(call)),
-            _drop_symptom(call, "egress"),
+            result.detail + ("" if call.model.cilium_config.deny_response_icmp else drop_note(call)),
+            drop_symptom(call, "egress"),
             Verdict.DENIED,
             (cause, *service_port_causes(call, result, call.client, "egress", peer)),
         )
@@ -180,7 +185,7 @@ def ingress_hop(call: Call) -> HopResult:
             Hop.CILIUM_INGRESS,
             Decision.BREAK,
             result.by,
-            result.detail + _sidecar_drop_note(call),
+            result.detail + drop_note(call),
             Symptom.TIMEOUT,
             Verdict.DENIED,
             (cause, *service_port_causes(call, result, call.server, "ingress", peer)),

@@ -41,7 +41,8 @@ _GATEWAY_API = ("Gateway", "GatewayClass", "HTTPRoute", "ReferenceGrant")
 INPUTS: dict[Hop, tuple[Read, ...]] = {
     # issue 20: the gateway (client side = its namespace), its routes and the backends they name
     # (the client side is the gateway's namespace: its own Service and endpoints lead to its proxy pods)
-    Hop.GATEWAY: (Read((*_GATEWAY_API, "Namespace"), BOTH), Read(_ENDPOINTS, BOTH)),
+    # (an Istio egress gateway's hop also reads its Gateway, VirtualServices, ServiceEntries and DRs, issue 20 §5)
+    Hop.GATEWAY: (Read((*_GATEWAY_API, "Namespace"), BOTH), Read(_ENDPOINTS, BOTH), Read(_ROUTING, BOTH, (ROOT,))),
     Hop.RESOLVE: (Read(_ENDPOINTS, SERVER),),
     Hop.DNS: (Read(_CILIUM_POLICY, CLIENT), Read(_PEERS + _ENDPOINTS, (), (KUBE_SYSTEM,))),
     Hop.CLIENT_EGRESS: (Read(_CILIUM_POLICY, CLIENT), Read(_PEERS, BOTH)),

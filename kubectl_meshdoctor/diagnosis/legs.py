@@ -104,6 +104,12 @@ def _step(hop: Hop, fn: HopFn, call: Call | Callable[[], Call], leg: str | None,
 
 
 def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan:
+    if call.dst.kind == "External":
+        from kubectl_meshdoctor.diagnosis import egress_legs  # (imports this module)
+
+        through = egress_legs.plan(call, hops)  # issue 20 §5: through an Istio egress gateway
+        if through is not None:
+            return through
     fns = dict(hops)
     out = LegPlan(call)
     wp = call.waypoint

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from kubectl_meshdoctor.findings.catalog_check import CHECK as _CHECK
 from kubectl_meshdoctor.findings.catalog_check import ISTIOCTL_CODES
+from kubectl_meshdoctor.findings.catalog_egress import SPECS as _EGRESS_SPECS
 from kubectl_meshdoctor.findings.catalog_gateway import SPECS as _GATEWAY_SPECS
 from kubectl_meshdoctor.findings.catalog_mesh import SPECS as _MESH_SPECS
 from kubectl_meshdoctor.findings.cause_spec import CauseSpec
@@ -28,7 +29,7 @@ __all__ = [
     "summary",
 ]
 
-_SPECS: tuple[CauseSpec, ...] = _MESH_SPECS + _GATEWAY_SPECS
+_SPECS: tuple[CauseSpec, ...] = _MESH_SPECS + _GATEWAY_SPECS + _EGRESS_SPECS
 
 
 def _with_check(spec: CauseSpec) -> CauseSpec:

@@ -48,7 +48,11 @@ CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
         "every route and mirror destination and DestinationRule host",
         ("ReferencedResourceNotFound", "UnknownDestinationRuleHost"),
     ),
-    "istio-egress-registry-only": ("Services a REGISTRY_ONLY Sidecar scope hides", ()),
+    "istio-egress-registry-only": (
+        "Services a REGISTRY_ONLY Sidecar scope hides; outside hosts a mesh VirtualService routes that no "
+        "ServiceEntry registers (mesh-wide REGISTRY_ONLY)",
+        (),
+    ),
     "istio-circuit-breaker": ("tight connection-pool limits (info)", ()),
     "istio-gateway-selector-no-match": ("every Istio Gateway", ("ReferencedResourceNotFound",)),
     "istio-gateway-host-not-bound": (
@@ -56,6 +60,13 @@ CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
         ("VirtualServiceHostNotFoundInGateway",),
     ),
     "istio-gateway-route-not-allowed": ("every HTTPRoute parentRef (allowedRoutes)", ()),
+    "istio-egress-gateway-misrouted": (
+        "every mesh route of an outside host to an egress gateway: Gateway server, bound VirtualService, "
+        "ServiceEntry, TLS origination",
+        ("VirtualServiceHostNotFoundInGateway",),
+    ),
+    "cilium-fqdn-no-dns-visibility": ("every pod a toFQDNs rule selects whose lookups bypass the DNS proxy", ()),
+    "cilium-egress-gateway-unusable": ("every CiliumEgressGatewayPolicy that selects pods and has no gateway node", ()),
     "gateway-route-not-accepted": ("every HTTPRoute parentRef to a Gateway in view (Accepted and its reason)", ()),
     "gamma-no-waypoint": (
         "every HTTPRoute attached to a Service, called by an ambient client through explain's hops",

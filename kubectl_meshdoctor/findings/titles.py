@@ -69,6 +69,10 @@ TITLES: Mapping[str, str] = {
     "istio-route-api-conflict": "A VirtualService and HTTPRoutes route the same host; a proxy uses only one",
     "ingress-rule-no-match": "No rule of the Ingress matches the request and it has no default backend; 404",
     "ingress-backend-missing": "An Ingress backend names a Service or port that does not exist; 503",
+    # issue 20 §5: egress to outside hosts
+    "cilium-fqdn-no-dns-visibility": "A toFQDNs rule learns no IP: the client's lookups bypass Cilium's DNS proxy",
+    "cilium-egress-gateway-unusable": "A CiliumEgressGatewayPolicy selects the pod, but no gateway serves it",
+    "istio-egress-gateway-misrouted": "An outside host routed through an Istio egress gateway finds no way on there",
 }
 
 # codes whose fix is written for each case ("{fix_hint}"): what the fix generally is
@@ -84,4 +88,5 @@ FIXES: Mapping[str, str] = {
     "protocol-declaration": "name the port <protocol>[-suffix] or set appProtocol, consistently with Cilium's rules",
     "app-uid-1337": "run the application as another UID",
     "failing-call-objects-allow": "compare the flows' time with the objects' changes; check the server's own logs",
+    "istio-egress-gateway-misrouted": "complete Gateway, VirtualService (mesh and gateway routes), ServiceEntry, DR",
 }

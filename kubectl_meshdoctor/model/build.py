@@ -11,6 +11,8 @@ from kubectl_meshdoctor.findings.types import Cause, Gap, Mesh
 from kubectl_meshdoctor.model.cilium import CiliumPolicies, PolicyRule
 from kubectl_meshdoctor.model.cilium_parse import PolicyInvalid, parse_cnp, parse_knp
 from kubectl_meshdoctor.model.config import CiliumConfig
+from kubectl_meshdoctor.model.egress_gateway import EgressObjects
+from kubectl_meshdoctor.model.egress_gateway import read as read_egress
 from kubectl_meshdoctor.model.gateway_api import GatewayApiObjects
 from kubectl_meshdoctor.model.gateway_api_parse import read as read_gateway_api
 from kubectl_meshdoctor.model.index import ModelIndex
@@ -96,6 +98,7 @@ class Model:
     traffic: TrafficObjects = field(default_factory=TrafficObjects)  # routing (issue 7)
     gateway_api: GatewayApiObjects = field(default_factory=GatewayApiObjects)  # issue 20
     ingress: IngressObjects = field(default_factory=IngressObjects)  # Ingress, IngressClass, CEC (issue 20)
+    egress: EgressObjects = field(default_factory=EgressObjects)  # issue 20 §5: CiliumEgressGatewayPolicy, Nodes
     cilium_config: CiliumConfig = field(default_factory=CiliumConfig)
     daemonsets: dict[str, Workload] = field(default_factory=dict)  # "ns/name"
     gaps: list[str] = field(default_factory=list)
@@ -191,6 +194,8 @@ class _Builder:
             return  # Gateway API kinds only the north-south walk reads (issue 20)
         if read_ingress(m.ingress, doc, ref_of(kind, doc, origin)):
             return  # Ingress, IngressClass, Cilium's Envoy configs (issue 20)
+        if read_egress(m.egress, doc, ref_of(kind, doc, origin)):
+            return  # egress gateway policies and the nodes they pick (issue 20 §5)
         if kind == "Namespace":
             name = str(meta.get("name", ""))
             labels = str_map(meta.get("labels"))

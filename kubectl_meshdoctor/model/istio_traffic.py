@@ -73,6 +73,8 @@ class ServiceEntry:
     ports: tuple[int, ...]
     export_to: tuple[str, ...]
     location: str  # MESH_EXTERNAL | MESH_INTERNAL
+    resolution: str = "NONE"  # NONE | STATIC | DNS | DNS_ROUND_ROBIN (issue 20 §5: NONE loops at an egress gateway)
+    port_protocols: Mapping[int, str] = field(default_factory=dict)  # number -> HTTP | HTTPS | TLS | TCP ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +203,12 @@ def _parse_se(doc: dict[str, Any], ref: ObjectRef) -> ServiceEntry:
         ports,
         strs(spec.get("exportTo")),
         str(spec.get("location") or "MESH_EXTERNAL"),
+        str(spec.get("resolution") or "NONE").upper(),
+        {
+            int(as_dict(p)["number"]): str(as_dict(p).get("protocol") or "").upper()
+            for p in as_list(spec.get("ports"))
+            if str(as_dict(p).get("number", "")).isdigit()
+        },
     )
 
 

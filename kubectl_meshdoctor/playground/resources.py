@@ -43,6 +43,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "CiliumClusterwideNetworkPolicy", "cilium.io", ("v2",), "ciliumclusterwidenetworkpolicies", namespaced=False
     ),
+    Resource("CiliumEgressGatewayPolicy", "cilium.io", ("v2",), "ciliumegressgatewaypolicies", namespaced=False),
     Resource("PeerAuthentication", "security.istio.io", ("v1", "v1beta1"), "peerauthentications"),
     Resource("AuthorizationPolicy", "security.istio.io", ("v1", "v1beta1"), "authorizationpolicies"),
     Resource("RequestAuthentication", "security.istio.io", ("v1", "v1beta1"), "requestauthentications"),

@@ -75,6 +75,9 @@ KINDS: tuple[Kind, ...] = (
     Kind("IngressClass", "networking.k8s.io", ("v1",), "ingressclasses", namespaced=False),
     Kind("CiliumEnvoyConfig", "cilium.io", ("v2",), "ciliumenvoyconfigs"),
     Kind("CiliumClusterwideEnvoyConfig", "cilium.io", ("v2",), "ciliumclusterwideenvoyconfigs", namespaced=False),
+    # issue 20 §5: which pods leave through a Cilium egress gateway, and the nodes that can be one
+    Kind("CiliumEgressGatewayPolicy", "cilium.io", ("v2",), "ciliumegressgatewaypolicies", namespaced=False),
+    Kind("Node", "", ("v1",), "nodes", namespaced=False),
 )
 ENDPOINTS = Kind("Endpoints", "", ("v1",), "endpoints")
 # Kinds that act on a call from any namespace: a VirtualService or ServiceEntry exported to "*" (the
