@@ -9,8 +9,8 @@ from kubectl_meshdoctor.checks.authz_refs import AUTHZ_REFS
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.checks.cilium_checks import AUDIT, EMPTY_RULES, INVALID, SELECTS_NOTHING
 from kubectl_meshdoctor.checks.config_checks import CONFIG
-from kubectl_meshdoctor.checks.gamma_checks import GAMMA_WAYPOINT
 from kubectl_meshdoctor.checks.egress import EGRESS
+from kubectl_meshdoctor.checks.gamma_checks import GAMMA_WAYPOINT
 from kubectl_meshdoctor.checks.gateway_api_status import ROUTE_STATUS
 from kubectl_meshdoctor.checks.ingress_backends import INGRESS_BACKENDS
 from kubectl_meshdoctor.checks.istio_refs import REFS
