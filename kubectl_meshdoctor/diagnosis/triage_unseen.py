@@ -13,8 +13,9 @@ plaintext behind PeerAuthentication DISABLE, a server sidecar's 403 passes it an
 failing call: naming its object here too costs nothing.)
 
 Scope: every namespace (``-A``); else the asked ones, Istio's root namespace (mesh-wide Sidecars,
-AuthorizationPolicies, gateways live there), and the VirtualServices, DestinationRules and
-ServiceEntries exported to the asked namespaces (their clients' proxies apply them). Server-side
+AuthorizationPolicies, gateways live there), the VirtualServices, DestinationRules and
+ServiceEntries exported to the asked namespaces and the GAMMA producer routes (their clients' proxies
+apply them; a consumer route only its own namespace's). Server-side
 objects of other namespaces are left to ``-A``. Live, the objects triage read: the namespaces the
 failures touch, or with no failure only ``KINDS``.
 """
