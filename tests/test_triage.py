@@ -254,6 +254,18 @@ def test_answers_istio_gives_itself_are_named_not_invented() -> None:
     assert json.loads(out)["verdict"] == "denied"  # what Hubble shows forwarded, Istio denies
 
 
+def test_mesh_routes_istio_applies_are_named_where_they_apply() -> None:
+    """GAMMA routes: a producer route (beside its Service) routes every mesh client, a consumer
+    route only its own namespace's clients; neither leaves a failing flow when it answers 404."""
+    folder = str(SCENARIOS / "gamma-mesh-routes")
+    for namespace, names in (("web", ["echo-producer", "echo-consumer"]), ("shop", ["echo-producer"]),
+                             ("plain", ["echo-producer"])):  # fmt: skip
+        code, doc = _triage("-n", namespace, "--from", folder)
+        assert (code, doc["findings"]) == (0, [])
+        assert [u["name"] for u in doc["unseen"] if u["kind"] == "HTTPRoute"] == names, namespace
+        assert all("GAMMA" in u["answers"] for u in doc["unseen"] if u["kind"] == "HTTPRoute")
+
+
 def test_namespace_scope_and_unknown_namespace() -> None:
     folder = str(SCENARIOS / "triage-one-policy-many-pairs")
     _, doc = _triage("-n", "web", "--from", folder)

@@ -13,8 +13,9 @@ plaintext behind PeerAuthentication DISABLE, a server sidecar's 403 passes it an
 failing call: naming its object here too costs nothing.)
 
 Scope: every namespace (``-A``); else the asked ones, Istio's root namespace (mesh-wide Sidecars,
-AuthorizationPolicies, gateways live there), and the VirtualServices, DestinationRules and
-ServiceEntries exported to the asked namespaces (their clients' proxies apply them). Server-side
+AuthorizationPolicies, gateways live there), the VirtualServices, DestinationRules and
+ServiceEntries exported to the asked namespaces and the GAMMA producer routes (their clients' proxies
+apply them; a consumer route only its own namespace's). Server-side
 objects of other namespaces are left to ``-A``. Live, the objects triage read: the namespaces the
 failures touch, or with no failure only ``KINDS``.
 """
@@ -42,6 +43,8 @@ ANSWERS = {
     "Gateway": "hosts and routes the gateway does not serve: 404 at the gateway",
     "waypoint": "a waypoint: the policies and routes bound to it answer there (403, 404, 503)",
     "HTTPRoute": "requests no rule matches 404, backends the gateway may not reach 500",
+    "mesh route": "a mesh route (GAMMA) Istio applies in the client's sidecar or the Service's waypoint: "
+    "a request no rule matches 404, backends it cannot use 500 or 503",
     "Route": "connections no rule routes, or to backends the gateway may not reach, closed at the gateway",
     "ServiceEntry": "the hosts it declares: a port, address or resolution Envoy cannot use answers 502 or 503 "
     "in the client's sidecar",
@@ -54,7 +57,8 @@ ANSWERS = {
 # Service and EndpointSlice costs what the failures-only read saves)
 KINDS = frozenset({"VirtualService", "DestinationRule", "ServiceEntry", "Sidecar", "AuthorizationPolicy", "Gateway",
                    "HTTPRoute", "GatewayClass"})  # fmt: skip
-CLIENT_SIDE = ("VirtualService", "DestinationRule", "ServiceEntry")  # applied by the client's proxy wherever they live
+# applied by the client's proxy wherever they live (exportTo, or a producer route: every client)
+CLIENT_SIDE = ("VirtualService", "DestinationRule", "ServiceEntry", "HTTPRoute")
 WAYPOINT_CLASS = "istio-waypoint"
 
 
@@ -104,6 +108,11 @@ def _found(model: Model) -> Iterator[tuple[ObjectRef, str, tuple[str, ...] | Non
     for route in model.gateway_api.routes:
         if any(p.kind == "Gateway" and (p.namespace, p.name) in istio for p in route.parents):
             yield route.ref, _route_answers(route.ref.kind), None
+        elif route.ref.kind == "HTTPRoute" and any(p.group == "" and p.kind == "Service" for p in route.parents):
+            # GAMMA: a producer route (beside its Service) applies to every client, a consumer route
+            # to its own namespace's clients
+            producer = any(p.kind == "Service" and p.namespace == route.ref.namespace for p in route.parents)
+            yield route.ref, ANSWERS["mesh route"], ("*",) if producer else None
     if traffic.outbound_policy == "REGISTRY_ONLY" and traffic.outbound_ref is not None:
         yield traffic.outbound_ref, ANSWERS["ConfigMap"], None
 
