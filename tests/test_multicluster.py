@@ -1,0 +1,173 @@
+"""Multi-cluster input (issue 21): N clusters under clusters/<name>/, references NAME@CLUSTER, and
+ClusterMesh semantics (semantics-multicluster.md M4, M5). Each folder of tests/scenarios_mc/ is read
+with --from like a user's snapshot; case.yaml follows tests/scenarios/ (plus hop_cluster, unknown_hop,
+gap and warning)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from kubectl_meshdoctor.cli.main import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = Path(__file__).parent / "scenarios_mc"
+DEMOS = ROOT / "kubectl_meshdoctor" / "demos_mc"
+EXIT = {"allowed": 0, "denied": 1, "broken": 1, "unknown": 3}
+
+
+def _cases() -> list[Any]:
+    params = []
+    for folder in sorted(p for p in SCENARIOS.iterdir() if (p / "case.yaml").is_file()):
+        for case in yaml.safe_load((folder / "case.yaml").read_text())["cases"]:
+            params.append(pytest.param(folder, case, id=f"{folder.name}/{case['name']}"))
+    return params
+
+
+def explain(*args: str) -> tuple[int, dict[str, Any], str]:
+    result = CliRunner().invoke(cli, ["explain", *args, "-o", "json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    doc = json.loads(result.stdout) if result.stdout.startswith("{") else {}
+    return result.exit_code, doc, result.stderr
+
+
+def _ref(ref: dict[str, Any]) -> str:
+    text = f"{ref['kind']} {ref['namespace']}/{ref['name']}" if ref.get("namespace") else f"{ref['kind']} {ref['name']}"
+    return f"{text} {ref['rule']}" if ref.get("rule") else text
+
+
+@pytest.mark.parametrize(("folder", "case"), _cases())
+def test_scenario(folder: Path, case: dict[str, Any]) -> None:
+    q, want = case["query"], case["expect"]
+    args = [q["source"], q["destination"], "--from", str(folder)]
+    if q.get("port") is not None:
+        args += ["--port", str(q["port"])]
+    code, doc, err = explain(*args)
+    assert doc, err
+    assert doc["verdict"] == want["verdict"], json.dumps(doc, indent=1)
+    assert code == EXIT[want["verdict"]]
+    broken = next((h for h in doc["hops"] if h["decision"] in ("deny", "break")), None)
+    if "hop" in want:
+        assert (broken["name"] if broken else None) == want["hop"], doc["hops"]
+    if "symptom" in want:
+        assert doc["symptom"] == want["symptom"]
+    if "causes" in want:
+        assert {c["code"] for c in doc["causes"]} == set(want["causes"])
+    if "by" in want:
+        assert broken is not None
+        assert {_ref(r).split(" spec")[0] for r in broken["by"]} == set(want["by"])
+    if "unknown_hop" in want:
+        assert next(h["name"] for h in doc["hops"] if h["decision"] == "unknown") == want["unknown_hop"]
+    for hop, cluster in (want.get("hop_cluster") or {}).items():
+        assert next(h["cluster"] for h in doc["hops"] if h["name"] == hop) == cluster
+    if "gap" in want:
+        assert any(want["gap"] in g for g in doc["gaps"]), doc["gaps"]
+    if "warning" in want:
+        found = [w for w in doc["warnings"] if want["warning"] and want["warning"] in w]
+        assert bool(found) == bool(want["warning"]), doc["warnings"]
+    assert doc["source"]["cluster"] == q["source"].rsplit("@", 1)[1]
+    assert doc["destination"]["cluster"] == q["destination"].rsplit("@", 1)[1]
+
+
+def test_local_cluster_demo_names_the_rule_and_flows_agree() -> None:
+    code, doc, _ = explain(
+        "shop/frontend@east", "shop/cart@west", "--port", "8080", "--demo", "clustermesh-local-cluster-selector"
+    )
+    assert (code, doc["verdict"], doc["symptom"]) == (1, "denied", "timeout")
+    first = doc["causes"][0]
+    assert first["code"] == "clustermesh-policy-local-cluster"
+    assert "CiliumNetworkPolicy shop/cart-ingress spec.ingress[0]" in first["summary"]
+    assert "values: [east]" in first["fix"]
+    # the generic fix admits the peer with its cluster (a selector without it would stay local-only)
+    denied = next(c for c in doc["causes"] if c["code"] == "cilium-policy-denied")
+    assert "k8s:io.cilium.k8s.policy.cluster: east" in denied["fix"]
+    assert doc["evidence"]["dropReasons"] == {"POLICY_DENIED": 3}
+    assert doc["evidence"]["agrees"] is True
+
+
+def test_local_cluster_demo_near_misses() -> None:
+    demo = ("--demo", "clustermesh-local-cluster-selector", "--port", "8080")
+    code, doc, _ = explain("shop/frontend@west", "shop/cart@west", *demo)  # the same call within one cluster
+    assert (code, doc["verdict"]) == (0, "allowed")
+    code, doc, _ = explain("shop/frontend@east", "shop/checkout@west", *demo)  # the selector names the clusters
+    assert (code, doc["verdict"]) == (0, "allowed")
+    assert doc["evidence"]["verdicts"] == {"FORWARDED": 6}
+
+
+def test_global_service_demo_and_its_near_miss() -> None:
+    demo = ("--demo", "clustermesh-global-service-missing")
+    code, doc, _ = explain("shop/frontend@east", "shop/svc/catalog@west", *demo)
+    assert (code, doc["verdict"], doc["symptom"]) == (1, "broken", "dns-failure")
+    assert doc["causes"][0]["code"] == "clustermesh-global-service-missing"
+    assert "not in east" in doc["causes"][0]["summary"]
+    assert doc["destination"]["workload"] == "catalog" and doc["destination"]["cluster"] == "west"
+    code, doc, _ = explain("shop/frontend@east", "shop/svc/reviews@west", *demo)
+    assert (code, doc["verdict"]) == (0, "allowed")
+    assert doc["destination"]["pods"] == ["reviews-5f7b6c9d8-h3j5m"]
+
+
+def _lines(args: list[str]) -> tuple[int, list[str]]:
+    result = CliRunner().invoke(cli, ["explain", *args])
+    return result.exit_code, result.stderr.strip().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["shop/frontend", "shop/cart@west"], "names no cluster and the input holds 2: east, west"),
+        (
+            ["shop/frontend@eest", "shop/cart@west"],
+            "no cluster 'eest' in the input (clusters: east, west); did you mean",
+        ),
+        (["shop/frontend@east", "shop/cart@east"], "not in cluster east; did you mean shop/cart@west?"),
+        (["shop/frontend@east", "shop/carts@west"], "did you mean shop/cart"),
+        (["shop/frontend@", "shop/cart@west"], "use NS/NAME@CLUSTER"),
+    ],
+)
+def test_bad_references_are_one_line_and_exit_2(args: list[str], needle: str) -> None:
+    code, lines = _lines([*args, "--demo", "clustermesh-local-cluster-selector"])
+    assert code == 2
+    assert len(lines) == 1 and needle in lines[0], lines
+
+
+def test_one_cluster_directory_stays_readable_alone() -> None:
+    west = DEMOS / "clustermesh-local-cluster-selector" / "clusters" / "west"
+    code, alone, _ = explain("shop/frontend", "shop/cart", "--port", "8080", "--from", str(west))
+    assert (code, alone["verdict"]) == (0, "allowed")
+    assert "cluster" not in alone["source"] and all("cluster" not in h for h in alone["hops"])
+    # the same call named in the N-cluster input is the same answer, plus the cluster fields
+    code, within, _ = explain("shop/frontend@west", "shop/cart@west", "--port", "8080", "--from", str(west.parents[1]))
+    assert within["source"].pop("cluster") == within["destination"].pop("cluster") == "west"
+    for hop in within["hops"]:
+        assert hop.pop("cluster") == "west"
+    for doc in (alone, within):
+        for key in ("warnings", "evidence"):
+            doc.pop(key)
+        for hop in doc["hops"]:
+            for ref in hop["by"]:
+                ref.pop("origin", None)
+        for cause in doc["causes"]:
+            for ref in cause.get("objects", []):
+                ref.pop("origin", None)
+    assert alone == within
+
+
+def test_cluster_named_by_directory_when_cilium_config_is_silent(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        d = tmp_path / "clusters" / name
+        d.mkdir(parents=True)
+        (d / "pods.yaml").write_text(
+            f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p{name}, namespace: x, labels: {{app: p{name}}}}}\n"
+            f"spec: {{containers: [{{name: c, ports: [{{containerPort: 80}}]}}]}}\n"
+            f"status: {{podIP: 10.9.0.{ord(name)}, conditions: [{{type: Ready, status: 'True'}}]}}\n"
+        )
+    code, doc, _ = explain("x/pa@a", "x/pb@b", "--from", str(tmp_path))
+    assert doc["source"]["cluster"] == "a" and doc["destination"]["cluster"] == "b"
+    assert any("taken to carry cluster label 'a'" in w for w in doc["warnings"])
+    # no policy anywhere: allowed whatever policy-default-local-cluster is
+    assert (code, doc["verdict"]) == (0, "allowed")
