@@ -14,6 +14,7 @@ from dataclasses import replace
 from kubectl_meshdoctor import app
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.clustermesh import Sides, explain_across
+from kubectl_meshdoctor.diagnosis.clustermesh_gaps import flows_gap, mark_disconnected
 from kubectl_meshdoctor.diagnosis.clustermesh_model import merged
 from kubectl_meshdoctor.diagnosis.global_service import judge
 from kubectl_meshdoctor.engines.istio_mesh import workload_mesh
@@ -95,7 +96,10 @@ def _across(mesh: MeshInput, sides: Sides, query: Query, src_ref: str, dst_ref: 
     port, note = _pod_port(server, dst, query.port)
     q = replace(query, source=src_ref, destination=f"{pods[0].namespace}/pod/{names[pods[0].key()]}", port=port)
     _istio_gap(model, sides, src.pods, pods)
+    down = mark_disconnected(model, sides)
     d = explain_across(app.explain, model, q, sides)
+    d.causes[:0] = down
+    flows_gap(d, sides, query.no_flows)
     if note:
         d.warnings.append(note)
     suffix = f"@{server.name}"
@@ -179,9 +183,12 @@ def _global_service(sides: Sides, query: Query, src_ref: str, dst: Target) -> Di
     ]
     src_pods = resolve_in([client], client, src_ref, query.source, query.namespace, False).pods
     _istio_gap(model, sides, src_pods, backends)
+    down = mark_disconnected(model, sides)
     d = explain_across(
-        app.explain, model, replace(query, source=src_ref, destination=f"{key.replace('/', '/svc/')}"), sides
+        app.explain, model, replace(query, source=src_ref, destination=f"{svc.namespace}/svc/{svc.name}"), sides
     )
+    d.causes[:0] = down
+    flows_gap(d, sides, query.no_flows)
     local = [
         p
         for p in client.model.pods_by_ns.get(svc.namespace, [])

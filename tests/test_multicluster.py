@@ -47,6 +47,8 @@ def test_scenario(folder: Path, case: dict[str, Any]) -> None:
     args = [q["source"], q["destination"], "--from", str(folder)]
     if q.get("port") is not None:
         args += ["--port", str(q["port"])]
+    if q.get("no_flows"):
+        args.append("--no-flows")
     code, doc, err = explain(*args)
     assert doc, err
     assert doc["verdict"] == want["verdict"], json.dumps(doc, indent=1)
@@ -171,3 +173,22 @@ def test_cluster_named_by_directory_when_cilium_config_is_silent(tmp_path: Path)
     assert any("taken to carry cluster label 'a'" in w for w in doc["warnings"])
     # no policy anywhere: allowed whatever policy-default-local-cluster is
     assert (code, doc["verdict"]) == (0, "allowed")
+
+
+def test_multicluster_demos_are_listed_and_their_try_line_runs() -> None:
+    import shlex
+
+    result = CliRunner().invoke(cli, ["demo", "-o", "json"])
+    listed = {d["name"]: d["description"] for d in json.loads(result.output)}
+    for demo in sorted(p.name for p in DEMOS.iterdir() if p.is_dir()):
+        line = listed[demo].split("try: explain ", 1)[1]
+        code, doc, _ = explain(*shlex.split(line), "--demo", demo)
+        assert (code, doc["verdict"]) in ((1, "denied"), (1, "broken")), demo
+
+
+@pytest.mark.parametrize("command", [["matrix"], ["check"], ["triage"], ["flows", "shop/frontend", "shop/cart"]])
+def test_other_commands_refuse_multicluster_input_in_one_line(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--demo", "clustermesh-local-cluster-selector"])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "holds several clusters" in lines[0], lines

@@ -40,7 +40,6 @@ SPECS: tuple[CauseSpec, ...] = (
         "restore 2379/TCP reachability and certificates of the clustermesh-apiserver "
         "(`cilium-dbg troubleshoot clustermesh`); consider clustermesh.cacheTTL",
         "semantics-multicluster MB5 (M6)",
-        planned=True,
     ),
     spec(
         "clustermesh-misconfigured",
@@ -151,6 +150,5 @@ SPECS: tuple[CauseSpec, ...] = (
         "flows of cluster {cluster} are missing ({why}): no drop seen there proves nothing",
         "share the Hubble CA and open 4244/TCP between clusters, or capture each cluster's Relay",
         "semantics-multicluster MB19",
-        planned=True,
     ),
 )
