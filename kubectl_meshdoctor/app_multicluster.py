@@ -16,7 +16,7 @@ from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.clustermesh import Sides, explain_across
 from kubectl_meshdoctor.diagnosis.clustermesh_gaps import flows_gap, mark_disconnected
 from kubectl_meshdoctor.diagnosis.clustermesh_model import merged
-from kubectl_meshdoctor.diagnosis.global_service import judge
+from kubectl_meshdoctor.diagnosis.global_service import GLOBAL, judge
 from kubectl_meshdoctor.engines.istio_mesh import workload_mesh
 from kubectl_meshdoctor.errors import DataError, UsageError
 from kubectl_meshdoctor.findings.types import Diagnosis, Gap, Mesh, Verdict
@@ -24,7 +24,7 @@ from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.cluster_refs import pick_cluster, resolve_in, split_cluster
 from kubectl_meshdoctor.model.clusters import Cluster, annotations_of, make_cluster, mesh_notes
 from kubectl_meshdoctor.model.objects import Pod
-from kubectl_meshdoctor.model.refs import Target
+from kubectl_meshdoctor.model.refs import Target, resolve
 from kubectl_meshdoctor.sources.multicluster import MeshRaw, is_mc_demo, is_multicluster, read_mc_demo, read_mesh
 
 _KIND_ALIAS = {"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds"}
@@ -74,8 +74,18 @@ def explain(opts: app.SourceOptions, query: Query) -> Diagnosis:
     sides = Sides(client, server)
     if client is server:
         resolve_in(mesh.clusters, client, src_ref, query.source, query.namespace, False)  # "did you mean" across
-        resolve_in(mesh.clusters, server, dst_ref, query.destination, query.namespace, True)
-        d = app.explain(client.model, replace(query, source=src_ref, destination=dst_ref))
+        dst = resolve_in(mesh.clusters, server, dst_ref, query.destination, query.namespace, True)
+        remote = _remote_backends(mesh, client, dst)
+        if remote is not None:  # a global Service without local backends: the client reaches remote ones (M5)
+            sides = Sides(client, remote)
+            d = _global_service(sides, query, src_ref, resolve(remote.model, dst_ref, query.namespace, True))
+            d.warnings.append(
+                f"Service {dst.label} has no ready backend in {client.name}; as a global Service it load-balances to "
+                f"{remote.name}'s"
+            )
+        else:
+            d = app.explain(client.model, replace(query, source=src_ref, destination=dst_ref))
+            d.warnings.extend(_global_elsewhere(mesh, client, d))
     else:
         d = _across(mesh, sides, query, src_ref, dst_ref)
     return _annotate(d, sides, mesh)
@@ -202,6 +212,52 @@ def _global_service(sides: Sides, query: Query, src_ref: str, dst: Target) -> Di
         )
     d.destination = replace(d.destination, pods=tuple(p.name for p in backends))
     return d
+
+
+def _remote_backends(mesh: MeshInput, cluster: Cluster, dst: Target) -> Cluster | None:
+    """The first other cluster whose backends a global Service of ``cluster`` without ready local backends
+    uses (both global, that one shared, with pods there), or None."""
+    svc = dst.service
+    if dst.kind != "Service" or svc is None or any(p.key() in (svc.ready_pods or set()) for p in dst.pods):
+        return None
+    if svc.ready_pods is None and any(p.ready for p in dst.pods):
+        return None
+    mine = annotations_of(cluster, "Service", svc.namespace, svc.name)
+    if mine.get(GLOBAL, "").lower() != "true":
+        return None
+    key = f"{svc.namespace}/{svc.name}"
+    for other in mesh.clusters:
+        theirs = other.model.services.get(key)
+        if other is cluster or theirs is None:
+            continue
+        ann = annotations_of(other, "Service", svc.namespace, svc.name)
+        shared = judge(key, cluster.name, other.name, svc, theirs, mine, ann).cause is None
+        if shared and resolve(other.model, f"{svc.namespace}/svc/{svc.name}", svc.namespace, True).pods:
+            return other
+    return None
+
+
+def _global_elsewhere(mesh: MeshInput, cluster: Cluster, d: Diagnosis) -> list[str]:
+    """A global Service answered within one cluster: where else it has backends (M5)."""
+    name = d.destination.service
+    if not name or not d.destination.namespace:
+        return []
+    if annotations_of(cluster, "Service", d.destination.namespace, name).get(GLOBAL, "").lower() != "true":
+        return []
+    key = f"{d.destination.namespace}/{name}"
+    others = [
+        c.name
+        for c in mesh.clusters
+        if c is not cluster
+        and key in c.model.services
+        and annotations_of(c, "Service", d.destination.namespace, name).get(GLOBAL, "").lower() == "true"
+    ]
+    if not others:
+        return []
+    return [
+        f"Service {key} is global: {cluster.name} also load-balances to its backends in {', '.join(others)}; this "
+        f"answer is for {cluster.name}'s own (ask {d.destination.namespace}/svc/{name}@{others[0]} for those)"
+    ]
 
 
 def _annotate(d: Diagnosis, sides: Sides, mesh: MeshInput) -> Diagnosis:

@@ -75,7 +75,9 @@ def merged(base: Cluster, other: Cluster, pods: list[Pod]) -> tuple[Model, dict[
     suffix = f"@{other.name}" if taken else ""
     added: dict[tuple[str, str], list[Pod]] = {}
     for pod in pods:
-        copy = dataclasses.replace(pod, name=pod.name + suffix, workload_name=pod.workload_name + suffix)
+        # nodes of different clusters are never the same node (kind names them alike): `host` vs `remote-node`
+        node = f"{pod.node}@{other.name}" if pod.node else None
+        copy = dataclasses.replace(pod, name=pod.name + suffix, workload_name=pod.workload_name + suffix, node=node)
         names[pod.key()] = copy.name
         names[f"{pod.namespace}/{pod.workload_name}"] = copy.workload_name
         out.pods[copy.key()] = copy
