@@ -17,6 +17,7 @@ from kubectl_meshdoctor.diagnosis.clustermesh import Sides, explain_across
 from kubectl_meshdoctor.diagnosis.clustermesh_gaps import flows_gap, mark_disconnected
 from kubectl_meshdoctor.diagnosis.clustermesh_model import merged
 from kubectl_meshdoctor.diagnosis.global_service import GLOBAL, judge
+from kubectl_meshdoctor.diagnosis.istio_multinetwork_call import multinetwork
 from kubectl_meshdoctor.engines.istio_mesh import workload_mesh
 from kubectl_meshdoctor.errors import DataError, UsageError
 from kubectl_meshdoctor.findings.types import Diagnosis, Gap, Mesh, Verdict
@@ -97,6 +98,9 @@ def _across(mesh: MeshInput, sides: Sides, query: Query, src_ref: str, dst_ref: 
     if not src.pods:
         raise DataError(f"{src.label}@{client.name} has no pods in this view: cannot tell who calls")
     dst = resolve_in(mesh.clusters, server, dst_ref, query.destination, query.namespace, True)
+    across_networks = multinetwork(sides, query, src, dst)
+    if across_networks is not None:  # sidecars in two Istio networks: through C2's east-west gateway
+        return across_networks
     if dst.kind == "Service" and dst.service is not None:
         return _global_service(sides, query, src_ref, dst)
     if not dst.pods:

@@ -84,7 +84,6 @@ SPECS: tuple[CauseSpec, ...] = (
         "install the gateway (gen-eastwest-gateway.sh --network {network}), apply expose-services.yaml, give its "
         "Service a reachable address",
         "semantics-multicluster MB8",
-        planned=True,
     ),
     spec(
         "istio-mc-network-mislabeled",
@@ -102,7 +101,6 @@ SPECS: tuple[CauseSpec, ...] = (
         "plug in intermediates signed by one root in every cluster, or configure a multi-root trust bundle with "
         "trustDomainAliases",
         "semantics-multicluster MB11",
-        planned=True,
     ),
     spec(
         "istio-mc-plaintext-remote",
@@ -110,7 +108,6 @@ SPECS: tuple[CauseSpec, ...] = (
         "{service} endpoints in {peer_cluster} would receive plaintext, so split-horizon EDS drops them",
         "keep Istio mTLS for services called across networks",
         "semantics-multicluster MB12",
-        planned=True,
     ),
     spec(
         "istio-mc-cluster-local",
@@ -126,7 +123,6 @@ SPECS: tuple[CauseSpec, ...] = (
         "Service {service} exists only in {peer_cluster}; a client in {cluster} cannot resolve its name",
         "create the Service (its selector may match nothing) in {cluster}, or enable Istio DNS proxying",
         "semantics-multicluster MB14",
-        planned=True,
     ),
     spec(
         "istio-ambient-mc-unsupported",
