@@ -192,3 +192,22 @@ def test_other_commands_refuse_multicluster_input_in_one_line(command: list[str]
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "holds several clusters" in lines[0], lines
+
+
+def test_eastwest_demo_drops_15443_at_the_gateway_of_the_server_cluster() -> None:
+    code, doc, _ = explain(
+        "shop/frontend@east", "shop/svc/cart@west", "--demo", "clustermesh-istio-eastwest-port-dropped"
+    )
+    assert (code, doc["verdict"], doc["symptom"]) == (1, "denied", "http-503")
+    broken = next(h for h in doc["hops"] if h["decision"] == "deny")
+    assert (broken["name"], broken["cluster"]) == ("cilium-ingress", "west")
+    assert broken["leg"] == "world → istio-system/istio-eastwestgateway@west"
+    assert "TCP/15443" in broken["detail"]
+    assert [r["name"] for r in broken["by"]] == ["eastwest-ingress"]
+    assert doc["source"]["identity"] == "spiffe://cluster.local/ns/shop/sa/default"
+    # the leg the gateway opens to the server is not reached
+    assert [h["decision"] for h in doc["hops"] if h.get("leg", "").endswith("cart-7f6d5b9c8-p4m7z@west")] == [
+        "skip",
+        "skip",
+        "skip",
+    ]

@@ -34,8 +34,8 @@ from kubectl_meshdoctor.findings.types import (
     Verdict,
 )
 from kubectl_meshdoctor.model.clusters import Cluster
-from kubectl_meshdoctor.model.eastwest import dns_capture
-from kubectl_meshdoctor.model.objects import pod_peer, world_peer
+from kubectl_meshdoctor.model.eastwest import EastWest, dns_capture
+from kubectl_meshdoctor.model.objects import Peer, Pod, pod_peer, world_peer
 
 
 def _denied(hop: Hop, d: CiliumDecision, what: str, leg: str, cluster: Cluster, symptom: Symptom) -> HopResult:
@@ -67,6 +67,46 @@ def _cilium(hop: Hop, d: CiliumDecision, what: str, leg: str, cluster: Cluster, 
             hop, Decision.UNKNOWN, d.unsure, leg, cluster, by=d.by, symptom=Symptom.UNKNOWN, verdict=Verdict.UNKNOWN
         )
     return hop_result(hop, Decision.ALLOW, d.detail, leg, cluster, by=d.by)
+
+
+_SNAT_NODE = Peer(
+    labels={},
+    reserved=frozenset({"remote-node"}),
+    entities=frozenset({"remote-node", "cluster", "all"}),
+    ip=None,
+    name="a node of the cluster (the load balancer's SNAT)",
+    node_ip=True,
+)
+
+
+def _at_gateway(c2: Cluster, gw: EastWest, gw_pod: Pod, leg: str, gaps: list[str]) -> HopResult:
+    """X1: the gateway pod sees `world` when the load balancer keeps the client address
+    (externalTrafficPolicy: Local); with Cluster it may see a node after SNAT [I, Part D q3]: when the
+    two readings differ, the hop is unknown."""
+    world = evaluate(c2.model, gw_pod, "ingress", world_peer(None), gw.target_port, "TCP")
+    first = _cilium(Hop.CILIUM_INGRESS, world, f"ingress from world on {gw.target_port}", leg, c2, Symptom.HTTP_503)
+    if gw.keeps_source:
+        return first
+    node = evaluate(c2.model, gw_pod, "ingress", _SNAT_NODE, gw.target_port, "TCP")
+    if node.decision is world.decision:
+        return first
+    gap = Gap(
+        f"east-west gateway {gw_pod.namespace}/{gw_pod.name}@{c2.name}: its Service has no "
+        f"externalTrafficPolicy: Local, so the source may be world ({world.decision.value}) or a node after "
+        f"SNAT ({node.decision.value})",
+        {"*"},
+    )
+    gaps.append(gap)
+    return hop_result(
+        Hop.CILIUM_INGRESS,
+        Decision.UNKNOWN,
+        f"cannot decide: {gap}",
+        leg,
+        c2,
+        symptom=Symptom.UNKNOWN,
+        verdict=Verdict.UNKNOWN,
+        gaps=(str(gap),),
+    )
 
 
 def walk(p: Path, trust: tuple[str | None, str | None]) -> tuple[list[HopResult], list[str]]:
@@ -164,8 +204,7 @@ def walk(p: Path, trust: tuple[str | None, str | None]) -> tuple[list[HopResult]
             )
         )
     gw_pod = next(pd for pd in gw.pods if pd.ready)
-    at = evaluate(c2.model, gw_pod, "ingress", world_peer(None), gw.target_port, "TCP")
-    hops.append(_cilium(Hop.CILIUM_INGRESS, at, f"ingress from world on {gw.target_port}", at_gw, c2, Symptom.HTTP_503))
+    hops.append(_at_gateway(c2, gw, gw_pod, at_gw, gaps))
     inner = evaluate(c2.model, p.server_pod, "ingress", pod_peer(gw_pod, gw_label), p.target_port, "TCP")
     hops.append(
         _cilium(

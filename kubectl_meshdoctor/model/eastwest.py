@@ -28,6 +28,7 @@ class EastWest:
     pods: tuple[Pod, ...]
     passthrough: str | None  # "Gateway ns/name" exposing *.local with AUTO_PASSTHROUGH on the port
     problem: str | None
+    keeps_source: bool = False  # externalTrafficPolicy: Local (the gateway sees the caller's address)
 
 
 def network_of(cluster: Cluster) -> tuple[str | None, str]:
@@ -109,7 +110,8 @@ def east_west(cluster: Cluster, network: str) -> EastWest:
             problem = (
                 f"no Gateway with tls.mode AUTO_PASSTHROUGH on port {port} selects its pods (expose-services.yaml)"
             )
-        return EastWest(svc, address, port, target or port, tuple(pods), passthrough, problem)
+        local = str((doc.get("spec") or {}).get("externalTrafficPolicy", "")) == "Local"
+        return EastWest(svc, address, port, target or port, tuple(pods), passthrough, problem, local)
     return EastWest(None, None, MTLS_PORT, MTLS_PORT, (), None, f"no Service is labelled {NETWORK_LABEL}={network}")
 
 
