@@ -235,7 +235,8 @@ def default_namespace(opts: SourceOptions, namespace: str | None) -> str:
         return namespace
     from kubectl_meshdoctor.sources.kubeconfig import context_namespace
 
-    return context_namespace(opts.kubeconfig, opts.context) or "default"
+    first = opts.context.split(",")[0].strip() if opts.context else None  # --context a,b (issue 21): the first's
+    return context_namespace(opts.kubeconfig, first) or "default"
 
 
 def scope_namespaces(opts: SourceOptions, namespace: str | None, all_namespaces: bool) -> list[str] | None:

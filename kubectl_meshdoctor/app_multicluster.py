@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import replace
 
 from kubectl_meshdoctor import app
+from kubectl_meshdoctor.app_multicluster_live import contexts, read_live
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.clustermesh import Sides, explain_across
 from kubectl_meshdoctor.diagnosis.clustermesh_gaps import flows_gap, mark_disconnected
@@ -28,8 +29,6 @@ from kubectl_meshdoctor.model.objects import Pod
 from kubectl_meshdoctor.model.refs import Target, resolve
 from kubectl_meshdoctor.sources.multicluster import MeshRaw, is_mc_demo, is_multicluster, read_mc_demo, read_mesh
 
-_KIND_ALIAS = {"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds"}
-
 
 @dataclasses.dataclass(slots=True)
 class MeshInput:
@@ -39,20 +38,29 @@ class MeshInput:
 
 
 def is_mesh_input(opts: app.SourceOptions) -> bool:
-    """``--from DIR`` holding ``clusters/<name>/``, or a bundled multi-cluster demo."""
-    return is_multicluster(opts.from_path) or (opts.from_path is None and is_mc_demo(opts.demo_name))
+    """``--from DIR`` holding ``clusters/<name>/``, a bundled multi-cluster demo, or ``--context a,b``."""
+    if is_multicluster(opts.from_path) or (opts.from_path is None and is_mc_demo(opts.demo_name)):
+        return True
+    return contexts(opts) is not None
 
 
-def load(opts: app.SourceOptions) -> MeshInput:
+def load(opts: app.SourceOptions, query: Query) -> MeshInput:
     if opts.from_path is not None and opts.demo_name is not None:
         raise UsageError("--from and --demo cannot be combined")
+    live = contexts(opts)
     with app.bulk_allocation():
-        raw: MeshRaw = read_mesh(opts.from_path) if opts.from_path is not None else read_mc_demo(str(opts.demo_name))
+        if live is not None:
+            raw: MeshRaw = read_live(opts, live, query)
+        elif opts.from_path is not None:
+            raw = read_mesh(opts.from_path)
+        else:
+            raw = read_mc_demo(str(opts.demo_name))
     clusters: list[Cluster] = []
     for directory, snap in raw.clusters.items():
         model = app.build_model(snap)
         facts = raw.index.get(directory) or {}
         cluster = make_cluster(directory, snap, model, facts)
+        cluster.unreadable = raw.unreadable.get(directory, "")
         if not facts and cluster.name in raw.index:
             cluster.istio = dict(raw.index[cluster.name])
         clusters.append(cluster)
@@ -66,12 +74,15 @@ def _external(text: str) -> bool:
 
 
 def explain(opts: app.SourceOptions, query: Query) -> Diagnosis:
-    mesh = load(opts)
+    mesh = load(opts, query)
     src_ref, client = pick_cluster(mesh.clusters, query.source, "SOURCE")
     if _external(query.destination):
         dst_ref, server = query.destination.strip(), client
     else:
         dst_ref, server = pick_cluster(mesh.clusters, query.destination, "DESTINATION")
+    for cluster in (client, server):
+        if cluster.unreadable:
+            raise DataError(f"cluster {cluster.name} could not be read ({cluster.unreadable}): cannot answer about it")
     sides = Sides(client, server)
     if client is server:
         resolve_in(mesh.clusters, client, src_ref, query.source, query.namespace, False)  # "did you mean" across

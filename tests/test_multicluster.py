@@ -211,3 +211,77 @@ def test_eastwest_demo_drops_15443_at_the_gateway_of_the_server_cluster() -> Non
         "skip",
         "skip",
     ]
+
+
+def _two_cluster_kubeconfig(path: Path, urls: dict[str, str]) -> Path:
+    from kubectl_meshdoctor.playground.kubeapi import TOKEN
+
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": n, "cluster": {"server": u}} for n, u in urls.items()],
+        "users": [{"name": "pg", "user": {"token": TOKEN}}],
+        "contexts": [{"name": n, "context": {"cluster": n, "user": "pg", "namespace": "shop"}} for n in urls],
+        "current-context": next(iter(urls)),
+    }
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("demo", "query"),
+    [
+        ("clustermesh-local-cluster-selector", ["shop/frontend@east", "shop/cart@west", "--port", "8080"]),
+        ("clustermesh-local-cluster-selector", ["shop/frontend@east", "shop/checkout@west", "--port", "8080"]),
+        ("clustermesh-global-service-missing", ["shop/frontend@east", "shop/svc/catalog@west"]),
+        ("clustermesh-istio-eastwest-port-dropped", ["shop/frontend@east", "shop/svc/cart@west"]),
+    ],
+)
+def test_live_two_contexts_equal_offline(tmp_path: Path, demo: str, query: list[str]) -> None:
+    """One playground (API server + Relay behind kube-system/hubble-relay) per cluster, one kubeconfig
+    with a context per cluster: `--context east,west` answers as `--from` the same clusters."""
+    from kubectl_meshdoctor.playground.main import start
+    from kubectl_meshdoctor.sources.multicluster import read_mc_demo
+
+    mesh = read_mc_demo(demo)
+    served = {name: start(raw, with_relay_service=True) for name, raw in mesh.clusters.items()}
+    try:
+        urls = {name: pg.api.url for name, pg in served.items() if pg.api is not None}
+        kubeconfig = _two_cluster_kubeconfig(tmp_path / "config", urls)
+        live_code, live, err = explain(*query, "--kubeconfig", str(kubeconfig), "--context", "east,west")
+        assert live, err
+    finally:
+        for pg in served.values():
+            pg.stop()
+    import shutil
+
+    # the same objects and flows offline; mesh.yaml (roots of trust, networks) is not something live reads
+    shutil.copytree(DEMOS / demo / "clusters", tmp_path / "snap" / "clusters")
+    code, offline, _ = explain(*query, "--from", str(tmp_path / "snap"))
+    assert live_code == code
+    for key in ("verdict", "symptom", "source", "destination"):
+        assert live[key] == offline[key], key
+    assert [c["code"] for c in live["causes"]] == [c["code"] for c in offline["causes"]]
+    assert [(h["name"], h["decision"], h.get("cluster")) for h in live["hops"]] == [
+        (h["name"], h["decision"], h.get("cluster")) for h in offline["hops"]
+    ]
+    assert live["evidence"]["verdicts"] == offline["evidence"]["verdicts"]
+
+
+def test_live_context_that_does_not_answer_is_named(tmp_path: Path) -> None:
+    from kubectl_meshdoctor.playground.main import start
+    from kubectl_meshdoctor.sources.multicluster import read_mc_demo
+
+    mesh = read_mc_demo("clustermesh-local-cluster-selector")
+    pg = start(mesh.clusters["east"], with_relay_service=True)
+    try:
+        assert pg.api is not None
+        kubeconfig = _two_cluster_kubeconfig(tmp_path / "config", {"east": pg.api.url, "west": "https://127.0.0.1:9"})
+        args = ["explain", "shop/frontend@east", "shop/cart@west", "--kubeconfig", str(kubeconfig)]
+        result = CliRunner().invoke(cli, [*args, "--context", "east,west", "--request-timeout", "2s"])
+    finally:
+        pg.stop()
+    assert result.exit_code == 3, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cluster west could not be read" in lines[0], lines

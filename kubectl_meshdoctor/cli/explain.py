@@ -120,6 +120,8 @@ def explain(
     prefix), NS/pod/NAME, NS/deploy/NAME or NS/svc/NAME; DESTINATION may also be a DNS name
     (httpbin.blue) or an IP outside the cluster. SOURCE world asks from outside the cluster:
     DESTINATION is then a Gateway (NS/gateway/NAME) or its Service, or with --via a backend.
+    With several clusters (--from DIR holding clusters/<name>/, or --context a,b) append
+    @CLUSTER to each reference: NS/NAME@CLUSTER, NS/svc/NAME@CLUSTER.
     """
 
     def body() -> int:

@@ -45,6 +45,7 @@ class Cluster:
     local_default: LocalDefault = field(default_factory=lambda: LocalDefault(None, ""))
     istio: Mapping[str, str] = field(default_factory=dict)  # mesh.yaml facts (istioClusterID, network...)
     notes: list[str] = field(default_factory=list)  # what the reader had to assume about this cluster
+    unreadable: str = ""  # live: why nothing of this cluster could be read
 
     @property
     def names(self) -> tuple[str, ...]:

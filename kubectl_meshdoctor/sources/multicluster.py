@@ -29,6 +29,7 @@ class MeshRaw:
     clusters: dict[str, RawSnapshot] = field(default_factory=dict)
     index: dict[str, dict[str, str]] = field(default_factory=dict)  # cluster -> mesh.yaml facts
     warnings: list[str] = field(default_factory=list)
+    unreadable: dict[str, str] = field(default_factory=dict)  # live: context -> why nothing could be read
 
 
 def _demo_root() -> Traversable:
