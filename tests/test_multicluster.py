@@ -285,3 +285,30 @@ def test_live_context_that_does_not_answer_is_named(tmp_path: Path) -> None:
     assert result.exit_code == 3, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "cluster west could not be read" in lines[0], lines
+
+
+def test_snapshot_of_two_contexts_reads_back_as_the_live_answer(tmp_path: Path) -> None:
+    """`snapshot --context east,west` writes clusters/<cilium name>/ and mesh.yaml; --from reads it back."""
+    from kubectl_meshdoctor.playground.main import start
+    from kubectl_meshdoctor.sources.multicluster import read_mc_demo
+
+    mesh = read_mc_demo("clustermesh-local-cluster-selector")
+    served = {name: start(raw, with_relay_service=True) for name, raw in mesh.clusters.items()}
+    query = ["shop/frontend@east", "shop/cart@west", "--port", "8080"]
+    try:
+        urls = {f"kind-{name}": pg.api.url for name, pg in served.items() if pg.api is not None}
+        kubeconfig = str(_two_cluster_kubeconfig(tmp_path / "config", urls))
+        out = tmp_path / "snap"
+        args = ["snapshot", "-o", str(out), "--kubeconfig", kubeconfig, "--context", "kind-east,kind-west"]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        live_code, live, _ = explain(*query, "--kubeconfig", kubeconfig, "--context", "kind-east,kind-west")
+    finally:
+        for pg in served.values():
+            pg.stop()
+    assert sorted(p.name for p in (out / "clusters").iterdir()) == ["east", "west"]  # the cilium cluster-names
+    assert "context: kind-west" in (out / "mesh.yaml").read_text()
+    code, offline, _ = explain(*query, "--from", str(out))
+    assert (code, offline["verdict"]) == (live_code, live["verdict"]) == (1, "denied")
+    assert [c["code"] for c in offline["causes"]] == [c["code"] for c in live["causes"]]
+    assert offline["evidence"]["verdicts"] == live["evidence"]["verdicts"] == {"DROPPED": 3, "FORWARDED": 3}
