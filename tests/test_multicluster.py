@@ -67,6 +67,8 @@ def test_scenario(folder: Path, case: dict[str, Any]) -> None:
         assert next(h["name"] for h in doc["hops"] if h["decision"] == "unknown") == want["unknown_hop"]
     for hop, cluster in (want.get("hop_cluster") or {}).items():
         assert next(h["cluster"] for h in doc["hops"] if h["name"] == hop) == cluster
+    if "evidence_verdicts" in want:
+        assert doc["evidence"]["verdicts"] == want["evidence_verdicts"], doc["evidence"]
     if "gap" in want:
         assert any(want["gap"] in g for g in doc["gaps"]), doc["gaps"]
     if "warning" in want:
