@@ -142,7 +142,6 @@ def _pair_flows(model: Model, sides: Sides, query: Query) -> None:
     """Read the pair's flows now and keep those whose ends are in the pair's clusters (H2)."""
     from kubectl_meshdoctor.app_flows import attach_for_explain
     from kubectl_meshdoctor.diagnosis.evidence import FlowIndex
-
     from kubectl_meshdoctor.diagnosis.northsouth_entry import is_north_south
     from kubectl_meshdoctor.sources.pair_flows import no_objects
 
