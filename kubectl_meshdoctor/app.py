@@ -113,7 +113,7 @@ def refuse_mesh_input(opts: SourceOptions) -> None:
     if is_multicluster(opts.from_path) or (opts.from_path is None and is_mc_demo(opts.demo_name)):
         what = f"--from {opts.from_path}" if opts.from_path else f"--demo {opts.demo_name}"
         raise UsageError(
-            f"{what} holds several clusters (clusters/<name>/): only `explain` (without --watch) reads multi-cluster "
+            f"{what} holds several clusters (clusters/<name>/): only `explain` (without --watch) and `check` read multi-cluster "
             "input yet; point --from at one clusters/<name>/ directory for the other commands"
         )
 
@@ -433,6 +433,7 @@ class Finding:
     cause: Cause
     check: str  # the analyzer's name
     gaps: tuple[str, ...]  # gaps that hide inputs of that analyzer where the finding is
+    cluster: str | None = None  # multi-cluster input (issue 21): the cluster it was found in (None: mesh-wide)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,8 @@ from kubectl_meshdoctor.diagnosis.clustermesh import Sides, explain_across
 from kubectl_meshdoctor.diagnosis.clustermesh_flows import of_pair
 from kubectl_meshdoctor.diagnosis.clustermesh_gaps import flows_gap, mark_disconnected
 from kubectl_meshdoctor.diagnosis.clustermesh_model import merged
-from kubectl_meshdoctor.diagnosis.global_service import GLOBAL, judge
 from kubectl_meshdoctor.diagnosis.istio_multinetwork_call import multinetwork
+from kubectl_meshdoctor.engines.global_service import GLOBAL, judge
 from kubectl_meshdoctor.engines.istio_mesh import workload_mesh
 from kubectl_meshdoctor.errors import DataError, UsageError
 from kubectl_meshdoctor.findings.types import Diagnosis, Gap, Mesh, Verdict

@@ -48,7 +48,6 @@ SPECS: tuple[CauseSpec, ...] = (
         "give every cluster a unique cluster-name and cluster-id at install (restart workloads after a change), "
         "non-overlapping pod CIDRs and the same max-connected-clusters",
         "semantics-multicluster MB4 (M1, M8)",
-        planned=True,
     ),
     spec(
         "clustermesh-istio-view-mismatch",
