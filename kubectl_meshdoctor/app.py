@@ -113,8 +113,8 @@ def refuse_mesh_input(opts: SourceOptions) -> None:
     if is_multicluster(opts.from_path) or (opts.from_path is None and is_mc_demo(opts.demo_name)):
         what = f"--from {opts.from_path}" if opts.from_path else f"--demo {opts.demo_name}"
         raise UsageError(
-            f"{what} holds several clusters (clusters/<name>/): only `explain` (without --watch) and `check` read multi-cluster "
-            "input yet; point --from at one clusters/<name>/ directory for the other commands"
+            f"{what} holds several clusters (clusters/<name>/): only `explain` (without --watch) and `check` read "
+            "multi-cluster input yet; point --from at one clusters/<name>/ directory for the other commands"
         )
 
 
