@@ -17,7 +17,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kubectl_meshdoctor.diagnosis.istio_multinetwork_hops import Path, hop_result, server_proxy_hop, trust_hop
+from kubectl_meshdoctor.diagnosis.istio_multinetwork_hops import (
+    Path,
+    discovery_hop,
+    hop_result,
+    server_proxy_hop,
+    trust_hop,
+)
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate
 from kubectl_meshdoctor.findings.types import (
     Cause,
@@ -121,6 +127,9 @@ def walk(p: Path, trust: tuple[str | None, str | None]) -> tuple[list[HopResult]
     hops: list[HopResult] = []
     gaps: list[str] = []
     key = f"{p.service.namespace}/{p.service.name}"
+    discovery = discovery_hop(c1, c2, to_gw, gaps)
+    if discovery.decision is Decision.BREAK:
+        return [discovery], gaps
     if gw.problem is not None:
         cause = Cause(
             "istio-mc-eastwest-missing",
@@ -140,17 +149,20 @@ def walk(p: Path, trust: tuple[str | None, str | None]) -> tuple[list[HopResult]
             )
         )
         return hops, gaps
-    hops.append(
-        hop_result(
-            Hop.RESOLVE,
-            Decision.ALLOW,
-            f"{key} endpoints in network of {c2.name} → east-west gateway {gw.address}:"
-            f"{gw.port} ({gw.passthrough}, AUTO_PASSTHROUGH)",
-            to_gw,
-            c1,
-            by=(gw.service.ref(),) if gw.service else (),
+    if discovery.decision is Decision.UNKNOWN:
+        hops.append(discovery)
+    else:
+        hops.append(
+            hop_result(
+                Hop.RESOLVE,
+                Decision.ALLOW,
+                f"{key} endpoints in network of {c2.name} → east-west gateway {gw.address}:"
+                f"{gw.port} ({gw.passthrough}, AUTO_PASSTHROUGH)",
+                to_gw,
+                c1,
+                by=(gw.service.ref(),) if gw.service else (),
+            )
         )
-    )
     if key not in c1.model.services and not dns_capture(c1, p.client_pod):
         cause = Cause(
             "istio-mc-service-not-local",

@@ -140,3 +140,30 @@ def server_proxy_hop(p: Path, gw_pod: Pod, leg: str) -> HopResult:
             causes=(cause,),
         )
     return hop_result(Hop.SERVER_PROXY, Decision.ALLOW, f"{pa.detail}; {result.detail}", leg, c2, by=result.by)
+
+
+def discovery_hop(c1: Cluster, c2: Cluster, leg: str, gaps: list[str]) -> HopResult:
+    """I2/I3 (MB7): the client's istiod learns the server cluster's endpoints only through a remote
+    secret, which is never read. mesh.yaml ``istioRemoteClusters`` (what `istioctl remote-clusters`
+    shows synced) says it; absent, unknown."""
+    listed = c1.istio.get("istioRemoteClusters")
+    if listed is None:
+        gap = Gap(
+            f"whether istiod of {c1.name} reads {c2.name} (its remote secret) is unknown: Secrets are not read; list "
+            f"istioRemoteClusters for {c1.name} in mesh.yaml (istioctl remote-clusters)",
+            {"*"},
+        )
+        gaps.append(gap)
+        return hop_result(
+            Hop.RESOLVE, Decision.UNKNOWN, f"cannot decide: {gap}", leg, c1, symptom=Symptom.UNKNOWN,
+            verdict=Verdict.UNKNOWN, gaps=(str(gap),),
+        )  # fmt: skip
+    names = {n.strip() for n in listed.split(",") if n.strip()}
+    if not names & set(c2.names):
+        why = f"mesh.yaml: istioRemoteClusters of {c1.name} is {listed or 'empty'}"
+        cause = Cause("istio-mc-no-remote-secret", (), {"cluster": c1.name, "peer_cluster": c2.name, "why": why})
+        return hop_result(
+            Hop.RESOLVE, Decision.BREAK, f"istiod of {c1.name} has no view of {c2.name} ({why}): no endpoint there",
+            leg, c1, symptom=Symptom.HTTP_503, verdict=Verdict.BROKEN, causes=(cause,),
+        )  # fmt: skip
+    return hop_result(Hop.RESOLVE, Decision.ALLOW, f"istiod of {c1.name} reads {c2.name}", leg, c1)

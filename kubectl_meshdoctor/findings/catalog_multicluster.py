@@ -74,7 +74,6 @@ SPECS: tuple[CauseSpec, ...] = (
         "istioctl create-remote-secret --context=<{peer_cluster}> --name={peer_cluster} | kubectl apply -f - "
         "--context=<{cluster}>",
         "semantics-multicluster MB7",
-        planned=True,
     ),
     spec(
         "istio-mc-eastwest-missing",

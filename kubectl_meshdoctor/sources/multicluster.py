@@ -91,9 +91,18 @@ def _parse_index(text: str, shown: str) -> tuple[dict[str, dict[str, str]], list
             warnings.append(f"{shown}: a clusters entry without a name was ignored")
             continue
         facts = dict(shared)
-        facts.update({str(k): str(v) for k, v in value.items() if k != "name" and v is not None})
+        facts.update({str(k): _text(v) for k, v in value.items() if k != "name" and v is not None})
         out[name] = facts
     return out, warnings
+
+
+def _text(value: Any) -> str:
+    """A mesh.yaml value as text: lists (``istioRemoteClusters: [west]``) comma-joined, booleans lower-case."""
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def read_mesh(path_text: str, namespaces: Sequence[str] | None = None) -> MeshRaw:
