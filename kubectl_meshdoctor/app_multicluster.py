@@ -13,9 +13,9 @@ from dataclasses import replace
 
 from kubectl_meshdoctor import app
 from kubectl_meshdoctor.app_multicluster_live import contexts, read_live
+from kubectl_meshdoctor.app_multicluster_paths import pair_flows, same_network
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.clustermesh import Sides, explain_across
-from kubectl_meshdoctor.diagnosis.clustermesh_flows import of_pair
 from kubectl_meshdoctor.diagnosis.clustermesh_gaps import flows_gap, mark_disconnected
 from kubectl_meshdoctor.diagnosis.clustermesh_model import merged
 from kubectl_meshdoctor.diagnosis.istio_multinetwork_call import multinetwork
@@ -99,7 +99,7 @@ def explain(opts: app.SourceOptions, query: Query) -> Diagnosis:
         else:
             q = replace(query, source=src_ref, destination=dst_ref)
             if len(mesh.clusters) > 1:
-                _pair_flows(client.model, sides, q)  # flows of same-named pods of other clusters do not count
+                pair_flows(client.model, sides, q)  # flows of same-named pods of other clusters do not count
             d = app.explain(client.model, q)
             d.warnings.extend(_global_elsewhere(mesh, client, d))
     else:
@@ -116,6 +116,9 @@ def _across(mesh: MeshInput, sides: Sides, query: Query, src_ref: str, dst_ref: 
     across_networks = multinetwork(sides, query, src, dst)
     if across_networks is not None:  # sidecars in two Istio networks: through C2's east-west gateway
         return across_networks
+    one_network = same_network(sides, query, src_ref, src, dst)
+    if one_network is not None:  # sidecars on one Istio network: pod to pod, mTLS end to end
+        return one_network
     if dst.kind == "Service" and dst.service is not None:
         return _global_service(sides, query, src_ref, dst)
     if not dst.pods:
@@ -126,7 +129,7 @@ def _across(mesh: MeshInput, sides: Sides, query: Query, src_ref: str, dst_ref: 
     q = replace(query, source=src_ref, destination=f"{pods[0].namespace}/pod/{names[pods[0].key()]}", port=port)
     _istio_gap(model, sides, src.pods, pods)
     down = mark_disconnected(model, sides)
-    _pair_flows(model, sides, q)
+    pair_flows(model, sides, q)
     d = explain_across(app.explain, model, q, sides)
     d.causes[:0] = down
     flows_gap(d, sides, query.no_flows)
@@ -136,25 +139,6 @@ def _across(mesh: MeshInput, sides: Sides, query: Query, src_ref: str, dst_ref: 
     workload = d.destination.workload.removesuffix(suffix)
     d.destination = replace(d.destination, workload=workload, kind=dst.kind, pods=tuple(p.name for p in pods))
     return d
-
-
-def _pair_flows(model: Model, sides: Sides, query: Query) -> None:
-    """Read the pair's flows now and keep those whose ends are in the pair's clusters (H2)."""
-    from kubectl_meshdoctor.app_flows import attach_for_explain
-    from kubectl_meshdoctor.diagnosis.evidence import FlowIndex
-    from kubectl_meshdoctor.diagnosis.northsouth_entry import is_north_south
-    from kubectl_meshdoctor.sources.pair_flows import no_objects
-
-    if query.no_flows or no_objects(model) or query.via is not None:
-        return
-    if is_north_south(model, query.source, query.destination):
-        return  # world → a gateway: app.explain reads the gateway leg's flows itself
-    if model.flow_files:
-        attach_for_explain(model, query)
-    newest = model.flow_index.newest if model.flow_index is not None else 0.0
-    model.flows = of_pair(model.flows, sides.client.name, sides.server.name)
-    model.flow_index = FlowIndex(model.flows)
-    model.flow_index.newest = max(model.flow_index.newest, newest)
 
 
 def _pod_port(server: Cluster, dst: Target, port: int | None) -> tuple[int | None, str]:
@@ -234,7 +218,7 @@ def _global_service(sides: Sides, query: Query, src_ref: str, dst: Target) -> Di
     _istio_gap(model, sides, src_pods, backends)
     down = mark_disconnected(model, sides)
     q = replace(query, source=src_ref, destination=f"{svc.namespace}/svc/{svc.name}")
-    _pair_flows(model, sides, q)
+    pair_flows(model, sides, q)
     d = explain_across(app.explain, model, q, sides)
     d.causes[:0] = down
     flows_gap(d, sides, query.no_flows)

@@ -33,7 +33,7 @@ def hop_result(
     hop: Hop,
     decision: Decision,
     detail: str,
-    leg: str,
+    leg: str | None,
     cluster: Cluster,
     by: tuple[ObjectRef, ...] = (),
     symptom: Symptom | None = None,
@@ -55,7 +55,9 @@ def hop_result(
     )
 
 
-def trust_hop(trust: tuple[str | None, str | None], leg: str, c1: Cluster, c2: Cluster, gaps: list[str]) -> HopResult:
+def trust_hop(
+    trust: tuple[str | None, str | None], leg: str | None, c1: Cluster, c2: Cluster, gaps: list[str]
+) -> HopResult:
     """I6: one root for both clusters. cacerts Secrets are never read; mesh.yaml ``rootCA`` says it."""
     mine, theirs = trust
     if mine is None or theirs is None:
@@ -142,7 +144,7 @@ def server_proxy_hop(p: Path, gw_pod: Pod, leg: str) -> HopResult:
     return hop_result(Hop.SERVER_PROXY, Decision.ALLOW, f"{pa.detail}; {result.detail}", leg, c2, by=result.by)
 
 
-def discovery_hop(c1: Cluster, c2: Cluster, leg: str, gaps: list[str]) -> HopResult:
+def discovery_hop(c1: Cluster, c2: Cluster, leg: str | None, gaps: list[str]) -> HopResult:
     """I2/I3 (MB7): the client's istiod learns the server cluster's endpoints only through a remote
     secret, which is never read. mesh.yaml ``istioRemoteClusters`` (what `istioctl remote-clusters`
     shows synced) says it; absent, unknown."""
