@@ -50,18 +50,34 @@ def _has_flows(cluster: Cluster) -> bool:
     return bool(cluster.raw.flow_files or cluster.raw.flows)
 
 
+def _nodes_missing(cluster: Cluster, warnings: list[str]) -> str | None:
+    """H4: Relay named nodes of this cluster (``<cluster>/<node>``) unavailable, gone or in error."""
+    prefix = f"{cluster.name}/"
+    for warning in warnings:
+        if "flows may be missing" in warning and prefix in warning:
+            return f"Hubble reported nodes of {cluster.name} missing: {warning}"
+    return None
+
+
 def flows_gap(d: Diagnosis, sides: Sides, no_flows: bool) -> None:
-    """MB19: flows of one cluster of the call but not of the other."""
+    """MB19: flows of one cluster of the call but not of the other, or its nodes reported missing."""
     if no_flows or sides.client is sides.server:
         return
     have = [c for c in sides.both if _has_flows(c)]
-    lacking = [c for c in sides.both if not _has_flows(c)]
-    if not have or not lacking:
+    lacking = [
+        (c, f"the input holds flows of {', '.join(h.name for h in have)} only") for c in sides.both if not _has_flows(c)
+    ]
+    if not have:
         return
-    for cluster in lacking:
-        why = f"the input holds flows of {', '.join(c.name for c in have)} only"
+    for c in have:
+        why = _nodes_missing(c, d.warnings)
+        if why is not None:
+            lacking.append((c, why))
+    if not lacking:
+        return
+    for cluster, why in lacking:
         d.causes.append(Cause("flows-cluster-gap", (), {"cluster": cluster.name, "why": why}))
-        gap = Gap(f"no Hubble flows of cluster {cluster.name} ({why}): what its nodes dropped is not seen", ())
+        gap = Gap(f"Hubble flows of cluster {cluster.name} are missing ({why}): what its nodes dropped is not seen", ())
         d.gaps.append(gap)
     if d.verdict is Verdict.ALLOWED:
         d.verdict, d.symptom = Verdict.UNKNOWN, Symptom.UNKNOWN
