@@ -106,7 +106,7 @@ def _load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
 
 
 def refuse_mesh_input(opts: SourceOptions) -> None:
-    """N-cluster input (clusters/<name>/, issue 21) is read by explain only (app_multicluster.py); any
+    """N-cluster input (clusters/<name>/, issue 21) is read by explain and check only (app_multicluster*.py); any
     other reader would merge the clusters into one and answer about a cluster that does not exist."""
     from kubectl_meshdoctor.sources.multicluster import is_mc_demo, is_multicluster
 

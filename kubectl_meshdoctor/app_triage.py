@@ -63,7 +63,7 @@ def offline(opts: SourceOptions, namespaces: list[str] | None, window: Window) -
         raise UsageError("--from and --demo cannot be combined")
     from kubectl_meshdoctor.app import refuse_mesh_input
 
-    refuse_mesh_input(opts)  # issue 21: N-cluster input is read by explain only
+    refuse_mesh_input(opts)  # issue 21: N-cluster input is read by explain and check only
     if opts.demo_name is not None:
         from kubectl_meshdoctor.sources.demo import read_demo
 
