@@ -81,6 +81,7 @@ def load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
 def _load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
     if opts.from_path is not None and opts.demo_name is not None:
         raise UsageError("--from and --demo cannot be combined")
+    refuse_mesh_input(opts)
     if opts.demo_name is not None:
         from kubectl_meshdoctor.sources.demo import read_demo
 
@@ -102,6 +103,19 @@ def _load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
         more = _alias_namespaces(raw, scope)
         return read_snapshot(opts.from_path, lazy_flows=True, namespaces=[*(scope or []), *more]) if more else raw
     return read_live(opts, query)
+
+
+def refuse_mesh_input(opts: SourceOptions) -> None:
+    """N-cluster input (clusters/<name>/, issue 21) is read by explain and check only (app_multicluster*.py); any
+    other reader would merge the clusters into one and answer about a cluster that does not exist."""
+    from kubectl_meshdoctor.sources.multicluster import is_mc_demo, is_multicluster
+
+    if is_multicluster(opts.from_path) or (opts.from_path is None and is_mc_demo(opts.demo_name)):
+        what = f"--from {opts.from_path}" if opts.from_path else f"--demo {opts.demo_name}"
+        raise UsageError(
+            f"{what} holds several clusters (clusters/<name>/): only `explain` (without --watch) and `check` read "
+            "multi-cluster input yet; point --from at one clusters/<name>/ directory for the other commands"
+        )
 
 
 def _alias_namespaces(raw: RawSnapshot, scope: list[str] | None) -> list[str]:
@@ -127,6 +141,7 @@ def load_raw_scoped(
     """matrix/check: offline as usual; live, what `snapshot -n` captures: only these namespaces (+ system
     ones) and, with ``flows``, the flows that start or end in them (filters sent to Relay)."""
     if not is_live(opts):
+        refuse_mesh_input(opts)
         if opts.from_path is None or opts.demo_name is not None:
             return load_raw(opts)
         from kubectl_meshdoctor.sources.snapshot import materialize_flows, read_snapshot
@@ -250,7 +265,8 @@ def default_namespace(opts: SourceOptions, namespace: str | None) -> str:
         return namespace
     from kubectl_meshdoctor.sources.kubeconfig import context_namespace
 
-    return context_namespace(opts.kubeconfig, opts.context) or "default"
+    first = opts.context.split(",")[0].strip() if opts.context else None  # --context a,b (issue 21): the first's
+    return context_namespace(opts.kubeconfig, first) or "default"
 
 
 def scope_namespaces(opts: SourceOptions, namespace: str | None, all_namespaces: bool) -> list[str] | None:
@@ -456,6 +472,7 @@ class Finding:
     cause: Cause
     check: str  # the analyzer's name
     gaps: tuple[str, ...]  # gaps that hide inputs of that analyzer where the finding is
+    cluster: str | None = None  # multi-cluster input (issue 21): the cluster it was found in (None: mesh-wide)
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,9 @@ def offline(opts: SourceOptions, namespaces: list[str] | None, window: Window) -
 
     if opts.from_path is not None and opts.demo_name is not None:
         raise UsageError("--from and --demo cannot be combined")
+    from kubectl_meshdoctor.app import refuse_mesh_input
+
+    refuse_mesh_input(opts)  # issue 21: N-cluster input is read by explain and check only
     if opts.demo_name is not None:
         from kubectl_meshdoctor.sources.demo import read_demo
 

@@ -54,15 +54,24 @@ def check(
     """
 
     def body() -> int:
-        from kubectl_meshdoctor import app
+        from kubectl_meshdoctor import app, app_multicluster
         from kubectl_meshdoctor.render.check import check_document, check_text
         from kubectl_meshdoctor.render.document import dump
 
         opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout)
-        namespaces = app.scope_namespaces(opts, namespace, all_namespaces)
-        raw = app.load_raw_scoped(opts, namespaces, flows=False, offline_flows=False)  # check reads no flows
-        model, _ = app.model_with_changes(raw, what_if_files, what_if_deletes)
-        result = app.check(model, namespaces)
+        if app_multicluster.is_mesh_input(opts):  # clusters/<name>/ or --context a,b (issue 21)
+            from kubectl_meshdoctor.app_multicluster_check import check as check_mesh
+            from kubectl_meshdoctor.errors import UsageError
+
+            if what_if_files or what_if_deletes:
+                raise UsageError("--what-if does not take multi-cluster input yet")
+            namespaces = app.scope_namespaces(opts, namespace, all_namespaces)
+            result = check_mesh(opts, None if app.is_live(opts) and not namespace else namespaces)
+        else:
+            namespaces = app.scope_namespaces(opts, namespace, all_namespaces)
+            raw = app.load_raw_scoped(opts, namespaces, flows=False, offline_flows=False)  # check reads no flows
+            model, _ = app.model_with_changes(raw, what_if_files, what_if_deletes)
+            result = app.check(model, namespaces)
         if output == "sarif":
             import json
 

@@ -19,9 +19,10 @@ def demo(output: str, debug: bool) -> None:
     """
 
     def body() -> int:
-        from kubectl_meshdoctor.sources.demo import list_demos
+        from kubectl_meshdoctor.sources.demo import DemoInfo, list_demos
+        from kubectl_meshdoctor.sources.multicluster import list_mc_demos
 
-        demos = list_demos()
+        demos = list_demos() + [DemoInfo(n, d) for n, d in list_mc_demos()]  # issue 21: N-cluster demos
         if output in ("json", "yaml"):
             doc = [{"name": d.name, "description": d.description} for d in demos]
             if output == "json":

@@ -120,6 +120,8 @@ def explain(
     prefix), NS/pod/NAME, NS/deploy/NAME or NS/svc/NAME; DESTINATION may also be a DNS name
     (httpbin.blue) or an IP outside the cluster. SOURCE world asks from outside the cluster:
     DESTINATION is then a Gateway (NS/gateway/NAME) or its Service, or with --via a backend.
+    With several clusters (--from DIR holding clusters/<name>/, or --context a,b) append
+    @CLUSTER to each reference: NS/NAME@CLUSTER, NS/svc/NAME@CLUSTER.
     """
 
     def body() -> int:
@@ -161,18 +163,25 @@ def explain(
             from kubectl_meshdoctor.cli.explain_watch import watch as run_watch
 
             return run_watch(opts, query, output, until_ok, watch_interval)
-        raw = app.load_raw(opts, query)
-        model = app.build_model(raw)
-        if require_flows and model.flow_source == "none":
-            from kubectl_meshdoctor.sources.base import relay_down
-
-            why = next(iter(relay_down(model.warnings)), "")
-            raise DataError(f"--require-flows: no Hubble flows could be read{': ' + why if why else ''}")
-        diagnosis = app.explain(model, query)
-        if not (what_if_files or what_if_deletes):
-            diagnosis.fixes = app.prove_fixes(opts, raw, model, query, diagnosis)
         before: Diagnosis | None = None
         applied: list[str] = []
+        from kubectl_meshdoctor import app_multicluster
+
+        if app_multicluster.is_mesh_input(opts):  # clusters/<name>/ (issue 21)
+            if what_if_files or what_if_deletes or fix_yaml or require_flows:
+                raise UsageError("--what-if, --fix-yaml and --require-flows do not take multi-cluster input yet")
+            diagnosis = app_multicluster.explain(opts, query)
+        else:
+            raw = app.load_raw(opts, query)
+            model = app.build_model(raw)
+            if require_flows and model.flow_source == "none":
+                from kubectl_meshdoctor.sources.base import relay_down
+
+                why = next(iter(relay_down(model.warnings)), "")
+                raise DataError(f"--require-flows: no Hubble flows could be read{': ' + why if why else ''}")
+            diagnosis = app.explain(model, query)
+            if not (what_if_files or what_if_deletes):
+                diagnosis.fixes = app.prove_fixes(opts, raw, model, query, diagnosis)
         if what_if_files or what_if_deletes:
             changed, applied = app.what_if(raw, what_if_files, what_if_deletes)
             # flows predate the change: the answer after it is static analysis only

@@ -14,6 +14,7 @@ from kubectl_meshdoctor.findings.catalog_check import ISTIOCTL_CODES
 from kubectl_meshdoctor.findings.catalog_egress import SPECS as _EGRESS_SPECS
 from kubectl_meshdoctor.findings.catalog_gateway import SPECS as _GATEWAY_SPECS
 from kubectl_meshdoctor.findings.catalog_mesh import SPECS as _MESH_SPECS
+from kubectl_meshdoctor.findings.catalog_multicluster import SPECS as _MULTICLUSTER_SPECS
 from kubectl_meshdoctor.findings.cause_spec import CauseSpec
 from kubectl_meshdoctor.findings.types import Cause, Severity
 
@@ -29,7 +30,7 @@ __all__ = [
     "summary",
 ]
 
-_SPECS: tuple[CauseSpec, ...] = _MESH_SPECS + _GATEWAY_SPECS + _EGRESS_SPECS
+_SPECS: tuple[CauseSpec, ...] = _MESH_SPECS + _GATEWAY_SPECS + _EGRESS_SPECS + _MULTICLUSTER_SPECS
 
 
 def _with_check(spec: CauseSpec) -> CauseSpec:

@@ -90,3 +90,30 @@ FIXES: Mapping[str, str] = {
     "failing-call-objects-allow": "compare the flows' time with the objects' changes; check the server's own logs",
     "istio-egress-gateway-misrouted": "complete Gateway, VirtualService (mesh and gateway routes), ServiceEntry, DR",
 }
+
+# issue 21: calls across clusters (catalog_multicluster.py)
+_MULTICLUSTER_TITLES: Mapping[str, str] = {
+    "clustermesh-policy-local-cluster": "A peer selector without a cluster key matches only local peers (1.19 default)",
+    "clustermesh-cluster-entity-local": "The `cluster` entity covers only the local cluster's pods, not a remote peer",
+    "clustermesh-global-service-missing": "A Cilium global Service is missing, not global or not shared in a cluster",
+    "clustermesh-remote-unreachable": "A cluster of the mesh is not connected; agents keep its stale state",
+    "clustermesh-misconfigured": "ClusterMesh identity settings clash (names, IDs, pod CIDRs, max-connected-clusters)",
+    "clustermesh-istio-view-mismatch": "Cilium's global Service and Istio's multicluster view disagree",
+    "clustermesh-remote-node-peer": "The peer reaches from another cluster's host network (remote-node)",
+    "istio-mc-no-remote-secret": "istiod has no view of another cluster (remote secret missing or broken)",
+    "istio-mc-eastwest-missing": "A network has no usable Istio east-west gateway",
+    "istio-mc-network-mislabeled": "Istio network labels are wrong, so pod IPs are sent across networks",
+    "istio-mc-trust-mismatch": "Clusters do not share an Istio root of trust; mTLS between them fails",
+    "istio-mc-plaintext-remote": "Remote-network endpoints that would get plaintext are dropped by Istio",
+    "istio-mc-cluster-local": "A host is cluster-local in the mesh config; requests stay in the client's cluster",
+    "istio-mc-service-not-local": "A Service exists only in another cluster; the client cannot resolve it",
+    "istio-ambient-mc-unsupported": "Ambient multicluster is used outside its supported model",
+    "istio-mc-locality": "Locality load balancing keeps requests in the client's cluster",
+    "flows-cluster-gap": "Hubble flows of one cluster of the call are missing",
+}
+TITLES = {**TITLES, **_MULTICLUSTER_TITLES}
+FIXES = {
+    **FIXES,
+    "clustermesh-global-service-missing": "define the Service in every cluster that calls it, annotated "
+    'service.cilium.io/global: "true" in each, and do not mark the backends\' cluster shared: "false"',
+}

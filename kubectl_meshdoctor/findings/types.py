@@ -176,6 +176,7 @@ class HopResult:
     # e.g. a sidecar hop skipped because the pod has no sidecar reads only Pods and Namespaces
     reads: tuple[str, ...] | None = None
     leg: str | None = None  # "red/netshoot → waypoint blue/waypoint" when the call has several legs
+    cluster: str | None = None  # multi-cluster input (issue 21): the cluster whose objects decide this hop
 
 
 @dataclass(slots=True)
@@ -203,6 +204,7 @@ class Endpoint:
     port: int | None = None
     target_port: int | None = None
     external: str | None = None  # IP/CIDR/DNS target outside the cluster
+    cluster: str | None = None  # multi-cluster input (issue 21): the Cilium cluster-name of the endpoint
 
 
 @dataclass(frozen=True, slots=True)

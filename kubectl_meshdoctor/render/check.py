@@ -18,6 +18,8 @@ def check_document(result: CheckResult) -> dict[str, Any]:
         doc = cause_dict(f.cause)
         doc["related"] = list(catalog.related(f.cause))
         doc["check"] = f.check
+        if f.cluster is not None:  # multi-cluster input (issue 21): a field added, none renamed
+            doc["cluster"] = f.cluster
         if f.gaps:
             doc["gaps"] = list(f.gaps)
         findings.append(doc)
@@ -32,7 +34,8 @@ def check_text(result: CheckResult) -> Iterator[str]:
         yield "✓ no Cilium+Istio interop problems found"
     for item in doc["findings"]:
         related = f"  (istioctl: {', '.join(item['related'])})" if item["related"] else ""
-        yield clean(f"{item['severity'].upper():8} {item['code']}{related}")
+        where = f"  [cluster {item['cluster']}]" if item.get("cluster") else ""
+        yield clean(f"{item['severity'].upper():8} {item['code']}{related}{where}")
         yield clean(f"         {item['summary']}")
         for obj in item["objects"]:
             where = f"{obj['namespace']}/" if obj.get("namespace") else ""

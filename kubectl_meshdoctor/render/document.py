@@ -76,6 +76,10 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
     }
     if dst.external:
         destination["external"] = dst.external
+    if src.cluster is not None:  # multi-cluster input only (issue 21): fields added, none renamed
+        source["cluster"] = src.cluster
+    if dst.cluster is not None:
+        destination["cluster"] = dst.cluster
     ev = d.evidence
     doc = {
         "apiVersion": "meshdoctor/v1",
@@ -100,6 +104,7 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
                 "detail": h.detail,
                 **({"gaps": list(h.gaps)} if h.gaps else {}),
                 **({"leg": h.leg} if h.leg else {}),
+                **({"cluster": h.cluster} if h.cluster else {}),
             }
             for h in d.hops
         ],

@@ -86,6 +86,8 @@ def render_diagnosis(d: Diagnosis, what_if: bool = False) -> Lines:
     dst = d.destination
     src = f"{d.source.namespace}/{d.source.workload}" if d.source.namespace else d.source.workload
     target = dst.external or f"{dst.namespace}/{dst.workload}"
+    src += f"@{d.source.cluster}" if d.source.cluster else ""  # multi-cluster input (issue 21)
+    target += f"@{dst.cluster}" if dst.cluster and not dst.external else ""
     symptom = SYMPTOM_TEXT.get(d.symptom.value, d.symptom.value)
     if d.share is not None:
         symptom = f"{symptom} for {d.share:.3g}% of requests"

@@ -1,0 +1,293 @@
+"""explain over the offline input of N clusters (issue 21; semantics-multicluster.md Part S, M).
+
+A call within one cluster is answered exactly as with that cluster alone; the answer only names the
+cluster. A call across clusters runs on one merged model (diagnosis/clustermesh_model.py), the
+client's cluster as base, with ClusterMesh's rules (diagnosis/clustermesh.py); a Service destination
+in another cluster is a Cilium global Service question (diagnosis/global_service.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import replace
+
+from kubectl_meshdoctor import app
+from kubectl_meshdoctor.app_multicluster_live import contexts, read_live
+from kubectl_meshdoctor.app_multicluster_paths import pair_flows, same_network
+from kubectl_meshdoctor.diagnosis.call import Query
+from kubectl_meshdoctor.diagnosis.clustermesh import Sides, explain_across
+from kubectl_meshdoctor.diagnosis.clustermesh_gaps import flows_gap, mark_disconnected
+from kubectl_meshdoctor.diagnosis.clustermesh_model import merged
+from kubectl_meshdoctor.diagnosis.istio_multinetwork_call import multinetwork
+from kubectl_meshdoctor.engines.global_service import GLOBAL, judge
+from kubectl_meshdoctor.engines.istio_mesh import workload_mesh
+from kubectl_meshdoctor.errors import DataError, UsageError
+from kubectl_meshdoctor.findings.types import Diagnosis, Gap, Mesh, Verdict
+from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.cluster_refs import pick_cluster, resolve_in, split_cluster
+from kubectl_meshdoctor.model.clusters import Cluster, annotations_of, make_cluster, mesh_notes
+from kubectl_meshdoctor.model.objects import Pod
+from kubectl_meshdoctor.model.refs import Target, resolve
+from kubectl_meshdoctor.sources.multicluster import MeshRaw, is_mc_demo, is_multicluster, read_mc_demo, read_mesh
+
+
+@dataclasses.dataclass(slots=True)
+class MeshInput:
+    label: str
+    clusters: list[Cluster]
+    warnings: list[str]
+
+
+def is_mesh_input(opts: app.SourceOptions) -> bool:
+    """``--from DIR`` holding ``clusters/<name>/``, a bundled multi-cluster demo, or ``--context a,b``."""
+    if is_multicluster(opts.from_path) or (opts.from_path is None and is_mc_demo(opts.demo_name)):
+        return True
+    return contexts(opts) is not None
+
+
+def load(opts: app.SourceOptions, query: Query) -> MeshInput:
+    if opts.from_path is not None and opts.demo_name is not None:
+        raise UsageError("--from and --demo cannot be combined")
+    live = contexts(opts)
+    with app.bulk_allocation():
+        if live is not None:
+            raw: MeshRaw = read_live(opts, live, query)
+        elif opts.from_path is not None:
+            raw = read_mesh(opts.from_path)
+        else:
+            raw = read_mc_demo(str(opts.demo_name))
+    clusters: list[Cluster] = []
+    for directory, snap in raw.clusters.items():
+        model = app.build_model(snap)
+        facts = raw.index.get(directory) or {}
+        cluster = make_cluster(directory, snap, model, facts)
+        cluster.unreadable = raw.unreadable.get(directory, "")
+        if not facts and cluster.name in raw.index:
+            cluster.istio = dict(raw.index[cluster.name])
+        clusters.append(cluster)
+    return MeshInput(raw.label, clusters, [*raw.warnings, *mesh_notes(clusters)])
+
+
+def _external(text: str) -> bool:
+    """A DNS name or an IP (no ``/``): resolved where the client runs, so it needs no ``@CLUSTER``."""
+    ref, cluster = split_cluster(text)
+    return cluster is None and "/" not in ref and ("." in ref or ":" in ref)
+
+
+def explain(opts: app.SourceOptions, query: Query) -> Diagnosis:
+    mesh = load(opts, query)
+    src_ref, client = pick_cluster(mesh.clusters, query.source, "SOURCE")
+    if _external(query.destination):
+        dst_ref, server = query.destination.strip(), client
+    else:
+        dst_ref, server = pick_cluster(mesh.clusters, query.destination, "DESTINATION")
+    for cluster in (client, server):
+        if cluster.unreadable:
+            raise DataError(f"cluster {cluster.name} could not be read ({cluster.unreadable}): cannot answer about it")
+    sides = Sides(client, server)
+    if client is server:
+        resolve_in(mesh.clusters, client, src_ref, query.source, query.namespace, False)  # "did you mean" across
+        dst = resolve_in(mesh.clusters, server, dst_ref, query.destination, query.namespace, True)
+        remote = _remote_backends(mesh, client, dst)
+        if remote is not None:  # a global Service without local backends: the client reaches remote ones (M5)
+            sides = Sides(client, remote)
+            d = _global_service(sides, query, src_ref, resolve(remote.model, dst_ref, query.namespace, True))
+            d.warnings.append(
+                f"Service {dst.label} has no ready backend in {client.name}; as a global Service it load-balances to "
+                f"{remote.name}'s"
+            )
+        else:
+            q = replace(query, source=src_ref, destination=dst_ref)
+            if len(mesh.clusters) > 1:
+                pair_flows(client.model, sides, q)  # flows of same-named pods of other clusters do not count
+            d = app.explain(client.model, q)
+            d.warnings.extend(_global_elsewhere(mesh, client, d))
+    else:
+        d = _across(mesh, sides, query, src_ref, dst_ref)
+    return _annotate(d, sides, mesh)
+
+
+def _across(mesh: MeshInput, sides: Sides, query: Query, src_ref: str, dst_ref: str) -> Diagnosis:
+    client, server = sides.client, sides.server
+    src = resolve_in(mesh.clusters, client, src_ref, query.source, query.namespace, False)
+    if not src.pods:
+        raise DataError(f"{src.label}@{client.name} has no pods in this view: cannot tell who calls")
+    dst = resolve_in(mesh.clusters, server, dst_ref, query.destination, query.namespace, True)
+    across_networks = multinetwork(sides, query, src, dst)
+    if across_networks is not None:  # sidecars in two Istio networks: through C2's east-west gateway
+        return across_networks
+    one_network = same_network(sides, query, src_ref, src, dst)
+    if one_network is not None:  # sidecars on one Istio network: pod to pod, mTLS end to end
+        return one_network
+    if dst.kind == "Service" and dst.service is not None:
+        return _global_service(sides, query, src_ref, dst)
+    if not dst.pods:
+        raise DataError(f"{dst.label}@{server.name} has no pods in this view: nothing to call across clusters")
+    pods = sorted(dst.pods, key=lambda p: (not p.ready, p.name))
+    model, names = merged(client, server, pods)
+    port, note = _pod_port(server, dst, query.port)
+    q = replace(query, source=src_ref, destination=f"{pods[0].namespace}/pod/{names[pods[0].key()]}", port=port)
+    _istio_gap(model, sides, src.pods, pods)
+    down = mark_disconnected(model, sides)
+    pair_flows(model, sides, q)
+    d = explain_across(app.explain, model, q, sides)
+    d.causes[:0] = down
+    flows_gap(d, sides, query.no_flows)
+    if note:
+        d.warnings.append(note)
+    suffix = f"@{server.name}"
+    workload = d.destination.workload.removesuffix(suffix)
+    d.destination = replace(d.destination, workload=workload, kind=dst.kind, pods=tuple(p.name for p in pods))
+    return d
+
+
+def _pod_port(server: Cluster, dst: Target, port: int | None) -> tuple[int | None, str]:
+    """Pod to pod across clusters: a Service port of the workload's Service means its target port."""
+    from kubectl_meshdoctor.model.refs import services_for
+
+    if port is None:
+        return None, ""
+    for svc in services_for(server.model, dst.pods):
+        for sp in svc.ports:
+            if sp.port == port and sp.target_port != port:
+                target = sp.target_port if isinstance(sp.target_port, int) else dst.pods[0].named_port(sp.target_port)
+                if target is not None:
+                    return target, (
+                        f"across clusters the client calls the pod IP: port {port} of Service "
+                        f"{svc.namespace}/{svc.name} is target port {target}"
+                    )
+    return port, ""
+
+
+def _istio_gap(model: Model, sides: Sides, client_pods: list[Pod], server_pods: list[Pod]) -> None:
+    """Istio multicluster (east-west gateways, networks, trust, remote secrets; Part I) is not modelled:
+    a call with a mesh end is unknown across clusters, naming both, never a guess."""
+    ends = [
+        (sides.client, workload_mesh(sides.client.model, client_pods)[0]),
+        (sides.server, workload_mesh(sides.server.model, server_pods)[0]),
+    ]
+    meshed = [f"{c.name} ({mesh.value})" for c, mesh in ends if mesh is not Mesh.NONE]
+    merged_view = [workload_mesh(model, client_pods[:1])[0], workload_mesh(model, server_pods[:1])[0]]
+    if meshed or any(m is not Mesh.NONE for m in merged_view):
+        who = ", ".join(meshed) or "a namespace label of the other cluster"
+        model.gaps.append(
+            Gap(
+                f"Istio multicluster is not modelled yet (same network or east-west gateway, trust, remote secrets): "
+                f"the call from {sides.client.name} to {sides.server.name} has an Istio end in {who}",
+                {"*"},
+            )
+        )
+
+
+def _global_service(sides: Sides, query: Query, src_ref: str, dst: Target) -> Diagnosis:
+    client, server = sides.client, sides.server
+    svc = dst.service
+    assert svc is not None
+    key = f"{svc.namespace}/{svc.name}"
+    client_svc = client.model.services.get(key)
+    view = judge(
+        key,
+        client.name,
+        server.name,
+        client_svc,
+        svc,
+        annotations_of(client, "Service", svc.namespace, svc.name) if client_svc is not None else {},
+        annotations_of(server, "Service", svc.namespace, svc.name),
+    )
+    if view.cause is not None:
+        target = f"{svc.name}.{svc.namespace}.svc.cluster.local" if view.missing else f"{svc.namespace}/svc/{svc.name}"
+        d = app.explain(client.model, replace(query, source=src_ref, destination=target))
+        d.causes.insert(0, view.cause)
+        if d.verdict is Verdict.ALLOWED:
+            d.verdict = Verdict.BROKEN  # the client is served by its own cluster, never by the one asked about
+        d.destination = replace(
+            d.destination, namespace=svc.namespace, workload=svc.name, kind="Service", service=svc.name, external=None
+        )
+        return d
+    assert client_svc is not None
+    backends = sorted(dst.pods, key=lambda p: (not p.ready, p.name))
+    if not backends:
+        raise DataError(f"Service {key} has no pods in {server.name}: no backend there to reach")
+    model, names = merged(client, server, backends)
+    front = replace(client_svc, ready_pods={f"{p.namespace}/{names[p.key()]}" for p in backends if p.ready})
+    model.services[key] = front
+    model.services_by_ns[svc.namespace] = [
+        front if s.name == svc.name else s for s in model.services_by_ns[svc.namespace]
+    ]
+    src_pods = resolve_in([client], client, src_ref, query.source, query.namespace, False).pods
+    _istio_gap(model, sides, src_pods, backends)
+    down = mark_disconnected(model, sides)
+    q = replace(query, source=src_ref, destination=f"{svc.namespace}/svc/{svc.name}")
+    pair_flows(model, sides, q)
+    d = explain_across(app.explain, model, q, sides)
+    d.causes[:0] = down
+    flows_gap(d, sides, query.no_flows)
+    local = [
+        p
+        for p in client.model.pods_by_ns.get(svc.namespace, [])
+        if client_svc.ready_pods and p.key() in client_svc.ready_pods
+    ]
+    d.warnings.extend(view.notes)
+    if local:
+        d.warnings.append(
+            f"global Service {key} also has {len(local)} ready backend(s) in {client.name}; this answer is for "
+            f"those of {server.name}"
+        )
+    d.destination = replace(d.destination, pods=tuple(p.name for p in backends))
+    return d
+
+
+def _remote_backends(mesh: MeshInput, cluster: Cluster, dst: Target) -> Cluster | None:
+    """The first other cluster whose backends a global Service of ``cluster`` without ready local backends
+    uses (both global, that one shared, with pods there), or None."""
+    svc = dst.service
+    if dst.kind != "Service" or svc is None or any(p.key() in (svc.ready_pods or set()) for p in dst.pods):
+        return None
+    if svc.ready_pods is None and any(p.ready for p in dst.pods):
+        return None
+    mine = annotations_of(cluster, "Service", svc.namespace, svc.name)
+    if mine.get(GLOBAL, "").lower() != "true":
+        return None
+    key = f"{svc.namespace}/{svc.name}"
+    for other in mesh.clusters:
+        theirs = other.model.services.get(key)
+        if other is cluster or theirs is None:
+            continue
+        ann = annotations_of(other, "Service", svc.namespace, svc.name)
+        shared = judge(key, cluster.name, other.name, svc, theirs, mine, ann).cause is None
+        if shared and resolve(other.model, f"{svc.namespace}/svc/{svc.name}", svc.namespace, True).pods:
+            return other
+    return None
+
+
+def _global_elsewhere(mesh: MeshInput, cluster: Cluster, d: Diagnosis) -> list[str]:
+    """A global Service answered within one cluster: where else it has backends (M5)."""
+    name = d.destination.service
+    if not name or not d.destination.namespace:
+        return []
+    if annotations_of(cluster, "Service", d.destination.namespace, name).get(GLOBAL, "").lower() != "true":
+        return []
+    key = f"{d.destination.namespace}/{name}"
+    others = [
+        c.name
+        for c in mesh.clusters
+        if c is not cluster
+        and key in c.model.services
+        and annotations_of(c, "Service", d.destination.namespace, name).get(GLOBAL, "").lower() == "true"
+    ]
+    if not others:
+        return []
+    return [
+        f"Service {key} is global: {cluster.name} also load-balances to its backends in {', '.join(others)}; this "
+        f"answer is for {cluster.name}'s own (ask {d.destination.namespace}/svc/{name}@{others[0]} for those)"
+    ]
+
+
+def _annotate(d: Diagnosis, sides: Sides, mesh: MeshInput) -> Diagnosis:
+    """Name the cluster of each end and of each hop (JSON ``cluster`` fields), plus what was assumed."""
+    d.source = replace(d.source, cluster=sides.client.name)
+    d.destination = replace(d.destination, cluster=None if d.destination.external else sides.server.name)
+    d.hops = [replace(h, cluster=sides.of(h.hop).name) for h in d.hops]
+    notes = [n for c in sides.both for n in c.notes] + mesh.warnings
+    d.warnings = list(dict.fromkeys([*d.warnings, *notes]))
+    return d

@@ -1,0 +1,67 @@
+"""Live input of N clusters (issue 21): ``--context east,west`` reads each kubeconfig context with its
+own API reader, deadlines and Relay (port-forwarded in that cluster), into the same per-cluster raw
+input the offline layout gives (sources/multicluster.py), so live and offline answer alike.
+
+A context that cannot be read does not stop the others: it is kept as a cluster with nothing read and
+a gap naming it, so a question about it says which cluster is missing (exit 3), never a guess.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from kubectl_meshdoctor import app
+from kubectl_meshdoctor.diagnosis.call import Query
+from kubectl_meshdoctor.errors import MeshdoctorError, UsageError
+from kubectl_meshdoctor.findings.types import Gap
+from kubectl_meshdoctor.raw import RawSnapshot
+from kubectl_meshdoctor.sources.multicluster import MeshRaw
+
+
+def contexts(opts: app.SourceOptions) -> list[str] | None:
+    """The contexts of a live multi-cluster question (``--context a,b``), or None."""
+    if not app.is_live(opts) or not opts.context or "," not in opts.context:
+        return None
+    names = [c.strip() for c in opts.context.split(",") if c.strip()]
+    if len(names) != len(set(names)):
+        raise UsageError(f"--context {opts.context!r} names a context twice")
+    if opts.hubble_server:
+        raise UsageError("--hubble-server names one Relay; with several --context each cluster's Relay is used")
+    return names
+
+
+def _one(opts: app.SourceOptions, context: str, query: Query) -> RawSnapshot:
+    from kubectl_meshdoctor.sources.hubble import RelayError, flows_request
+    from kubectl_meshdoctor.sources.live import (
+        LiveSource,
+        add_flows,
+        namespace_filters,
+        namespaces_for,
+        relay_down_warning,
+    )
+
+    with LiveSource(app.live_options(dataclasses.replace(opts, context=context))) as live:
+        raw = live.objects(None)  # every namespace: east-west gateways and global Services live anywhere
+        if query.no_flows:
+            return raw
+        refs = [r.rpartition("@")[0] or r for r in (query.source, query.destination)]
+        wanted = namespaces_for(refs, query.namespace)
+        try:
+            batch = live.flows(flows_request(namespace_filters(wanted), query.since_seconds, query.last))
+        except RelayError as err:
+            raw.warnings.append(relay_down_warning(err))
+            return raw
+        add_flows(raw, batch)
+        return raw
+
+
+def read_live(opts: app.SourceOptions, names: list[str], query: Query) -> MeshRaw:
+    mesh = MeshRaw(f"--context {','.join(names)}")
+    for name in names:
+        try:
+            mesh.clusters[name] = _one(opts, name, query)
+        except MeshdoctorError as err:
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            mesh.clusters[name] = RawSnapshot(gaps=[Gap(f"context {name} could not be read: {first}", {"*"})])
+            mesh.unreadable[name] = first
+    return mesh
