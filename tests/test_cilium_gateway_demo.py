@@ -48,10 +48,12 @@ def test_strict_backend_behind_ciliums_envoy_is_503() -> None:
     ]
 
 
-def test_the_legs_flows_are_from_identity_ingress() -> None:
+def test_the_flows_are_envoys_listener_and_its_leg_from_identity_ingress() -> None:
     _, doc = explain("/catalog")
     ev = doc["evidence"]
-    assert ev["flows"] == 5 and ev["verdicts"] == {"FORWARDED": 5}
+    # 5 of the leg (identity ingress → the catalog pod, its RST), 4 L7 records at the Gateway's address
+    assert ev["flows"] == 9 and ev["verdicts"] == {"FORWARDED": 9}
+    assert ev["httpStatus"] == {"503": 1} and ev["agrees"] is True
     assert "policy store/from-gateway" in ev["summary"]
 
 
@@ -60,7 +62,7 @@ def test_near_miss_permissive_port_is_answered() -> None:
     assert (code, doc["verdict"], doc["symptom"]) == (0, "allowed", "ok")
     assert doc["causes"] == []
     assert [(b["namespace"], b["name"]) for b in doc["gateway"]["answering"]] == [("store", "reviews")]
-    assert doc["evidence"]["agrees"] is True and doc["evidence"]["flows"] == 5
+    assert doc["evidence"]["agrees"] is True and doc["evidence"]["httpStatus"] == {"200": 1}
 
 
 def test_text_walks_both_policy_points() -> None:

@@ -34,7 +34,11 @@ def _is_ingress(ep: Any) -> bool:
 
 @dataclass(slots=True)
 class FromIngress(PairSelector):
-    """Cilium's Envoy (identity ingress) → the backend's pods, and the replies."""
+    """Cilium's Envoy (identity ingress) → the backend's pods, and the replies; and the outside client →
+    Envoy at the Gateway's own addresses (the listener's L7 records, which carry the request and the
+    answer the client got)."""
+
+    gateway_ips: frozenset[str] = frozenset()
 
     def direction(self, flow: Any) -> int:
         src = f"{flow.source.namespace}/{flow.source.pod_name}" if flow.source.pod_name else ""
@@ -43,7 +47,20 @@ class FromIngress(PairSelector):
             return 1
         if src in self.server_pods and _is_ingress(flow.destination):
             return -1
+        if _is_ingress(flow.destination) and flow.IP.destination in self.gateway_ips:
+            return 1
+        if _is_ingress(flow.source) and flow.IP.source in self.gateway_ips:
+            return -1
         return 0
+
+
+def _addresses(model: Model, q: Query) -> frozenset[str]:
+    """The Gateway's own addresses (status.addresses): where outside clients reach Cilium's Envoy."""
+    target = q.via or q.destination
+    if istio_gateway(model, target) is not None:
+        return frozenset()
+    e = entry(model, target, q.namespace)
+    return frozenset(a for a in e.gateway.addresses if a)
 
 
 def _leg(model: Model, q: Query) -> tuple[list[Pod], int | None]:
@@ -73,10 +90,19 @@ def backend_pods(model: Model, q: Query) -> list[Pod]:
     return _leg(model, q)[0]
 
 
+def _pair(model: Model, q: Query, pods: list[Pod]) -> FromIngress:
+    servers = {p.key() for p in pods}
+    return FromIngress(set(), servers, set(), {p.ip for p in pods if p.ip}, _addresses(model, q))
+
+
 def live_whitelist(model: Model, q: Query) -> list[flow_pb2.FlowFilter] | None:
     """The Relay whitelist for the leg: every flow of the backend's pods (None: not a Cilium leg)."""
     pods = backend_pods(model, q)
-    return pair_filters([], [p.key() for p in pods]) if pods else None
+    if not pods:
+        return None
+    ips = sorted(_addresses(model, q))
+    at_gateway = [flow_pb2.FlowFilter(destination_ip=ips), flow_pb2.FlowFilter(source_ip=ips)] if ips else []
+    return pair_filters([], [p.key() for p in pods]) + at_gateway
 
 
 def attach_offline(model: Model, q: Query) -> None:
@@ -85,7 +111,7 @@ def attach_offline(model: Model, q: Query) -> None:
     if not pods or not model.flow_files:
         return
     files, model.flow_files = model.flow_files, []
-    pair = FromIngress.of([], pods)
+    pair = _pair(model, q, pods)
     kept: list[flow_pb2.Flow] = []
 
     def keep(flow: flow_pb2.Flow) -> bool:
@@ -93,7 +119,8 @@ def attach_offline(model: Model, q: Query) -> None:
             kept.append(slim(flow))
         return False
 
-    result = scan(files, keep, Prefilter.of(side_needles(pods, True)), q.since_seconds is not None)
+    needles = Prefilter.of((*side_needles(pods, True), *sorted(pair.gateway_ips)))
+    result = scan(files, keep, needles, q.since_seconds is not None)
     index = FlowIndex(kept)
     if result.newest is not None:
         index.newest = max(index.newest, result.newest)
@@ -110,8 +137,9 @@ def leg_evidence(model: Model, q: Query, path: str, hops: list[HopResult]) -> Ev
     if model.flow_index is None:
         model.flow_index = FlowIndex(model.flows)
     index = model.flow_index
-    pair = FromIngress.of([], pods)
-    hits = sorted({i for key in pair.server_pods for i in index.by_key.get(key, ())})
+    pair = _pair(model, q, pods)
+    keys = pair.server_pods | pair.gateway_ips
+    hits = sorted({i for key in keys for i in index.by_key.get(key, ())})
     flows = [index.flows[i] for i in hits]
     ports = frozenset({port}) if port is not None else frozenset()
     tally = select_and_tally(flows, pair, q.method, path, q.since_seconds, q.last, index.newest, ports)

@@ -208,7 +208,9 @@ def explain_north_south(model: Model, q: Query) -> Diagnosis:
     return Diagnosis(
         source=Endpoint("", "world", "World", (), Mesh.NONE, external=q.source),
         destination=Endpoint(gw_ns, e.gateway.ref.name, "Gateway", pods, Mesh.NONE, port=gw.answer.port),
-        request=Request(q.protocol, q.method, q.path, q.host, dict(q.headers)),
+        request=Request(
+            q.protocol, q.method, q.path, q.host, dict(q.headers), app_protocol=_payload(gw.answer.protocol)
+        ),
         verdict=verdict,
         symptom=symptom,
         hops=hops,
@@ -218,6 +220,11 @@ def explain_north_south(model: Model, q: Query) -> Diagnosis:
         warnings=list(dict.fromkeys(model.warnings)),
         gateway=gw.answer,
     )
+
+
+def _payload(listener_protocol: str | None) -> str:
+    """A TLS passthrough or TCP listener forwards the client's bytes: the question is a connection."""
+    return "tcp" if listener_protocol in ("TLS", "TCP") else "http"
 
 
 def _worse(a: tuple[Verdict, Symptom], b: tuple[Verdict, Symptom]) -> tuple[Verdict, Symptom]:
