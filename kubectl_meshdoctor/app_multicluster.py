@@ -76,16 +76,26 @@ def _external(text: str) -> bool:
 
 def explain(opts: app.SourceOptions, query: Query) -> Diagnosis:
     mesh = load(opts, query)
-    src_ref, client = pick_cluster(mesh.clusters, query.source, "SOURCE")
-    if _external(query.destination):
-        dst_ref, server = query.destination.strip(), client
-    else:
+    if query.source.strip() == "world":  # from outside: through a gateway of the destination's cluster (issue 20)
         dst_ref, server = pick_cluster(mesh.clusters, query.destination, "DESTINATION")
+        via = query.via
+        if via is not None:
+            via = pick_cluster([server], via, "--via")[0]
+        src_ref, client = "world", server
+        query = replace(query, via=via)
+    else:
+        src_ref, client = pick_cluster(mesh.clusters, query.source, "SOURCE")
+        if _external(query.destination):
+            dst_ref, server = query.destination.strip(), client
+        else:
+            dst_ref, server = pick_cluster(mesh.clusters, query.destination, "DESTINATION")
     for cluster in (client, server):
         if cluster.unreadable:
             raise DataError(f"cluster {cluster.name} could not be read ({cluster.unreadable}): cannot answer about it")
     sides = Sides(client, server)
-    if client is server:
+    if src_ref == "world":
+        d = app.explain(server.model, replace(query, source=src_ref, destination=dst_ref))
+    elif client is server:
         resolve_in(mesh.clusters, client, src_ref, query.source, query.namespace, False)  # "did you mean" across
         dst = resolve_in(mesh.clusters, server, dst_ref, query.destination, query.namespace, True)
         remote = _remote_backends(mesh, client, dst)

@@ -360,3 +360,24 @@ def test_check_unknown_namespace_in_every_cluster_is_exit_2() -> None:
     result = CliRunner().invoke(cli, ["check", "-n", "nope", "--demo", "clustermesh-local-cluster-selector"])
     assert result.exit_code == 2
     assert "not found in any cluster (east, west)" in result.stderr
+
+
+@pytest.mark.parametrize("path", ["/ledger", "/billing"])
+def test_world_through_a_gateway_of_one_cluster_answers_as_that_cluster_alone(tmp_path: Path, path: str) -> None:
+    """SOURCE world names no cluster: it enters through the destination's cluster (issue 20's walk)."""
+    import shutil
+
+    demo = ROOT / "kubectl_meshdoctor" / "demos" / "gateway-api-refgrant-missing"
+    shutil.copytree(demo, tmp_path / "clusters" / "edge")
+    other = tmp_path / "clusters" / "other"
+    other.mkdir()
+    (other / "pods.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\nspec: {containers: [{name: c}]}\n"
+    )
+    ask = ["--host", "shop.example.com", "--path", path]
+    code, doc, err = explain("world", "edge/gateway/web@edge", *ask, "--from", str(tmp_path))
+    alone_code, alone, _ = explain("world", "edge/gateway/web", *ask, "--demo", "gateway-api-refgrant-missing")
+    assert doc, err
+    assert (code, doc["verdict"], doc["symptom"]) == (alone_code, alone["verdict"], alone["symptom"])
+    assert [c["code"] for c in doc["causes"]] == [c["code"] for c in alone["causes"]]
+    assert doc["destination"]["cluster"] == "edge"
