@@ -381,3 +381,24 @@ def test_world_through_a_gateway_of_one_cluster_answers_as_that_cluster_alone(tm
     assert (code, doc["verdict"], doc["symptom"]) == (alone_code, alone["verdict"], alone["symptom"])
     assert [c["code"] for c in doc["causes"]] == [c["code"] for c in alone["causes"]]
     assert doc["destination"]["cluster"] == "edge"
+
+
+def test_objects_a_cluster_could_not_give_make_its_hops_unknown_named(tmp_path: Path) -> None:
+    """west's policies file cannot be read (a Helm template): west's ingress hop is unknown, and the gap
+    names the cluster. (Gaps are kept per namespace: east's hops in a namespace of the same name are
+    unknown too — conservative, never a wrong allowed.)"""
+    import shutil
+
+    shutil.copytree(SCENARIOS / "mc-local-default-off", tmp_path / "snap")
+    west = tmp_path / "snap" / "clusters" / "west"
+    (west / "policies.yaml").write_text(
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n  name: {{ .Values.name }}\n"
+        "  namespace: app\nspec:\n  endpointSelector: {{ toYaml .Values.selector }}\n"
+    )
+    code, doc, err = explain("app/client@east", "app/server@west", "--port", "8080", "--from", str(tmp_path / "snap"))
+    assert doc, err
+    assert (code, doc["verdict"]) == (3, "unknown")
+    hops = {h["name"]: h for h in doc["hops"]}
+    assert hops["cilium-ingress"]["decision"] == "unknown"
+    assert any(g.startswith("cluster west: ") for g in hops["cilium-ingress"]["gaps"]), hops["cilium-ingress"]
+    assert "cluster west: " in " ".join(doc["gaps"]) and "cluster east: " not in " ".join(doc["gaps"])
