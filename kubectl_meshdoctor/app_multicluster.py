@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from kubectl_meshdoctor import app
 from kubectl_meshdoctor.app_multicluster_live import contexts, read_live
-from kubectl_meshdoctor.app_multicluster_paths import pair_flows, same_network
+from kubectl_meshdoctor.app_multicluster_paths import pair_flows, pod_port, same_network
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.clustermesh import Sides, explain_across
 from kubectl_meshdoctor.diagnosis.clustermesh_gaps import flows_gap, mark_disconnected
@@ -76,16 +76,26 @@ def _external(text: str) -> bool:
 
 def explain(opts: app.SourceOptions, query: Query) -> Diagnosis:
     mesh = load(opts, query)
-    src_ref, client = pick_cluster(mesh.clusters, query.source, "SOURCE")
-    if _external(query.destination):
-        dst_ref, server = query.destination.strip(), client
-    else:
+    if query.source.strip() == "world":  # from outside: through a gateway of the destination's cluster (issue 20)
         dst_ref, server = pick_cluster(mesh.clusters, query.destination, "DESTINATION")
+        via = query.via
+        if via is not None:
+            via = pick_cluster([server], via, "--via")[0]
+        src_ref, client = "world", server
+        query = replace(query, via=via)
+    else:
+        src_ref, client = pick_cluster(mesh.clusters, query.source, "SOURCE")
+        if _external(query.destination):
+            dst_ref, server = query.destination.strip(), client
+        else:
+            dst_ref, server = pick_cluster(mesh.clusters, query.destination, "DESTINATION")
     for cluster in (client, server):
         if cluster.unreadable:
             raise DataError(f"cluster {cluster.name} could not be read ({cluster.unreadable}): cannot answer about it")
     sides = Sides(client, server)
-    if client is server:
+    if src_ref == "world":
+        d = app.explain(server.model, replace(query, source=src_ref, destination=dst_ref))
+    elif client is server:
         resolve_in(mesh.clusters, client, src_ref, query.source, query.namespace, False)  # "did you mean" across
         dst = resolve_in(mesh.clusters, server, dst_ref, query.destination, query.namespace, True)
         remote = _remote_backends(mesh, client, dst)
@@ -125,7 +135,7 @@ def _across(mesh: MeshInput, sides: Sides, query: Query, src_ref: str, dst_ref: 
         raise DataError(f"{dst.label}@{server.name} has no pods in this view: nothing to call across clusters")
     pods = sorted(dst.pods, key=lambda p: (not p.ready, p.name))
     model, names = merged(client, server, pods)
-    port, note = _pod_port(server, dst, query.port)
+    port, note = pod_port(server, dst, query.port)
     q = replace(query, source=src_ref, destination=f"{pods[0].namespace}/pod/{names[pods[0].key()]}", port=port)
     _istio_gap(model, sides, src.pods, pods)
     down = mark_disconnected(model, sides)
@@ -139,24 +149,6 @@ def _across(mesh: MeshInput, sides: Sides, query: Query, src_ref: str, dst_ref: 
     workload = d.destination.workload.removesuffix(suffix)
     d.destination = replace(d.destination, workload=workload, kind=dst.kind, pods=tuple(p.name for p in pods))
     return d
-
-
-def _pod_port(server: Cluster, dst: Target, port: int | None) -> tuple[int | None, str]:
-    """Pod to pod across clusters: a Service port of the workload's Service means its target port."""
-    from kubectl_meshdoctor.model.refs import services_for
-
-    if port is None:
-        return None, ""
-    for svc in services_for(server.model, dst.pods):
-        for sp in svc.ports:
-            if sp.port == port and sp.target_port != port:
-                target = sp.target_port if isinstance(sp.target_port, int) else dst.pods[0].named_port(sp.target_port)
-                if target is not None:
-                    return target, (
-                        f"across clusters the client calls the pod IP: port {port} of Service "
-                        f"{svc.namespace}/{svc.name} is target port {target}"
-                    )
-    return port, ""
 
 
 def _istio_gap(model: Model, sides: Sides, client_pods: list[Pod], server_pods: list[Pod]) -> None:

@@ -15,6 +15,7 @@ from kubectl_meshdoctor.diagnosis.istio_samenetwork import overlay, split_istio
 from kubectl_meshdoctor.engines.istio_mesh import workload_mesh
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, Mesh, Verdict
 from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.clusters import Cluster
 from kubectl_meshdoctor.model.eastwest import dns_capture, network_of
 from kubectl_meshdoctor.model.refs import Target, services_for
 
@@ -82,3 +83,19 @@ def same_network(sides: Sides, query: Query, src_ref: str, src: Target, dst: Tar
         f"{server.name}; Cilium in {server.name} sees the client pod (cluster {client.name})"
     )
     return d
+
+
+def pod_port(server: Cluster, dst: Target, port: int | None) -> tuple[int | None, str]:
+    """Pod to pod across clusters: a Service port of the workload's Service means its target port."""
+    if port is None:
+        return None, ""
+    for svc in services_for(server.model, dst.pods):
+        for sp in svc.ports:
+            if sp.port == port and sp.target_port != port:
+                target = sp.target_port if isinstance(sp.target_port, int) else dst.pods[0].named_port(sp.target_port)
+                if target is not None:
+                    return target, (
+                        f"across clusters the client calls the pod IP: port {port} of Service "
+                        f"{svc.namespace}/{svc.name} is target port {target}"
+                    )
+    return port, ""

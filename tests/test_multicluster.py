@@ -360,3 +360,45 @@ def test_check_unknown_namespace_in_every_cluster_is_exit_2() -> None:
     result = CliRunner().invoke(cli, ["check", "-n", "nope", "--demo", "clustermesh-local-cluster-selector"])
     assert result.exit_code == 2
     assert "not found in any cluster (east, west)" in result.stderr
+
+
+@pytest.mark.parametrize("path", ["/ledger", "/billing"])
+def test_world_through_a_gateway_of_one_cluster_answers_as_that_cluster_alone(tmp_path: Path, path: str) -> None:
+    """SOURCE world names no cluster: it enters through the destination's cluster (issue 20's walk)."""
+    import shutil
+
+    demo = ROOT / "kubectl_meshdoctor" / "demos" / "gateway-api-refgrant-missing"
+    shutil.copytree(demo, tmp_path / "clusters" / "edge")
+    other = tmp_path / "clusters" / "other"
+    other.mkdir()
+    (other / "pods.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\nspec: {containers: [{name: c}]}\n"
+    )
+    ask = ["--host", "shop.example.com", "--path", path]
+    code, doc, err = explain("world", "edge/gateway/web@edge", *ask, "--from", str(tmp_path))
+    alone_code, alone, _ = explain("world", "edge/gateway/web", *ask, "--demo", "gateway-api-refgrant-missing")
+    assert doc, err
+    assert (code, doc["verdict"], doc["symptom"]) == (alone_code, alone["verdict"], alone["symptom"])
+    assert [c["code"] for c in doc["causes"]] == [c["code"] for c in alone["causes"]]
+    assert doc["destination"]["cluster"] == "edge"
+
+
+def test_objects_a_cluster_could_not_give_make_its_hops_unknown_named(tmp_path: Path) -> None:
+    """west's policies file cannot be read (a Helm template): west's ingress hop is unknown, and the gap
+    names the cluster. (Gaps are kept per namespace: east's hops in a namespace of the same name are
+    unknown too — conservative, never a wrong allowed.)"""
+    import shutil
+
+    shutil.copytree(SCENARIOS / "mc-local-default-off", tmp_path / "snap")
+    west = tmp_path / "snap" / "clusters" / "west"
+    (west / "policies.yaml").write_text(
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n  name: {{ .Values.name }}\n"
+        "  namespace: app\nspec:\n  endpointSelector: {{ toYaml .Values.selector }}\n"
+    )
+    code, doc, err = explain("app/client@east", "app/server@west", "--port", "8080", "--from", str(tmp_path / "snap"))
+    assert doc, err
+    assert (code, doc["verdict"]) == (3, "unknown")
+    hops = {h["name"]: h for h in doc["hops"]}
+    assert hops["cilium-ingress"]["decision"] == "unknown"
+    assert any(g.startswith("cluster west: ") for g in hops["cilium-ingress"]["gaps"]), hops["cilium-ingress"]
+    assert "cluster west: " in " ".join(doc["gaps"]) and "cluster east: " not in " ".join(doc["gaps"])

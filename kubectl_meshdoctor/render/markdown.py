@@ -78,6 +78,8 @@ def breaking_hop(d: Diagnosis) -> HopResult | None:
 def explain_markdown(d: Diagnosis, before: Diagnosis | None = None, applied: Iterable[str] = ()) -> str:
     src = f"{d.source.namespace}/{d.source.workload}" if d.source.namespace else d.source.workload
     dst = d.destination.external or f"{d.destination.namespace}/{d.destination.workload}"
+    src += f"@{d.source.cluster}" if d.source.cluster else ""  # multi-cluster input (issue 21)
+    dst += f"@{d.destination.cluster}" if d.destination.cluster and not d.destination.external else ""
     target = f"{dst}:{d.destination.port}"
     out = [f"## {_ICON[d.verdict]} {d.verdict.value.upper()}: {cell(src)} → {cell(target)} {code(_request(d))}", ""]
     hop = breaking_hop(d)
