@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kubectl_meshdoctor import fast_exit
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.errors import DataError, MeshdoctorError, UsageError
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, FixProof, Symptom, Verdict
@@ -70,6 +71,7 @@ def build_model(raw: RawSnapshot) -> Model:
         model = _build_model(raw)
     model.flow_files = list(raw.flow_files)  # offline flows, streamed for the question (issue 13)
     model.out_of_scope = raw.out_of_scope
+    fast_exit.hold(raw, model)  # the CLI process then ends without freeing them one by one
     return model
 
 
