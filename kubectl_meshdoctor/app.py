@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kubectl_meshdoctor import fast_exit
+from kubectl_meshdoctor.app_validate import build_validated
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.errors import DataError, MeshdoctorError, UsageError
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, FixProof, Symptom, Verdict
 from kubectl_meshdoctor.model.build import Model
-from kubectl_meshdoctor.model.build import build_model as _build_model
 from kubectl_meshdoctor.raw import RawSnapshot
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def bulk_allocation() -> Iterator[None]:
 
 def build_model(raw: RawSnapshot) -> Model:
     with bulk_allocation():
-        model = _build_model(raw)
+        model = build_validated(raw)  # model.build.build_model, validating in a second process when that pays
     model.flow_files = list(raw.flow_files)  # offline flows, streamed for the question (issue 13)
     model.out_of_scope = raw.out_of_scope
     fast_exit.hold(raw, model)  # the CLI process then ends without freeing them one by one

@@ -11,22 +11,19 @@ from kubectl_meshdoctor.findings.types import Cause, Gap, Mesh
 from kubectl_meshdoctor.model.cilium import CiliumPolicies, PolicyRule
 from kubectl_meshdoctor.model.cilium_parse import PolicyInvalid, parse_cnp, parse_knp
 from kubectl_meshdoctor.model.config import CiliumConfig
+from kubectl_meshdoctor.model.gateway_api import KINDS as GATEWAY_API_KINDS
 from kubectl_meshdoctor.model.gateway_api import GatewayApiObjects
 from kubectl_meshdoctor.model.gateway_api_parse import read as read_gateway_api
+from kubectl_meshdoctor.model.identities import Identities
 from kubectl_meshdoctor.model.index import ModelIndex
 from kubectl_meshdoctor.model.istio import IstioObjects, parse_ap, parse_dr, parse_mesh_config, parse_pa
 from kubectl_meshdoctor.model.istio_export import default_export_to
 from kubectl_meshdoctor.model.istio_traffic import TRAFFIC_KINDS, TrafficObjects, add_traffic_object, outbound_policy
 from kubectl_meshdoctor.model.objects import (
-    CLUSTER_KEY,
-    NS_KEY,
-    NS_LABEL_PREFIX,
-    SA_KEY,
     Namespace,
     Pod,
     Service,
     Workload,
-    identity_label_kept,
 )
 from kubectl_meshdoctor.model.readers import meta_of, read_pod, read_service, ref_of, str_map
 from kubectl_meshdoctor.model.validity import in_scope, invalid_cause, invalid_gap, unreadable_gap
@@ -184,7 +181,11 @@ class _Builder:
         pod_tpl = pod_template(doc, origin)
         if pod_tpl is not None:
             self.templates.append(pod_tpl)
-        if read_gateway_api(m.gateway_api, doc, ref_of(kind, doc, origin)) and kind not in _ALSO_READ_BELOW:
+        if (
+            kind in GATEWAY_API_KINDS  # the reader's own first test, before a reference is made for every object
+            and read_gateway_api(m.gateway_api, doc, ref_of(kind, doc, origin))
+            and kind not in _ALSO_READ_BELOW
+        ):
             return  # Gateway API kinds only the north-south walk reads (issue 20)
         if kind == "Namespace":
             name = str(meta.get("name", ""))
@@ -252,31 +253,13 @@ class _Builder:
 
     def finish(self) -> None:
         m = self.m
-        cluster = m.cilium_config.get("cluster-name", "default") or "default"
-        ns_ident: dict[str, dict[str, str]] = {}
-        kept: dict[str, bool] = {}
+        identities = Identities(m.cilium_config.get("cluster-name", "default") or "default", m.ns_labels)
         self.infer_pods()
         for pod in m.pods.values():
             self.attach_workload(pod)
             if pod.inferred and pod.workload_kind == "Pod" and pod.owner_kind and pod.owner_name:
                 self.attach_inferred(pod, pod.owner_kind, pod.owner_name)
-            ident = {}
-            for k, v in pod.labels.items():
-                keep = kept.get(k)
-                if keep is None:
-                    keep = kept[k] = identity_label_kept(k)
-                if keep:
-                    ident[k] = v
-            ident[NS_KEY] = pod.namespace
-            prefixed = ns_ident.get(pod.namespace)
-            if prefixed is None:
-                prefixed = ns_ident[pod.namespace] = {
-                    NS_LABEL_PREFIX + k: v for k, v in m.ns_labels(pod.namespace).items()
-                }
-            ident.update(prefixed)
-            ident[SA_KEY] = pod.service_account
-            ident[CLUSTER_KEY] = cluster
-            pod.identity = ident
+            pod.identity = identities.of(pod)
             m.pods_by_ns[pod.namespace].append(pod)
             if pod.ip and not pod.host_network:
                 held = m.pods_by_ip.get(pod.ip)

@@ -88,7 +88,10 @@ def distinct_identities(model: Model, namespace: str | None) -> list[Mapping[str
     if found is None:
         pods = model.pods_by_ns.get(namespace, []) if namespace is not None else model.pods.values()
         unique: dict[frozenset[tuple[str, str]], Mapping[str, str]] = {}
+        seen: set[int] = set()  # replicas share one identity mapping (model/identities.py): skip them at once
         for pod in pods:
-            unique.setdefault(frozenset(pod.identity.items()), pod.identity)
+            if id(pod.identity) not in seen:
+                seen.add(id(pod.identity))
+                unique.setdefault(frozenset(pod.identity.items()), pod.identity)
         found = model.index.identities[namespace] = list(unique.values())
     return found
