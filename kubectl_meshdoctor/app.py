@@ -452,6 +452,7 @@ def check_namespaces(model: Model, namespaces: list[str] | None) -> None:
 
 def check(model: Model, namespaces: list[str] | None) -> CheckResult:
     """Run every mesh-wide check; keep findings about the given namespaces (None = all)."""
+    from kubectl_meshdoctor.app_analyzers import run_analyzers
     from kubectl_meshdoctor.checks import ALL
     from kubectl_meshdoctor.findings.types import Gap
 
@@ -462,6 +463,7 @@ def check(model: Model, namespaces: list[str] | None) -> CheckResult:
     seen: set[tuple[object, ...]] = {(c.code, c.objects) for c in invalid}
     resting: list[str] = []
     scope: list[str | None] = list(namespaces) if namespaces is not None else []
+    causes = run_analyzers(model, ALL)  # the slowest in a second process at scale (app_analyzers.py)
     for item in ALL:
         # gaps hiding a kind this analyzer reads, in the namespaces checked (-A: anywhere)
         concerned = [
@@ -470,7 +472,7 @@ def check(model: Model, namespaces: list[str] | None) -> CheckResult:
             if isinstance(g, Gap) and g.concerns(item.inputs, scope if namespaces is not None else [g.namespace])
         ]
         resting.extend(concerned)
-        for cause in item.run(model):
+        for cause in causes[item.name]:
             in_scope = (
                 namespaces is None
                 or cause.code in CLUSTER_CODES
