@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubectl_meshdoctor.findings.types import Cause, Gap, Mesh
+from kubectl_meshdoctor.model.canonical import canonical_order
 from kubectl_meshdoctor.model.cilium import CiliumPolicies, PolicyRule
 from kubectl_meshdoctor.model.cilium_parse import PolicyInvalid, parse_cnp, parse_knp
 from kubectl_meshdoctor.model.config import CiliumConfig
@@ -112,6 +113,14 @@ class Model:
     def pod_mesh(self, pod: Pod) -> tuple[Mesh, str]:
         """A6: sidecar from the pod; ambient from istio-cni's redirection annotation (actual state),
         else from the enrolment label on the pod or namespace (intent, capture not confirmed)."""
+        held = self.index.meshes.get(id(pod))
+        if held is not None and held[0] is pod:  # asked once per pod per analyzer: answered once
+            return held[1]
+        found = self._pod_mesh(pod)
+        self.index.meshes[id(pod)] = (pod, found)
+        return found
+
+    def _pod_mesh(self, pod: Pod) -> tuple[Mesh, str]:
         if pod.has_sidecar():
             return Mesh.SIDECAR, "istio-proxy container in the pod"
         redirection = pod.annotations.get("ambient.istio.io/redirection")
@@ -152,7 +161,7 @@ class _Builder:
     def run(self) -> Model:
         # canonical order: the same objects give the same model (pods, rules, "first" choices)
         # whatever order a file, an API server (by name) or a test listed them in
-        for obj in sorted(self.snap.objects, key=_canonical):
+        for obj in canonical_order(self.snap.objects):
             self.checked(obj)
         self.finish()
         return self.m
@@ -382,13 +391,6 @@ class _Builder:
                 m.cluster_rules.append(rule)
             else:
                 m.rules_by_ns[rule.namespace].append(rule)
-
-
-def _canonical(obj: RawObject) -> tuple[str, str, str, str]:
-    doc = obj.doc
-    meta = doc.get("metadata")
-    meta = meta if isinstance(meta, dict) else {}
-    return (str(doc.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name", "")), obj.origin or "")
 
 
 def build_model(snap: RawSnapshot, validator: Validator | None = None) -> Model:

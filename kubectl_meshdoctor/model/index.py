@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from kubectl_meshdoctor.findings.types import Mesh
 from kubectl_meshdoctor.model.objects import Pod, Service
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ class ModelIndex:
     # namespace (None: every namespace) -> one identity per distinct label set
     identities: dict[str | None, list[Mapping[str, str]]] = field(default_factory=dict)
     representatives: list[Pod] | None = None  # checks.pairs.representatives
+    # id(pod) -> (pod, Model.pod_mesh answer); the pod is held so its id cannot be reused
+    meshes: dict[int, tuple[Pod, tuple[Mesh, str]]] = field(default_factory=dict)
 
 
 def _pods_by_label(model: Model) -> dict[str, dict[tuple[str, str], list[Pod]]]:
