@@ -28,13 +28,16 @@ def run_analyzers(
     away = [i for i in items if i.name in AWAY] if fork else []
     children = {i.name: forked.start(_pickled(i, model)) for i in away}
     out: dict[str, list[Cause]] = {}
-    for item in items:
-        if children.get(item.name) is None:
-            out[item.name] = list(item.run(model))
+    answers: dict[str, bytes | None] = {}
+    try:
+        for item in items:
+            if children.get(item.name) is None:
+                out[item.name] = list(item.run(model))
+    finally:  # the children are collected even when an analyzer here raises
+        answers = {name: forked.result(child) for name, child in children.items() if child is not None}
     for item in away:
-        child = children[item.name]
-        if child is not None:
-            data = forked.result(child)
+        if item.name in answers:
+            data = answers[item.name]
             out[item.name] = pickle.loads(data) if data is not None else list(item.run(model))
     return out
 

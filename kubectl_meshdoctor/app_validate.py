@@ -40,8 +40,11 @@ def build_validated(raw: RawSnapshot, min_objects: int = MIN_OBJECTS, when_busy:
     child = forked.start(lambda: b"1" if all_valid(objects) else b"0") if fork else None
     if child is None:
         return build_model(raw)
-    model = build_model(raw, _Trusting())
-    if forked.result(child) == b"1":
+    try:
+        model = build_model(raw, _Trusting())
+    finally:
+        valid = forked.result(child) == b"1"  # collected even when the build raises
+    if valid:
         return model
     return build_model(raw)  # some object is invalid (or the child failed): the ordinary build says which
 
