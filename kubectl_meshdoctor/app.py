@@ -9,11 +9,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kubectl_meshdoctor import fast_exit
+from kubectl_meshdoctor.app_validate import build_validated
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.errors import DataError, MeshdoctorError, UsageError
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, FixProof, Symptom, Verdict
 from kubectl_meshdoctor.model.build import Model
-from kubectl_meshdoctor.model.build import build_model as _build_model
 from kubectl_meshdoctor.raw import RawSnapshot
 
 if TYPE_CHECKING:
@@ -67,9 +68,10 @@ def bulk_allocation() -> Iterator[None]:
 
 def build_model(raw: RawSnapshot) -> Model:
     with bulk_allocation():
-        model = _build_model(raw)
+        model = build_validated(raw)  # model.build.build_model, validating in a second process when that pays
     model.flow_files = list(raw.flow_files)  # offline flows, streamed for the question (issue 13)
     model.out_of_scope = raw.out_of_scope
+    fast_exit.hold(raw, model)  # the CLI process then ends without freeing them one by one
     return model
 
 
@@ -506,6 +508,7 @@ def check_namespaces(model: Model, namespaces: list[str] | None) -> None:
 
 def check(model: Model, namespaces: list[str] | None) -> CheckResult:
     """Run every mesh-wide check; keep findings about the given namespaces (None = all)."""
+    from kubectl_meshdoctor.app_analyzers import run_analyzers
     from kubectl_meshdoctor.checks import ALL
     from kubectl_meshdoctor.findings.types import Gap
 
@@ -516,6 +519,7 @@ def check(model: Model, namespaces: list[str] | None) -> CheckResult:
     seen: set[tuple[object, ...]] = {(c.code, c.objects) for c in invalid}
     resting: list[str] = []
     scope: list[str | None] = list(namespaces) if namespaces is not None else []
+    causes = run_analyzers(model, ALL)  # the slowest in a second process at scale (app_analyzers.py)
     for item in ALL:
         # gaps hiding a kind this analyzer reads, in the namespaces checked (-A: anywhere)
         concerned = [
@@ -524,7 +528,7 @@ def check(model: Model, namespaces: list[str] | None) -> CheckResult:
             if isinstance(g, Gap) and g.concerns(item.inputs, scope if namespaces is not None else [g.namespace])
         ]
         resting.extend(concerned)
-        for cause in item.run(model):
+        for cause in causes[item.name]:
             in_scope = (
                 namespaces is None
                 or cause.code in CLUSTER_CODES

@@ -6,6 +6,7 @@ in both directions (B9, B10), STRICT vs clients Cilium lets in (B8), identity ru
 from __future__ import annotations
 
 from kubectl_meshdoctor.checks.base import Check
+from kubectl_meshdoctor.checks.ingress_memo import IngressMemo
 from kubectl_meshdoctor.checks.pairs import (
     Clients,
     Target,
@@ -76,11 +77,16 @@ def _key(cause: Cause) -> tuple[object, ...]:
 
 
 def _probe_all(
-    model: Model, clients: Clients, pod: Pod, modes: tuple[Mesh, ...], seen: set[tuple[object, ...]]
+    model: Model,
+    clients: Clients,
+    pod: Pod,
+    modes: tuple[Mesh, ...],
+    seen: set[tuple[object, ...]],
+    memo: IngressMemo,
 ) -> list[Cause]:
     out: list[Cause] = []
     for target in targets(model, pod):
-        for client in witnesses(model, target, clients, modes):
+        for client in witnesses(model, target, clients, modes, memo):
             result = probe(model, client, target)
             if result is None:
                 continue
@@ -107,10 +113,11 @@ def _pairs(model: Model) -> list[Cause]:
     out: list[Cause] = []
     seen: set[tuple[object, ...]] = set()
     scoped = policy_namespaces(model)
+    memo = IngressMemo(model)
     for pod in reps:
         modes = client_modes(model, pod, model.pod_mesh(pod)[0], scoped)
         if modes:
-            out.extend(_probe_all(model, clients, pod, modes, seen))
+            out.extend(_probe_all(model, clients, pod, modes, seen, memo))
     out.extend(_scoped_egress(model, clients.by_mode.get(Mesh.SIDECAR, []), seen))
     return out
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from kubectl_meshdoctor.checks.ingress_memo import IngressMemo
 from kubectl_meshdoctor.diagnosis.call import HBONE_PORT, Call, Query, resolve_call
 from kubectl_meshdoctor.diagnosis.crosslayer import call_causes
 from kubectl_meshdoctor.engines.cilium.decide import evaluate, selecting_rules
@@ -183,7 +184,9 @@ def client_modes(model: Model, pod: Pod, mesh: Mesh, namespaces: PolicyNamespace
     return tuple(modes)
 
 
-def cilium_lets_through(model: Model, client: Pod, client_mesh: Mesh, target: Target) -> bool:
+def cilium_lets_through(
+    model: Model, client: Pod, client_mesh: Mesh, target: Target, memo: IngressMemo | None = None
+) -> bool:
     """The same Cilium engine as the egress and ingress hops, at the app port (HBONE is the
     probe's business: a gap on 15008 is exactly what it should find). A client outside the mesh
     counts only when an ingress policy admits it explicitly: the Istio-side refusal then
@@ -197,13 +200,19 @@ def cilium_lets_through(model: Model, client: Pod, client_mesh: Mesh, target: Ta
         egress = evaluate(model, client, "egress", pod_peer(server, server.workload_name), port, "TCP")
         if egress.decision is Decision.DENY:
             continue
-        ingress = evaluate(model, server, "ingress", pod_peer(client, client.workload_name), port, "TCP")
-        if ingress.decision is not Decision.DENY and (client_mesh is not Mesh.NONE or ingress.enforced):
+        if memo is not None:  # the same answer, asked once per class of clients (checks/ingress_memo.py)
+            decision, enforced = memo.decide(server, client, port, "TCP")
+        else:
+            ingress = evaluate(model, server, "ingress", pod_peer(client, client.workload_name), port, "TCP")
+            decision, enforced = ingress.decision, ingress.enforced
+        if decision is not Decision.DENY and (client_mesh is not Mesh.NONE or enforced):
             return True
     return False
 
 
-def witnesses(model: Model, target: Target, clients: Clients, modes: tuple[Mesh, ...]) -> Iterator[Pod]:
+def witnesses(
+    model: Model, target: Target, clients: Clients, modes: tuple[Mesh, ...], memo: IngressMemo | None = None
+) -> Iterator[Pod]:
     """Per client mesh mode, the first client Cilium lets through (same namespace first)."""
     server = target.pod
     for mesh in modes:
@@ -214,7 +223,7 @@ def witnesses(model: Model, target: Target, clients: Clients, modes: tuple[Mesh,
             tries += 1
             if tries > WITNESS_TRIES:
                 break
-            if cilium_lets_through(model, client, mesh, target):
+            if cilium_lets_through(model, client, mesh, target, memo):
                 yield client
                 break
     if Mesh.SIDECAR in modes:
@@ -223,7 +232,7 @@ def witnesses(model: Model, target: Target, clients: Clients, modes: tuple[Mesh,
         for dr in model.istio.dest_rules:
             for client in clients.by_mode_ns.get(Mesh.SIDECAR, {}).get(dr.ref.namespace or "", []):
                 selected = all(client.labels.get(k) == v for k, v in (dr.workload_selector or {}).items())
-                if selected and cilium_lets_through(model, client, Mesh.SIDECAR, target):
+                if selected and cilium_lets_through(model, client, Mesh.SIDECAR, target, memo):
                     yield client
                     break
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from kubectl_meshdoctor import __version__
+from kubectl_meshdoctor import __version__, fast_exit
 
 _COMMANDS = {
     "explain": (
@@ -83,8 +83,14 @@ def main(argv: list[str] | None = None) -> Any:
         from kubectl_meshdoctor.cli.completion import handle_env
 
         return 0 if handle_env() else 1
+    if argv is None:  # the program itself (console script, python -m), not a caller passing arguments
+        fast_exit.enable()
     try:
         return cli.main(args=argv, prog_name="kubectl meshdoctor", standalone_mode=True)
+    except SystemExit as done:
+        if isinstance(done.code, int) or done.code is None:
+            fast_exit.leave(done.code or 0)  # a large model loaded: skip freeing it (fast_exit.py)
+        raise
     except Exception as err:  # pragma: no cover - last resort; commands handle their own errors
         if debug:
             raise

@@ -8,29 +8,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubectl_meshdoctor.findings.types import Cause, Gap, Mesh
+from kubectl_meshdoctor.model.canonical import canonical_order
 from kubectl_meshdoctor.model.cilium import CiliumPolicies, PolicyRule
 from kubectl_meshdoctor.model.cilium_parse import PolicyInvalid, parse_cnp, parse_knp
 from kubectl_meshdoctor.model.config import CiliumConfig
+from kubectl_meshdoctor.model.egress_gateway import KIND as EGRESS_POLICY_KIND
 from kubectl_meshdoctor.model.egress_gateway import EgressObjects
 from kubectl_meshdoctor.model.egress_gateway import read as read_egress
+from kubectl_meshdoctor.model.gateway_api import KINDS as GATEWAY_API_KINDS
 from kubectl_meshdoctor.model.gateway_api import GatewayApiObjects
 from kubectl_meshdoctor.model.gateway_api_parse import read as read_gateway_api
+from kubectl_meshdoctor.model.identities import Identities
 from kubectl_meshdoctor.model.index import ModelIndex
+from kubectl_meshdoctor.model.ingress import KINDS as INGRESS_KINDS
 from kubectl_meshdoctor.model.ingress import IngressObjects
 from kubectl_meshdoctor.model.ingress import read as read_ingress
 from kubectl_meshdoctor.model.istio import IstioObjects, parse_ap, parse_dr, parse_mesh_config, parse_pa
 from kubectl_meshdoctor.model.istio_export import default_export_to
 from kubectl_meshdoctor.model.istio_traffic import TRAFFIC_KINDS, TrafficObjects, add_traffic_object, outbound_policy
 from kubectl_meshdoctor.model.objects import (
-    CLUSTER_KEY,
-    NS_KEY,
-    NS_LABEL_PREFIX,
-    SA_KEY,
     Namespace,
     Pod,
     Service,
     Workload,
-    identity_label_kept,
 )
 from kubectl_meshdoctor.model.readers import meta_of, read_pod, read_service, ref_of, str_map
 from kubectl_meshdoctor.model.validity import in_scope, invalid_cause, invalid_gap, unreadable_gap
@@ -81,6 +81,8 @@ _ISTIO_NOT_EVALUATED = frozenset(
 _ALSO_READ_BELOW = TRAFFIC_KINDS | _ISTIO_NOT_EVALUATED  # Gateway/HTTPRoute (issue 7), TCPRoute gaps
 _HASH_SUFFIX = re.compile(r"-[a-z0-9]{5,10}$")
 
+EGRESS_KINDS = frozenset({EGRESS_POLICY_KIND, "Node"})  # what model/egress_gateway.py reads
+
 
 @dataclass(slots=True)
 class Model:
@@ -121,6 +123,14 @@ class Model:
     def pod_mesh(self, pod: Pod) -> tuple[Mesh, str]:
         """A6: sidecar from the pod; ambient from istio-cni's redirection annotation (actual state),
         else from the enrolment label on the pod or namespace (intent, capture not confirmed)."""
+        held = self.index.meshes.get(id(pod))
+        if held is not None and held[0] is pod:  # asked once per pod per analyzer: answered once
+            return held[1]
+        found = self._pod_mesh(pod)
+        self.index.meshes[id(pod)] = (pod, found)
+        return found
+
+    def _pod_mesh(self, pod: Pod) -> tuple[Mesh, str]:
         if pod.has_sidecar():
             return Mesh.SIDECAR, "istio-proxy container in the pod"
         redirection = pod.annotations.get("ambient.istio.io/redirection")
@@ -161,7 +171,7 @@ class _Builder:
     def run(self) -> Model:
         # canonical order: the same objects give the same model (pods, rules, "first" choices)
         # whatever order a file, an API server (by name) or a test listed them in
-        for obj in sorted(self.snap.objects, key=_canonical):
+        for obj in canonical_order(self.snap.objects):
             self.checked(obj)
         self.finish()
         return self.m
@@ -190,11 +200,15 @@ class _Builder:
         pod_tpl = pod_template(doc, origin)
         if pod_tpl is not None:
             self.templates.append(pod_tpl)
-        if read_gateway_api(m.gateway_api, doc, ref_of(kind, doc, origin)) and kind not in _ALSO_READ_BELOW:
+        if (
+            kind in GATEWAY_API_KINDS  # the reader's own first test, before a reference is made for every object
+            and read_gateway_api(m.gateway_api, doc, ref_of(kind, doc, origin))
+            and kind not in _ALSO_READ_BELOW
+        ):
             return  # Gateway API kinds only the north-south walk reads (issue 20)
-        if read_ingress(m.ingress, doc, ref_of(kind, doc, origin)):
+        if kind in INGRESS_KINDS and read_ingress(m.ingress, doc, ref_of(kind, doc, origin)):
             return  # Ingress, IngressClass, Cilium's Envoy configs (issue 20)
-        if read_egress(m.egress, doc, ref_of(kind, doc, origin)):
+        if kind in EGRESS_KINDS and read_egress(m.egress, doc, ref_of(kind, doc, origin)):
             return  # egress gateway policies and the nodes they pick (issue 20 §5)
         if kind == "Namespace":
             name = str(meta.get("name", ""))
@@ -262,31 +276,13 @@ class _Builder:
 
     def finish(self) -> None:
         m = self.m
-        cluster = m.cilium_config.get("cluster-name", "default") or "default"
-        ns_ident: dict[str, dict[str, str]] = {}
-        kept: dict[str, bool] = {}
+        identities = Identities(m.cilium_config.get("cluster-name", "default") or "default", m.ns_labels)
         self.infer_pods()
         for pod in m.pods.values():
             self.attach_workload(pod)
             if pod.inferred and pod.workload_kind == "Pod" and pod.owner_kind and pod.owner_name:
                 self.attach_inferred(pod, pod.owner_kind, pod.owner_name)
-            ident = {}
-            for k, v in pod.labels.items():
-                keep = kept.get(k)
-                if keep is None:
-                    keep = kept[k] = identity_label_kept(k)
-                if keep:
-                    ident[k] = v
-            ident[NS_KEY] = pod.namespace
-            prefixed = ns_ident.get(pod.namespace)
-            if prefixed is None:
-                prefixed = ns_ident[pod.namespace] = {
-                    NS_LABEL_PREFIX + k: v for k, v in m.ns_labels(pod.namespace).items()
-                }
-            ident.update(prefixed)
-            ident[SA_KEY] = pod.service_account
-            ident[CLUSTER_KEY] = cluster
-            pod.identity = ident
+            pod.identity = identities.of(pod)
             m.pods_by_ns[pod.namespace].append(pod)
             if pod.ip and not pod.host_network:
                 held = m.pods_by_ip.get(pod.ip)
@@ -409,13 +405,6 @@ class _Builder:
                 m.cluster_rules.append(rule)
             else:
                 m.rules_by_ns[rule.namespace].append(rule)
-
-
-def _canonical(obj: RawObject) -> tuple[str, str, str, str]:
-    doc = obj.doc
-    meta = doc.get("metadata")
-    meta = meta if isinstance(meta, dict) else {}
-    return (str(doc.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name", "")), obj.origin or "")
 
 
 def build_model(snap: RawSnapshot, validator: Validator | None = None) -> Model:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from kubectl_meshdoctor.findings.types import Mesh
 from kubectl_meshdoctor.model.objects import Pod, Service
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ class ModelIndex:
     # namespace (None: every namespace) -> one identity per distinct label set
     identities: dict[str | None, list[Mapping[str, str]]] = field(default_factory=dict)
     representatives: list[Pod] | None = None  # checks.pairs.representatives
+    # id(pod) -> (pod, Model.pod_mesh answer); the pod is held so its id cannot be reused
+    meshes: dict[int, tuple[Pod, tuple[Mesh, str]]] = field(default_factory=dict)
 
 
 def _pods_by_label(model: Model) -> dict[str, dict[tuple[str, str], list[Pod]]]:
@@ -88,7 +91,10 @@ def distinct_identities(model: Model, namespace: str | None) -> list[Mapping[str
     if found is None:
         pods = model.pods_by_ns.get(namespace, []) if namespace is not None else model.pods.values()
         unique: dict[frozenset[tuple[str, str]], Mapping[str, str]] = {}
+        seen: set[int] = set()  # replicas share one identity mapping (model/identities.py): skip them at once
         for pod in pods:
-            unique.setdefault(frozenset(pod.identity.items()), pod.identity)
+            if id(pod.identity) not in seen:
+                seen.add(id(pod.identity))
+                unique.setdefault(frozenset(pod.identity.items()), pod.identity)
         found = model.index.identities[namespace] = list(unique.values())
     return found

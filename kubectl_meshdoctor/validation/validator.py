@@ -26,6 +26,9 @@ def _is_cidr(value: str) -> bool:
     return True
 
 
+_UNSEEN = object()
+
+
 @dataclass(slots=True)
 class _Compiled:
     entry: KindSchema
@@ -51,8 +54,9 @@ class Validator:
 
     def _compile(self, kind: str, api_version: str) -> _Compiled | None:
         key = (kind, api_version)
-        if key in self._compiled:
-            return self._compiled[key]
+        known = self._compiled.get(key, _UNSEEN)
+        if known is not _UNSEEN:
+            return known  # type: ignore[return-value]
         entries = self._entries(kind)
         entry = next((e for e in entries if api_version in e.api_versions), None)
         compiled = None
@@ -72,8 +76,8 @@ class Validator:
     def validate(self, doc: dict[str, Any]) -> list[Violation]:
         """The reasons the API server would reject ``doc``; [] when it would accept it or we have no schema."""
         compiled = self._compile(str(doc.get("kind")), str(doc.get("apiVersion") or ""))
-        if compiled is None:
-            return []
+        if compiled is None or (compiled.rules is None and _plainly_valid(compiled.validator, doc)):
+            return []  # no schema, or valid with no CEL rules to run: most objects at scale
         out: list[Violation] = []
         value: Any = doc
         if not _plainly_valid(compiled.validator, doc):  # the common case at scale needs no copy

@@ -1,0 +1,79 @@
+"""The witness search's server-side question, answered once per class of clients (issue 18 item 14).
+
+Whether a server's Cilium ingress admits a client pod on a port depends on the client only through
+the labels its identity carries under the keys the server's ingress (and ingress deny) selectors
+name: a selector requirement reads ``labels.get(key)`` and nothing else, a CIDR or FQDN peer never
+selects a pod, entities are the same for every pod. Two clients whose labels agree on those keys,
+where a value the selectors never mention counts only as "present", get the same decision from the
+same engine; so the decision is asked of the engine for the first client of each class and reused
+for the others. A server whose selectors look at anything else about the client (Service
+membership, ``@``-keys) is always asked directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from kubectl_meshdoctor.engines.cilium.decide import evaluate, selecting_rules
+from kubectl_meshdoctor.findings.types import Decision
+from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.objects import Pod, pod_peer
+
+_PRESENT = ("present, not named",)  # a value no selector names: only its presence matters
+
+# key -> the values the server's selectors name under it
+_Keys = tuple[tuple[str, frozenset[str]], ...]
+
+
+def _keys(model: Model, server: Pod) -> _Keys | None:
+    """The label keys the server's ingress selectors read, or None when they read more than labels."""
+    named: dict[str, set[str]] = {}
+    for rule in selecting_rules(model, server):
+        for entry in (*rule.ingress, *rule.ingress_deny):
+            if entry.services is not None:
+                return None
+            for sel in entry.endpoints or ():
+                for req in sel.requirements:
+                    if req.key.startswith("@"):
+                        return None
+                    if req.source in ("k8s", "any"):
+                        named.setdefault(req.key, set()).update(req.values)
+    return tuple((k, frozenset(v)) for k, v in sorted(named.items()))
+
+
+def _class(keys: _Keys, labels: Mapping[str, str]) -> tuple[object, ...]:
+    out: list[object] = [bool(labels)]
+    for key, values in keys:
+        value = labels.get(key)
+        out.append(value if value is None or value in values else _PRESENT)
+    return tuple(out)
+
+
+@dataclass(slots=True)
+class IngressMemo:
+    """One per analyzer run: ``decide`` answers as ``evaluate(model, server, "ingress", client, port, protocol)``."""
+
+    model: Model
+    _keys: dict[int, tuple[Pod, _Keys | None]] = field(default_factory=dict)
+    _answers: dict[tuple[object, ...], tuple[Decision, bool]] = field(default_factory=dict)
+
+    def decide(self, server: Pod, client: Pod, port: int, protocol: str) -> tuple[Decision, bool]:
+        """The engine's decision and whether some policy enforces this direction (never its detail,
+        which names the client it was asked for)."""
+        held = self._keys.get(id(server))
+        if held is None or held[0] is not server:
+            held = self._keys[id(server)] = (server, _keys(self.model, server))
+        keys = held[1]
+        if keys is None:
+            return _asked(self.model, server, client, port, protocol)
+        key = (id(server), port, protocol, _class(keys, client.identity))
+        found = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = _asked(self.model, server, client, port, protocol)
+        return found
+
+
+def _asked(model: Model, server: Pod, client: Pod, port: int, protocol: str) -> tuple[Decision, bool]:
+    got = evaluate(model, server, "ingress", pod_peer(client, client.workload_name), port, protocol)
+    return got.decision, got.enforced

@@ -1,0 +1,90 @@
+"""Work done in a forked child (forked.py). Validation while the model is built (app_validate.py): the model, its gaps
+and what `check` says are those of the ordinary build, for valid input (the optimistic build is
+kept) and for input with an object the API server would reject (the child says so and the ordinary
+build names it). The pair witness search of `check` in a child (app_analyzers.py): the same causes.
+Each comparison runs in a fresh interpreter: the fork is only taken in a process without other
+threads or grpc, which a whole test session is not."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+DEMOS = Path(__file__).resolve().parents[1] / "kubectl_meshdoctor" / "demos"
+BAD_PA = """apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: typo, namespace: blue}
+spec: {mtls: {mode: STRIKT}}
+"""
+PROBE = """
+import json, sys
+from kubectl_meshdoctor import app
+from kubectl_meshdoctor.app_validate import all_valid, build_validated, worth_forking
+from kubectl_meshdoctor.model.build import build_model
+from kubectl_meshdoctor.render.check import check_document
+from kubectl_meshdoctor.sources.snapshot import read_snapshot
+
+def seen(model):
+    doc = check_document(app.check(model, None))
+    return [doc, [str(g) for g in model.gaps], model.warnings, [str(c) for c in model.invalid], sorted(model.pods)]
+
+raw = read_snapshot(sys.argv[1])
+forked = worth_forking(len(raw.objects), 0, when_busy=True)
+parallel = build_validated(raw, min_objects=0, when_busy=True)
+print(json.dumps({"forked": forked, "valid": all_valid(raw.objects), "same": seen(parallel) == seen(build_model(raw)),
+                  "invalid": [c.objects[0].name for c in parallel.invalid],
+                  "pas": sorted(p.ref.name for p in parallel.istio.peer_authns)}))
+"""
+
+
+def _probe(root: Path) -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-c", PROBE, str(root)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report: dict[str, object] = json.loads(done.stdout)
+    return report
+
+
+def test_valid_input_keeps_the_optimistic_build() -> None:
+    report = _probe(DEMOS / "ambient-w1-waypoint")
+    assert report["forked"] and report["valid"] and report["same"]
+
+
+def test_an_invalid_object_is_reported_and_left_out_as_before(tmp_path: Path) -> None:
+    root = tmp_path / "snap"
+    shutil.copytree(DEMOS / "sidecar-s0-baseline", root)
+    (root / "zz-typo.yaml").write_text(BAD_PA)
+    report = _probe(root)
+    assert report["forked"] and not report["valid"] and report["same"]
+    assert report["invalid"] == ["typo"] and "typo" not in report["pas"]  # type: ignore[operator]
+
+
+ANALYZERS = """
+import json, sys
+from kubectl_meshdoctor import app, forked
+from kubectl_meshdoctor.app_analyzers import AWAY, run_analyzers
+from kubectl_meshdoctor.checks import ALL
+from kubectl_meshdoctor.sources.snapshot import read_snapshot
+
+model = app.build_model(read_snapshot(sys.argv[1]))
+here = {item.name: list(item.run(model)) for item in ALL}
+away = run_analyzers(model, ALL, min_pods=0, when_busy=True)
+print(json.dumps({"forked": forked.possible(when_busy=True), "same": away == here,
+                  "found": sorted(c.code for name in AWAY for c in away[name])}))
+"""
+
+
+def test_the_pair_search_in_a_child_finds_what_it_finds_here() -> None:
+    """sidecar-s2: Cilium's L7 proxy on a port Istio's mTLS crosses, found by the witness search."""
+    done = subprocess.run(
+        [sys.executable, "-c", ANALYZERS, str(DEMOS / "sidecar-s2-l7-policy")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["forked"] and report["same"]
+    assert "cilium-l7-vs-istio-mtls" in report["found"]
