@@ -207,3 +207,11 @@ def test_check_reports_each_ingress_backend_cause_of_the_scenario() -> None:
     assert any("web/closed-1" in s for s in by_code["cilium-ingress-backend-denied"])
     assert not any("web/open-1" in s for s in by_code["cilium-ingress-backend-denied"])
     assert len(by_code["cilium-ingress-vs-istio-mtls"]) == 1  # web/shop → meshed; Istio's meshgate is not Cilium
+
+
+def test_the_dedicated_load_balancer_service_stands_for_its_ingress() -> None:
+    code, doc = explain_json(
+        "world", "shop/svc/cilium-ingress-storefront", "--host", "shop.example.com", "--path", "/", "--demo", DEMO
+    )
+    assert (code, doc["gateway"]["kind"], doc["gateway"]["name"]) == (1, "Ingress", "storefront")
+    assert doc["evidence"]["flows"] == 6  # the same leg's flows as through shop/ingress/storefront

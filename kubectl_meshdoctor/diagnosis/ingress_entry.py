@@ -46,6 +46,25 @@ def is_ingress_ref(text: str) -> bool:
     return len(parts) == 3 and parts[1].lower() in INGRESS_KINDS
 
 
+def ingress_of_service(model: Model, text: str, default_ns: str) -> str | None:
+    """DESTINATION the Service Cilium creates for a dedicated Ingress (NS/cilium-ingress-NAME): that
+    Ingress, as NS/ingress/NAME. The shared Service serves many Ingresses: name the Ingress instead."""
+    parts = text.strip().split("/")
+    if len(parts) == 3 and parts[1].lower() in ("svc", "service", "services"):
+        ns, name = parts[0], parts[2]
+    elif len(parts) == 2:
+        ns, name = parts
+    elif len(parts) == 1:
+        ns, name = default_ns, parts[0]
+    else:
+        return None
+    if not name.startswith("cilium-ingress-") or f"{ns}/{name}" not in model.services:
+        return None
+    wanted = name.removeprefix("cilium-ingress-")
+    found = any(i.ref.namespace == ns and i.ref.name == wanted for i in model.ingress.ingresses)
+    return f"{ns}/ingress/{wanted}" if found else None
+
+
 def find_ingress(model: Model, text: str) -> Ingress:
     ns, _, name = text.strip().split("/")
     for ing in model.ingress.ingresses:

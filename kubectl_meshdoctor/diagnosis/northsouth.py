@@ -14,7 +14,7 @@ from kubectl_meshdoctor.diagnosis import explain as walk
 from kubectl_meshdoctor.diagnosis.call import Call, Query
 from kubectl_meshdoctor.diagnosis.cilium_envoy_leg import cilium_envoy_leg
 from kubectl_meshdoctor.diagnosis.gateway_api_hop import GatewayWalk, gateway_hop
-from kubectl_meshdoctor.diagnosis.ingress_entry import is_ingress_ref
+from kubectl_meshdoctor.diagnosis.ingress_entry import ingress_of_service, is_ingress_ref
 from kubectl_meshdoctor.diagnosis.inputs import hop_gaps, mark_unknown
 from kubectl_meshdoctor.diagnosis.northsouth_entry import Entry, entry, istio_gateway, proxy_pods
 from kubectl_meshdoctor.diagnosis.northsouth_ingress import world_ingress_hop
@@ -122,10 +122,11 @@ _ORDER = {Verdict.DENIED: 0, Verdict.BROKEN: 0, Verdict.UNKNOWN: 1, Verdict.ALLO
 
 
 def explain_north_south(model: Model, q: Query) -> Diagnosis:
-    if is_ingress_ref(q.destination):  # a Kubernetes Ingress: its controller's proxy routes by its rules
+    ingress = q.destination if is_ingress_ref(q.destination) else ingress_of_service(model, q.destination, q.namespace)
+    if ingress is not None:  # a Kubernetes Ingress: its controller's proxy routes by its rules
         from kubectl_meshdoctor.diagnosis.northsouth_k8s_ingress import explain_k8s_ingress
 
-        return explain_k8s_ingress(model, q)
+        return explain_k8s_ingress(model, replace(q, destination=ingress))
     istio = istio_gateway(model, q.destination)
     if istio is not None:  # networking.istio.io Gateway: its pods route by VirtualService
         from kubectl_meshdoctor.diagnosis.northsouth_istio import explain_istio
