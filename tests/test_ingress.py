@@ -215,3 +215,25 @@ def test_the_dedicated_load_balancer_service_stands_for_its_ingress() -> None:
     )
     assert (code, doc["gateway"]["kind"], doc["gateway"]["name"]) == (1, "Ingress", "storefront")
     assert doc["evidence"]["flows"] == 6  # the same leg's flows as through shop/ingress/storefront
+
+
+def test_istio_served_ingress_reads_the_gateway_pod_leg_flows(tmp_path: Path) -> None:
+    """Istio's ingress gateway is a pod: the flows of its leg to the backend are the evidence."""
+    (tmp_path / "objects.yaml").write_text((SCENARIO / "objects.yaml").read_text())
+    gw = {"namespace": "istio-system", "pod_name": "istio-ingressgateway-5d9c7b8f6-abcde", "identity": 4001}
+    backend = {"namespace": "web", "pod_name": "meshed-1", "identity": 4002}
+    flow = {
+        "time": "2026-11-20T10:00:00Z",
+        "verdict": "FORWARDED",
+        "IP": {"source": "10.0.0.30", "destination": "10.0.4.12", "ipVersion": "IPv4"},
+        "l4": {"TCP": {"source_port": 41000, "destination_port": 8080, "flags": {"SYN": True}}},
+        "source": gw,
+        "destination": backend,
+        "Type": "L3_L4",
+        "event_type": {"type": 4},
+        "traffic_direction": "INGRESS",
+        "is_reply": False,
+    }
+    (tmp_path / "flows.jsonl").write_text(json.dumps({"flow": flow}) + "\n")
+    code, doc = explain_json("world", "web/ingress/meshgate", "--path", "/", "--from", str(tmp_path))
+    assert (code, doc["verdict"], doc["evidence"]["flows"]) == (0, "allowed", 1)

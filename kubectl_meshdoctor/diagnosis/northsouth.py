@@ -81,8 +81,14 @@ def _leg_query(q: Query, pod_ns: str, pod: str, b: BackendAnswer, forwarded_path
 def first_leg(model: Model, q: Query) -> Query | None:
     """The leg whose Hubble flows are read before the walk (offline files, live Relay): the gateway
     pod → the first backend that answers; None when the gateway answers itself or has no pod."""
-    if istio_gateway(model, q.via or q.destination) is not None or is_ingress_ref(q.via or q.destination):
-        return None  # Istio Gateways, Ingresses: flows of their legs not read yet
+    named = q.via or q.destination
+    ingress = named if is_ingress_ref(named) else ingress_of_service(model, named, q.namespace)
+    if ingress is not None:  # Istio's ingress gateway pod → the backend (Cilium's Envoy: ingress_flows.py)
+        from kubectl_meshdoctor.diagnosis.northsouth_k8s_ingress import ingress_first_leg
+
+        return ingress_first_leg(model, replace(q, destination=ingress, via=None))
+    if istio_gateway(model, named) is not None:
+        return None  # Istio Gateways: flows of their legs not read yet
     e = entry(model, q.via or q.destination, q.namespace)
     gw = gateway_hop(model, e, HttpRequest(q.method, q.path, q.host, dict(q.headers)), q.port)
     pods = proxy_pods(model, e.gateway)
