@@ -203,7 +203,9 @@ def test_check_reports_each_ingress_backend_cause_of_the_scenario() -> None:
     by_code: dict[str, list[str]] = {}
     for f in doc["findings"]:
         by_code.setdefault(f["code"], []).append(f["summary"])
-    assert len(by_code["ingress-backend-missing"]) == 2  # /gone (no Service) and /badport (no port 81)
+    # web/shop /gone (no Service) and /badport (no port 81); web/meshgone (Istio) /
+    assert len(by_code["ingress-backend-missing"]) == 3
+    assert any("Istio's ingress gateway" in s for s in by_code["ingress-backend-missing"])
     assert any("web/closed-1" in s for s in by_code["cilium-ingress-backend-denied"])
     assert not any("web/open-1" in s for s in by_code["cilium-ingress-backend-denied"])
     assert len(by_code["cilium-ingress-vs-istio-mtls"]) == 1  # web/shop → meshed; Istio's meshgate is not Cilium
