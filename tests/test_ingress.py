@@ -239,3 +239,19 @@ def test_istio_served_ingress_reads_the_gateway_pod_leg_flows(tmp_path: Path) ->
     (tmp_path / "flows.jsonl").write_text(json.dumps({"flow": flow}) + "\n")
     code, doc = explain_json("world", "web/ingress/meshgate", "--path", "/", "--from", str(tmp_path))
     assert (code, doc["verdict"], doc["evidence"]["flows"]) == (0, "allowed", 1)
+
+
+def test_live_forbidden_ingresses_say_so_instead_of_no_such_ingress(playground) -> None:  # type: ignore[no-untyped-def]
+    pg = playground(DEMO, forbidden=frozenset({"ingresses.networking.k8s.io"}))
+    args = ["explain", "world", "shop/ingress/storefront", "--host", "shop.example.com", "--path", "/"]
+    result = CliRunner().invoke(cli, [*args, "--hubble-server", pg.relay.address], env=pg.env())
+    assert result.exit_code == 3 and "not in view" in result.stderr and "no read access" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_live_forbidden_policies_make_the_envoy_leg_unknown(playground) -> None:  # type: ignore[no-untyped-def]
+    pg = playground(DEMO, forbidden=frozenset({"ciliumnetworkpolicies.cilium.io"}))
+    args = ["explain", "world", "shop/ingress/storefront", "--host", "shop.example.com", "--path", "/api"]
+    result = CliRunner().invoke(cli, [*args, "--hubble-server", pg.relay.address, "-o", "json"], env=pg.env())
+    doc = json.loads(result.stdout)
+    assert (result.exit_code, doc["verdict"]) == (3, "unknown")  # the near miss is no longer "allowed"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubectl_meshdoctor.errors import UsageError
+from kubectl_meshdoctor.errors import DataError, UsageError
 from kubectl_meshdoctor.findings.types import Gap, ObjectRef
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.ingress import (
@@ -73,6 +73,9 @@ def find_ingress(model: Model, text: str) -> Ingress:
     dropped = dropped_as_invalid(model.invalid, ns, name, ("Ingress",))
     if dropped is not None:
         raise UsageError(f"ingress {text!r}: {dropped}")
+    hidden = [g for g in model.gaps if isinstance(g, Gap) and g.concerns(("Ingress",), [ns])]
+    if hidden:  # not read (RBAC, timeout): we cannot say it does not exist
+        raise DataError(f"ingress {text!r}: Ingress {ns}/{name} is not in view: {hidden[0]}")
     known = [f"{i.ref.namespace}/ingress/{i.ref.name}" for i in model.ingress.ingresses]
     hint = closest(f"{ns}/ingress/{name}", known)
     more = f"; did you mean {', '.join(hint)}?" if hint else ""
