@@ -1,6 +1,7 @@
 """Kubernetes Ingress and IngressClass (networking.k8s.io/v1), and Cilium's Envoy configurations
-(CiliumEnvoyConfig, CiliumClusterwideEnvoyConfig), as the north-south walk and the Service hop read
-them (issue 20 items 1 and 4; semantics-gateways.md C1, C5). Rule paths follow the YAML
+(CiliumEnvoyConfig, CiliumClusterwideEnvoyConfig) and the Cilium policy port rules that redirect to
+their listeners, as the north-south walk and the routing hop read them (issue 20 items 1 and 4;
+semantics-gateways.md C1, C5). Rule paths follow the YAML
 (``spec.rules[0].http.paths[1]``) so findings point at their proof."""
 
 from __future__ import annotations
