@@ -47,3 +47,12 @@ def test_a_mesh_client_is_said_to_likely_bypass_it_but_not_assumed_to() -> None:
     doc = explain("app/meshclient", "app/svc/echo", "80")
     hop = _route(doc)
     assert hop["decision"] == "unknown" and "likely bypasses the redirect" in hop["detail"]
+
+
+def test_a_policy_port_rule_redirecting_to_a_listener_is_named() -> None:
+    hop = _route(explain("app/client", "app/svc/guarded", "80"))
+    assert hop["decision"] == "unknown"
+    assert "Envoy listener (CiliumEnvoyConfig app/echo-lb, listener guard)" in hop["detail"]
+    assert "CiliumNetworkPolicy app/guarded-listener spec.ingress[0].toPorts[0].listener" in hop["detail"]
+    near = explain("app/client", "app/svc/multi", "80")  # its listener is on 9090 only
+    assert near["verdict"] == "allowed"

@@ -203,7 +203,55 @@ def test_check_reports_each_ingress_backend_cause_of_the_scenario() -> None:
     by_code: dict[str, list[str]] = {}
     for f in doc["findings"]:
         by_code.setdefault(f["code"], []).append(f["summary"])
-    assert len(by_code["ingress-backend-missing"]) == 2  # /gone (no Service) and /badport (no port 81)
+    # web/shop /gone (no Service) and /badport (no port 81); web/meshgone (Istio) /
+    assert len(by_code["ingress-backend-missing"]) == 3
+    assert any("Istio's ingress gateway" in s for s in by_code["ingress-backend-missing"])
     assert any("web/closed-1" in s for s in by_code["cilium-ingress-backend-denied"])
     assert not any("web/open-1" in s for s in by_code["cilium-ingress-backend-denied"])
     assert len(by_code["cilium-ingress-vs-istio-mtls"]) == 1  # web/shop → meshed; Istio's meshgate is not Cilium
+
+
+def test_the_dedicated_load_balancer_service_stands_for_its_ingress() -> None:
+    code, doc = explain_json(
+        "world", "shop/svc/cilium-ingress-storefront", "--host", "shop.example.com", "--path", "/", "--demo", DEMO
+    )
+    assert (code, doc["gateway"]["kind"], doc["gateway"]["name"]) == (1, "Ingress", "storefront")
+    assert doc["evidence"]["flows"] == 6  # the same leg's flows as through shop/ingress/storefront
+
+
+def test_istio_served_ingress_reads_the_gateway_pod_leg_flows(tmp_path: Path) -> None:
+    """Istio's ingress gateway is a pod: the flows of its leg to the backend are the evidence."""
+    (tmp_path / "objects.yaml").write_text((SCENARIO / "objects.yaml").read_text())
+    gw = {"namespace": "istio-system", "pod_name": "istio-ingressgateway-5d9c7b8f6-abcde", "identity": 4001}
+    backend = {"namespace": "web", "pod_name": "meshed-1", "identity": 4002}
+    flow = {
+        "time": "2026-11-20T10:00:00Z",
+        "verdict": "FORWARDED",
+        "IP": {"source": "10.0.0.30", "destination": "10.0.4.12", "ipVersion": "IPv4"},
+        "l4": {"TCP": {"source_port": 41000, "destination_port": 8080, "flags": {"SYN": True}}},
+        "source": gw,
+        "destination": backend,
+        "Type": "L3_L4",
+        "event_type": {"type": 4},
+        "traffic_direction": "INGRESS",
+        "is_reply": False,
+    }
+    (tmp_path / "flows.jsonl").write_text(json.dumps({"flow": flow}) + "\n")
+    code, doc = explain_json("world", "web/ingress/meshgate", "--path", "/", "--from", str(tmp_path))
+    assert (code, doc["verdict"], doc["evidence"]["flows"]) == (0, "allowed", 1)
+
+
+def test_live_forbidden_ingresses_say_so_instead_of_no_such_ingress(playground) -> None:  # type: ignore[no-untyped-def]
+    pg = playground(DEMO, forbidden=frozenset({"ingresses.networking.k8s.io"}))
+    args = ["explain", "world", "shop/ingress/storefront", "--host", "shop.example.com", "--path", "/"]
+    result = CliRunner().invoke(cli, [*args, "--hubble-server", pg.relay.address], env=pg.env())
+    assert result.exit_code == 3 and "not in view" in result.stderr and "no read access" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_live_forbidden_policies_make_the_envoy_leg_unknown(playground) -> None:  # type: ignore[no-untyped-def]
+    pg = playground(DEMO, forbidden=frozenset({"ciliumnetworkpolicies.cilium.io"}))
+    args = ["explain", "world", "shop/ingress/storefront", "--host", "shop.example.com", "--path", "/api"]
+    result = CliRunner().invoke(cli, [*args, "--hubble-server", pg.relay.address, "-o", "json"], env=pg.env())
+    doc = json.loads(result.stdout)
+    assert (result.exit_code, doc["verdict"]) == (3, "unknown")  # the near miss is no longer "allowed"

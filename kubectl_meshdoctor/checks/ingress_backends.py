@@ -1,6 +1,6 @@
 """Kubernetes Ingress backends (issue 20 items 4 and 6; semantics-gateways.md C2-C4, GB2, GB13, GB15):
-for every Ingress Cilium serves, every backend it names must exist (else Envoy answers 503), and the
-leg from Cilium's Envoy to it, as the reserved identity `ingress`, must pass the backend's policies
+for every Ingress Cilium or Istio serves, every backend it names must exist (else Envoy answers 503);
+behind Cilium, the leg from Cilium's Envoy to it, as the reserved identity `ingress`, must pass the backend's policies
 and its Istio mTLS mode. Through the same functions `explain world NS/ingress/NAME` runs: the backend
 resolution of the Ingress hop and the Cilium Envoy leg."""
 
@@ -28,8 +28,9 @@ def _backends(ing: Ingress) -> list[tuple[IngressBackend, str]]:
 def _ingress(model: Model, ing: Ingress) -> list[Cause]:
     key = f"{ing.ref.namespace}/{ing.ref.name}"
     e = ingress_entry(model, f"{ing.ref.namespace}/ingress/{ing.ref.name}")
-    if e.implementation != "cilium":
-        return []  # Istio's gateway pods are mesh clients (checked as pairs); others are not modelled
+    if e.implementation not in ("cilium", "istio"):
+        return []  # a controller not modelled: what its proxy does with a missing backend is not known
+    proxy = "Cilium's Envoy" if e.implementation == "cilium" else "Istio's ingress gateway"
     out: list[Cause] = []
     for backend, path in _backends(ing):
         if backend.service is None:
@@ -37,9 +38,11 @@ def _ingress(model: Model, ing: Ingress) -> list[Cause]:
         b, problem = resolve_backend(model, ing, backend)
         if problem is not None:
             where = backend.path.removesuffix(".backend")
-            params = {"ingress": key, "rule": where, "why": problem, "proxy": "Cilium's Envoy"}
+            params = {"ingress": key, "rule": where, "why": problem, "proxy": proxy}
             out.append(Cause("ingress-backend-missing", (ing.ref.with_rule(backend.path),), params))
             continue
+        if e.implementation != "cilium":
+            continue  # Istio's gateway pods call backends as mesh clients: checked as pairs
         assert b is not None
         for hop in cilium_envoy_leg(model, key, b, "GET", path, front=f"Ingress {key}"):
             out += [c for c in hop.causes if c.code in _LEG_CODES and c not in out]
@@ -54,9 +57,9 @@ def _run(model: Model) -> list[Cause]:
 
 
 INGRESS_BACKENDS = Check(
-    "ingress.CiliumBackends",
-    "Kubernetes Ingresses Cilium serves: every backend Service and port exists, and its policies admit the "
-    "reserved identity ingress (Cilium's Envoy) on the target port; STRICT Istio backends reset Envoy's plaintext",
+    "ingress.Backends",
+    "Kubernetes Ingresses Cilium or Istio serves: every backend Service and port exists; behind Cilium, its "
+    "policies admit the reserved identity ingress on the target port, and STRICT Istio backends reset plaintext",
     (
         "Ingress",
         "IngressClass",

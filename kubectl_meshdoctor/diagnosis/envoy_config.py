@@ -5,12 +5,14 @@ rewrite, retry or answer itself. Its Envoy resources are not evaluated, so the r
 call is `unknown`, with a gap naming the CEC, never a silent pass; the upstream leg keeps the client's
 identity (C5), so the policy hops after it are walked as before. Istio clients likely bypass the
 redirect (they connect to a pod, not to the Service address) [I]: said, not assumed. A CEC for another
-Service (or another port) leaves the call as it was."""
+Service (or another port) leaves the call as it was. A Cilium policy port rule with `listener` (it
+sends the traffic it admits through a CEC's listener) is put on the path the same way."""
 
 from __future__ import annotations
 
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.client_route import client_route_hop
+from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
 from kubectl_meshdoctor.findings.types import Decision, Hop, HopResult, Mesh, Symptom, Verdict
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.ingress import EnvoyConfig
@@ -52,18 +54,40 @@ def envoy_listener_gap(call: Call, configs: list[EnvoyConfig]) -> str:
     return text
 
 
+def policy_listener_gaps(call: Call) -> list[str]:
+    """Cilium policies whose port rule for this call redirects it to a CEC's Envoy listener
+    (`toPorts[].listener`): at the client's egress, or at the server's ingress, on the target port."""
+    model = call.model
+    port = str(call.target_port if call.target_port is not None else call.port)
+    ends = [("egress", call.client)] + ([("ingress", call.server)] if call.server is not None else [])
+    out: list[str] = []
+    for direction, pod in ends:
+        for rule in selecting_rules(model, pod):
+            key = (rule.policy.kind, rule.policy.namespace, rule.policy.name, rule.path)
+            for pl in model.ingress.policy_listeners.get(key, ()):
+                numeric = [p for p in pl.ports if p.isdigit()]
+                if pl.direction != direction or (numeric and len(numeric) == len(pl.ports) and port not in numeric):
+                    continue
+                out.append(
+                    f"Envoy listener ({pl.config}, listener {pl.listener}): {rule.policy.key()} {pl.where} redirects "
+                    f"{direction} traffic of {pod.namespace}/{pod.name} on port {port} to it; not evaluated"
+                )
+    return out
+
+
 def route_hop(call: Call) -> HopResult:
-    """The client-side routing hop, then the Envoy listener a CEC puts on the Service."""
+    """The client-side routing hop, then the Envoy listener a CEC puts on the Service or a policy port."""
     base = client_route_hop(call)
-    if call.svc is None or base.decision in (Decision.DENY, Decision.BREAK):
+    if base.decision in (Decision.DENY, Decision.BREAK):
         return base  # a route that already fails in the client's own proxy never reaches the Service address
-    configs = redirecting(call.model, call.svc, call.port)
-    if not configs:
+    configs = redirecting(call.model, call.svc, call.port) if call.svc is not None else []
+    gaps = ([envoy_listener_gap(call, configs)] if configs else []) + policy_listener_gaps(call)
+    if not gaps:
         return base
-    gap = envoy_listener_gap(call, configs)
-    call.gaps.append(gap)
+    gap = "; ".join(gaps)
+    call.gaps.extend(gaps)
     detail = f"cannot decide: {gap}"
     if base.decision is not Decision.SKIP and base.detail:
         detail += f" (routing before it: {base.detail})"
     by = (*base.by, *(c.ref for c in configs))
-    return HopResult(Hop.CLIENT_ROUTE, Decision.UNKNOWN, by, detail, Symptom.UNKNOWN, Verdict.UNKNOWN, gaps=(gap,))
+    return HopResult(Hop.CLIENT_ROUTE, Decision.UNKNOWN, by, detail, Symptom.UNKNOWN, Verdict.UNKNOWN, gaps=tuple(gaps))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubectl_meshdoctor.errors import UsageError
+from kubectl_meshdoctor.errors import DataError, UsageError
 from kubectl_meshdoctor.findings.types import Gap, ObjectRef
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.ingress import (
@@ -46,6 +46,25 @@ def is_ingress_ref(text: str) -> bool:
     return len(parts) == 3 and parts[1].lower() in INGRESS_KINDS
 
 
+def ingress_of_service(model: Model, text: str, default_ns: str) -> str | None:
+    """DESTINATION the Service Cilium creates for a dedicated Ingress (NS/cilium-ingress-NAME): that
+    Ingress, as NS/ingress/NAME. The shared Service serves many Ingresses: name the Ingress instead."""
+    parts = text.strip().split("/")
+    if len(parts) == 3 and parts[1].lower() in ("svc", "service", "services"):
+        ns, name = parts[0], parts[2]
+    elif len(parts) == 2:
+        ns, name = parts
+    elif len(parts) == 1:
+        ns, name = default_ns, parts[0]
+    else:
+        return None
+    if not name.startswith("cilium-ingress-") or f"{ns}/{name}" not in model.services:
+        return None
+    wanted = name.removeprefix("cilium-ingress-")
+    found = any(i.ref.namespace == ns and i.ref.name == wanted for i in model.ingress.ingresses)
+    return f"{ns}/ingress/{wanted}" if found else None
+
+
 def find_ingress(model: Model, text: str) -> Ingress:
     ns, _, name = text.strip().split("/")
     for ing in model.ingress.ingresses:
@@ -54,6 +73,9 @@ def find_ingress(model: Model, text: str) -> Ingress:
     dropped = dropped_as_invalid(model.invalid, ns, name, ("Ingress",))
     if dropped is not None:
         raise UsageError(f"ingress {text!r}: {dropped}")
+    hidden = [g for g in model.gaps if isinstance(g, Gap) and g.concerns(("Ingress",), [ns])]
+    if hidden:  # not read (RBAC, timeout): we cannot say it does not exist
+        raise DataError(f"ingress {text!r}: Ingress {ns}/{name} is not in view: {hidden[0]}")
     known = [f"{i.ref.namespace}/ingress/{i.ref.name}" for i in model.ingress.ingresses]
     hint = closest(f"{ns}/ingress/{name}", known)
     more = f"; did you mean {', '.join(hint)}?" if hint else ""

@@ -47,11 +47,12 @@ def envoy_leg_pods(model: Model, q: Query) -> list[Pod]:
 
 def envoy_leg(model: Model, q: Query) -> tuple[list[Pod], frozenset[int]]:
     """envoy_leg_pods, and the backend's target port(s) of the chosen Service port."""
-    from kubectl_meshdoctor.diagnosis.ingress_entry import ingress_entry, is_ingress_ref
+    from kubectl_meshdoctor.diagnosis.ingress_entry import ingress_entry, ingress_of_service, is_ingress_ref
     from kubectl_meshdoctor.diagnosis.ingress_hop import ingress_hop
 
-    target = q.via or q.destination
-    if not is_ingress_ref(target):
+    named = q.via or q.destination
+    target = named if is_ingress_ref(named) else ingress_of_service(model, named, q.namespace)
+    if target is None:
         return [], frozenset()
     e = ingress_entry(model, target)
     if e.implementation != "cilium":

@@ -83,6 +83,8 @@ def ingress_hop(model: Model, e: IngressEntry, method: str, host: str | None, pa
     elif port == 443:
         secret = f"Secret {tls}" if isinstance(tls, str) else "the controller's default certificate"
         gaps.append(f"Ingress {key} terminates TLS on 443 with {secret} (not read): the certificate is not checked")
+    if port == 80 and tls is not None and e.implementation == "cilium":
+        gaps.append(_https_redirect(model, ing, host))
     m = match(ing, host, path)
     gaps += m.gaps
     shared = _shared_hosts(model, e, host)
@@ -119,6 +121,18 @@ def ingress_hop(model: Model, e: IngressEntry, method: str, host: str | None, pa
     if e.lb:
         detail += f"; Cilium's Envoy behind its {e.lb}"
     return _done(IngressWalk(HopResult(HOP, Decision.ALLOW, by, detail), answer), gaps)
+
+
+def _https_redirect(model: Model, ing: Ingress, host: str | None) -> str:
+    """GB7: Cilium may answer plain HTTP for a host it terminates TLS for with a redirect to HTTPS
+    (cilium-config enforce-ingress-https, annotation ingress.cilium.io/force-https)."""
+    said = ing.annotations.get("ingress.cilium.io/force-https") or model.cilium_config.get("enforce-ingress-https")
+    setting = f" (set: {said})" if said else ""
+    return (
+        f"Ingress {ing.ref.namespace}/{ing.ref.name} terminates TLS for host {host or '(none)'}: whether Cilium "
+        f"redirects plain HTTP to HTTPS (enforce-ingress-https / ingress.cilium.io/force-https{setting}) is not "
+        "evaluated"
+    )
 
 
 def _proxy(e: IngressEntry) -> str:

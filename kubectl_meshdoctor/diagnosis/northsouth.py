@@ -14,7 +14,7 @@ from kubectl_meshdoctor.diagnosis import explain as walk
 from kubectl_meshdoctor.diagnosis.call import Call, Query
 from kubectl_meshdoctor.diagnosis.cilium_envoy_leg import cilium_envoy_leg
 from kubectl_meshdoctor.diagnosis.gateway_api_hop import GatewayWalk, gateway_hop
-from kubectl_meshdoctor.diagnosis.ingress_entry import is_ingress_ref
+from kubectl_meshdoctor.diagnosis.ingress_entry import ingress_of_service, is_ingress_ref
 from kubectl_meshdoctor.diagnosis.inputs import hop_gaps, mark_unknown
 from kubectl_meshdoctor.diagnosis.northsouth_entry import Entry, entry, istio_gateway, proxy_pods
 from kubectl_meshdoctor.diagnosis.northsouth_ingress import world_ingress_hop
@@ -85,8 +85,14 @@ def _leg_query(
 def first_leg(model: Model, q: Query) -> Query | None:
     """The leg whose Hubble flows are read before the walk (offline files, live Relay): the gateway
     pod → the first backend that answers; None when the gateway answers itself or has no pod."""
-    if istio_gateway(model, q.via or q.destination) is not None or is_ingress_ref(q.via or q.destination):
-        return None  # Istio Gateways, Ingresses: flows of their legs not read yet
+    named = q.via or q.destination
+    ingress = named if is_ingress_ref(named) else ingress_of_service(model, named, q.namespace)
+    if ingress is not None:  # Istio's ingress gateway pod → the backend (Cilium's Envoy: ingress_flows.py)
+        from kubectl_meshdoctor.diagnosis.northsouth_k8s_ingress import ingress_first_leg
+
+        return ingress_first_leg(model, replace(q, destination=ingress, via=None))
+    if istio_gateway(model, named) is not None:
+        return None  # Istio Gateways: flows of their legs not read yet
     e = entry(model, q.via or q.destination, q.namespace)
     gw = gateway_hop(model, e, HttpRequest(q.method, q.path, q.host, dict(q.headers)), q.port)
     pods = proxy_pods(model, e.gateway)
@@ -130,10 +136,11 @@ _ORDER = {Verdict.DENIED: 0, Verdict.BROKEN: 0, Verdict.UNKNOWN: 1, Verdict.ALLO
 
 
 def explain_north_south(model: Model, q: Query) -> Diagnosis:
-    if is_ingress_ref(q.destination):  # a Kubernetes Ingress: its controller's proxy routes by its rules
+    ingress = q.destination if is_ingress_ref(q.destination) else ingress_of_service(model, q.destination, q.namespace)
+    if ingress is not None:  # a Kubernetes Ingress: its controller's proxy routes by its rules
         from kubectl_meshdoctor.diagnosis.northsouth_k8s_ingress import explain_k8s_ingress
 
-        return explain_k8s_ingress(model, q)
+        return explain_k8s_ingress(model, replace(q, destination=ingress))
     istio = istio_gateway(model, q.destination)
     if istio is not None:  # networking.istio.io Gateway: its pods route by VirtualService
         from kubectl_meshdoctor.diagnosis.northsouth_istio import explain_istio

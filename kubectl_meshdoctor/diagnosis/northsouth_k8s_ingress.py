@@ -72,6 +72,17 @@ def _leg(model: Model, q: Query, e: IngressEntry, b: BackendAnswer) -> list[Diag
     return [leg]
 
 
+def ingress_first_leg(model: Model, q: Query) -> Query | None:
+    """The leg whose flows are read before the walk: an Istio ingress gateway pod → the first backend."""
+    e = ingress_entry(model, q.destination)
+    pods = istio_ingress_pods(model) if e.implementation == "istio" else []
+    if not pods:
+        return None
+    gw = ingress_hop(model, e, q.method, q.host, q.path, q.port or 80)
+    answering = gw.answer.answering if gw.answer.status is None else ()
+    return _leg_query(q, pods[0].namespace, pods[0].name, answering[0], None) if answering else None
+
+
 def explain_k8s_ingress(model: Model, q: Query) -> Diagnosis:
     e = ingress_entry(model, q.destination)
     ing = e.ingress

@@ -75,7 +75,7 @@ CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "gateway-backend-unresolved": ("every HTTPRoute backendRef (ResolvedRefs: BackendNotFound, InvalidKind)", ()),
     "gateway-refgrant-missing": ("every cross-namespace HTTPRoute backendRef (ResolvedRefs: RefNotPermitted)", ()),
     "gateway-status-disagrees": ("HTTPRoute status.parents Accepted vs the evaluation", ()),
-    "ingress-backend-missing": ("every backend of an Ingress Cilium serves (Service and port exist)", ()),
+    "ingress-backend-missing": ("every backend of an Ingress Cilium or Istio serves (Service and port exist)", ()),
     "cilium-ingress-backend-denied": (
         "every backend of an Ingress Cilium serves: its policies admit the identity ingress on the target port",
         (),

@@ -1,6 +1,7 @@
 """Kubernetes Ingress and IngressClass (networking.k8s.io/v1), and Cilium's Envoy configurations
-(CiliumEnvoyConfig, CiliumClusterwideEnvoyConfig), as the north-south walk and the Service hop read
-them (issue 20 items 1 and 4; semantics-gateways.md C1, C5). Rule paths follow the YAML
+(CiliumEnvoyConfig, CiliumClusterwideEnvoyConfig) and the Cilium policy port rules that redirect to
+their listeners, as the north-south walk and the routing hop read them (issue 20 items 1 and 4;
+semantics-gateways.md C1, C5). Rule paths follow the YAML
 (``spec.rules[0].http.paths[1]``) so findings point at their proof."""
 
 from __future__ import annotations
@@ -87,11 +88,25 @@ class EnvoyConfig:
     resource_types: tuple[str, ...]  # the @type of each Envoy resource, short ("Listener", "RouteConfiguration")
 
 
+@dataclass(frozen=True, slots=True)
+class PolicyListener:
+    """A CiliumNetworkPolicy port rule that redirects matching traffic to an Envoy listener of a CEC
+    (`toPorts[].listener`): keyed by the policy and its rule (`spec` / `specs[i]`)."""
+
+    direction: str  # ingress | egress
+    ports: tuple[str, ...]  # as written (numbers or names); empty = every port
+    listener: str
+    config: str  # "CiliumEnvoyConfig NS/NAME" or "CiliumClusterwideEnvoyConfig NAME"
+    where: str  # "spec.ingress[0].toPorts[1].listener"
+
+
 @dataclass(slots=True)
 class IngressObjects:
     ingresses: list[Ingress] = field(default_factory=list)
     classes: dict[str, IngressClass] = field(default_factory=dict)
     envoy_configs: list[EnvoyConfig] = field(default_factory=list)
+    # (policy kind, namespace, name, rule path) -> the listeners its port rules redirect to
+    policy_listeners: dict[tuple[str, str | None, str, str], list[PolicyListener]] = field(default_factory=dict)
 
     def default_classes(self) -> list[IngressClass]:
         return sorted((c for c in self.classes.values() if c.is_default), key=lambda c: c.ref.name)
@@ -148,9 +163,37 @@ def _services(raw: Any, ns: str | None) -> tuple[EnvoyConfigService, ...]:
     return tuple(out)
 
 
+def _policy_listeners(objs: IngressObjects, doc: dict[str, Any], ref: ObjectRef) -> None:
+    """Note the `toPorts[].listener` redirects of a Cilium policy (the policy itself is read elsewhere)."""
+    rules = [("spec", doc.get("spec"))] + [(f"specs[{i}]", r) for i, r in enumerate(as_list(doc.get("specs")))]
+    for path, raw in rules:
+        for direction in ("ingress", "egress"):
+            for i, entry in enumerate(as_list(as_dict(raw).get(direction))):
+                for j, tp in enumerate(as_list(as_dict(entry).get("toPorts"))):
+                    listener = as_dict(as_dict(tp).get("listener"))
+                    if not listener:
+                        continue
+                    cfg = as_dict(listener.get("envoyConfig"))
+                    cfg_kind = str(cfg.get("kind") or "CiliumEnvoyConfig")
+                    ns = f"{ref.namespace}/" if cfg_kind == "CiliumEnvoyConfig" and ref.namespace else ""
+                    ports = tuple(str(as_dict(p).get("port") or "") for p in as_list(as_dict(tp).get("ports")))
+                    found = PolicyListener(
+                        direction,
+                        tuple(p for p in ports if p and p != "0"),
+                        str(listener.get("name") or ""),
+                        f"{cfg_kind} {ns}{cfg.get('name') or ''}",
+                        f"{path}.{direction}[{i}].toPorts[{j}].listener",
+                    )
+                    key = (ref.kind, ref.namespace, ref.name, path)
+                    objs.policy_listeners.setdefault(key, []).append(found)
+
+
 def read(objs: IngressObjects, doc: dict[str, Any], ref: ObjectRef) -> bool:
     """Add one object when it is of a kind read here; False otherwise."""
     kind = str(doc.get("kind") or "")
+    if kind in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
+        _policy_listeners(objs, doc, ref)
+        return False  # the policy itself is read by model/cilium_parse.py
     if kind not in KINDS:
         return False
     api = str(doc.get("apiVersion") or "")
