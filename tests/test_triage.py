@@ -84,8 +84,18 @@ def _demo_question(name: str) -> list[str]:
     return shlex.split(text.split("try:")[-1].strip().splitlines()[0])[1:]  # after "explain"
 
 
+def _from_envoy(flow: dict[str, Any]) -> bool:
+    """The flow's client end is Cilium's Envoy (reserved identity ingress, no pod)."""
+    back = flow.get("is_reply") is True or (flow.get("l7") or {}).get("type") == "RESPONSE"
+    ep = (flow.get("destination") if back else flow.get("source")) or {}
+    return not ep.get("pod_name") and (ep.get("identity") == 8 or "reserved:ingress" in ep.get("labels", []))
+
+
 def _pair_flows(name: str, source: str, destination: str, which: Any) -> int:
-    """Flows ``which`` selects between the pods of two NS/NAME references (pod names NAME-...)."""
+    """Flows ``which`` selects between the pods of two NS/NAME references (pod names NAME-...); from
+    ``world`` to an entry point Cilium serves: those Cilium's Envoy sent (the demo has one entry point)."""
+    if source == "world":
+        return sum(1 for flow in _lines(DEMOS / name / "flows.jsonl") if which(flow) and _from_envoy(flow))
 
     def pod_of(ref: str, end: str) -> bool:
         ns, _, name = ref.partition("/")
@@ -164,6 +174,7 @@ def test_demo_failing_call_is_listed_with_explains_answer(demo: str) -> None:
         request = mine["request"]
         args = [source, destination, "--port", str(mine["destination"]["port"]), "--method", request["method"],
                 "--path", request["path"], "--demo", demo, "-o", "json"]  # fmt: skip
+        args += ["--host", request["host"]] if request.get("host") else []
         _, out, _ = _invoke(["explain", *args])
         theirs = json.loads(out)
         assert mine["verdict"] == theirs["verdict"] and mine["verdict"] in ("denied", "broken")
@@ -397,7 +408,10 @@ def test_byte_prefilter_keeps_every_failure_however_it_is_written(tmp_path: Path
     assert len(expected) == 7 and got == expected
 
 
-@pytest.mark.parametrize("demo", ["sidecar-s3-authn-disable", "sidecar-s2-l7-policy", "ambient-a1-l4-port80"])
+@pytest.mark.parametrize(
+    "demo",
+    ["sidecar-s3-authn-disable", "sidecar-s2-l7-policy", "ambient-a1-l4-port80", "cilium-ingress-backend-no-ingress"],
+)
 def test_each_see_line_reproduces_its_finding_on_the_same_input(demo: str) -> None:
     """The "see" line is a command to paste: it names the input triage read and gives the same verdict."""
     result = CliRunner().invoke(cli, ["triage", "-A", "--demo", demo])

@@ -50,6 +50,7 @@ class Triaged:
     kind: str
     cause: Cause | None  # the root cause (explained) or failing-call-objects-allow
     error: str | None = None  # why the call could not be asked
+    note: str | None = None  # how the call was found (Cilium's Envoy as client: diagnosis/triage_envoy.py)
 
 
 @dataclass(slots=True)
@@ -188,6 +189,17 @@ def _classify(group: Group, d: Diagnosis, model: Model) -> Triaged | None:
 def _explain_one(model: Model, group: Group, flows_only: bool) -> Triaged | None:
     from kubectl_meshdoctor.diagnosis.explain import explain
 
+    if not flows_only and group.signature != REDIRECTED:
+        from kubectl_meshdoctor.diagnosis.triage_envoy import envoy_client, explain_envoy_call
+
+        if envoy_client(group):  # Cilium's Envoy called the backend: the north-south call behind it
+            asked, found, note = explain_envoy_call(model, group)
+            if found is None:
+                return Triaged(group, None, UNEXPLAINED, None, note)
+            triaged = _classify(asked, found, model)
+            if triaged is not None:
+                triaged.note = note
+            return triaged
     query = _query(group)
     try:
         d = _explain_from_flows(model, query, group) if flows_only else explain(model, query)

@@ -55,6 +55,8 @@ def call_dict(call: Triaged) -> dict[str, Any]:
     }
     if call.error:
         out["error"] = call.error
+    if call.note:
+        out["note"] = call.note
     return out
 
 
@@ -180,6 +182,8 @@ def triage_text(
                     out.append("          ... (the whole fix: -o yaml, or explain the pair)")
         else:
             out.append(f"   why    {escape(_unexplained_line(first))}")
+        if first.note:
+            out.append(f"   note   {escape(first.note)}")
         req = first.group.request()
         see = (
             f"kubectl meshdoctor explain {first.group.client.ref} {first.group.server.ref}{_explain_flags(first, req)}"
@@ -204,6 +208,10 @@ def _explain_flags(call: Triaged, request: tuple[str, str]) -> str:
     elif call.group.port and call.group.port != 15008:
         flags += f" --port {call.group.port}"
     method, path = request
+    if d is not None and call.note:  # a call triage asked itself (Cilium's Envoy): the request it asked
+        method, path = d.request.method, d.request.path
+        flags += f" --host {shlex.quote(d.request.host)}" if d.request.host else ""
+        flags += "".join(f" -H {shlex.quote(f'{k}: {v}')}" for k, v in d.request.headers.items())
     if method != "GET":
         flags += f" --method {method}"
     if path != "/":

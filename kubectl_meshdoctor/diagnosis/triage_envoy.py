@@ -1,0 +1,145 @@
+"""triage for failing flows Cilium's Envoy sent (issue 19 with issue 20 §4; semantics-gateways.md Part H).
+
+A failing call whose client is the reserved identity ``ingress`` (8) is Cilium's Envoy calling a
+backend pod for some Ingress or Gateway it serves: there is no client pod to explain. The call asked
+instead is the north-south one, ``world → NS/gateway/NAME`` (or ``NS/ingress/NAME``), with the
+request the flows show (their HTTP records when they carry any) or, else, one that a route rule
+sending to that backend selects (said as inferred). Each candidate (diagnosis/envoy_entries.py) is
+walked by explain's own north-south engine and kept only when the walk sends the request to a
+Service of that backend. Then:
+
+* one entry point (and every request that reaches the backend through it giving the same answer):
+  the call is that north-south call, classified as any other (explained, objects-allow, unknown);
+* several entry points, or requests through one that disagree: unexplained, naming each candidate
+  and its answer (never one picked silently);
+* none: unexplained, saying that no Cilium-served entry point in this view routes to the backend.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from kubectl_meshdoctor._proto import flow_pb2
+from kubectl_meshdoctor.diagnosis.call import Query
+from kubectl_meshdoctor.diagnosis.envoy_entries import Candidate, candidates
+from kubectl_meshdoctor.diagnosis.triage_groups import Group, Peer, orient
+from kubectl_meshdoctor.errors import MeshdoctorError
+from kubectl_meshdoctor.findings.types import Diagnosis
+from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.index import services_selecting
+
+__all__ = ["envoy_client", "explain_envoy_call"]
+
+INGRESS_IDENTITY = 8
+INGRESS_LABEL = "reserved:ingress"
+ENVOY = "Cilium's Envoy (identity ingress)"
+
+
+def _is_ingress(ep: Any) -> bool:
+    return bool(ep.identity == INGRESS_IDENTITY or INGRESS_LABEL in ep.labels)
+
+
+def _ends(flow: flow_pb2.Flow) -> tuple[Any, Any]:
+    """(client end, server end) of a flow."""
+    return (flow.destination, flow.source) if orient(flow) else (flow.source, flow.destination)
+
+
+def envoy_client(group: Group) -> bool:
+    """The call's client is Cilium's Envoy: no pod, the reserved identity ingress."""
+    if group.client.kind != "external" or not group.kept:
+        return False
+    client, _ = _ends(group.kept[-1])
+    return not client.pod_name and _is_ingress(client)
+
+
+def _observed(group: Group) -> tuple[str | None, str, str] | None:
+    """(host, method, path) of the HTTP records the call's flows carry, the one seen most."""
+    if not group.requests:
+        return None
+    method, path = group.request()
+    hosts = [
+        urlsplit(f.l7.http.url).hostname for f in group.kept if f.l7.WhichOneof("record") == "http" and f.l7.http.url
+    ]
+    return (hosts[-1] if hosts else None), method, path
+
+
+def _question(c: Candidate) -> str:
+    words = ["explain", "world", c.entry]
+    if c.port:
+        words += ["--port", str(c.port)]
+    if c.host:
+        words += ["--host", c.host]
+    if c.method != "GET":
+        words += ["--method", c.method]
+    if c.path != "/":
+        words += ["--path", c.path]
+    for name, value in c.headers:
+        words += ["-H", f"{name}: {value}"]
+    return shlex.join(words)
+
+
+def _probe(model: Model, c: Candidate, services: set[tuple[str, str]], ns: str) -> Diagnosis | None:
+    from kubectl_meshdoctor.diagnosis.explain import explain
+
+    query = Query("world", c.entry, ns, c.port, "TCP", c.method, c.path, headers=c.headers, host=c.host)
+    try:
+        d = explain(model, query)
+    except MeshdoctorError:
+        return None
+    answer = d.gateway
+    if answer is None or not any((b.namespace, b.name) in services for b in answer.answering):
+        return None  # the walk sends this request elsewhere (another rule wins, or the gateway answers itself)
+    return d
+
+
+def _answer(d: Diagnosis) -> tuple[str, tuple[str, ...]]:
+    return d.verdict.value, tuple(c.code for c in d.causes)
+
+
+def explain_envoy_call(model: Model, group: Group) -> tuple[Group, Diagnosis | None, str]:
+    """The north-south call behind the group, explain's answer, and a note saying how it was found
+    (or, with no answer, why none could be given)."""
+    _, server = _ends(group.kept[-1])
+    pod = model.pods.get(f"{server.namespace}/{server.pod_name}") if server.pod_name else None
+    if pod is None:
+        return group, None, f"{ENVOY} sent these flows to a peer that is no pod in this view"
+    services = services_selecting(model, pod)
+    keys = {(s.namespace, s.name) for s in services}
+    backend = f"{pod.namespace}/{group.server.name}"
+    found, skipped = candidates(model, services)
+    seen = _observed(group)
+    if seen is not None:  # the flows' own request, through each entry point that routes to the backend
+        host, method, path = seen
+        found = list(dict.fromkeys(replace(c, host=host or c.host, method=method, path=path) for c in found))
+    confirmed = [(c, d) for c in found if (d := _probe(model, c, keys, pod.namespace)) is not None]
+    left_out = f"; route rules left out: {', '.join(skipped)}" if skipped else ""
+    if not confirmed:
+        why = (
+            f"{ENVOY} sent these flows to {backend}, but no entry point Cilium serves in this view (an Ingress of "
+            f"Cilium's class, a Gateway of a Cilium GatewayClass and its routes) routes a request to it{left_out}"
+        )
+        return group, None, why
+    entries = list(dict.fromkeys(c.entry for c, _ in confirmed))
+    answers = {_answer(d) for _, d in confirmed}
+    if len(entries) > 1 or len(answers) > 1:
+        each = "; ".join(f"`{_question(c)}` ({d.verdict.value})" for c, d in confirmed[:6])
+        more = f" and {len(confirmed) - 6} more" if len(confirmed) > 6 else ""
+        what = (
+            f"entry points route to it ({', '.join(entries)}): which one sent them these flows do not tell"
+            if len(entries) > 1
+            else f"requests through {entries[0]} reach it and their answers differ"
+        )
+        why = f"{ENVOY} sent these flows to {backend}; several {what}; explain each: {each}{more}"
+        return group, None, why
+    c, d = confirmed[0]
+    how = "the request its HTTP records show" if seen is not None else f"a request inferred from {c.rule}"
+    others = f" (each of the {len(confirmed)} requests that reach it gives this answer)" if len(confirmed) > 1 else ""
+    note = f"{ENVOY} sent these flows to {backend}: explained as `{_question(c)}`, {how}{others}{left_out}"
+    d.warnings.append(note)
+    kind = "ingress" if "/ingress/" in c.entry else "gateway"
+    world = Peer("external", "", "world", "world")
+    entry = Peer(kind, "", c.entry, c.entry)
+    return replace(group, client=world, server=entry, port=d.destination.port or group.port), d, note
