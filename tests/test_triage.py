@@ -174,7 +174,7 @@ def test_demo_failing_call_is_listed_with_explains_answer(demo: str) -> None:
         request = mine["request"]
         args = [source, destination, "--port", str(mine["destination"]["port"]), "--method", request["method"],
                 "--path", request["path"], "--demo", demo, "-o", "json"]  # fmt: skip
-        args += ["--host", request["host"]] if request.get("host") else []
+        args += ["--host", request["host"]] if source == "world" and request.get("host") else []
         _, out, _ = _invoke(["explain", *args])
         theirs = json.loads(out)
         assert mine["verdict"] == theirs["verdict"] and mine["verdict"] in ("denied", "broken")
@@ -236,6 +236,47 @@ def test_failing_flows_the_objects_allow_are_their_own_findings() -> None:
     assert search_f["calls"][0]["requests"][0] == {"method": "GET", "path": "/q", "status": 503, "flows": 3}
     assert (admin_f["kind"], admin_f["code"]) == ("explained", "cilium-policy-denied")
     assert {_call_key(c): c["flows"] for c in _calls(doc)} == dict(_expected_calls(folder))
+
+
+def test_flows_cilium_envoy_sent_are_explained_through_the_entry_point_that_routes_there() -> None:
+    """Cilium's Envoy (identity ingress, no pod) at one end: the north-south call behind the flows is
+    asked (explain's own answer, a runnable 'see' line); several entry points that fit are named, none
+    picked; a backend no Cilium-served entry point routes to (its only Ingress is nginx's), or a host
+    none serves, stays unexplained with that reason."""
+    folder = str(SCENARIOS / "triage-cilium-envoy-backends")
+    code, doc = _triage("-A", "--from", folder)
+    flows = _lines(SCENARIOS / "triage-cilium-envoy-backends" / "flows.jsonl")
+    assert code == 1 and doc["summary"]["failingFlows"] == sum(_failing(f) for f in flows) == 8
+    calls = {(c["source"], c["destination"]): (f, c) for f in doc["findings"] for c in f["calls"]}
+    finding, web = calls[("world", "shop/ingress/storefront")]
+    assert web["flows"] == sum(1 for f in flows if _from_envoy(f) and f["destination"]["pod_name"].startswith("web-"))
+    assert (finding["kind"], finding["code"], finding["verdict"]) == (
+        "explained",
+        "cilium-ingress-backend-denied",
+        "denied",
+    )
+    assert "inferred from Ingress shop/storefront spec.rules[0].http.paths[0]" in web["note"]
+    _, out, _ = _invoke(["explain", "world", "shop/ingress/storefront", "--host", "shop.example.com", "--from", folder,
+                         "-o", "json"])  # fmt: skip
+    theirs = json.loads(out)
+    assert [c["code"] for c in web["explain"]["causes"]] == [c["code"] for c in theirs["causes"]]
+    # the outside client's 503 from Envoy (host shop.example.com): the same call from its address, same cause
+    _, front = calls[("198.51.100.4", "shop/ingress/storefront")]
+    assert front in finding["calls"] and front["explain"]["request"]["host"] == "shop.example.com"
+    search_f, search = calls[("10.244.1.77", "shop/search")]
+    assert search_f["kind"] == "unexplained" and search["explain"] is None
+    assert "edge/gateway/public, shop/ingress/storefront" in search["error"] and "which one" in search["error"]
+    assert search["asked"].startswith("explain world edge/gateway/public")
+    admin_f, admin = calls[("10.244.1.77", "shop/admin")]
+    assert admin_f["kind"] == "unexplained" and "no entry point Cilium serves" in admin["error"]
+    _, stray = calls[("198.51.100.5", "10.244.1.77")]
+    assert "no entry point Cilium serves" in stray["error"] and "unknown.example.org" in stray["error"]
+    _, text, _ = _invoke(["triage", "-A", "--from", folder])
+    sees = [line.split("see", 1)[1].strip() for line in text.splitlines() if line.strip().startswith("see ")]
+    assert len(sees) == 2  # the unexplained ones with no call to ask have no 'see' line
+    for see in sees:
+        args = shlex.split(see.removeprefix("kubectl meshdoctor "))
+        assert args[:2] == ["explain", "world"] and json.loads(_invoke([*args, "-o", "json"])[1])["verdict"] == "denied"
 
 
 def test_answers_istio_gives_itself_are_named_not_invented() -> None:
@@ -410,7 +451,13 @@ def test_byte_prefilter_keeps_every_failure_however_it_is_written(tmp_path: Path
 
 @pytest.mark.parametrize(
     "demo",
-    ["sidecar-s3-authn-disable", "sidecar-s2-l7-policy", "ambient-a1-l4-port80", "cilium-ingress-backend-no-ingress"],
+    [
+        "sidecar-s3-authn-disable",
+        "sidecar-s2-l7-policy",
+        "ambient-a1-l4-port80",
+        "cilium-ingress-backend-no-ingress",
+        "cilium-gateway-istio-strict",
+    ],
 )
 def test_each_see_line_reproduces_its_finding_on_the_same_input(demo: str) -> None:
     """The "see" line is a command to paste: it names the input triage read and gives the same verdict."""

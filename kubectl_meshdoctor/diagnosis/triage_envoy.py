@@ -18,7 +18,7 @@ Service of that backend. Then:
 from __future__ import annotations
 
 import shlex
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,7 +31,7 @@ from kubectl_meshdoctor.findings.types import Diagnosis
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.index import services_selecting
 
-__all__ = ["envoy_client", "explain_envoy_call"]
+__all__ = ["Asked", "ask", "envoy_client", "explain_envoy_call", "question"]
 
 INGRESS_IDENTITY = 8
 INGRESS_LABEL = "reserved:ingress"
@@ -66,8 +66,9 @@ def _observed(group: Group) -> tuple[str | None, str, str] | None:
     return (hosts[-1] if hosts else None), method, path
 
 
-def _question(c: Candidate) -> str:
-    words = ["explain", "world", c.entry]
+def question(c: Candidate, source: str = "world") -> str:
+    """The explain command line that asks this candidate (without the input flags)."""
+    words = ["explain", source, c.entry]
     if c.port:
         words += ["--port", str(c.port)]
     if c.host:
@@ -81,15 +82,21 @@ def _question(c: Candidate) -> str:
     return shlex.join(words)
 
 
-def _probe(model: Model, c: Candidate, services: set[tuple[str, str]], ns: str) -> Diagnosis | None:
+def ask(model: Model, c: Candidate, source: str = "world") -> Diagnosis | None:
+    """explain's answer for the north-south call of this candidate (None: it cannot be asked)."""
     from kubectl_meshdoctor.diagnosis.explain import explain
 
-    query = Query("world", c.entry, ns, c.port, "TCP", c.method, c.path, headers=c.headers, host=c.host)
+    ns = c.entry.split("/", 1)[0]
+    query = Query(source, c.entry, ns, c.port, "TCP", c.method, c.path, headers=c.headers, host=c.host)
     try:
-        d = explain(model, query)
+        return explain(model, query)
     except MeshdoctorError:
         return None
-    answer = d.gateway
+
+
+def _probe(model: Model, c: Candidate, services: set[tuple[str, str]]) -> Diagnosis | None:
+    d = ask(model, c)
+    answer = d.gateway if d is not None else None
     if answer is None or not any((b.namespace, b.name) in services for b in answer.answering):
         return None  # the walk sends this request elsewhere (another rule wins, or the gateway answers itself)
     return d
@@ -99,13 +106,24 @@ def _answer(d: Diagnosis) -> tuple[str, tuple[str, ...]]:
     return d.verdict.value, tuple(c.code for c in d.causes)
 
 
-def explain_envoy_call(model: Model, group: Group) -> tuple[Group, Diagnosis | None, str]:
-    """The north-south call behind the group, explain's answer, and a note saying how it was found
-    (or, with no answer, why none could be given)."""
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """The call triage asked for a group (relabelled when found), explain's answer (None: none could be
+    given), a note saying how it was found or why not, and the explain command to see it ("": there is
+    no call to ask)."""
+
+    group: Group
+    diagnosis: Diagnosis | None
+    note: str
+    see: str
+
+
+def explain_envoy_call(model: Model, group: Group) -> Asked:
+    """The north-south call behind a group whose client is Cilium's Envoy."""
     _, server = _ends(group.kept[-1])
     pod = model.pods.get(f"{server.namespace}/{server.pod_name}") if server.pod_name else None
     if pod is None:
-        return group, None, f"{ENVOY} sent these flows to a peer that is no pod in this view"
+        return Asked(group, None, f"{ENVOY} sent these flows to a peer that is no pod in this view", "")
     services = services_selecting(model, pod)
     keys = {(s.namespace, s.name) for s in services}
     backend = f"{pod.namespace}/{group.server.name}"
@@ -114,32 +132,49 @@ def explain_envoy_call(model: Model, group: Group) -> tuple[Group, Diagnosis | N
     if seen is not None:  # the flows' own request, through each entry point that routes to the backend
         host, method, path = seen
         found = list(dict.fromkeys(replace(c, host=host or c.host, method=method, path=path) for c in found))
-    confirmed = [(c, d) for c in found if (d := _probe(model, c, keys, pod.namespace)) is not None]
+    confirmed = [(c, d) for c in found if (d := _probe(model, c, keys)) is not None]
     left_out = f"; route rules left out: {', '.join(skipped)}" if skipped else ""
     if not confirmed:
         why = (
             f"{ENVOY} sent these flows to {backend}, but no entry point Cilium serves in this view (an Ingress of "
             f"Cilium's class, a Gateway of a Cilium GatewayClass and its routes) routes a request to it{left_out}"
         )
-        return group, None, why
+        return Asked(group, None, why, "")
+    head = f"{ENVOY} sent these flows to {backend}"
+    how = "the request its HTTP records show" if seen is not None else "a request inferred from {rule}"
+    return settle(group, confirmed, "world", head, how + left_out)
+
+
+def settle(group: Group, confirmed: list[tuple[Candidate, Diagnosis]], source: str, head: str, how: str) -> Asked:
+    """One entry point whose requests all give one answer: that call; else unexplained naming each."""
     entries = list(dict.fromkeys(c.entry for c, _ in confirmed))
     answers = {_answer(d) for _, d in confirmed}
     if len(entries) > 1 or len(answers) > 1:
-        each = "; ".join(f"`{_question(c)}` ({d.verdict.value})" for c, d in confirmed[:6])
+        each = "; ".join(f"`{question(c, source)}` ({d.verdict.value})" for c, d in confirmed[:6])
         more = f" and {len(confirmed) - 6} more" if len(confirmed) > 6 else ""
         what = (
-            f"entry points route to it ({', '.join(entries)}): which one sent them these flows do not tell"
+            f"entry points fit ({', '.join(entries)}): which one it was these flows do not tell"
             if len(entries) > 1
-            else f"requests through {entries[0]} reach it and their answers differ"
+            else f"requests through {entries[0]} fit and their answers differ"
         )
-        why = f"{ENVOY} sent these flows to {backend}; several {what}; explain each: {each}{more}"
-        return group, None, why
+        return Asked(
+            group, None, f"{head}; several {what}; explain each: {each}{more}", question(confirmed[0][0], source)
+        )
     c, d = confirmed[0]
-    how = "the request its HTTP records show" if seen is not None else f"a request inferred from {c.rule}"
-    others = f" (each of the {len(confirmed)} requests that reach it gives this answer)" if len(confirmed) > 1 else ""
-    note = f"{ENVOY} sent these flows to {backend}: explained as `{_question(c)}`, {how}{others}{left_out}"
+    others = f" (each of the {len(confirmed)} requests that fit gives this answer)" if len(confirmed) > 1 else ""
+    note = f"{head}: explained as `{question(c, source)}`, {how.format(rule=c.rule)}{others}"
     d.warnings.append(note)
     kind = "ingress" if "/ingress/" in c.entry else "gateway"
-    world = Peer("external", "", "world", "world")
+    client = Peer("external", "", "world", "world") if source == "world" else group.client
     entry = Peer(kind, "", c.entry, c.entry)
-    return replace(group, client=world, server=entry, port=d.destination.port or group.port), d, note
+    asked = replace(group, client=client, server=entry, port=d.destination.port or group.port)
+    return Asked(asked, d, note, question(c, source))
+
+
+def behind_envoy(model: Model, group: Group) -> Asked | None:
+    """The north-south call behind a group with Cilium's Envoy at one end; None: neither end is it."""
+    if envoy_client(group):
+        return explain_envoy_call(model, group)
+    from kubectl_meshdoctor.diagnosis.triage_envoy_front import envoy_server, explain_envoy_front
+
+    return explain_envoy_front(model, group) if envoy_server(model, group) else None

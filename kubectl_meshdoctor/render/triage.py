@@ -57,6 +57,8 @@ def call_dict(call: Triaged) -> dict[str, Any]:
         out["error"] = call.error
     if call.note:
         out["note"] = call.note
+    if call.see:
+        out["asked"] = call.see
     return out
 
 
@@ -189,7 +191,10 @@ def triage_text(
             f"kubectl meshdoctor explain {first.group.client.ref} {first.group.server.ref}{_explain_flags(first, req)}"
             f"{see_flags}"
         )
-        out.append(f"   see    {escape(see)}")
+        if first.see is not None:  # the call triage asked instead (Cilium's Envoy at one end); "": none
+            see = f"kubectl meshdoctor {first.see}{see_flags}" if first.see else ""
+        if see:
+            out.append(f"   see    {escape(see)}")
     if len(shown) < len(result.findings):
         out += ["", f"{len(result.findings) - len(shown)} more finding(s): --top 0 shows all"]
     out += unseen_text(result)
@@ -208,10 +213,6 @@ def _explain_flags(call: Triaged, request: tuple[str, str]) -> str:
     elif call.group.port and call.group.port != 15008:
         flags += f" --port {call.group.port}"
     method, path = request
-    if d is not None and call.note:  # a call triage asked itself (Cilium's Envoy): the request it asked
-        method, path = d.request.method, d.request.path
-        flags += f" --host {shlex.quote(d.request.host)}" if d.request.host else ""
-        flags += "".join(f" -H {shlex.quote(f'{k}: {v}')}" for k, v in d.request.headers.items())
     if method != "GET":
         flags += f" --method {method}"
     if path != "/":
