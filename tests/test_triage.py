@@ -238,7 +238,7 @@ def test_failing_flows_the_objects_allow_are_their_own_findings() -> None:
     assert {_call_key(c): c["flows"] for c in _calls(doc)} == dict(_expected_calls(folder))
 
 
-def test_flows_cilium_envoy_sent_are_explained_through_the_entry_point_that_routes_there() -> None:
+def test_flows_cilium_envoy_sent_are_explained_through_the_entry_point_that_routes_there(tmp_path: Path) -> None:
     """Cilium's Envoy (identity ingress, no pod) at one end: the north-south call behind the flows is
     asked (explain's own answer, a runnable 'see' line); several entry points that fit are named, none
     picked; a backend no Cilium-served entry point routes to (its only Ingress is nginx's), or a host
@@ -277,6 +277,18 @@ def test_flows_cilium_envoy_sent_are_explained_through_the_entry_point_that_rout
     for see in sees:
         args = shlex.split(see.removeprefix("kubectl meshdoctor "))
         assert args[:2] == ["explain", "world"] and json.loads(_invoke([*args, "-o", "json"])[1])["verdict"] == "denied"
+    # near miss: a clusterwide policy denies world at the entry, so Envoy would never call web: not explained
+    source = SCENARIOS / "triage-cilium-envoy-backends"
+    for name in ("objects.yaml", "flows.jsonl"):
+        (tmp_path / name).write_text((source / name).read_text())
+    deny = {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "no-world"},
+            "spec": {"endpointSelector": {}, "ingressDeny": [{"fromEntities": ["world"]}]}}  # fmt: skip
+    (tmp_path / "deny.yaml").write_text(yaml.safe_dump(deny))
+    _, doc = _triage("-A", "--from", str(tmp_path))
+    web_f, web = {(c["source"], c["destination"]): (f, c) for f in doc["findings"] for c in f["calls"]}[
+        ("10.244.1.77", "shop/web")
+    ]
+    assert web_f["kind"] == "unexplained" and "denies the request at its own policy" in web["error"]
 
 
 def test_answers_istio_gives_itself_are_named_not_invented() -> None:

@@ -27,7 +27,7 @@ from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.envoy_entries import Candidate, candidates
 from kubectl_meshdoctor.diagnosis.triage_groups import Group, Peer, orient
 from kubectl_meshdoctor.errors import MeshdoctorError
-from kubectl_meshdoctor.findings.types import Diagnosis
+from kubectl_meshdoctor.findings.types import Decision, Diagnosis
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.index import services_selecting
 
@@ -36,6 +36,7 @@ __all__ = ["Asked", "ask", "envoy_client", "explain_envoy_call", "question"]
 INGRESS_IDENTITY = 8
 INGRESS_LABEL = "reserved:ingress"
 ENVOY = "Cilium's Envoy (identity ingress)"
+WORLD_DENIED = "cilium-ingress-world-denied"  # the policy point at the entry (diagnosis/cilium_ingress_point.py)
 
 
 def _is_ingress(ep: Any) -> bool:
@@ -94,11 +95,14 @@ def ask(model: Model, c: Candidate, source: str = "world") -> Diagnosis | None:
         return None
 
 
-def _probe(model: Model, c: Candidate, services: set[tuple[str, str]]) -> Diagnosis | None:
+def _probe(model: Model, c: Candidate, services: set[tuple[str, str]], blocked: list[str]) -> Diagnosis | None:
     d = ask(model, c)
     answer = d.gateway if d is not None else None
-    if answer is None or not any((b.namespace, b.name) in services for b in answer.answering):
+    if d is None or answer is None or not any((b.namespace, b.name) in services for b in answer.answering):
         return None  # the walk sends this request elsewhere (another rule wins, or the gateway answers itself)
+    if any(h.decision is Decision.DENY and any(x.code == WORLD_DENIED for x in h.causes) for h in d.hops):
+        blocked.append(c.entry)  # Envoy answers this request 403 itself (the entry's policy): no upstream call
+        return None
     return d
 
 
@@ -132,8 +136,16 @@ def explain_envoy_call(model: Model, group: Group) -> Asked:
     if seen is not None:  # the flows' own request, through each entry point that routes to the backend
         host, method, path = seen
         found = list(dict.fromkeys(replace(c, host=host or c.host, method=method, path=path) for c in found))
-    confirmed = [(c, d) for c in found if (d := _probe(model, c, keys)) is not None]
+    blocked: list[str] = []
+    confirmed = [(c, d) for c in found if (d := _probe(model, c, keys, blocked)) is not None]
     left_out = f"; route rules left out: {', '.join(skipped)}" if skipped else ""
+    if not confirmed and blocked:
+        why = (
+            f"{ENVOY} sent these flows to {backend}, but every entry point Cilium serves that routes to it "
+            f"({', '.join(dict.fromkeys(blocked))}) denies the request at its own policy (Cilium policies selecting "
+            f"the ingress endpoint), so Envoy would not call the backend: the objects may have changed since{left_out}"
+        )
+        return Asked(group, None, why, "")
     if not confirmed:
         why = (
             f"{ENVOY} sent these flows to {backend}, but no entry point Cilium serves in this view (an Ingress of "
