@@ -31,12 +31,17 @@ from kubectl_meshdoctor.findings.types import Decision, Diagnosis
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.index import services_selecting
 
-__all__ = ["Asked", "ask", "envoy_client", "explain_envoy_call", "question"]
+__all__ = ["Asked", "ask", "envoy_client", "explain_envoy_call", "is_envoy", "question"]
 
 INGRESS_IDENTITY = 8
 INGRESS_LABEL = "reserved:ingress"
 ENVOY = "Cilium's Envoy (identity ingress)"
 WORLD_DENIED = "cilium-ingress-world-denied"  # the policy point at the entry (diagnosis/cilium_ingress_point.py)
+
+
+def is_envoy(ep: Any) -> bool:
+    """A flow end that is Cilium's Envoy: the reserved identity ingress, no pod."""
+    return not ep.pod_name and _is_ingress(ep)
 
 
 def _is_ingress(ep: Any) -> bool:
