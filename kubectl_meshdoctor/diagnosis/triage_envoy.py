@@ -31,7 +31,7 @@ from kubectl_meshdoctor.findings.types import Decision, Diagnosis
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.index import services_selecting
 
-__all__ = ["Asked", "ask", "envoy_client", "explain_envoy_call", "is_envoy", "question"]
+__all__ = ["Asked", "ask", "ends", "envoy_client", "explain_envoy_call", "is_envoy", "observed", "question", "settle"]
 
 INGRESS_IDENTITY = 8
 INGRESS_LABEL = "reserved:ingress"
@@ -48,7 +48,7 @@ def _is_ingress(ep: Any) -> bool:
     return bool(ep.identity == INGRESS_IDENTITY or INGRESS_LABEL in ep.labels)
 
 
-def _ends(flow: flow_pb2.Flow) -> tuple[Any, Any]:
+def ends(flow: flow_pb2.Flow) -> tuple[Any, Any]:
     """(client end, server end) of a flow."""
     return (flow.destination, flow.source) if orient(flow) else (flow.source, flow.destination)
 
@@ -57,11 +57,11 @@ def envoy_client(group: Group) -> bool:
     """The call's client is Cilium's Envoy: no pod, the reserved identity ingress."""
     if group.client.kind != "external" or not group.kept:
         return False
-    client, _ = _ends(group.kept[-1])
-    return not client.pod_name and _is_ingress(client)
+    client, _ = ends(group.kept[-1])
+    return is_envoy(client)
 
 
-def _observed(group: Group) -> tuple[str | None, str, str] | None:
+def observed(group: Group) -> tuple[str | None, str, str] | None:
     """(host, method, path) of the HTTP records the call's flows carry, the one seen most."""
     if not group.requests:
         return None
@@ -129,7 +129,7 @@ class Asked:
 
 def explain_envoy_call(model: Model, group: Group) -> Asked:
     """The north-south call behind a group whose client is Cilium's Envoy."""
-    _, server = _ends(group.kept[-1])
+    _, server = ends(group.kept[-1])
     pod = model.pods.get(f"{server.namespace}/{server.pod_name}") if server.pod_name else None
     if pod is None:
         return Asked(group, None, f"{ENVOY} sent these flows to a peer that is no pod in this view", "")
@@ -137,7 +137,7 @@ def explain_envoy_call(model: Model, group: Group) -> Asked:
     keys = {(s.namespace, s.name) for s in services}
     backend = f"{pod.namespace}/{group.server.name}"
     found, skipped = candidates(model, services)
-    seen = _observed(group)
+    seen = observed(group)
     if seen is not None:  # the flows' own request, through each entry point that routes to the backend
         host, method, path = seen
         found = list(dict.fromkeys(replace(c, host=host or c.host, method=method, path=path) for c in found))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from kubectl_meshdoctor.diagnosis.envoy_entries import Candidate
 from kubectl_meshdoctor.diagnosis.ingress_entry import ingress_entry
 from kubectl_meshdoctor.diagnosis.northsouth_entry import implementation
-from kubectl_meshdoctor.diagnosis.triage_envoy import ENVOY, Asked, _ends, _is_ingress, _observed, ask, settle
+from kubectl_meshdoctor.diagnosis.triage_envoy import ENVOY, Asked, ask, ends, is_envoy, observed, settle
 from kubectl_meshdoctor.diagnosis.triage_groups import Group
 from kubectl_meshdoctor.errors import MeshdoctorError
 from kubectl_meshdoctor.findings.types import Diagnosis
@@ -28,8 +28,8 @@ def envoy_server(model: Model, group: Group) -> bool:
     """Cilium's Envoy answered: the server end is the identity ingress (no pod), the client no pod."""
     if group.server.kind != "external" or group.client.kind != "external" or not group.kept:
         return False
-    client, server = _ends(group.kept[-1])
-    return not server.pod_name and _is_ingress(server) and not client.pod_name and group.client.name != "?"
+    client, server = ends(group.kept[-1])
+    return is_envoy(server) and not client.pod_name and group.client.name != "?"
 
 
 def _cilium_entries(model: Model) -> list[str]:
@@ -60,13 +60,13 @@ def _by_address(model: Model, ip: str) -> list[str]:
 
 def _server_ip(group: Group) -> str:
     flow = group.kept[-1]
-    client, _ = _ends(flow)
+    client, _ = ends(flow)
     return str(flow.IP.source if client is flow.destination else flow.IP.destination)
 
 
 def explain_envoy_front(model: Model, group: Group) -> Asked:
     source, ip = group.client.name, _server_ip(group)
-    seen = _observed(group)
+    seen = observed(group)
     host, method, path = seen if seen is not None else (None, "GET", "/")
     entries = _by_address(model, ip)
     by_address = bool(entries)  # the entry point is known; else a route must match the request
