@@ -116,6 +116,23 @@ def touched(flows: list[Any]) -> set[str]:
     return out
 
 
+def entry_namespaces(live: LiveSource, flows: list[Any], warnings: list[str]) -> set[str] | None:
+    """Cilium's Envoy (identity ingress, no pod) at an end of a failure: the namespaces holding Gateways
+    and Ingresses (one list per kind), so the entry points in front of it are in the model (the flows
+    name only the backend; diagnosis/triage_envoy.py). None: no such failure (nothing listed)."""
+    from kubectl_meshdoctor.diagnosis.triage_envoy import is_envoy
+    from kubectl_meshdoctor.errors import MeshdoctorError
+
+    if not any(is_envoy(f.source) or is_envoy(f.destination) for f in flows):
+        return None
+    try:
+        raw = live.objects(None, frozenset({"Gateway", "Ingress"}))
+    except MeshdoctorError as err:
+        warnings.append(f"Gateways and Ingresses not listed ({err}): entry points in other namespaces are not read")
+        return set()
+    return {ns for o in raw.objects if (ns := (o.doc.get("metadata") or {}).get("namespace"))}
+
+
 def load_objects(live: LiveSource, namespaces: set[str]) -> Model:
     from kubectl_meshdoctor.sources.live import SYSTEM_NAMESPACES
 
@@ -158,6 +175,7 @@ def live_session(live: LiveSource, namespaces: list[str] | None, since_seconds: 
     except RelayError as err:
         gaps.append(relay_down_warning(err))
     needed = touched(flows)
+    needed |= entry_namespaces(live, flows, warnings) or set()
     model = load_objects(live, needed) if needed else istio_answers(live, namespaces, warnings)
     grouper = Grouper(model)
     for flow in flows:

@@ -89,6 +89,20 @@ def test_live_triage_asks_relay_once_for_failures_only(served: tuple[Playground,
     assert live["summary"]["failingFlows"] == failures  # S3's redirects are L7 policing that works
 
 
+@pytest.mark.parametrize("served", ["cilium-gateway-istio-strict"], indirect=True)
+def test_live_triage_behind_cilium_envoy_equals_offline(served: tuple[Playground, Path]) -> None:
+    """The failures name only the backend (store) and Cilium's Envoy: the Gateway in front of it (edge)
+    is read too, so live asks the same north-south calls as offline."""
+    pg, config = served
+    code, live = _triage(config, "-A", "--hubble-server", pg.relay.address)
+    result = CliRunner().invoke(
+        cli, ["triage", "-A", "--demo", "cilium-gateway-istio-strict", "-o", "json", "--top", "0"]
+    )
+    assert code == result.exit_code == 1
+    assert _pairs(live) == _pairs(json.loads(result.stdout))
+    assert ("cilium-ingress-vs-istio-mtls", "world", "edge/gateway/public", 80, "reset", "broken") in _pairs(live)
+
+
 @pytest.mark.parametrize("served", ["sidecar-s3-authn-disable"], indirect=True)
 def test_live_triage_scopes_every_filter_to_the_namespaces(served: tuple[Playground, Path]) -> None:
     pg, config = served

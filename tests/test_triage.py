@@ -84,8 +84,18 @@ def _demo_question(name: str) -> list[str]:
     return shlex.split(text.split("try:")[-1].strip().splitlines()[0])[1:]  # after "explain"
 
 
+def _from_envoy(flow: dict[str, Any]) -> bool:
+    """The flow's client end is Cilium's Envoy (reserved identity ingress, no pod)."""
+    back = flow.get("is_reply") is True or (flow.get("l7") or {}).get("type") == "RESPONSE"
+    ep = (flow.get("destination") if back else flow.get("source")) or {}
+    return not ep.get("pod_name") and (ep.get("identity") == 8 or "reserved:ingress" in ep.get("labels", []))
+
+
 def _pair_flows(name: str, source: str, destination: str, which: Any) -> int:
-    """Flows ``which`` selects between the pods of two NS/NAME references (pod names NAME-...)."""
+    """Flows ``which`` selects between the pods of two NS/NAME references (pod names NAME-...); from
+    ``world`` to an entry point Cilium serves: those Cilium's Envoy sent (the demo has one entry point)."""
+    if source == "world":
+        return sum(1 for flow in _lines(DEMOS / name / "flows.jsonl") if which(flow) and _from_envoy(flow))
 
     def pod_of(ref: str, end: str) -> bool:
         ns, _, name = ref.partition("/")
@@ -164,6 +174,7 @@ def test_demo_failing_call_is_listed_with_explains_answer(demo: str) -> None:
         request = mine["request"]
         args = [source, destination, "--port", str(mine["destination"]["port"]), "--method", request["method"],
                 "--path", request["path"], "--demo", demo, "-o", "json"]  # fmt: skip
+        args += ["--host", request["host"]] if source == "world" and request.get("host") else []
         _, out, _ = _invoke(["explain", *args])
         theirs = json.loads(out)
         assert mine["verdict"] == theirs["verdict"] and mine["verdict"] in ("denied", "broken")
@@ -225,6 +236,59 @@ def test_failing_flows_the_objects_allow_are_their_own_findings() -> None:
     assert search_f["calls"][0]["requests"][0] == {"method": "GET", "path": "/q", "status": 503, "flows": 3}
     assert (admin_f["kind"], admin_f["code"]) == ("explained", "cilium-policy-denied")
     assert {_call_key(c): c["flows"] for c in _calls(doc)} == dict(_expected_calls(folder))
+
+
+def test_flows_cilium_envoy_sent_are_explained_through_the_entry_point_that_routes_there(tmp_path: Path) -> None:
+    """Cilium's Envoy (identity ingress, no pod) at one end: the north-south call behind the flows is
+    asked (explain's own answer, a runnable 'see' line); several entry points that fit are named, none
+    picked; a backend no Cilium-served entry point routes to (its only Ingress is nginx's), or a host
+    none serves, stays unexplained with that reason."""
+    folder = str(SCENARIOS / "triage-cilium-envoy-backends")
+    code, doc = _triage("-A", "--from", folder)
+    flows = _lines(SCENARIOS / "triage-cilium-envoy-backends" / "flows.jsonl")
+    assert code == 1 and doc["summary"]["failingFlows"] == sum(_failing(f) for f in flows) == 8
+    calls = {(c["source"], c["destination"]): (f, c) for f in doc["findings"] for c in f["calls"]}
+    finding, web = calls[("world", "shop/ingress/storefront")]
+    assert web["flows"] == sum(1 for f in flows if _from_envoy(f) and f["destination"]["pod_name"].startswith("web-"))
+    assert (finding["kind"], finding["code"], finding["verdict"]) == (
+        "explained",
+        "cilium-ingress-backend-denied",
+        "denied",
+    )
+    assert "inferred from Ingress shop/storefront spec.rules[0].http.paths[0]" in web["note"]
+    _, out, _ = _invoke(["explain", "world", "shop/ingress/storefront", "--host", "shop.example.com", "--from", folder,
+                         "-o", "json"])  # fmt: skip
+    theirs = json.loads(out)
+    assert [c["code"] for c in web["explain"]["causes"]] == [c["code"] for c in theirs["causes"]]
+    # the outside client's 503 from Envoy (host shop.example.com): the same call from its address, same cause
+    _, front = calls[("198.51.100.4", "shop/ingress/storefront")]
+    assert front in finding["calls"] and front["explain"]["request"]["host"] == "shop.example.com"
+    search_f, search = calls[("10.244.1.77", "shop/search")]
+    assert search_f["kind"] == "unexplained" and search["explain"] is None
+    assert "edge/gateway/public, shop/ingress/storefront" in search["error"] and "which one" in search["error"]
+    assert search["asked"].startswith("explain world edge/gateway/public")
+    admin_f, admin = calls[("10.244.1.77", "shop/admin")]
+    assert admin_f["kind"] == "unexplained" and "no entry point Cilium serves" in admin["error"]
+    _, stray = calls[("198.51.100.5", "10.244.1.77")]
+    assert "no entry point Cilium serves" in stray["error"] and "unknown.example.org" in stray["error"]
+    _, text, _ = _invoke(["triage", "-A", "--from", folder])
+    sees = [line.split("see", 1)[1].strip() for line in text.splitlines() if line.strip().startswith("see ")]
+    assert len(sees) == 2  # the unexplained ones with no call to ask have no 'see' line
+    for see in sees:
+        args = shlex.split(see.removeprefix("kubectl meshdoctor "))
+        assert args[:2] == ["explain", "world"] and json.loads(_invoke([*args, "-o", "json"])[1])["verdict"] == "denied"
+    # near miss: a clusterwide policy denies world at the entry, so Envoy would never call web: not explained
+    source = SCENARIOS / "triage-cilium-envoy-backends"
+    for name in ("objects.yaml", "flows.jsonl"):
+        (tmp_path / name).write_text((source / name).read_text())
+    deny = {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "no-world"},
+            "spec": {"endpointSelector": {}, "ingressDeny": [{"fromEntities": ["world"]}]}}  # fmt: skip
+    (tmp_path / "deny.yaml").write_text(yaml.safe_dump(deny))
+    _, doc = _triage("-A", "--from", str(tmp_path))
+    web_f, web = {(c["source"], c["destination"]): (f, c) for f in doc["findings"] for c in f["calls"]}[
+        ("10.244.1.77", "shop/web")
+    ]
+    assert web_f["kind"] == "unexplained" and "denies the request at its own policy" in web["error"]
 
 
 def test_answers_istio_gives_itself_are_named_not_invented() -> None:
@@ -397,7 +461,16 @@ def test_byte_prefilter_keeps_every_failure_however_it_is_written(tmp_path: Path
     assert len(expected) == 7 and got == expected
 
 
-@pytest.mark.parametrize("demo", ["sidecar-s3-authn-disable", "sidecar-s2-l7-policy", "ambient-a1-l4-port80"])
+@pytest.mark.parametrize(
+    "demo",
+    [
+        "sidecar-s3-authn-disable",
+        "sidecar-s2-l7-policy",
+        "ambient-a1-l4-port80",
+        "cilium-ingress-backend-no-ingress",
+        "cilium-gateway-istio-strict",
+    ],
+)
 def test_each_see_line_reproduces_its_finding_on_the_same_input(demo: str) -> None:
     """The "see" line is a command to paste: it names the input triage read and gives the same verdict."""
     result = CliRunner().invoke(cli, ["triage", "-A", "--demo", demo])

@@ -54,7 +54,15 @@ def _show(result: TriageResult, output: str, top: int, meta: dict[str, Any]) -> 
 def follow_loop(opts: SourceOptions, namespaces: list[str] | None, window: Any, output: str, top: int,
                 meta: dict[str, Any]) -> int:  # fmt: skip
     from kubectl_meshdoctor import app
-    from kubectl_meshdoctor.app_triage import Session, flows_request, istio_answers, live_window, load_objects, touched
+    from kubectl_meshdoctor.app_triage import (
+        Session,
+        entry_namespaces,
+        flows_request,
+        istio_answers,
+        live_window,
+        load_objects,
+        touched,
+    )
     from kubectl_meshdoctor.diagnosis.triage_groups import Grouper
     from kubectl_meshdoctor.errors import DataError
     from kubectl_meshdoctor.sources.hubble import RelayError
@@ -83,6 +91,7 @@ def follow_loop(opts: SourceOptions, namespaces: list[str] | None, window: Any, 
         shown: str | None = None
         code = 0
         pending = False
+        entries: set[str] | None = None  # namespaces of Gateways/Ingresses, listed once Cilium's Envoy shows up
         try:
             while True:
                 try:
@@ -101,7 +110,9 @@ def follow_loop(opts: SourceOptions, namespaces: list[str] | None, window: Any, 
                     continue
                 loaded = session.loaded if session.loaded is not None else set()
                 if pending or shown is None or kind == "end":
-                    needed = touched(flows)
+                    if entries is None:
+                        entries = entry_namespaces(live, flows, session.warnings)
+                    needed = touched(flows) | (entries or set())
                     if needed - loaded:
                         live.renew_deadline()
                         try:

@@ -50,6 +50,8 @@ class Triaged:
     kind: str
     cause: Cause | None  # the root cause (explained) or failing-call-objects-allow
     error: str | None = None  # why the call could not be asked
+    note: str | None = None  # how the call was found (Cilium's Envoy at one end: diagnosis/triage_envoy.py)
+    see: str | None = None  # explain's command line when triage asked another call than the group's ("": none)
 
 
 @dataclass(slots=True)
@@ -188,6 +190,17 @@ def _classify(group: Group, d: Diagnosis, model: Model) -> Triaged | None:
 def _explain_one(model: Model, group: Group, flows_only: bool) -> Triaged | None:
     from kubectl_meshdoctor.diagnosis.explain import explain
 
+    if not flows_only and group.signature != REDIRECTED:
+        from kubectl_meshdoctor.diagnosis.triage_envoy import behind_envoy
+
+        asked = behind_envoy(model, group)  # Cilium's Envoy at one end: the north-south call behind it
+        if asked is not None:
+            if asked.diagnosis is None:
+                return Triaged(group, None, UNEXPLAINED, None, asked.note, None, asked.see)
+            triaged = _classify(asked.group, asked.diagnosis, model)
+            if triaged is not None:
+                triaged.note, triaged.see = asked.note, asked.see
+            return triaged
     query = _query(group)
     try:
         d = _explain_from_flows(model, query, group) if flows_only else explain(model, query)

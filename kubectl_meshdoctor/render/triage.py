@@ -55,6 +55,10 @@ def call_dict(call: Triaged) -> dict[str, Any]:
     }
     if call.error:
         out["error"] = call.error
+    if call.note:
+        out["note"] = call.note
+    if call.see:
+        out["asked"] = call.see
     return out
 
 
@@ -180,12 +184,17 @@ def triage_text(
                     out.append("          ... (the whole fix: -o yaml, or explain the pair)")
         else:
             out.append(f"   why    {escape(_unexplained_line(first))}")
+        if first.note:
+            out.append(f"   note   {escape(first.note)}")
         req = first.group.request()
         see = (
             f"kubectl meshdoctor explain {first.group.client.ref} {first.group.server.ref}{_explain_flags(first, req)}"
             f"{see_flags}"
         )
-        out.append(f"   see    {escape(see)}")
+        if first.see is not None:  # the call triage asked instead (Cilium's Envoy at one end); "": none
+            see = f"kubectl meshdoctor {first.see}{see_flags}" if first.see else ""
+        if see:
+            out.append(f"   see    {escape(see)}")
     if len(shown) < len(result.findings):
         out += ["", f"{len(result.findings) - len(shown)} more finding(s): --top 0 shows all"]
     out += unseen_text(result)

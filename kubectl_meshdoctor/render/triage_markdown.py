@@ -83,8 +83,9 @@ def triage_markdown(result: TriageResult, top: int, window: str) -> str:
                 f"| {cell(g.client.label)} | {cell(g.server.label)} | {g.port} | {cell(g.signature)} | {g.flows} | "
                 f"{cell(stamp(g.first_ns) or '?')} | {cell(stamp(g.last_ns) or '?')} |"
             )
-            if c.error:
-                out.append(f"| | {cell(c.error)} | | | | | |")
+            for line in (c.error, c.note):  # why it was not asked; how triage found the call it asked
+                if line:
+                    out.append(f"| | {cell(line)} | | | | | |")
         out.append("")
         if f.cause is not None:
             out += ["**Fix**", "", *fenced(catalog.fix(f.cause), "text"), ""]
