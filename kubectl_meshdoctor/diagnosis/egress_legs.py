@@ -24,6 +24,7 @@ from kubectl_meshdoctor.diagnosis.call import Call, Query, resolve_call
 from kubectl_meshdoctor.diagnosis.egress_direct import direct_route_hop
 from kubectl_meshdoctor.diagnosis.egress_gateway_hop import GatewayExit, dr_tls, gateway_hop
 from kubectl_meshdoctor.diagnosis.egress_mesh_route import DirectLeg, MeshLeg, mesh_leg
+from kubectl_meshdoctor.diagnosis.fixes import heredoc, to_yaml
 from kubectl_meshdoctor.diagnosis.legs import LegPlan, Step
 from kubectl_meshdoctor.diagnosis.routing_egress import egress_scope, external
 from kubectl_meshdoctor.engines import istio_routing as rt
@@ -55,6 +56,8 @@ def _leg_call(call: Call, source: str, destination: str, port: int, host: str) -
 def _at_client(call: Call, leg: MeshLeg | HopResult, first: Call | None) -> HopResult:
     """The client sidecar: outbound policy for the host, then the mesh route to the gateway."""
     base = external(call)
+    if base.decision is Decision.BREAK and isinstance(leg, MeshLeg):
+        return _blackholed(call, base, leg)
     if base.decision in (Decision.BREAK, Decision.DENY, Decision.UNKNOWN):
         return base
     if isinstance(leg, HopResult):
@@ -69,6 +72,40 @@ def _at_client(call: Call, leg: MeshLeg | HopResult, first: Call | None) -> HopR
     call.partial.extend(first.partial)
     call.gaps.extend(first.gaps)
     return dataclasses.replace(result, by=base.by + result.by)
+
+
+def _blackholed(call: Call, base: HopResult, leg: MeshLeg) -> HopResult:
+    """REGISTRY_ONLY without a ServiceEntry, on the way to an egress gateway: the ServiceEntry the fix
+    proposes declares every port the routes use (the gateway's leg too: 443 when it originates TLS)."""
+    ports = {call.port} | {
+        d.port
+        for r in leg.vs.http
+        for d in r.destinations
+        if d.port and rt.fqdn(d.host, leg.vs.ref.namespace or "") == leg.host
+    }
+    entry = {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "ServiceEntry",
+        "metadata": {"name": leg.host.replace(".", "-"), "namespace": call.client.namespace},
+        "spec": {
+            "hosts": [leg.host],
+            "ports": [
+                {"number": p, "name": "https" if p == 443 else f"http-{p}", "protocol": "HTTPS" if p == 443 else "HTTP"}
+                for p in sorted(ports)
+            ],
+            "resolution": "DNS",
+            "location": "MESH_EXTERNAL",
+        },
+    }
+    fix = "register the host with a ServiceEntry (resolution DNS: the egress gateway resolves it):\n" + heredoc(
+        call.client.namespace, to_yaml(entry)
+    )
+    causes = tuple(
+        dataclasses.replace(c, params={**c.params, "fix_hint": fix}) if c.code == "istio-egress-registry-only" else c
+        for c in base.causes
+    )
+    note = " (the sidecar answers itself: Hubble shows no flow to the egress gateway or the outside host)"
+    return dataclasses.replace(base, causes=causes, detail=base.detail + note)
 
 
 def _originated(direct: Call, leg: DirectLeg) -> ClientTLS | None:
