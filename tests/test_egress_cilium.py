@@ -106,3 +106,17 @@ def test_l7_proxy_disabled_means_no_dns_visibility(tmp_path: Path) -> None:
     assert code == 1
     assert [c["code"] for c in doc["causes"]] == ["cilium-fqdn-no-dns-visibility"]
     assert "enable-l7-proxy" in doc["causes"][0]["fix"]
+
+
+def test_egress_gateway_feature_read_under_both_config_names(tmp_path: Path) -> None:
+    """Older Cilium calls the switch enable-ipv4-egress-gateway; without either, no policy applies."""
+    for data, dropped in (('{enable-ipv4-egress-gateway: "true"}', True), ('{enable-bpf-masquerade: "true"}', False)):
+        config = tmp_path / "cilium-config.yaml"
+        config.write_text(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cilium-config, namespace: kube-system}\n"
+            f"data: {data}\n"
+        )
+        code, doc = _explain(EGW, "blue/batch", "198.51.100.7", "--what-if", str(config))
+        assert code == (1 if dropped else 0), data
+        if not dropped:
+            assert "does not enable the egress gateway" in _hop(doc, "cilium-egress")["detail"]

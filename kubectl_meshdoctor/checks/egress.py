@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.diagnosis import routing_fixes
-from kubectl_meshdoctor.diagnosis.cilium_egress_gateway import policy_selects, states, unusable_cause
+from kubectl_meshdoctor.diagnosis.cilium_egress_gateway import feature_off, policy_selects, states, unusable_cause
 from kubectl_meshdoctor.diagnosis.cilium_fqdn import dns_visibility, no_visibility_cause
 from kubectl_meshdoctor.diagnosis.egress_gateway_hop import GatewayExit, bind, no_route, route_target
 from kubectl_meshdoctor.diagnosis.egress_mesh_route import mesh_legs_of, outside, qualified
@@ -66,8 +66,7 @@ def _fqdn(model: Model) -> list[Cause]:
 
 
 def _cilium_gateways(model: Model) -> list[Cause]:
-    cfg = model.cilium_config
-    if not model.egress.nodes_read or (cfg.present and cfg.get("enable-egress-gateway", "false").lower() != "true"):
+    if not model.egress.nodes_read or feature_off(model):
         return []
     out: list[Cause] = []
     for policy in model.egress.policies:

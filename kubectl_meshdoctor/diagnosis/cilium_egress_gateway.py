@@ -127,9 +127,13 @@ def _unread(call: Call) -> str | None:
     return None
 
 
-def _feature_off(call: Call) -> bool:
-    cfg = call.model.cilium_config
-    return cfg.present and cfg.get("enable-egress-gateway", "false").lower() != "true"
+_FEATURE_KEYS = ("enable-ipv4-egress-gateway", "enable-egress-gateway")  # the older and the newer name
+
+
+def feature_off(model: Model) -> bool:
+    """cilium-config is read and turns the egress gateway feature on under neither name (default off)."""
+    cfg = model.cilium_config
+    return cfg.present and all(cfg.get(k, "false").strip().lower() != "true" for k in _FEATURE_KEYS)
 
 
 def exit_for(call: Call, pod: Pod, ip: str | None, host: str) -> EgressExit | None:
@@ -142,9 +146,14 @@ def exit_for(call: Call, pod: Pod, ip: str | None, host: str) -> EgressExit | No
     if unread is not None:
         return EgressExit(Decision.UNKNOWN, f"egress gateway policies cannot be evaluated: {unread}")
     node_ip = f"the IP of its node {pod.node or '?'} (masqueraded) "
-    if _feature_off(call):
+    if feature_off(call.model):
         refs = (call.model.cilium_config.ref,) if call.model.cilium_config.ref else ()
-        return EgressExit(Decision.ALLOW, f"enable-egress-gateway is not true: no {KIND} applies; {node_ip}", refs)
+        return EgressExit(
+            Decision.ALLOW,
+            f"cilium-config does not enable the egress gateway ({' / '.join(_FEATURE_KEYS)}): no {KIND} "
+            f"applies; {node_ip}",
+            refs,
+        )
     applying: list[tuple[EgressGatewayPolicy, bool | None, bool | None]] = []
     for policy in sorted(policies, key=lambda p: p.ref.name):
         selects, covers = policy_selects(call.model, policy, pod), _covers(policy, ip)
