@@ -178,7 +178,7 @@ def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan | None:
         return cache[0]
 
     steps.append((Hop.CLIENT_ROUTE, None, partial(_at_client, call, leg, first)))
-    for hop in (Hop.CLIENT_EGRESS, Hop.CLIENT_PROXY, Hop.CILIUM_INGRESS, Hop.CILIUM_L7, Hop.SERVER_PROXY):
+    for hop in (Hop.RESOLVE, Hop.CLIENT_EGRESS, Hop.CLIENT_PROXY, Hop.CILIUM_INGRESS, Hop.CILIUM_L7, Hop.SERVER_PROXY):
         steps.append((hop, leg1, partial(fns[hop], first)))
     steps.append((Hop.GATEWAY, at_gw, partial(gateway_hop, first, leg, exit_)))
     for hop in (Hop.DNS, Hop.CLIENT_EGRESS):
