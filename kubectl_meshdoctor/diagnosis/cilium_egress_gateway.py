@@ -73,7 +73,7 @@ def _in(ip: str, cidrs: tuple[str, ...]) -> bool:
         return False
 
 
-def _covers(policy: EgressGatewayPolicy, ip: str | None) -> bool | None:
+def covers(policy: EgressGatewayPolicy, ip: str | None) -> bool | None:
     """Is the destination in destinationCIDRs and outside excludedCIDRs? None: no IP to tell."""
     if ip is not None:
         return _in(ip, policy.destination_cidrs) and not _in(ip, policy.excluded_cidrs)
@@ -156,9 +156,9 @@ def exit_for(call: Call, pod: Pod, ip: str | None, host: str) -> EgressExit | No
         )
     applying: list[tuple[EgressGatewayPolicy, bool | None, bool | None]] = []
     for policy in sorted(policies, key=lambda p: p.ref.name):
-        selects, covers = policy_selects(call.model, policy, pod), _covers(policy, ip)
-        if selects is not False and covers is not False:
-            applying.append((policy, selects, covers))
+        selects, covered = policy_selects(call.model, policy, pod), covers(policy, ip)
+        if selects is not False and covered is not False:
+            applying.append((policy, selects, covered))
     who = f"{pod.namespace}/{pod.workload_name or pod.name}"
     if not applying:
         return EgressExit(Decision.ALLOW, f"no {KIND} selects {who} for {host}: the server sees {node_ip}".rstrip())
@@ -170,8 +170,8 @@ def exit_for(call: Call, pod: Pod, ip: str | None, host: str) -> EgressExit | No
             return EgressExit(Decision.ALLOW, f"{KIND}s {names} select {who} for {host}: the server sees one of {ips}")
         why = f"several {KIND}s ({names}) may apply to {who} → {host}; which one Cilium uses is not modelled"
         return EgressExit(Decision.UNKNOWN, why, tuple(p.ref for p, *_ in outcomes))
-    policy, selects, covers = outcomes[0][:3]
-    return _one(policy, selects, covers, outcomes[0][3], who, host, ip, node_ip)
+    policy, selects, covered = outcomes[0][:3]
+    return _one(policy, selects, covered, outcomes[0][3], who, host, ip, node_ip)
 
 
 def states(model: Model, policy: EgressGatewayPolicy) -> list[GatewayState]:

@@ -24,6 +24,7 @@ from kubectl_meshdoctor.diagnosis.call import Call, Query, resolve_call
 from kubectl_meshdoctor.diagnosis.egress_direct import direct_route_hop
 from kubectl_meshdoctor.diagnosis.egress_gateway_hop import GatewayExit, dr_tls, gateway_hop
 from kubectl_meshdoctor.diagnosis.egress_mesh_route import DirectLeg, MeshLeg, mesh_leg
+from kubectl_meshdoctor.diagnosis.egress_source_ip import bypassed
 from kubectl_meshdoctor.diagnosis.fixes import heredoc, to_yaml
 from kubectl_meshdoctor.diagnosis.legs import LegPlan, Step
 from kubectl_meshdoctor.diagnosis.routing_egress import egress_scope, external
@@ -130,6 +131,16 @@ def _after_gateway(fn: HopFn, out: GatewayExit, second: Callable[[], Call], hop:
     return fn(second())
 
 
+def _leaving(call: Call, fn: HopFn, out: GatewayExit, second: Callable[[], Call]) -> HopResult:
+    """The gateway pod's connection out; a policy meant for the client's source IP is said (GB22)."""
+    result = _after_gateway(fn, out, second, Hop.CLIENT_EGRESS)
+    if result.decision is not Decision.ALLOW:
+        return result
+    relay = second().client
+    warning = bypassed(call.model, call.client, relay, out.host, call.dst.external_ip)
+    return dataclasses.replace(result, causes=(*result.causes, warning)) if warning is not None else result
+
+
 def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan | None:
     """None when the call does not go through an egress gateway (or nothing routes the host)."""
     leg = mesh_leg(call)
@@ -181,8 +192,8 @@ def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan | None:
     for hop in (Hop.RESOLVE, Hop.CLIENT_EGRESS, Hop.CLIENT_PROXY, Hop.CILIUM_INGRESS, Hop.CILIUM_L7, Hop.SERVER_PROXY):
         steps.append((hop, leg1, partial(fns[hop], first)))
     steps.append((Hop.GATEWAY, at_gw, partial(gateway_hop, first, leg, exit_)))
-    for hop in (Hop.DNS, Hop.CLIENT_EGRESS):
-        steps.append((hop, leg2, partial(_after_gateway, fns[hop], exit_, second, hop)))
+    steps.append((Hop.DNS, leg2, partial(_after_gateway, fns[Hop.DNS], exit_, second, Hop.DNS)))
+    steps.append((Hop.CLIENT_EGRESS, leg2, partial(_leaving, call, fns[Hop.CLIENT_EGRESS], exit_, second)))
     out.steps = steps
     out.namespaces = {
         leg1: (call.client.namespace, svc.namespace),
