@@ -120,3 +120,16 @@ def test_egress_gateway_feature_read_under_both_config_names(tmp_path: Path) -> 
         assert code == (1 if dropped else 0), data
         if not dropped:
             assert "does not enable the egress gateway" in _hop(doc, "cilium-egress")["detail"]
+
+
+def test_an_invalid_egress_gateway_policy_makes_the_exit_unknown(tmp_path: Path) -> None:
+    """The API server would reject it, so it is left out; what it would have steered is not known."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: cilium.io/v2\nkind: CiliumEgressGatewayPolicy\nmetadata: {name: typo}\n"
+        "spec: {selectors: [{podSelector: {matchLabels: {app: app}}}], destinationCIDRs: [203.0.113.0/33]}\n"
+    )
+    code, doc = _explain(EGW, "blue/app", "203.0.113.5", "--what-if", str(bad))
+    assert code == 3 and doc["verdict"] == "unknown"
+    assert any(c["code"] == "invalid-object" for c in doc["causes"])
+    assert "CiliumEgressGatewayPolicy typo" in _hop(doc, "cilium-egress")["detail"]
