@@ -96,6 +96,8 @@ def mesh_leg(call: Call) -> MeshLeg | DirectLeg | HopResult | None:
     if not call.http:
         why = f"{vs.ref.key()} routes {host}; its TCP/TLS routes for an outside host are not evaluated"
         return _unknown(why, (vs.ref,)) if not vs.http or vs.tcp_destinations else None
+    if not vs.http:
+        return None  # tcp/tls routes only: HTTP requests are not routed by it (as for in-cluster hosts)
     q = call.query
     req = rt.RouteRequest(q.method, q.path, call.request.headers, call.port, call.client.labels, call.client.namespace)
     matched = rt.match_route(qualified(vs), req)
