@@ -141,6 +141,17 @@ def _leaving(call: Call, fn: HopFn, out: GatewayExit, second: Callable[[], Call]
     return dataclasses.replace(result, causes=(*result.causes, warning)) if warning is not None else result
 
 
+def _note(call: Call, run: Callable[[], HopResult]) -> HopResult:
+    result = run()
+    if result.decision is Decision.UNKNOWN:  # what a leg's hop could not see is a gap of the call
+        call.gaps.extend(g for g in result.gaps if g not in call.gaps)
+    return result
+
+
+def _noted(call: Call, steps: list[Step]) -> list[Step]:
+    return [(hop, leg, partial(_note, call, run)) for hop, leg, run in steps]
+
+
 def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan | None:
     """None when the call does not go through an egress gateway (or nothing routes the host)."""
     leg = mesh_leg(call)
@@ -151,7 +162,7 @@ def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan | None:
     steps: list[Step] = [(h, None, partial(fns[h], call)) for h in (Hop.RESOLVE, Hop.DNS)]
     if isinstance(leg, HopResult):
         steps.append((Hop.CLIENT_ROUTE, None, partial(_at_client, call, leg, None)))
-        out.steps = steps
+        out.steps = _noted(call, steps)
         return out
     if isinstance(leg, DirectLeg):  # the sidecar connects out itself, on the route's port
         direct = call if leg.port == call.port else _leg_call(call, call.query.source, leg.host, leg.port, leg.host)
@@ -160,7 +171,7 @@ def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan | None:
         # the route decides the port the sidecar connects to, so it comes before the connection's hops
         steps.append((Hop.CLIENT_ROUTE, None, partial(direct_route_hop, call, leg)))
         steps += [(h, None, partial(fn, direct)) for h, fn in hops if h not in (Hop.RESOLVE, Hop.DNS, Hop.CLIENT_ROUTE)]
-        out.steps = steps
+        out.steps = _noted(call, steps)
         return out
     svc = leg.svc
     first = _leg_call(call, call.query.source, f"{svc.namespace}/svc/{svc.name}", leg.port, leg.host)
@@ -194,7 +205,7 @@ def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan | None:
     steps.append((Hop.GATEWAY, at_gw, partial(gateway_hop, first, leg, exit_)))
     steps.append((Hop.DNS, leg2, partial(_after_gateway, fns[Hop.DNS], exit_, second, Hop.DNS)))
     steps.append((Hop.CLIENT_EGRESS, leg2, partial(_leaving, call, fns[Hop.CLIENT_EGRESS], exit_, second)))
-    out.steps = steps
+    out.steps = _noted(call, steps)
     out.namespaces = {
         leg1: (call.client.namespace, svc.namespace),
         at_gw: (svc.namespace, svc.namespace),
