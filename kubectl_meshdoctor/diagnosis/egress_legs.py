@@ -57,8 +57,10 @@ def _leg_call(call: Call, source: str, destination: str, port: int, host: str) -
 def _at_client(call: Call, leg: MeshLeg | HopResult, first: Call | None) -> HopResult:
     """The client sidecar: outbound policy for the host, then the mesh route to the gateway."""
     base = external(call)
-    if base.decision is Decision.BREAK and isinstance(leg, MeshLeg):
-        return _blackholed(call, base, leg)
+    registered = rt.service_entry_for(call.model.traffic, call.dst.dns_name, None, call.client.namespace, True)
+    registered = registered or rt.service_entry_for(call.model.traffic, call.dst.dns_name, None, call.client.namespace)
+    if base.decision is Decision.BREAK and isinstance(leg, MeshLeg) and registered is None:
+        return _blackholed(call, base, leg)  # no ServiceEntry at all (not one a scope or exportTo hides)
     if base.decision in (Decision.BREAK, Decision.DENY, Decision.UNKNOWN):
         return base
     if isinstance(leg, HopResult):
