@@ -86,6 +86,14 @@ def judge(call: Call, client: Pod, peer: Peer, port: int, result: CiliumDecision
         return FqdnVerdict(result)
     protocol = call.query.protocol
     if peer.dns_name:
+        if result.decision is Decision.DENY and not result.explicit_deny and not peer.ip:
+            cidr = _cidr_entry(call, client, port)  # a CIDR rule admits the name if it resolves inside
+            if cidr is not None:
+                unsure = (
+                    f"{cidr.key()} allows {peer.dns_name} on {protocol}/{port} only if it resolves inside its CIDRs, "
+                    "which is not known offline (no other rule allows it)"
+                )
+                return FqdnVerdict(result, unsure=unsure)
         if result.decision is not Decision.ALLOW or result.unsure:
             return FqdnVerdict(result)
         bare = evaluate(call.model, client, "egress", world_peer(peer.ip, None), port, protocol)
