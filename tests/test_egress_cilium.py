@@ -106,3 +106,30 @@ def test_l7_proxy_disabled_means_no_dns_visibility(tmp_path: Path) -> None:
     assert code == 1
     assert [c["code"] for c in doc["causes"]] == ["cilium-fqdn-no-dns-visibility"]
     assert "enable-l7-proxy" in doc["causes"][0]["fix"]
+
+
+def test_egress_gateway_feature_read_under_both_config_names(tmp_path: Path) -> None:
+    """Older Cilium calls the switch enable-ipv4-egress-gateway; without either, no policy applies."""
+    for data, dropped in (('{enable-ipv4-egress-gateway: "true"}', True), ('{enable-bpf-masquerade: "true"}', False)):
+        config = tmp_path / "cilium-config.yaml"
+        config.write_text(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cilium-config, namespace: kube-system}\n"
+            f"data: {data}\n"
+        )
+        code, doc = _explain(EGW, "blue/batch", "198.51.100.7", "--what-if", str(config))
+        assert code == (1 if dropped else 0), data
+        if not dropped:
+            assert "does not enable the egress gateway" in _hop(doc, "cilium-egress")["detail"]
+
+
+def test_an_invalid_egress_gateway_policy_makes_the_exit_unknown(tmp_path: Path) -> None:
+    """The API server would reject it, so it is left out; what it would have steered is not known."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: cilium.io/v2\nkind: CiliumEgressGatewayPolicy\nmetadata: {name: typo}\n"
+        "spec: {selectors: [{podSelector: {matchLabels: {app: app}}}], destinationCIDRs: [203.0.113.0/33]}\n"
+    )
+    code, doc = _explain(EGW, "blue/app", "203.0.113.5", "--what-if", str(bad))
+    assert code == 3 and doc["verdict"] == "unknown"
+    assert any(c["code"] == "invalid-object" for c in doc["causes"])
+    assert "CiliumEgressGatewayPolicy typo" in _hop(doc, "cilium-egress")["detail"]

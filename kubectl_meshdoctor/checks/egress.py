@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.diagnosis import routing_fixes
-from kubectl_meshdoctor.diagnosis.cilium_egress_gateway import policy_selects, states, unusable_cause
+from kubectl_meshdoctor.diagnosis.cilium_egress_gateway import feature_off, policy_selects, states, unusable_cause
 from kubectl_meshdoctor.diagnosis.cilium_fqdn import dns_visibility, no_visibility_cause
 from kubectl_meshdoctor.diagnosis.egress_gateway_hop import GatewayExit, bind, no_route, route_target
 from kubectl_meshdoctor.diagnosis.egress_mesh_route import mesh_legs_of, outside, qualified
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
-from kubectl_meshdoctor.findings.types import Cause, HopResult
+from kubectl_meshdoctor.findings.types import Cause, HopResult, ObjectRef
 from kubectl_meshdoctor.model.build import Model
 
 
@@ -66,8 +66,7 @@ def _fqdn(model: Model) -> list[Cause]:
 
 
 def _cilium_gateways(model: Model) -> list[Cause]:
-    cfg = model.cilium_config
-    if not model.egress.nodes_read or (cfg.present and cfg.get("enable-egress-gateway", "false").lower() != "true"):
+    if not model.egress.nodes_read or feature_off(model):
         return []
     out: list[Cause] = []
     for policy in model.egress.policies:
@@ -84,26 +83,35 @@ def _cilium_gateways(model: Model) -> list[Cause]:
 
 
 def _unregistered(model: Model) -> list[Cause]:
-    """Outside hosts a mesh VirtualService routes that no ServiceEntry registers, under a mesh-wide
-    REGISTRY_ONLY: every sidecar client gets 502 from BlackHoleCluster (what explain says per call)."""
+    """Outside hosts a mesh VirtualService routes that no ServiceEntry registers, where outbound traffic
+    is REGISTRY_ONLY (mesh-wide, or a Sidecar's): those clients get 502 from BlackHoleCluster."""
     traffic = model.traffic
-    if traffic.outbound_policy != "REGISTRY_ONLY":
-        return []
-    refs = (traffic.outbound_ref.with_rule("data.mesh.outboundTrafficPolicy"),) if traffic.outbound_ref else ()
+    scopes: list[tuple[str | None, ObjectRef | None, str]] = []
+    if traffic.outbound_policy == "REGISTRY_ONLY":
+        ref = traffic.outbound_ref.with_rule("data.mesh.outboundTrafficPolicy") if traffic.outbound_ref else None
+        scopes.append((None, ref, "the mesh config"))
+    for sc in traffic.sidecars:
+        if sc.outbound_policy == "REGISTRY_ONLY":
+            scopes.append((sc.ref.namespace or "default", sc.ref.with_rule("outboundTrafficPolicy"), "the Sidecar"))
     out: list[Cause] = []
-    for vs in model.traffic.virtual_services:
-        ns = vs.ref.namespace or "default"
+    for vs in traffic.virtual_services:
+        owner = vs.ref.namespace or "default"
         if vs.gateways and "mesh" not in vs.gateways:
             continue
         for host in (h for h in vs.hosts if outside(h)):
-            if any(rt.service_entry_for(traffic, host, None, ns, hidden) for hidden in (False, True)):
-                continue
-            why = (
-                f"outboundTrafficPolicy is REGISTRY_ONLY (the mesh config) and no ServiceEntry registers {host}, "
-                f"which {vs.ref.key()} routes"
-            )
-            fix = routing_fixes.registry_only_fix(host, None, 80, ns, True)
-            out.append(Cause("istio-egress-registry-only", refs, {"why": why, "host": host, "fix_hint": fix}))
+            for ns, ref, where in scopes:
+                client_ns = ns or owner
+                if not rt.visible(vs.export_to, owner, client_ns, "VirtualService", traffic.default_export):
+                    continue
+                if any(rt.service_entry_for(traffic, host, None, client_ns, hidden) for hidden in (False, True)):
+                    continue
+                why = (
+                    f"outboundTrafficPolicy is REGISTRY_ONLY ({where}) and no ServiceEntry registers {host}, "
+                    f"which {vs.ref.key()} routes"
+                )
+                fix = routing_fixes.registry_only_fix(host, None, 80, client_ns, True)
+                refs = (ref,) if ref else ()
+                out.append(Cause("istio-egress-registry-only", refs, {"why": why, "host": host, "fix_hint": fix}))
     return out
 
 

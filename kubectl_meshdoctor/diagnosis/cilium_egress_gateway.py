@@ -73,7 +73,7 @@ def _in(ip: str, cidrs: tuple[str, ...]) -> bool:
         return False
 
 
-def _covers(policy: EgressGatewayPolicy, ip: str | None) -> bool | None:
+def covers(policy: EgressGatewayPolicy, ip: str | None) -> bool | None:
     """Is the destination in destinationCIDRs and outside excludedCIDRs? None: no IP to tell."""
     if ip is not None:
         return _in(ip, policy.destination_cidrs) and not _in(ip, policy.excluded_cidrs)
@@ -127,9 +127,13 @@ def _unread(call: Call) -> str | None:
     return None
 
 
-def _feature_off(call: Call) -> bool:
-    cfg = call.model.cilium_config
-    return cfg.present and cfg.get("enable-egress-gateway", "false").lower() != "true"
+_FEATURE_KEYS = ("enable-ipv4-egress-gateway", "enable-egress-gateway")  # the older and the newer name
+
+
+def feature_off(model: Model) -> bool:
+    """cilium-config is read and turns the egress gateway feature on under neither name (default off)."""
+    cfg = model.cilium_config
+    return cfg.present and all(cfg.get(k, "false").strip().lower() != "true" for k in _FEATURE_KEYS)
 
 
 def exit_for(call: Call, pod: Pod, ip: str | None, host: str) -> EgressExit | None:
@@ -142,14 +146,19 @@ def exit_for(call: Call, pod: Pod, ip: str | None, host: str) -> EgressExit | No
     if unread is not None:
         return EgressExit(Decision.UNKNOWN, f"egress gateway policies cannot be evaluated: {unread}")
     node_ip = f"the IP of its node {pod.node or '?'} (masqueraded) "
-    if _feature_off(call):
+    if feature_off(call.model):
         refs = (call.model.cilium_config.ref,) if call.model.cilium_config.ref else ()
-        return EgressExit(Decision.ALLOW, f"enable-egress-gateway is not true: no {KIND} applies; {node_ip}", refs)
+        return EgressExit(
+            Decision.ALLOW,
+            f"cilium-config does not enable the egress gateway ({' / '.join(_FEATURE_KEYS)}): no {KIND} "
+            f"applies; {node_ip}",
+            refs,
+        )
     applying: list[tuple[EgressGatewayPolicy, bool | None, bool | None]] = []
     for policy in sorted(policies, key=lambda p: p.ref.name):
-        selects, covers = policy_selects(call.model, policy, pod), _covers(policy, ip)
-        if selects is not False and covers is not False:
-            applying.append((policy, selects, covers))
+        selects, covered = policy_selects(call.model, policy, pod), covers(policy, ip)
+        if selects is not False and covered is not False:
+            applying.append((policy, selects, covered))
     who = f"{pod.namespace}/{pod.workload_name or pod.name}"
     if not applying:
         return EgressExit(Decision.ALLOW, f"no {KIND} selects {who} for {host}: the server sees {node_ip}".rstrip())
@@ -161,8 +170,8 @@ def exit_for(call: Call, pod: Pod, ip: str | None, host: str) -> EgressExit | No
             return EgressExit(Decision.ALLOW, f"{KIND}s {names} select {who} for {host}: the server sees one of {ips}")
         why = f"several {KIND}s ({names}) may apply to {who} → {host}; which one Cilium uses is not modelled"
         return EgressExit(Decision.UNKNOWN, why, tuple(p.ref for p, *_ in outcomes))
-    policy, selects, covers = outcomes[0][:3]
-    return _one(policy, selects, covers, outcomes[0][3], who, host, ip, node_ip)
+    policy, selects, covered = outcomes[0][:3]
+    return _one(policy, selects, covered, outcomes[0][3], who, host, ip, node_ip)
 
 
 def states(model: Model, policy: EgressGatewayPolicy) -> list[GatewayState]:

@@ -50,6 +50,15 @@ def _fqdn_entries(call: Call, client: Pod, port: int, name: str | None) -> list[
     return out
 
 
+def _cidr_entry(call: Call, client: Pod, port: int) -> ObjectRef | None:
+    """An allow entry by CIDR on the port: it admits the host if its IPs fall inside."""
+    for rule in selecting_rules(call.model, client):
+        for entry in rule.egress:
+            if entry.cidrs and matching_port_rules(entry, port, call.query.protocol, None):
+                return rule.policy.with_rule(entry.path)
+    return None
+
+
 def _kube_dns_peer(m: Model) -> Peer:
     svc = m.services.get("kube-system/kube-dns")
     pods = (
@@ -77,6 +86,14 @@ def judge(call: Call, client: Pod, peer: Peer, port: int, result: CiliumDecision
         return FqdnVerdict(result)
     protocol = call.query.protocol
     if peer.dns_name:
+        if result.decision is Decision.DENY and not result.explicit_deny and not peer.ip:
+            cidr = _cidr_entry(call, client, port)  # a CIDR rule admits the name if it resolves inside
+            if cidr is not None:
+                unsure = (
+                    f"{cidr.key()} allows {peer.dns_name} on {protocol}/{port} only if it resolves inside its CIDRs, "
+                    "which is not known offline (no other rule allows it)"
+                )
+                return FqdnVerdict(result, unsure=unsure)
         if result.decision is not Decision.ALLOW or result.unsure:
             return FqdnVerdict(result)
         bare = evaluate(call.model, client, "egress", world_peer(peer.ip, None), port, protocol)
@@ -89,6 +106,13 @@ def judge(call: Call, client: Pod, peer: Peer, port: int, result: CiliumDecision
         if visible:
             detail = f"{result.detail} (toFQDNs: the IPs are learned from DNS answers; {why})"
             return FqdnVerdict(replace(result, detail=detail, by=result.by + via))
+        cidr = _cidr_entry(call, client, port)
+        if cidr is not None:
+            unsure = (
+                f"{entries[0][0].key()} allows {peer.dns_name} by name, but {why}, so toFQDNs learns no IP; "
+                f"{cidr.key()} still allows it if {peer.dns_name} resolves inside its CIDRs, which is not known offline"
+            )
+            return FqdnVerdict(result, unsure=unsure)
         return _no_visibility(call, client, peer.dns_name, port, entries, why)
     if result.decision is not Decision.DENY or result.explicit_deny:
         return FqdnVerdict(result)

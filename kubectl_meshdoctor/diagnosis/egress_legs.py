@@ -24,6 +24,8 @@ from kubectl_meshdoctor.diagnosis.call import Call, Query, resolve_call
 from kubectl_meshdoctor.diagnosis.egress_direct import direct_route_hop
 from kubectl_meshdoctor.diagnosis.egress_gateway_hop import GatewayExit, dr_tls, gateway_hop
 from kubectl_meshdoctor.diagnosis.egress_mesh_route import DirectLeg, MeshLeg, mesh_leg
+from kubectl_meshdoctor.diagnosis.egress_source_ip import bypassed
+from kubectl_meshdoctor.diagnosis.fixes import heredoc, to_yaml
 from kubectl_meshdoctor.diagnosis.legs import LegPlan, Step
 from kubectl_meshdoctor.diagnosis.routing_egress import egress_scope, external
 from kubectl_meshdoctor.engines import istio_routing as rt
@@ -55,6 +57,10 @@ def _leg_call(call: Call, source: str, destination: str, port: int, host: str) -
 def _at_client(call: Call, leg: MeshLeg | HopResult, first: Call | None) -> HopResult:
     """The client sidecar: outbound policy for the host, then the mesh route to the gateway."""
     base = external(call)
+    registered = rt.service_entry_for(call.model.traffic, call.dst.dns_name, None, call.client.namespace, True)
+    registered = registered or rt.service_entry_for(call.model.traffic, call.dst.dns_name, None, call.client.namespace)
+    if base.decision is Decision.BREAK and isinstance(leg, MeshLeg) and registered is None:
+        return _blackholed(call, base, leg)  # no ServiceEntry at all (not one a scope or exportTo hides)
     if base.decision in (Decision.BREAK, Decision.DENY, Decision.UNKNOWN):
         return base
     if isinstance(leg, HopResult):
@@ -69,6 +75,40 @@ def _at_client(call: Call, leg: MeshLeg | HopResult, first: Call | None) -> HopR
     call.partial.extend(first.partial)
     call.gaps.extend(first.gaps)
     return dataclasses.replace(result, by=base.by + result.by)
+
+
+def _blackholed(call: Call, base: HopResult, leg: MeshLeg) -> HopResult:
+    """REGISTRY_ONLY without a ServiceEntry, on the way to an egress gateway: the ServiceEntry the fix
+    proposes declares every port the routes use (the gateway's leg too: 443 when it originates TLS)."""
+    ports = {call.port} | {
+        d.port
+        for r in leg.vs.http
+        for d in r.destinations
+        if d.port and rt.fqdn(d.host, leg.vs.ref.namespace or "") == leg.host
+    }
+    entry = {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "ServiceEntry",
+        "metadata": {"name": leg.host.replace(".", "-"), "namespace": call.client.namespace},
+        "spec": {
+            "hosts": [leg.host],
+            "ports": [
+                {"number": p, "name": "https" if p == 443 else f"http-{p}", "protocol": "HTTPS" if p == 443 else "HTTP"}
+                for p in sorted(ports)
+            ],
+            "resolution": "DNS",
+            "location": "MESH_EXTERNAL",
+        },
+    }
+    fix = "register the host with a ServiceEntry (resolution DNS: the egress gateway resolves it):\n" + heredoc(
+        call.client.namespace, to_yaml(entry)
+    )
+    causes = tuple(
+        dataclasses.replace(c, params={**c.params, "fix_hint": fix}) if c.code == "istio-egress-registry-only" else c
+        for c in base.causes
+    )
+    note = " (the sidecar answers itself: Hubble shows no flow to the egress gateway or the outside host)"
+    return dataclasses.replace(base, causes=causes, detail=base.detail + note)
 
 
 def _originated(direct: Call, leg: DirectLeg) -> ClientTLS | None:
@@ -93,6 +133,27 @@ def _after_gateway(fn: HopFn, out: GatewayExit, second: Callable[[], Call], hop:
     return fn(second())
 
 
+def _leaving(call: Call, fn: HopFn, out: GatewayExit, second: Callable[[], Call]) -> HopResult:
+    """The gateway pod's connection out; a policy meant for the client's source IP is said (GB22)."""
+    result = _after_gateway(fn, out, second, Hop.CLIENT_EGRESS)
+    if result.decision is not Decision.ALLOW:
+        return result
+    relay = second().client
+    warning = bypassed(call.model, call.client, relay, out.host, call.dst.external_ip)
+    return dataclasses.replace(result, causes=(*result.causes, warning)) if warning is not None else result
+
+
+def _note(call: Call, run: Callable[[], HopResult]) -> HopResult:
+    result = run()
+    if result.decision is Decision.UNKNOWN:  # what a leg's hop could not see is a gap of the call
+        call.gaps.extend(g for g in result.gaps if g not in call.gaps)
+    return result
+
+
+def _noted(call: Call, steps: list[Step]) -> list[Step]:
+    return [(hop, leg, partial(_note, call, run)) for hop, leg, run in steps]
+
+
 def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan | None:
     """None when the call does not go through an egress gateway (or nothing routes the host)."""
     leg = mesh_leg(call)
@@ -103,7 +164,7 @@ def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan | None:
     steps: list[Step] = [(h, None, partial(fns[h], call)) for h in (Hop.RESOLVE, Hop.DNS)]
     if isinstance(leg, HopResult):
         steps.append((Hop.CLIENT_ROUTE, None, partial(_at_client, call, leg, None)))
-        out.steps = steps
+        out.steps = _noted(call, steps)
         return out
     if isinstance(leg, DirectLeg):  # the sidecar connects out itself, on the route's port
         direct = call if leg.port == call.port else _leg_call(call, call.query.source, leg.host, leg.port, leg.host)
@@ -112,7 +173,7 @@ def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan | None:
         # the route decides the port the sidecar connects to, so it comes before the connection's hops
         steps.append((Hop.CLIENT_ROUTE, None, partial(direct_route_hop, call, leg)))
         steps += [(h, None, partial(fn, direct)) for h, fn in hops if h not in (Hop.RESOLVE, Hop.DNS, Hop.CLIENT_ROUTE)]
-        out.steps = steps
+        out.steps = _noted(call, steps)
         return out
     svc = leg.svc
     first = _leg_call(call, call.query.source, f"{svc.namespace}/svc/{svc.name}", leg.port, leg.host)
@@ -141,12 +202,12 @@ def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan | None:
         return cache[0]
 
     steps.append((Hop.CLIENT_ROUTE, None, partial(_at_client, call, leg, first)))
-    for hop in (Hop.CLIENT_EGRESS, Hop.CLIENT_PROXY, Hop.CILIUM_INGRESS, Hop.CILIUM_L7, Hop.SERVER_PROXY):
+    for hop in (Hop.RESOLVE, Hop.CLIENT_EGRESS, Hop.CLIENT_PROXY, Hop.CILIUM_INGRESS, Hop.CILIUM_L7, Hop.SERVER_PROXY):
         steps.append((hop, leg1, partial(fns[hop], first)))
     steps.append((Hop.GATEWAY, at_gw, partial(gateway_hop, first, leg, exit_)))
-    for hop in (Hop.DNS, Hop.CLIENT_EGRESS):
-        steps.append((hop, leg2, partial(_after_gateway, fns[hop], exit_, second, hop)))
-    out.steps = steps
+    steps.append((Hop.DNS, leg2, partial(_after_gateway, fns[Hop.DNS], exit_, second, Hop.DNS)))
+    steps.append((Hop.CLIENT_EGRESS, leg2, partial(_leaving, call, fns[Hop.CLIENT_EGRESS], exit_, second)))
+    out.steps = _noted(call, steps)
     out.namespaces = {
         leg1: (call.client.namespace, svc.namespace),
         at_gw: (svc.namespace, svc.namespace),

@@ -66,6 +66,11 @@ def gateways_for(model: Model, pod: Pod) -> list[IstioGateway]:
     ]
 
 
+def _is_gateway_source(model: Model, pod: Pod) -> bool:
+    names = ("gateway.networking.k8s.io/gateway-name", "istio.io/gateway-name")
+    return bool(gateways_for(model, pod)) or any(k in pod.labels for k in names)
+
+
 def _is_gateway(model: Model, pods: list[Pod]) -> bool:
     return any(p.labels.get("istio") == "egressgateway" or gateways_for(model, p) for p in pods)
 
@@ -81,6 +86,8 @@ def mesh_leg(call: Call) -> MeshLeg | DirectLeg | HopResult | None:
     if call.dst.kind != "External" or not host or call.client_mesh is not Mesh.SIDECAR:
         return None
     m = call.model
+    if call.query.host and _is_gateway_source(m, call.client):
+        return None  # a gateway pod as SOURCE with --host routes by its Gateway binding (gateway_hop.py)
     found = rt.find_virtual_service(m.traffic, host, {host}, call.client.namespace)
     if found is None:
         return None
@@ -89,6 +96,8 @@ def mesh_leg(call: Call) -> MeshLeg | DirectLeg | HopResult | None:
     if not call.http:
         why = f"{vs.ref.key()} routes {host}; its TCP/TLS routes for an outside host are not evaluated"
         return _unknown(why, (vs.ref,)) if not vs.http or vs.tcp_destinations else None
+    if not vs.http:
+        return None  # tcp/tls routes only: HTTP requests are not routed by it (as for in-cluster hosts)
     q = call.query
     req = rt.RouteRequest(q.method, q.path, call.request.headers, call.port, call.client.labels, call.client.namespace)
     matched = rt.match_route(qualified(vs), req)

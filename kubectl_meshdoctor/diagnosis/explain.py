@@ -185,6 +185,7 @@ def explain(
         latency = tally.max_latency_s
         if tally.flows == 0:
             evidence.summary = f"no flows for this pair{window}"
+            evidence.agrees = None  # nothing to agree with (a REGISTRY_ONLY 502 leaves no flow, issue 20 §5)
         contradiction = _judge(call, broken, evidence)
         if contradiction is not None:
             causes.append(contradiction)

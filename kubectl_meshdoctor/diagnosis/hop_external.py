@@ -17,7 +17,7 @@ HOP = Hop.CLIENT_EGRESS
 
 def _unknown(call: Call, by: tuple[ObjectRef, ...], why: str) -> HopResult:
     call.gaps.append(why)
-    return HopResult(HOP, Decision.UNKNOWN, by, why, Symptom.UNKNOWN, Verdict.UNKNOWN)
+    return HopResult(HOP, Decision.UNKNOWN, by, why, Symptom.UNKNOWN, Verdict.UNKNOWN, gaps=(why,))
 
 
 def after_policy(call: Call, client: Pod, peer: Peer, port: int, result: CiliumDecision) -> HopResult | CiliumDecision:

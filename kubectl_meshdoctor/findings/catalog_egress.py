@@ -3,7 +3,7 @@ Cilium toFQDNs and egress gateways, Istio egress gateways."""
 
 from __future__ import annotations
 
-from kubectl_meshdoctor.findings.cause_spec import CauseSpec, E, spec
+from kubectl_meshdoctor.findings.cause_spec import CauseSpec, E, W, spec
 
 SPECS: tuple[CauseSpec, ...] = (
     spec(
@@ -30,5 +30,13 @@ SPECS: tuple[CauseSpec, ...] = (
         "{host} is routed through egress gateway {gateway}, but the wiring is incomplete: {why}",
         "{fix_hint}",
         "semantics-gateways GB18, E1",
+    ),
+    spec(
+        "cilium-egress-source-ip",
+        W,
+        "CiliumEgressGatewayPolicy {policy} selects {client} for {host}, but {why}: the outside server sees another "
+        "source IP than {egress} (a firewall that allows only that IP refuses or drops the call)",
+        "{fix_hint}",
+        "semantics-gateways GB22, E4",
     ),
 )

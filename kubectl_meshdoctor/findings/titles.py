@@ -73,6 +73,7 @@ TITLES: Mapping[str, str] = {
     "cilium-fqdn-no-dns-visibility": "A toFQDNs rule learns no IP: the client's lookups bypass Cilium's DNS proxy",
     "cilium-egress-gateway-unusable": "A CiliumEgressGatewayPolicy selects the pod, but no gateway serves it",
     "istio-egress-gateway-misrouted": "An outside host routed through an Istio egress gateway finds no way on there",
+    "cilium-egress-source-ip": "An egress gateway policy selects pods whose outside connections another pod opens",
 }
 
 # codes whose fix is written for each case ("{fix_hint}"): what the fix generally is
@@ -89,6 +90,7 @@ FIXES: Mapping[str, str] = {
     "app-uid-1337": "run the application as another UID",
     "failing-call-objects-allow": "compare the flows' time with the objects' changes; check the server's own logs",
     "istio-egress-gateway-misrouted": "complete Gateway, VirtualService (mesh and gateway routes), ServiceEntry, DR",
+    "cilium-egress-source-ip": "select the pods that open the outside connection (the Istio egress gateway's)",
 }
 
 # issue 21: calls across clusters (catalog_multicluster.py)
