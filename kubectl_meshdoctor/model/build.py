@@ -12,7 +12,7 @@ from kubectl_meshdoctor.model.canonical import canonical_order
 from kubectl_meshdoctor.model.cilium import CiliumPolicies, PolicyRule
 from kubectl_meshdoctor.model.cilium_parse import PolicyInvalid, parse_cnp, parse_knp
 from kubectl_meshdoctor.model.config import CiliumConfig
-from kubectl_meshdoctor.model.egress_gateway import KIND as EGRESS_POLICY_KIND
+from kubectl_meshdoctor.model.egress_gateway import READ_KINDS as EGRESS_KINDS
 from kubectl_meshdoctor.model.egress_gateway import EgressObjects
 from kubectl_meshdoctor.model.egress_gateway import read as read_egress
 from kubectl_meshdoctor.model.gateway_api import KINDS as GATEWAY_API_KINDS
@@ -20,7 +20,7 @@ from kubectl_meshdoctor.model.gateway_api import GatewayApiObjects
 from kubectl_meshdoctor.model.gateway_api_parse import read as read_gateway_api
 from kubectl_meshdoctor.model.identities import Identities
 from kubectl_meshdoctor.model.index import ModelIndex
-from kubectl_meshdoctor.model.ingress import KINDS as INGRESS_KINDS
+from kubectl_meshdoctor.model.ingress import READ_KINDS as INGRESS_KINDS
 from kubectl_meshdoctor.model.ingress import IngressObjects
 from kubectl_meshdoctor.model.ingress import read as read_ingress
 from kubectl_meshdoctor.model.istio import IstioObjects, parse_ap, parse_dr, parse_mesh_config, parse_pa
@@ -80,8 +80,6 @@ _ISTIO_NOT_EVALUATED = frozenset(
 )
 _ALSO_READ_BELOW = TRAFFIC_KINDS | _ISTIO_NOT_EVALUATED  # Gateway/HTTPRoute (issue 7), TCPRoute gaps
 _HASH_SUFFIX = re.compile(r"-[a-z0-9]{5,10}$")
-
-EGRESS_KINDS = frozenset({EGRESS_POLICY_KIND, "Node"})  # what model/egress_gateway.py reads
 
 
 @dataclass(slots=True)

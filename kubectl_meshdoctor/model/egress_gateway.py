@@ -97,6 +97,9 @@ def _node(doc: dict[str, Any], ref: ObjectRef) -> NodeInfo:
     return NodeInfo(ref.name, labels, addresses, ref)
 
 
+READ_KINDS = frozenset({KIND, "Node"})  # every kind read() looks at (model/build.py asks it for these only)
+
+
 def read(store: EgressObjects, doc: dict[str, Any], ref: ObjectRef) -> bool:
     """Keep the document if it is one of ours; True when it was."""
     kind = str(doc.get("kind"))

@@ -20,6 +20,8 @@ DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
 CILIUM_LB_MODE_ANNOTATION = "ingress.cilium.io/loadbalancer-mode"
 ENVOY_CONFIG_KINDS = frozenset({"CiliumEnvoyConfig", "CiliumClusterwideEnvoyConfig"})
 KINDS = frozenset({"Ingress", "IngressClass"} | ENVOY_CONFIG_KINDS)
+POLICY_KINDS = frozenset({"CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"})  # their listener redirects
+READ_KINDS = KINDS | POLICY_KINDS  # every kind read() looks at (model/build.py asks it for these only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +193,7 @@ def _policy_listeners(objs: IngressObjects, doc: dict[str, Any], ref: ObjectRef)
 def read(objs: IngressObjects, doc: dict[str, Any], ref: ObjectRef) -> bool:
     """Add one object when it is of a kind read here; False otherwise."""
     kind = str(doc.get("kind") or "")
-    if kind in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
+    if kind in POLICY_KINDS:
         _policy_listeners(objs, doc, ref)
         return False  # the policy itself is read by model/cilium_parse.py
     if kind not in KINDS:
