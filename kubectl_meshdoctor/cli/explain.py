@@ -41,7 +41,8 @@ Examples:
 @click.option(
     "--via",
     metavar="NS/gateway/NAME",
-    help="With SOURCE world: does the request, sent to this Gateway, reach DESTINATION (a backend)?",
+    help="With SOURCE world: does the request, sent to this Gateway (or NS/ingress/NAME), reach DESTINATION "
+    "(a backend)?",
 )
 @click.option(
     "-H",
@@ -119,7 +120,9 @@ def explain(
     SOURCE and DESTINATION are NS/NAME (a Deployment, StatefulSet or DaemonSet, else a pod
     prefix), NS/pod/NAME, NS/deploy/NAME or NS/svc/NAME; DESTINATION may also be a DNS name
     (httpbin.blue) or an IP outside the cluster. SOURCE world asks from outside the cluster:
-    DESTINATION is then a Gateway (NS/gateway/NAME) or its Service, or with --via a backend.
+    DESTINATION is then a Gateway (NS/gateway/NAME), an Ingress (NS/ingress/NAME) or their
+    Service, or with --via a backend. From a pod, a name outside the cluster (api.example.com)
+    is walked out through egress gateways and Cilium's toFQDNs.
     With several clusters (--from DIR holding clusters/<name>/, or --context a,b) append
     @CLUSTER to each reference: NS/NAME@CLUSTER, NS/svc/NAME@CLUSTER.
     """
