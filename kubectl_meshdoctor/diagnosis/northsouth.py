@@ -8,7 +8,8 @@ its own route (not the mesh's), and its Envoy learns endpoints from its control 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from kubectl_meshdoctor.diagnosis import explain as walk
 from kubectl_meshdoctor.diagnosis.call import Call, Query
@@ -190,22 +191,9 @@ def explain_north_south(model: Model, q: Query) -> Diagnosis:
         if entering is not None and entering.decision is Decision.UNKNOWN:
             verdict, symptom = _worse((verdict, symptom), (Verdict.UNKNOWN, Symptom.UNKNOWN))
         if gw.answer.status is None:
-            legs = _legs(model, q, e, gw)
-            for leg in legs:
-                if isinstance(leg, HopResult):
-                    leg = mark_unknown(leg, hop_gaps(leg.hop, model.gaps, gw_ns, backend_ns, leg.reads))
-                    hops.append(leg)
-                    gaps += [g for g in leg.gaps if g not in gaps]
-                    causes += [c for c in leg.causes if c not in causes]
-                    if leg.verdict is not None and leg.decision is not Decision.ALLOW:
-                        verdict, symptom = _worse((verdict, symptom), (leg.verdict, leg.symptom or Symptom.UNKNOWN))
-                    continue
-                hops += leg.hops
-                causes += [c for c in leg.causes if c not in causes]
-                gaps += [g for g in leg.gaps if g not in gaps]
-                verdict, symptom = _worse((verdict, symptom), (leg.verdict, leg.symptom))
-                if evidence.source == "none" and leg.evidence.source != "none":
-                    evidence = leg.evidence
+            fold = LegFold(hops, causes, gaps, verdict, symptom, evidence)
+            fold.add(model, _legs(model, q, e, gw), gw_ns, backend_ns)
+            verdict, symptom, evidence = fold.verdict, fold.symptom, fold.evidence
     if e.implementation == "cilium" and evidence.source == "none" and gw.answer.status is None:
         from kubectl_meshdoctor.diagnosis.cilium_envoy_flows import leg_evidence
 
@@ -236,3 +224,38 @@ def _payload(listener_protocol: str | None) -> str:
 
 def _worse(a: tuple[Verdict, Symptom], b: tuple[Verdict, Symptom]) -> tuple[Verdict, Symptom]:
     return b if _ORDER[b[0]] < _ORDER[a[0]] else a
+
+
+@dataclass(slots=True)
+class LegFold:
+    """The answer so far of a call from outside, to which each backend's leg adds its hops, causes,
+    gaps, the worse verdict, and the first evidence (Gateways and Ingresses alike)."""
+
+    hops: list[HopResult]
+    causes: list[Cause]
+    gaps: list[str]
+    verdict: Verdict
+    symptom: Symptom
+    evidence: Evidence
+
+    def add(self, model: Model, legs: Iterable[Diagnosis | HopResult], entry_ns: str, backend_ns: str) -> None:
+        for leg in legs:
+            if isinstance(leg, HopResult):  # a hop of the leg itself (e.g. behind Cilium's Envoy)
+                leg = mark_unknown(leg, hop_gaps(leg.hop, model.gaps, entry_ns, backend_ns, leg.reads))
+                self.hops.append(leg)
+                self._merge(leg.causes, leg.gaps)
+                if leg.verdict is not None and leg.decision is not Decision.ALLOW:
+                    self._worsen(leg.verdict, leg.symptom or Symptom.UNKNOWN)
+                continue
+            self.hops += leg.hops
+            self._merge(leg.causes, leg.gaps)
+            self._worsen(leg.verdict, leg.symptom)
+            if self.evidence.source == "none" and leg.evidence.source != "none":
+                self.evidence = leg.evidence
+
+    def _merge(self, causes: Iterable[Cause], gaps: Iterable[str]) -> None:
+        self.causes += [c for c in causes if c not in self.causes]
+        self.gaps += [g for g in gaps if g not in self.gaps]
+
+    def _worsen(self, verdict: Verdict, symptom: Symptom) -> None:
+        self.verdict, self.symptom = _worse((self.verdict, self.symptom), (verdict, symptom))

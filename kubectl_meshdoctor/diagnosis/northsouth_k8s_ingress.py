@@ -21,8 +21,7 @@ from kubectl_meshdoctor.diagnosis.cilium_envoy_leg import cilium_envoy_leg
 from kubectl_meshdoctor.diagnosis.ingress_entry import IngressEntry, ingress_entry, istio_ingress_pods
 from kubectl_meshdoctor.diagnosis.ingress_flows import leg_evidence
 from kubectl_meshdoctor.diagnosis.ingress_hop import ingress_hop
-from kubectl_meshdoctor.diagnosis.inputs import hop_gaps, mark_unknown
-from kubectl_meshdoctor.diagnosis.northsouth import LEG_STEPS, _leg_query, _unknown_leg, _worse
+from kubectl_meshdoctor.diagnosis.northsouth import LEG_STEPS, LegFold, _leg_query, _unknown_leg
 from kubectl_meshdoctor.diagnosis.northsouth_ingress import world_ingress_hop
 from kubectl_meshdoctor.findings.gateway_types import BackendAnswer
 from kubectl_meshdoctor.findings.types import (
@@ -116,22 +115,10 @@ def explain_k8s_ingress(model: Model, q: Query) -> Diagnosis:
     else:
         if result.decision is Decision.UNKNOWN or (entering is not None and entering.decision is Decision.UNKNOWN):
             verdict, symptom = Verdict.UNKNOWN, Symptom.UNKNOWN
+        fold = LegFold(hops, causes, gaps, verdict, symptom, evidence)
         for b in gw.answer.answering if gw.answer.status is None else ():
-            for leg in _leg(model, q, e, b):
-                if isinstance(leg, HopResult):
-                    leg = mark_unknown(leg, hop_gaps(leg.hop, model.gaps, ns, b.namespace, leg.reads))
-                    hops.append(leg)
-                    gaps += [g for g in leg.gaps if g not in gaps]
-                    causes += [c for c in leg.causes if c not in causes]
-                    if leg.verdict is not None and leg.decision is not Decision.ALLOW:
-                        verdict, symptom = _worse((verdict, symptom), (leg.verdict, leg.symptom or Symptom.UNKNOWN))
-                    continue
-                hops += leg.hops
-                causes += [c for c in leg.causes if c not in causes]
-                gaps += [g for g in leg.gaps if g not in gaps]
-                verdict, symptom = _worse((verdict, symptom), (leg.verdict, leg.symptom))
-                if evidence.source == "none" and leg.evidence.source != "none":
-                    evidence = leg.evidence
+            fold.add(model, _leg(model, q, e, b), ns, b.namespace)
+        verdict, symptom, evidence = fold.verdict, fold.symptom, fold.evidence
     if e.implementation == "cilium" and not q.no_flows and model.flow_source != "none":
         found = leg_evidence(model, q, hops)
         if found is not None:
