@@ -9,7 +9,8 @@ from typing import Any
 
 from kubectl_meshdoctor._proto import flow_pb2
 from kubectl_meshdoctor.diagnosis.call import Query, resolve_call
-from kubectl_meshdoctor.diagnosis.evidence import FlowIndex, PairSelector
+from kubectl_meshdoctor.diagnosis.evidence import PairSelector
+from kubectl_meshdoctor.diagnosis.offline_flows import adopt, read_selected
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.flow_refs import FlowEndpoints, parse_ref
 from kubectl_meshdoctor.sources.flowfilter import pair_filters
@@ -68,9 +69,9 @@ def attach_for_explain(model: Model, query: Query) -> None:
     """Read the pair's flows for explain: ``model.flow_index`` (and, with no objects,
     ``model.flow_endpoints`` for references). ``--since`` stays relative to the input's newest flow."""
     files, model.flow_files = model.flow_files, []
-    kept: list[flow_pb2.Flow] = []
     track = query.since_seconds is not None
     if no_objects(model):
+        kept: list[flow_pb2.Flow] = []
         spec = from_refs(query)
         assert spec.refs is not None
         a, b = spec.refs
@@ -91,6 +92,7 @@ def attach_for_explain(model: Model, query: Query) -> None:
                 endpoints.names = more.names
                 endpoints.read_all = more.read_all
         model.flow_endpoints = endpoints
+        adopt(model, kept, result)
     else:
         # explain picks the pair's flows itself (diagnosis/explain.py, with the waypoint's legs): keep a
         # superset, every flow between any two of the call's pods (client, server, waypoint)
@@ -101,19 +103,7 @@ def attach_for_explain(model: Model, query: Query) -> None:
         # a kept line names two of those pods: the client or the waypoint on one end, the server or
         # the waypoint on the other (one group of both would let every line of the client through)
         pre = Prefilter.of(side_needles([*call.src.pods, *via], True), side_needles([*call.dst.pods, *via], True))
-
-        def keep(flow: flow_pb2.Flow) -> bool:
-            if pair.direction(flow):
-                kept.append(slim(flow))
-            return False
-
-        result = scan(files, keep, pre, track)
-    index = FlowIndex(kept)
-    if result.newest is not None:
-        index.newest = max(index.newest, result.newest)
-    model.flows = kept
-    model.flow_index = index
-    model.warnings.extend(result.warnings)
+        read_selected(model, files, pair, pre, track)
 
 
 def ingress_whitelist(model: Model, query: Query) -> list[Any]:
@@ -138,17 +128,4 @@ def attach_ingress_leg(model: Model, query: Query) -> None:
         return
     files, model.flow_files = model.flow_files, []
     pair = IngressPair(set(), {p.key() for p in pods}, set(), {p.ip for p in pods if p.ip})
-    kept: list[flow_pb2.Flow] = []
-
-    def keep(flow: flow_pb2.Flow) -> bool:
-        if pair.direction(flow):
-            kept.append(slim(flow))
-        return False
-
-    result = scan(files, keep, Prefilter.of(side_needles(pods, True)), query.since_seconds is not None)
-    index = FlowIndex(kept)
-    if result.newest is not None:
-        index.newest = max(index.newest, result.newest)
-    model.flows = kept
-    model.flow_index = index
-    model.warnings.extend(result.warnings)
+    read_selected(model, files, pair, Prefilter.of(side_needles(pods, True)), query.since_seconds is not None)

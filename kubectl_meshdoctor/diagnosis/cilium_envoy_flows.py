@@ -15,14 +15,15 @@ from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.evidence import FlowIndex, PairSelector, select_and_tally
 from kubectl_meshdoctor.diagnosis.gateway_api_hop import gateway_hop
 from kubectl_meshdoctor.diagnosis.northsouth_entry import entry, istio_gateway
+from kubectl_meshdoctor.diagnosis.offline_flows import read_selected
 from kubectl_meshdoctor.engines.gateway_api_match import HttpRequest
 from kubectl_meshdoctor.findings.types import Decision, Evidence, HopResult
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod
 from kubectl_meshdoctor.model.refs import pods_for_service
 from kubectl_meshdoctor.sources.flowfilter import pair_filters
-from kubectl_meshdoctor.sources.flowscan import Prefilter, scan
-from kubectl_meshdoctor.sources.pair_flows import side_needles, slim
+from kubectl_meshdoctor.sources.flowscan import Prefilter
+from kubectl_meshdoctor.sources.pair_flows import side_needles
 
 INGRESS_IDENTITY = 8
 INGRESS_LABEL = "reserved:ingress"
@@ -112,21 +113,8 @@ def attach_offline(model: Model, q: Query) -> None:
         return
     files, model.flow_files = model.flow_files, []
     pair = _pair(model, q, pods)
-    kept: list[flow_pb2.Flow] = []
-
-    def keep(flow: flow_pb2.Flow) -> bool:
-        if pair.direction(flow):
-            kept.append(slim(flow))
-        return False
-
     needles = Prefilter.of((*side_needles(pods, True), *sorted(pair.gateway_ips)))
-    result = scan(files, keep, needles, q.since_seconds is not None)
-    index = FlowIndex(kept)
-    if result.newest is not None:
-        index.newest = max(index.newest, result.newest)
-    model.flows = kept
-    model.flow_index = index
-    model.warnings.extend(result.warnings)
+    read_selected(model, files, pair, needles, q.since_seconds is not None)
 
 
 def leg_evidence(model: Model, q: Query, path: str, hops: list[HopResult]) -> Evidence | None:
