@@ -32,11 +32,12 @@ def list_demos() -> list[DemoInfo]:
     return out
 
 
-def _walk(node: Traversable, prefix: str) -> Iterator[tuple[str, bytes]]:
+def walk_files(node: Traversable, prefix: str) -> Iterator[tuple[str, bytes]]:
+    """Every file under a packaged directory, by path and bytes, in name order."""
     for entry in sorted(node.iterdir(), key=lambda e: e.name):
         name = f"{prefix}{entry.name}"
         if entry.is_dir():
-            yield from _walk(entry, name + "/")
+            yield from walk_files(entry, name + "/")
         elif entry.is_file():
             yield name, entry.read_bytes()
 
@@ -49,5 +50,5 @@ def read_demo(name: str) -> RawSnapshot:
         hint = closest(name, names)
         more = f"; did you mean {', '.join(hint)}?" if hint else ""
         raise UsageError(f"unknown demo {name!r}{more} (see `kubectl meshdoctor demo`)")
-    snap = load_files(_walk(_root().joinpath(name), ""), f"demo:{name}")
+    snap = load_files(walk_files(_root().joinpath(name), ""), f"demo:{name}")
     return snap

@@ -7,7 +7,7 @@ Each cluster's directory is read exactly as ``--from`` reads one cluster, so it 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -123,23 +123,15 @@ def read_mesh(path_text: str, namespaces: Sequence[str] | None = None) -> MeshRa
     return mesh
 
 
-def _walk(node: Traversable, prefix: str) -> Iterator[tuple[str, bytes]]:
-    for entry in sorted(node.iterdir(), key=lambda e: e.name):
-        name = f"{prefix}{entry.name}"
-        if entry.is_dir():
-            yield from _walk(entry, name + "/")
-        elif entry.is_file():
-            yield name, entry.read_bytes()
-
-
 def read_mc_demo(name: str) -> MeshRaw:
+    from kubectl_meshdoctor.sources.demo import walk_files
     from kubectl_meshdoctor.sources.snapshot import load_files
 
     root = _demo_root().joinpath(name)
     mesh = MeshRaw(f"demo:{name}")
     for sub in sorted(root.joinpath(CLUSTERS_DIR).iterdir(), key=lambda e: e.name):
         if sub.is_dir():
-            mesh.clusters[sub.name] = load_files(_walk(sub, ""), f"demo:{name}/{CLUSTERS_DIR}/{sub.name}")
+            mesh.clusters[sub.name] = load_files(walk_files(sub, ""), f"demo:{name}/{CLUSTERS_DIR}/{sub.name}")
     index = root.joinpath(MESH_FILE)
     if index.is_file():
         mesh.index, mesh.warnings = _parse_index(index.read_text("utf-8"), f"demo:{name}/{MESH_FILE}")
