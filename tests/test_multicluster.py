@@ -1,7 +1,7 @@
 """Multi-cluster input (issue 21): N clusters under clusters/<name>/, references NAME@CLUSTER, and
 ClusterMesh semantics (semantics-multicluster.md M4, M5). Each folder of tests/scenarios_mc/ is read
 with --from like a user's snapshot; case.yaml follows tests/scenarios/ (plus hop_cluster, unknown_hop,
-gap and warning)."""
+gap, warning, and summary / summary_absent / fix: text in a cause's summary or fix)."""
 
 from __future__ import annotations
 
@@ -71,6 +71,12 @@ def test_scenario(folder: Path, case: dict[str, Any]) -> None:
         assert doc["evidence"]["verdicts"] == want["evidence_verdicts"], doc["evidence"]
     if "gap" in want:
         assert any(want["gap"] in g for g in doc["gaps"]), doc["gaps"]
+    if "summary" in want:
+        assert any(want["summary"] in c["summary"] for c in doc["causes"]), [c["summary"] for c in doc["causes"]]
+    if "summary_absent" in want:
+        assert not any(want["summary_absent"] in c["summary"] for c in doc["causes"]), doc["causes"]
+    if "fix" in want:
+        assert any(want["fix"] in c["fix"] for c in doc["causes"]), [c["fix"] for c in doc["causes"]]
     if "warning" in want:
         found = [w for w in doc["warnings"] if want["warning"] and want["warning"] in w]
         assert bool(found) == bool(want["warning"]), doc["warnings"]
@@ -402,3 +408,42 @@ def test_objects_a_cluster_could_not_give_make_its_hops_unknown_named(tmp_path: 
     assert hops["cilium-ingress"]["decision"] == "unknown"
     assert any(g.startswith("cluster west: ") for g in hops["cilium-ingress"]["gaps"]), hops["cilium-ingress"]
     assert "cluster west: " in " ".join(doc["gaps"]) and "cluster east: " not in " ".join(doc["gaps"])
+
+
+LIVE_SCENARIOS = [
+    ("mc-policy-asymmetric", ["shop/frontend@east", "shop/cart@west", "--port", "8080"]),  # MB3 ingress side
+    ("mc-policy-asymmetric", ["shop/batch@east", "shop/ledger@west", "--port", "9090"]),  # MB3 egress side
+    ("mc-policy-asymmetric", ["shop/frontend@west", "shop/cart@east", "--port", "8080"]),  # MB3 near miss
+]
+
+
+@pytest.mark.parametrize(("scenario", "query"), LIVE_SCENARIOS, ids=[f"{s}:{q[0]}->{q[1]}" for s, q in LIVE_SCENARIOS])
+def test_live_scenario_equals_offline(tmp_path: Path, scenario: str, query: list[str]) -> None:
+    """A scenario of tests/scenarios_mc/ served by one playground per cluster (`--context east,west`)
+    answers as `--from` the same clusters (without mesh.yaml, which live does not read)."""
+    import shutil
+
+    from kubectl_meshdoctor.playground.main import start
+    from kubectl_meshdoctor.sources.multicluster import read_mesh
+
+    shutil.copytree(SCENARIOS / scenario / "clusters", tmp_path / "snap" / "clusters")
+    mesh = read_mesh(str(tmp_path / "snap"))
+    served = {name: start(raw, with_relay_service=True) for name, raw in mesh.clusters.items()}
+    try:
+        urls = {name: pg.api.url for name, pg in served.items() if pg.api is not None}
+        kubeconfig = _two_cluster_kubeconfig(tmp_path / "config", urls)
+        live_code, live, err = explain(*query, "--kubeconfig", str(kubeconfig), "--context", ",".join(urls))
+        assert live, err
+    finally:
+        for pg in served.values():
+            pg.stop()
+    code, offline, _ = explain(*query, "--from", str(tmp_path / "snap"))
+    assert live_code == code
+    for key in ("verdict", "symptom", "source", "destination"):
+        assert live[key] == offline[key], key
+    assert [(c["code"], c["summary"], c["fix"]) for c in live["causes"]] == [
+        (c["code"], c["summary"], c["fix"]) for c in offline["causes"]
+    ]
+    assert [(h["name"], h["decision"], h.get("cluster")) for h in live["hops"]] == [
+        (h["name"], h["decision"], h.get("cluster")) for h in offline["hops"]
+    ]

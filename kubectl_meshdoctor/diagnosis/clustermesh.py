@@ -7,7 +7,9 @@ is decided by asking again with one rule of M4 relaxed:
   evaluated with it on and off; where they differ the hop is ``unknown`` and says why (never a guess);
 * a Cilium hop denies, and would allow if peer selectors matched every cluster: the rule that would
   allow stopped matching the remote peer → ``clustermesh-policy-local-cluster`` (MB1);
-* it would allow if the ``cluster`` entity covered remote pods → ``clustermesh-cluster-entity-local`` (MB2).
+* it would allow if the ``cluster`` entity covered remote pods → ``clustermesh-cluster-entity-local`` (MB2);
+* the other side's cluster explicitly allows the call → the policy exists on one side only (MB3,
+  diagnosis/clustermesh_asymmetric.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from kubectl_meshdoctor.diagnosis.call import Query
+from kubectl_meshdoctor.diagnosis.clustermesh_asymmetric import asymmetric
 from kubectl_meshdoctor.diagnosis.clustermesh_model import Scoping, set_rules
 from kubectl_meshdoctor.findings.types import (
     HOP_TITLES,
@@ -87,6 +90,7 @@ def explain_across(run: Runner, model: Model, query: Query, sides: Sides) -> Dia
         if wide is not None and wide.decision is Decision.ALLOW:
             _blame(d, broken, _entity_cause(wide, owner, peer))
     set_rules(model, sides.both, actual)
+    asymmetric(d, model, sides.client, sides.server)
     return d
 
 
