@@ -18,6 +18,7 @@ from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.clustermesh import Sides, explain_across
 from kubectl_meshdoctor.diagnosis.clustermesh_gaps import flows_gap, mark_disconnected
 from kubectl_meshdoctor.diagnosis.clustermesh_model import merged
+from kubectl_meshdoctor.diagnosis.istio_mc_authz import shared_identity_note
 from kubectl_meshdoctor.diagnosis.istio_multinetwork_call import multinetwork
 from kubectl_meshdoctor.engines.global_service import GLOBAL, judge
 from kubectl_meshdoctor.engines.istio_mesh import workload_mesh
@@ -280,6 +281,7 @@ def _annotate(d: Diagnosis, sides: Sides, mesh: MeshInput) -> Diagnosis:
     d.source = replace(d.source, cluster=sides.client.name)
     d.destination = replace(d.destination, cluster=None if d.destination.external else sides.server.name)
     d.hops = [replace(h, cluster=sides.of(h.hop).name) for h in d.hops]
-    notes = [n for c in sides.both for n in c.notes] + mesh.warnings
+    shared = shared_identity_note(d, sides.client, sides.server)  # MB16: principals alike in every cluster
+    notes = [n for c in sides.both for n in c.notes] + mesh.warnings + ([shared] if shared else [])
     d.warnings = list(dict.fromkeys([*d.warnings, *notes]))
     return d

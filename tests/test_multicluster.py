@@ -414,6 +414,9 @@ LIVE_SCENARIOS = [
     ("mc-policy-asymmetric", ["shop/frontend@east", "shop/cart@west", "--port", "8080"]),  # MB3 ingress side
     ("mc-policy-asymmetric", ["shop/batch@east", "shop/ledger@west", "--port", "9090"]),  # MB3 egress side
     ("mc-policy-asymmetric", ["shop/frontend@west", "shop/cart@east", "--port", "8080"]),  # MB3 near miss
+    ("mc-istio-authz-gateway-ip", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB16 gateway address
+    ("mc-istio-authz-gateway-ip", ["shop/frontend@east", "shop/svc/cart@east"]),  # MB16 near miss
+    ("mc-istio-authz-gateway-ip", ["shop/frontend@east", "shop/svc/orders@west"]),  # MB16 namespaces
 ]
 
 
@@ -447,3 +450,26 @@ def test_live_scenario_equals_offline(tmp_path: Path, scenario: str, query: list
     assert [(h["name"], h["decision"], h.get("cluster")) for h in live["hops"]] == [
         (h["name"], h["decision"], h.get("cluster")) for h in offline["hops"]
     ]
+    assert live["warnings"] == offline["warnings"]
+
+
+def test_mb16_distinct_trust_domains_let_principals_tell_clusters_apart(tmp_path: Path) -> None:
+    """MB16 near miss: with a trust domain per cluster, a principal names its cluster (no warning);
+    namespaces still name no trust domain (warning kept)."""
+    import shutil
+
+    snap = tmp_path / "snap"
+    shutil.copytree(SCENARIOS / "mc-istio-authz-gateway-ip", snap)
+    mesh = (snap / "mesh.yaml").read_text()
+    mesh = mesh.replace("  network: net-east\n", "  network: net-east\n  trustDomain: east.local\n")
+    (snap / "mesh.yaml").write_text(
+        mesh.replace("  network: net-west\n", "  network: net-west\n  trustDomain: west.local\n")
+    )
+    west = snap / "clusters" / "west" / "objects.yaml"
+    west.write_text(west.read_text().replace('principals: ["cluster.local/', 'principals: ["east.local/'))
+    code, doc, err = explain("shop/frontend@east", "shop/svc/ledger@west", "--from", str(snap))
+    assert (code, doc["verdict"]) == (0, "allowed"), err
+    assert not [w for w in doc["warnings"] if "MB16" in w], doc["warnings"]
+    code, doc, _ = explain("shop/frontend@east", "shop/svc/orders@west", "--from", str(snap))
+    assert (code, doc["verdict"]) == (0, "allowed")
+    assert [w for w in doc["warnings"] if "namespaces and service accounts name no trust domain" in w]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kubectl_meshdoctor.diagnosis.istio_mc_authz import gateway_ip_cause
 from kubectl_meshdoctor.engines.istio_authz import Conn
 from kubectl_meshdoctor.engines.istio_authz import evaluate as authz
 from kubectl_meshdoctor.engines.istio_mtls import effective_pa
@@ -129,7 +130,9 @@ def server_proxy_hop(p: Path, gw_pod: Pod, leg: str) -> HopResult:
     result = authz(c2.model, p.server_pod, conn, False)
     if result.decision is Decision.DENY:
         detail = f"{result.detail} (principal {principal}; source IP = the east-west gateway {gw_pod.ip})"
-        cause = Cause("istio-authz-denied", result.by, {"reason": detail, "fix_hint": "allow the client's principal"})
+        cause = gateway_ip_cause(c2, p.server_pod, conn, result, p.client_pod, gw_pod, c1) or Cause(
+            "istio-authz-denied", result.by, {"reason": detail, "fix_hint": "allow the client's principal"}
+        )
         return hop_result(
             Hop.SERVER_PROXY,
             Decision.DENY,
