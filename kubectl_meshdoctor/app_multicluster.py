@@ -18,6 +18,7 @@ from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.clustermesh import Sides, explain_across
 from kubectl_meshdoctor.diagnosis.clustermesh_gaps import flows_gap, mark_disconnected
 from kubectl_meshdoctor.diagnosis.clustermesh_model import merged
+from kubectl_meshdoctor.diagnosis.istio_cluster_local import stays_local
 from kubectl_meshdoctor.diagnosis.istio_mc_authz import shared_identity_note
 from kubectl_meshdoctor.diagnosis.istio_multinetwork_call import multinetwork
 from kubectl_meshdoctor.engines.global_service import GLOBAL, judge
@@ -124,6 +125,9 @@ def _across(mesh: MeshInput, sides: Sides, query: Query, src_ref: str, dst_ref: 
     if not src.pods:
         raise DataError(f"{src.label}@{client.name} has no pods in this view: cannot tell who calls")
     dst = resolve_in(mesh.clusters, server, dst_ref, query.destination, query.namespace, True)
+    hidden = stays_local(app.explain, client, server, query, src_ref, src, dst)
+    if hidden is not None:  # a cluster-local host (MB13): the client's sidecar stays in its cluster
+        return hidden
     across_networks = multinetwork(sides, query, src, dst)
     if across_networks is not None:  # sidecars in two Istio networks: through C2's east-west gateway
         return across_networks
@@ -279,8 +283,10 @@ def _global_elsewhere(mesh: MeshInput, cluster: Cluster, d: Diagnosis) -> list[s
 def _annotate(d: Diagnosis, sides: Sides, mesh: MeshInput) -> Diagnosis:
     """Name the cluster of each end and of each hop (JSON ``cluster`` fields), plus what was assumed."""
     d.source = replace(d.source, cluster=sides.client.name)
-    d.destination = replace(d.destination, cluster=None if d.destination.external else sides.server.name)
-    d.hops = [replace(h, cluster=sides.of(h.hop).name) for h in d.hops]
+    d.destination = replace(
+        d.destination, cluster=None if d.destination.external else (d.destination.cluster or sides.server.name)
+    )
+    d.hops = [replace(h, cluster=h.cluster or sides.of(h.hop).name) for h in d.hops]
     shared = shared_identity_note(d, sides.client, sides.server)  # MB16: principals alike in every cluster
     notes = [n for c in sides.both for n in c.notes] + mesh.warnings + ([shared] if shared else [])
     d.warnings = list(dict.fromkeys([*d.warnings, *notes]))

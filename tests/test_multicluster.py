@@ -417,6 +417,9 @@ LIVE_SCENARIOS = [
     ("mc-istio-authz-gateway-ip", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB16 gateway address
     ("mc-istio-authz-gateway-ip", ["shop/frontend@east", "shop/svc/cart@east"]),  # MB16 near miss
     ("mc-istio-authz-gateway-ip", ["shop/frontend@east", "shop/svc/orders@west"]),  # MB16 namespaces
+    ("mc-istio-cluster-local", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB13 stays local
+    ("mc-istio-cluster-local", ["shop/frontend@east", "kube-system/svc/metrics@west"]),  # MB13 default
+    ("mc-istio-cluster-local", ["shop/frontend@east", "shop/svc/reviews@west"]),  # MB13 near miss
 ]
 
 

@@ -110,10 +110,9 @@ SPECS: tuple[CauseSpec, ...] = (
     spec(
         "istio-mc-cluster-local",
         INFO,
-        "{host} is cluster-local in the mesh config: requests stay in {cluster}",
+        "{host} is cluster-local in {cluster}'s mesh config: requests stay in {cluster}",
         "add a serviceSettings entry with clusterLocal: false for {host}",
         "semantics-multicluster MB13",
-        planned=True,
     ),
     spec(
         "istio-mc-service-not-local",
