@@ -18,17 +18,16 @@ from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.clustermesh import Sides, explain_across
 from kubectl_meshdoctor.diagnosis.clustermesh_gaps import flows_gap, mark_disconnected
 from kubectl_meshdoctor.diagnosis.clustermesh_model import merged
+from kubectl_meshdoctor.diagnosis.istio_ambient_mc import unmodelled_istio
 from kubectl_meshdoctor.diagnosis.istio_cluster_local import stays_local
 from kubectl_meshdoctor.diagnosis.istio_mc_authz import shared_identity_note
 from kubectl_meshdoctor.diagnosis.istio_multinetwork_call import multinetwork
 from kubectl_meshdoctor.engines.global_service import GLOBAL, judge
 from kubectl_meshdoctor.engines.istio_mesh import workload_mesh
 from kubectl_meshdoctor.errors import DataError, UsageError
-from kubectl_meshdoctor.findings.types import Diagnosis, Gap, Mesh, Verdict
-from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.findings.types import Diagnosis, Mesh, Verdict
 from kubectl_meshdoctor.model.cluster_refs import pick_cluster, resolve_in, split_cluster
 from kubectl_meshdoctor.model.clusters import Cluster, annotations_of, make_cluster, mesh_notes
-from kubectl_meshdoctor.model.objects import Pod
 from kubectl_meshdoctor.model.refs import Target, resolve
 from kubectl_meshdoctor.sources.multicluster import MeshRaw, is_mc_demo, is_multicluster, read_mc_demo, read_mesh
 
@@ -134,7 +133,8 @@ def _across(mesh: MeshInput, sides: Sides, query: Query, src_ref: str, dst_ref: 
     one_network = same_network(sides, query, src_ref, src, dst)
     if one_network is not None:  # sidecars on one Istio network: pod to pod, mTLS end to end
         return one_network
-    if dst.kind == "Service" and dst.service is not None:
+    istio_client = workload_mesh(client.model, src.pods)[0] is not Mesh.NONE  # ignores Cilium's global LB (X3)
+    if dst.kind == "Service" and dst.service is not None and not istio_client:
         return _global_service(sides, query, src_ref, dst)
     if not dst.pods:
         raise DataError(f"{dst.label}@{server.name} has no pods in this view: nothing to call across clusters")
@@ -142,11 +142,11 @@ def _across(mesh: MeshInput, sides: Sides, query: Query, src_ref: str, dst_ref: 
     model, names = merged(client, server, pods)
     port, note = pod_port(server, dst, query.port)
     q = replace(query, source=src_ref, destination=f"{pods[0].namespace}/pod/{names[pods[0].key()]}", port=port)
-    _istio_gap(model, sides, src.pods, pods)
+    ambient = unmodelled_istio(model, sides, src.pods, pods, dst.service)
     down = mark_disconnected(model, sides)
     pair_flows(model, sides, q)
     d = explain_across(app.explain, model, q, sides)
-    d.causes[:0] = down
+    d.causes[:0] = [*down, *ambient]
     flows_gap(d, sides, query.no_flows)
     if note:
         d.warnings.append(note)
@@ -154,26 +154,6 @@ def _across(mesh: MeshInput, sides: Sides, query: Query, src_ref: str, dst_ref: 
     workload = d.destination.workload.removesuffix(suffix)
     d.destination = replace(d.destination, workload=workload, kind=dst.kind, pods=tuple(p.name for p in pods))
     return d
-
-
-def _istio_gap(model: Model, sides: Sides, client_pods: list[Pod], server_pods: list[Pod]) -> None:
-    """Istio multicluster (east-west gateways, networks, trust, remote secrets; Part I) is not modelled:
-    a call with a mesh end is unknown across clusters, naming both, never a guess."""
-    ends = [
-        (sides.client, workload_mesh(sides.client.model, client_pods)[0]),
-        (sides.server, workload_mesh(sides.server.model, server_pods)[0]),
-    ]
-    meshed = [f"{c.name} ({mesh.value})" for c, mesh in ends if mesh is not Mesh.NONE]
-    merged_view = [workload_mesh(model, client_pods[:1])[0], workload_mesh(model, server_pods[:1])[0]]
-    if meshed or any(m is not Mesh.NONE for m in merged_view):
-        who = ", ".join(meshed) or "a namespace label of the other cluster"
-        model.gaps.append(
-            Gap(
-                f"Istio multicluster is not modelled yet (same network or east-west gateway, trust, remote secrets): "
-                f"the call from {sides.client.name} to {sides.server.name} has an Istio end in {who}",
-                {"*"},
-            )
-        )
 
 
 def _global_service(sides: Sides, query: Query, src_ref: str, dst: Target) -> Diagnosis:
@@ -212,12 +192,12 @@ def _global_service(sides: Sides, query: Query, src_ref: str, dst: Target) -> Di
         front if s.name == svc.name else s for s in model.services_by_ns[svc.namespace]
     ]
     src_pods = resolve_in([client], client, src_ref, query.source, query.namespace, False).pods
-    _istio_gap(model, sides, src_pods, backends)
+    ambient = unmodelled_istio(model, sides, src_pods, backends, svc)
     down = mark_disconnected(model, sides)
     q = replace(query, source=src_ref, destination=f"{svc.namespace}/svc/{svc.name}")
     pair_flows(model, sides, q)
     d = explain_across(app.explain, model, q, sides)
-    d.causes[:0] = down
+    d.causes[:0] = [*down, *ambient]
     flows_gap(d, sides, query.no_flows)
     local = [
         p

@@ -420,6 +420,9 @@ LIVE_SCENARIOS = [
     ("mc-istio-cluster-local", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB13 stays local
     ("mc-istio-cluster-local", ["shop/frontend@east", "kube-system/svc/metrics@west"]),  # MB13 default
     ("mc-istio-cluster-local", ["shop/frontend@east", "shop/svc/reviews@west"]),  # MB13 near miss
+    ("mc-istio-ambient", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB15 one network
+    ("mc-istio-ambient", ["shop/frontend@east", "shop/svc/cart@north"]),  # MB15 old istiod
+    ("mc-istio-ambient", ["shop/frontend@east", "shop/svc/cart@south"]),  # MB15 near miss
 ]
 
 

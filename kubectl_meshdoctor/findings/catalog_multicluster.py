@@ -127,7 +127,6 @@ SPECS: tuple[CauseSpec, ...] = (
         "ambient multicluster outside its support envelope ({why})",
         "use multi-primary multi-network with uniform waypoints (Istio ≥1.27)",
         "semantics-multicluster MB15",
-        planned=True,
     ),
     spec(
         "istio-mc-locality",
