@@ -20,6 +20,7 @@ from kubectl_meshdoctor.diagnosis.clustermesh_gaps import flows_gap, mark_discon
 from kubectl_meshdoctor.diagnosis.clustermesh_model import merged
 from kubectl_meshdoctor.diagnosis.istio_ambient_mc import unmodelled_istio
 from kubectl_meshdoctor.diagnosis.istio_cluster_local import stays_local
+from kubectl_meshdoctor.diagnosis.istio_locality import with_locality
 from kubectl_meshdoctor.diagnosis.istio_mc_authz import shared_identity_note
 from kubectl_meshdoctor.diagnosis.istio_multinetwork_call import multinetwork
 from kubectl_meshdoctor.engines.global_service import GLOBAL, judge
@@ -129,10 +130,10 @@ def _across(mesh: MeshInput, sides: Sides, query: Query, src_ref: str, dst_ref: 
         return hidden
     across_networks = multinetwork(sides, query, src, dst)
     if across_networks is not None:  # sidecars in two Istio networks: through C2's east-west gateway
-        return across_networks
+        return with_locality(across_networks, client, server, dst)
     one_network = same_network(sides, query, src_ref, src, dst)
     if one_network is not None:  # sidecars on one Istio network: pod to pod, mTLS end to end
-        return one_network
+        return with_locality(one_network, client, server, dst)
     istio_client = workload_mesh(client.model, src.pods)[0] is not Mesh.NONE  # ignores Cilium's global LB (X3)
     if dst.kind == "Service" and dst.service is not None and not istio_client:
         return _global_service(sides, query, src_ref, dst)

@@ -423,6 +423,9 @@ LIVE_SCENARIOS = [
     ("mc-istio-ambient", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB15 one network
     ("mc-istio-ambient", ["shop/frontend@east", "shop/svc/cart@north"]),  # MB15 old istiod
     ("mc-istio-ambient", ["shop/frontend@east", "shop/svc/cart@south"]),  # MB15 near miss
+    ("mc-istio-locality", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB17 no failover
+    ("mc-istio-locality", ["shop/frontend@east", "shop/svc/orders@west"]),  # MB17 failover
+    ("mc-istio-locality", ["shop/frontend@east", "shop/svc/reviews@west"]),  # MB17 near miss
 ]
 
 

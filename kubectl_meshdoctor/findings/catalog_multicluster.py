@@ -131,10 +131,9 @@ SPECS: tuple[CauseSpec, ...] = (
     spec(
         "istio-mc-locality",
         INFO,
-        "locality load balancing keeps requests in {cluster} while its endpoints are healthy",
+        "locality load balancing likely keeps requests in {cluster} while its endpoints are healthy",
         "none needed; add outlierDetection or failoverPriority to fail over",
         "semantics-multicluster MB17",
-        planned=True,
     ),
     spec(
         "flows-cluster-gap",
