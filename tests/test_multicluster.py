@@ -410,6 +410,7 @@ def test_objects_a_cluster_could_not_give_make_its_hops_unknown_named(tmp_path: 
     assert "cluster west: " in " ".join(doc["gaps"]) and "cluster east: " not in " ".join(doc["gaps"])
 
 
+SCRAPER = "monitoring/pod/scraper-node-a1"
 LIVE_SCENARIOS = [
     ("mc-policy-asymmetric", ["shop/frontend@east", "shop/cart@west", "--port", "8080"]),  # MB3 ingress side
     ("mc-policy-asymmetric", ["shop/batch@east", "shop/ledger@west", "--port", "9090"]),  # MB3 egress side
@@ -426,6 +427,11 @@ LIVE_SCENARIOS = [
     ("mc-istio-locality", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB17 no failover
     ("mc-istio-locality", ["shop/frontend@east", "shop/svc/orders@west"]),  # MB17 failover
     ("mc-istio-locality", ["shop/frontend@east", "shop/svc/reviews@west"]),  # MB17 near miss
+    ("mc-remote-node-peer", ["monitoring/pod/scraper-node-a1@east", "monitoring/pod/exporter@west", "--port", "9100"]),
+    (
+        "mc-remote-node-peer",
+        ["monitoring/pod/scraper-node-a1@east", "monitoring/pod/exporter-open@west", "--port", "9100"],
+    ),
 ]
 
 

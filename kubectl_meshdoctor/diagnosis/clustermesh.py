@@ -9,7 +9,9 @@ is decided by asking again with one rule of M4 relaxed:
   allow stopped matching the remote peer → ``clustermesh-policy-local-cluster`` (MB1);
 * it would allow if the ``cluster`` entity covered remote pods → ``clustermesh-cluster-entity-local`` (MB2);
 * the other side's cluster explicitly allows the call → the policy exists on one side only (MB3,
-  diagnosis/clustermesh_asymmetric.py).
+  diagnosis/clustermesh_asymmetric.py);
+* the server's ingress denies a host-network client of another cluster → ``clustermesh-remote-node-peer``
+  (MB20, diagnosis/clustermesh_remote_node.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass, replace
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.clustermesh_asymmetric import asymmetric
 from kubectl_meshdoctor.diagnosis.clustermesh_model import Scoping, set_rules
+from kubectl_meshdoctor.diagnosis.clustermesh_remote_node import remote_node_peer
 from kubectl_meshdoctor.findings.types import (
     HOP_TITLES,
     Cause,
@@ -90,6 +93,7 @@ def explain_across(run: Runner, model: Model, query: Query, sides: Sides) -> Dia
         if wide is not None and wide.decision is Decision.ALLOW:
             _blame(d, broken, _entity_cause(wide, owner, peer))
     set_rules(model, sides.both, actual)
+    remote_node_peer(d, model, sides.client, sides.server)
     asymmetric(d, model, sides.client, sides.server)
     return d
 

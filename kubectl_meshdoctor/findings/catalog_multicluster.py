@@ -61,11 +61,12 @@ SPECS: tuple[CauseSpec, ...] = (
     spec(
         "clustermesh-remote-node-peer",
         E,
-        "{rule} in cluster {cluster} selects pods, but the peer reaches it from the host network of another "
-        "cluster (identity remote-node)",
-        "allow `fromEntities: [remote-node]`, or fromNodes with `{key}`",
+        "{rule} in cluster {cluster} does not admit remote-node: the caller runs on the host network of "
+        "{peer_cluster}, so Cilium in {cluster} sees it as remote-node, which no pod selector matches",
+        "allow `fromEntities: [remote-node]` (every node of every cluster), or `fromNodes` with "
+        "`{key}: {peer_cluster}` (needs enable-node-selector-labels; from Cilium 1.19 a node selector without "
+        "the key matches local nodes only)",
         "semantics-multicluster MB20",
-        planned=True,
     ),
     spec(
         "istio-mc-no-remote-secret",
