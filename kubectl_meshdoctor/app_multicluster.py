@@ -17,6 +17,7 @@ from kubectl_meshdoctor.app_multicluster_paths import pair_flows, pod_port, same
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.clustermesh import Sides, explain_across
 from kubectl_meshdoctor.diagnosis.clustermesh_gaps import flows_gap, mark_disconnected
+from kubectl_meshdoctor.diagnosis.clustermesh_istio_view import view_mismatch
 from kubectl_meshdoctor.diagnosis.clustermesh_model import merged
 from kubectl_meshdoctor.diagnosis.istio_ambient_mc import unmodelled_istio
 from kubectl_meshdoctor.diagnosis.istio_cluster_local import stays_local
@@ -116,6 +117,7 @@ def explain(opts: app.SourceOptions, query: Query) -> Diagnosis:
             d.warnings.extend(_global_elsewhere(mesh, client, d))
     else:
         d = _across(mesh, sides, query, src_ref, dst_ref)
+        view_mismatch(d, client, server)  # MB18: Cilium global, Istio's view without the other cluster
     return _annotate(d, sides, mesh)
 
 

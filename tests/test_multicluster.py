@@ -488,3 +488,19 @@ def test_mb16_distinct_trust_domains_let_principals_tell_clusters_apart(tmp_path
     code, doc, _ = explain("shop/frontend@east", "shop/svc/orders@west", "--from", str(snap))
     assert (code, doc["verdict"]) == (0, "allowed")
     assert [w for w in doc["warnings"] if "namespaces and service accounts name no trust domain" in w]
+
+
+def test_mb18_near_miss_istio_reads_the_other_cluster(tmp_path: Path) -> None:
+    """MB18 near miss: the same global Service once east's istiod reads west: no view mismatch."""
+    import shutil
+
+    snap = tmp_path / "snap"
+    shutil.copytree(SCENARIOS / "mc-istio-view-mismatch", snap)
+    mesh = (snap / "mesh.yaml").read_text()
+    (snap / "mesh.yaml").write_text(mesh.replace("istioRemoteClusters: []", "istioRemoteClusters: [west]"))
+    for source in ("shop/frontend@east", "shop/batch@east"):
+        code, doc, err = explain(source, "shop/svc/cart@west", "--from", str(snap))
+        assert doc, err
+        assert "clustermesh-istio-view-mismatch" not in [c["code"] for c in doc["causes"]], doc["causes"]
+    code, doc, _ = explain("shop/frontend@east", "shop/svc/cart@west", "--from", str(snap))
+    assert (code, doc["verdict"]) == (0, "allowed")

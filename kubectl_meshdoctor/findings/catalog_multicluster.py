@@ -53,10 +53,10 @@ SPECS: tuple[CauseSpec, ...] = (
         "clustermesh-istio-view-mismatch",
         W,
         "Cilium load-balances {service} across clusters, but Istio's view of the mesh differs ({why}); mesh "
-        "clients ignore Cilium's global Service",
-        "make Istio's multicluster view match (remote secrets), or expect mesh clients to stay local",
+        "clients likely ignore Cilium's global Service (inferred)",
+        "make Istio's multicluster view match (remote secrets, no clusterLocal for the host), or expect mesh "
+        "clients to stay local",
         "semantics-multicluster MB18 (X3)",
-        planned=True,
     ),
     spec(
         "clustermesh-remote-node-peer",
