@@ -504,3 +504,18 @@ def test_mb18_near_miss_istio_reads_the_other_cluster(tmp_path: Path) -> None:
         assert "clustermesh-istio-view-mismatch" not in [c["code"] for c in doc["causes"]], doc["causes"]
     code, doc, _ = explain("shop/frontend@east", "shop/svc/cart@west", "--from", str(snap))
     assert (code, doc["verdict"]) == (0, "allowed")
+
+
+def test_mb3_check_names_policies_present_in_one_cluster_only() -> None:
+    """MB3 in `check`: a policy whose copy is missing where the other cluster's default deny selects
+    the same pods (cart-ingress: east only; batch-egress: west only). Near miss: web-ingress is in east
+    only too, but nothing in west puts web under default deny, so its absence drops nothing."""
+    code, doc = _check("--from", str(SCENARIOS / "mc-policy-asymmetric"))
+    hits = [f for f in doc["findings"] if "clustermesh-policy-asymmetric" in f["summary"]]
+    assert [(f["code"], f["severity"], f["objects"][0]["name"]) for f in hits] == [
+        ("cilium-policy-denied", "warning", "cart-ingress"),
+        ("cilium-policy-denied", "warning", "batch-egress"),
+    ], hits
+    assert "in cluster west as well" in hits[0]["fix"] and "in cluster east as well" in hits[1]["fix"]
+    assert "cluster" not in hits[0]  # mesh-wide: the summary names both clusters
+    assert code == 0

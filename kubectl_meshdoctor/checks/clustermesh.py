@@ -5,13 +5,16 @@ MB6): what no single cluster's check can see. Pure: reads the clusters' models a
   non-zero, unique ``cluster-id``; the same ``max-connected-clusters`` everywhere;
 * pod IPs used in two clusters (overlapping pod CIDRs, M8): an IP maps to one identity only;
 * global Services (M5): present in every cluster that marks it global, global everywhere it exists
-  once one cluster marks it, with the same ports.
+  once one cluster marks it, with the same ports;
+* policies present in one cluster only where the other's default deny makes the copy matter (MB3,
+  checks/clustermesh_policies.py).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
+from kubectl_meshdoctor.checks.clustermesh_policies import one_sided_policies
 from kubectl_meshdoctor.engines.global_service import GLOBAL, judge
 from kubectl_meshdoctor.findings.types import Cause, ObjectRef, Severity
 from kubectl_meshdoctor.model.clusters import LOCAL_DEFAULT_KEY, Cluster, annotations_of
@@ -137,4 +140,5 @@ def mesh_findings(clusters: list[Cluster]) -> list[tuple[str, Cause]]:
     found += [("clustermesh.LocalClusterSelectors", c) for c in _local_only(clusters)]
     found += [("clustermesh.PodIPs", c) for c in _shared_ips(clusters)]
     found += [("clustermesh.GlobalServices", c) for c in _global_services(clusters)]
+    found += [("clustermesh.OneSidedPolicies", c) for c in one_sided_policies(clusters)]
     return found

@@ -25,7 +25,11 @@ CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "cilium-l7-vs-istio-mtls": ("every port with Cilium HTTP rules that a sidecar/ambient client reaches", ()),
     "cilium-l7-unreachable-ambient": ("L7 rules on app ports of ambient workloads", ()),
     "cilium-l7-not-enforced": ("L7 rules with enable-l7-proxy false", ()),
-    "cilium-policy-denied": ("only the HBONE gap: an ambient peer allowed on the app port but not on 15008", ()),
+    "cilium-policy-denied": (
+        "only the HBONE gap: an ambient peer allowed on the app port but not on 15008; across clusters, a policy "
+        "whose copy is missing where default deny selects the same pods (MB3)",
+        (),
+    ),
     "istio-mtls-conflict": (
         "DestinationRule TLS vs the server's PeerAuthentication or sidecar, both directions",
         ("MTLSPolicyConflict", "DestinationRuleUsesMTLSForWorkloadWithoutSidecar"),
