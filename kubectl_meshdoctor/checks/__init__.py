@@ -10,6 +10,7 @@ from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.checks.cilium_checks import AUDIT, EMPTY_RULES, INVALID, SELECTS_NOTHING
 from kubectl_meshdoctor.checks.config_checks import CONFIG
 from kubectl_meshdoctor.checks.egress import EGRESS
+from kubectl_meshdoctor.checks.envoy_config_checks import ENVOY_CONFIG_CONFLICTS
 from kubectl_meshdoctor.checks.gamma_checks import GAMMA_WAYPOINT
 from kubectl_meshdoctor.checks.gateway_api_status import ROUTE_STATUS
 from kubectl_meshdoctor.checks.ingress_backends import INGRESS_BACKENDS
@@ -29,6 +30,7 @@ ALL: tuple[Check, ...] = tuple(
             AUTHZ_NEEDS_MTLS,
             CONFIG,
             EGRESS,
+            ENVOY_CONFIG_CONFLICTS,
             EMPTY_RULES,
             GAMMA_WAYPOINT,
             INGRESS_BACKENDS,

@@ -14,7 +14,9 @@ from kubectl_meshdoctor.findings.types import Cause
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.ingress import Ingress, IngressBackend
 
-_LEG_CODES = frozenset({"cilium-ingress-backend-denied", "cilium-ingress-vs-istio-mtls"})
+_LEG_CODES = frozenset(
+    {"cilium-ingress-backend-denied", "cilium-ingress-vs-istio-mtls", "cilium-ingress-client-ip-invisible"}
+)
 
 
 def _backends(ing: Ingress) -> list[tuple[IngressBackend, str]]:

@@ -67,6 +67,10 @@ CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
     ),
     "cilium-fqdn-no-dns-visibility": ("every pod a toFQDNs rule selects whose lookups bypass the DNS proxy", ()),
     "cilium-egress-gateway-unusable": ("every CiliumEgressGatewayPolicy that selects pods and has no gateway node", ()),
+    "cilium-envoyconfig-conflict": (
+        "every pair of CiliumEnvoyConfigs: the same Service port redirected, or the same qualified Envoy resource",
+        (),
+    ),
     "gateway-route-not-accepted": ("every HTTPRoute parentRef to a Gateway in view (Accepted and its reason)", ()),
     "gamma-no-waypoint": (
         "every HTTPRoute attached to a Service, called by an ambient client through explain's hops",
@@ -78,6 +82,10 @@ CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "ingress-backend-missing": ("every backend of an Ingress Cilium or Istio serves (Service and port exist)", ()),
     "cilium-ingress-backend-denied": (
         "every backend of an Ingress Cilium serves: its policies admit the identity ingress on the target port",
+        (),
+    ),
+    "cilium-ingress-client-ip-invisible": (
+        "every backend of an Ingress Cilium serves that refuses identity ingress: its CIDR rules on the target port",
         (),
     ),
     "cilium-ingress-vs-istio-mtls": ("every backend of an Ingress Cilium serves: PeerAuthentication STRICT", ()),

@@ -1,0 +1,75 @@
+"""Issue 20: the gateway catalog entries GB10, GB11, GB14 and GB16 (semantics-gateways.md Part B) as
+`check` and `explain` report them; the per-call cases with their near misses are scenarios
+(tests/scenarios/gamma-cilium-consumer-and-bypass, cilium-ingress-client-cidr,
+cilium-envoyconfig-conflict, cilium-envoyconfig)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from kubectl_meshdoctor.cli.main import cli
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+
+def _json(*args: str) -> tuple[int, dict[str, Any]]:
+    result = CliRunner().invoke(cli, [*args, "-o", "json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def _names(finding: dict[str, Any]) -> set[str]:
+    return {o["name"] for o in finding["objects"]}
+
+
+def test_gb16_check_reports_each_overlapping_pair_and_not_the_near_misses() -> None:
+    _, doc = _json("check", "--from", str(SCENARIOS / "cilium-envoyconfig-conflict"))
+    found = [f for f in doc["findings"] if f["code"] == "cilium-envoyconfig-conflict"]
+    assert sorted(sorted(_names(f)) for f in found) == [["cilium-gateway-web", "named-lb"], ["dup-a", "dup-b"]]
+    assert all(f["severity"] == "warning" for f in found)
+    dup = next(f for f in found if "dup-a" in _names(f))
+    assert "Service app/dup (port 80)" in dup["summary"]
+    named = next(f for f in found if "named-lb" in _names(f))
+    assert "Listener app/cilium-gateway-web/listener" in named["summary"]
+
+
+def test_gb16_explain_names_the_conflict_on_the_path_and_stays_unknown() -> None:
+    code, doc = _json(
+        "explain", "app/client", "app/svc/dup", "--port", "80", "--from", str(SCENARIOS / "cilium-envoyconfig-conflict")
+    )
+    assert (code, doc["verdict"]) == (3, "unknown")
+    (cause,) = [c for c in doc["causes"] if c["code"] == "cilium-envoyconfig-conflict"]
+    assert "unpredictable" in cause["summary"] and cause["fix"].startswith("keep one CiliumEnvoyConfig")
+
+
+def test_gb14_check_names_the_cidr_rule_only_on_the_port_the_ingress_calls() -> None:
+    _, doc = _json("check", "--from", str(SCENARIOS / "cilium-ingress-client-cidr"))
+    invisible = [f for f in doc["findings"] if f["code"] == "cilium-ingress-client-ip-invisible"]
+    assert [_names(f) for f in invisible] == [{"cidr-office-only"}]  # not otherport-office-admin (port 9090)
+    assert "reserved:ingress" in invisible[0]["fix"] and "203.0.113.0/24" in invisible[0]["fix"]
+    denied = {n for f in doc["findings"] if f["code"] == "cilium-ingress-backend-denied" for n in _names(f)}
+    assert denied == {"cidr-office-only", "otherport-office-admin"}
+
+
+def test_gb10_explain_says_the_consumer_route_is_not_applied() -> None:
+    folder = str(SCENARIOS / "gamma-cilium-consumer-and-bypass")
+    code, doc = _json("explain", "web/plain", "shop/svc/echo", "--port", "80", "--path", "/other", "--from", folder)
+    assert (code, doc["verdict"]) == (0, "allowed")
+    (cause,) = doc["causes"]
+    assert cause["code"] == "gamma-consumer-route-unsupported" and cause["severity"] == "warning"
+    assert "every client of the Service" in cause["fix"]  # the blast radius of moving the route
+    route_hop = next(h for h in doc["hops"] if h["name"] == "client-route")
+    assert "not applied" in route_hop["detail"] and "unrouted" in route_hop["detail"]
+
+
+def test_gb11_mesh_client_bypass_is_marked_inferred() -> None:
+    folder = str(SCENARIOS / "gamma-cilium-consumer-and-bypass")
+    code, doc = _json("explain", "web/meshed", "shop/svc/cart", "--port", "80", "--path", "/other", "--from", folder)
+    assert (code, doc["verdict"]) == (3, "unknown")
+    (cause,) = doc["causes"]
+    assert cause["code"] == "gamma-bypassed-by-mesh-client" and "[inferred]" in cause["summary"]
+    assert any("bypasses" in g for g in doc["gaps"])
