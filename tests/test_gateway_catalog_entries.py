@@ -73,3 +73,30 @@ def test_gb11_mesh_client_bypass_is_marked_inferred() -> None:
     (cause,) = doc["causes"]
     assert cause["code"] == "gamma-bypassed-by-mesh-client" and "[inferred]" in cause["summary"]
     assert any("bypasses" in g for g in doc["gaps"])
+
+
+def _leg_cause(source: str, host: str) -> dict[str, Any]:
+    folder = str(SCENARIOS / "egress-gateway-leg-cilium")
+    code, doc = _json("explain", source, host, "--method", "GET", "--from", folder)
+    assert (code, doc["verdict"]) == (1, "denied")
+    (cause,) = doc["causes"]
+    assert (cause["code"], cause.get("detail")) == ("cilium-policy-denied", "egress-gateway-leg")
+    return cause
+
+
+def test_gb19_each_leg_of_the_egress_gateway_says_which_leg_and_what_to_allow() -> None:
+    first = _leg_cause("red/dnsonly", "api.example.com")  # the client's egress to the gateway pod
+    assert "red/dnsonly → egress gateway istio-system/istio-egressgateway" in first["summary"]
+    assert "toEndpoints" in first["fix"] and '"8080"' in first["fix"]
+    at_gateway = _leg_cause("red/stranger", "api.example.com")  # the gateway pods' ingress
+    assert "ingress policy must admit the client" in at_gateway["summary"]
+    out = _leg_cause("red/client", "api.example.net")  # the gateway pods' egress to the outside host
+    assert "→ api.example.net" in out["summary"]
+    assert "matchName: api.example.net" in out["fix"] and "matchPattern" in out["fix"]  # + the DNS rule
+
+
+def test_gb19_near_miss_causes_carry_no_leg_detail() -> None:
+    folder = str(SCENARIOS / "egress-istio-gateway")
+    _, doc = _json("explain", "red/direct", "plain.example.com", "--method", "GET", "--from", folder)
+    assert doc["verdict"] == "denied"  # the sidecar connects out itself: no egress gateway leg
+    assert [c.get("detail") for c in doc["causes"]] == [None]
