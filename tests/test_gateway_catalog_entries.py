@@ -100,3 +100,26 @@ def test_gb19_near_miss_causes_carry_no_leg_detail() -> None:
     _, doc = _json("explain", "red/direct", "plain.example.com", "--method", "GET", "--from", folder)
     assert doc["verdict"] == "denied"  # the sidecar connects out itself: no egress gateway leg
     assert [c.get("detail") for c in doc["causes"]] == [None]
+
+
+def test_gb6_gateway_api_durations_and_the_shorter_bound() -> None:
+    from kubectl_meshdoctor.diagnosis.gateway_timeout import bound, seconds
+
+    assert [seconds(d) for d in ("500ms", "1h30m", "2s", "0s", "10", "1.5s", "s")] == [
+        0.5, 5400.0, 2.0, 0.0, None, None, None,
+    ]  # fmt: skip
+    assert bound((("request", "1s"), ("backendRequest", "500ms"))) == (0.5, "backendRequest 500ms")
+    assert bound((("request", "0s"),)) is None  # "0s" disables the timeout
+
+
+def test_gb6_504_through_a_gateway_names_the_route_field_and_the_delay() -> None:
+    folder = str(SCENARIOS / "gateway-route-timeout")
+    code, doc = _json(
+        "explain", "world", "edge/gateway/cil", "--path", "/short", "-H", "end-user: jason", "--from", folder
+    )
+    assert (code, doc["verdict"], doc["symptom"]) == (1, "broken", "http-504")
+    (cause,) = doc["causes"]
+    assert cause["code"] == "istio-timeout" and "timeouts.backendRequest 500ms" in cause["summary"]
+    assert "(Cilium's Envoy: inferred)" in cause["summary"]
+    assert cause["fix"].startswith("raise spec.rules[0].timeouts.backendRequest above 2s")
+    assert "kubectl -n shop edit httproute mid-cil" in cause["fix"]
