@@ -71,13 +71,19 @@ CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
         "every pair of CiliumEnvoyConfigs: the same Service port redirected, or the same qualified Envoy resource",
         (),
     ),
-    "gateway-route-not-accepted": ("every HTTPRoute parentRef to a Gateway in view (Accepted and its reason)", ()),
+    "gateway-route-not-accepted": (
+        "every HTTP/GRPC/TLS/TCP route parentRef to a Gateway in view (Accepted and its reason)",
+        (),
+    ),
     "gamma-no-waypoint": (
         "every HTTPRoute attached to a Service, called by an ambient client through explain's hops",
         (),
     ),
-    "gateway-backend-unresolved": ("every HTTPRoute backendRef (ResolvedRefs: BackendNotFound, InvalidKind)", ()),
-    "gateway-refgrant-missing": ("every cross-namespace HTTPRoute backendRef (ResolvedRefs: RefNotPermitted)", ()),
+    "gateway-backend-unresolved": (
+        "every HTTP/GRPC/TLS/TCP route backendRef (ResolvedRefs: BackendNotFound, InvalidKind)",
+        (),
+    ),
+    "gateway-refgrant-missing": ("every cross-namespace route backendRef (ResolvedRefs: RefNotPermitted)", ()),
     "gateway-status-disagrees": ("HTTPRoute status.parents Accepted vs the evaluation", ()),
     "ingress-backend-missing": ("every backend of an Ingress Cilium or Istio serves (Service and port exist)", ()),
     "cilium-ingress-backend-denied": (
