@@ -123,3 +123,21 @@ def test_gb6_504_through_a_gateway_names_the_route_field_and_the_delay() -> None
     assert "(Cilium's Envoy: inferred)" in cause["summary"]
     assert cause["fix"].startswith("raise spec.rules[0].timeouts.backendRequest above 2s")
     assert "kubectl -n shop edit httproute mid-cil" in cause["fix"]
+
+
+def test_gb15_check_reports_the_strict_backend_behind_ciliums_gateway_not_the_permissive_one() -> None:
+    """`check` runs the leg behind Cilium's Gateway for every backend of its accepted routes (as it does
+    for Cilium's Ingress): catalog is STRICT (reset), reviews' port is PERMISSIVE (the near miss)."""
+    _, doc = _json("check", "--demo", "cilium-gateway-istio-strict")
+    found = [f for f in doc["findings"] if f["code"] == "cilium-ingress-vs-istio-mtls"]
+    assert len(found) == 1 and "store/catalog-" in found[0]["summary"]
+    assert "reviews" not in json.dumps(found)
+
+
+def test_gb13_gb14_check_behind_ciliums_gateway_reports_the_backend_and_its_cidr_rule() -> None:
+    _, doc = _json("check", "--from", str(SCENARIOS / "cilium-gateway-backends"))
+    codes = sorted((f["code"], sorted(_names(f))) for f in doc["findings"] if f["code"].startswith("cilium-ingress"))
+    assert codes == [
+        ("cilium-ingress-backend-denied", ["cidr-office-only"]),
+        ("cilium-ingress-client-ip-invisible", ["cidr-office-only"]),
+    ]  # not right-from-ingress (admits ingress), not the route the listener refuses (other namespace)

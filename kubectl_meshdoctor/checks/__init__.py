@@ -8,6 +8,7 @@ from __future__ import annotations
 from kubectl_meshdoctor.checks.authz_refs import AUTHZ_REFS
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.checks.cilium_checks import AUDIT, EMPTY_RULES, INVALID, SELECTS_NOTHING
+from kubectl_meshdoctor.checks.cilium_gateway_backends import CILIUM_GATEWAY_BACKENDS
 from kubectl_meshdoctor.checks.config_checks import CONFIG
 from kubectl_meshdoctor.checks.egress import EGRESS
 from kubectl_meshdoctor.checks.envoy_config_checks import ENVOY_CONFIG_CONFLICTS
@@ -28,6 +29,7 @@ ALL: tuple[Check, ...] = tuple(
             AMBIENT_PROBES,
             AUDIT,
             AUTHZ_NEEDS_MTLS,
+            CILIUM_GATEWAY_BACKENDS,
             CONFIG,
             EGRESS,
             ENVOY_CONFIG_CONFLICTS,
