@@ -106,6 +106,8 @@ def gamma_route_hop(call: Call, base: HopResult) -> HopResult | None:
     key = f"{svc.namespace}/{svc.name}"
     parent = f"Service {key}"
     if call.client_mesh is Mesh.NONE:
+        if all(r.ref.namespace not in (svc.namespace, call.client.namespace) for r in routes):
+            return None  # consumer routes of other namespaces apply to no client here, in any implementation
         outside = outside_mesh_hop(call, svc, routes)  # GB10: Cilium ignores consumer routes
         if outside is not None:
             return outside
