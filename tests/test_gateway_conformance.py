@@ -169,11 +169,12 @@ def test_conformance_route_status(
 ) -> None:
     """What `check` reports for a route's Accepted / ResolvedRefs is what the suite asserts."""
     ns, name = _name(want["route"])
+    kind = want.get("kind", "HTTPRoute")  # TLSRoute / TCPRoute entries name their kind
     found = [
         f
         for f in checked[manifest]
         if f["code"] in _CODES[want["condition"]]
-        and any(o["kind"] == "HTTPRoute" and (o["namespace"], o["name"]) == (ns, name) for o in f["objects"])
+        and any(o["kind"] == kind and (o["namespace"], o["name"]) == (ns, name) for o in f["objects"])
     ]
     if want["status"] == "True":
         assert not found, found

@@ -8,8 +8,10 @@ from __future__ import annotations
 from kubectl_meshdoctor.checks.authz_refs import AUTHZ_REFS
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.checks.cilium_checks import AUDIT, EMPTY_RULES, INVALID, SELECTS_NOTHING
+from kubectl_meshdoctor.checks.cilium_gateway_backends import CILIUM_GATEWAY_BACKENDS
 from kubectl_meshdoctor.checks.config_checks import CONFIG
 from kubectl_meshdoctor.checks.egress import EGRESS
+from kubectl_meshdoctor.checks.envoy_config_checks import ENVOY_CONFIG_CONFLICTS
 from kubectl_meshdoctor.checks.gamma_checks import GAMMA_WAYPOINT
 from kubectl_meshdoctor.checks.gateway_api_status import ROUTE_STATUS
 from kubectl_meshdoctor.checks.ingress_backends import INGRESS_BACKENDS
@@ -27,8 +29,10 @@ ALL: tuple[Check, ...] = tuple(
             AMBIENT_PROBES,
             AUDIT,
             AUTHZ_NEEDS_MTLS,
+            CILIUM_GATEWAY_BACKENDS,
             CONFIG,
             EGRESS,
+            ENVOY_CONFIG_CONFLICTS,
             EMPTY_RULES,
             GAMMA_WAYPOINT,
             INGRESS_BACKENDS,

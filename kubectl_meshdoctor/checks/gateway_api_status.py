@@ -1,10 +1,14 @@
 """Gateway API route status, evaluated (issue 20 §2, §6; semantics-gateways.md G2, GB1-GB3): for every
-route parentRef to a Gateway in view, does a listener accept it (Accepted and its reason), and does
-every backendRef resolve (ResolvedRefs: BackendNotFound, InvalidKind, RefNotPermitted)? Through the
-same engine functions the north-south walk uses. When the route's own status (written by the
-controller) says otherwise, that is reported too: one of the two is stale or we miss something."""
+HTTPRoute, GRPCRoute, TLSRoute and TCPRoute parentRef to a Gateway in view, does a listener accept it
+(Accepted and its reason), and does every backendRef resolve (ResolvedRefs: BackendNotFound,
+InvalidKind, RefNotPermitted)? Through the same engine functions the north-south walk uses. When the
+route's own status (written by the controller) says otherwise, that is reported too: one of the two is
+stale or we miss something. A TLSRoute or TCPRoute backend that does not resolve closes its share of
+the connections (the gateway reads no request to answer with a status)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.diagnosis.gateway_api_causes import backend_cause, not_accepted
@@ -13,6 +17,8 @@ from kubectl_meshdoctor.engines.gateway_api_backends import check_backend
 from kubectl_meshdoctor.findings.types import Cause
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.gateway_api import GROUP, ApiGateway, ApiRoute, ParentRef
+
+_L4_KINDS = ("TLSRoute", "TCPRoute")
 
 
 def _accepted(model: Model, route: ApiRoute, gw: ApiGateway, parent: ParentRef) -> list[Cause]:
@@ -56,7 +62,11 @@ def _resolved(model: Model, route: ApiRoute) -> list[Cause]:
                 continue
             share = f"{b.weight}/{sum(x.weight for x in rule.backends) or 1}"
             why = f"{why} (ResolvedRefs=False, {problem})"
-            out.append(backend_cause(route, rule, b, problem, why, share))
+            cause = backend_cause(route, rule, b, problem, why, share)
+            if route.ref.kind in _L4_KINDS:  # the gateway reads no request: it closes the connection
+                text = f"{cause.params['route']} {rule.where}: {why}; the gateway closes {share} of the connections"
+                cause = replace(cause, detail=f"{text} the rule takes (no HTTP status: TLS passthrough / TCP)")
+            out.append(cause)
     return out
 
 
@@ -64,8 +74,8 @@ def _status(model: Model) -> list[Cause]:
     gateways = {(g.ref.namespace or "default", g.ref.name): g for g in model.gateway_api.gateways}
     out: list[Cause] = []
     for route in sorted(model.gateway_api.routes, key=lambda r: (r.ref.namespace or "", r.ref.name)):
-        if route.ref.kind not in ("HTTPRoute", "GRPCRoute"):
-            continue  # TLSRoute, TCPRoute, UDPRoute: not evaluated yet
+        if route.ref.kind not in ("HTTPRoute", "GRPCRoute", *_L4_KINDS):
+            continue  # UDPRoute: not evaluated yet
         parents = [p for p in route.parents if p.group == GROUP and p.kind == "Gateway"]
         for parent in parents:
             gw = gateways.get((parent.namespace, parent.name))
@@ -78,9 +88,10 @@ def _status(model: Model) -> list[Cause]:
 
 ROUTE_STATUS = Check(
     "gateway.RouteStatus",
-    "Gateway API HTTPRoutes: Accepted per parent Gateway (NotAllowedByListeners, NoMatchingParent, "
+    "Gateway API HTTPRoutes, GRPCRoutes, TLSRoutes and TCPRoutes: Accepted per parent Gateway "
+    "(NotAllowedByListeners, NoMatchingParent, "
     "NoMatchingListenerHostname) and ResolvedRefs per backendRef (BackendNotFound, InvalidKind, RefNotPermitted), "
     "and where the route's status says otherwise",
-    ("Gateway", "HTTPRoute", "ReferenceGrant", "Service", "Namespace"),
+    ("Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "ReferenceGrant", "Service", "Namespace"),
     _status,
 )

@@ -14,7 +14,9 @@ from kubectl_meshdoctor.findings.types import Cause
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.ingress import Ingress, IngressBackend
 
-_LEG_CODES = frozenset({"cilium-ingress-backend-denied", "cilium-ingress-vs-istio-mtls"})
+LEG_CODES = frozenset(
+    {"cilium-ingress-backend-denied", "cilium-ingress-vs-istio-mtls", "cilium-ingress-client-ip-invisible"}
+)
 
 
 def _backends(ing: Ingress) -> list[tuple[IngressBackend, str]]:
@@ -45,7 +47,7 @@ def _ingress(model: Model, ing: Ingress) -> list[Cause]:
             continue  # Istio's gateway pods call backends as mesh clients: checked as pairs
         assert b is not None
         for hop in cilium_envoy_leg(model, key, b, "GET", path, front=f"Ingress {key}"):
-            out += [c for c in hop.causes if c.code in _LEG_CODES and c not in out]
+            out += [c for c in hop.causes if c.code in LEG_CODES and c not in out]
     return out
 
 

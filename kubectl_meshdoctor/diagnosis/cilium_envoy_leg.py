@@ -8,6 +8,7 @@ ingress endpoint (policies selecting `reserved:ingress`, GB12), comes first, on 
 
 from __future__ import annotations
 
+from kubectl_meshdoctor.diagnosis.cilium_ingress_cidr import client_ip_causes
 from kubectl_meshdoctor.diagnosis.cilium_ingress_point import world_to_ingress
 from kubectl_meshdoctor.engines.cilium.decide import evaluate
 from kubectl_meshdoctor.engines.istio_mtls import effective_pa
@@ -74,10 +75,11 @@ def cilium_envoy_leg(
         params = {"server": server, "port": str(port), "gateway": gateway, "entry": entry, "why": d.detail}
         cause = Cause("cilium-ingress-backend-denied", d.by or d.selecting, params)
         detail = f"{d.detail}: Cilium drops {INGRESS_PEER.name} → {server}:{port}; the gateway answers 503"
+        causes = (cause, *client_ip_causes(model, pod, port, entry))  # GB14: CIDR rules never see the client
         return [
             *out,
             HopResult(
-                Hop.CILIUM_INGRESS, Decision.DENY, d.by, detail, Symptom.HTTP_503, Verdict.DENIED, (cause,), leg=label
+                Hop.CILIUM_INGRESS, Decision.DENY, d.by, detail, Symptom.HTTP_503, Verdict.DENIED, causes, leg=label
             ),
         ]
     out.append(HopResult(Hop.CILIUM_INGRESS, Decision.ALLOW, d.by, f"{d.detail} ({INGRESS_PEER.name})", leg=label))

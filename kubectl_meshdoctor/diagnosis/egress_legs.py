@@ -23,6 +23,7 @@ from kubectl_meshdoctor.diagnosis import routing_hop
 from kubectl_meshdoctor.diagnosis.call import Call, Query, resolve_call
 from kubectl_meshdoctor.diagnosis.egress_direct import direct_route_hop
 from kubectl_meshdoctor.diagnosis.egress_gateway_hop import GatewayExit, dr_tls, gateway_hop
+from kubectl_meshdoctor.diagnosis.egress_gateway_leg import on_gateway_leg, outbound_fix
 from kubectl_meshdoctor.diagnosis.egress_mesh_route import DirectLeg, MeshLeg, mesh_leg
 from kubectl_meshdoctor.diagnosis.egress_source_ip import bypassed
 from kubectl_meshdoctor.diagnosis.fixes import heredoc, to_yaml
@@ -137,21 +138,24 @@ def _leaving(call: Call, fn: HopFn, out: GatewayExit, second: Callable[[], Call]
     """The gateway pod's connection out; a policy meant for the client's source IP is said (GB22)."""
     result = _after_gateway(fn, out, second, Hop.CLIENT_EGRESS)
     if result.decision is not Decision.ALLOW:
-        return result
+        return outbound_fix(result, out.host, out.port)  # GB19: toFQDNs + DNS rule for the gateway pods
     relay = second().client
     warning = bypassed(call.model, call.client, relay, out.host, call.dst.external_ip)
     return dataclasses.replace(result, causes=(*result.causes, warning)) if warning is not None else result
 
 
-def _note(call: Call, run: Callable[[], HopResult]) -> HopResult:
+def _note(call: Call, run: Callable[[], HopResult], leg: str | None = None, outbound: bool = False) -> HopResult:
     result = run()
+    if leg is not None:  # GB19: a Cilium policy that drops a leg of the egress gateway
+        result = on_gateway_leg(result, leg, outbound)
     if result.decision is Decision.UNKNOWN:  # what a leg's hop could not see is a gap of the call
         call.gaps.extend(g for g in result.gaps if g not in call.gaps)
     return result
 
 
-def _noted(call: Call, steps: list[Step]) -> list[Step]:
-    return [(hop, leg, partial(_note, call, run)) for hop, leg, run in steps]
+def _noted(call: Call, steps: list[Step], out: str | None = None) -> list[Step]:
+    """``out``: the label of the gateway → outside host leg."""
+    return [(hop, leg, partial(_note, call, run, leg, leg is not None and leg == out)) for hop, leg, run in steps]
 
 
 def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan | None:
@@ -207,7 +211,7 @@ def plan(call: Call, hops: tuple[tuple[Hop, HopFn], ...]) -> LegPlan | None:
     steps.append((Hop.GATEWAY, at_gw, partial(gateway_hop, first, leg, exit_)))
     steps.append((Hop.DNS, leg2, partial(_after_gateway, fns[Hop.DNS], exit_, second, Hop.DNS)))
     steps.append((Hop.CLIENT_EGRESS, leg2, partial(_leaving, call, fns[Hop.CLIENT_EGRESS], exit_, second)))
-    out.steps = _noted(call, steps)
+    out.steps = _noted(call, steps, leg2)
     out.namespaces = {
         leg1: (call.client.namespace, svc.namespace),
         at_gw: (svc.namespace, svc.namespace),

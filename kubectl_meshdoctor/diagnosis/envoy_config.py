@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.client_route import client_route_hop
+from kubectl_meshdoctor.diagnosis.envoy_conflicts import on_path
+from kubectl_meshdoctor.diagnosis.gamma_cilium import bypass_cause
 from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
-from kubectl_meshdoctor.findings.types import Decision, Hop, HopResult, Mesh, Symptom, Verdict
+from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, Mesh, Symptom, Verdict
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.ingress import EnvoyConfig
 from kubectl_meshdoctor.model.objects import Service
@@ -90,4 +92,8 @@ def route_hop(call: Call) -> HopResult:
     if base.decision is not Decision.SKIP and base.detail:
         detail += f" (routing before it: {base.detail})"
     by = (*base.by, *(c.ref for c in configs))
-    return HopResult(Hop.CLIENT_ROUTE, Decision.UNKNOWN, by, detail, Symptom.UNKNOWN, Verdict.UNKNOWN, gaps=tuple(gaps))
+    causes: list[Cause] = on_path(call.model, configs)  # GB16
+    if configs and call.client_mesh is not Mesh.NONE and call.svc is not None:  # GB11 [inferred]
+        causes.append(bypass_cause(call, call.svc, tuple(c.ref for c in configs), ", ".join(map(_name, configs))))
+    unknown = (Decision.UNKNOWN, by, detail, Symptom.UNKNOWN, Verdict.UNKNOWN, tuple(causes))
+    return HopResult(Hop.CLIENT_ROUTE, *unknown, gaps=tuple(gaps))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kubectl_meshdoctor.diagnosis.call import Call
+from kubectl_meshdoctor.diagnosis.gamma_cilium import mesh_client_hop, outside_mesh_hop
 from kubectl_meshdoctor.diagnosis.gamma_precedence import decide
 from kubectl_meshdoctor.diagnosis.gateway_api_causes import backend_cause, no_backend_cause, redirect_cause
 from kubectl_meshdoctor.diagnosis.routing_hop import HOP, _break
@@ -105,6 +106,11 @@ def gamma_route_hop(call: Call, base: HopResult) -> HopResult | None:
     key = f"{svc.namespace}/{svc.name}"
     parent = f"Service {key}"
     if call.client_mesh is Mesh.NONE:
+        if all(r.ref.namespace not in (svc.namespace, call.client.namespace) for r in routes):
+            return None  # consumer routes of other namespaces apply to no client here, in any implementation
+        outside = outside_mesh_hop(call, svc, routes)  # GB10: Cilium ignores consumer routes
+        if outside is not None:
+            return outside
         return _unknown(
             f"HTTPRoute(s) {names} attach to Service {key}: Istio does not route a client outside its mesh, and "
             "whether Cilium's GAMMA applies them (producer routes) is not evaluated"
@@ -133,6 +139,9 @@ def gamma_route_hop(call: Call, base: HopResult) -> HopResult | None:
     chosen = consumer or [r for r in routes if r.ref.namespace == svc.namespace]
     if not chosen:
         return None  # only other namespaces' consumer routes: they do not apply to this client
+    bypassed = mesh_client_hop(call, svc, chosen)  # GB11: routes only Cilium applies
+    if bypassed is not None:
+        return bypassed
     host = rt.service_host(svc)
     aliases = rt.service_aliases(svc, client_ns) | ({call.request.host} if call.request.host else set())
     found = rt.find_virtual_service(call.model.traffic, host, aliases, client_ns)

@@ -194,6 +194,12 @@ def explain_north_south(model: Model, q: Query) -> Diagnosis:
             fold = LegFold(hops, causes, gaps, verdict, symptom, evidence)
             fold.add(model, _legs(model, q, e, gw), gw_ns, backend_ns)
             verdict, symptom, evidence = fold.verdict, fold.symptom, fold.evidence
+            timed = _route_timeout(model, q, e, gw)  # GB6: the route's timeout before a known delay
+            if timed is not None:
+                hops.insert(hops.index(result) + 1, timed)
+                causes += [c for c in timed.causes if c not in causes]
+                if timed.verdict is not None:
+                    verdict, symptom = _worse((verdict, symptom), (timed.verdict, timed.symptom or Symptom.UNKNOWN))
     if e.implementation == "cilium" and evidence.source == "none" and gw.answer.status is None:
         from kubectl_meshdoctor.diagnosis.cilium_envoy_flows import leg_evidence
 
@@ -215,6 +221,13 @@ def explain_north_south(model: Model, q: Query) -> Diagnosis:
         warnings=list(dict.fromkeys(model.warnings)),
         gateway=gw.answer,
     )
+
+
+def _route_timeout(model: Model, q: Query, e: Entry, gw: GatewayWalk) -> HopResult | None:
+    from kubectl_meshdoctor.diagnosis.gateway_timeout import route_timeout_hop
+
+    pods = proxy_pods(model, e.gateway)
+    return route_timeout_hop(model, q, gw.answer, pods[0] if pods else None, e.implementation == "cilium")
 
 
 def _payload(listener_protocol: str | None) -> str:

@@ -152,4 +152,46 @@ SPECS: tuple[CauseSpec, ...] = (
         "if the redirect is not wanted, narrow that rule's matches or remove its RequestRedirect filter",
         "semantics-gateways GB7",
     ),
+    # issue 20: the remaining catalog entries (semantics-gateways.md GB10, GB11, GB14, GB16)
+    spec(
+        "gamma-consumer-route-unsupported",
+        W,
+        "HTTPRoute(s) {routes} in {client_ns} attach to Service {service} of another namespace (consumer routes): "
+        "Cilium's GAMMA applies producer routes only and Istio routes only its mesh's clients, so calls from "
+        "{client_ns} go to the Service unrouted",
+        "move the route to the Service's namespace {service} (a producer route); it then applies to every client "
+        "of the Service, not only to those in {client_ns}; or put the clients in the Istio mesh, which applies "
+        "consumer routes",
+        "semantics-gateways GB10, M4",
+    ),
+    spec(
+        "gamma-bypassed-by-mesh-client",
+        W,
+        "{what} on Service {service}:{port} is applied by Cilium at the Service address; {client} ({mesh}) likely "
+        "connects to a pod directly and bypasses it [inferred]: its routing, weights and rewrites may not apply",
+        "express the routing in Istio for mesh clients (an HTTPRoute Istio serves, or a VirtualService); Hubble "
+        "shows whether this client's connections to the Service are REDIRECTED to the proxy",
+        "semantics-gateways GB11, M4, C5",
+    ),
+    spec(
+        "cilium-ingress-client-ip-invisible",
+        W,
+        "{policy} {rule} on {server} admits clients by CIDR ({cidrs}), but behind {entry} the backend only ever "
+        "sees Cilium's Envoy as the identity ingress, never the client's address: the CIDR rule never matches "
+        "that traffic",
+        "filter client addresses where Cilium's Envoy sees them: a CiliumClusterwideNetworkPolicy with "
+        "endpointSelector {{matchExpressions: [{{key: reserved:ingress, operator: Exists}}]}} and ingress: "
+        "[{{fromCIDRSet: [{{cidr: {cidr}}}]}}]; at the backend allow fromEntities: [ingress] on port {port} "
+        "(every client of the gateway the ingress policy admits then reaches it)",
+        "semantics-gateways GB14, C2",
+    ),
+    spec(
+        "cilium-envoyconfig-conflict",
+        W,
+        "{configs} both {what}; Cilium does not resolve conflicts between Envoy configs, so which one Envoy uses "
+        "is unpredictable",
+        "keep one CiliumEnvoyConfig per Service frontend and unique Envoy resource names; do not edit or "
+        "duplicate the configs Cilium generates for Ingresses, Gateways and GAMMA routes",
+        "semantics-gateways GB16, C5",
+    ),
 )

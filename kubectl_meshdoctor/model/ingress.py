@@ -88,6 +88,7 @@ class EnvoyConfig:
     services: tuple[EnvoyConfigService, ...]
     backend_services: tuple[EnvoyConfigService, ...]
     resource_types: tuple[str, ...]  # the @type of each Envoy resource, short ("Listener", "RouteConfiguration")
+    resource_names: tuple[tuple[str, str], ...] = ()  # (short @type, name) of each named Envoy resource
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +230,8 @@ def read(objs: IngressObjects, doc: dict[str, Any], ref: ObjectRef) -> bool:
     else:
         ns = ref.namespace if kind == "CiliumEnvoyConfig" else None
         types = tuple(str(as_dict(r).get("@type") or "?").rsplit(".", 1)[-1] for r in as_list(spec.get("resources")))
-        objs.envoy_configs.append(
-            EnvoyConfig(ref, _services(spec.get("services"), ns), _services(spec.get("backendServices"), ns), types)
-        )
+        resources = [as_dict(r) for r in as_list(spec.get("resources"))]
+        names = tuple((t, str(r["name"])) for t, r in zip(types, resources, strict=True) if r.get("name"))
+        services = _services(spec.get("services"), ns)
+        objs.envoy_configs.append(EnvoyConfig(ref, services, _services(spec.get("backendServices"), ns), types, names))
     return True

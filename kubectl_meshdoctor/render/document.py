@@ -27,6 +27,7 @@ def cause_dict(cause: Cause) -> dict[str, Any]:
         "summary": catalog.summary(cause),
         "objects": [ref_dict(r) for r in cause.objects],
         "fix": catalog.fix(cause),
+        **({"detail": cause.params["detail"]} if cause.params.get("detail") else {}),
         **({"fixYaml": cause.params["fix_yaml"]} if cause.params.get("fix_yaml") else {}),
     }
 
