@@ -1,6 +1,7 @@
 """The lookups kept on the model (model/index.py) answer exactly what a scan of every pod and Service
-answers, in the same order, on every demo and on a synthetic cluster with overlapping selectors;
-and a caller changing a list it got cannot change the next answer."""
+answers, in the same order, on every demo and on a synthetic cluster with overlapping selectors
+(the Cilium rules selecting a pod too: replicas share one answer); and a caller changing a list it
+got cannot change the next answer."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from kubectl_meshdoctor import app
 from kubectl_meshdoctor.checks.pairs import representatives
+from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.index import any_pod_selected, distinct_identities
 from kubectl_meshdoctor.model.refs import pods_for_service, services_for
@@ -48,6 +50,10 @@ def _assert_like_scans(model: Model) -> None:
         assert {frozenset(p.identity.items()) for p in pods} == {frozenset(i.items()) for i in identities}
         for selector in [{}, *({k: v} for p in pods[:3] for k, v in p.labels.items()), {"app": "no-such-app"}]:
             assert any_pod_selected(model, namespace, selector) == any(_selected(p.labels, selector) for p in pods)
+    for pod in model.pods.values():
+        candidates = model.rules_by_ns.get(pod.namespace, []) + model.cluster_rules
+        expected_rules = [r for r in candidates if r.subject.matches(pod.identity)]
+        assert selecting_rules(model, pod) == expected_rules, pod.key()
 
 
 @pytest.mark.parametrize("demo", [d.name for d in list_demos()])
@@ -120,3 +126,40 @@ def test_pods_and_services_with_values_no_schema_checked_are_still_read() -> Non
     assert names == [["odd"], "http", 80, 80.0]
     assert [type(n) for n in names[2:]] == [int, float]
     assert [p.name for p in model.services["a/s"].ports] == [{"odd": 1}, 81.0]
+
+
+def test_rules_selecting_pods_of_equal_labels_follow_their_identity() -> None:
+    """Pods with the same labels share the rules that select them only when their whole Cilium
+    identity agrees: a service account or namespace apart, a rule on it selects one and not the other."""
+    docs: list[dict[str, object]] = [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": ns, "labels": {"app": "web"}},
+            "spec": {"serviceAccountName": sa, "containers": [{"name": "c"}]},
+            "status": {"podIP": f"10.0.0.{i}"},
+        }
+        for i, (ns, name, sa) in enumerate(
+            (("a", "p1", "web"), ("a", "p2", "web"), ("a", "p3", "other"), ("b", "p4", "web"))
+        )
+    ]
+    docs += [
+        {
+            "apiVersion": "cilium.io/v2",
+            "kind": "CiliumNetworkPolicy",
+            "metadata": {"name": "by-sa", "namespace": "a"},
+            "spec": {
+                "endpointSelector": {"matchLabels": {"app": "web", "io.cilium.k8s.policy.serviceaccount": "web"}},
+                "ingress": [{}],
+            },
+        },
+        {
+            "apiVersion": "cilium.io/v2",
+            "kind": "CiliumClusterwideNetworkPolicy",
+            "metadata": {"name": "in-b"},
+            "spec": {"endpointSelector": {"matchLabels": {"io.kubernetes.pod.namespace": "b"}}, "ingress": [{}]},
+        },
+    ]
+    model = app.build_model(RawSnapshot([RawObject(doc, "test") for doc in docs]))
+    names = {key: [r.policy.name for r in selecting_rules(model, model.pods[key])] for key in sorted(model.pods)}
+    assert names == {"a/p1": ["by-sa"], "a/p2": ["by-sa"], "a/p3": [], "b/p4": ["in-b"]}

@@ -45,6 +45,10 @@ def _fqdn(model: Model) -> list[Cause]:
     cfg = model.cilium_config
     if cfg.enable_policy == "never" or cfg.audit_mode:
         return []
+    if not any(
+        e.fqdns for rules in (model.cluster_rules, *model.rules_by_ns.values()) for r in rules for e in r.egress
+    ):
+        return []  # no rule a pod can be selected by has a toFQDNs entry
     out: list[Cause] = []
     for pod in sorted(model.pods.values(), key=lambda p: p.key()):
         if pod.host_network:

@@ -74,6 +74,8 @@ def _injection(model: Model) -> list[Cause]:
         labels = ns.labels
         wants = labels.get("istio-injection") == "enabled" or "istio.io/rev" in labels
         ambient = labels.get("istio.io/dataplane-mode") == "ambient"
+        if not (wants or ambient or labels.get("istio-injection") == "disabled"):
+            continue  # no injection intent to hold the pods against
         # running pods only: injection happens at admission, so a pod template (a manifest repo) or a pod
         # not yet scheduled says nothing about what the webhook did
         # Istio's own proxies (waypoints, gateways, ztunnel) run istio-proxy as the app: not a sidecar

@@ -108,7 +108,8 @@ class Model:
     flows: list[Any] = field(default_factory=list)
     flow_source: str = "none"
     # caches (habit 3: on the model, never in globals)
-    selecting_cache: dict[str, list[PolicyRule]] = field(default_factory=dict)
+    # pod key, or (namespace, identity labels) -> the Cilium rules selecting such a pod
+    selecting_cache: dict[str | tuple[str, tuple[tuple[str, str], ...]], list[PolicyRule]] = field(default_factory=dict)
     config_cache: dict[str, Any] = field(default_factory=dict)  # cluster-wide facts config_causes reads
     pa_by_ns: dict[str, list[Any]] | None = None  # PeerAuthentications by namespace, built on first use
     ap_by_ns: dict[str, list[Any]] | None = None  # AuthorizationPolicies by namespace, built on first use

@@ -39,6 +39,7 @@ class RuleNode:
     properties: dict[str, RuleNode] = field(default_factory=dict)
     items: RuleNode | None = None
     values: RuleNode | None = None  # additionalProperties
+    defaults_below: bool = False  # this node or one under it has defaults (else ``defaulted`` has nothing to fill)
 
     def empty(self) -> bool:
         return not (
@@ -77,6 +78,8 @@ def rule_tree(schema: dict[str, Any], definitions: dict[str, Any], depth: int = 
         node.items = rule_tree(schema["items"], definitions, depth + 1)
     if isinstance(schema.get("additionalProperties"), dict):
         node.values = rule_tree(schema["additionalProperties"], definitions, depth + 1)
+    below = [*node.properties.values(), node.items, node.values]
+    node.defaults_below = bool(node.defaults) or any(c is not None and c.defaults_below for c in below)
     return None if node.empty() else node
 
 
@@ -151,6 +154,8 @@ class CelRules:
 def defaulted(node: RuleNode, value: Any) -> Any:
     """``value`` with the schema's defaults filled in, as the API server does before it runs CEL rules
     (e.g. Gateway API's `tls.mode` defaults to Terminate). Copies only what it changes."""
+    if not node.defaults_below:
+        return value  # no default anywhere under this node (most CRDs): nothing to fill or copy
     if isinstance(value, dict):
         out = dict(value)
         for name, default in node.defaults.items():

@@ -72,12 +72,21 @@ class CiliumDecision:
 
 def selecting_rules(model: Model, pod: Pod) -> list[PolicyRule]:
     """Rules whose subject selects the pod: its namespace's rules plus clusterwide ones (indexed)."""
-    cached = model.selecting_cache.get(pod.key())
+    key = pod.key()
+    cached = model.selecting_cache.get(key)
     if cached is not None:
         return cached
-    candidates = model.rules_by_ns.get(pod.namespace, []) + model.cluster_rules
-    out = [r for r in candidates if r.subject.matches(pod.identity)]
-    model.selecting_cache[pod.key()] = out
+    try:  # the replicas of a workload share their identity labels: matched once for all of them
+        same = (pod.namespace, tuple(pod.identity.items()))
+        out = model.selecting_cache.get(same)
+    except TypeError:  # a label value that cannot be a key: matched for this pod alone
+        same, out = None, None
+    if out is None:
+        candidates = model.rules_by_ns.get(pod.namespace, []) + model.cluster_rules
+        out = [r for r in candidates if r.subject.matches(pod.identity)]
+        if same is not None:
+            model.selecting_cache[same] = out
+    model.selecting_cache[key] = out
     return out
 
 
