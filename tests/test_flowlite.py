@@ -18,6 +18,7 @@ from kubectl_meshdoctor.cli.main import cli
 from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
 from kubectl_meshdoctor.sources.flowjson import LineReader
 from kubectl_meshdoctor.sources.flowlite import KeptReader, LiteReader, facts_of
+from kubectl_meshdoctor.sources.flowlite_lines import KeptLines, LineFacts
 from kubectl_meshdoctor.sources.triage_flows import failing, failure_filters
 
 ROOT = Path(__file__).resolve().parent
@@ -129,3 +130,32 @@ def test_unknown_field_warning_survives_the_short_path(tmp_path: Path) -> None:
     doc = json.loads(result.stdout)
     assert doc["summary"]["failingFlows"] == 3
     assert any("unknown fields ignored (first: flow.future_field)" in w for w in doc["warnings"])
+
+
+def test_lines_like_one_already_read_give_what_the_full_reader_gives() -> None:
+    """The remembered shapes (flowlite_lines.py): every recorded line, each file read in order, plus
+    lines that differ from a read one in time, uuid or port, or where the flow's and the envelope's
+    times disagree."""
+    lines = _corpus()
+    doc = copy.deepcopy(BASE)
+    doc["flow"]["uuid"] = "u-0"
+    doc["time"] = doc["flow"]["time"]
+    for i in range(1, 6):
+        doc["flow"]["uuid"] = f"u-{i}"
+        doc["flow"]["time"] = doc["time"] = f"2026-11-20T10:00:0{i}.{i}Z"
+        doc["flow"]["l4"]["TCP"]["source_port"] = 40000 + i
+        lines.append(json.dumps(doc, separators=(",", ":")).encode())
+    doc["time"] = "2026-11-20T10:00:09Z"  # the envelope's time is not the flow's
+    lines.append(json.dumps(doc, separators=(",", ":")).encode())
+    lines.append(json.dumps(doc, separators=(",", ":")).encode().replace(b'"source_port":40005', b'"source_port":"7"'))
+    facts, kept = LineFacts(), KeptLines()
+    remembered = 0
+    for line in lines:
+        flow = _full(line)
+        got = facts.of(line)
+        assert (got is None) == (LiteReader().facts(orjson.loads(line)) is None), line[:200]
+        if got is not None:
+            assert flow is not None and got == facts_of(flow), line[:200]
+            assert kept.parse(line) == flow, line[:200]
+            remembered += 1
+    assert remembered >= len(lines) - 5

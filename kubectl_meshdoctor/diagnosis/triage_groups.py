@@ -30,6 +30,7 @@ from kubectl_meshdoctor.sources.flowlite import Endpoint, Facts, facts_of
 __all__ = ["KEEP", "REDIRECTED", "Group", "Grouper", "Peer", "orient", "signature"]
 
 KEEP = 64  # newest flows per call kept for explain's evidence (the call's own counts are exact)
+_SEEN = 65536  # flows that differ only in time, node and client port: one lookup (bounded memory)
 REDIRECTED = "redirected to Cilium's L7 proxy"  # a candidate, not a failure by itself
 _SAFE = frozenset("bcdfghjklmnpqrstvwxz2456789")  # the alphabet of Kubernetes name suffixes and hashes
 _REF_KINDS = {"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds"}
@@ -137,6 +138,7 @@ class Grouper:
         self.groups: dict[tuple[str, str, int, str], Group] = {}
         self.total = 0
         self._peers: dict[tuple[str, ...], Peer] = {}  # a pod (or address) names the same end every time
+        self._seen: dict[tuple[Any, ...], tuple[Group, str, str, tuple[str, str, int] | None]] = {}
 
     def _peer(self, ep: Endpoint, ip: str, service: tuple[str, str] | None = None) -> Peer:
         if ep[1]:
@@ -206,6 +208,33 @@ class Grouper:
         self.total += 1
         back = orient(f)
         sport, dport = f.ports
+        # everything the call and its tallies read of a flow but its time, node and client port
+        same = (back, sport if back else dport, f.verdict, f.drop_reason, f.drop_reason_desc, f.l7, f.record,
+                f.http, f.source, f.destination, f.source_ip, f.destination_ip, f.source_service,
+                f.destination_service)  # fmt: skip
+        seen = self._seen.get(same)
+        if seen is None:
+            if len(self._seen) >= _SEEN:
+                self._seen.clear()
+            seen = self._seen[same] = self._call(f, back)
+        group, client_pod, verdict, request = seen
+        group.flows += 1
+        when = f.time_ns or 0
+        group.first_ns = when if not group.first_ns else min(group.first_ns, when)
+        if when > group.last_ns:
+            group.last_ns = when
+        if f.node:
+            group.nodes.add(f.node)
+        if client_pod:
+            group.client_pods.add(client_pod)
+        group.verdicts[verdict] += 1
+        if request is not None:
+            group.requests[request] += 1
+        return group
+
+    def _call(self, f: Facts, back: bool) -> tuple[Group, str, str, tuple[str, str, int] | None]:
+        """The call of a flow, its client pod, verdict name and request (method, path, status)."""
+        sport, dport = f.ports
         if back:
             client = self._peer(f.destination, f.destination_ip)
             server = self._peer(f.source, f.source_ip, f.source_service)
@@ -220,18 +249,9 @@ class Grouper:
         group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = Group(client, server, port, sig)
-        group.flows += 1
-        when = f.time_ns or 0
-        group.first_ns = when if not group.first_ns else min(group.first_ns, when)
-        group.last_ns = max(group.last_ns, when)
-        if f.node:
-            group.nodes.add(f.node)
         namespace, pod_name, _ = f.destination if back else f.source
-        if pod_name:
-            group.client_pods.add(f"{namespace}/{pod_name}")
-        group.verdicts[_name(flow_pb2.Verdict, f.verdict)] += 1
+        request = None
         if f.http is not None and f.record == "http":
             code, method, url = f.http
-            path = (urlsplit(url).path or "/") if url else ""
-            group.requests[(method, path, code)] += 1
-        return group
+            request = (method, (urlsplit(url).path or "/") if url else "", code)
+        return group, f"{namespace}/{pod_name}" if pod_name else "", _name(flow_pb2.Verdict, f.verdict), request

@@ -28,7 +28,7 @@ from google.protobuf import descriptor
 from kubectl_meshdoctor._proto import flow_pb2
 from kubectl_meshdoctor.sources.flowjson import _EPOCH_ORDINAL, _RFC3339_Z, LineReader
 
-__all__ = ["Endpoint", "Facts", "KeptReader", "LiteReader", "facts_of"]
+__all__ = ["Bail", "Endpoint", "Facts", "KeptReader", "LiteReader", "facts_of"]
 
 _FD = descriptor.FieldDescriptor
 _ENVELOPE = frozenset({"flow", "node_name", "time"})
@@ -102,7 +102,7 @@ def facts_of(flow: flow_pb2.Flow) -> Facts:
     )
 
 
-class _Bail(Exception):
+class Bail(Exception):
     """Not a line for the short path: the full reader decides."""
 
 
@@ -138,13 +138,13 @@ def _shape(desc: descriptor.Descriptor, done: dict[str, _Shape]) -> _Shape:
 def _check(shape: _Shape, obj: Any) -> None:
     """Every key a field of the message (proto names), enum values known, one member per oneof."""
     if type(obj) is not dict:
-        raise _Bail
+        raise Bail
     names = obj.keys()
     if not names <= shape.keys or shape.opaque & names:
-        raise _Bail
+        raise Bail
     for oneof in shape.oneofs:
         if len(oneof & names) > 1:
-            raise _Bail
+            raise Bail
     kinds = shape.kinds
     for name, value in obj.items():
         kind = kinds.get(name)
@@ -152,26 +152,26 @@ def _check(shape: _Shape, obj: Any) -> None:
             continue
         allowed, sub, repeated = kind
         if repeated and type(value) is not list:
-            raise _Bail
+            raise Bail
         for v in value if repeated else (value,):
             if sub is not None:
                 _check(sub, v)
             elif not (v in allowed if type(v) is str else type(v) is int and -(2**31) <= v < 2**31):  # type: ignore[operator]
-                raise _Bail
+                raise Bail
 
 
 def _seconds(prefix: str) -> int:
     """``YYYY-MM-DDTHH:MM:SS`` as seconds since the epoch (the full reader's own conversion)."""
     m = _RFC3339_Z.fullmatch(prefix + "Z")
     if m is None:
-        raise _Bail
+        raise Bail
     y, mo, d, h, mi, sec, _ = m.groups()
     if int(h) >= 24 or int(mi) >= 60 or int(sec) >= 60:
-        raise _Bail
+        raise Bail
     try:
         days = datetime.date(int(y), int(mo), int(d)).toordinal() - _EPOCH_ORDINAL
     except ValueError as exc:
-        raise _Bail from exc
+        raise Bail from exc
     return days * 86400 + int(h) * 3600 + int(mi) * 60 + int(sec)
 
 
@@ -217,22 +217,22 @@ class LiteReader:
     def facts(self, obj: Any) -> Facts | None:
         try:
             return self._facts(obj)
-        except (_Bail, ValueError, TypeError, AttributeError):
+        except (Bail, ValueError, TypeError, AttributeError):
             return None
 
     def _facts(self, obj: Any) -> Facts:
         if type(obj) is not dict or not obj.keys() <= _ENVELOPE:
-            raise _Bail
+            raise Bail
         f = obj.get("flow")
         if type(f) is not dict:
-            raise _Bail
+            raise Bail
         reply = f.get("is_reply")
         if reply is not None and type(reply) is not bool:
-            raise _Bail
+            raise Bail
         when = f.get("time")
         if when is None:
             when = obj.get("time")
-        time_ns = None if when is None else self._time(when)
+        time_ns = None if when is None else self.time(when)
         _check(self._flow, f)
         node = f.get("node_name") or ""
         if not node:
@@ -278,10 +278,10 @@ class LiteReader:
             event_type=None if event is None else int(event.get("type") or 0),
         )
 
-    def _time(self, value: Any) -> int:
-        """An RFC 3339 UTC time as the full reader converts it (else _Bail: the full reader's)."""
+    def time(self, value: Any) -> int:
+        """An RFC 3339 UTC time as the full reader converts it (else Bail: the full reader's)."""
         if type(value) is not str or len(value) < 20:
-            raise _Bail
+            raise Bail
         rest = value[19:]
         if rest == "Z":
             nanos = 0
@@ -290,7 +290,7 @@ class LiteReader:
         ):
             nanos = int(rest[1:-1].ljust(9, "0"))
         else:
-            raise _Bail
+            raise Bail
         prefix = value[:19]
         seconds = self._times.get(prefix)
         if seconds is None:

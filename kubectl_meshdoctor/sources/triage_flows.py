@@ -29,8 +29,8 @@ from typing import Any
 from kubectl_meshdoctor._proto import flow_pb2
 from kubectl_meshdoctor.sources.flow_endpoints import ns_prefix
 from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
-from kubectl_meshdoctor.sources.flowjson import _loads
-from kubectl_meshdoctor.sources.flowlite import Endpoint, Facts, LiteReader, facts_of
+from kubectl_meshdoctor.sources.flowlite import Endpoint, Facts, facts_of
+from kubectl_meshdoctor.sources.flowlite_lines import LineFacts
 from kubectl_meshdoctor.sources.flowscan import Prefilter, ScanResult, scan
 
 __all__ = ["POLICY_VERDICT", "failing", "failure_filters", "failure_prefilter", "is_failure", "read_failures"]
@@ -138,14 +138,10 @@ def read_failures(
         else:
             out(f, keep)
 
-    lite = LiteReader()
+    lines = LineFacts()
 
     def short(line: bytes) -> bool:
-        try:
-            obj = _loads(line)
-        except ValueError:
-            return False
-        f = lite.facts(obj)
+        f = lines.of(line)
         if f is None:
             return False
         take(f, line)
