@@ -51,7 +51,6 @@ class Facts(NamedTuple):
     http: tuple[int, str, str] | None  # (code, method, url) when the record is http
     reply: bool | None  # is_reply, None when unset
     protocol: str | None  # the l4 oneof member
-    ports: tuple[int, int]  # source, destination (TCP, UDP, SCTP; else 0, 0)
     rst: bool
     source: Endpoint
     destination: Endpoint
@@ -59,9 +58,11 @@ class Facts(NamedTuple):
     destination_ip: str
     source_service: tuple[str, str]  # (namespace, name)
     destination_service: tuple[str, str]
-    time_ns: int | None  # None: no time
     node: str
     event_type: int | None  # event_type.type, None when unset
+    # last: what differs between the flows of one call (flowlite_lines.py makes them from a template)
+    ports: tuple[int, int]  # source, destination (TCP, UDP, SCTP; else 0, 0)
+    time_ns: int | None  # None: no time
 
 
 def _endpoint(ep: flow_pb2.Endpoint) -> Endpoint:

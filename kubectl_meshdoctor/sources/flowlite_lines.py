@@ -64,7 +64,7 @@ class LineFacts:
                 raise Bail
             time_ns = self.lite.time(when[1:-1].decode())
         ports = template.ports if port < 0 else (int(values[port]), template.ports[1])
-        return template._replace(time_ns=time_ns, ports=ports)
+        return tuple.__new__(Facts, (*template[:-2], ports, time_ns))  # ports and time_ns are the last fields
 
 
 def _recipe(facts: Facts, names: tuple[bytes, ...], values: list[bytes]) -> tuple[tuple[int, ...], int] | None:

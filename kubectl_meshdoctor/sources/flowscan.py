@@ -193,9 +193,10 @@ def _block(block: bytes | bytearray, size: int, lineno: int, feed: _Feed, pre: P
             i = block.find(needle, end, size)
     if pre.pattern is not None:
         for m in pre.pattern.finditer(block, 0, size):
-            start = block.rfind(b"\n", 0, m.start()) + 1
+            i, j = m.span()
+            start = block.rfind(b"\n", 0, i) + 1
             if start not in ends:
-                end = block.find(b"\n", m.end(), size)
+                end = block.find(b"\n", j, size)
                 ends[start] = size if end < 0 else end
     special: set[int] = set()
     if _SPECIAL_FIRST.match(block, 0, size):
@@ -208,7 +209,7 @@ def _block(block: bytes | bytearray, size: int, lineno: int, feed: _Feed, pre: P
     counted, at = lineno, 0
     for start in sorted(ends):
         line = bytes(block[start : ends[start]])
-        if start not in special and not all(any(n in line for n in g) for g in others):
+        if others and start not in special and not all(any(n in line for n in g) for g in others):
             continue
         counted += block.count(b"\n", at, start)
         at = start

@@ -17,7 +17,7 @@ namespaces as source or as destination (``[namespace/]`` pod prefixes), so Relay
 failures; what comes back is re-checked with the same filters (hubble.py). Offline, the same filters
 select from the exports, behind a byte prefilter: a failing line must contain one of the words
 those fields are written with (a ``"verdict"`` of ``DROPPED``, ``ERROR`` or ``REDIRECTED``, by name or
-number; ``"code"``; ``RST``), and with ``-n``, one of the namespaces as a JSON string.
+number; ``"code"``; ``"RST"``, the flag as a key), and with ``-n``, one of the namespaces as a JSON string.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ __all__ = ["POLICY_VERDICT", "failing", "failure_filters", "failure_prefilter", 
 # how the selected fields appear in jsonpb lines: the verdict by name (or number, when a writer used
 # numbers) in one regex pass anchored on its key; an HTTP status and the RST flag by their keys
 _VERDICT = re.compile(rb'"verdict": ?(?:"(?:DROPPED|ERROR|REDIRECTED)"|[235]\b)')
-_FAILURE_NEEDLES = ('"code"', "RST")
+_FAILURE_NEEDLES = ('"code"', '"RST"')
 POLICY_VERDICT = 5  # monitor message type of policy-verdict events (hubble-api.md §5.9)
 
 
