@@ -159,3 +159,14 @@ def test_lines_like_one_already_read_give_what_the_full_reader_gives() -> None:
             assert kept.parse(line) == flow, line[:200]
             remembered += 1
     assert remembered >= len(lines) - 5
+
+
+def test_lines_the_full_reader_skips_keep_their_line_numbers(tmp_path: Path) -> None:
+    """Lines taken by the short path are counted for the line numbers of the full reader's warnings."""
+    good = json.dumps(BASE)
+    broken = '{"flow": {"verdict": "DROPPED", "IP": '
+    (tmp_path / "flows.jsonl").write_text("\n".join([good, good, '{"flow": {"verdict": "FORWARDED"}}', broken, good]))
+    result = CliRunner().invoke(cli, ["triage", "-A", "--from", str(tmp_path), "-o", "json"])
+    doc = json.loads(result.stdout)
+    assert doc["summary"]["failingFlows"] == 3
+    assert any("flows.jsonl:4: not JSON" in w for w in doc["warnings"]), doc["warnings"]

@@ -63,10 +63,11 @@ class ScanResult:
 
 
 class _State:
-    __slots__ = ("emit", "newest", "stop")
+    __slots__ = ("emit", "newest", "short", "stop")
 
-    def __init__(self, emit: Callable[[flow_pb2.Flow], bool]) -> None:
+    def __init__(self, emit: Callable[[flow_pb2.Flow], bool], short: Callable[[bytes], bool] | None = None) -> None:
         self.emit = emit
+        self.short = short  # offered each candidate line first (scan's ``short``)
         self.stop = False
         self.newest = b""
 
@@ -88,14 +89,13 @@ def scan(
     candidate line first; True means it took the line (it never stops the read), False leaves the
     line to the full reader and ``emit``."""
     result = ScanResult()
-    state = _State(emit)
+    state = _State(emit, short)
     pre = prefilter or Prefilter()
     for file in files:
         reader = LineReader(file.name, state.take)
-        feed = reader.feed if short is None else _offer(short, reader.feed)
         try:
             with file.open() as stream:
-                _scan_stream(stream, feed, pre, state, result, track_newest, block)
+                _scan_stream(stream, reader.feed, pre, state, result, track_newest, block)
         except BrokenPipeError:
             raise  # the reader of our output went away, not a read error
         except OSError as err:
@@ -111,14 +111,6 @@ def scan(
         when = datetime.strptime(state.newest.decode(), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
         result.newest = when.timestamp()
     return result
-
-
-def _offer(short: Callable[[bytes], bool], feed: _Feed) -> _Feed:
-    def offer(lineno: int, line: bytes) -> None:
-        if not short(line):
-            feed(lineno, line)
-
-    return offer
 
 
 def _scan_stream(
@@ -174,7 +166,8 @@ def _block(block: bytes | bytearray, size: int, lineno: int, feed: _Feed, pre: P
         for i, line in enumerate(bytes(block[:size]).split(b"\n")):
             if line.strip():
                 result.decoded += 1
-                feed(lineno + i + 1, line)
+                if state.short is None or not state.short(line):
+                    feed(lineno + i + 1, line)
                 if state.stop:
                     break
         return lineno + total
@@ -211,9 +204,11 @@ def _block(block: bytes | bytearray, size: int, lineno: int, feed: _Feed, pre: P
         line = bytes(block[start : ends[start]])
         if others and start not in special and not all(any(n in line for n in g) for g in others):
             continue
+        result.decoded += 1
+        if state.short is not None and state.short(line):
+            continue  # taken: no line number needed
         counted += block.count(b"\n", at, start)
         at = start
-        result.decoded += 1
         feed(counted + 1, line)
         if state.stop:
             break
