@@ -61,6 +61,7 @@ class Session:
 
 def offline(opts: SourceOptions, namespaces: list[str] | None, window: Window) -> Session:
     from kubectl_meshdoctor.sources.flowfiles import memory_file
+    from kubectl_meshdoctor.sources.flowlite_lines import KeptLines
     from kubectl_meshdoctor.sources.pair_flows import no_objects
     from kubectl_meshdoctor.sources.triage_flows import read_failures
 
@@ -88,7 +89,8 @@ def offline(opts: SourceOptions, namespaces: list[str] | None, window: Window) -
     if not flows_only:
         check_namespaces(model, namespaces)
     grouper = Grouper(None if flows_only else model)
-    result = read_failures(files, namespaces, window, grouper.add)
+    result = read_failures(files, namespaces, window, grouper.add_read)
+    grouper.materialize(KeptLines().parse)
     return Session(model, grouper, flows_only, "snapshot", namespaces, warnings=list(result.warnings))
 
 

@@ -422,10 +422,12 @@ def test_flow_only_pods_are_named_by_their_workload(pod: str, workload: str) -> 
 def test_byte_prefilter_keeps_every_failure_however_it_is_written(tmp_path: Path) -> None:
     """Verdicts by name or number (protojson accepts both), spaced or not, HTTP codes, RST flags:
     the prefilter never drops a line the failure filters select (compared with a full decode)."""
+    from kubectl_meshdoctor._proto import flow_pb2
     from kubectl_meshdoctor.sources.flow_window import Window
     from kubectl_meshdoctor.sources.flowfiles import file_flow
     from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
     from kubectl_meshdoctor.sources.flowjson import read_flow_file
+    from kubectl_meshdoctor.sources.flowlite import KeptReader
     from kubectl_meshdoctor.sources.triage_flows import failure_filters, read_failures
 
     base = {
@@ -457,7 +459,12 @@ def test_byte_prefilter_keeps_every_failure_however_it_is_written(tmp_path: Path
     match = FlowMatcher(failure_filters(None))
     expected = [f for f in read_flow_file(path).flows if match(f)]
     got: list[Any] = []
-    read_failures([file_flow(path, path.name)], None, Window(), got.append)
+    kept = KeptReader()
+
+    def out(_: Any, keep: flow_pb2.Flow | bytes) -> None:
+        got.append(keep if isinstance(keep, flow_pb2.Flow) else kept.parse(keep))
+
+    read_failures([file_flow(path, path.name)], None, Window(), out)
     assert len(expected) == 7 and got == expected
 
 

@@ -19,15 +19,18 @@ what the call shows; tallying every flow of every call would cost more than expl
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from kubectl_meshdoctor._proto import flow_pb2
+from kubectl_meshdoctor.sources.flowlite import Endpoint, Facts, facts_of
 
 __all__ = ["KEEP", "REDIRECTED", "Group", "Grouper", "Peer", "orient", "signature"]
 
 KEEP = 64  # newest flows per call kept for explain's evidence (the call's own counts are exact)
+_SEEN = 65536  # flows that differ only in time, node and client port: one lookup (bounded memory)
 REDIRECTED = "redirected to Cilium's L7 proxy"  # a candidate, not a failure by itself
 _SAFE = frozenset("bcdfghjklmnpqrstvwxz2456789")  # the alphabet of Kubernetes name suffixes and hashes
 _REF_KINDS = {"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds"}
@@ -70,37 +73,31 @@ def workload_of(pod: str) -> str:
     return "-".join(parts[:-1])
 
 
-def orient(flow: flow_pb2.Flow) -> bool:
+def orient(flow: flow_pb2.Flow | Facts) -> bool:
     """True when the flow runs server → client (a reply or an L7 response)."""
-    if flow.HasField("is_reply") and flow.is_reply.value:
-        return True
-    return flow.HasField("l7") and flow.l7.type == flow_pb2.RESPONSE
+    f = flow if isinstance(flow, Facts) else facts_of(flow)
+    if f.reply is not None:
+        return f.reply
+    return f.l7 and f.l7_type == flow_pb2.RESPONSE
 
 
-def signature(flow: flow_pb2.Flow) -> str:
-    http = flow.l7.http if flow.l7.WhichOneof("record") == "http" else None
-    if flow.verdict == flow_pb2.DROPPED:
+def signature(flow: flow_pb2.Flow | Facts) -> str:
+    f = flow if isinstance(flow, Facts) else facts_of(flow)
+    http = f.http if f.record == "http" else None
+    if f.verdict == flow_pb2.DROPPED:
         if http is not None:
             return "HTTP 403"  # Cilium's HTTP proxy denied the request and answers 403 Access denied
-        if flow.HasField("l7"):
-            return f"dropped: L7 {flow.l7.WhichOneof('record') or 'request'}"
-        reason = _name(flow_pb2.DropReason, flow.drop_reason_desc) if flow.drop_reason_desc else str(flow.drop_reason)
+        if f.l7:
+            return f"dropped: L7 {f.record or 'request'}"
+        reason = _name(flow_pb2.DropReason, f.drop_reason_desc) if f.drop_reason_desc else str(f.drop_reason)
         return f"dropped: {reason}"
-    if flow.verdict == flow_pb2.ERROR:
+    if f.verdict == flow_pb2.ERROR:
         return "error"
-    if flow.verdict == flow_pb2.REDIRECTED:
+    if f.verdict == flow_pb2.REDIRECTED:
         return REDIRECTED
-    if http is not None and http.code >= 400:
-        return f"HTTP {http.code}"
+    if http is not None and http[0] >= 400:
+        return f"HTTP {http[0]}"
     return "reset"
-
-
-def _ports(flow: flow_pb2.Flow) -> tuple[int, int]:
-    kind = flow.l4.WhichOneof("protocol")
-    if kind in ("TCP", "UDP", "SCTP"):
-        l4 = getattr(flow.l4, kind)
-        return int(l4.source_port), int(l4.destination_port)
-    return 0, 0
 
 
 @dataclass(slots=True)
@@ -117,6 +114,9 @@ class Group:
     requests: Counter[tuple[str, str, int]] = field(default_factory=Counter)  # (method, path, status)
     verdicts: Counter[str] = field(default_factory=Counter)
     kept: deque[flow_pb2.Flow] = field(default_factory=lambda: deque(maxlen=KEEP))
+    # offline, once a kept flow came as its line: the kept flows and lines in input order, made
+    # messages when the read is over (Grouper.materialize)
+    pending: deque[flow_pb2.Flow | bytes] | None = None
 
     @property
     def key(self) -> tuple[str, str, int, str]:
@@ -138,40 +138,42 @@ class Grouper:
         self.groups: dict[tuple[str, str, int, str], Group] = {}
         self.total = 0
         self._peers: dict[tuple[str, ...], Peer] = {}  # a pod (or address) names the same end every time
+        self._seen: dict[tuple[Any, ...], tuple[Group, str, str, tuple[str, str, int] | None]] = {}
 
-    def _peer(self, ep: Any, ip: str, service: Any = None) -> Peer:
-        if ep.pod_name:
-            key: tuple[str, ...] = (ep.namespace, ep.pod_name)
+    def _peer(self, ep: Endpoint, ip: str, service: tuple[str, str] | None = None) -> Peer:
+        if ep[1]:
+            key: tuple[str, ...] = (ep[0], ep[1])
         else:
-            key = (ip, service.namespace, service.name) if service is not None else (ip,)
+            key = (ip, *service) if service is not None else (ip,)
         peer = self._peers.get(key)
         if peer is None:
             peer = self._peers[key] = self._name(ep, ip, service)
         return peer
 
-    def _name(self, ep: Any, ip: str, service: Any) -> Peer:
-        if ep.pod_name:
-            pod = self.model.pods.get(f"{ep.namespace}/{ep.pod_name}") if self.model is not None else None
+    def _name(self, ep: Endpoint, ip: str, service: tuple[str, str] | None) -> Peer:
+        namespace, pod_name, workload = ep
+        if pod_name:
+            pod = self.model.pods.get(f"{namespace}/{pod_name}") if self.model is not None else None
             if pod is not None:
                 kind, name = pod.workload_kind, pod.workload_name or pod.name
-            elif ep.workloads:
-                kind, name = str(ep.workloads[0].kind), str(ep.workloads[0].name)
+            elif workload is not None:
+                name, kind = workload
             else:
-                kind, name = "Workload", workload_of(ep.pod_name)
+                kind, name = "Workload", workload_of(pod_name)
             if kind == "Pod":
-                return Peer("pod", ep.namespace, ep.pod_name, f"{ep.namespace}/pod/{ep.pod_name}", "Pod")
+                return Peer("pod", namespace, pod_name, f"{namespace}/pod/{pod_name}", "Pod")
             short = _REF_KINDS.get(kind)
-            ref = f"{ep.namespace}/{short}/{name}" if short else f"{ep.namespace}/{name}"
-            return Peer("workload", ep.namespace, name, ref, kind)
-        if service is not None and service.name:
-            return Peer("service", service.namespace, service.name, f"{service.namespace}/svc/{service.name}")
+            ref = f"{namespace}/{short}/{name}" if short else f"{namespace}/{name}"
+            return Peer("workload", namespace, name, ref, kind)
+        if service is not None and service[1]:
+            return Peer("service", service[0], service[1], f"{service[0]}/svc/{service[1]}")
         return Peer("external", "", ip or "?", ip or "?")
 
-    def _server_port(self, server: Peer, port: int, service: Any) -> int:
+    def _server_port(self, server: Peer, port: int, service: tuple[str, str]) -> int:
         """A Service frontend port becomes its targetPort when the objects say which."""
         if server.kind != "service" or self.model is None:
             return port
-        svc = self.model.services.get(f"{service.namespace}/{service.name}")
+        svc = self.model.services.get(f"{service[0]}/{service[1]}")
         sp = next((p for p in svc.ports if p.port == port), None) if svc is not None else None
         return sp.target_port if sp is not None and isinstance(sp.target_port, int) else port
 
@@ -179,36 +181,77 @@ class Grouper:
         self.add_to_group(flow)
 
     def add_to_group(self, flow: flow_pb2.Flow) -> Group:
+        group = self.add_facts(facts_of(flow))
+        group.kept.append(flow)
+        return group
+
+    def add_read(self, facts: Facts, keep: flow_pb2.Flow | bytes) -> None:
+        """Offline (sources/triage_flows.read_failures): a flow's facts with its message, or with its
+        line when the short path read it; ``materialize`` once the read is over."""
+        group = self.add_facts(facts)
+        if group.pending is None:
+            if isinstance(keep, flow_pb2.Flow):
+                group.kept.append(keep)
+                return
+            group.pending = deque(group.kept, maxlen=KEEP)
+        group.pending.append(keep)
+
+    def materialize(self, parse: Callable[[bytes], flow_pb2.Flow | None]) -> None:
+        """Every group's kept lines as messages, in input order."""
+        for group in self.groups.values():
+            if group.pending is not None:
+                flows = (k if isinstance(k, flow_pb2.Flow) else parse(k) for k in group.pending)
+                group.kept = deque((f for f in flows if f is not None), maxlen=KEEP)
+                group.pending = None
+
+    def add_facts(self, f: Facts) -> Group:
         self.total += 1
-        back = orient(flow)
-        sport, dport = _ports(flow)
+        back = orient(f)
+        sport, dport = f.ports
+        # everything the call and its tallies read of a flow but its time, node and client port
+        same = (back, sport if back else dport, f.verdict, f.drop_reason, f.drop_reason_desc, f.l7, f.record,
+                f.http, f.source, f.destination, f.source_ip, f.destination_ip, f.source_service,
+                f.destination_service)  # fmt: skip
+        seen = self._seen.get(same)
+        if seen is None:
+            if len(self._seen) >= _SEEN:
+                self._seen.clear()
+            seen = self._seen[same] = self._call(f, back)
+        group, client_pod, verdict, request = seen
+        group.flows += 1
+        when = f.time_ns or 0
+        group.first_ns = when if not group.first_ns else min(group.first_ns, when)
+        if when > group.last_ns:
+            group.last_ns = when
+        if f.node:
+            group.nodes.add(f.node)
+        if client_pod:
+            group.client_pods.add(client_pod)
+        group.verdicts[verdict] += 1
+        if request is not None:
+            group.requests[request] += 1
+        return group
+
+    def _call(self, f: Facts, back: bool) -> tuple[Group, str, str, tuple[str, str, int] | None]:
+        """The call of a flow, its client pod, verdict name and request (method, path, status)."""
+        sport, dport = f.ports
         if back:
-            client = self._peer(flow.destination, flow.IP.destination)
-            server = self._peer(flow.source, flow.IP.source, flow.source_service)
-            port, service = sport, flow.source_service
+            client = self._peer(f.destination, f.destination_ip)
+            server = self._peer(f.source, f.source_ip, f.source_service)
+            port, service = sport, f.source_service
         else:
-            client = self._peer(flow.source, flow.IP.source)
-            server = self._peer(flow.destination, flow.IP.destination, flow.destination_service)
-            port, service = dport, flow.destination_service
+            client = self._peer(f.source, f.source_ip)
+            server = self._peer(f.destination, f.destination_ip, f.destination_service)
+            port, service = dport, f.destination_service
         port = self._server_port(server, port, service)
-        sig = signature(flow)
+        sig = signature(f)
         key = (client.label, server.label, port, sig)
         group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = Group(client, server, port, sig)
-        group.flows += 1
-        when = flow.time.seconds * 1_000_000_000 + flow.time.nanos
-        group.first_ns = when if not group.first_ns else min(group.first_ns, when)
-        group.last_ns = max(group.last_ns, when)
-        if flow.node_name:
-            group.nodes.add(flow.node_name)
-        pod = flow.destination if back else flow.source
-        if pod.pod_name:
-            group.client_pods.add(f"{pod.namespace}/{pod.pod_name}")
-        group.verdicts[_name(flow_pb2.Verdict, flow.verdict)] += 1
-        if flow.l7.WhichOneof("record") == "http":
-            http = flow.l7.http
-            path = (urlsplit(http.url).path or "/") if http.url else ""
-            group.requests[(http.method, path, int(http.code))] += 1
-        group.kept.append(flow)
-        return group
+        namespace, pod_name, _ = f.destination if back else f.source
+        request = None
+        if f.http is not None and f.record == "http":
+            code, method, url = f.http
+            request = (method, (urlsplit(url).path or "/") if url else "", code)
+        return group, f"{namespace}/{pod_name}" if pod_name else "", _name(flow_pb2.Verdict, f.verdict), request
