@@ -30,7 +30,7 @@ def contexts(opts: app.SourceOptions) -> list[str] | None:
     return names
 
 
-def _one(opts: app.SourceOptions, context: str, query: Query) -> RawSnapshot:
+def _one(opts: app.SourceOptions, context: str, query: Query, scope: list[str] | None, all_flows: bool) -> RawSnapshot:
     from kubectl_meshdoctor.sources.hubble import RelayError, flows_request
     from kubectl_meshdoctor.sources.live import (
         LiveSource,
@@ -41,11 +41,14 @@ def _one(opts: app.SourceOptions, context: str, query: Query) -> RawSnapshot:
     )
 
     with LiveSource(app.live_options(dataclasses.replace(opts, context=context))) as live:
-        raw = live.objects(None)  # every namespace: east-west gateways and global Services live anywhere
+        raw = live.objects(scope)  # namespaced list calls for a scope (kube-system, istio-system included)
+        more = app._alias_namespaces(raw, scope)
+        if more and scope is not None:
+            raw = live.objects([*scope, *more])
         if query.no_flows:
             return raw
         refs = [r.rpartition("@")[0] or r for r in (query.source, query.destination)]
-        wanted = namespaces_for(refs, query.namespace)
+        wanted = scope if all_flows else namespaces_for(refs, query.namespace)
         try:
             batch = live.flows(flows_request(namespace_filters(wanted), query.since_seconds, query.last))
         except RelayError as err:
@@ -55,11 +58,15 @@ def _one(opts: app.SourceOptions, context: str, query: Query) -> RawSnapshot:
         return raw
 
 
-def read_live(opts: app.SourceOptions, names: list[str], query: Query) -> MeshRaw:
+def read_live(
+    opts: app.SourceOptions, names: list[str], query: Query, scope: list[str] | None = None, all_flows: bool = False
+) -> MeshRaw:
+    """Each context in turn; ``scope``: only those namespaces' objects (None: every namespace). Flows: the
+    question's pair's namespaces, or with ``all_flows`` (matrix) every flow of ``scope``."""
     mesh = MeshRaw(f"--context {','.join(names)}")
     for name in names:
         try:
-            mesh.clusters[name] = _one(opts, name, query)
+            mesh.clusters[name] = _one(opts, name, query, scope, all_flows)
         except MeshdoctorError as err:
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
             mesh.clusters[name] = RawSnapshot(gaps=[Gap(f"context {name} could not be read: {first}", {"*"})])
