@@ -320,5 +320,10 @@ def _annotate(d: Diagnosis, sides: Sides, mesh: MeshInput) -> Diagnosis:
     d.destination = replace(d.destination, cluster=None if d.destination.external else sides.server.name)
     d.hops = [replace(h, cluster=sides.of(h.hop).name) for h in d.hops]
     notes = [n for c in sides.both for n in c.notes] + mesh.warnings
+    notes += [
+        f"cluster {c.name} could not be read ({c.unreadable}): this answer does not consider it"
+        for c in mesh.clusters
+        if c.unreadable and all(c is not s for s in sides.both)
+    ]
     d.warnings = list(dict.fromkeys([*d.warnings, *notes]))
     return d

@@ -61,14 +61,23 @@ def _one(opts: app.SourceOptions, context: str, query: Query, scope: list[str] |
 def read_live(
     opts: app.SourceOptions, names: list[str], query: Query, scope: list[str] | None = None, all_flows: bool = False
 ) -> MeshRaw:
-    """Each context in turn; ``scope``: only those namespaces' objects (None: every namespace). Flows: the
+    """Every context, side by side; ``scope``: only those namespaces' objects (None: every namespace). Flows: the
     question's pair's namespaces, or with ``all_flows`` (matrix) every flow of ``scope``."""
-    mesh = MeshRaw(f"--context {','.join(names)}")
-    for name in names:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def read(name: str) -> tuple[RawSnapshot, str]:
         try:
-            mesh.clusters[name] = _one(opts, name, query, scope, all_flows)
+            return _one(opts, name, query, scope, all_flows), ""
         except MeshdoctorError as err:
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
-            mesh.clusters[name] = RawSnapshot(gaps=[Gap(f"context {name} could not be read: {first}", {"*"})])
-            mesh.unreadable[name] = first
+            return RawSnapshot(gaps=[Gap(f"context {name} could not be read: {first}", {"*"})]), first
+
+    mesh = MeshRaw(f"--context {','.join(names)}")
+    # the clusters are read side by side: a cluster that does not answer costs its --request-timeout once,
+    # not on top of the others' reading time
+    with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="context") as pool:
+        for name, (raw, why) in zip(names, pool.map(read, names), strict=True):
+            mesh.clusters[name] = raw
+            if why:
+                mesh.unreadable[name] = why
     return mesh
