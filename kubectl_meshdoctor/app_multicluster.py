@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import replace
 
 from kubectl_meshdoctor import app
-from kubectl_meshdoctor.app_multicluster_live import contexts, read_live
+from kubectl_meshdoctor.app_multicluster_live import FlowScope, contexts, read_live
 from kubectl_meshdoctor.app_multicluster_paths import pair_flows, pod_port, same_network
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.clustermesh import Sides, explain_across
@@ -57,16 +57,19 @@ def question_scope(query: Query) -> list[str] | None:
     return namespaces_for([split_cluster(r)[0] for r in (query.source, query.destination)], query.namespace)
 
 
-def read_raw(opts: app.SourceOptions, query: Query, scope: list[str] | None = None, all_flows: bool = False) -> MeshRaw:
+def read_raw(
+    opts: app.SourceOptions, query: Query, scope: list[str] | None = None, flows: FlowScope = "pair"
+) -> MeshRaw:
     """Every cluster's raw input; with ``scope``, only those namespaces' objects (and the cluster-scoped
     ones), widened to where an ExternalName Service or a VirtualService of the scope leads. Live flows:
-    the question's pair's, or with ``all_flows`` (matrix) those of ``scope``; offline they stay in files."""
+    the question's pair's, or (matrix) those of the namespaces ``flows`` (None: all); offline they stay
+    in files."""
     if opts.from_path is not None and opts.demo_name is not None:
         raise UsageError("--from and --demo cannot be combined")
     live = contexts(opts)
     with app.bulk_allocation():
         if live is not None:
-            return read_live(opts, live, query, scope, all_flows)
+            return read_live(opts, live, query, scope, flows)
         if opts.from_path is None:
             return read_mc_demo(str(opts.demo_name))
         raw = read_mesh(opts.from_path, scope)
@@ -101,7 +104,7 @@ def _external(text: str) -> bool:
 
 
 # causes that may come from a namespace left out of a scoped read (an east-west gateway lives anywhere)
-_WIDER = frozenset({"istio-mc-eastwest-missing"})
+WIDER = frozenset({"istio-mc-eastwest-missing"})
 
 
 def explain(opts: app.SourceOptions, query: Query) -> Diagnosis:
@@ -109,7 +112,7 @@ def explain(opts: app.SourceOptions, query: Query) -> Diagnosis:
     could refute is checked again on every namespace."""
     scope = question_scope(query)
     d = answer(load(opts, query, scope), query)
-    if scope is not None and any(c.code in _WIDER for c in d.causes):
+    if scope is not None and any(c.code in WIDER for c in d.causes):
         d = answer(load(opts, query), query)
     return d
 

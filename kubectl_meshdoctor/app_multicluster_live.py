@@ -9,6 +9,7 @@ a gap naming it, so a question about it says which cluster is missing (exit 3), 
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 from kubectl_meshdoctor import app
 from kubectl_meshdoctor.diagnosis.call import Query
@@ -16,6 +17,8 @@ from kubectl_meshdoctor.errors import MeshdoctorError, UsageError
 from kubectl_meshdoctor.findings.types import Gap
 from kubectl_meshdoctor.raw import RawSnapshot
 from kubectl_meshdoctor.sources.multicluster import MeshRaw
+
+FlowScope = list[str] | None | Literal["pair"]
 
 
 def contexts(opts: app.SourceOptions) -> list[str] | None:
@@ -30,7 +33,7 @@ def contexts(opts: app.SourceOptions) -> list[str] | None:
     return names
 
 
-def _one(opts: app.SourceOptions, context: str, query: Query, scope: list[str] | None, all_flows: bool) -> RawSnapshot:
+def _one(opts: app.SourceOptions, context: str, query: Query, scope: list[str] | None, flows: FlowScope) -> RawSnapshot:
     from kubectl_meshdoctor.sources.hubble import RelayError, flows_request
     from kubectl_meshdoctor.sources.live import (
         LiveSource,
@@ -48,7 +51,7 @@ def _one(opts: app.SourceOptions, context: str, query: Query, scope: list[str] |
         if query.no_flows:
             return raw
         refs = [r.rpartition("@")[0] or r for r in (query.source, query.destination)]
-        wanted = scope if all_flows else namespaces_for(refs, query.namespace)
+        wanted = namespaces_for(refs, query.namespace) if flows == "pair" else flows
         try:
             batch = live.flows(flows_request(namespace_filters(wanted), query.since_seconds, query.last))
         except RelayError as err:
@@ -59,15 +62,15 @@ def _one(opts: app.SourceOptions, context: str, query: Query, scope: list[str] |
 
 
 def read_live(
-    opts: app.SourceOptions, names: list[str], query: Query, scope: list[str] | None = None, all_flows: bool = False
+    opts: app.SourceOptions, names: list[str], query: Query, scope: list[str] | None = None, flows: FlowScope = "pair"
 ) -> MeshRaw:
-    """Every context, side by side; ``scope``: only those namespaces' objects (None: every namespace). Flows: the
-    question's pair's namespaces, or with ``all_flows`` (matrix) every flow of ``scope``."""
+    """Every context, side by side; ``scope``: only those namespaces' objects (None: every namespace). Flows:
+    those of the question's pair's namespaces ("pair"), else (matrix) of these namespaces (None: all)."""
     from concurrent.futures import ThreadPoolExecutor
 
     def read(name: str) -> tuple[RawSnapshot, str]:
         try:
-            return _one(opts, name, query, scope, all_flows), ""
+            return _one(opts, name, query, scope, flows), ""
         except MeshdoctorError as err:
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
             return RawSnapshot(gaps=[Gap(f"context {name} could not be read: {first}", {"*"})]), first

@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from kubectl_meshdoctor import app
-from kubectl_meshdoctor.app_multicluster import MeshInput, answer, build, read_raw
+from kubectl_meshdoctor.app_multicluster import WIDER, MeshInput, answer, build, read_raw
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.matrix import Cell, is_server, to_cell, workloads
 from kubectl_meshdoctor.errors import MeshdoctorError, UsageError
@@ -63,15 +63,16 @@ class MeshMatrix:
         return 3 if code == 0 and self.unread else code
 
 
-def load(opts: app.SourceOptions, namespaces: list[str] | None, no_flows: bool) -> MeshInput:
-    """Every cluster; live, only the covered namespaces (and the system ones) and their flows."""
+def load(opts: app.SourceOptions, namespaces: list[str] | None, no_flows: bool, every: bool = False) -> MeshInput:
+    """Every cluster; live, only the covered namespaces (and the system ones, or with ``every`` all of them)
+    and the flows of the covered namespaces."""
     from kubectl_meshdoctor.sources.live import SYSTEM_NAMESPACES
 
     query = Query("", "", no_flows=no_flows)
-    scope = None if namespaces is None else list(dict.fromkeys([*namespaces, *SYSTEM_NAMESPACES]))
-    raw = read_raw(opts, query, scope if app.is_live(opts) else None, all_flows=True)
+    scope = None if namespaces is None or every else list(dict.fromkeys([*namespaces, *SYSTEM_NAMESPACES]))
+    raw = read_raw(opts, query, scope if app.is_live(opts) else None, flows=namespaces)
     _flows_now(raw, namespaces, no_flows)
-    return build(raw)
+    return build(raw, scope if app.is_live(opts) else None)
 
 
 def _flows_now(raw: MeshRaw, namespaces: list[str] | None, no_flows: bool) -> None:
@@ -109,6 +110,17 @@ def matrix(
     no_flows: bool = False,
 ) -> MeshMatrix:
     mesh = load(opts, namespaces, no_flows)
+    found = _matrix(mesh, namespaces, selector, method, path, no_flows)
+    if mesh.scope is not None and any(code in WIDER for c in found.cells for code in c.causes):
+        found = _matrix(load(opts, namespaces, no_flows, every=True), namespaces, selector, method, path, no_flows)
+    return found
+
+
+def _matrix(
+    mesh: MeshInput, namespaces: list[str] | None, selector: dict[str, str], method: str, path: str, no_flows: bool
+) -> MeshMatrix:
+    """A namespace left out of a scoped read may hold what a cell reports missing (WIDER): the caller
+    then reads every namespace and asks again."""
     covered = _covered(mesh, namespaces)
     clients: list[Member] = []
     servers: list[Member] = []

@@ -140,3 +140,32 @@ def test_context_that_never_answers_costs_its_request_timeout_and_is_named(tmp_p
     assert took < 20  # bounded by the 1 s request timeout, not by the 60 s command timeout
     assert about_gone.exit_code == 3
     assert "cluster gone could not be read" in about_gone.stderr.strip().splitlines()[0]
+
+
+def test_live_matrix_finds_an_eastwest_gateway_outside_its_namespaces(tmp_path: Path) -> None:
+    """`matrix -n shop` reads shop and the system namespaces; a cell reporting the east-west gateway
+    missing makes it read every namespace and answer again."""
+    from kubectl_meshdoctor.playground.main import start
+    from kubectl_meshdoctor.sources.multicluster import read_mesh
+
+    root = tmp_path / "snap"
+    shutil.copytree(DEMOS / EASTWEST, root)
+    west = root / "clusters" / "west" / "objects.yaml"
+    text = west.read_text().replace("namespace: istio-system", "namespace: eastwest")
+    west.write_text(text + "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: eastwest}\n")
+    served = {n: start(raw, with_relay_service=True) for n, raw in read_mesh(str(root)).clusters.items()}
+    try:
+        urls = {n: pg.api.url for n, pg in served.items() if pg.api is not None}
+        config = str(_two_cluster_kubeconfig(tmp_path / "config", urls))
+        args = ["matrix", "-n", "shop", "--kubeconfig", config, "--context", "east,west", "-o", "json"]
+        result = CliRunner().invoke(cli, args)
+        west_api = served["west"].api
+        assert west_api is not None
+        paths = [r.path for r in west_api.requests]
+    finally:
+        for pg in served.values():
+            pg.stop()
+    doc = json.loads(result.stdout)
+    cell = next(c for c in doc["cells"] if (c["source"], c["destination"]) == ("shop/frontend@east", "shop/cart@west"))
+    assert "istio-mc-eastwest-missing" not in cell["causes"], cell
+    assert any(p.endswith("/services") and "/namespaces/" not in p for p in paths)  # read again, every namespace
