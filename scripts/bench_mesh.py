@@ -110,7 +110,7 @@ def measure(spec: str, work: Path, runs: int, add: Callable[[str, float, str], N
     from kubectl_meshdoctor.playground.main import start
     from kubectl_meshdoctor.sources.multicluster import read_mesh
 
-    count, _, size = spec.partition("x")
+    count, _, size = spec.lower().partition("x")
     root = write_mesh(size.upper(), int(count), work / f"mesh-{spec}")
     offline = [_run([exe, "explain", *QUERY, "--from", str(root)]) for _ in range(runs)]
     _figures(spec, "offline", offline, add)
