@@ -108,15 +108,15 @@ def _load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
 
 
 def refuse_mesh_input(opts: SourceOptions) -> None:
-    """N-cluster input (clusters/<name>/, issue 21) is read by explain and check only (app_multicluster*.py); any
-    other reader would merge the clusters into one and answer about a cluster that does not exist."""
+    """N-cluster input (clusters/<name>/, issue 21) is read by explain, check and matrix only (app_multicluster*.py);
+    any other reader would merge the clusters into one and answer about a cluster that does not exist."""
     from kubectl_meshdoctor.sources.multicluster import is_mc_demo, is_multicluster
 
     if is_multicluster(opts.from_path) or (opts.from_path is None and is_mc_demo(opts.demo_name)):
         what = f"--from {opts.from_path}" if opts.from_path else f"--demo {opts.demo_name}"
         raise UsageError(
-            f"{what} holds several clusters (clusters/<name>/): only `explain` (without --watch) and `check` read "
-            "multi-cluster input yet; point --from at one clusters/<name>/ directory for the other commands"
+            f"{what} holds several clusters (clusters/<name>/): only `explain` (without --watch), `check` and "
+            "`matrix` read multi-cluster input yet; point --from at one clusters/<name>/ directory for the others"
         )
 
 

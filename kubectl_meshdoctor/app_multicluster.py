@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import replace
 
 from kubectl_meshdoctor import app
-from kubectl_meshdoctor.app_multicluster_live import contexts, read_live
+from kubectl_meshdoctor.app_multicluster_live import FlowScope, contexts, read_live
 from kubectl_meshdoctor.app_multicluster_paths import pair_flows, pod_port, same_network
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.clustermesh import Sides, explain_across
@@ -39,6 +39,7 @@ class MeshInput:
     label: str
     clusters: list[Cluster]
     warnings: list[str]
+    scope: list[str] | None = None  # only these namespaces were read in each cluster (None: all)
 
 
 def is_mesh_input(opts: app.SourceOptions) -> bool:
@@ -48,17 +49,41 @@ def is_mesh_input(opts: app.SourceOptions) -> bool:
     return contexts(opts) is not None
 
 
-def load(opts: app.SourceOptions, query: Query) -> MeshInput:
+def question_scope(query: Query) -> list[str] | None:
+    """The namespaces an explain question needs in each cluster: its two ends' and the system ones (None:
+    every namespace, e.g. from `world`, whose routes and backends may live anywhere)."""
+    from kubectl_meshdoctor.diagnosis.northsouth_entry import may_be_north_south
+    from kubectl_meshdoctor.sources.live import namespaces_for
+
+    if may_be_north_south(query.source) or query.via is not None:
+        return None
+    return namespaces_for([split_cluster(r)[0] for r in (query.source, query.destination)], query.namespace)
+
+
+def read_raw(
+    opts: app.SourceOptions, query: Query, scope: list[str] | None = None, flows: FlowScope = "pair"
+) -> MeshRaw:
+    """Every cluster's raw input; with ``scope``, only those namespaces' objects (and the cluster-scoped
+    ones), widened to where an ExternalName Service or a VirtualService of the scope leads. Live flows:
+    the question's pair's, or (matrix) those of the namespaces ``flows`` (None: all); offline they stay
+    in files."""
     if opts.from_path is not None and opts.demo_name is not None:
         raise UsageError("--from and --demo cannot be combined")
     live = contexts(opts)
     with app.bulk_allocation():
         if live is not None:
-            raw: MeshRaw = read_live(opts, live, query)
-        elif opts.from_path is not None:
-            raw = read_mesh(opts.from_path)
-        else:
-            raw = read_mc_demo(str(opts.demo_name))
+            return read_live(opts, live, query, scope, flows)
+        if opts.from_path is None:
+            return read_mc_demo(str(opts.demo_name))
+        raw = read_mesh(opts.from_path, scope)
+        if scope is not None:
+            more = sorted({ns for snap in raw.clusters.values() for ns in app._alias_namespaces(snap, scope)})
+            if more:
+                raw = read_mesh(opts.from_path, [*scope, *more])
+        return raw
+
+
+def build(raw: MeshRaw, scope: list[str] | None = None) -> MeshInput:
     clusters: list[Cluster] = []
     for directory, snap in raw.clusters.items():
         model = app.build_model(snap)
@@ -68,7 +93,11 @@ def load(opts: app.SourceOptions, query: Query) -> MeshInput:
         if not facts and cluster.name in raw.index:
             cluster.istio = dict(raw.index[cluster.name])
         clusters.append(cluster)
-    return MeshInput(raw.label, clusters, [*raw.warnings, *mesh_notes(clusters)])
+    return MeshInput(raw.label, clusters, [*raw.warnings, *mesh_notes(clusters)], scope)
+
+
+def load(opts: app.SourceOptions, query: Query, scope: list[str] | None = None) -> MeshInput:
+    return build(read_raw(opts, query, scope), scope)
 
 
 def _external(text: str) -> bool:
@@ -77,8 +106,21 @@ def _external(text: str) -> bool:
     return cluster is None and "/" not in ref and ("." in ref or ":" in ref)
 
 
+# causes that may come from a namespace left out of a scoped read (an east-west gateway lives anywhere)
+WIDER = frozenset({"istio-mc-eastwest-missing"})
+
+
 def explain(opts: app.SourceOptions, query: Query) -> Diagnosis:
-    mesh = load(opts, query)
+    """Reads only the question's namespaces in each cluster (issue 21); a cause that a namespace left out
+    could refute is checked again on every namespace."""
+    scope = question_scope(query)
+    d = answer(load(opts, query, scope), query)
+    if scope is not None and any(c.code in WIDER for c in d.causes):
+        d = answer(load(opts, query), query)
+    return d
+
+
+def answer(mesh: MeshInput, query: Query) -> Diagnosis:
     if query.source.strip() == "world":  # from outside: through a gateway of the destination's cluster (issue 20)
         dst_ref, server = pick_cluster(mesh.clusters, query.destination, "DESTINATION")
         via = query.via
@@ -272,5 +314,10 @@ def _annotate(d: Diagnosis, sides: Sides, mesh: MeshInput) -> Diagnosis:
     d.hops = [replace(h, cluster=h.cluster or sides.of(h.hop).name) for h in d.hops]
     shared = shared_identity_note(d, sides.client, sides.server)  # MB16: principals alike in every cluster
     notes = [n for c in sides.both for n in c.notes] + mesh.warnings + ([shared] if shared else [])
+    notes += [
+        f"cluster {c.name} could not be read ({c.unreadable}): this answer does not consider it"
+        for c in mesh.clusters
+        if c.unreadable and all(c is not s for s in sides.both)
+    ]
     d.warnings = list(dict.fromkeys([*d.warnings, *notes]))
     return d

@@ -9,6 +9,7 @@ a gap naming it, so a question about it says which cluster is missing (exit 3), 
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 from kubectl_meshdoctor import app
 from kubectl_meshdoctor.diagnosis.call import Query
@@ -16,6 +17,8 @@ from kubectl_meshdoctor.errors import MeshdoctorError, UsageError
 from kubectl_meshdoctor.findings.types import Gap
 from kubectl_meshdoctor.raw import RawSnapshot
 from kubectl_meshdoctor.sources.multicluster import MeshRaw
+
+FlowScope = list[str] | None | Literal["pair"]
 
 
 def contexts(opts: app.SourceOptions) -> list[str] | None:
@@ -30,7 +33,7 @@ def contexts(opts: app.SourceOptions) -> list[str] | None:
     return names
 
 
-def _one(opts: app.SourceOptions, context: str, query: Query) -> RawSnapshot:
+def _one(opts: app.SourceOptions, context: str, query: Query, scope: list[str] | None, flows: FlowScope) -> RawSnapshot:
     from kubectl_meshdoctor.sources.hubble import RelayError, flows_request
     from kubectl_meshdoctor.sources.live import (
         LiveSource,
@@ -41,11 +44,14 @@ def _one(opts: app.SourceOptions, context: str, query: Query) -> RawSnapshot:
     )
 
     with LiveSource(app.live_options(dataclasses.replace(opts, context=context))) as live:
-        raw = live.objects(None)  # every namespace: east-west gateways and global Services live anywhere
+        raw = live.objects(scope)  # namespaced list calls for a scope (kube-system, istio-system included)
+        more = app._alias_namespaces(raw, scope)
+        if more and scope is not None:
+            raw = live.objects([*scope, *more])
         if query.no_flows:
             return raw
         refs = [r.rpartition("@")[0] or r for r in (query.source, query.destination)]
-        wanted = namespaces_for(refs, query.namespace)
+        wanted = namespaces_for(refs, query.namespace) if flows == "pair" else flows
         try:
             batch = live.flows(flows_request(namespace_filters(wanted), query.since_seconds, query.last))
         except RelayError as err:
@@ -55,13 +61,26 @@ def _one(opts: app.SourceOptions, context: str, query: Query) -> RawSnapshot:
         return raw
 
 
-def read_live(opts: app.SourceOptions, names: list[str], query: Query) -> MeshRaw:
-    mesh = MeshRaw(f"--context {','.join(names)}")
-    for name in names:
+def read_live(
+    opts: app.SourceOptions, names: list[str], query: Query, scope: list[str] | None = None, flows: FlowScope = "pair"
+) -> MeshRaw:
+    """Every context, side by side; ``scope``: only those namespaces' objects (None: every namespace). Flows:
+    those of the question's pair's namespaces ("pair"), else (matrix) of these namespaces (None: all)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def read(name: str) -> tuple[RawSnapshot, str]:
         try:
-            mesh.clusters[name] = _one(opts, name, query)
+            return _one(opts, name, query, scope, flows), ""
         except MeshdoctorError as err:
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
-            mesh.clusters[name] = RawSnapshot(gaps=[Gap(f"context {name} could not be read: {first}", {"*"})])
-            mesh.unreadable[name] = first
+            return RawSnapshot(gaps=[Gap(f"context {name} could not be read: {first}", {"*"})]), first
+
+    mesh = MeshRaw(f"--context {','.join(names)}")
+    # the clusters are read side by side: a cluster that does not answer costs its --request-timeout once,
+    # not on top of the others' reading time
+    with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="context") as pool:
+        for name, (raw, why) in zip(names, pool.map(read, names), strict=True):
+            mesh.clusters[name] = raw
+            if why:
+                mesh.unreadable[name] = why
     return mesh

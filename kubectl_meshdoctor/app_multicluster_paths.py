@@ -33,8 +33,11 @@ def pair_flows(model: Model, sides: Sides, query: Query) -> None:
         return  # world → a gateway: app.explain reads the gateway leg's flows itself
     if model.flow_files:
         attach_for_explain(model, query)
+    kept = of_pair(model.flows, sides.client.name, sides.server.name)
+    if len(kept) == len(model.flows) and model.flow_index is not None:
+        return  # already the pair's clusters' flows (matrix: every call within one cluster shares them)
     newest = model.flow_index.newest if model.flow_index is not None else 0.0
-    model.flows = of_pair(model.flows, sides.client.name, sides.server.name)
+    model.flows = kept
     model.flow_index = FlowIndex(model.flows)
     model.flow_index.newest = max(model.flow_index.newest, newest)
 

@@ -194,7 +194,7 @@ def test_multicluster_demos_are_listed_and_their_try_line_runs() -> None:
         assert (code, doc["verdict"]) in ((1, "denied"), (1, "broken")), demo
 
 
-@pytest.mark.parametrize("command", [["matrix"], ["triage"], ["flows", "shop/frontend", "shop/cart"]])
+@pytest.mark.parametrize("command", [["triage"], ["flows", "shop/frontend", "shop/cart"]])
 def test_other_commands_refuse_multicluster_input_in_one_line(command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "--demo", "clustermesh-local-cluster-selector"])
     assert result.exit_code == 2, result.output

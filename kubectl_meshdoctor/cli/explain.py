@@ -170,10 +170,16 @@ def explain(
         applied: list[str] = []
         from kubectl_meshdoctor import app_multicluster
 
-        if app_multicluster.is_mesh_input(opts):  # clusters/<name>/ (issue 21)
-            if what_if_files or what_if_deletes or fix_yaml or require_flows:
-                raise UsageError("--what-if, --fix-yaml and --require-flows do not take multi-cluster input yet")
-            diagnosis = app_multicluster.explain(opts, query)
+        mesh = app_multicluster.is_mesh_input(opts)
+        if mesh:  # clusters/<name>/ (issue 21)
+            if fix_yaml or require_flows:
+                raise UsageError("--fix-yaml and --require-flows do not take multi-cluster input yet")
+            if what_if_files or what_if_deletes:  # each change names its cluster (app_multicluster_whatif.py)
+                from kubectl_meshdoctor.app_multicluster_whatif import explain_what_if
+
+                before, diagnosis, applied = explain_what_if(opts, query, what_if_files, what_if_deletes)
+            else:
+                diagnosis = app_multicluster.explain(opts, query)
         else:
             raw = app.load_raw(opts, query)
             model = app.build_model(raw)
@@ -185,7 +191,7 @@ def explain(
             diagnosis = app.explain(model, query)
             if not (what_if_files or what_if_deletes):
                 diagnosis.fixes = app.prove_fixes(opts, raw, model, query, diagnosis)
-        if what_if_files or what_if_deletes:
+        if (what_if_files or what_if_deletes) and not mesh:
             changed, applied = app.what_if(raw, what_if_files, what_if_deletes)
             # flows predate the change: the answer after it is static analysis only
             before, diagnosis = diagnosis, app.explain(changed, dataclasses.replace(query, no_flows=True))

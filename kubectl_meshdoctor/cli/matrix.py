@@ -21,6 +21,7 @@ Examples:
   kubectl meshdoctor matrix -n red,blue,green --demo sidecar-s2-l7-policy --path /ip
   kubectl meshdoctor matrix -A --from ./snapshot -o json
   kubectl meshdoctor matrix -n red,blue,green --demo ambient-a2-l7-policy --what-if-delete cnp/blue/default
+  kubectl meshdoctor matrix -n shop --demo clustermesh-local-cluster-selector   # rows/columns NS/NAME@CLUSTER
 """
 
 
@@ -94,6 +95,13 @@ def matrix(
         namespaces = app.scope_namespaces(opts, namespace, all_namespaces)
         if namespaces == []:
             raise UsageError(f"-n {namespace!r}: no namespace named; use -n NS[,NS...] or -A")
+        from kubectl_meshdoctor.app_multicluster import is_mesh_input
+
+        if is_mesh_input(opts):  # clusters/<name>/, a multi-cluster demo or --context a,b (issue 21)
+            from kubectl_meshdoctor.cli.matrix_mesh import refuse_what_if, run_mesh
+
+            refuse_what_if(what_if_files, what_if_deletes)
+            return run_mesh(opts, namespaces, parse_selector(selector), method.upper(), path, no_flows, output)
         raw = app.load_raw_scoped(opts, namespaces, flows=not no_flows and namespaces is not None)
         model, applied = app.model_with_changes(raw, what_if_files, what_if_deletes)
         no = no_flows or bool(applied)  # flows predate a what-if change

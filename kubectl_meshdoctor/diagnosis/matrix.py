@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.explain import explain
 from kubectl_meshdoctor.errors import MeshdoctorError, UsageError
-from kubectl_meshdoctor.findings.types import Symptom, Verdict
+from kubectl_meshdoctor.findings.types import Diagnosis, Symptom, Verdict
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Workload
 from kubectl_meshdoctor.model.refs import services_for
@@ -42,6 +42,7 @@ class Cell:
     agrees: bool | None
     error: str | None = None
     gaps: tuple[str, ...] = ()  # what the cell's hops could not see (the cell is then unknown)
+    clusters: tuple[str, str] | None = None  # N-cluster input (issue 21): the client's and the server's cluster
 
     @property
     def predicted(self) -> str:
@@ -50,6 +51,24 @@ class Cell:
 
 # labels Istio puts on the waypoints and gateways it deploys for Gateway API Gateways
 _PROXY_LABELS = ("gateway.networking.k8s.io/gateway-name", "gateway.istio.io/managed")
+
+
+def to_cell(source: str, destination: str, d: Diagnosis) -> Cell:
+    """The cell of one explain answer: its verdict, causes, what Hubble observed and the hops' gaps."""
+    observed = d.evidence.observed
+    shown = None
+    if observed is not None and d.evidence.flows:
+        shown = OBSERVED.get(observed, observed.removeprefix("http-"))
+    return Cell(
+        source,
+        destination,
+        d.verdict,
+        d.symptom,
+        tuple(c.code for c in d.causes),
+        shown,
+        d.evidence.agrees if d.evidence.flows else None,
+        gaps=tuple(dict.fromkeys(g for h in d.hops for g in h.gaps)),
+    )
 
 
 def matrix_exit_code(cells: list[Cell]) -> int:
@@ -136,20 +155,5 @@ def matrix(
             except MeshdoctorError as err:
                 cells.append(Cell(src, dst, Verdict.UNKNOWN, Symptom.UNKNOWN, (), None, None, str(err)))
                 continue
-            observed = d.evidence.observed
-            shown = None
-            if observed is not None and d.evidence.flows:
-                shown = OBSERVED.get(observed, observed.removeprefix("http-"))
-            cells.append(
-                Cell(
-                    src,
-                    dst,
-                    d.verdict,
-                    d.symptom,
-                    tuple(c.code for c in d.causes),
-                    shown,
-                    d.evidence.agrees if d.evidence.flows else None,
-                    gaps=tuple(dict.fromkeys(g for h in d.hops for g in h.gaps)),
-                )
-            )
+            cells.append(to_cell(src, dst, d))
     return clients, servers, cells
