@@ -179,7 +179,11 @@ def test_a_trickling_relay_behind_the_port_forward_is_bounded_too(playground) ->
     took, code, doc, _ = explain_doc([*PAIR, "--timeout", "3s"], pg.env())
     assert took < 3 + SLACK
     assert code == 1 and doc["verdict"] == "broken"
-    assert any("Hubble flows cut short" in g for g in doc["gaps"])
+    # the user is told the evidence is incomplete: cut short mid-stream, or (a loaded machine spends the
+    # whole budget on the port-forward) not read at all
+    told = [g for g in doc["gaps"] if "Hubble flows cut short" in g]
+    told += [w for w in doc["warnings"] if w.startswith("Hubble flows not checked")]
+    assert told, (doc["gaps"], doc["warnings"])
 
 
 def test_a_relay_that_never_answers_leaves_the_static_answer(playground, silent: Silent) -> None:
