@@ -20,11 +20,17 @@ CODE = "gamma-consumer-route-unsupported"
 def _consumer(model: Model) -> list[Cause]:
     from kubectl_meshdoctor.diagnosis.explain import _walk
 
-    if not model.cilium_config.present:
+    consumers = [
+        r
+        for r in model.gateway_api.routes
+        if r.ref.kind == "HTTPRoute"
+        and any(p.group == "" and p.kind == "Service" and p.namespace != r.ref.namespace for p in r.parents)
+    ]
+    if not model.cilium_config.present or not consumers:
         return []
     clients = [p for p in representatives(model) if not is_istio_proxy(p) and model.pod_mesh(p)[0] is Mesh.NONE]
     out: list[Cause] = []
-    for route in sorted(model.gateway_api.routes, key=lambda r: (r.ref.namespace or "", r.ref.name)):
+    for route in sorted(consumers, key=lambda r: (r.ref.namespace or "", r.ref.name)):
         ns = route.ref.namespace or "default"
         client = next((p for p in clients if p.namespace == ns), None)
         if route.ref.kind != "HTTPRoute" or client is None:
