@@ -141,3 +141,12 @@ def test_gb13_gb14_check_behind_ciliums_gateway_reports_the_backend_and_its_cidr
         ("cilium-ingress-backend-denied", ["cidr-office-only"]),
         ("cilium-ingress-client-ip-invisible", ["cidr-office-only"]),
     ]  # not right-from-ingress (admits ingress), not the route the listener refuses (other namespace)
+
+
+def test_gb10_check_reports_consumer_routes_only_where_a_client_outside_the_mesh_uses_them() -> None:
+    _, doc = _json("check", "--from", str(SCENARIOS / "gamma-cilium-consumer-and-bypass"))
+    found = sorted(n for f in doc["findings"] if f["code"] == "gamma-consumer-route-unsupported" for n in _names(f))
+    assert found == ["echo-consumer", "mixed-consumer"]
+    # near miss: web's clients in gamma-mesh-routes are sidecars, which Istio routes by the consumer route
+    _, doc = _json("check", "--from", str(SCENARIOS / "gamma-mesh-routes"))
+    assert not [f for f in doc["findings"] if f["code"] == "gamma-consumer-route-unsupported"]

@@ -13,6 +13,7 @@ from kubectl_meshdoctor.checks.config_checks import CONFIG
 from kubectl_meshdoctor.checks.egress import EGRESS
 from kubectl_meshdoctor.checks.envoy_config_checks import ENVOY_CONFIG_CONFLICTS
 from kubectl_meshdoctor.checks.gamma_checks import GAMMA_WAYPOINT
+from kubectl_meshdoctor.checks.gamma_consumer import GAMMA_CONSUMER
 from kubectl_meshdoctor.checks.gateway_api_status import ROUTE_STATUS
 from kubectl_meshdoctor.checks.ingress_backends import INGRESS_BACKENDS
 from kubectl_meshdoctor.checks.istio_refs import REFS
@@ -35,6 +36,7 @@ ALL: tuple[Check, ...] = tuple(
             ENVOY_CONFIG_CONFLICTS,
             EMPTY_RULES,
             GAMMA_WAYPOINT,
+            GAMMA_CONSUMER,
             INGRESS_BACKENDS,
             INVALID,
             PA_DISABLE_AMBIENT,

@@ -75,6 +75,10 @@ CHECK: Mapping[str, tuple[str, tuple[str, ...]]] = {
         "every pair of CiliumEnvoyConfigs: the same Service port redirected, or the same qualified Envoy resource",
         (),
     ),
+    "gamma-consumer-route-unsupported": (
+        "every HTTPRoute for a Service of another namespace, called by a client of its namespace outside the mesh",
+        (),
+    ),
     "gateway-route-not-accepted": (
         "every HTTP/GRPC/TLS/TCP route parentRef to a Gateway in view (Accepted and its reason)",
         (),
