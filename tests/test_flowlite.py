@@ -19,7 +19,7 @@ from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
 from kubectl_meshdoctor.sources.flowjson import LineReader
 from kubectl_meshdoctor.sources.flowlite import KeptReader, LiteReader, facts_of
 from kubectl_meshdoctor.sources.flowlite_lines import KeptLines, LineFacts
-from kubectl_meshdoctor.sources.triage_flows import failing, failure_filters
+from kubectl_meshdoctor.sources.triage_flows import _scoped, failing, failure_filters
 
 ROOT = Path(__file__).resolve().parent
 SAMPLES = ROOT.parents[1] / "shared" / "data" / "hubble-samples"
@@ -46,7 +46,7 @@ def test_facts_equal_the_messages_on_every_recorded_line() -> None:
     lite = LiteReader()
     lines = _corpus()
     taken = 0
-    scopes = [None, ["kube-system"], ["default", "blue"], ["red"]]
+    scopes = [None, ["kube-system"], ["default", "blue"], ["red"], ["istio-system", "monitoring"]]
     matchers = [FlowMatcher(failure_filters(s)) for s in scopes]
     for line in lines:
         flow = _full(line)
@@ -57,8 +57,8 @@ def test_facts_equal_the_messages_on_every_recorded_line() -> None:
         assert flow is not None and facts == facts_of(flow), line[:200]
         assert KeptReader().parse(line) == flow
         for scope, match in zip(scopes, matchers, strict=True):
-            in_scope = scope is None or any(ep[0] in scope for ep in (facts.source, facts.destination))
-            assert (failing(facts) and in_scope) == match(flow), line[:200]
+            scoped = _scoped(scope)
+            assert (failing(facts) and (scoped is None or scoped(facts))) == match(flow), line[:200]
     assert len(lines) > 2000 and taken >= len(lines) - 5  # node status and lost events lines go to the full reader
 
 
