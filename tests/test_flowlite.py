@@ -102,6 +102,11 @@ def _variant(path: str, value: Any) -> dict[str, Any]:
         ("flow.time", "2026-13-20T10:00:00Z"),
         ("flow.is_reply", "yes"),
         ("node_status", {}),
+        ("flow.source.pod_name", 5),  # a field grouping reads, of the wrong JSON type
+        ("flow.IP.source", ["10.0.0.1"]),
+        ("flow.l4.TCP.source_port", "80"),
+        ("flow.l4.TCP.source_port", 2**32),
+        ("flow.l4.TCP.flags", {"RST": 1}),
     ],
 )
 def test_lines_the_short_path_leaves_to_the_full_reader(path: str, value: Any) -> None:
@@ -147,7 +152,10 @@ def test_lines_like_one_already_read_give_what_the_full_reader_gives() -> None:
         lines.append(json.dumps(doc, separators=(",", ":")).encode())
     doc["time"] = "2026-11-20T10:00:09Z"  # the envelope's time is not the flow's
     lines.append(json.dumps(doc, separators=(",", ":")).encode())
-    lines.append(json.dumps(doc, separators=(",", ":")).encode().replace(b'"source_port":40005', b'"source_port":"7"'))
+    last = json.dumps(doc, separators=(",", ":")).encode()
+    lines.append(last.replace(b'"source_port":40005', b'"source_port":"7"'))
+    lines.append(last.replace(b'"time":"2026-11-20T10:00:09Z"', b'"time":"2026-11-20T10:00:05.5Z"'))
+    lines.append(lines[-1].replace(b'"source_port":40005', b'"source_port":9999999999'))  # not a uint32
     facts, kept = LineFacts(), KeptLines()
     remembered = 0
     for line in lines:

@@ -189,6 +189,31 @@ def _enum(value: Any, names: dict[str | int, int]) -> int:
     return names[value] if type(value) is str else int(value)  # names checked by _check
 
 
+def _s(value: Any) -> str:
+    """A string field as the message has it ("" when unset); another JSON type: the full reader's."""
+    if value is None:
+        return ""
+    if type(value) is not str:
+        raise Bail
+    return value
+
+
+def _int(value: Any, low: int, high: int) -> int:
+    if value is None:
+        return 0
+    if type(value) is not int or not low <= value < high:
+        raise Bail
+    return value
+
+
+def _u32(value: Any) -> int:
+    return _int(value, 0, 2**32)
+
+
+def _i32(value: Any) -> int:
+    return _int(value, -(2**31), 2**31)
+
+
 def _ep(obj: Any) -> Endpoint:
     if not obj:
         return ("", "", None)
@@ -196,12 +221,12 @@ def _ep(obj: Any) -> Endpoint:
     wl = None
     if wls:
         first = wls[0]
-        wl = (first.get("name") or "", first.get("kind") or "")
-    return (obj.get("namespace") or "", obj.get("pod_name") or "", wl)
+        wl = (_s(first.get("name")), _s(first.get("kind")))
+    return (_s(obj.get("namespace")), _s(obj.get("pod_name")), wl)
 
 
 def _svc(obj: Any) -> tuple[str, str]:
-    return (obj.get("namespace") or "", obj.get("name") or "") if obj else ("", "")
+    return (_s(obj.get("namespace")), _s(obj.get("name"))) if obj else ("", "")
 
 
 class LiteReader:
@@ -235,7 +260,7 @@ class LiteReader:
             when = obj.get("time")
         time_ns = None if when is None else self.time(when)
         _check(self._flow, f)
-        node = f.get("node_name") or ""
+        node = _s(f.get("node_name"))
         if not node:
             envelope_node = obj.get("node_name")
             node = envelope_node if type(envelope_node) is str else ""
@@ -245,20 +270,23 @@ class LiteReader:
             record = next((k for k in ("dns", "http", "kafka") if l7.get(k) is not None), None)
             if record == "http":
                 h = l7["http"]
-                http = (int(h.get("code") or 0), h.get("method") or "", h.get("url") or "")
+                http = (_i32(h.get("code")), _s(h.get("method")), _s(h.get("url")))
         l4 = f.get("l4") or {}
         protocol = next((k for k, v in l4.items() if v is not None), None)
         ports = (0, 0)
         rst = False
         if protocol in _PORTS:
             sub = l4[protocol]
-            ports = (int(sub.get("source_port") or 0), int(sub.get("destination_port") or 0))
-            rst = protocol == "TCP" and bool((sub.get("flags") or {}).get("RST"))
+            ports = (_u32(sub.get("source_port")), _u32(sub.get("destination_port")))
+            flag = (sub.get("flags") or {}).get("RST") if protocol == "TCP" else None
+            if flag is not None and type(flag) is not bool:
+                raise Bail
+            rst = bool(flag)
         ip = f.get("IP") or {}
         event = f.get("event_type")
         return Facts(
             verdict=_enum(f.get("verdict"), _VERDICTS),
-            drop_reason=int(f.get("drop_reason") or 0),
+            drop_reason=_u32(f.get("drop_reason")),
             drop_reason_desc=_enum(f.get("drop_reason_desc"), _REASONS),
             l7=l7 is not None,
             l7_type=_enum(l7.get("type"), _L7_TYPES) if l7 is not None else 0,
@@ -270,13 +298,13 @@ class LiteReader:
             rst=rst,
             source=_ep(f.get("source")),
             destination=_ep(f.get("destination")),
-            source_ip=ip.get("source") or "",
-            destination_ip=ip.get("destination") or "",
+            source_ip=_s(ip.get("source")),
+            destination_ip=_s(ip.get("destination")),
             source_service=_svc(f.get("source_service")),
             destination_service=_svc(f.get("destination_service")),
             time_ns=time_ns,
             node=node,
-            event_type=None if event is None else int(event.get("type") or 0),
+            event_type=None if event is None else _i32(event.get("type")),
         )
 
     def time(self, value: Any) -> int:
