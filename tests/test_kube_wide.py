@@ -22,14 +22,15 @@ def _docs() -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}} for ns in NAMESPACES
     ]
-    pods_each = PAGE_SIZE // len(NAMESPACES) + 5  # more pods than one page: listed per namespace
+    pods_each = 3 * PAGE_SIZE // len(NAMESPACES) + 5  # more pages of pods than 12 namespaces / 4: per namespace
     for ns in NAMESPACES:
         for i in range(pods_each):
             docs.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"p-{i}", "namespace": ns,
                          "labels": {"app": "a"}}, "spec": {"containers": [{"name": "c", "image": "i"}]},
                          "status": {"podIP": f"10.1.{NAMESPACES.index(ns)}.{i % 250}"}})  # fmt: skip
-        docs.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": ns},
-                     "spec": {"selector": {"app": "a"}, "ports": [{"port": 80}]}})  # fmt: skip
+        for i in range(PAGE_SIZE // len(NAMESPACES) + 5):  # two pages of Services: read cluster-wide
+            docs.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"s-{i}", "namespace": ns},
+                         "spec": {"selector": {"app": "a"}, "ports": [{"port": 80}]}})  # fmt: skip
     for ns in (NAMESPACES[1], NAMESPACES[9]):
         meta = {"name": "p", "namespace": ns}
         spec: dict[str, Any] = {"endpointSelector": {}, "ingress": [{}]}
@@ -61,8 +62,9 @@ def test_many_namespaces_read_the_same_objects_with_fewer_lists(api: tuple[KubeA
     each, per_ns_lists = _read(api, asked, wide=False)
     wide, wide_lists = _read(api, asked, wide=True)
     assert wide == each
-    assert ("CiliumNetworkPolicy", "ns-09", "p") in wide and ("Service", "ns-11", "s") not in wide
-    assert sum(1 for k, _, _ in wide if k == "Pod") == 10 * (PAGE_SIZE // len(NAMESPACES) + 5)
+    assert ("CiliumNetworkPolicy", "ns-09", "p") in wide and ("Service", "ns-11", "s-0") not in wide
+    assert ("Service", "ns-00", "s-0") in wide and ("Service", "ns-09", f"s-{PAGE_SIZE // len(NAMESPACES) + 4}") in wide
+    assert sum(1 for k, _, _ in wide if k == "Pod") == 10 * (3 * PAGE_SIZE // len(NAMESPACES) + 5)
     assert wide_lists < per_ns_lists / 3
 
 

@@ -286,7 +286,7 @@ class KubeReader:
         per_ns = [(k, v) for k, v in plan if k.namespaced and namespaces is not None and k.kind not in MESH_WIDE]
         known: list[RawObject] = []
         if wide and namespaces is not None and len(namespaces) >= WIDE_FROM and per_ns:
-            self.progress(f"listing {len(per_ns)} kinds cluster-wide, one page each")
+            self.progress(f"listing {len(per_ns)} kinds cluster-wide first")
             lists = [
                 (_base(k.group, v) + f"/{k.plural}", f"{k.group}/{v}" if k.group else v, k.kind) for k, v in per_ns
             ]
