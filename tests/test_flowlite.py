@@ -15,9 +15,10 @@ from click.testing import CliRunner
 
 from kubectl_meshdoctor._proto import flow_pb2
 from kubectl_meshdoctor.cli.main import cli
+from kubectl_meshdoctor.sources.flow_facts import facts_of
 from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
 from kubectl_meshdoctor.sources.flowjson import LineReader
-from kubectl_meshdoctor.sources.flowlite import KeptReader, LiteReader, facts_of
+from kubectl_meshdoctor.sources.flowlite import KeptReader, LiteReader
 from kubectl_meshdoctor.sources.flowlite_lines import KeptLines, LineFacts
 from kubectl_meshdoctor.sources.triage_flows import _scoped, failing, failure_filters
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 
 from kubectl_meshdoctor._proto import flow_pb2
+from kubectl_meshdoctor.sources.flow_facts import Facts
 from kubectl_meshdoctor.sources.flowjson import _loads
-from kubectl_meshdoctor.sources.flowlite import Bail, Facts, KeptReader, LiteReader
+from kubectl_meshdoctor.sources.flowlite import Bail, KeptReader, LiteReader
 
 __all__ = ["KeptLines", "LineFacts"]
 
