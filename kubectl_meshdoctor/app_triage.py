@@ -139,7 +139,7 @@ def load_objects(live: LiveSource, namespaces: set[str]) -> Model:
     from kubectl_meshdoctor.sources.live import SYSTEM_NAMESPACES
 
     with bulk_allocation():
-        raw = live.objects(sorted(namespaces | set(SYSTEM_NAMESPACES)))
+        raw = live.objects(sorted(namespaces | set(SYSTEM_NAMESPACES)), wide=True)  # sources/kube_wide.py
     raw.flows, raw.flow_files = [], []
     return build_model(raw)
 

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kubectl_meshdoctor._proto import flow_pb2
-from kubectl_meshdoctor.sources.flowlite import Endpoint, Facts, facts_of
+from kubectl_meshdoctor.sources.flow_facts import Endpoint, Facts, facts_of
 
 __all__ = ["KEEP", "REDIRECTED", "Group", "Grouper", "Peer", "orient", "signature"]
 

@@ -2,18 +2,19 @@
 
 Offline triage decodes tens of thousands of failing lines; building a protobuf ``Flow`` for each
 was most of its time, though grouping reads a dozen fields and explain only each call's newest
-flows. ``Facts`` holds those fields; ``facts_of`` takes them from a ``Flow`` (live, and the lines the
-short path does not take) and ``LiteReader.facts`` from the decoded JSON of a line.
+flows. ``Facts`` (flow_facts.py) holds those fields; ``LiteReader.facts`` takes them from the decoded
+JSON of a line.
 
 The short path takes a line only when the full reader (flowjson.LineReader) would read it without
 a word: a ``{"flow": …, "node_name": …, "time": …}`` envelope whose keys, at every depth, are
 field names as Hubble writes them (proto names), whose enum values are names the schema knows or
-numbers, with at most one member of each oneof and an RFC 3339 UTC time. Anything else (bare flows,
-lowerCamelCase keys, unknown fields or enum names, ``extensions``) goes to the full reader, which
-decides and warns as before. Scalar values are not type-checked here: a line with, say, a number
-where a string belongs is grouped by its fields instead of being skipped with a warning (no Hubble
-writes such lines). A call's kept flows are the lines themselves, made ``Flow`` messages by the
-full reader once the read is over (``parse_kept``).
+numbers, with at most one member of each oneof and an RFC 3339 UTC time, and whose fields grouping
+reads have their JSON types. Anything else (bare flows, lowerCamelCase keys, unknown fields or enum
+names, ``extensions``) goes to the full reader, which decides and warns as before. The other scalar
+values are not type-checked here: a line with, say, a number where a string belongs in a field
+grouping does not read is grouped instead of being skipped with a warning (no Hubble writes such
+lines). A call's kept flows are the lines themselves, made ``Flow`` messages by the full reader once
+the read is over (``KeptReader``; flowlite_lines.KeptLines reuses one for lines alike).
 """
 
 from __future__ import annotations
@@ -21,86 +22,18 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from google.protobuf import descriptor
 
 from kubectl_meshdoctor._proto import flow_pb2
+from kubectl_meshdoctor.sources.flow_facts import PORTS, Endpoint, Facts
 from kubectl_meshdoctor.sources.flowjson import _EPOCH_ORDINAL, _RFC3339_Z, LineReader
 
-__all__ = ["Bail", "Endpoint", "Facts", "KeptReader", "LiteReader", "facts_of"]
+__all__ = ["Bail", "KeptReader", "LiteReader"]
 
 _FD = descriptor.FieldDescriptor
 _ENVELOPE = frozenset({"flow", "node_name", "time"})
-_PORTS = ("TCP", "UDP", "SCTP")
-
-# (namespace, pod name, first workload as (name, kind) or None)
-Endpoint = tuple[str, str, tuple[str, str] | None]
-
-
-class Facts(NamedTuple):
-    """What grouping, the failure selection and the time window read of one flow (a tuple: tens of
-    thousands are made per read)."""
-
-    verdict: int
-    drop_reason: int
-    drop_reason_desc: int
-    l7: bool  # the flow has an l7 record
-    l7_type: int
-    record: str | None  # dns | http | kafka
-    http: tuple[int, str, str] | None  # (code, method, url) when the record is http
-    reply: bool | None  # is_reply, None when unset
-    protocol: str | None  # the l4 oneof member
-    rst: bool
-    source: Endpoint
-    destination: Endpoint
-    source_ip: str
-    destination_ip: str
-    source_service: tuple[str, str]  # (namespace, name)
-    destination_service: tuple[str, str]
-    node: str
-    event_type: int | None  # event_type.type, None when unset
-    # last: what differs between the flows of one call (flowlite_lines.py makes them from a template)
-    ports: tuple[int, int]  # source, destination (TCP, UDP, SCTP; else 0, 0)
-    time_ns: int | None  # None: no time
-
-
-def _endpoint(ep: flow_pb2.Endpoint) -> Endpoint:
-    wl = (str(ep.workloads[0].name), str(ep.workloads[0].kind)) if ep.workloads else None
-    return (ep.namespace, ep.pod_name, wl)
-
-
-def facts_of(flow: flow_pb2.Flow) -> Facts:
-    record = flow.l7.WhichOneof("record")
-    http = flow.l7.http if record == "http" else None
-    protocol = flow.l4.WhichOneof("protocol")
-    ports = (0, 0)
-    if protocol in _PORTS:
-        l4 = getattr(flow.l4, protocol)
-        ports = (int(l4.source_port), int(l4.destination_port))
-    has_time = flow.HasField("time")
-    return Facts(
-        verdict=flow.verdict,
-        drop_reason=flow.drop_reason,
-        drop_reason_desc=flow.drop_reason_desc,
-        l7=flow.HasField("l7"),
-        l7_type=flow.l7.type,
-        record=record,
-        http=(int(http.code), http.method, http.url) if http is not None else None,
-        reply=flow.is_reply.value if flow.HasField("is_reply") else None,
-        protocol=protocol,
-        ports=ports,
-        rst=protocol == "TCP" and flow.l4.TCP.flags.RST,
-        source=_endpoint(flow.source),
-        destination=_endpoint(flow.destination),
-        source_ip=flow.IP.source,
-        destination_ip=flow.IP.destination,
-        source_service=(flow.source_service.namespace, flow.source_service.name),
-        destination_service=(flow.destination_service.namespace, flow.destination_service.name),
-        time_ns=flow.time.seconds * 1_000_000_000 + flow.time.nanos if has_time else None,
-        node=flow.node_name,
-        event_type=flow.event_type.type if flow.HasField("event_type") else None,
-    )
 
 
 class Bail(Exception):
@@ -189,6 +122,31 @@ def _enum(value: Any, names: dict[str | int, int]) -> int:
     return names[value] if type(value) is str else int(value)  # names checked by _check
 
 
+def _s(value: Any) -> str:
+    """A string field as the message has it ("" when unset); another JSON type: the full reader's."""
+    if value is None:
+        return ""
+    if type(value) is not str:
+        raise Bail
+    return value
+
+
+def _int(value: Any, low: int, high: int) -> int:
+    if value is None:
+        return 0
+    if type(value) is not int or not low <= value < high:
+        raise Bail
+    return value
+
+
+def _u32(value: Any) -> int:
+    return _int(value, 0, 2**32)
+
+
+def _i32(value: Any) -> int:
+    return _int(value, -(2**31), 2**31)
+
+
 def _ep(obj: Any) -> Endpoint:
     if not obj:
         return ("", "", None)
@@ -196,12 +154,12 @@ def _ep(obj: Any) -> Endpoint:
     wl = None
     if wls:
         first = wls[0]
-        wl = (first.get("name") or "", first.get("kind") or "")
-    return (obj.get("namespace") or "", obj.get("pod_name") or "", wl)
+        wl = (_s(first.get("name")), _s(first.get("kind")))
+    return (_s(obj.get("namespace")), _s(obj.get("pod_name")), wl)
 
 
 def _svc(obj: Any) -> tuple[str, str]:
-    return (obj.get("namespace") or "", obj.get("name") or "") if obj else ("", "")
+    return (_s(obj.get("namespace")), _s(obj.get("name"))) if obj else ("", "")
 
 
 class LiteReader:
@@ -235,7 +193,7 @@ class LiteReader:
             when = obj.get("time")
         time_ns = None if when is None else self.time(when)
         _check(self._flow, f)
-        node = f.get("node_name") or ""
+        node = _s(f.get("node_name"))
         if not node:
             envelope_node = obj.get("node_name")
             node = envelope_node if type(envelope_node) is str else ""
@@ -245,20 +203,23 @@ class LiteReader:
             record = next((k for k in ("dns", "http", "kafka") if l7.get(k) is not None), None)
             if record == "http":
                 h = l7["http"]
-                http = (int(h.get("code") or 0), h.get("method") or "", h.get("url") or "")
+                http = (_i32(h.get("code")), _s(h.get("method")), _s(h.get("url")))
         l4 = f.get("l4") or {}
         protocol = next((k for k, v in l4.items() if v is not None), None)
         ports = (0, 0)
         rst = False
-        if protocol in _PORTS:
+        if protocol in PORTS:
             sub = l4[protocol]
-            ports = (int(sub.get("source_port") or 0), int(sub.get("destination_port") or 0))
-            rst = protocol == "TCP" and bool((sub.get("flags") or {}).get("RST"))
+            ports = (_u32(sub.get("source_port")), _u32(sub.get("destination_port")))
+            flag = (sub.get("flags") or {}).get("RST") if protocol == "TCP" else None
+            if flag is not None and type(flag) is not bool:
+                raise Bail
+            rst = bool(flag)
         ip = f.get("IP") or {}
         event = f.get("event_type")
         return Facts(
             verdict=_enum(f.get("verdict"), _VERDICTS),
-            drop_reason=int(f.get("drop_reason") or 0),
+            drop_reason=_u32(f.get("drop_reason")),
             drop_reason_desc=_enum(f.get("drop_reason_desc"), _REASONS),
             l7=l7 is not None,
             l7_type=_enum(l7.get("type"), _L7_TYPES) if l7 is not None else 0,
@@ -270,13 +231,13 @@ class LiteReader:
             rst=rst,
             source=_ep(f.get("source")),
             destination=_ep(f.get("destination")),
-            source_ip=ip.get("source") or "",
-            destination_ip=ip.get("destination") or "",
+            source_ip=_s(ip.get("source")),
+            destination_ip=_s(ip.get("destination")),
             source_service=_svc(f.get("source_service")),
             destination_service=_svc(f.get("destination_service")),
             time_ns=time_ns,
             node=node,
-            event_type=None if event is None else int(event.get("type") or 0),
+            event_type=None if event is None else _i32(event.get("type")),
         )
 
     def time(self, value: Any) -> int:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 
 from kubectl_meshdoctor._proto import flow_pb2
+from kubectl_meshdoctor.sources.flow_facts import Facts
 from kubectl_meshdoctor.sources.flowjson import _loads
-from kubectl_meshdoctor.sources.flowlite import Bail, Facts, KeptReader, LiteReader
+from kubectl_meshdoctor.sources.flowlite import Bail, KeptReader, LiteReader
 
 __all__ = ["KeptLines", "LineFacts"]
 
@@ -63,7 +64,12 @@ class LineFacts:
             if any(values[i] != when for i in times[1:]):
                 raise Bail
             time_ns = self.lite.time(when[1:-1].decode())
-        ports = template.ports if port < 0 else (int(values[port]), template.ports[1])
+        ports = template.ports
+        if port >= 0:
+            source_port = int(values[port])
+            if source_port >= 2**32:  # the message's uint32: the full reader's
+                raise Bail
+            ports = (source_port, ports[1])
         return tuple.__new__(Facts, (*template[:-2], ports, time_ns))  # ports and time_ns are the last fields
 
 

@@ -27,6 +27,7 @@ from kubectl_meshdoctor.errors import DataError
 from kubectl_meshdoctor.findings.types import Gap
 from kubectl_meshdoctor.raw import RawObject, RawSnapshot
 from kubectl_meshdoctor.sources.deadline import Deadline, TimedOut, within
+from kubectl_meshdoctor.sources.kube_wide import WIDE_FROM, wide_first
 
 PAGE_SIZE = 500
 WORKERS = 8
@@ -277,9 +278,22 @@ class KubeReader:
                 gaps.append(f"{kind.qualified} not installed (no {kind.group} API on the server)")
         return plan, gaps
 
-    def read(self, namespaces: Sequence[str] | None, kinds: frozenset[str] | None = None) -> RawSnapshot:
+    def read(self, namespaces: Sequence[str] | None, kinds: frozenset[str] | None = None,
+             wide: bool = False) -> RawSnapshot:  # fmt: skip
+        """``wide``: with many namespaces, try one cluster-wide page per namespaced kind first (kube_wide.py)."""
         self.progress(f"discovering the API groups of {self.client.host}")
         plan, gaps = self.plan(self.served_versions(), kinds)
+        per_ns = [(k, v) for k, v in plan if k.namespaced and namespaces is not None and k.kind not in MESH_WIDE]
+        known: list[RawObject] = []
+        if wide and namespaces is not None and len(namespaces) >= WIDE_FROM and per_ns:
+            self.progress(f"listing {len(per_ns)} kinds cluster-wide first")
+            lists = [
+                (_base(k.group, v) + f"/{k.plural}", f"{k.group}/{v}" if k.group else v, k.kind) for k, v in per_ns
+            ]
+            got = wide_first(self.client.get, lists, namespaces, PAGE_SIZE, WORKERS, (ApiStatus, TimedOut))
+            done_kinds = {k.kind for (k, _), objects in zip(per_ns, got, strict=True) if objects is not None}
+            known = [o for objects in got if objects is not None for o in objects]
+            plan = [(k, v) for k, v in plan if k.kind not in done_kinds]
         tasks: list[tuple[Kind, str, str | None]] = []
         for kind, version in plan:
             if kind.namespaced and namespaces is not None and kind.kind not in MESH_WIDE:
@@ -300,6 +314,7 @@ class KubeReader:
             listed = list(pool.map(list_one, tasks))
             maps = [f.result() for f in pending]
         snap = RawSnapshot(flow_source="none", gaps=gaps)
+        snap.objects.extend(known)
         for objects, gap in [*listed, *maps]:
             snap.objects.extend(objects)
             if gap:

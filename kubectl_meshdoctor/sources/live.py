@@ -104,10 +104,11 @@ class LiveSource:
         self.deadline = Deadline.after(self.opts.timeout)
         self.kube.deadline = self.deadline
 
-    def objects(self, namespaces: Sequence[str] | None, kinds: frozenset[str] | None = None) -> RawSnapshot:
+    def objects(self, namespaces: Sequence[str] | None, kinds: frozenset[str] | None = None,
+                wide: bool = False) -> RawSnapshot:  # fmt: skip
         from kubectl_meshdoctor.sources.kube import KubeReader
 
-        return KubeReader(self.kube, self.progress).read(namespaces, kinds)
+        return KubeReader(self.kube, self.progress).read(namespaces, kinds, wide)
 
     def hubble(self) -> HubbleClient:
         """Connect once: ``--hubble-server``, else a port-forward to kube-system/hubble-relay."""

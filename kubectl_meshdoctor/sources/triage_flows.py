@@ -28,8 +28,8 @@ from typing import Any
 
 from kubectl_meshdoctor._proto import flow_pb2
 from kubectl_meshdoctor.sources.flow_endpoints import ns_prefix
+from kubectl_meshdoctor.sources.flow_facts import Endpoint, Facts, facts_of
 from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
-from kubectl_meshdoctor.sources.flowlite import Endpoint, Facts, facts_of
 from kubectl_meshdoctor.sources.flowlite_lines import LineFacts
 from kubectl_meshdoctor.sources.flowscan import Prefilter, ScanResult, scan
 
