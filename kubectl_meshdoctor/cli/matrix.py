@@ -82,6 +82,8 @@ def matrix(
     Rows are client workloads, columns server workloads (with a Service or a declared port).
     Cells: 200, 403, 503, 000 (timeout), reset, refused, dns; `(x)` is what Hubble observed,
     `!` marks a cell where the flows contradict the prediction.
+    With several clusters (--from DIR holding clusters/<name>/, or --context a,b) rows and
+    columns are NS/NAME@CLUSTER and each cell is what explain answers for that pair.
     """
 
     def body() -> int:
