@@ -136,7 +136,7 @@ def _matrix(
     cells: list[Cell] = []
     for client in clients:
         for server in servers:
-            if client == server:
+            if client.workload is server.workload:
                 continue
             view = local if client.cluster == server.cluster else mesh
             ns = client.workload.namespace
