@@ -100,10 +100,10 @@ def matrix(
         from kubectl_meshdoctor.app_multicluster import is_mesh_input
 
         if is_mesh_input(opts):  # clusters/<name>/, a multi-cluster demo or --context a,b (issue 21)
-            from kubectl_meshdoctor.cli.matrix_mesh import refuse_what_if, run_mesh
+            from kubectl_meshdoctor.cli.matrix_mesh import run_mesh
 
-            refuse_what_if(what_if_files, what_if_deletes)
-            return run_mesh(opts, namespaces, parse_selector(selector), method.upper(), path, no_flows, output)
+            changes = (what_if_files, what_if_deletes)
+            return run_mesh(opts, namespaces, parse_selector(selector), method.upper(), path, no_flows, output, changes)
         raw = app.load_raw_scoped(opts, namespaces, flows=not no_flows and namespaces is not None)
         model, applied = app.model_with_changes(raw, what_if_files, what_if_deletes)
         no = no_flows or bool(applied)  # flows predate a what-if change
