@@ -13,7 +13,8 @@ import dataclasses
 from dataclasses import dataclass
 
 from kubectl_meshdoctor import app
-from kubectl_meshdoctor.app_multicluster import WIDER, MeshInput, answer, build, read_raw
+from kubectl_meshdoctor.app_multicluster import WIDER, answer
+from kubectl_meshdoctor.app_multicluster_load import MeshInput, build, read_raw
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.matrix import Cell, is_server, to_cell, workloads
 from kubectl_meshdoctor.errors import MeshdoctorError, UsageError

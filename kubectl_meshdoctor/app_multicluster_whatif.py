@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kubectl_meshdoctor import app
-from kubectl_meshdoctor.app_multicluster import answer, build, read_raw
+from kubectl_meshdoctor.app_multicluster import answer
+from kubectl_meshdoctor.app_multicluster_load import build, read_raw
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.errors import UsageError
 from kubectl_meshdoctor.findings.types import Diagnosis

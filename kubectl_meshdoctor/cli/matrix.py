@@ -97,7 +97,7 @@ def matrix(
         namespaces = app.scope_namespaces(opts, namespace, all_namespaces)
         if namespaces == []:
             raise UsageError(f"-n {namespace!r}: no namespace named; use -n NS[,NS...] or -A")
-        from kubectl_meshdoctor.app_multicluster import is_mesh_input
+        from kubectl_meshdoctor.app_multicluster_load import is_mesh_input
 
         if is_mesh_input(opts):  # clusters/<name>/, a multi-cluster demo or --context a,b (issue 21)
             from kubectl_meshdoctor.cli.matrix_mesh import run_mesh
