@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kubectl_meshdoctor import app
-from kubectl_meshdoctor.app_multicluster import load
+from kubectl_meshdoctor.app_multicluster_load import load
 from kubectl_meshdoctor.checks.clustermesh import mesh_findings
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.errors import UsageError

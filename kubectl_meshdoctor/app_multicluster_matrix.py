@@ -13,7 +13,8 @@ import dataclasses
 from dataclasses import dataclass
 
 from kubectl_meshdoctor import app
-from kubectl_meshdoctor.app_multicluster import WIDER, MeshInput, answer, build, read_raw
+from kubectl_meshdoctor.app_multicluster import WIDER, answer
+from kubectl_meshdoctor.app_multicluster_load import MeshInput, build, read_raw
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.matrix import Cell, is_server, to_cell, workloads
 from kubectl_meshdoctor.errors import MeshdoctorError, UsageError
@@ -136,7 +137,7 @@ def _matrix(
     cells: list[Cell] = []
     for client in clients:
         for server in servers:
-            if client == server:
+            if client.workload is server.workload:
                 continue
             view = local if client.cluster == server.cluster else mesh
             ns = client.workload.namespace
@@ -166,3 +167,28 @@ def _gaps(mesh: MeshInput) -> list[str]:
             continue
         out += [f"cluster {c.name}: {g}" for g in c.model.gaps]
     return list(dict.fromkeys(out))
+
+
+def matrix_what_if(
+    opts: app.SourceOptions,
+    namespaces: list[str] | None,
+    selector: dict[str, str],
+    method: str,
+    path: str,
+    changes: tuple[tuple[str, ...], tuple[str, ...]],
+) -> tuple[MeshMatrix, dict[tuple[str, str], Cell], list[str]]:
+    """The matrix after ``--what-if`` changes (files, deletions), each naming its cluster as for explain
+    (app_multicluster_whatif.py), the cells before them by (source, destination), and what was applied.
+    Both are static: the flows predate the change. Every namespace is read (a change may be anywhere)."""
+    from kubectl_meshdoctor.app_multicluster_whatif import apply_each, by_cluster
+    from kubectl_meshdoctor.sources.whatif import read_changes
+
+    todo = read_changes(*changes)
+    raw = read_raw(opts, Query("", "", no_flows=True), None, flows=namespaces)
+    _flows_now(raw, namespaces, True)
+    mesh = build(raw)
+    per_cluster = by_cluster(mesh.clusters, todo)
+    before = _matrix(mesh, namespaces, selector, method, path, True)
+    applied = apply_each(raw, mesh.clusters, per_cluster)
+    after = _matrix(build(raw), namespaces, selector, method, path, True)
+    return after, {(c.source, c.destination): c for c in before.cells}, applied

@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kubectl_meshdoctor import app
-from kubectl_meshdoctor.app_multicluster import answer, build, read_raw
+from kubectl_meshdoctor.app_multicluster import answer
+from kubectl_meshdoctor.app_multicluster_load import build, read_raw
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.errors import UsageError
 from kubectl_meshdoctor.findings.types import Diagnosis
 from kubectl_meshdoctor.model.clusters import Cluster
+from kubectl_meshdoctor.sources.multicluster import MeshRaw
 from kubectl_meshdoctor.sources.whatif import Change, apply_changes, read_changes
 
 ANNOTATION = "meshdoctor.io/cluster"
@@ -50,17 +52,28 @@ def explain_what_if(
     changes = read_changes(files, deletes)
     raw = read_raw(opts, query)  # every namespace: a change may be anywhere
     mesh = build(raw)
-    per_cluster: dict[str, list[Change]] = {}
-    for change in changes:
-        bare, name = _target(change)
-        per_cluster.setdefault(_cluster(mesh.clusters, name, bare).directory, []).append(bare)
+    per_cluster = by_cluster(mesh.clusters, changes)
     before = answer(mesh, query)
-    applied: list[str] = []
-    for cluster in mesh.clusters:
-        todo = per_cluster.get(cluster.directory)
-        if not todo:
-            continue
-        raw.clusters[cluster.directory], done = apply_changes(raw.clusters[cluster.directory], todo)
-        applied += [f"{item} in cluster {cluster.name}" for item in done]
+    applied = apply_each(raw, mesh.clusters, per_cluster)
     after = answer(build(raw), replace(query, no_flows=True))
     return before, after, applied
+
+
+def by_cluster(clusters: list[Cluster], changes: list[Change]) -> dict[str, list[Change]]:
+    """The changes (without their cluster) by the directory of the cluster each names."""
+    out: dict[str, list[Change]] = {}
+    for change in changes:
+        bare, name = _target(change)
+        out.setdefault(_cluster(clusters, name, bare).directory, []).append(bare)
+    return out
+
+
+def apply_each(raw: MeshRaw, clusters: list[Cluster], per_cluster: dict[str, list[Change]]) -> list[str]:
+    """Apply each cluster's changes to its raw input (in place); what was applied, naming the cluster."""
+    applied: list[str] = []
+    for cluster in clusters:
+        todo = per_cluster.get(cluster.directory)
+        if todo:
+            raw.clusters[cluster.directory], done = apply_changes(raw.clusters[cluster.directory], todo)
+            applied += [f"{item} in cluster {cluster.name}" for item in done]
+    return applied

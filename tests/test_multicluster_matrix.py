@@ -96,12 +96,49 @@ def test_namespace_in_no_cluster_is_a_usage_error() -> None:
     assert len(lines) == 1 and "not found in any cluster (east, west): shopp" in lines[0], lines
 
 
-def test_what_if_is_refused_in_one_line(tmp_path: Path) -> None:
-    change = tmp_path / "x.yaml"
-    change.write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
-    args = ["matrix", "--demo", "clustermesh-local-cluster-selector", "--what-if", str(change)]
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 2 and "multi-cluster" in result.stderr and len(result.stderr.splitlines()) == 1
+FIX = """\
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: cart-ingress, namespace: shop, annotations: {meshdoctor.io/cluster: west}}
+spec:
+  endpointSelector: {matchLabels: {app: cart}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {app: frontend, io.cilium.k8s.policy.cluster: east}}]
+    toPorts: [{ports: [{port: "8080", protocol: TCP}]}]
+"""
+
+
+def _changed(doc: dict[str, Any]) -> dict[tuple[str, str], tuple[str, str]]:
+    return {
+        (c["source"], c["destination"]): (c["before"]["verdict"], c["after"]["verdict"])
+        for c in doc["whatIf"]["changed"]
+    }
+
+
+def test_what_if_in_one_cluster_moves_the_cells_it_should(tmp_path: Path) -> None:
+    """The selector pinned to cluster east lets frontend@east in and, as its blast radius, shuts out
+    west's own frontend: both cells move, nothing else."""
+    change = tmp_path / "fix.yaml"
+    change.write_text(FIX)
+    args = ["matrix", "-n", "shop", "--demo", "clustermesh-local-cluster-selector", "--what-if", str(change)]
+    code, doc, err = _run(*args)
+    assert doc, err
+    assert doc["whatIf"]["applied"] == ["replace CiliumNetworkPolicy shop/cart-ingress in cluster west"]
+    assert _changed(doc) == {
+        ("shop/frontend@east", "shop/cart@west"): ("denied", "allowed"),
+        ("shop/frontend@west", "shop/cart@west"): ("allowed", "denied"),
+    }
+    assert code == 1
+
+
+def test_what_if_delete_names_its_cluster() -> None:
+    demo = ["matrix", "-n", "shop", "--demo", "clustermesh-local-cluster-selector"]
+    _, doc, err = _run(*demo, "--what-if-delete", "cnp/shop/cart-ingress@west")
+    assert doc, err
+    assert set(_changed(doc)) == {("shop/frontend@east", "shop/cart@west"), ("shop/checkout@west", "shop/cart@west")}
+    result = CliRunner().invoke(cli, [*demo, "--what-if-delete", "cnp/shop/cart-ingress"])
+    assert result.exit_code == 2 and "names no cluster (clusters: east, west)" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_live_matrix_equals_offline(tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ def _with_namespace(root: Path, extra: str) -> Path:
 
 def test_offline_skips_other_namespaces() -> None:
     from kubectl_meshdoctor import app
-    from kubectl_meshdoctor.app_multicluster import load, question_scope
+    from kubectl_meshdoctor.app_multicluster_load import load, question_scope
     from kubectl_meshdoctor.diagnosis.call import Query
 
     query = Query("shop/frontend@east", "shop/svc/cart@west", "default")

@@ -82,6 +82,8 @@ def matrix(
     Rows are client workloads, columns server workloads (with a Service or a declared port).
     Cells: 200, 403, 503, 000 (timeout), reset, refused, dns; `(x)` is what Hubble observed,
     `!` marks a cell where the flows contradict the prediction.
+    With several clusters (--from DIR holding clusters/<name>/, or --context a,b) rows and
+    columns are NS/NAME@CLUSTER and each cell is what explain answers for that pair.
     """
 
     def body() -> int:
@@ -95,13 +97,13 @@ def matrix(
         namespaces = app.scope_namespaces(opts, namespace, all_namespaces)
         if namespaces == []:
             raise UsageError(f"-n {namespace!r}: no namespace named; use -n NS[,NS...] or -A")
-        from kubectl_meshdoctor.app_multicluster import is_mesh_input
+        from kubectl_meshdoctor.app_multicluster_load import is_mesh_input
 
         if is_mesh_input(opts):  # clusters/<name>/, a multi-cluster demo or --context a,b (issue 21)
-            from kubectl_meshdoctor.cli.matrix_mesh import refuse_what_if, run_mesh
+            from kubectl_meshdoctor.cli.matrix_mesh import run_mesh
 
-            refuse_what_if(what_if_files, what_if_deletes)
-            return run_mesh(opts, namespaces, parse_selector(selector), method.upper(), path, no_flows, output)
+            changes = (what_if_files, what_if_deletes)
+            return run_mesh(opts, namespaces, parse_selector(selector), method.upper(), path, no_flows, output, changes)
         raw = app.load_raw_scoped(opts, namespaces, flows=not no_flows and namespaces is not None)
         model, applied = app.model_with_changes(raw, what_if_files, what_if_deletes)
         no = no_flows or bool(applied)  # flows predate a what-if change

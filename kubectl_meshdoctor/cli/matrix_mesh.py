@@ -7,8 +7,8 @@ from __future__ import annotations
 import click
 
 from kubectl_meshdoctor import app
-from kubectl_meshdoctor.app_multicluster_matrix import Member, matrix
-from kubectl_meshdoctor.errors import UsageError
+from kubectl_meshdoctor.app_multicluster_matrix import Member, matrix, matrix_what_if
+from kubectl_meshdoctor.diagnosis.matrix import Cell
 
 
 def _member(m: Member) -> dict[str, str]:
@@ -24,16 +24,27 @@ def run_mesh(
     path: str,
     no_flows: bool,
     output: str,
+    what_if: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
 ) -> int:
-    result = matrix(opts, namespaces, selector, method, path, no_flows)
+    before: dict[tuple[str, str], Cell] | None = None
+    applied: list[str] = []
+    if any(what_if):  # each change names its cluster (app_multicluster_whatif.py)
+        result, before, applied = matrix_what_if(opts, namespaces, selector, method, path, what_if)
+    else:
+        result = matrix(opts, namespaces, selector, method, path, no_flows)
     clients = [m.shown() for m in result.clients]
     servers = [m.shown() for m in result.servers]
     cells = result.cells
     if output == "text":
-        from kubectl_meshdoctor.render.matrix import render_matrix
+        from kubectl_meshdoctor.render.layout import Lines
+        from kubectl_meshdoctor.render.matrix import changed_cells, render_matrix, what_if_banner
         from kubectl_meshdoctor.render.text import print_to
 
-        print_to(True, render_matrix(clients, servers, cells))
+        if before is not None:
+            banner = Lines()
+            what_if_banner(applied, changed_cells(before, cells), banner)
+            print_to(True, banner)
+        print_to(True, render_matrix(clients, servers, cells, before))
         if not cells:
             click.echo("no client → server pair in scope (a workload is not paired with itself; widen -n or -l)")
         for gap in dict.fromkeys([*result.gaps, *(g for c in cells for g in c.gaps)]):
@@ -44,8 +55,11 @@ def run_mesh(
         for note in result.warnings:
             click.echo(f"note: {note}")
     elif output == "markdown":
+        from kubectl_meshdoctor.cli.matrix import _what_if_markdown
         from kubectl_meshdoctor.render.markdown import matrix_markdown
 
+        if before is not None:
+            click.echo(_what_if_markdown(applied, before, cells))
         click.echo(matrix_markdown(clients, servers, cells, result.gaps), nl=False)
     else:
         from kubectl_meshdoctor.render.document import dump
@@ -71,10 +85,9 @@ def run_mesh(
             "gaps": result.gaps,
             **({"warnings": result.warnings} if result.warnings else {}),
         }
+        if before is not None:
+            from kubectl_meshdoctor.cli.matrix import _what_if_doc
+
+            doc["whatIf"] = _what_if_doc(applied, before, cells)
         click.echo(dump(doc, output), nl=False)
     return result.exit_code
-
-
-def refuse_what_if(files: tuple[str, ...], deletes: tuple[str, ...]) -> None:
-    if files or deletes:
-        raise UsageError("matrix --what-if does not take multi-cluster input yet")

@@ -159,14 +159,16 @@ def what_if_options(f: F) -> F:
             "what_if_files",
             multiple=True,
             metavar="FILE.yaml",
-            help="Apply these manifests in memory (create or replace) and compare.",
+            help="Apply these manifests in memory (create or replace) and compare (explain on several clusters: "
+            "each object names its own with the annotation meshdoctor.io/cluster).",
         ),
         click.option(
             "--what-if-delete",
             "what_if_deletes",
             multiple=True,
             metavar="KIND/NS/NAME",
-            help="Remove this object in memory and compare (e.g. cnp/blue/default).",
+            help="Remove this object in memory and compare (e.g. cnp/blue/default; explain on several clusters: "
+            "cnp/blue/default@CLUSTER).",
         ),
     ]
     for o in reversed(opts):
