@@ -427,6 +427,9 @@ LIVE_SCENARIOS = [
     ("mc-istio-locality", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB17 no failover
     ("mc-istio-locality", ["shop/frontend@east", "shop/svc/orders@west"]),  # MB17 failover
     ("mc-istio-locality", ["shop/frontend@east", "shop/svc/reviews@west"]),  # MB17 near miss
+    ("mc-istio-network-mislabeled", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB9 client pod label
+    ("mc-istio-network-mislabeled", ["shop/checkout@east", "shop/svc/orders@west"]),  # MB9 server pod label
+    ("mc-istio-network-mislabeled", ["shop/checkout@east", "shop/svc/cart@west"]),  # MB9 near miss
     ("mc-remote-node-peer", ["monitoring/pod/scraper-node-a1@east", "monitoring/pod/exporter@west", "--port", "9100"]),
     (
         "mc-remote-node-peer",
