@@ -430,6 +430,8 @@ LIVE_SCENARIOS = [
     ("mc-istio-network-mislabeled", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB9 client pod label
     ("mc-istio-network-mislabeled", ["shop/checkout@east", "shop/svc/orders@west"]),  # MB9 server pod label
     ("mc-istio-network-mislabeled", ["shop/checkout@east", "shop/svc/cart@west"]),  # MB9 near miss
+    ("mc-istio-plaintext-remote", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB12 PA DISABLE
+    ("mc-istio-plaintext-remote", ["shop/frontend@east", "shop/svc/orders@west"]),  # MB12 near miss
     ("mc-remote-node-peer", ["monitoring/pod/scraper-node-a1@east", "monitoring/pod/exporter@west", "--port", "9100"]),
     (
         "mc-remote-node-peer",
