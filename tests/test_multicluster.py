@@ -432,6 +432,9 @@ LIVE_SCENARIOS = [
     ("mc-istio-network-mislabeled", ["shop/checkout@east", "shop/svc/cart@west"]),  # MB9 near miss
     ("mc-istio-plaintext-remote", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB12 PA DISABLE
     ("mc-istio-plaintext-remote", ["shop/frontend@east", "shop/svc/orders@west"]),  # MB12 near miss
+    ("mc-istio-eastwest-gateways", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB8 no gateway address
+    ("mc-istio-eastwest-gateways", ["shop/frontend@east", "shop/svc/cart@south"]),  # MB10 15443 dropped
+    ("mc-istio-eastwest-gateways", ["shop/frontend@east", "shop/svc/cart@north"]),  # MB8/MB10 near miss
     ("mc-remote-node-peer", ["monitoring/pod/scraper-node-a1@east", "monitoring/pod/exporter@west", "--port", "9100"]),
     (
         "mc-remote-node-peer",
