@@ -443,6 +443,7 @@ LIVE_SCENARIOS = [
     ("mc-istio-network-mislabeled", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB9 client pod label
     ("mc-istio-network-mislabeled", ["shop/checkout@east", "shop/svc/orders@west"]),  # MB9 server pod label
     ("mc-istio-network-mislabeled", ["shop/checkout@east", "shop/svc/cart@west"]),  # MB9 near miss
+    ("mc-istio-network-mislabeled", ["shop/checkout@east", "shop/svc/reviews@west"]),  # MB9 one of two pods
     ("mc-istio-plaintext-remote", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB12 PA DISABLE
     ("mc-istio-plaintext-remote", ["shop/frontend@east", "shop/svc/orders@west"]),  # MB12 near miss
     ("mc-istio-eastwest-gateways", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB8 no gateway address
