@@ -6,6 +6,7 @@ gap, warning, and summary / summary_absent / fix: text in a cause's summary or f
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -345,21 +346,33 @@ def test_check_global_services_across_clusters() -> None:
     assert code == 0
 
 
-def test_check_mesh_identity_and_pod_ips(tmp_path: Path) -> None:
-    for name, ip in (("a", "10.0.0.7"), ("b", "10.0.0.7")):
-        d = tmp_path / "clusters" / name
+def _two_clusters(root: Path, ids: tuple[str, str], ips: tuple[str, str]) -> None:
+    for name, cid, ip in zip(("a", "b"), ids, ips, strict=True):
+        d = root / "clusters" / name
         d.mkdir(parents=True)
         (d / "objects.yaml").write_text(
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cilium-config, namespace: kube-system}\n"
-            f'data: {{cluster-name: {name}, cluster-id: "7"}}\n---\n'
+            f'data: {{cluster-name: {name}, cluster-id: "{cid}"}}\n---\n'
             f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p{name}, namespace: x, labels: {{app: p}}}}\n"
             f"spec: {{containers: [{{name: c}}]}}\nstatus: {{podIP: {ip}}}\n"
         )
+
+
+def test_check_mesh_identity_and_pod_ips(tmp_path: Path) -> None:
+    """MB4: duplicate cluster ID and overlapping pod IPs (clustermesh-misconfigured)."""
+    _two_clusters(tmp_path, ("7", "7"), ("10.0.0.7", "10.0.0.7"))
     code, doc = _check("--from", str(tmp_path))
     reasons = [f["summary"] for f in doc["findings"] if f["code"] == "clustermesh-misconfigured"]
     assert any("share cluster-id 7" in r for r in reasons), reasons
     assert any("pod IP 10.0.0.7 is used in several clusters" in r for r in reasons), reasons
     assert code == 1
+
+
+def test_check_mesh_identity_near_miss_distinct_ids_and_pod_ips(tmp_path: Path) -> None:
+    """MB4 near miss: the same two clusters with their own IDs and pod IPs are not misconfigured."""
+    _two_clusters(tmp_path, ("7", "8"), ("10.0.0.7", "10.1.0.7"))
+    _, doc = _check("--from", str(tmp_path))
+    assert [f["summary"] for f in doc["findings"] if f["code"] == "clustermesh-misconfigured"] == []
 
 
 def test_check_unknown_namespace_in_every_cluster_is_exit_2() -> None:
@@ -427,6 +440,15 @@ LIVE_SCENARIOS = [
     ("mc-istio-locality", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB17 no failover
     ("mc-istio-locality", ["shop/frontend@east", "shop/svc/orders@west"]),  # MB17 failover
     ("mc-istio-locality", ["shop/frontend@east", "shop/svc/reviews@west"]),  # MB17 near miss
+    ("mc-istio-network-mislabeled", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB9 client pod label
+    ("mc-istio-network-mislabeled", ["shop/checkout@east", "shop/svc/orders@west"]),  # MB9 server pod label
+    ("mc-istio-network-mislabeled", ["shop/checkout@east", "shop/svc/cart@west"]),  # MB9 near miss
+    ("mc-istio-network-mislabeled", ["shop/checkout@east", "shop/svc/reviews@west"]),  # MB9 one of two pods
+    ("mc-istio-plaintext-remote", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB12 PA DISABLE
+    ("mc-istio-plaintext-remote", ["shop/frontend@east", "shop/svc/orders@west"]),  # MB12 near miss
+    ("mc-istio-eastwest-gateways", ["shop/frontend@east", "shop/svc/cart@west"]),  # MB8 no gateway address
+    ("mc-istio-eastwest-gateways", ["shop/frontend@east", "shop/svc/cart@south"]),  # MB10 15443 dropped
+    ("mc-istio-eastwest-gateways", ["shop/frontend@east", "shop/svc/cart@north"]),  # MB8/MB10 near miss
     ("mc-remote-node-peer", ["monitoring/pod/scraper-node-a1@east", "monitoring/pod/exporter@west", "--port", "9100"]),
     (
         "mc-remote-node-peer",
@@ -519,3 +541,27 @@ def test_mb3_check_names_policies_present_in_one_cluster_only() -> None:
     assert "in cluster west as well" in hits[0]["fix"] and "in cluster east as well" in hits[1]["fix"]
     assert "cluster" not in hits[0]  # mesh-wide: the summary names both clusters
     assert code == 0
+
+
+SHARED_DOCS = ROOT.parent / "shared" / "docs"
+
+
+def _named_in_tests() -> set[str]:
+    """Catalog ids (MBn, GBn) named by a scenario (its case.yaml or objects) or a test module under tests/."""
+    tests = ROOT / "tests"
+    files = [*tests.glob("scenarios*/*/**/*.yaml"), *tests.glob("test_*.py")]
+    return {m for f in files for m in re.findall(r"\b[MG]B\d+\b", f.read_text("utf-8"))}
+
+
+@pytest.mark.parametrize(
+    ("doc", "family"), [("semantics-multicluster.md", "MB"), ("semantics-gateways.md", "GB")], ids=["MB", "GB"]
+)
+def test_every_failure_catalog_entry_is_named_by_a_test(doc: str, family: str) -> None:
+    """Each entry of a semantics file's failure catalog (``**MBn.`` / ``**GBn.``) is named by a scenario
+    or a test, so a new entry without a test fails here."""
+    path = SHARED_DOCS / doc
+    if not path.is_file():
+        pytest.skip(f"{path} is absent (../shared)")
+    entries = re.findall(rf"^\*\*({family}\d+)\.", path.read_text("utf-8"), re.MULTILINE)
+    assert len(entries) >= 20, entries
+    assert sorted(set(entries) - _named_in_tests(), key=lambda e: int(e[2:])) == []

@@ -24,6 +24,7 @@ from kubectl_meshdoctor.diagnosis.istio_multinetwork_hops import (
     server_proxy_hop,
     trust_hop,
 )
+from kubectl_meshdoctor.diagnosis.istio_network_labels import network_labels_hop
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate
 from kubectl_meshdoctor.findings.types import (
     Cause,
@@ -130,6 +131,9 @@ def walk(p: Path, trust: tuple[str | None, str | None]) -> tuple[list[HopResult]
     discovery = discovery_hop(c1, c2, to_gw, gaps)
     if discovery.decision is Decision.BREAK:
         return [discovery], gaps
+    labels = network_labels_hop(p, gaps)  # MB9: direct pod IPs instead of the gateway
+    if labels is not None and labels.decision is Decision.BREAK:
+        return [discovery, labels], gaps
     if gw.problem is not None:
         cause = Cause(
             "istio-mc-eastwest-missing",
@@ -163,6 +167,8 @@ def walk(p: Path, trust: tuple[str | None, str | None]) -> tuple[list[HopResult]
                 by=(gw.service.ref(),) if gw.service else (),
             )
         )
+    if labels is not None:
+        hops.append(labels)
     if key not in c1.model.services and not dns_capture(c1, p.client_pod):
         cause = Cause(
             "istio-mc-service-not-local",

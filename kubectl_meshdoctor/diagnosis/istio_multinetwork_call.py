@@ -77,6 +77,8 @@ def multinetwork(sides: Sides, query: Query, src: Target, dst: Target) -> Diagno
     )
     request = Request(query.protocol, query.method, query.path, f"{svc.name}.{svc.namespace}", {}, proto, why)
     d = diagnose(path, trust, source, destination, request)
+    if any(c.code == "istio-mc-network-mislabeled" for c in d.causes):
+        return d  # MB9: istiod sends the pod IP, not the gateway (the cause says why)
     d.warnings.append(
         f"Istio multi-network: {client.name} is in network {mine}, {server.name} in {theirs}; the call goes through "
         f"{server.name}'s east-west gateway, and Cilium in {server.name} sees the gateway, not the client"

@@ -90,7 +90,6 @@ SPECS: tuple[CauseSpec, ...] = (
         "{why}: istiod sends direct pod IPs across networks",
         "label istio-system with topology.istio.io/network, set values.global.network, restart the pods",
         "semantics-multicluster MB9",
-        planned=True,
     ),
     spec(
         "istio-mc-trust-mismatch",
