@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -141,20 +141,7 @@ def matrix(
             from kubectl_meshdoctor.render.document import dump
 
             doc = {
-                "cells": [
-                    {
-                        "source": c.source,
-                        "destination": c.destination,
-                        "verdict": c.verdict.value,
-                        "symptom": c.symptom.value,
-                        "causes": list(c.causes),
-                        "observed": c.observed,
-                        **({"agrees": c.agrees} if c.agrees is not None else {}),
-                        **({"error": c.error} if c.error else {}),
-                        **({"gaps": list(c.gaps)} if c.gaps else {}),
-                    }
-                    for c in cells
-                ],
+                "cells": [cell_doc(c) for c in cells],
                 "gaps": [*model.gaps, *unread],
             }
             if before is not None:
@@ -191,3 +178,19 @@ def _what_if_markdown(applied: list[str], before: dict[tuple[str, str], Cell], c
         out.append(f"- {cell(c.source)} → {cell(c.destination)}: {b.predicted} ({b.verdict.value}) → "
                    f"{c.predicted} ({c.verdict.value})")  # fmt: skip
     return "\n".join(out) + "\n"
+
+
+def cell_doc(c: Cell) -> dict[str, Any]:
+    """One cell of ``matrix -o json``; ``cluster`` only for a cell across clusters (N-cluster input)."""
+    return {
+        "source": c.source,
+        "destination": c.destination,
+        **({"cluster": {"source": c.clusters[0], "destination": c.clusters[1]}} if c.clusters else {}),
+        "verdict": c.verdict.value,
+        "symptom": c.symptom.value,
+        "causes": list(c.causes),
+        "observed": c.observed,
+        **({"agrees": c.agrees} if c.agrees is not None else {}),
+        **({"error": c.error} if c.error else {}),
+        **({"gaps": list(c.gaps)} if c.gaps else {}),
+    }

@@ -62,26 +62,13 @@ def run_mesh(
             click.echo(_what_if_markdown(applied, before, cells))
         click.echo(matrix_markdown(clients, servers, cells, result.gaps), nl=False)
     else:
+        from kubectl_meshdoctor.cli.matrix import cell_doc
         from kubectl_meshdoctor.render.document import dump
 
         doc = {
             "rows": [_member(m) for m in result.clients],
             "columns": [_member(m) for m in result.servers],
-            "cells": [
-                {
-                    "source": c.source,
-                    "destination": c.destination,
-                    **({"cluster": {"source": c.clusters[0], "destination": c.clusters[1]}} if c.clusters else {}),
-                    "verdict": c.verdict.value,
-                    "symptom": c.symptom.value,
-                    "causes": list(c.causes),
-                    "observed": c.observed,
-                    **({"agrees": c.agrees} if c.agrees is not None else {}),
-                    **({"error": c.error} if c.error else {}),
-                    **({"gaps": list(c.gaps)} if c.gaps else {}),
-                }
-                for c in cells
-            ],
+            "cells": [cell_doc(c) for c in cells],
             "gaps": result.gaps,
             **({"warnings": result.warnings} if result.warnings else {}),
         }
