@@ -23,6 +23,7 @@ from kubectl_meshdoctor.diagnosis.istio_multinetwork_hops import (
     hop_result,
     server_proxy_hop,
     trust_hop,
+    unknown_hop,
 )
 from kubectl_meshdoctor.diagnosis.istio_network_labels import network_labels_hop
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate
@@ -32,7 +33,6 @@ from kubectl_meshdoctor.findings.types import (
     Diagnosis,
     Endpoint,
     Evidence,
-    Gap,
     Hop,
     HopResult,
     ObjectRef,
@@ -97,23 +97,12 @@ def _at_gateway(c2: Cluster, gw: EastWest, gw_pod: Pod, leg: str, gaps: list[str
     node = evaluate(c2.model, gw_pod, "ingress", _SNAT_NODE, gw.target_port, "TCP")
     if node.decision is world.decision:
         return first
-    gap = Gap(
+    why = (
         f"east-west gateway {gw_pod.namespace}/{gw_pod.name}@{c2.name}: its Service has no "
         f"externalTrafficPolicy: Local, so the source may be world ({world.decision.value}) or a node after "
-        f"SNAT ({node.decision.value})",
-        {"*"},
+        f"SNAT ({node.decision.value})"
     )
-    gaps.append(gap)
-    return hop_result(
-        Hop.CILIUM_INGRESS,
-        Decision.UNKNOWN,
-        f"cannot decide: {gap}",
-        leg,
-        c2,
-        symptom=Symptom.UNKNOWN,
-        verdict=Verdict.UNKNOWN,
-        gaps=(str(gap),),
-    )
+    return unknown_hop(Hop.CILIUM_INGRESS, why, leg, c2, gaps)
 
 
 def walk(p: Path, trust: tuple[str | None, str | None]) -> tuple[list[HopResult], list[str]]:
@@ -199,22 +188,8 @@ def walk(p: Path, trust: tuple[str | None, str | None]) -> tuple[list[HopResult]
     hops.append(trust_hop(trust, to_gw, c1, c2, gaps))
     routing = [r.ref for r in c1.model.istio.dest_rules] + [v.ref for v in c1.model.traffic.virtual_services]
     if routing:
-        gap = Gap(
-            f"client-side routing of {c1.name} (VirtualService/DestinationRule) is not evaluated across networks", {"*"}
-        )
-        gaps.append(gap)
-        hops.append(
-            hop_result(
-                Hop.CLIENT_ROUTE,
-                Decision.UNKNOWN,
-                f"cannot decide: {gap}",
-                to_gw,
-                c1,
-                symptom=Symptom.UNKNOWN,
-                verdict=Verdict.UNKNOWN,
-                gaps=(str(gap),),
-            )
-        )
+        why = f"client-side routing of {c1.name} (VirtualService/DestinationRule) is not evaluated across networks"
+        hops.append(unknown_hop(Hop.CLIENT_ROUTE, why, to_gw, c1, gaps))
     else:
         hops.append(
             hop_result(
@@ -235,22 +210,8 @@ def walk(p: Path, trust: tuple[str | None, str | None]) -> tuple[list[HopResult]
         )
     )
     if inner.redirect:
-        gap = Gap(
-            f"Cilium L7 rules on {p.server_pod.name}:{p.target_port} would meet Istio mTLS (not evaluated here)", {"*"}
-        )
-        gaps.append(gap)
-        hops.append(
-            hop_result(
-                Hop.CILIUM_L7,
-                Decision.UNKNOWN,
-                f"cannot decide: {gap}",
-                to_server,
-                c2,
-                symptom=Symptom.UNKNOWN,
-                verdict=Verdict.UNKNOWN,
-                gaps=(str(gap),),
-            )
-        )
+        why = f"Cilium L7 rules on {p.server_pod.name}:{p.target_port} would meet Istio mTLS (not evaluated here)"
+        hops.append(unknown_hop(Hop.CILIUM_L7, why, to_server, c2, gaps))
     hops.append(server_proxy_hop(p, gw_pod, to_server))
     hops.append(
         hop_result(

@@ -56,28 +56,27 @@ def hop_result(
     )
 
 
+def unknown_hop(hop: Hop, why: str, leg: str | None, cluster: Cluster, gaps: list[str]) -> HopResult:
+    """A hop the input cannot decide: its gap joins the answer's gaps and the hop says it."""
+    gap = Gap(why, {"*"})
+    gaps.append(gap)
+    return hop_result(
+        hop, Decision.UNKNOWN, f"cannot decide: {gap}", leg, cluster, symptom=Symptom.UNKNOWN,
+        verdict=Verdict.UNKNOWN, gaps=(str(gap),),
+    )  # fmt: skip
+
+
 def trust_hop(
     trust: tuple[str | None, str | None], leg: str | None, c1: Cluster, c2: Cluster, gaps: list[str]
 ) -> HopResult:
     """I6: one root for both clusters. cacerts Secrets are never read; mesh.yaml ``rootCA`` says it."""
     mine, theirs = trust
     if mine is None or theirs is None:
-        gap = Gap(
+        why = (
             f"the roots of trust of {c1.name} and {c2.name} are unknown (cacerts Secrets are not read; give each "
-            "cluster's rootCA fingerprint in mesh.yaml)",
-            {"*"},
+            "cluster's rootCA fingerprint in mesh.yaml)"
         )
-        gaps.append(gap)
-        return hop_result(
-            Hop.CLIENT_PROXY,
-            Decision.UNKNOWN,
-            f"cannot decide: {gap}",
-            leg,
-            c1,
-            symptom=Symptom.UNKNOWN,
-            verdict=Verdict.UNKNOWN,
-            gaps=(str(gap),),
-        )
+        return unknown_hop(Hop.CLIENT_PROXY, why, leg, c1, gaps)
     if mine != theirs:
         why = f"rootCA {mine} in {c1.name}, {theirs} in {c2.name}"
         cause = Cause("istio-mc-trust-mismatch", (), {"cluster": c1.name, "peer_cluster": c2.name, "why": why})
@@ -153,16 +152,11 @@ def discovery_hop(c1: Cluster, c2: Cluster, leg: str | None, gaps: list[str]) ->
     shows synced) says it; absent, unknown."""
     listed = c1.istio.get("istioRemoteClusters")
     if listed is None:
-        gap = Gap(
+        why = (
             f"whether istiod of {c1.name} reads {c2.name} (its remote secret) is unknown: Secrets are not read; list "
-            f"istioRemoteClusters for {c1.name} in mesh.yaml (istioctl remote-clusters)",
-            {"*"},
+            f"istioRemoteClusters for {c1.name} in mesh.yaml (istioctl remote-clusters)"
         )
-        gaps.append(gap)
-        return hop_result(
-            Hop.RESOLVE, Decision.UNKNOWN, f"cannot decide: {gap}", leg, c1, symptom=Symptom.UNKNOWN,
-            verdict=Verdict.UNKNOWN, gaps=(str(gap),),
-        )  # fmt: skip
+        return unknown_hop(Hop.RESOLVE, why, leg, c1, gaps)
     names = {n.strip() for n in listed.split(",") if n.strip()}
     if not names & set(c2.names):
         why = f"mesh.yaml: istioRemoteClusters of {c1.name} is {listed or 'empty'}"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubectl_meshdoctor.diagnosis.istio_multinetwork_hops import Path, hop_result
-from kubectl_meshdoctor.findings.types import Cause, Decision, Gap, Hop, HopResult, ObjectRef, Symptom, Verdict
+from kubectl_meshdoctor.diagnosis.istio_multinetwork_hops import Path, hop_result, unknown_hop
+from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, ObjectRef, Symptom, Verdict
 from kubectl_meshdoctor.model.clusters import Cluster
 from kubectl_meshdoctor.model.eastwest import NETWORK_LABEL, network_of
 from kubectl_meshdoctor.model.objects import Pod
@@ -85,15 +85,4 @@ def network_labels_hop(p: Path, gaps: list[str]) -> HopResult | None:
     unknown = next((seen for seen in (mine, *(t for _, t in ends)) if not seen.known), None)
     if unknown is None:
         return None
-    gap = Gap(f"the Istio network istiod gives each end is unknown: {unknown.why}", {"*"})
-    gaps.append(gap)
-    return hop_result(
-        Hop.RESOLVE,
-        Decision.UNKNOWN,
-        f"cannot decide: {gap}",
-        leg,
-        c1,
-        symptom=Symptom.UNKNOWN,
-        verdict=Verdict.UNKNOWN,
-        gaps=(str(gap),),
-    )
+    return unknown_hop(Hop.RESOLVE, f"the Istio network istiod gives each end is unknown: {unknown.why}", leg, c1, gaps)
