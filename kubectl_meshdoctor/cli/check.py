@@ -4,7 +4,9 @@ import click
 
 from kubectl_meshdoctor.cli.matrix import scope_help
 from kubectl_meshdoctor.cli.options import (
+    debug_option,
     kube_options,
+    output_choice,
     run,
     source_from_flags,
     source_options,
@@ -24,15 +26,8 @@ Examples:
 @what_if_options
 @source_options
 @kube_options
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["text", "json", "yaml", "sarif"]),
-    default="text",
-    show_default=True,
-    help="Output format (sarif: SARIF 2.1.0 for code scanning).",
-)
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@output_choice("text", "json", "yaml", "sarif", help="Output format (sarif: SARIF 2.1.0 for code scanning).")
+@debug_option
 def check(
     all_namespaces: bool,
     what_if_files: tuple[str, ...],

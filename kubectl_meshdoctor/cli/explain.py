@@ -3,8 +3,10 @@ from __future__ import annotations
 import click
 
 from kubectl_meshdoctor.cli.options import (
+    debug_option,
     hubble_options,
     kube_options,
+    output_choice,
     port_option,
     run,
     source_from_flags,
@@ -75,15 +77,14 @@ Examples:
 @source_options
 @kube_options
 @hubble_options
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["text", "json", "yaml", "markdown"]),
-    default="text",
-    show_default=True,
+@output_choice(
+    "text",
+    "json",
+    "yaml",
+    "markdown",
     help="Output format (markdown: an incident-ready summary with a Mermaid diagram of the path).",
 )
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@debug_option
 def explain(
     source: str,
     destination: str,

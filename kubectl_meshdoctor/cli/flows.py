@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kubectl_meshdoctor.cli.options import (
+    debug_option,
     hubble_options,
     kube_options,
     run,
@@ -97,7 +98,7 @@ Examples:
 @source_options
 @kube_options
 @hubble_options
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@debug_option
 def flows(
     source: str,
     destination: str,

@@ -5,8 +5,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kubectl_meshdoctor.cli.options import (
+    debug_option,
     hubble_options,
     kube_options,
+    output_choice,
     run,
     source_from_flags,
     source_options,
@@ -50,15 +52,14 @@ def scope_help(command: click.Command) -> click.Command:
 @source_options
 @kube_options
 @hubble_options
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["text", "json", "yaml", "markdown"]),
-    default="text",
-    show_default=True,
+@output_choice(
+    "text",
+    "json",
+    "yaml",
+    "markdown",
     help="Output format (markdown: a summary table and a Mermaid graph of the calls).",
 )
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@debug_option
 def matrix(
     all_namespaces: bool,
     selector: str | None,

@@ -31,15 +31,23 @@ def port_option(f: F) -> F:
     return click.option("--port", type=PORT, help="Destination port (default: the Service's first port).")(f)
 
 
-def output_option(f: F) -> F:
-    return click.option(
-        "-o",
-        "--output",
-        type=click.Choice(["text", "json", "yaml"]),
-        default="text",
-        show_default=True,
-        help="Output format.",
-    )(f)
+def output_choice(*formats: str, help: str = "Output format.") -> Callable[[F], F]:
+    """``-o/--output`` among ``formats`` (the first is the default)."""
+    option = click.option(
+        "-o", "--output", type=click.Choice(list(formats)), default=formats[0], show_default=True, help=help
+    )
+
+    def decorate(f: F) -> F:
+        return option(f)
+
+    return decorate
+
+
+output_option = output_choice("text", "json", "yaml")
+
+
+def debug_option(f: F) -> F:
+    return click.option("--debug", is_flag=True, help="Show tracebacks.")(f)
 
 
 def kube_options(f: F) -> F:

@@ -9,6 +9,7 @@ import click
 
 from kubectl_meshdoctor.cli.options import (
     command_timeout,
+    debug_option,
     hubble_options,
     kube_options,
     request_seconds,
@@ -35,7 +36,7 @@ Examples:
 @click.option("--require-flows", is_flag=True, help="Exit 3 when Hubble flows cannot be read.")
 @kube_options
 @hubble_options
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@debug_option
 def snapshot(
     out: str,
     since: float | None,

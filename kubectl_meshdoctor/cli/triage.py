@@ -8,7 +8,15 @@ import click
 
 from kubectl_meshdoctor.cli.flows import WHEN
 from kubectl_meshdoctor.cli.matrix import scope_help
-from kubectl_meshdoctor.cli.options import hubble_options, kube_options, run, source_from_flags, source_options
+from kubectl_meshdoctor.cli.options import (
+    debug_option,
+    hubble_options,
+    kube_options,
+    output_choice,
+    run,
+    source_from_flags,
+    source_options,
+)
 
 if TYPE_CHECKING:
     from kubectl_meshdoctor.diagnosis.triage import TriageResult
@@ -33,18 +41,17 @@ Examples:
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
               help="Findings to show, highest impact first (0: all).")  # fmt: skip
 @click.option("-f", "--follow", is_flag=True, help="Live: keep reading failures and re-rank until Ctrl-C.")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["text", "json", "yaml", "markdown"]),
-    default="text",
-    show_default=True,
+@output_choice(
+    "text",
+    "json",
+    "yaml",
+    "markdown",
     help="Output format (markdown: the incident summary with a Mermaid graph of the failing calls).",
 )
 @source_options
 @kube_options
 @hubble_options
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@debug_option
 def triage(
     all_namespaces: bool,
     since: tuple[int | None, float | None] | None,
