@@ -133,15 +133,17 @@ def _open_forward(client: KubeClient, t: Target) -> Any:
 
     portforward_call: Any = ws_client.portforward_call
     api = client._api
+    query = [("ports", str(t.port))]
     method, url, headers, _body, _post = api.param_serialize(
         "GET",
         "/api/v1/namespaces/{namespace}/pods/{name}/portforward",
         path_params={"namespace": t.namespace, "name": t.pod},
-        query_params=[("ports", str(t.port))],
+        query_params=query,
         header_params={"Accept": "*/*"},
         auth_settings=["BearerToken"],
     )
-    return portforward_call(api.configuration, method, url, headers=headers)
+    # query_params given as well: older clients read the ports from it rather than from the URL
+    return portforward_call(api.configuration, method, url, headers=headers, query_params=query)
 
 
 def _silence_library_threads() -> None:
