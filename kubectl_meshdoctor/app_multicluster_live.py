@@ -9,7 +9,7 @@ a gap naming it, so a question about it says which cluster is missing (exit 3), 
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from kubectl_meshdoctor import app
 from kubectl_meshdoctor.diagnosis.call import Query
@@ -17,6 +17,10 @@ from kubectl_meshdoctor.errors import MeshdoctorError, UsageError
 from kubectl_meshdoctor.findings.types import Gap
 from kubectl_meshdoctor.raw import RawSnapshot
 from kubectl_meshdoctor.sources.multicluster import MeshRaw
+
+if TYPE_CHECKING:
+    from kubectl_meshdoctor.sources.hubble import FlowBatch, RelayError
+    from kubectl_meshdoctor.sources.live import LiveSource
 
 FlowScope = list[str] | None | Literal["pair"]
 
@@ -34,6 +38,8 @@ def contexts(opts: app.SourceOptions) -> list[str] | None:
 
 
 def _one(opts: app.SourceOptions, context: str, query: Query, scope: list[str] | None, flows: FlowScope) -> RawSnapshot:
+    from concurrent.futures import ThreadPoolExecutor
+
     from kubectl_meshdoctor.sources.hubble import RelayError, flows_request
     from kubectl_meshdoctor.sources.live import (
         LiveSource,
@@ -44,21 +50,39 @@ def _one(opts: app.SourceOptions, context: str, query: Query, scope: list[str] |
     )
 
     with LiveSource(app.live_options(dataclasses.replace(opts, context=context))) as live:
-        raw = live.objects(scope)  # namespaced list calls for a scope (kube-system, istio-system included)
-        more = app._alias_namespaces(raw, scope)
-        if more and scope is not None:
-            raw = live.objects([*scope, *more])
         if query.no_flows:
-            return raw
+            return _objects(live, scope)
         refs = [r.rpartition("@")[0] or r for r in (query.source, query.destination)]
         wanted = namespaces_for(refs, query.namespace) if flows == "pair" else flows
-        try:
-            batch = live.flows(flows_request(namespace_filters(wanted), query.since_seconds, query.last))
-        except RelayError as err:
-            raw.warnings.append(relay_down_warning(err))
-            return raw
-        add_flows(raw, batch)
+        request = flows_request(namespace_filters(wanted), query.since_seconds, query.last)
+        # which flows to ask for does not depend on the objects: the Relay's port-forward, connection and
+        # stream go on while the lists run (their round trips overlap); the result is put in as before
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"relay-{context}") as pool:
+            pending = pool.submit(_flows, live, request)
+            raw = _objects(live, scope)
+            batch = pending.result()
+        if isinstance(batch, RelayError):
+            raw.warnings.append(relay_down_warning(batch))
+        else:
+            add_flows(raw, batch)
         return raw
+
+
+def _objects(live: LiveSource, scope: list[str] | None) -> RawSnapshot:
+    raw = live.objects(scope)  # namespaced list calls for a scope (kube-system, istio-system included)
+    more = app._alias_namespaces(raw, scope)
+    if more and scope is not None:
+        raw = live.objects([*scope, *more])
+    return raw
+
+
+def _flows(live: LiveSource, request: Any) -> FlowBatch | RelayError:
+    from kubectl_meshdoctor.sources.hubble import RelayError
+
+    try:
+        return live.flows(request)
+    except RelayError as err:
+        return err
 
 
 def read_live(

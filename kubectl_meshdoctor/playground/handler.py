@@ -18,6 +18,10 @@ def handler_for(server: KubeApiServer) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # TCP_NODELAY, as a real API server's sockets have it (Go sets it on every TCP connection): with
+        # Nagle's algorithm on, a reply's body waits for the ACK of its headers, which the client delays
+        # (~40 ms), so every request on a kept-alive connection took 40 ms more than the server's work
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             return

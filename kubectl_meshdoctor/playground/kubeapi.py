@@ -48,6 +48,13 @@ class ApiConfig:
     forward_resets: tuple[int, ...] = ()
 
 
+class _Server(ThreadingHTTPServer):
+    # a real API server's listen backlog is the system's (Go listens with somaxconn); socketserver's
+    # default of 5 dropped connections when a client opened its 8 at once, each then costing a SYN
+    # retransmit (1 s) - time no real cluster would add
+    request_queue_size = 128
+
+
 class KubeApiServer:
     """Start with ``start()``; ``url`` is the base URL; ``requests`` what was received."""
 
@@ -56,7 +63,7 @@ class KubeApiServer:
         self.config = config or ApiConfig()
         self.requests: list[Request] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self))
+        self._httpd = _Server(("127.0.0.1", 0), handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
         self._forwards = 0

@@ -108,16 +108,12 @@ class PortForward:
             threading.Thread(target=self._serve, args=(conn,), name="port-forward-conn", daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
-        from kubernetes.client import CoreV1Api
-        from kubernetes.stream import portforward
-
         t = self.target
         try:
-            core = CoreV1Api(self.client._api)
             _silence_library_threads()  # before the library starts its thread: it may die at once
             with _opening:
                 before = set(threading.enumerate())
-                pf = portforward(core.connect_get_namespaced_pod_portforward, t.pod, t.namespace, ports=str(t.port))
+                pf = _open_forward(self.client, t)
                 proxies = [p for p in threading.enumerate() if p not in before and p.name.startswith(_LIBRARY_THREAD)]
             remote = pf.socket(t.port)
         except Exception:  # the gRPC client sees the closed connection and reports Relay unreachable
@@ -127,6 +123,27 @@ class PortForward:
         _pump(conn, remote, self._stop, lambda: bool(proxies) and all(p.is_alive() for p in proxies))
         with contextlib.suppress(Exception):
             pf.close()
+
+
+def _open_forward(client: KubeClient, t: Target) -> Any:
+    """The client's websocket forward to ``t``: the request ``CoreV1Api`` would make (GET
+    pods/NAME/portforward?ports=N, the kubeconfig's credentials), without importing ``CoreV1Api``,
+    whose import builds every model class of the client (about 1 s of CPU, issue 21)."""
+    from kubernetes.stream import ws_client
+
+    portforward_call: Any = ws_client.portforward_call
+    api = client._api
+    query = [("ports", str(t.port))]
+    method, url, headers, _body, _post = api.param_serialize(
+        "GET",
+        "/api/v1/namespaces/{namespace}/pods/{name}/portforward",
+        path_params={"namespace": t.namespace, "name": t.pod},
+        query_params=query,
+        header_params={"Accept": "*/*"},
+        auth_settings=["BearerToken"],
+    )
+    # query_params given as well: older clients read the ports from it rather than from the URL
+    return portforward_call(api.configuration, method, url, headers=headers, query_params=query)
 
 
 def _silence_library_threads() -> None:
