@@ -5,9 +5,10 @@ objects either one then touches (Python writes reference counts even to read) is
 of megabytes at 85,000 objects, which ate what validating and the pair search in children saved
 (``app_validate.py``, ``app_analyzers.py``). So here the child is forked before anything is read,
 while both processes are small: each reads the snapshot and builds the same model from it (trusting
-the objects); the child validates every object and runs the analyzers of ``app_analyzers.AWAY``,
-this process runs the others meanwhile and then takes the child's causes. Nothing large crosses the
-pipe, and the work on the two processors is about even.
+the objects); the child validates most objects and runs the analyzers of ``app_analyzers.AWAY``,
+this process runs the others meanwhile, validates the rest of the objects (``SHARE_HERE``) and then
+takes the child's causes. Nothing large crosses the pipe, and the work on the two processors is
+about even.
 
 The answer is the ordinary one, byte for byte: each analyzer is a pure function of the model, the
 two models are built by the same code from the same files, and the findings are merged in the
@@ -24,10 +25,12 @@ from collections.abc import Mapping
 
 from kubectl_meshdoctor import app, forked
 from kubectl_meshdoctor.app_analyzers import AWAY, run_analyzers
+from kubectl_meshdoctor.app_validate import all_valid
 from kubectl_meshdoctor.findings.types import Cause
-from kubectl_meshdoctor.raw import RawSnapshot
+from kubectl_meshdoctor.raw import RawObject, RawSnapshot
 
 MIN_BYTES = 16 << 20  # object files below this are read and checked faster in one process
+SHARE_HERE = 0.1  # of the objects (in the order read), validated here once this process's analyzers are done
 _VALID = b"1"
 
 
@@ -63,11 +66,12 @@ def check(opts: app.SourceOptions, namespaces: list[str] | None) -> app.CheckRes
         from kubectl_meshdoctor.checks import ALL
 
         mine = run_analyzers(model, [i for i in ALL if i.name not in AWAY], forking=False)
+        valid = all_valid(raw.objects[_cut(raw.objects) :])  # the child validates the others
     except BaseException:
         forked.stop(child)
         raise
     theirs = _decoded(forked.result(child))
-    if theirs is None:  # an invalid object (or the child failed): the ordinary build says which
+    if theirs is None or not valid:  # an invalid object (or the child failed): the ordinary build says which
         return app.check(app.build_model(raw), namespaces)
     return app.check_result(model, namespaces, {**mine, **theirs})
 
@@ -78,15 +82,19 @@ def _read(opts: app.SourceOptions, namespaces: list[str] | None) -> RawSnapshot:
 
 def _child_answer(opts: app.SourceOptions, namespaces: list[str] | None) -> bytes:
     """What the child computes: b"" when some object is invalid, else the causes of AWAY, pickled."""
-    from kubectl_meshdoctor.app_validate import all_valid
     from kubectl_meshdoctor.checks import ALL
 
     raw = _read(opts, namespaces)
-    if not all_valid(raw.objects):
+    if not all_valid(raw.objects[: _cut(raw.objects)]):
         return b""
     model = app.build_model(raw, trusting=True)
     causes = run_analyzers(model, [i for i in ALL if i.name in AWAY], forking=False)
     return _VALID + pickle.dumps(causes, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _cut(objects: list[RawObject]) -> int:
+    """The child validates the objects before this index, this process those from it on."""
+    return len(objects) - int(len(objects) * SHARE_HERE)
 
 
 def _decoded(answer: bytes | None) -> Mapping[str, list[Cause]] | None:

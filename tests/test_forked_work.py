@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 DEMOS = Path(__file__).resolve().parents[1] / "kubectl_meshdoctor" / "demos"
 BAD_PA = """apiVersion: security.istio.io/v1
 kind: PeerAuthentication
@@ -119,10 +121,11 @@ def test_check_split_across_two_processes_says_what_one_process_says() -> None:
     assert "cilium-l7-vs-istio-mtls" in report["codes"]  # type: ignore[operator]
 
 
-def test_check_split_with_an_invalid_object_reports_it_as_one_process_does(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["aa-typo.yaml", "zz-typo.yaml"])  # read first (the child validates it), last (here)
+def test_check_split_with_an_invalid_object_reports_it_as_one_process_does(tmp_path: Path, name: str) -> None:
     root = tmp_path / "snap"
     shutil.copytree(DEMOS / "sidecar-s0-baseline", root)
-    (root / "zz-typo.yaml").write_text(BAD_PA)
+    (root / name).write_text(BAD_PA)
     report = _split(root)
     assert report["same"] and "invalid-object" in report["codes"]  # type: ignore[operator]
 
