@@ -30,7 +30,7 @@ from kubectl_meshdoctor.findings.types import Cause
 from kubectl_meshdoctor.raw import RawObject, RawSnapshot
 
 MIN_BYTES = 16 << 20  # object files below this are read and checked faster in one process
-SHARE_HERE = 0.1  # of the objects (in the order read), validated here once this process's analyzers are done
+SHARE_HERE = 0.3  # of the objects (in the order read), validated here once this process's analyzers are done
 _VALID = b"1"
 
 
@@ -41,21 +41,31 @@ def worth_splitting(opts: app.SourceOptions, min_bytes: int = MIN_BYTES, when_bu
     if opts.from_path is None or opts.demo_name is not None:
         return False
     parts = opts.from_path.split("\0")
-    return "-" not in parts and sum(_size(p) for p in parts) >= min_bytes and forked.possible(when_busy)
+    if "-" in parts or sum(size for _path, size, _mtime in _files(opts)) < min_bytes:
+        return False
+    return forked.possible(when_busy)
 
 
-def _size(path: str) -> int:
-    """Bytes of the files at ``path`` (0 when unreadable: the ordinary read then says why)."""
-    try:
-        if not os.path.isdir(path):
-            return os.path.getsize(path)
-        return sum(os.path.getsize(os.path.join(top, f)) for top, _dirs, files in os.walk(path) for f in files)
-    except OSError:
-        return 0
+def _files(opts: app.SourceOptions) -> list[tuple[str, int, int]]:
+    """(path, bytes, modification time) of each file the snapshot is read from; unreadable ones are
+    left out (the ordinary read then says why)."""
+    out = []
+    for part in (opts.from_path or "").split("\0"):
+        paths = (
+            [os.path.join(top, f) for top, _d, files in os.walk(part) for f in files] if os.path.isdir(part) else [part]
+        )
+        for path in paths:
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue
+            out.append((path, stat.st_size, stat.st_mtime_ns))
+    return sorted(out)
 
 
 def check(opts: app.SourceOptions, namespaces: list[str] | None) -> app.CheckResult:
     """``app.check`` of the offline snapshot ``opts`` names, the work split with a forked child."""
+    before = _files(opts)
     child = forked.start(lambda: _child_answer(opts, namespaces))
     if child is None:
         return app.check(app.build_model(_read(opts, namespaces)), namespaces)
@@ -71,7 +81,9 @@ def check(opts: app.SourceOptions, namespaces: list[str] | None) -> app.CheckRes
         forked.stop(child)
         raise
     theirs = _decoded(forked.result(child))
-    if theirs is None or not valid:  # an invalid object (or the child failed): the ordinary build says which
+    # an invalid object (or the child failed, or a file changed while the two read it): the
+    # ordinary build of what this process read says which
+    if theirs is None or not valid or _files(opts) != before:
         return app.check(app.build_model(raw), namespaces)
     return app.check_result(model, namespaces, {**mine, **theirs})
 
