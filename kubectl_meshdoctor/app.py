@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kubectl_meshdoctor import fast_exit
-from kubectl_meshdoctor.app_validate import build_validated
+from kubectl_meshdoctor.app_validate import build_trusting, build_validated
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.errors import DataError, MeshdoctorError, UsageError
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, FixProof, Symptom, Verdict
@@ -66,9 +66,12 @@ def bulk_allocation() -> Iterator[None]:
             gc.enable()
 
 
-def build_model(raw: RawSnapshot) -> Model:
+def build_model(raw: RawSnapshot, trusting: bool = False) -> Model:
+    """``trusting``: no object is validated here, because the caller has them validated elsewhere and
+    builds again the ordinary way when any is invalid (app_check_split.py)."""
     with bulk_allocation():
-        model = build_validated(raw)  # model.build.build_model, validating in a second process when that pays
+        # model.build.build_model, validating in a second process when that pays
+        model = build_trusting(raw) if trusting else build_validated(raw)
     model.flow_files = list(raw.flow_files)  # offline flows, streamed for the question (issue 13)
     model.out_of_scope = raw.out_of_scope
     fast_exit.hold(raw, model)  # the CLI process then ends without freeing them one by one
@@ -510,16 +513,23 @@ def check(model: Model, namespaces: list[str] | None) -> CheckResult:
     """Run every mesh-wide check; keep findings about the given namespaces (None = all)."""
     from kubectl_meshdoctor.app_analyzers import run_analyzers
     from kubectl_meshdoctor.checks import ALL
-    from kubectl_meshdoctor.findings.types import Gap
 
     check_namespaces(model, namespaces)
+    causes = run_analyzers(model, ALL)  # the slowest in a second process at scale (app_analyzers.py)
+    return check_result(model, namespaces, causes)
+
+
+def check_result(model: Model, namespaces: list[str] | None, causes: Mapping[str, list[Cause]]) -> CheckResult:
+    """The findings of every analyzer's ``causes`` (by name) about the given namespaces (None = all)."""
+    from kubectl_meshdoctor.checks import ALL
+    from kubectl_meshdoctor.findings.types import Gap
+
     # invalid-object: every object the API server would reject, in scope (cluster-scoped ones always)
     invalid = model.invalid if namespaces is None else model.invalid_for(namespaces)
     findings: list[Finding] = [Finding(c, "model.InvalidObject", ()) for c in invalid]
     seen: set[tuple[object, ...]] = {(c.code, c.objects) for c in invalid}
     resting: list[str] = []
     scope: list[str | None] = list(namespaces) if namespaces is not None else []
-    causes = run_analyzers(model, ALL)  # the slowest in a second process at scale (app_analyzers.py)
     for item in ALL:
         # gaps hiding a kind this analyzer reads, in the namespaces checked (-A: anywhere)
         concerned = [

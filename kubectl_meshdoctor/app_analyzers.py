@@ -27,11 +27,12 @@ MIN_PODS = 10_000  # below this the fork costs more than it saves
 
 
 def run_analyzers(
-    model: Model, items: Sequence[Check], min_pods: int = MIN_PODS, when_busy: bool = False
+    model: Model, items: Sequence[Check], min_pods: int = MIN_PODS, when_busy: bool = False, forking: bool = True
 ) -> dict[str, list[Cause]]:
-    """Each analyzer's causes, by name (``when_busy``: fork even on a busy machine, see forked.possible)."""
+    """Each analyzer's causes, by name (``when_busy``: fork even on a busy machine, see forked.possible;
+    ``forking=False``: all here, the caller splits the work itself)."""
     with _collector_paused():
-        return _run(model, items, min_pods, when_busy)
+        return _run(model, items, min_pods if forking else -1, when_busy)
 
 
 @contextlib.contextmanager
@@ -46,7 +47,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _run(model: Model, items: Sequence[Check], min_pods: int, when_busy: bool) -> dict[str, list[Cause]]:
-    fork = len(model.pods) >= min_pods and forked.possible(when_busy)
+    fork = min_pods >= 0 and len(model.pods) >= min_pods and forked.possible(when_busy)
     away = [i for i in items if i.name in AWAY] if fork else []
     children = {i.name: forked.start(_pickled(i, model)) for i in away}
     out: dict[str, list[Cause]] = {}

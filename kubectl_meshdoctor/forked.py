@@ -9,7 +9,9 @@ safe and can pay: Linux (fork), two processors or more, no other thread (nor grp
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -74,3 +76,13 @@ def result(child: Child) -> bytes | None:
     finally:
         os.waitpid(child.pid, 0)
     return data[1:] if data[:1] == _OK else None
+
+
+def stop(child: Child) -> None:
+    """End a child whose answer is no longer wanted (this process failed meanwhile) and collect it."""
+    with contextlib.suppress(OSError):
+        os.kill(child.pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        os.close(child.read_end)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(child.pid, 0)

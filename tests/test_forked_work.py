@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 DEMOS = Path(__file__).resolve().parents[1] / "kubectl_meshdoctor" / "demos"
 BAD_PA = """apiVersion: security.istio.io/v1
 kind: PeerAuthentication
@@ -88,3 +90,75 @@ def test_the_pair_search_in_a_child_finds_what_it_finds_here() -> None:
     report = json.loads(done.stdout)
     assert report["forked"] and report["same"]
     assert "cilium-l7-vs-istio-mtls" in report["found"]
+
+
+SPLIT = """
+import json, sys
+from kubectl_meshdoctor import app, app_check_split
+from kubectl_meshdoctor.render.check import check_document
+
+opts = app.SourceOptions(from_path=sys.argv[1])
+raw = app.load_raw_scoped(opts, None, flows=False, offline_flows=False)
+ordinary = app.check(app.build_model(raw), None)
+split = check_document(app_check_split.check(opts, None))
+print(json.dumps({"taken": app_check_split.worth_splitting(opts, 0, when_busy=True),
+                  "same": split == check_document(ordinary),
+                  "codes": sorted({f.cause.code for f in ordinary.findings})}))
+"""
+
+
+def _split(root: Path) -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-c", SPLIT, str(root)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report: dict[str, object] = json.loads(done.stdout)
+    return report
+
+
+def test_check_split_across_two_processes_says_what_one_process_says() -> None:
+    """app_check_split.py: both processes read the snapshot, the child validates and runs the pair search."""
+    report = _split(DEMOS / "sidecar-s2-l7-policy")
+    assert report["taken"] and report["same"]
+    assert "cilium-l7-vs-istio-mtls" in report["codes"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("name", ["aa-typo.yaml", "zz-typo.yaml"])  # read first (the child validates it), last (here)
+def test_check_split_with_an_invalid_object_reports_it_as_one_process_does(tmp_path: Path, name: str) -> None:
+    root = tmp_path / "snap"
+    shutil.copytree(DEMOS / "sidecar-s0-baseline", root)
+    (root / name).write_text(BAD_PA)
+    report = _split(root)
+    assert report["same"] and "invalid-object" in report["codes"]  # type: ignore[operator]
+
+
+UNKNOWN = """
+import os, sys
+from kubectl_meshdoctor import app, app_check_split
+from kubectl_meshdoctor.errors import UsageError
+
+try:
+    app_check_split.check(app.SourceOptions(from_path=sys.argv[1]), ["nosuch"])
+except UsageError as err:
+    print(err)
+try:
+    os.waitpid(-1, os.WNOHANG)
+    print("a child is left")
+except ChildProcessError:
+    print("no child left")
+"""
+
+
+def test_check_split_with_an_unknown_namespace_is_the_usual_usage_error_and_leaves_no_child() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", UNKNOWN, str(DEMOS / "sidecar-s0-baseline")], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["namespace(s) not found: nosuch", "no child left"]
+
+
+def test_stdin_and_small_snapshots_are_checked_in_one_process(tmp_path: Path) -> None:
+    from kubectl_meshdoctor import app
+    from kubectl_meshdoctor.app_check_split import worth_splitting
+
+    assert not worth_splitting(app.SourceOptions(from_path="-"), 0, when_busy=True)
+    assert not worth_splitting(app.SourceOptions(from_path=str(DEMOS / "sidecar-s0-baseline")), when_busy=True)
+    assert not worth_splitting(app.SourceOptions(demo_name="sidecar-s0-baseline"), 0, when_busy=True)

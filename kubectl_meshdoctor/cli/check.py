@@ -63,10 +63,15 @@ def check(
             namespaces = app.scope_namespaces(opts, namespace, all_namespaces)
             result = check_mesh(opts, None if app.is_live(opts) and not namespace else namespaces)
         else:
+            from kubectl_meshdoctor import app_check_split
+
             namespaces = app.scope_namespaces(opts, namespace, all_namespaces)
-            raw = app.load_raw_scoped(opts, namespaces, flows=False, offline_flows=False)  # check reads no flows
-            model, _ = app.model_with_changes(raw, what_if_files, what_if_deletes)
-            result = app.check(model, namespaces)
+            if not (what_if_files or what_if_deletes) and app_check_split.worth_splitting(opts):
+                result = app_check_split.check(opts, namespaces)  # a large snapshot: on two processors
+            else:
+                raw = app.load_raw_scoped(opts, namespaces, flows=False, offline_flows=False)  # check reads no flows
+                model, _ = app.model_with_changes(raw, what_if_files, what_if_deletes)
+                result = app.check(model, namespaces)
         if output == "sarif":
             import json
 

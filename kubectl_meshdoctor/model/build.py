@@ -32,7 +32,7 @@ from kubectl_meshdoctor.model.objects import (
     Service,
     Workload,
 )
-from kubectl_meshdoctor.model.readers import meta_of, read_pod, read_service, ref_of, str_map
+from kubectl_meshdoctor.model.readers import PodParts, meta_of, read_pod, read_service, ref_of, str_map
 from kubectl_meshdoctor.model.validity import in_scope, invalid_cause, invalid_gap, unreadable_gap
 from kubectl_meshdoctor.model.workloads import (
     PodTemplate,
@@ -166,6 +166,7 @@ class _Builder:
         self.unknown: dict[str, list[str]] = defaultdict(list)
         self.policies: list[tuple[str, RawObject]] = []
         self.templates: list[PodTemplate] = []
+        self.pod_parts = PodParts()  # the replicas of a workload declare the same containers
 
     def run(self) -> Model:
         # canonical order: the same objects give the same model (pods, rules, "first" choices)
@@ -215,7 +216,7 @@ class _Builder:
             labels.setdefault("kubernetes.io/metadata.name", name)
             m.namespaces[name] = Namespace(name, labels, origin)
         elif kind == "Pod":
-            pod = read_pod(doc, origin)
+            pod = read_pod(doc, origin, self.pod_parts)
             m.pods[pod.key()] = pod
         elif kind in ("Deployment", "StatefulSet", "DaemonSet"):
             spec = doc.get("spec") or {}

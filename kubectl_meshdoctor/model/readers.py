@@ -11,6 +11,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from kubectl_meshdoctor.findings.types import ObjectRef
 from kubectl_meshdoctor.model.istio_export import service_export_to
 from kubectl_meshdoctor.model.objects import ContainerPort, Pod, Service, ServicePort
@@ -110,21 +112,62 @@ def _ready(status: dict[str, Any]) -> bool:
     return True
 
 
-def read_pod(doc: dict[str, Any], origin: str | None) -> Pod:
+_Parts = tuple[
+    tuple[str, ...], tuple[ContainerPort, ...], tuple[str, ...], tuple[str, ...], tuple[int | str, ...], tuple[str, ...]
+]
+_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+class PodParts:
+    """What a pod's containers say, read once for the replicas that declare the same containers.
+
+    The key is the JSON text of the containers, the init containers and the pod's securityContext
+    (everything these parts are read from). Equal text, with the values also equal, means equal
+    types and values (1, 1.0 and true differ in the text; NaN is never equal; a value JSON cannot
+    hold is never remembered), so the parts read for one pod are the parts of the other."""
+
+    __slots__ = ("held",)
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self.held: dict[bytes, tuple[list[Any], _Parts]] = {}
+
+    def find(self, raw: list[Any]) -> tuple[bytes | None, _Parts | None]:
+        """(key to ``keep`` the parts under, or None: not to be remembered; the parts when known)."""
+        try:
+            key = orjson.dumps(raw, option=_STRICT)
+        except TypeError:
+            return None, None
+        seen = self.held.get(key)
+        return key, (seen[1] if seen is not None and seen[0] == raw else None)
+
+    def keep(self, key: bytes, raw: list[Any], parts: _Parts) -> None:
+        if len(self.held) >= self.LIMIT:
+            self.held.clear()
+        self.held[key] = (raw, parts)
+
+
+def read_pod(doc: dict[str, Any], origin: str | None, parts: PodParts | None = None) -> Pod:
+    """``parts``: share the container parts between the pods of one build (model/build.py); a pod's
+    fields are read in the same order either way, so a malformed one fails with the same error."""
     meta = meta_of(doc)
     spec = doc.get("spec") or {}
     status = doc.get("status") or {}
     owner = next(iter(meta.get("ownerReferences") or []), None) or {}
     raw_containers = spec.get("containers") or []
-    containers = tuple([str((c or {}).get("name", "")) for c in raw_containers])
     inits = spec.get("initContainers") or []
+    raw = [raw_containers, inits, spec.get("securityContext")]
+    key, held = parts.find(raw) if parts is not None else (None, None)
+    if held is not None:
+        return _pod(meta, spec, status, owner, origin, _ready(status), held)
+    containers = tuple([str((c or {}).get("name", "")) for c in raw_containers])
     ready = _ready(status)
     labels = str_map(meta.get("labels"))
     annotations = str_map(meta.get("annotations"))
     ports = container_ports(spec)
     init_names = tuple([str((c or {}).get("name", "")) for c in inits])
     native = tuple([str(c.get("name", "")) for c in inits if (c or {}).get("restartPolicy") == "Always"])
-    return Pod(
+    pod = Pod(
         namespace=str(meta.get("namespace") or "default"),
         name=str(meta.get("name", "")),
         labels=labels,
@@ -143,6 +186,42 @@ def read_pod(doc: dict[str, Any], origin: str | None) -> Pod:
         origin=origin,
         probe_ports=probe_ports(raw_containers),
         uid_1337=uid_1337(spec, raw_containers),
+    )
+    if parts is not None and key is not None:
+        parts.keep(key, raw, (containers, ports, init_names, native, pod.probe_ports, pod.uid_1337))
+    return pod
+
+
+def _pod(
+    meta: dict[str, Any],
+    spec: dict[str, Any],
+    status: dict[str, Any],
+    owner: dict[str, Any],
+    origin: str | None,
+    ready: bool,
+    held: _Parts,
+) -> Pod:
+    """A pod whose container parts ``held`` are known (``PodParts``), its other fields read in order."""
+    containers, ports, init_names, native, probes, uids = held
+    return Pod(
+        namespace=str(meta.get("namespace") or "default"),
+        name=str(meta.get("name", "")),
+        labels=str_map(meta.get("labels")),
+        annotations=str_map(meta.get("annotations")),
+        service_account=str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"),
+        ip=status.get("podIP"),
+        node=spec.get("nodeName"),
+        ports=ports,
+        containers=containers,
+        init_containers=init_names,
+        native_sidecars=native,
+        host_network=bool(spec.get("hostNetwork")),
+        ready=ready,
+        owner_kind=owner.get("kind"),
+        owner_name=owner.get("name"),
+        origin=origin,
+        probe_ports=probes,
+        uid_1337=uids,
     )
 
 
