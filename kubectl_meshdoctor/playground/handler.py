@@ -18,6 +18,7 @@ def handler_for(server: KubeApiServer) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms wait for a delayed ACK between them
 
         def log_message(self, format: str, *args: Any) -> None:
             return
