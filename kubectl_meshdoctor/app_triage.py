@@ -163,9 +163,9 @@ def istio_answers(live: LiveSource, namespaces: list[str] | None, warnings: list
 def live_session(live: LiveSource, namespaces: list[str] | None, since_seconds: float | None,
                  until_ns: int | None) -> Session:  # fmt: skip
     """One Relay request for the window's failures, then the objects they need."""
+    from kubectl_meshdoctor.diagnosis.triage_live import LiveFailures
     from kubectl_meshdoctor.sources.hubble import RelayError
     from kubectl_meshdoctor.sources.live import relay_down_warning
-    from kubectl_meshdoctor.sources.triage_live import LiveFailures
 
     gaps: list[str] = []
     warnings: list[str] = []

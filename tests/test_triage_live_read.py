@@ -1,4 +1,4 @@
-"""What live triage holds of Relay's stream (sources/triage_live.py, issue 19 at L): the re-check on
+"""What live triage holds of Relay's stream (diagnosis/triage_live.py, issue 19 at L): the re-check on
 each flow's facts selects exactly what FlowMatcher over the request's filters selects, and holding only
 the newest flows of each call key gives every group what adding every message gives."""
 
@@ -11,11 +11,11 @@ import pytest
 
 from kubectl_meshdoctor._proto import flow_pb2
 from kubectl_meshdoctor.diagnosis.triage_groups import KEEP, Grouper
+from kubectl_meshdoctor.diagnosis.triage_live import LiveFailures
 from kubectl_meshdoctor.sources.demo import list_demos, read_demo
 from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
 from kubectl_meshdoctor.sources.snapshot import read_snapshot
 from kubectl_meshdoctor.sources.triage_flows import failure_check, failure_filters
-from kubectl_meshdoctor.sources.triage_live import LiveFailures
 
 ROOT = Path(__file__).resolve().parent
 SAMPLES = ROOT.parents[1] / "shared" / "data" / "hubble-samples"
