@@ -163,25 +163,26 @@ def istio_answers(live: LiveSource, namespaces: list[str] | None, warnings: list
 def live_session(live: LiveSource, namespaces: list[str] | None, since_seconds: float | None,
                  until_ns: int | None) -> Session:  # fmt: skip
     """One Relay request for the window's failures, then the objects they need."""
+    from kubectl_meshdoctor.diagnosis.triage_live import LiveFailures
     from kubectl_meshdoctor.sources.hubble import RelayError
     from kubectl_meshdoctor.sources.live import relay_down_warning
 
     gaps: list[str] = []
     warnings: list[str] = []
-    flows: list[Any] = []
+    failures = LiveFailures(namespaces)  # re-checks each flow on its facts, holds what grouping needs
     try:
-        batch = live.flows(flows_request(namespaces, since_seconds, until_ns))
-        flows, warnings = batch.flows, list(batch.warnings)
+        batch = live.flows(flows_request(namespaces, since_seconds, until_ns), failures, hold=False)
+        warnings = list(batch.warnings)
         if batch.cut_short:
             gaps.append(batch.cut_short)
     except RelayError as err:
+        failures.clear()  # what a failed stream read before failing is dropped
         gaps.append(relay_down_warning(err))
-    needed = touched(flows)
-    needed |= entry_namespaces(live, flows, warnings) or set()
+    needed = set(failures.namespaces)
+    needed |= entry_namespaces(live, failures.envoy, warnings) or set()
     model = load_objects(live, needed) if needed else istio_answers(live, namespaces, warnings)
     grouper = Grouper(model)
-    for flow in flows:
-        grouper.add(flow)
+    failures.replay(grouper)
     return Session(model, grouper, False, "hubble", namespaces, gaps, warnings, needed)
 
 

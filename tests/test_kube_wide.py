@@ -75,3 +75,28 @@ def test_few_namespaces_are_listed_per_namespace(api: tuple[KubeApiServer, Path]
     assert not [
         r for r in server.requests if r.query.get("limit") and "/namespaces/" not in r.path and r.path.endswith("pods")
     ]
+
+
+def test_a_kind_refused_cluster_wide_is_listed_per_namespace_beside_its_namesake(tmp_path: Path) -> None:
+    """Two kinds are called Gateway (Istio's, Gateway API's): Gateway API's read cluster-wide must not
+    stand for Istio's, which the server refuses (403): each namespace's refusal is a gap naming it."""
+    from kubectl_meshdoctor.findings.types import Gap
+    from kubectl_meshdoctor.playground.kubeapi import ApiConfig
+
+    meta = {"name": "g", "namespace": "ns-03"}
+    listener = {"name": "http", "port": 80, "protocol": "HTTP"}
+    gateway = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": meta,
+               "spec": {"gatewayClassName": "c", "listeners": [listener]}}  # fmt: skip
+    docs = [*_docs(), gateway]
+    server = KubeApiServer(docs, ApiConfig(forbidden={"gateways.networking.istio.io"})).start()
+    try:
+        config = write_kubeconfig(tmp_path / "kubeconfig", server.url)
+        with LiveSource(LiveOptions(kubeconfig=str(config), progress=False)) as live:
+            raw = live.objects(NAMESPACES[:10], wide=True)
+    finally:
+        server.stop()
+    assert ("Gateway", "ns-03", "g") in {(o.doc["kind"], o.doc["metadata"].get("namespace"), o.doc["metadata"]["name"])
+                                         for o in raw.objects}  # fmt: skip
+    refused = [g for g in raw.gaps if isinstance(g, Gap) and "gateways.networking.istio.io" in g]
+    assert len(refused) == 10 and all("403" in g and g.kinds == {"Gateway"} for g in refused)
+    assert {g.namespace for g in refused} == set(NAMESPACES[:10])

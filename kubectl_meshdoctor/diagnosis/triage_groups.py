@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from kubectl_meshdoctor._proto import flow_pb2
 from kubectl_meshdoctor.sources.flow_facts import Endpoint, Facts, facts_of
 
-__all__ = ["KEEP", "REDIRECTED", "Group", "Grouper", "Peer", "orient", "signature"]
+__all__ = ["KEEP", "REDIRECTED", "Group", "Grouper", "Peer", "call_key", "orient", "signature"]
 
 KEEP = 64  # newest flows per call kept for explain's evidence (the call's own counts are exact)
 _SEEN = 65536  # flows that differ only in time, node and client port: one lookup (bounded memory)
@@ -71,6 +71,16 @@ def workload_of(pod: str) -> str:
     if len(parts) >= 3 and 6 <= len(before) <= 10 and set(before) <= _SAFE and any(c.isdigit() for c in before):
         return "-".join(parts[:-2])
     return "-".join(parts[:-1])
+
+
+def call_key(f: Facts) -> tuple[Any, ...]:
+    """Everything the call of a flow and its tallies read but its time, node and client port: flows
+    with one key are in one group (its first member says whether the flow runs server → client)."""
+    back = orient(f)
+    sport, dport = f.ports
+    return (back, sport if back else dport, f.verdict, f.drop_reason, f.drop_reason_desc, f.l7, f.record,
+            f.http, f.source, f.destination, f.source_ip, f.destination_ip, f.source_service,
+            f.destination_service)  # fmt: skip
 
 
 def orient(flow: flow_pb2.Flow | Facts) -> bool:
@@ -206,17 +216,12 @@ class Grouper:
 
     def add_facts(self, f: Facts) -> Group:
         self.total += 1
-        back = orient(f)
-        sport, dport = f.ports
-        # everything the call and its tallies read of a flow but its time, node and client port
-        same = (back, sport if back else dport, f.verdict, f.drop_reason, f.drop_reason_desc, f.l7, f.record,
-                f.http, f.source, f.destination, f.source_ip, f.destination_ip, f.source_service,
-                f.destination_service)  # fmt: skip
+        same = call_key(f)
         seen = self._seen.get(same)
         if seen is None:
             if len(self._seen) >= _SEEN:
                 self._seen.clear()
-            seen = self._seen[same] = self._call(f, back)
+            seen = self._seen[same] = self._call(f, same[0])
         group, client_pod, verdict, request = seen
         group.flows += 1
         when = f.time_ns or 0

@@ -11,7 +11,6 @@ client never mutates and never asks for Secrets; anything but GET answers 405.
 from __future__ import annotations
 
 import base64
-import copy
 import threading
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
@@ -222,12 +221,8 @@ class KubeApiServer:
         start = int(base64.urlsafe_b64decode(query["continue"]).decode()) if query.get("continue") else 0
         limit = int(query.get("limit") or 0)
         end = start + limit if limit > 0 else len(items)
-        chunk = []
-        for doc in items[start:end]:
-            item = _as_version(doc, api_version)
-            item.pop("apiVersion", None)  # as a real list: items carry neither apiVersion nor kind
-            item.pop("kind", None)
-            chunk.append(item)
+        # as a real list: items carry neither apiVersion nor kind (shallow copies: the answer is only serialised)
+        chunk = [{k: v for k, v in doc.items() if k not in _TYPE_KEYS} for doc in items[start:end]]
         meta: dict[str, Any] = {"resourceVersion": "1000"}
         if end < len(items):
             meta["continue"] = base64.urlsafe_b64encode(str(end).encode()).decode()
@@ -245,10 +240,11 @@ def _selected(doc: dict[str, Any], selector: str) -> bool:
     return True
 
 
+_TYPE_KEYS = frozenset({"apiVersion", "kind"})
+
+
 def _as_version(doc: dict[str, Any], api_version: str) -> dict[str, Any]:
-    out = copy.deepcopy(doc)
-    out["apiVersion"] = api_version
-    return out
+    return {**doc, "apiVersion": api_version}  # a shallow copy: the answer is only serialised
 
 
 def status(code: int, reason: str, message: str) -> tuple[int, dict[str, Any]]:

@@ -13,6 +13,7 @@ class ObjectStore:
 
     def __init__(self, docs: list[dict[str, Any]]) -> None:
         self.by_resource: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._by_ns: dict[str, dict[str | None, list[dict[str, Any]]]] = {}  # resource -> namespace -> docs
         for doc in docs:
             res = BY_KIND.get((group_of(str(doc.get("apiVersion", ""))), str(doc.get("kind"))))
             if res is not None:
@@ -28,6 +29,7 @@ class ObjectStore:
         key = _key(doc)
         docs = self.by_resource[res.qualified]
         self.by_resource[res.qualified] = [d for d in docs if _key(d) != key] + [doc]
+        self._by_ns.pop(res.qualified, None)
 
     def delete(self, api_version: str, kind: str, namespace: str | None, name: str) -> bool:
         res = BY_KIND.get((group_of(api_version), kind))
@@ -35,13 +37,20 @@ class ObjectStore:
         kept = [d for d in docs if _key(d) != (namespace, name)]
         if res is not None:
             self.by_resource[res.qualified] = kept
+            self._by_ns.pop(res.qualified, None)
         return len(kept) != len(docs)
 
     def items(self, res: Resource, namespace: str | None) -> list[dict[str, Any]]:
         docs = self.by_resource.get(res.qualified, [])
         if namespace is None:
             return docs
-        return [d for d in docs if (d.get("metadata") or {}).get("namespace") == namespace]
+        index = self._by_ns.get(res.qualified)
+        if index is None:  # built on the first namespaced list, dropped on a change (a list per namespace at L)
+            index = {}
+            for d in docs:
+                index.setdefault((d.get("metadata") or {}).get("namespace"), []).append(d)
+            self._by_ns[res.qualified] = index
+        return index.get(namespace, [])
 
 
 def _key(doc: dict[str, Any]) -> tuple[str | None, str | None]:

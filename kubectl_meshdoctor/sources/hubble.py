@@ -32,6 +32,7 @@ from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
 CONNECT_TIMEOUT = 5.0  # the hubble CLI's --timeout
 REQUEST_TIMEOUT = 12.0  # the hubble CLI's --request-timeout
 DEFAULT_NUMBER = 2000  # flows per node when neither --since nor --last is given
+_SINGLE_THREADED = "SingleThreadedUnaryStream"  # grpc.experimental.ChannelOptions.SingleThreadedUnaryStream
 _BAD_STATES = {relay_pb2.NODE_UNAVAILABLE: "unavailable", relay_pb2.NODE_GONE: "gone", relay_pb2.NODE_ERROR: "in error"}
 
 
@@ -67,6 +68,7 @@ class FlowBatch:
     flows: list[Any] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     cut_short: str | None = None  # the stream ended at a deadline: the flows are only a part
+    count: int = 0  # flows read (LiveSource.flows; held in ``flows`` unless the caller holds them)
 
 
 def flows_request(
@@ -115,19 +117,34 @@ class HubbleClient:
             )
         self.timeout = timeout
         self._grpc = grpc
-        self.channel = self._channel()
+        self._open = self._opener()
+        self.channel = self._open([])
+        self._bounded: tuple[Any, Any] | None = None  # (channel, stub) of the bounded streams
         from kubectl_meshdoctor._proto import observer_pb2_grpc
 
         stub_class: Any = observer_pb2_grpc.ObserverStub
         self.stub = stub_class(self.channel)
 
-    def _channel(self) -> Any:
+    def _bounded_stub(self) -> Any:
+        """The stub for bounded streams: a channel of their own whose streams are read on the calling
+        thread (grpc's single-threaded unary-stream option: no hand-over to a polling thread per
+        message; about a quarter less CPU on 50,000 flows). ``follow`` streams keep the shared channel."""
+        if self._bounded is None:
+            from kubectl_meshdoctor._proto import observer_pb2_grpc
+
+            channel = self._open([(_SINGLE_THREADED, 1)])
+            stub_class: Any = observer_pb2_grpc.ObserverStub
+            self._bounded = (channel, stub_class(channel))
+        return self._bounded[1]
+
+    def _opener(self) -> Callable[[list[tuple[str, Any]]], Any]:
+        """How to open a channel to Relay with these TLS settings (extra options per channel)."""
         grpc = self._grpc
         tls = self.tls
         if (tls.cert_file is None) != (tls.key_file is None):
             raise UsageError("--hubble-tls-cert and --hubble-tls-key must be given together")
         if not tls.on:
-            return grpc.insecure_channel(self.address)
+            return lambda extra: grpc.insecure_channel(self.address, options=extra or None)
         roots = _read(tls.ca_file, "--hubble-tls-ca")
         options: list[tuple[str, Any]] = []
         if tls.insecure:
@@ -140,7 +157,7 @@ class HubbleClient:
             private_key=_read(tls.key_file, "--hubble-tls-key"),
             certificate_chain=_read(tls.cert_file, "--hubble-tls-cert"),
         )
-        return grpc.secure_channel(self.address, creds, options=options)
+        return lambda extra: grpc.secure_channel(self.address, creds, options=[*options, *extra])
 
     def _presented_certificate(self) -> bytes:
         host, _, port = self.address.rpartition(":")
@@ -151,6 +168,8 @@ class HubbleClient:
             raise RelayError(f"Hubble Relay at {self.address}: cannot read its TLS certificate: {err}") from None
 
     def close(self) -> None:
+        if self._bounded is not None:
+            self._bounded[0].close()
         self.channel.close()
 
     def _error(self, err: Any) -> RelayError:
@@ -188,20 +207,27 @@ class HubbleClient:
         )
 
     def stream(
-        self, request: Any, on_warning: Callable[[str], None], on_cut: Callable[[str], None] | None = None
+        self,
+        request: Any,
+        on_warning: Callable[[str], None],
+        on_cut: Callable[[str], None] | None = None,
+        keep: Callable[[Any], object] | None = None,
     ) -> Iterator[Any]:
         """Yield the flows of ``request`` that really match its filters; notices go to ``on_warning``.
 
         A bounded stream that reaches its deadline ends there: ``on_cut`` gets the reason (the
-        flows yielded so far stand); without ``on_cut`` that is a RelayError.
+        flows yielded so far stand); without ``on_cut`` that is a RelayError. ``keep``: the re-check
+        to run instead of FlowMatcher over the request's filters (it must select exactly what they
+        select: triage reads each flow's facts once there, sources/triage_flows.failure_check).
         """
         filtered = bool(request.whitelist or request.blacklist)  # none: nothing to re-check per flow
-        matcher = FlowMatcher(list(request.whitelist), list(request.blacklist))
+        matcher = keep or (FlowMatcher(list(request.whitelist), list(request.blacklist)) if filtered else None)
         limit = self.timeout * 5
         timeout = None if request.follow else self._wait(limit)
         overall = timeout is not None and timeout < limit
         sent = 0
-        call = self.stub.GetFlows(request, timeout=timeout)
+        stub = self.stub if request.follow else self._bounded_stub()
+        call = stub.GetFlows(request, timeout=timeout)
         try:
             for resp in call:
                 kind = resp.WhichOneof("response_types")
@@ -209,7 +235,7 @@ class HubbleClient:
                     flow = resp.flow
                     if not flow.node_name and resp.node_name:
                         flow.node_name = resp.node_name
-                    if not filtered or matcher(flow):
+                    if matcher is None or matcher(flow):
                         sent += 1
                         yield flow
                 elif kind == "node_status":

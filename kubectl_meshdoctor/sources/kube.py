@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ from kubectl_meshdoctor.errors import DataError
 from kubectl_meshdoctor.findings.types import Gap
 from kubectl_meshdoctor.raw import RawObject, RawSnapshot
 from kubectl_meshdoctor.sources.deadline import Deadline, TimedOut, within
-from kubectl_meshdoctor.sources.kube_wide import WIDE_FROM, wide_first
+from kubectl_meshdoctor.sources.kube_wide import WIDE_FROM, wide_list
 
 PAGE_SIZE = 500
 WORKERS = 8
@@ -234,6 +234,10 @@ def _base(group: str, version: str) -> str:
     return f"/api/{version}" if not group else f"/apis/{group}/{version}"
 
 
+def _api_version(kind: Kind, version: str) -> str:
+    return f"{kind.group}/{version}" if kind.group else version
+
+
 class KubeReader:
     """``read(namespaces)`` -> RawSnapshot; ``namespaces=None`` reads every namespace; ``kinds``
     limits the lists to those kinds (the ConfigMaps are always read)."""
@@ -280,46 +284,62 @@ class KubeReader:
 
     def read(self, namespaces: Sequence[str] | None, kinds: frozenset[str] | None = None,
              wide: bool = False) -> RawSnapshot:  # fmt: skip
-        """``wide``: with many namespaces, try one cluster-wide page per namespaced kind first (kube_wide.py)."""
+        """``wide``: with many namespaces, try one cluster-wide page per namespaced kind first (kube_wide.py);
+        a kind that must be listed per namespace is, as soon as its first page says so, beside the others."""
         self.progress(f"discovering the API groups of {self.client.host}")
         plan, gaps = self.plan(self.served_versions(), kinds)
-        per_ns = [(k, v) for k, v in plan if k.namespaced and namespaces is not None and k.kind not in MESH_WIDE]
-        known: list[RawObject] = []
-        if wide and namespaces is not None and len(namespaces) >= WIDE_FROM and per_ns:
-            self.progress(f"listing {len(per_ns)} kinds cluster-wide first")
-            lists = [
-                (_base(k.group, v) + f"/{k.plural}", f"{k.group}/{v}" if k.group else v, k.kind) for k, v in per_ns
-            ]
-            got = wide_first(self.client.get, lists, namespaces, PAGE_SIZE, WORKERS, (ApiStatus, TimedOut))
-            done_kinds = {k.kind for (k, _), objects in zip(per_ns, got, strict=True) if objects is not None}
-            known = [o for objects in got if objects is not None for o in objects]
-            plan = [(k, v) for k, v in plan if k.kind not in done_kinds]
-        tasks: list[tuple[Kind, str, str | None]] = []
-        for kind, version in plan:
-            if kind.namespaced and namespaces is not None and kind.kind not in MESH_WIDE:
-                tasks += [(kind, version, ns) for ns in namespaces]
-            else:
-                tasks.append((kind, version, None))
+
+        def per_namespace(kind: Kind) -> bool:
+            return kind.namespaced and namespaces is not None and kind.kind not in MESH_WIDE
+
+        def tasks_of(kind: Kind, version: str) -> list[tuple[Kind, str, str | None]]:
+            return [(kind, version, ns) for ns in namespaces or ()] if per_namespace(kind) else [(kind, version, None)]
+
+        try_wide = wide and namespaces is not None and len(namespaces) >= WIDE_FROM
+        wide_at = [i for i, (kind, _) in enumerate(plan) if try_wide and per_namespace(kind)]
+        asked: list[int] = [0]
         done: list[str] = []
 
         def list_one(task: tuple[Kind, str, str | None]) -> tuple[list[RawObject], Gap | None]:
             result = self._list(*task)
             done.append(task[0].kind)  # list.append is atomic: a count for the status line
-            self.progress(f"listing kinds: {len(done)}/{len(tasks)} lists ({task[0].kind})")
+            self.progress(f"listing kinds: {len(done)}/{asked[0]} lists ({task[0].kind})")
             return result
 
+        listed: dict[int, list[Future[tuple[list[RawObject], Gap | None]]]] = {}
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+
+            def submit(i: int) -> None:
+                tasks = tasks_of(*plan[i])
+                asked[0] += len(tasks)
+                listed[i] = [pool.submit(list_one, t) for t in tasks]
+
             # the ConfigMaps first: a slow list must not keep the mesh and Cilium config from being read
             pending = [pool.submit(self._get_configmap, *nc) for nc in CONFIGMAPS]
-            listed = list(pool.map(list_one, tasks))
+            if wide_at:
+                self.progress(f"listing {len(wide_at)} kinds cluster-wide first")
+            tried = {
+                pool.submit(wide_list, self.client.get, _base(plan[i][0].group, plan[i][1]) + f"/{plan[i][0].plural}",
+                            _api_version(*plan[i]), plan[i][0].kind, namespaces or (), PAGE_SIZE,
+                            (ApiStatus, TimedOut)): i
+                for i in wide_at
+            }  # fmt: skip
+            for i in range(len(plan)):
+                if i not in wide_at:
+                    submit(i)
+            for future in as_completed(tried):
+                if future.result() is None:  # too long, or refused, cluster-wide: per namespace, right away
+                    submit(tried[future])
+            wide_got = {i: future.result() for future, i in tried.items()}
+            results = [f.result() for i in sorted(listed) for f in listed[i]]
             maps = [f.result() for f in pending]
         snap = RawSnapshot(flow_source="none", gaps=gaps)
-        snap.objects.extend(known)
-        for objects, gap in [*listed, *maps]:
+        snap.objects.extend(o for i in sorted(wide_got) for o in wide_got[i] or ())
+        for objects, gap in [*results, *maps]:
             snap.objects.extend(objects)
             if gap:
                 snap.gaps.append(gap)
-        self.progress(f"read {len(snap.objects)} objects in {len(tasks) + len(maps)} requests")
+        self.progress(f"read {len(snap.objects)} objects in {asked[0] + len(maps)} requests")
         return snap
 
     def _list(self, kind: Kind, version: str, namespace: str | None) -> tuple[list[RawObject], Gap | None]:

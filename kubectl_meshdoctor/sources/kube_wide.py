@@ -2,7 +2,7 @@
 
 Reading the objects of N namespaces lists each namespaced kind N times, and most of those lists are
 small or empty (a few Gateways, AuthorizationPolicies or ServiceEntries in a cluster of hundreds of
-namespaces). ``wide_first`` asks each such kind for the whole cluster first: when that list takes at
+namespaces). ``wide_list`` asks each such kind for the whole cluster first: when that list takes at
 most one page per 4 asked namespaces (the first page says how many objects remain), it is read to
 the end, page by page, and the objects of the asked namespaces are kept from each page; a longer list
 (Pods, most often), or one that fails (RBAC may allow listing in namespaces only, an expired
@@ -13,12 +13,11 @@ what the per-namespace lists give.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from kubectl_meshdoctor.raw import RawObject
 
-__all__ = ["WIDE_FROM", "wide_first"]
+__all__ = ["WIDE_FROM", "wide_list"]
 
 WIDE_FROM = 8  # namespaces asked from which the cluster-wide list of each kind is tried first
 PAGES_PER_NAMESPACES = 4  # a cluster-wide list is read when it takes at most a page per 4 namespaces
@@ -53,11 +52,9 @@ def _pages(get: _Get, path: str, api_version: str, kind: str, page: int, wanted:
     return None
 
 
-def wide_first(get: _Get, lists: Sequence[tuple[str, str, str]], namespaces: Sequence[str], page: int,
-               workers: int, errors: tuple[type[Exception], ...]) -> list[list[RawObject] | None]:  # fmt: skip
-    """For each (cluster-wide path, apiVersion, kind): its objects in ``namespaces``, or None when it
-    must be listed per namespace."""
-    wanted = frozenset(namespaces)
+def wide_list(get: _Get, path: str, api_version: str, kind: str, namespaces: Sequence[str], page: int,
+              errors: tuple[type[Exception], ...]) -> list[RawObject] | None:  # fmt: skip
+    """The objects in ``namespaces`` of the kind at cluster-wide ``path``, or None when it must be
+    listed per namespace (KubeReader.read starts those lists as soon as this says so)."""
     most = max(1, len(namespaces) // PAGES_PER_NAMESPACES)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda i: _pages(get, i[0], i[1], i[2], page, wanted, most, errors), lists))
+    return _pages(get, path, api_version, kind, page, frozenset(namespaces), most, errors)

@@ -133,8 +133,10 @@ class LiveSource:
         self._hubble = client
         return client
 
-    def flows(self, request: Any) -> FlowBatch:
-        """The flows of ``request`` (bounded), re-checked client side; RelayError when unreachable."""
+    def flows(self, request: Any, keep: Callable[[Any], object] | None = None, hold: bool = True) -> FlowBatch:
+        """The flows of ``request`` (bounded), re-checked client side (by ``keep`` when given, see
+        HubbleClient.stream); RelayError when unreachable. ``hold=False``: ``keep`` holds what it
+        needs of them (the batch has the warnings and the count only)."""
         client = self.hubble()
         self.progress(f"streaming flows from Hubble Relay at {client.address}")
         batch = FlowBatch()
@@ -142,8 +144,10 @@ class LiveSource:
         def cut(reason: str) -> None:
             batch.cut_short = reason
 
-        for count, flow in enumerate(client.stream(request, batch.warnings.append, cut), 1):
-            batch.flows.append(flow)
+        for count, flow in enumerate(client.stream(request, batch.warnings.append, cut, keep), 1):
+            if hold:
+                batch.flows.append(flow)
+            batch.count = count
             if count % 256 == 0:
                 self.progress(f"streaming flows from Hubble Relay: {count} received")
         batch.warnings[:] = list(dict.fromkeys(batch.warnings))

@@ -33,7 +33,15 @@ from kubectl_meshdoctor.sources.flowfilter import FlowMatcher
 from kubectl_meshdoctor.sources.flowlite_lines import LineFacts
 from kubectl_meshdoctor.sources.flowscan import Prefilter, ScanResult, scan
 
-__all__ = ["POLICY_VERDICT", "failing", "failure_filters", "failure_prefilter", "is_failure", "read_failures"]
+__all__ = [
+    "POLICY_VERDICT",
+    "failing",
+    "failure_check",
+    "failure_filters",
+    "failure_prefilter",
+    "is_failure",
+    "read_failures",
+]
 
 # how the selected fields appear in jsonpb lines: the verdict by name (or number, when a writer used
 # numbers) in one regex pass anchored on its key; an HTTP status and the RST flag by their keys
@@ -105,6 +113,19 @@ def failing(f: Facts) -> bool:
 
 
 _FAILED = (flow_pb2.DROPPED, flow_pb2.ERROR)
+
+
+def failure_check(namespaces: Sequence[str] | None) -> Callable[[flow_pb2.Flow], Facts | None]:
+    """``failure_filters(namespaces)`` on a message Relay sent (the client-side re-check, hubble.py):
+    its Facts when it is selected, else None; the facts are read once, for the check and the grouping
+    (a test holds it equal to FlowMatcher over those filters)."""
+    scope = _scoped(namespaces)
+
+    def check(flow: flow_pb2.Flow) -> Facts | None:
+        f = facts_of(flow)
+        return f if failing(f) and (scope is None or scope(f)) else None
+
+    return check
 
 
 def _seconds(f: Facts) -> float:
