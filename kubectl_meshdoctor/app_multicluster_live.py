@@ -62,7 +62,7 @@ def _one(opts: app.SourceOptions, context: str, query: Query, scope: list[str] |
             raw = _objects(live, scope)
             batch = pending.result()
         if isinstance(batch, RelayError):
-            raw.warnings.append(relay_down_warning(batch))
+            raw.warnings.append(relay_down_warning(batch, context))
         else:
             add_flows(raw, batch)
         return raw

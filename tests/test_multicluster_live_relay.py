@@ -39,11 +39,12 @@ def test_flows_of_every_cluster_come_with_its_objects(tmp_path: Path) -> None:
 
 def test_a_cluster_without_its_relay_keeps_its_objects_and_says_so(tmp_path: Path) -> None:
     """west serves no Service kube-system/hubble-relay: its objects still decide the verdict (the same
-    denied); the warning says Relay could not be reached, and east's flows (the client side's
+    denied); the warning says west's Relay could not be reached, and east's flows (the client side's
     FORWARDED, not west's DROPPED) are still there."""
     code, doc, err = _live(tmp_path, west_relay=False)
     assert doc, err
     assert (code, doc["verdict"]) == (1, "denied")
     relay = [w for w in doc["warnings"] if "hubble-relay not found" in w]
     assert relay, doc["warnings"]
+    assert all(w.startswith("Hubble flows not checked: context west: ") for w in relay), relay
     assert doc["evidence"]["verdicts"] == {"FORWARDED": 3}, doc["evidence"]

@@ -158,8 +158,9 @@ class LiveSource:
         return self.hubble().stream(request, on_warning, on_warning)
 
 
-def relay_down_warning(err: RelayError) -> str:
-    return f"{RELAY_DOWN}: {err}"
+def relay_down_warning(err: RelayError, context: str = "") -> str:
+    """``context``: across clusters, the kubeconfig context whose Relay could not be read."""
+    return f"{RELAY_DOWN}: context {context}: {err}" if context else f"{RELAY_DOWN}: {err}"
 
 
 def add_flows(raw: RawSnapshot, batch: FlowBatch) -> None:
