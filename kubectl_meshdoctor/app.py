@@ -105,7 +105,7 @@ def _load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
         if may_be_north_south(query.source):
             scope = None  # routes and backends behind a gateway may live in any namespace (issue 20)
         raw = read_snapshot(opts.from_path, lazy_flows=True, namespaces=scope)
-        more = _alias_namespaces(raw, scope)
+        more = alias_namespaces(raw, scope)
         return read_snapshot(opts.from_path, lazy_flows=True, namespaces=[*(scope or []), *more]) if more else raw
     return read_live(opts, query)
 
@@ -123,7 +123,7 @@ def refuse_mesh_input(opts: SourceOptions) -> None:
         )
 
 
-def _alias_namespaces(raw: RawSnapshot, scope: list[str] | None) -> list[str]:
+def alias_namespaces(raw: RawSnapshot, scope: list[str] | None) -> list[str]:
     """Namespaces the question also leads into: where an ExternalName Service in scope points (its
     CNAME leads there), and where a VirtualService of the scope routes or mirrors (each weighted
     destination is judged on what is there). Only namespaces that exist are added."""
@@ -193,7 +193,7 @@ def read_live(opts: SourceOptions, query: Query | None) -> RawSnapshot:
     with LiveSource(live_options(opts)) as live:
         namespaces = namespaces_for([query.source, query.destination], query.namespace) if query else None
         raw = live.objects(None if north_south else namespaces)
-        more = _alias_namespaces(raw, namespaces) if not north_south else []
+        more = alias_namespaces(raw, namespaces) if not north_south else []
         if more and namespaces is not None:
             raw = live.objects([*namespaces, *more])
         if query is not None and not query.no_flows:

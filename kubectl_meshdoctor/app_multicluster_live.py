@@ -70,7 +70,7 @@ def _one(opts: app.SourceOptions, context: str, query: Query, scope: list[str] |
 
 def _objects(live: LiveSource, scope: list[str] | None) -> RawSnapshot:
     raw = live.objects(scope)  # namespaced list calls for a scope (kube-system, istio-system included)
-    more = app._alias_namespaces(raw, scope)
+    more = app.alias_namespaces(raw, scope)
     if more and scope is not None:
         raw = live.objects([*scope, *more])
     return raw

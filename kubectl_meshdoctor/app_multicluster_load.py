@@ -58,7 +58,7 @@ def read_raw(
             return read_mc_demo(str(opts.demo_name))
         raw = read_mesh(opts.from_path, scope)
         if scope is not None:
-            more = sorted({ns for snap in raw.clusters.values() for ns in app._alias_namespaces(snap, scope)})
+            more = sorted({ns for snap in raw.clusters.values() for ns in app.alias_namespaces(snap, scope)})
             if more:
                 raw = read_mesh(opts.from_path, [*scope, *more])
         return raw
