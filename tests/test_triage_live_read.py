@@ -32,7 +32,7 @@ def _messages() -> list[flow_pb2.Flow]:
 
 def test_the_recheck_on_facts_selects_what_the_filters_select() -> None:
     flows = _messages()
-    assert len(flows) > 1000
+    assert len(flows) > (1000 if SAMPLES.is_dir() else 300)
     for scope in SCOPES:
         check, match = failure_check(scope), FlowMatcher(failure_filters(scope))
         picked = [check(f) is not None for f in flows]
@@ -63,12 +63,17 @@ def _drop(client: int, i: int) -> flow_pb2.Flow:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("scope", [None, ["a"], ["green"]])
-def test_holding_the_newest_flows_of_each_call_key_groups_as_every_flow_does(scope: list[str] | None) -> None:
+@pytest.mark.parametrize(("scope", "untimed"), [(None, False), (["a"], False), (["green"], False), (None, True)])
+def test_holding_the_newest_flows_of_each_call_key_groups_as_every_flow_does(
+    scope: list[str] | None, untimed: bool
+) -> None:
     # client pods 0 and 1 alternate, then pod 2 sends more than KEEP flows on its own, then pod 0 again:
     # the call's newest KEEP flows mix keys, and most of each key's flows are not held
     order = [i % 2 for i in range(3 * KEEP)] + [2] * (KEEP + 5) + [0] * 7
     flows = [_drop(c, i) for i, c in enumerate(order)] + _messages()
+    if untimed:  # a few flows without a time: a group's first seen then depends on the order
+        for i in (5, 6, 150, len(order) - 3):
+            flows[i].ClearField("time")
     failures, every = LiveFailures(scope), Grouper(None)
     match = FlowMatcher(failure_filters(scope))
     for flow in flows:
@@ -77,10 +82,12 @@ def test_holding_the_newest_flows_of_each_call_key_groups_as_every_flow_does(sco
         else:
             assert not match(flow)
     held = Grouper(None)
+    if untimed or scope == ["a"]:  # ["a"]: only the drops above, every one timed (the tallied path)
+        assert failures.untimed == untimed
     failures.replay(held)
     assert _view(held) == _view(every) and held.total == every.total > 0
     if scope != ["green"]:  # the drops above are selected: most of their messages were let go
-        assert sum(f is not None for f in failures._flows) < len(failures.facts) - KEEP
+        assert sum(len(call.newest) for call in failures._order) < failures.count - KEEP
     expect = {ns for g in every.groups.values() for f in g.kept for ns in (f.source.namespace, f.destination.namespace)}
     assert expect - {""} <= failures.namespaces
 

@@ -19,7 +19,7 @@ what the call shows; tallying every flow of every call would cost more than expl
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -214,15 +214,36 @@ class Grouper:
                 group.kept = deque((f for f in flows if f is not None), maxlen=KEEP)
                 group.pending = None
 
-    def add_facts(self, f: Facts) -> Group:
-        self.total += 1
+    def _lookup(self, f: Facts) -> tuple[Group, str, str, tuple[str, str, int] | None]:
         same = call_key(f)
         seen = self._seen.get(same)
         if seen is None:
             if len(self._seen) >= _SEEN:
                 self._seen.clear()
             seen = self._seen[same] = self._call(f, same[0])
-        group, client_pod, verdict, request = seen
+        return seen
+
+    def add_call(self, f: Facts, count: int, first_ns: int, last_ns: int, nodes: Iterable[str]) -> Group:
+        """``count`` flows of one call key (``call_key(f)``, ``f`` one of them), every one with a time, at
+        once: what ``add_facts`` on each gives (``first_ns``/``last_ns`` their earliest and latest time,
+        ``nodes`` the nodes they name); live triage tallies them as they arrive (diagnosis/triage_live.py)."""
+        self.total += count
+        group, client_pod, verdict, request = self._lookup(f)
+        group.flows += count
+        group.first_ns = first_ns if not group.first_ns else min(group.first_ns, first_ns)
+        if last_ns > group.last_ns:
+            group.last_ns = last_ns
+        group.nodes.update(nodes)
+        if client_pod:
+            group.client_pods.add(client_pod)
+        group.verdicts[verdict] += count
+        if request is not None:
+            group.requests[request] += count
+        return group
+
+    def add_facts(self, f: Facts) -> Group:
+        self.total += 1
+        group, client_pod, verdict, request = self._lookup(f)
         group.flows += 1
         when = f.time_ns or 0
         group.first_ns = when if not group.first_ns else min(group.first_ns, when)

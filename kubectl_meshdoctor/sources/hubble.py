@@ -221,7 +221,11 @@ class HubbleClient:
         select: triage reads each flow's facts once there, sources/triage_flows.failure_check).
         """
         filtered = bool(request.whitelist or request.blacklist)  # none: nothing to re-check per flow
-        matcher = keep or (FlowMatcher(list(request.whitelist), list(request.blacklist)) if filtered else None)
+        matcher = (
+            keep
+            if keep is not None
+            else (FlowMatcher(list(request.whitelist), list(request.blacklist)) if filtered else None)
+        )
         limit = self.timeout * 5
         timeout = None if request.follow else self._wait(limit)
         overall = timeout is not None and timeout < limit
