@@ -12,9 +12,10 @@ about even.
 
 The answer is the ordinary one, byte for byte: each analyzer is a pure function of the model, the
 two models are built by the same code from the same files, and the findings are merged in the
-order of ``checks.ALL`` as always. When the child finds any object the API server would reject, or
-fails in any way, this process builds the model again the ordinary way (validating, so the invalid
-objects are reported and left out as before) and runs every analyzer itself.
+order of ``checks.ALL`` as always. When either process finds an object the API server would
+reject, the child fails in any way, or a snapshot file changed while the two read it, this process
+builds the model again the ordinary way from what it read (validating, so the invalid objects are
+reported and left out as before) and runs every analyzer itself.
 """
 
 from __future__ import annotations
