@@ -158,56 +158,23 @@ def read_pod(doc: dict[str, Any], origin: str | None, parts: PodParts | None = N
     inits = spec.get("initContainers") or []
     raw = [raw_containers, inits, spec.get("securityContext")]
     key, held = parts.find(raw) if parts is not None else (None, None)
-    if held is not None:
-        return _pod(meta, spec, status, owner, origin, _ready(status), held)
-    containers = tuple([str((c or {}).get("name", "")) for c in raw_containers])
+    if held is None:
+        containers = tuple([str((c or {}).get("name", "")) for c in raw_containers])
     ready = _ready(status)
-    labels = str_map(meta.get("labels"))
-    annotations = str_map(meta.get("annotations"))
-    ports = container_ports(spec)
-    init_names = tuple([str((c or {}).get("name", "")) for c in inits])
-    native = tuple([str(c.get("name", "")) for c in inits if (c or {}).get("restartPolicy") == "Always"])
-    pod = Pod(
-        namespace=str(meta.get("namespace") or "default"),
-        name=str(meta.get("name", "")),
-        labels=labels,
-        annotations=annotations,
-        service_account=str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"),
-        ip=status.get("podIP"),
-        node=spec.get("nodeName"),
-        ports=ports,
-        containers=containers,
-        init_containers=init_names,
-        native_sidecars=native,
-        host_network=bool(spec.get("hostNetwork")),
-        ready=ready,
-        owner_kind=owner.get("kind"),
-        owner_name=owner.get("name"),
-        origin=origin,
-        probe_ports=probe_ports(raw_containers),
-        uid_1337=uid_1337(spec, raw_containers),
-    )
-    if parts is not None and key is not None:
-        parts.keep(key, raw, (containers, ports, init_names, native, pod.probe_ports, pod.uid_1337))
-    return pod
-
-
-def _pod(
-    meta: dict[str, Any],
-    spec: dict[str, Any],
-    status: dict[str, Any],
-    owner: dict[str, Any],
-    origin: str | None,
-    ready: bool,
-    held: _Parts,
-) -> Pod:
-    """A pod whose container parts ``held`` are known (``PodParts``), its other fields read in order."""
+    labels, annotations = str_map(meta.get("labels")), str_map(meta.get("annotations"))
+    if held is None:
+        ports = container_ports(spec)
+        init_names = tuple([str((c or {}).get("name", "")) for c in inits])
+        native = tuple([str(c.get("name", "")) for c in inits if (c or {}).get("restartPolicy") == "Always"])
+        held = (containers, ports, init_names, native, probe_ports(raw_containers), uid_1337(spec, raw_containers))
+        if parts is not None and key is not None:
+            parts.keep(key, raw, held)
     containers, ports, init_names, native, probes, uids = held
     return Pod(
         namespace=str(meta.get("namespace") or "default"),
         name=str(meta.get("name", "")),
-        labels=str_map(meta.get("labels")),
-        annotations=str_map(meta.get("annotations")),
+        labels=labels,
+        annotations=annotations,
         service_account=str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"),
         ip=status.get("podIP"),
         node=spec.get("nodeName"),
