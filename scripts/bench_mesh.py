@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,45 +67,10 @@ def _run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, floa
     return float(got["seconds"]), float(got["cpu_s"]), int(got["code"])
 
 
-def _silent_server() -> tuple[socket.socket, str]:
-    """A TCP server that accepts connections and never answers (a cluster that does not answer)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                held.append(sock.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    return sock, f"https://127.0.0.1:{sock.getsockname()[1]}"
-
-
-def _kubeconfig(path: Path, urls: dict[str, str]) -> Path:
-    import yaml
-
-    from kubectl_meshdoctor.playground.kubeapi import TOKEN
-
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": n, "cluster": {"server": u}} for n, u in urls.items()],
-        "users": [{"name": "pg", "user": {"token": TOKEN}}],
-        "contexts": [{"name": n, "context": {"cluster": n, "user": "pg", "namespace": "ns-0000"}} for n in urls],
-        "current-context": next(iter(urls)),
-    }
-    path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    path.chmod(0o600)
-    return path
-
-
 def measure(spec: str, work: Path, runs: int, add: Callable[[str, float, str], None], exe: str) -> None:
     """``spec`` = NxSIZE, e.g. 3xM."""
-    from kubectl_meshdoctor.playground.main import start
+    from kubectl_meshdoctor.playground.main import start, write_contexts
+    from kubectl_meshdoctor.playground.silent import SilentServer
     from kubectl_meshdoctor.sources.multicluster import read_mesh
 
     count, _, size = spec.lower().partition("x")
@@ -116,11 +79,12 @@ def measure(spec: str, work: Path, runs: int, add: Callable[[str, float, str], N
     _figures(spec, "offline", offline, add)
     mesh = read_mesh(str(root))
     served: dict[str, Any] = {n: start(raw, with_relay_service=True) for n, raw in mesh.clusters.items()}
-    silent, url = _silent_server()
+    silent = SilentServer()
+    url = f"https://{silent.address}"
     try:
         urls = {n: pg.api.url for n, pg in served.items()}
         env = {"NO_COLOR": "1", "HUBBLE_SERVER": ""}
-        config = _kubeconfig(work / f"{spec}.kubeconfig", {**urls, "gone": url})
+        config = write_contexts(work / f"{spec}.kubeconfig", {**urls, "gone": url}, "ns-0000")
         live_args = [exe, "explain", *QUERY, "--kubeconfig", str(config), "--request-timeout", f"{REQUEST_TIMEOUT}s"]
         live = [_run([*live_args, "--context", ",".join(urls)], env) for _ in range(runs)]
         _figures(spec, "live", live, add)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,40 +17,13 @@ from click.testing import CliRunner
 
 from kubectl_meshdoctor.cli.main import cli
 from kubectl_meshdoctor.playground.main import write_kubeconfig
+from kubectl_meshdoctor.playground.silent import SilentServer as Silent
 
 # Seconds beyond a timeout a command may take (start-up, thread scheduling). 3 s on a machine with a
 # free CPU; more when the run queue is longer than the CPUs (a CI box shared with other jobs), so a
 # busy machine does not read as a deadline bug. A hang is still caught: it exceeds any of these.
 SLACK = 3.0 * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
 PAIR = ["red/netshoot", "blue/httpbin", "--path", "/ip"]
-
-
-class Silent:
-    """A TCP server that accepts every connection and never sends a byte."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.conns: list[socket.socket] = []
-        self.stop = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def _accept(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.conns.append(conn)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.sock.close()
-        for conn in self.conns:
-            conn.close()
 
 
 @pytest.fixture

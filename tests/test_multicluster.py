@@ -223,19 +223,9 @@ def test_eastwest_demo_drops_15443_at_the_gateway_of_the_server_cluster() -> Non
 
 
 def _two_cluster_kubeconfig(path: Path, urls: dict[str, str]) -> Path:
-    from kubectl_meshdoctor.playground.kubeapi import TOKEN
+    from kubectl_meshdoctor.playground.main import write_contexts
 
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": n, "cluster": {"server": u}} for n, u in urls.items()],
-        "users": [{"name": "pg", "user": {"token": TOKEN}}],
-        "contexts": [{"name": n, "context": {"cluster": n, "user": "pg", "namespace": "shop"}} for n in urls],
-        "current-context": next(iter(urls)),
-    }
-    path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    path.chmod(0o600)
-    return path
+    return write_contexts(path, urls, "shop")
 
 
 @pytest.mark.parametrize(

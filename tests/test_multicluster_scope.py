@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from kubectl_meshdoctor.cli.main import cli
+from kubectl_meshdoctor.playground.silent import SilentServer
 from tests.test_multicluster import DEMOS, _two_cluster_kubeconfig, explain
 
 EASTWEST = "clustermesh-istio-eastwest-port-dropped"
@@ -94,30 +93,13 @@ def test_eastwest_gateway_outside_the_scope_is_still_found(tmp_path: Path) -> No
     assert broken["leg"] == "world → eastwest/istio-eastwestgateway@west"
 
 
-def _silent() -> tuple[socket.socket, str]:
-    """An API server that accepts connections and never answers."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                held.append(sock.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    return sock, f"https://127.0.0.1:{sock.getsockname()[1]}"
-
-
 def test_context_that_never_answers_costs_its_request_timeout_and_is_named(tmp_path: Path) -> None:
     from kubectl_meshdoctor.playground.main import start
     from kubectl_meshdoctor.sources.multicluster import read_mc_demo
 
     served = {n: start(raw, with_relay_service=True) for n, raw in read_mc_demo(EASTWEST).clusters.items()}
-    silent, url = _silent()
+    silent = SilentServer()
+    url = f"https://{silent.address}"
     try:
         urls: dict[str, Any] = {n: pg.api.url for n, pg in served.items() if pg.api is not None}
         config = str(_two_cluster_kubeconfig(tmp_path / "config", {**urls, "gone": url}))

@@ -26,20 +26,29 @@ from kubectl_meshdoctor.raw import RawSnapshot
 
 def kubeconfig_dict(url: str, namespace: str | None = "default") -> dict[str, Any]:
     """``namespace`` None: the context names none (kubectl and meshdoctor then use "default")."""
-    context = {"cluster": "playground", "user": "playground"} | ({"namespace": namespace} if namespace else {})
+    return contexts_dict({"playground": url}, namespace)
+
+
+def contexts_dict(urls: dict[str, str], namespace: str | None = "default") -> dict[str, Any]:
+    """One cluster and one context per name of ``urls`` (N playgrounds: ``--context a,b``), the first current."""
+    ns = {"namespace": namespace} if namespace else {}
     return {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "playground", "cluster": {"server": url}}],
+        "clusters": [{"name": name, "cluster": {"server": url}} for name, url in urls.items()],
         "users": [{"name": "playground", "user": {"token": TOKEN}}],
-        "contexts": [{"name": "playground", "context": context}],
-        "current-context": "playground",
+        "contexts": [{"name": name, "context": {"cluster": name, "user": "playground"} | ns} for name in urls],
+        "current-context": next(iter(urls)),
     }
 
 
 def write_kubeconfig(path: Path, url: str, namespace: str | None = "default") -> Path:
+    return write_contexts(path, {"playground": url}, namespace)
+
+
+def write_contexts(path: Path, urls: dict[str, str], namespace: str | None = "default") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(kubeconfig_dict(url, namespace), sort_keys=False), encoding="utf-8")
+    path.write_text(yaml.safe_dump(contexts_dict(urls, namespace), sort_keys=False), encoding="utf-8")
     path.chmod(0o600)
     return path
 
