@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,6 +18,7 @@ from kubectl_meshdoctor.cli.options import (
 
 if TYPE_CHECKING:
     from kubectl_meshdoctor.diagnosis.matrix import Cell
+    from kubectl_meshdoctor.model.objects import Workload
 
 EXAMPLES = """\b
 Examples:
@@ -115,42 +117,59 @@ def matrix(
             earlier = run_matrix(app.build_model(raw), namespaces, wanted, method.upper(), path, True)[2]
             before = {(c.source, c.destination): c for c in earlier}
         unread = relay_down(model.warnings)  # Relay unreachable: not the same as "no flows seen"
-        if output == "text":
-            from kubectl_meshdoctor.render.layout import Lines
-            from kubectl_meshdoctor.render.matrix import changed_cells, render_matrix, what_if_banner
-            from kubectl_meshdoctor.render.text import print_to
-
-            if before is not None:
-                banner = Lines()
-                what_if_banner(applied, changed_cells(before, cells), banner)
-                print_to(True, banner)
-            print_to(True, render_matrix(clients, servers, cells, before))
-            if not cells:
-                click.echo("no client → server pair in scope (a workload is not paired with itself; widen -n or -l)")
-            undecided = sum(1 for c in cells if c.verdict.value == "unknown")
-            for gap in dict.fromkeys([*unread, *(g for c in cells for g in c.gaps)]):
-                click.echo(f"gap: {gap}")
-            if undecided:
-                click.echo(f"{undecided} cell(s) shown as ? could not be decided (see the gaps above)")
-        elif output == "markdown":
-            from kubectl_meshdoctor.render.markdown import matrix_markdown
-
-            if before is not None:
-                click.echo(_what_if_markdown(applied, before, cells))
-            click.echo(matrix_markdown(clients, servers, cells, unread), nl=False)
-        else:
-            from kubectl_meshdoctor.render.document import dump
-
-            doc = {
-                "cells": [cell_doc(c) for c in cells],
-                "gaps": [*model.gaps, *unread],
-            }
-            if before is not None:
-                doc["whatIf"] = _what_if_doc(applied, before, cells)
-            click.echo(dump(doc, output), nl=False)
+        document = lambda: {"cells": [cell_doc(c) for c in cells], "gaps": [*model.gaps, *unread]}  # noqa: E731
+        show_matrix(output, clients, servers, cells, unread, document, before, applied)
         return matrix_exit_code(cells)
 
     run(body, debug)
+
+
+def show_matrix(
+    output: str,
+    clients: list[Workload],
+    servers: list[Workload],
+    cells: list[Cell],
+    gaps: list[str],
+    document: Callable[[], dict[str, Any]],
+    before: dict[tuple[str, str], Cell] | None,
+    applied: list[str],
+    notes: list[str] | None = None,
+) -> None:
+    """Print a matrix of one cluster or of several (cli/matrix_mesh.py) in ``output``: ``gaps`` are the
+    input's own (shown before the cells' gaps), ``document`` the JSON/YAML document without ``whatIf``,
+    ``before`` the cells before a what-if change (None: no change)."""
+    if output == "text":
+        from kubectl_meshdoctor.render.layout import Lines
+        from kubectl_meshdoctor.render.matrix import changed_cells, render_matrix, what_if_banner
+        from kubectl_meshdoctor.render.text import print_to
+
+        if before is not None:
+            banner = Lines()
+            what_if_banner(applied, changed_cells(before, cells), banner)
+            print_to(True, banner)
+        print_to(True, render_matrix(clients, servers, cells, before))
+        if not cells:
+            click.echo("no client → server pair in scope (a workload is not paired with itself; widen -n or -l)")
+        for gap in dict.fromkeys([*gaps, *(g for c in cells for g in c.gaps)]):
+            click.echo(f"gap: {gap}")
+        undecided = sum(1 for c in cells if c.verdict.value == "unknown")
+        if undecided:
+            click.echo(f"{undecided} cell(s) shown as ? could not be decided (see the gaps above)")
+        for note in notes or []:
+            click.echo(f"note: {note}")
+    elif output == "markdown":
+        from kubectl_meshdoctor.render.markdown import matrix_markdown
+
+        if before is not None:
+            click.echo(_what_if_markdown(applied, before, cells))
+        click.echo(matrix_markdown(clients, servers, cells, gaps), nl=False)
+    else:
+        from kubectl_meshdoctor.render.document import dump
+
+        doc = document()
+        if before is not None:
+            doc["whatIf"] = _what_if_doc(applied, before, cells)
+        click.echo(dump(doc, output), nl=False)
 
 
 def _what_if_doc(applied: list[str], before: dict[tuple[str, str], Cell], cells: list[Cell]) -> dict[str, object]:
