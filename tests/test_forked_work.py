@@ -8,6 +8,7 @@ threads or grpc, which a whole test session is not."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -162,3 +163,27 @@ def test_stdin_and_small_snapshots_are_checked_in_one_process(tmp_path: Path) ->
     assert not worth_splitting(app.SourceOptions(from_path="-"), 0, when_busy=True)
     assert not worth_splitting(app.SourceOptions(from_path=str(DEMOS / "sidecar-s0-baseline")), when_busy=True)
     assert not worth_splitting(app.SourceOptions(demo_name="sidecar-s0-baseline"), 0, when_busy=True)
+
+
+STREAMS = """
+import os, sys, time
+from kubectl_meshdoctor import forked
+
+child = forked.start(lambda: " ".join(os.readlink(f"/proc/self/fd/{fd}") for fd in (0, 1, 2)).encode())
+print(forked.result(child).decode(), flush=True)
+for _ in range(200):  # the child is collected by a later call once it has ended
+    forked._reap()
+    if not forked._exiting:
+        break
+    time.sleep(0.01)
+print("collected" if not forked._exiting else "still there")
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork and /proc: Linux")
+def test_a_child_holds_no_copy_of_the_callers_output_and_is_collected_after_its_answer() -> None:
+    """A reader of `check`'s output (`| jq`, a benchmark) waits for every copy of the pipe to close: the
+    child's would stay open until its exit had handed back all its memory."""
+    done = subprocess.run([sys.executable, "-c", STREAMS], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [" ".join([os.devnull] * 3), "collected"]
