@@ -195,8 +195,12 @@ class _Builder:
     def add(self, obj: RawObject) -> None:
         doc, origin = obj.doc, obj.origin
         kind = str(doc.get("kind"))
-        meta = meta_of(doc)
         m = self.m
+        if kind == "Pod":  # most objects at scale; no pod template nor any reader below takes a Pod
+            pod = read_pod(doc, origin, self.pod_parts)
+            m.pods[pod.key()] = pod
+            return
+        meta = meta_of(doc)
         pod_tpl = pod_template(doc, origin)
         if pod_tpl is not None:
             self.templates.append(pod_tpl)
@@ -215,9 +219,6 @@ class _Builder:
             labels = str_map(meta.get("labels"))
             labels.setdefault("kubernetes.io/metadata.name", name)
             m.namespaces[name] = Namespace(name, labels, origin)
-        elif kind == "Pod":
-            pod = read_pod(doc, origin, self.pod_parts)
-            m.pods[pod.key()] = pod
         elif kind in ("Deployment", "StatefulSet", "DaemonSet"):
             spec = doc.get("spec") or {}
             template = (spec.get("template") or {}).get("spec") or {}

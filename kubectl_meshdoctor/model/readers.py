@@ -27,6 +27,12 @@ def meta_of(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def str_map(raw: Any) -> dict[str, str]:
+    if type(raw) is dict:  # labels as read: every key and value a str already, so a copy is the answer
+        for k, v in raw.items():
+            if type(k) is not str or type(v) is not str:
+                break
+        else:
+            return raw.copy()
     return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
