@@ -120,8 +120,14 @@ def _flatten(
     if isinstance(items, list) and (kind is None or (isinstance(kind, str) and kind.endswith("List"))):
         item_kind = _item_kind(kind if isinstance(kind, str) else None)
         for index, item in enumerate(items):
-            if scope is None or scope.keeps(item, item_kind):
-                _flatten(item, f"{origin} items[{index}]", out, gaps, item_kind, scope)
+            if scope is not None and not scope.keeps(item, item_kind):
+                continue
+            if type(item) is dict:  # the usual item, an object of its own kind, taken as the call below would
+                inner = item.get("kind")
+                if type(inner) is str and inner and not inner.endswith("List") and type(item.get("metadata")) is dict:
+                    out.append(RawObject(item, f"{origin} items[{index}]"))
+                    continue
+            _flatten(item, f"{origin} items[{index}]", out, gaps, item_kind, scope)
         return
     if kind is None and implied_kind is not None:
         doc = {**doc, "kind": implied_kind}
