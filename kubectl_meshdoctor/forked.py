@@ -31,15 +31,32 @@ def possible(when_busy: bool = False) -> bool:
     """Can a computation run in a forked child here and now, on a processor that is otherwise idle?
 
     A child costs CPU time of its own (the pages both processes then write are copied): it shortens
-    the wait only when a second processor is free, so on a busy machine (load average within one of
-    the processors this process may use) the computation stays here. ``when_busy`` skips that test.
+    the wait only when a second processor is free, so on a busy machine the computation stays here.
+    Free means: the 1-minute load average is within one of the processors this process may use, or
+    no other task is running right now (a command run just after another, as in a loop or a
+    benchmark, finds the average still raised by the one before). ``when_busy`` skips that test.
     """
     if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
         return False
     if threading.active_count() > 1 or "grpc" in sys.modules:  # fork is unsafe beside other threads
         return False
     cpus = len(os.sched_getaffinity(0))
-    return cpus >= 2 and (when_busy or os.getloadavg()[0] <= cpus - 1)
+    return cpus >= 2 and (when_busy or second_cpu_free(cpus, os.getloadavg()[0], _running_now()))
+
+
+def second_cpu_free(cpus: int, load_1min: float, running_now: int) -> bool:
+    """``running_now`` counts this process."""
+    return cpus >= 2 and (load_1min <= cpus - 1 or running_now <= cpus - 1)
+
+
+def _running_now() -> int:
+    """Tasks running or ready to run on the machine now, this one included (the fourth field of
+    /proc/loadavg, "running/total"); a large number when it cannot be read."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            return int(f.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return 1 << 30
 
 
 def start(work: Callable[[], bytes]) -> Child | None:

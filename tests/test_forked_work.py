@@ -187,3 +187,21 @@ def test_a_child_holds_no_copy_of_the_callers_output_and_is_collected_after_its_
     done = subprocess.run([sys.executable, "-c", STREAMS], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [" ".join([os.devnull] * 3), "collected"]
+
+
+@pytest.mark.parametrize(
+    ("cpus", "load", "running", "free"),
+    [
+        (2, 0.4, 3, True),  # an idle minute: a task that just woke does not count
+        (2, 1.9, 1, True),  # a loop of runs: the minute's average still holds the run before, nothing else runs
+        (2, 1.9, 2, False),  # another task is running now, and has been
+        (4, 2.5, 2, True),
+        (1, 0.0, 1, False),  # one processor: never
+    ],
+)
+def test_a_second_processor_is_free_when_the_minute_was_quiet_or_nothing_else_runs_now(
+    cpus: int, load: float, running: int, free: bool
+) -> None:
+    from kubectl_meshdoctor.forked import second_cpu_free
+
+    assert second_cpu_free(cpus, load, running) is free
