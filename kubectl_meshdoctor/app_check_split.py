@@ -2,13 +2,12 @@
 
 A process forked once a large snapshot is in memory pays for it in both processes: each page of the
 objects either one then touches (Python writes reference counts even to read) is copied, hundreds
-of megabytes at 85,000 objects, which ate what validating and the pair search in children saved
-(``app_validate.py``, ``app_analyzers.py``). So here the child is forked before anything is read,
-while both processes are small: each reads the snapshot and builds the same model from it (trusting
-the objects); the child validates most objects and runs the analyzers of ``app_analyzers.AWAY``,
-this process runs the others meanwhile, validates the rest of the objects (``SHARE_HERE``) and then
-takes the child's causes. Nothing large crosses the pipe, and the work on the two processors is
-about even.
+of megabytes at 85,000 objects. So the child is forked before anything is read, while both
+processes are small: each reads the snapshot and builds the same model from it (trusting the
+objects). The child runs the analyzers of ``app_analyzers.AWAY`` (the pair witness search), this
+process the others; then each validates objects until the two meet, the child from the first
+object up, this process from the last down (``two_ends.TwoEnds``), so both end together whichever
+part was slower here and now. Nothing large crosses the pipe.
 
 The answer is the ordinary one, byte for byte: each analyzer is a pure function of the model, the
 two models are built by the same code from the same files, and the findings are merged in the
@@ -26,12 +25,13 @@ from collections.abc import Mapping
 
 from kubectl_meshdoctor import app, forked
 from kubectl_meshdoctor.app_analyzers import AWAY, run_analyzers
-from kubectl_meshdoctor.app_validate import all_valid
+from kubectl_meshdoctor.app_validate import all_valid_taken
 from kubectl_meshdoctor.findings.types import Cause
-from kubectl_meshdoctor.raw import RawObject, RawSnapshot
+from kubectl_meshdoctor.raw import RawSnapshot
+from kubectl_meshdoctor.two_ends import TwoEnds
 
 MIN_BYTES = 16 << 20  # object files below this are read and checked faster in one process
-SHARE_HERE = 0.3  # of the objects (in the order read), validated here once this process's analyzers are done
+CHUNK = 500  # objects validated per claim on the board (a few milliseconds): the two processes end that close
 _VALID = b"1"
 
 
@@ -67,7 +67,8 @@ def _files(opts: app.SourceOptions) -> list[tuple[str, int, int]]:
 def check(opts: app.SourceOptions, namespaces: list[str] | None) -> app.CheckResult:
     """``app.check`` of the offline snapshot ``opts`` names, the work split with a forked child."""
     before = _files(opts)
-    child = forked.start(lambda: _child_answer(opts, namespaces))
+    board = TwoEnds(CHUNK)
+    child = forked.start(lambda: _child_answer(opts, namespaces, board))
     if child is None:
         return app.check(app.build_model(_read(opts, namespaces)), namespaces)
     try:
@@ -77,14 +78,18 @@ def check(opts: app.SourceOptions, namespaces: list[str] | None) -> app.CheckRes
         from kubectl_meshdoctor.checks import ALL
 
         mine = run_analyzers(model, [i for i in ALL if i.name not in AWAY], forking=False)
-        valid = all_valid(raw.objects[_cut(raw.objects) :])  # the child validates the others
+        valid = all_valid_taken(raw.objects, board.take_high)  # from the last object down, the child from the first up
     except BaseException:
         forked.stop(child)
         raise
-    theirs = _decoded(forked.result(child))
+    if valid:
+        theirs = _decoded(forked.result(child))
+    else:  # its answer is not needed any more
+        forked.stop(child)
+        theirs = None
     # an invalid object (or the child failed, or a file changed while the two read it): the
     # ordinary build of what this process read says which
-    if theirs is None or not valid or _files(opts) != before:
+    if theirs is None or _files(opts) != before:
         return app.check(app.build_model(raw), namespaces)
     return app.check_result(model, namespaces, {**mine, **theirs})
 
@@ -93,21 +98,16 @@ def _read(opts: app.SourceOptions, namespaces: list[str] | None) -> RawSnapshot:
     return app.load_raw_scoped(opts, namespaces, flows=False, offline_flows=False)  # check reads no flows
 
 
-def _child_answer(opts: app.SourceOptions, namespaces: list[str] | None) -> bytes:
+def _child_answer(opts: app.SourceOptions, namespaces: list[str] | None, board: TwoEnds) -> bytes:
     """What the child computes: b"" when some object is invalid, else the causes of AWAY, pickled."""
     from kubectl_meshdoctor.checks import ALL
 
     raw = _read(opts, namespaces)
-    if not all_valid(raw.objects[: _cut(raw.objects)]):
-        return b""
     model = app.build_model(raw, trusting=True)
     causes = run_analyzers(model, [i for i in ALL if i.name in AWAY], forking=False)
+    if not all_valid_taken(raw.objects, board.take_low):
+        return b""
     return _VALID + pickle.dumps(causes, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _cut(objects: list[RawObject]) -> int:
-    """The child validates the objects before this index, this process those from it on."""
-    return len(objects) - int(len(objects) * SHARE_HERE)
 
 
 def _decoded(answer: bytes | None) -> Mapping[str, list[Cause]] | None:

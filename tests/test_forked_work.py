@@ -205,3 +205,48 @@ def test_a_second_processor_is_free_when_the_minute_was_quiet_or_nothing_else_ru
     from kubectl_meshdoctor.forked import second_cpu_free
 
     assert second_cpu_free(cpus, load, running) is free
+
+
+TWO_ENDS = """
+import json, sys, time
+from kubectl_meshdoctor import forked
+from kubectl_meshdoctor.two_ends import TwoEnds
+
+count, late = int(sys.argv[1]), float(sys.argv[2])
+board = TwoEnds(7)
+
+def below():
+    taken = []
+    while (part := board.take_low(count)) is not None:
+        taken.extend(part)
+        sum(range(2000))  # some work per chunk
+    return json.dumps(taken).encode()
+
+child = forked.start(below)
+time.sleep(late)
+mine = []
+while (part := board.take_high(count)) is not None:
+    mine.extend(part)
+    sum(range(2000))
+theirs = json.loads(forked.result(child))
+print(json.dumps({"all": sorted(set(mine) | set(theirs)) == list(range(count)),
+                  "twice": len(mine) + len(theirs) - len(set(mine) | set(theirs)), "mine": len(mine),
+                  "theirs": len(theirs), "first_here": mine[:7], "first_there": theirs[:7]}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork: Linux")
+@pytest.mark.parametrize("late", [0.0, 0.3])
+def test_two_processes_taking_chunks_from_both_ends_leave_no_object_out(late: float) -> None:
+    """`check` at scale: the child validates from the first object up, this process from the last down,
+    until they meet; each object is validated (at most a chunk twice, where they meet)."""
+    done = subprocess.run(
+        [sys.executable, "-c", TWO_ENDS, "20000", str(late)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["all"] and report["twice"] <= 7
+    assert report["first_here"] == list(range(19993, 20000)) or report["mine"] == 0
+    assert report["first_there"] == list(range(7))
+    if late:  # the process that starts late finds most of the work done by the other
+        assert report["theirs"] > report["mine"]
