@@ -49,12 +49,13 @@ def check(
     """
 
     def body() -> int:
-        from kubectl_meshdoctor import app, app_multicluster
+        from kubectl_meshdoctor import app
+        from kubectl_meshdoctor.app_multicluster_load import is_mesh_input  # the multi-cluster answers only when asked
         from kubectl_meshdoctor.render.check import check_document, check_text
         from kubectl_meshdoctor.render.document import dump
 
         opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout)
-        if app_multicluster.is_mesh_input(opts):  # clusters/<name>/ or --context a,b (issue 21)
+        if is_mesh_input(opts):  # clusters/<name>/ or --context a,b (issue 21)
             from kubectl_meshdoctor.app_multicluster_check import check as check_mesh
             from kubectl_meshdoctor.errors import UsageError
 

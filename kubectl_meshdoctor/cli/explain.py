@@ -169,9 +169,9 @@ def explain(
             return run_watch(opts, query, output, until_ok, watch_interval)
         before: Diagnosis | None = None
         applied: list[str] = []
-        from kubectl_meshdoctor import app_multicluster
+        from kubectl_meshdoctor.app_multicluster_load import is_mesh_input  # the multi-cluster answers only when asked
 
-        mesh = app_multicluster.is_mesh_input(opts)
+        mesh = is_mesh_input(opts)
         if mesh:  # clusters/<name>/ (issue 21)
             if fix_yaml or require_flows:
                 raise UsageError("--fix-yaml and --require-flows do not take multi-cluster input yet")
@@ -180,6 +180,8 @@ def explain(
 
                 before, diagnosis, applied = explain_what_if(opts, query, what_if_files, what_if_deletes)
             else:
+                from kubectl_meshdoctor import app_multicluster
+
                 diagnosis = app_multicluster.explain(opts, query)
         else:
             raw = app.load_raw(opts, query)
