@@ -250,3 +250,14 @@ def test_two_processes_taking_chunks_from_both_ends_leave_no_object_out(late: fl
     assert report["first_there"] == list(range(7))
     if late:  # the process that starts late finds most of the work done by the other
         assert report["theirs"] > report["mine"]
+
+
+def test_the_split_check_takes_every_analyzer_once_the_costliest_first_at_either_end() -> None:
+    from kubectl_meshdoctor.app_check_split import COST, in_turn
+    from kubectl_meshdoctor.checks import ALL
+
+    order = [item.name for item in in_turn()]
+    assert sorted(order) == sorted(item.name for item in ALL)
+    costliest = sorted(COST, key=lambda name: -COST[name])[:2]
+    assert {order[0], order[-1]} == set(costliest)
+    assert set(COST) <= set(order)  # a renamed analyzer would silently lose its place
