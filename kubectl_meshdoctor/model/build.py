@@ -32,6 +32,7 @@ from kubectl_meshdoctor.model.objects import (
     Service,
     Workload,
 )
+from kubectl_meshdoctor.model.raw_memo import RawMemo
 from kubectl_meshdoctor.model.readers import PodParts, meta_of, read_pod, read_service, ref_of, str_map
 from kubectl_meshdoctor.model.validity import in_scope, invalid_cause, invalid_gap, unreadable_gap
 from kubectl_meshdoctor.model.workloads import (
@@ -167,6 +168,7 @@ class _Builder:
         self.policies: list[tuple[str, RawObject]] = []
         self.templates: list[PodTemplate] = []
         self.pod_parts = PodParts()  # the replicas of a workload declare the same containers
+        self.policy_memo = RawMemo()  # the policies of a cluster repeat peers and subjects
 
     def run(self) -> Model:
         # canonical order: the same objects give the same model (pods, rules, "first" choices)
@@ -393,7 +395,9 @@ class _Builder:
             if kind == "NetworkPolicy":
                 rules = parse_knp(doc, ref)
             else:
-                rules = parse_cnp(doc, ref, kind == "CiliumClusterwideNetworkPolicy", m.cilium.warnings)
+                rules = parse_cnp(
+                    doc, ref, kind == "CiliumClusterwideNetworkPolicy", m.cilium.warnings, self.policy_memo
+                )
         except (PolicyInvalid, TypeError, ValueError, AttributeError) as err:
             m.cilium.invalid.append((ref, str(err)))
             m.warnings.append(f"{ref.key()} is invalid and not enforced by Cilium: {err}")

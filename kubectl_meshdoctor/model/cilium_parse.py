@@ -15,6 +15,7 @@ from kubectl_meshdoctor.model.cilium import (
     PortRule,
 )
 from kubectl_meshdoctor.model.objects import NS_KEY, NS_LABEL_PREFIX
+from kubectl_meshdoctor.model.raw_memo import RawMemo, text_of
 from kubectl_meshdoctor.model.selectors import Requirement, Selector, parse_selector
 
 _L3_FIELDS = {
@@ -122,55 +123,80 @@ def _cidrs(entry: dict[str, Any], plain: str, cset: str) -> tuple[CIDRRule, ...]
 
 
 def _peer_rules(
-    raw: Any, direction: str, deny: bool, base: str, namespace: str | None, warnings: list[str]
+    raw: Any,
+    direction: str,
+    deny: bool,
+    base: str,
+    namespace: str | None,
+    warnings: list[str],
+    memo: RawMemo | None = None,
 ) -> tuple[PeerRule, ...]:
+    """``memo``: an entry equal to one read before, at the same path of a policy in the same
+    namespace, is that entry's rule again, with the same warnings (model/raw_memo.py)."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
         raise PolicyInvalid(f"{base} is not a list")
-    ep_f, ent_f, cidr_f, cset_f, svc_f, fqdn_f = _L3_FIELDS[direction]
     out: list[PeerRule] = []
     for i, entry in enumerate(raw):
         path = f"{base}[{i}]"
-        if entry is None:
-            entry = {}
-        if not isinstance(entry, dict):
-            raise PolicyInvalid(f"{path} is not an object")
-        endpoints = None
-        if ep_f in entry:
-            endpoints = tuple(_scope_peer(parse_selector(s), namespace, warnings, path) for s in entry.get(ep_f) or [])
-        entities = tuple(str(e) for e in entry.get(ent_f) or []) if ent_f in entry else None
-        services = None
-        if svc_f and svc_f in entry:
-            services = tuple(_service_selector(s, namespace) for s in entry.get(svc_f) or [])
-        fqdns = None
-        if fqdn_f and fqdn_f in entry:
-            fqdns = tuple(str(f.get("matchName") or f.get("matchPattern") or "") for f in entry[fqdn_f] or [])
-        to_ports = _ports(entry.get("toPorts"), path)
-        other = _OTHER_L3[direction]
-        other_l3 = tuple(f for f in other if f in entry) or None
-        if deny and any(p.l7 for p in to_ports):
-            raise PolicyInvalid(f"{path}: deny rules cannot carry L7 rules")
-        rule = PeerRule(
-            path=path,
-            endpoints=endpoints,
-            entities=entities,
-            cidrs=_cidrs(entry, cidr_f, cset_f),
-            services=services,
-            fqdns=fqdns,
-            to_ports=to_ports,
-            deny=deny,
-            other_l3=other_l3,
-            auth_required=str((entry.get("authentication") or {}).get("mode") or "disabled") != "disabled",
-        )
-        if not rule.has_l3() and not to_ports:
-            rule = PeerRule(**{**_as_dict(rule), "empty_entry": True})
-        out.append(rule)
+        text = text_of(entry) if memo is not None else None
+        if memo is None or text is None:
+            out.append(_peer_rule(entry, direction, deny, path, namespace, warnings))
+            continue
+        key = (text, path, namespace, direction, deny)
+        held = memo.find(key, entry)
+        if held is None:
+            start = len(warnings)
+            held = (_peer_rule(entry, direction, deny, path, namespace, warnings), tuple(warnings[start:]))
+            memo.keep(key, entry, held)
+        else:
+            warnings.extend(held[1])
+        out.append(held[0])
     return tuple(out)
 
 
-def _as_dict(rule: PeerRule) -> dict[str, Any]:
-    return {name: getattr(rule, name) for name in rule.__slots__}
+def _peer_rule(
+    entry: Any, direction: str, deny: bool, path: str, namespace: str | None, warnings: list[str]
+) -> PeerRule:
+    ep_f, ent_f, cidr_f, cset_f, svc_f, fqdn_f = _L3_FIELDS[direction]
+    if entry is None:
+        entry = {}
+    if not isinstance(entry, dict):
+        raise PolicyInvalid(f"{path} is not an object")
+    endpoints = None
+    if ep_f in entry:
+        endpoints = tuple(_scope_peer(parse_selector(s), namespace, warnings, path) for s in entry.get(ep_f) or [])
+    entities = tuple(str(e) for e in entry.get(ent_f) or []) if ent_f in entry else None
+    services = None
+    if svc_f and svc_f in entry:
+        services = tuple(_service_selector(s, namespace) for s in entry.get(svc_f) or [])
+    fqdns = None
+    if fqdn_f and fqdn_f in entry:
+        fqdns = tuple(str(f.get("matchName") or f.get("matchPattern") or "") for f in entry[fqdn_f] or [])
+    to_ports = _ports(entry.get("toPorts"), path)
+    other = _OTHER_L3[direction]
+    other_l3 = tuple(f for f in other if f in entry) or None
+    if deny and any(p.l7 for p in to_ports):
+        raise PolicyInvalid(f"{path}: deny rules cannot carry L7 rules")
+    cidrs = _cidrs(entry, cidr_f, cset_f)
+    auth_required = str((entry.get("authentication") or {}).get("mode") or "disabled") != "disabled"
+    # PeerRule.has_l3: any L3 field present
+    l3 = (endpoints, entities, cidrs, services, fqdns, other_l3)
+    empty_entry = not to_ports and all(f is None for f in l3)
+    return PeerRule(
+        path=path,
+        endpoints=endpoints,
+        entities=entities,
+        cidrs=cidrs,
+        services=services,
+        fqdns=fqdns,
+        to_ports=to_ports,
+        deny=deny,
+        empty_entry=empty_entry,
+        other_l3=other_l3,
+        auth_required=auth_required,
+    )
 
 
 def _service_selector(raw: Any, namespace: str | None) -> Selector:
@@ -183,8 +209,11 @@ def _service_selector(raw: Any, namespace: str | None) -> Selector:
     return parse_selector(sel.get("selector"), key_prefix="@svc-label:")
 
 
-def parse_cnp(doc: dict[str, Any], ref: ObjectRef, clusterwide: bool, warnings: list[str]) -> list[PolicyRule]:
-    """A1.1: iterate [spec] + specs; any invalid rule rejects the whole object."""
+def parse_cnp(
+    doc: dict[str, Any], ref: ObjectRef, clusterwide: bool, warnings: list[str], memo: RawMemo | None = None
+) -> list[PolicyRule]:
+    """A1.1: iterate [spec] + specs; any invalid rule rejects the whole object. ``memo``: share what
+    is read between the policies of one build (model/raw_memo.py)."""
     spec = doc.get("spec")
     specs = doc.get("specs")
     raw_rules: list[tuple[str, Any]] = []
@@ -207,12 +236,10 @@ def parse_cnp(doc: dict[str, Any], ref: ObjectRef, clusterwide: bool, warnings: 
             raise PolicyInvalid(f"{path}: exactly one of endpointSelector / nodeSelector is required")
         if has_node and not clusterwide:
             raise PolicyInvalid(f"{path}: nodeSelector is only allowed in a CiliumClusterwideNetworkPolicy")
-        subject = parse_selector(raw.get("endpointSelector") or raw.get("nodeSelector") or {})
-        if namespace is not None:
-            subject = subject.plus(Requirement("any", NS_KEY, "In", (namespace,)))
+        subject = _subject(raw.get("endpointSelector") or raw.get("nodeSelector") or {}, namespace, memo)
         edd = raw.get("enableDefaultDeny") or {}
         sections = {
-            name: _peer_rules(raw.get(name), d, deny, f"{path}.{name}", namespace, warnings)
+            name: _peer_rules(raw.get(name), d, deny, f"{path}.{name}", namespace, warnings, memo)
             for name, d, deny in (
                 ("ingress", "ingress", False),
                 ("ingressDeny", "ingress", True),
@@ -238,6 +265,25 @@ def parse_cnp(doc: dict[str, Any], ref: ObjectRef, clusterwide: bool, warnings: 
             )
         )
     return out
+
+
+def _subject(raw: Any, namespace: str | None, memo: RawMemo | None) -> Selector:
+    text = text_of(raw) if memo is not None else None
+    if memo is None or text is None:
+        return _read_subject(raw, namespace)
+    key = ("subject", text, namespace)
+    held: Selector | None = memo.find(key, raw)
+    if held is None:
+        held = _read_subject(raw, namespace)
+        memo.keep(key, raw, held)
+    return held
+
+
+def _read_subject(raw: Any, namespace: str | None) -> Selector:
+    subject = parse_selector(raw)
+    if namespace is not None:
+        subject = subject.plus(Requirement("any", NS_KEY, "In", (namespace,)))
+    return subject
 
 
 def _knp_peers(raw: Any, namespace: str, path: str) -> tuple[tuple[Selector, ...], tuple[CIDRRule, ...]]:
