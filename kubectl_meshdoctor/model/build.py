@@ -20,8 +20,8 @@ from kubectl_meshdoctor.model.gateway_api import GatewayApiObjects
 from kubectl_meshdoctor.model.gateway_api_parse import read as read_gateway_api
 from kubectl_meshdoctor.model.identities import Identities
 from kubectl_meshdoctor.model.index import ModelIndex
+from kubectl_meshdoctor.model.ingress import POLICY_KINDS, IngressObjects, policy_listeners
 from kubectl_meshdoctor.model.ingress import READ_KINDS as INGRESS_KINDS
-from kubectl_meshdoctor.model.ingress import IngressObjects
 from kubectl_meshdoctor.model.ingress import read as read_ingress
 from kubectl_meshdoctor.model.istio import IstioObjects, parse_ap, parse_dr, parse_mesh_config, parse_pa
 from kubectl_meshdoctor.model.istio_export import default_export_to
@@ -201,6 +201,10 @@ class _Builder:
         if kind == "Pod":  # most objects at scale; no pod template nor any reader below takes a Pod
             pod = read_pod(doc, origin, self.pod_parts)
             m.pods[pod.key()] = pod
+            return
+        if kind in POLICY_KINDS:  # next at scale; read in finish(), after every pod and namespace
+            policy_listeners(m.ingress, doc, lambda: ref_of(kind, doc, origin))  # ingress.read's part
+            self.policies.append((kind, obj))
             return
         meta = meta_of(doc)
         pod_tpl = pod_template(doc, origin)
