@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from kubectl_meshdoctor.findings.types import ObjectRef
 from kubectl_meshdoctor.model.cilium import (
     CIDRRule,
@@ -15,13 +17,21 @@ from kubectl_meshdoctor.model.cilium import (
     PortRule,
 )
 from kubectl_meshdoctor.model.objects import NS_KEY, NS_LABEL_PREFIX
-from kubectl_meshdoctor.model.raw_memo import RawMemo, text_of
+from kubectl_meshdoctor.model.raw_memo import STRICT, RawMemo, text_of
 from kubectl_meshdoctor.model.selectors import Requirement, Selector, parse_selector
 
 _L3_FIELDS = {
     "ingress": ("fromEndpoints", "fromEntities", "fromCIDR", "fromCIDRSet", None, None),
     "egress": ("toEndpoints", "toEntities", "toCIDR", "toCIDRSet", "toServices", "toFQDNs"),
 }
+
+# the sections of a rule: (field, direction, deny), in the order they are read
+_SECTIONS = (
+    ("ingress", "ingress", False),
+    ("ingressDeny", "ingress", True),
+    ("egress", "egress", False),
+    ("egressDeny", "egress", True),
+)
 
 # A1.6: node and cloud-group peers; they never select a pod
 _OTHER_L3 = {"ingress": ("fromNodes", "fromGroups"), "egress": ("toNodes", "toGroups")}
@@ -33,9 +43,16 @@ class PolicyInvalid(Exception):
 
 def _scope_peer(sel: Selector, namespace: str | None, warnings: list[str], where: str) -> Selector:
     """A1.4: the implicit namespace scoping of fromEndpoints/toEndpoints selectors."""
-    if sel.mentions(NS_KEY) or sel.has_reserved():
-        return sel
-    if sel.mentions_prefix(NS_LABEL_PREFIX):
+    # one pass for Selector.mentions(NS_KEY), has_reserved() and mentions_prefix(NS_LABEL_PREFIX)
+    by_labels = False
+    for r in sel.requirements:
+        if r.source == "reserved":
+            return sel
+        if r.source in ("k8s", "any"):
+            if r.key == NS_KEY:
+                return sel
+            by_labels = by_labels or r.key.startswith(NS_LABEL_PREFIX)
+    if by_labels:
         if namespace is not None:
             warnings.append(
                 f"{where}: selects peers by namespace labels inside a CiliumNetworkPolicy; Cilium 1.17+ "
@@ -140,12 +157,16 @@ def _peer_rules(
     out: list[PeerRule] = []
     for i, entry in enumerate(raw):
         path = f"{base}[{i}]"
-        text = text_of(entry) if memo is not None else None
-        if memo is None or text is None:
+        if memo is None:
             out.append(_peer_rule(entry, direction, deny, path, namespace, warnings))
             continue
-        key = (text, path, namespace, direction, deny)
-        held = memo.find(key, entry)
+        try:
+            key = (orjson.dumps(entry, option=STRICT), path, namespace, direction, deny)
+        except TypeError:  # not to be remembered (model/raw_memo.py)
+            out.append(_peer_rule(entry, direction, deny, path, namespace, warnings))
+            continue
+        seen = memo.held.get(key)
+        held = seen[1] if seen is not None and seen[0] == entry else None
         if held is None:
             start = len(warnings)
             held = (_peer_rule(entry, direction, deny, path, namespace, warnings), tuple(warnings[start:]))
@@ -238,30 +259,29 @@ def parse_cnp(
             raise PolicyInvalid(f"{path}: nodeSelector is only allowed in a CiliumClusterwideNetworkPolicy")
         subject = _subject(raw.get("endpointSelector") or raw.get("nodeSelector") or {}, namespace, memo)
         edd = raw.get("enableDefaultDeny") or {}
-        sections = {
-            name: _peer_rules(raw.get(name), d, deny, f"{path}.{name}", namespace, warnings, memo)
-            for name, d, deny in (
-                ("ingress", "ingress", False),
-                ("ingressDeny", "ingress", True),
-                ("egress", "egress", False),
-                ("egressDeny", "egress", True),
+        sections = []
+        for name, d, deny in _SECTIONS:
+            entries = raw.get(name)
+            sections.append(
+                () if entries is None else _peer_rules(entries, d, deny, f"{path}.{name}", namespace, warnings, memo)
             )
-        }
+        ingress, ingress_deny, egress, egress_deny = sections
         out.append(
             PolicyRule(
-                policy=ref,
-                path=path,
-                namespace=namespace,
-                subject=subject,
-                node_selector=has_node,
-                ingress=sections["ingress"],
-                ingress_deny=sections["ingressDeny"],
-                egress=sections["egress"],
-                egress_deny=sections["egressDeny"],
-                default_deny_ingress=edd.get("ingress") if isinstance(edd.get("ingress"), bool) else None,
-                default_deny_egress=edd.get("egress") if isinstance(edd.get("egress"), bool) else None,
-                has_ingress_section=bool(sections["ingress"] or sections["ingressDeny"]),
-                has_egress_section=bool(sections["egress"] or sections["egressDeny"]),
+                ref,
+                path,
+                namespace,
+                subject,
+                has_node,
+                ingress,
+                ingress_deny,
+                egress,
+                egress_deny,
+                edd.get("ingress") if isinstance(edd.get("ingress"), bool) else None,
+                edd.get("egress") if isinstance(edd.get("egress"), bool) else None,
+                False,
+                bool(ingress or ingress_deny),
+                bool(egress or egress_deny),
             )
         )
     return out
