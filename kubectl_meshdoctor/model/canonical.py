@@ -21,7 +21,7 @@ def canonical_key(obj: RawObject) -> tuple[str, str, str, str]:
 
 
 def canonical_order(objects: list[RawObject]) -> list[RawObject]:
-    keys = []
+    keys: list[str] = []
     add = keys.append
     for obj in objects:  # the four strings of canonical_key, joined by NUL
         doc = obj.doc
