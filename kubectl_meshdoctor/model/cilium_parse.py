@@ -205,18 +205,9 @@ def _peer_rule(
     # PeerRule.has_l3: any L3 field present
     l3 = (endpoints, entities, cidrs, services, fqdns, other_l3)
     empty_entry = not to_ports and all(f is None for f in l3)
+    # positional: the fields of PeerRule, in their order
     return PeerRule(
-        path=path,
-        endpoints=endpoints,
-        entities=entities,
-        cidrs=cidrs,
-        services=services,
-        fqdns=fqdns,
-        to_ports=to_ports,
-        deny=deny,
-        empty_entry=empty_entry,
-        other_l3=other_l3,
-        auth_required=auth_required,
+        path, endpoints, entities, cidrs, services, fqdns, to_ports, deny, empty_entry, other_l3, auth_required
     )
 
 
