@@ -365,20 +365,20 @@ def parse_knp(doc: dict[str, Any], ref: ObjectRef) -> list[PolicyRule]:
                 rules.append(PeerRule(path, None, ("all",), None, None, None, to_ports, False))
         sections[direction] = tuple(rules)
     return [
-        PolicyRule(
-            policy=ref,
-            path="",
-            namespace=namespace,
-            subject=subject,
-            node_selector=False,
-            ingress=sections["ingress"],
-            ingress_deny=(),
-            egress=sections["egress"],
-            egress_deny=(),
-            default_deny_ingress="Ingress" in types,
-            default_deny_egress="Egress" in types,
-            is_knp=True,
-            has_ingress_section="Ingress" in types,
-            has_egress_section="Egress" in types,
+        PolicyRule(  # positional: the fields, in their order
+            ref,
+            "",
+            namespace,
+            subject,
+            False,
+            sections["ingress"],
+            (),
+            sections["egress"],
+            (),
+            "Ingress" in types,
+            "Egress" in types,
+            True,
+            "Ingress" in types,
+            "Egress" in types,
         )
     ]

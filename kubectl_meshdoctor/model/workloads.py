@@ -46,14 +46,14 @@ def pod_template(doc: dict[str, Any], origin: str | None) -> PodTemplate | None:
     owners = [o for o in meta.get("ownerReferences") or [] if isinstance(o, dict)]
     owner = next((o for o in owners if o.get("controller")), owners[0] if owners else None)
     replicas = spec.get("replicas") if kind in ("Deployment", "StatefulSet", "ReplicaSet") else None
-    return PodTemplate(
-        kind=kind,
-        namespace=str(meta.get("namespace") or "default"),
-        name=str(meta.get("name", "")),
-        owner=(str(owner.get("kind")), str(owner.get("name"))) if owner else None,
-        template=template,
-        replicas=int(replicas) if isinstance(replicas, int) else None,
-        origin=origin,
+    return PodTemplate(  # positional: the fields, in their order
+        kind,
+        str(meta.get("namespace") or "default"),
+        str(meta.get("name", "")),
+        (str(owner.get("kind")), str(owner.get("name"))) if owner else None,
+        template,
+        int(replicas) if isinstance(replicas, int) else None,
+        origin,
     )
 
 
