@@ -84,3 +84,20 @@ def test_an_invalid_entry_fails_each_time_and_keeps_the_warnings_before_it() -> 
         reason, warnings = _parse(bad, memo)
         assert reason == "spec.ingress[1] is not an object"
         assert len(warnings) == 1
+
+
+def test_equal_port_lists_share_their_rules_and_a_bad_one_names_its_own_path() -> None:
+    memo = RawMemo()
+    ports = [{"ports": [{"port": "80"}], "rules": {"http": [{"method": "GET"}]}}]
+    (one,), _ = _parse(_cnp("a", "blue", [{"fromEntities": ["world"], "toPorts": ports}]), memo)
+    (two,), _ = _parse(_cnp("b", "red", [{}, {"fromEntities": ["host"], "toPorts": ports}]), memo)
+    assert two.ingress[1].to_ports is one.ingress[0].to_ports
+    bad = [{"ports": [{"port": "70000"}]}]
+    assert (
+        _parse(_cnp("c", "blue", [{"toPorts": bad}]), memo)[0]
+        == "spec.ingress[0].toPorts[0].ports: port 70000 is not 0-65535"
+    )
+    assert (
+        _parse(_cnp("d", "blue", [{}, {"toPorts": bad}]), memo)[0]
+        == "spec.ingress[1].toPorts[0].ports: port 70000 is not 0-65535"
+    )

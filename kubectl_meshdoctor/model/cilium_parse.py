@@ -77,6 +77,20 @@ def _header_match(raw: Any) -> HeaderMatch:
     )
 
 
+def _shared_ports(raw: Any, path: str, memo: RawMemo | None) -> tuple[PortRule, ...]:
+    """``_ports``, shared between equal toPorts (their rules do not hold the path; an error does,
+    and is never remembered)."""
+    text = text_of(raw) if memo is not None and raw is not None else None
+    if memo is None or text is None:
+        return _ports(raw, path)
+    key = ("toPorts", text)
+    held: tuple[PortRule, ...] | None = memo.find(key, raw)
+    if held is None:
+        held = _ports(raw, path)
+        memo.keep(key, raw, held)
+    return held
+
+
 def _ports(raw: Any, path: str) -> tuple[PortRule, ...]:
     if raw is None:
         return ()
@@ -158,18 +172,18 @@ def _peer_rules(
     for i, entry in enumerate(raw):
         path = f"{base}[{i}]"
         if memo is None:
-            out.append(_peer_rule(entry, direction, deny, path, namespace, warnings))
+            out.append(_peer_rule(entry, direction, deny, path, namespace, warnings, None))
             continue
         try:
             key = (orjson.dumps(entry, option=STRICT), path, namespace, direction, deny)
         except TypeError:  # not to be remembered (model/raw_memo.py)
-            out.append(_peer_rule(entry, direction, deny, path, namespace, warnings))
+            out.append(_peer_rule(entry, direction, deny, path, namespace, warnings, memo))
             continue
         seen = memo.held.get(key)
         held = seen[1] if seen is not None and seen[0] == entry else None
         if held is None:
             start = len(warnings)
-            held = (_peer_rule(entry, direction, deny, path, namespace, warnings), tuple(warnings[start:]))
+            held = (_peer_rule(entry, direction, deny, path, namespace, warnings, memo), tuple(warnings[start:]))
             memo.keep(key, entry, held)
         else:
             warnings.extend(held[1])
@@ -178,7 +192,7 @@ def _peer_rules(
 
 
 def _peer_rule(
-    entry: Any, direction: str, deny: bool, path: str, namespace: str | None, warnings: list[str]
+    entry: Any, direction: str, deny: bool, path: str, namespace: str | None, warnings: list[str], memo: RawMemo | None
 ) -> PeerRule:
     ep_f, ent_f, cidr_f, cset_f, svc_f, fqdn_f = _L3_FIELDS[direction]
     if entry is None:
@@ -187,7 +201,7 @@ def _peer_rule(
         raise PolicyInvalid(f"{path} is not an object")
     endpoints = None
     if ep_f in entry:
-        endpoints = tuple(_scope_peer(parse_selector(s), namespace, warnings, path) for s in entry.get(ep_f) or [])
+        endpoints = tuple([_scope_peer(parse_selector(s), namespace, warnings, path) for s in entry.get(ep_f) or []])
     entities = tuple(str(e) for e in entry.get(ent_f) or []) if ent_f in entry else None
     services = None
     if svc_f and svc_f in entry:
@@ -195,7 +209,7 @@ def _peer_rule(
     fqdns = None
     if fqdn_f and fqdn_f in entry:
         fqdns = tuple(str(f.get("matchName") or f.get("matchPattern") or "") for f in entry[fqdn_f] or [])
-    to_ports = _ports(entry.get("toPorts"), path)
+    to_ports = _shared_ports(entry.get("toPorts"), path, memo)
     other = _OTHER_L3[direction]
     other_l3 = tuple(f for f in other if f in entry) or None
     if deny and any(p.l7 for p in to_ports):
