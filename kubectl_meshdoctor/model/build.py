@@ -20,8 +20,8 @@ from kubectl_meshdoctor.model.gateway_api import GatewayApiObjects
 from kubectl_meshdoctor.model.gateway_api_parse import read as read_gateway_api
 from kubectl_meshdoctor.model.identities import Identities
 from kubectl_meshdoctor.model.index import ModelIndex
+from kubectl_meshdoctor.model.ingress import POLICY_KINDS, IngressObjects, policy_listeners
 from kubectl_meshdoctor.model.ingress import READ_KINDS as INGRESS_KINDS
-from kubectl_meshdoctor.model.ingress import IngressObjects
 from kubectl_meshdoctor.model.ingress import read as read_ingress
 from kubectl_meshdoctor.model.istio import IstioObjects, parse_ap, parse_dr, parse_mesh_config, parse_pa
 from kubectl_meshdoctor.model.istio_export import default_export_to
@@ -32,13 +32,15 @@ from kubectl_meshdoctor.model.objects import (
     Service,
     Workload,
 )
+from kubectl_meshdoctor.model.raw_memo import RawMemo
 from kubectl_meshdoctor.model.readers import PodParts, meta_of, read_pod, read_service, ref_of, str_map
 from kubectl_meshdoctor.model.validity import in_scope, invalid_cause, invalid_gap, unreadable_gap
 from kubectl_meshdoctor.model.workloads import (
     PodTemplate,
+    TemplateFields,
     inferred_pod_doc,
     inferred_warning,
-    pod_template,
+    template_fields,
     templates_to_infer,
 )
 from kubectl_meshdoctor.raw import RawObject, RawSnapshot
@@ -165,8 +167,9 @@ class _Builder:
         self.slices: list[tuple[RawObject, str]] = []
         self.unknown: dict[str, list[str]] = defaultdict(list)
         self.policies: list[tuple[str, RawObject]] = []
-        self.templates: list[PodTemplate] = []
+        self.templates: list[TemplateFields] = []  # made into PodTemplates only to infer pods
         self.pod_parts = PodParts()  # the replicas of a workload declare the same containers
+        self.policy_memo = RawMemo()  # the policies of a cluster repeat peers and subjects
 
     def run(self) -> Model:
         # canonical order: the same objects give the same model (pods, rules, "first" choices)
@@ -200,8 +203,12 @@ class _Builder:
             pod = read_pod(doc, origin, self.pod_parts)
             m.pods[pod.key()] = pod
             return
+        if kind in POLICY_KINDS:  # next at scale; read in finish(), after every pod and namespace
+            policy_listeners(m.ingress, doc, lambda: ref_of(kind, doc, origin))  # ingress.read's part
+            self.policies.append((kind, obj))
+            return
         meta = meta_of(doc)
-        pod_tpl = pod_template(doc, origin)
+        pod_tpl = template_fields(doc, origin)
         if pod_tpl is not None:
             self.templates.append(pod_tpl)
         if (
@@ -279,8 +286,9 @@ class _Builder:
         m = self.m
         identities = Identities(m.cilium_config.get("cluster-name", "default") or "default", m.ns_labels)
         self.infer_pods()
+        attached: dict[tuple[str, str, str, str | None], Workload | None] = {}
         for pod in m.pods.values():
-            self.attach_workload(pod)
+            self.attach_shared(pod, attached)
             if pod.inferred and pod.workload_kind == "Pod" and pod.owner_kind and pod.owner_name:
                 self.attach_inferred(pod, pod.owner_kind, pod.owner_name)
             pod.identity = identities.of(pod)
@@ -313,7 +321,7 @@ class _Builder:
         """Item 9: manifests without any Pod (a GitOps repo): each workload template stands for its pods."""
         if "Pod" in self.m.kinds_seen or not self.templates:
             return
-        chosen, notes = templates_to_infer(self.templates)
+        chosen, notes = templates_to_infer([PodTemplate(*fields) for fields in self.templates])
         for t in chosen:
             pod = read_pod(inferred_pod_doc(t), t.origin)
             pod.inferred = True
@@ -331,7 +339,26 @@ class _Builder:
         w.pods.append(pod)
         pod.workload_kind, pod.workload_name = w.kind, w.name
 
-    def attach_workload(self, pod: Pod) -> None:
+    def attach_shared(self, pod: Pod, attached: dict[tuple[str, str, str, str | None], Workload | None]) -> None:
+        """``attach_workload``, once per namespace, owner and pod-template-hash (the replicas of a
+        workload): what it finds depends on these only, and a workload once made stays."""
+        kind, name = pod.owner_kind, pod.owner_name
+        if type(kind) is not str or type(name) is not str:
+            self.attach_workload(pod)
+            return
+        key = (pod.namespace, kind, name, pod.labels.get("pod-template-hash"))
+        if key not in attached:
+            attached[key] = self.attach_workload(pod)
+            return
+        w = attached[key]
+        if w is None:
+            pod.workload_kind, pod.workload_name = "Pod", pod.name
+        else:
+            w.pods.append(pod)
+            pod.workload_kind, pod.workload_name = w.kind, w.name
+
+    def attach_workload(self, pod: Pod) -> Workload | None:
+        """The pod's workload (made when only its pods name it), or None: the pod stands alone."""
         m = self.m
         kind, name = pod.owner_kind, pod.owner_name
         if kind == "ReplicaSet" and name:
@@ -353,8 +380,9 @@ class _Builder:
                 m.workloads[(pod.namespace, name)] = w
             w.pods.append(pod)
             pod.workload_kind, pod.workload_name = w.kind, w.name
-        else:
-            pod.workload_kind, pod.workload_name = "Pod", pod.name
+            return w
+        pod.workload_kind, pod.workload_name = "Pod", pod.name
+        return None
 
     def endpoints(self, obj: RawObject, kind: str) -> None:
         doc = obj.doc
@@ -393,7 +421,9 @@ class _Builder:
             if kind == "NetworkPolicy":
                 rules = parse_knp(doc, ref)
             else:
-                rules = parse_cnp(doc, ref, kind == "CiliumClusterwideNetworkPolicy", m.cilium.warnings)
+                rules = parse_cnp(
+                    doc, ref, kind == "CiliumClusterwideNetworkPolicy", m.cilium.warnings, self.policy_memo
+                )
         except (PolicyInvalid, TypeError, ValueError, AttributeError) as err:
             m.cilium.invalid.append((ref, str(err)))
             m.warnings.append(f"{ref.key()} is invalid and not enforced by Cilium: {err}")

@@ -20,16 +20,18 @@ def canonical_key(obj: RawObject) -> tuple[str, str, str, str]:
     return (str(doc.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name", "")), obj.origin or "")
 
 
-def _joined(obj: RawObject) -> str:
-    doc = obj.doc
-    meta = doc.get("metadata")
-    meta = meta if isinstance(meta, dict) else {}
-    return f"{doc.get('kind', '')}\0{meta.get('namespace') or ''}\0{meta.get('name', '')}\0{obj.origin or ''}"
-
-
 def canonical_order(objects: list[RawObject]) -> list[RawObject]:
-    keys = [_joined(obj) for obj in objects]
-    if any(key.count("\0") != 3 for key in keys):
+    keys: list[str] = []
+    add = keys.append
+    for obj in objects:  # the four strings of canonical_key, joined by NUL
+        doc = obj.doc
+        meta = doc.get("metadata")
+        meta = meta if isinstance(meta, dict) else {}
+        add(f"{doc.get('kind', '')}\0{meta.get('namespace') or ''}\0{meta.get('name', '')}\0{obj.origin or ''}")
+    # each key holds at least 3 NULs: exactly 3 in each when the joined keys hold 4 per key, less one
+    if keys and "\0".join(keys).count("\0") != 4 * len(keys) - 1:
         return sorted(objects, key=canonical_key)
+    if all(map(str.__le__, keys, keys[1:])):  # listed in canonical order already (a snapshot, an API server)
+        return list(objects)
     order = sorted(range(len(objects)), key=keys.__getitem__)
     return [objects[i] for i in order]

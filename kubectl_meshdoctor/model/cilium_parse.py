@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from kubectl_meshdoctor.findings.types import ObjectRef
 from kubectl_meshdoctor.model.cilium import (
     CIDRRule,
@@ -15,12 +17,21 @@ from kubectl_meshdoctor.model.cilium import (
     PortRule,
 )
 from kubectl_meshdoctor.model.objects import NS_KEY, NS_LABEL_PREFIX
+from kubectl_meshdoctor.model.raw_memo import STRICT, RawMemo, text_of
 from kubectl_meshdoctor.model.selectors import Requirement, Selector, parse_selector
 
 _L3_FIELDS = {
     "ingress": ("fromEndpoints", "fromEntities", "fromCIDR", "fromCIDRSet", None, None),
     "egress": ("toEndpoints", "toEntities", "toCIDR", "toCIDRSet", "toServices", "toFQDNs"),
 }
+
+# the sections of a rule: (field, direction, deny), in the order they are read
+_SECTIONS = (
+    ("ingress", "ingress", False),
+    ("ingressDeny", "ingress", True),
+    ("egress", "egress", False),
+    ("egressDeny", "egress", True),
+)
 
 # A1.6: node and cloud-group peers; they never select a pod
 _OTHER_L3 = {"ingress": ("fromNodes", "fromGroups"), "egress": ("toNodes", "toGroups")}
@@ -32,9 +43,16 @@ class PolicyInvalid(Exception):
 
 def _scope_peer(sel: Selector, namespace: str | None, warnings: list[str], where: str) -> Selector:
     """A1.4: the implicit namespace scoping of fromEndpoints/toEndpoints selectors."""
-    if sel.mentions(NS_KEY) or sel.has_reserved():
-        return sel
-    if sel.mentions_prefix(NS_LABEL_PREFIX):
+    # one pass for Selector.mentions(NS_KEY), has_reserved() and mentions_prefix(NS_LABEL_PREFIX)
+    by_labels = False
+    for r in sel.requirements:
+        if r.source == "reserved":
+            return sel
+        if r.source in ("k8s", "any"):
+            if r.key == NS_KEY:
+                return sel
+            by_labels = by_labels or r.key.startswith(NS_LABEL_PREFIX)
+    if by_labels:
         if namespace is not None:
             warnings.append(
                 f"{where}: selects peers by namespace labels inside a CiliumNetworkPolicy; Cilium 1.17+ "
@@ -57,6 +75,20 @@ def _header_match(raw: Any) -> HeaderMatch:
         mismatch=str(mismatch).upper() if mismatch else None,
         secret=f"{secret.get('namespace') or ''}/{secret.get('name') or ''}" if secret else None,
     )
+
+
+def _shared_ports(raw: Any, path: str, memo: RawMemo | None) -> tuple[PortRule, ...]:
+    """``_ports``, shared between equal toPorts (their rules do not hold the path; an error does,
+    and is never remembered)."""
+    text = text_of(raw) if memo is not None and raw is not None else None
+    if memo is None or text is None:
+        return _ports(raw, path)
+    key = ("toPorts", text)
+    held: tuple[PortRule, ...] | None = memo.find(key, raw)
+    if held is None:
+        held = _ports(raw, path)
+        memo.keep(key, raw, held)
+    return held
 
 
 def _ports(raw: Any, path: str) -> tuple[PortRule, ...]:
@@ -122,55 +154,75 @@ def _cidrs(entry: dict[str, Any], plain: str, cset: str) -> tuple[CIDRRule, ...]
 
 
 def _peer_rules(
-    raw: Any, direction: str, deny: bool, base: str, namespace: str | None, warnings: list[str]
+    raw: Any,
+    direction: str,
+    deny: bool,
+    base: str,
+    namespace: str | None,
+    warnings: list[str],
+    memo: RawMemo | None = None,
 ) -> tuple[PeerRule, ...]:
+    """``memo``: an entry equal to one read before, at the same path of a policy in the same
+    namespace, is that entry's rule again, with the same warnings (model/raw_memo.py)."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
         raise PolicyInvalid(f"{base} is not a list")
-    ep_f, ent_f, cidr_f, cset_f, svc_f, fqdn_f = _L3_FIELDS[direction]
     out: list[PeerRule] = []
     for i, entry in enumerate(raw):
         path = f"{base}[{i}]"
-        if entry is None:
-            entry = {}
-        if not isinstance(entry, dict):
-            raise PolicyInvalid(f"{path} is not an object")
-        endpoints = None
-        if ep_f in entry:
-            endpoints = tuple(_scope_peer(parse_selector(s), namespace, warnings, path) for s in entry.get(ep_f) or [])
-        entities = tuple(str(e) for e in entry.get(ent_f) or []) if ent_f in entry else None
-        services = None
-        if svc_f and svc_f in entry:
-            services = tuple(_service_selector(s, namespace) for s in entry.get(svc_f) or [])
-        fqdns = None
-        if fqdn_f and fqdn_f in entry:
-            fqdns = tuple(str(f.get("matchName") or f.get("matchPattern") or "") for f in entry[fqdn_f] or [])
-        to_ports = _ports(entry.get("toPorts"), path)
-        other = _OTHER_L3[direction]
-        other_l3 = tuple(f for f in other if f in entry) or None
-        if deny and any(p.l7 for p in to_ports):
-            raise PolicyInvalid(f"{path}: deny rules cannot carry L7 rules")
-        rule = PeerRule(
-            path=path,
-            endpoints=endpoints,
-            entities=entities,
-            cidrs=_cidrs(entry, cidr_f, cset_f),
-            services=services,
-            fqdns=fqdns,
-            to_ports=to_ports,
-            deny=deny,
-            other_l3=other_l3,
-            auth_required=str((entry.get("authentication") or {}).get("mode") or "disabled") != "disabled",
-        )
-        if not rule.has_l3() and not to_ports:
-            rule = PeerRule(**{**_as_dict(rule), "empty_entry": True})
-        out.append(rule)
+        if memo is None:
+            out.append(_peer_rule(entry, direction, deny, path, namespace, warnings, None))
+            continue
+        try:
+            key = (orjson.dumps(entry, option=STRICT), path, namespace, direction, deny)
+        except TypeError:  # not to be remembered (model/raw_memo.py)
+            out.append(_peer_rule(entry, direction, deny, path, namespace, warnings, memo))
+            continue
+        seen = memo.held.get(key)
+        held = seen[1] if seen is not None and seen[0] == entry else None
+        if held is None:
+            start = len(warnings)
+            held = (_peer_rule(entry, direction, deny, path, namespace, warnings, memo), tuple(warnings[start:]))
+            memo.keep(key, entry, held)
+        else:
+            warnings.extend(held[1])
+        out.append(held[0])
     return tuple(out)
 
 
-def _as_dict(rule: PeerRule) -> dict[str, Any]:
-    return {name: getattr(rule, name) for name in rule.__slots__}
+def _peer_rule(
+    entry: Any, direction: str, deny: bool, path: str, namespace: str | None, warnings: list[str], memo: RawMemo | None
+) -> PeerRule:
+    ep_f, ent_f, cidr_f, cset_f, svc_f, fqdn_f = _L3_FIELDS[direction]
+    if entry is None:
+        entry = {}
+    if not isinstance(entry, dict):
+        raise PolicyInvalid(f"{path} is not an object")
+    endpoints = None
+    if ep_f in entry:
+        endpoints = tuple([_scope_peer(parse_selector(s), namespace, warnings, path) for s in entry.get(ep_f) or []])
+    entities = tuple(str(e) for e in entry.get(ent_f) or []) if ent_f in entry else None
+    services = None
+    if svc_f and svc_f in entry:
+        services = tuple(_service_selector(s, namespace) for s in entry.get(svc_f) or [])
+    fqdns = None
+    if fqdn_f and fqdn_f in entry:
+        fqdns = tuple(str(f.get("matchName") or f.get("matchPattern") or "") for f in entry[fqdn_f] or [])
+    to_ports = _shared_ports(entry.get("toPorts"), path, memo)
+    other = _OTHER_L3[direction]
+    other_l3 = tuple(f for f in other if f in entry) or None
+    if deny and any(p.l7 for p in to_ports):
+        raise PolicyInvalid(f"{path}: deny rules cannot carry L7 rules")
+    cidrs = _cidrs(entry, cidr_f, cset_f)
+    auth_required = str((entry.get("authentication") or {}).get("mode") or "disabled") != "disabled"
+    # PeerRule.has_l3: any L3 field present
+    l3 = (endpoints, entities, cidrs, services, fqdns, other_l3)
+    empty_entry = not to_ports and all(f is None for f in l3)
+    # positional: the fields of PeerRule, in their order
+    return PeerRule(
+        path, endpoints, entities, cidrs, services, fqdns, to_ports, deny, empty_entry, other_l3, auth_required
+    )
 
 
 def _service_selector(raw: Any, namespace: str | None) -> Selector:
@@ -183,8 +235,11 @@ def _service_selector(raw: Any, namespace: str | None) -> Selector:
     return parse_selector(sel.get("selector"), key_prefix="@svc-label:")
 
 
-def parse_cnp(doc: dict[str, Any], ref: ObjectRef, clusterwide: bool, warnings: list[str]) -> list[PolicyRule]:
-    """A1.1: iterate [spec] + specs; any invalid rule rejects the whole object."""
+def parse_cnp(
+    doc: dict[str, Any], ref: ObjectRef, clusterwide: bool, warnings: list[str], memo: RawMemo | None = None
+) -> list[PolicyRule]:
+    """A1.1: iterate [spec] + specs; any invalid rule rejects the whole object. ``memo``: share what
+    is read between the policies of one build (model/raw_memo.py)."""
     spec = doc.get("spec")
     specs = doc.get("specs")
     raw_rules: list[tuple[str, Any]] = []
@@ -207,37 +262,53 @@ def parse_cnp(doc: dict[str, Any], ref: ObjectRef, clusterwide: bool, warnings: 
             raise PolicyInvalid(f"{path}: exactly one of endpointSelector / nodeSelector is required")
         if has_node and not clusterwide:
             raise PolicyInvalid(f"{path}: nodeSelector is only allowed in a CiliumClusterwideNetworkPolicy")
-        subject = parse_selector(raw.get("endpointSelector") or raw.get("nodeSelector") or {})
-        if namespace is not None:
-            subject = subject.plus(Requirement("any", NS_KEY, "In", (namespace,)))
+        subject = _subject(raw.get("endpointSelector") or raw.get("nodeSelector") or {}, namespace, memo)
         edd = raw.get("enableDefaultDeny") or {}
-        sections = {
-            name: _peer_rules(raw.get(name), d, deny, f"{path}.{name}", namespace, warnings)
-            for name, d, deny in (
-                ("ingress", "ingress", False),
-                ("ingressDeny", "ingress", True),
-                ("egress", "egress", False),
-                ("egressDeny", "egress", True),
+        sections = []
+        for name, d, deny in _SECTIONS:
+            entries = raw.get(name)
+            sections.append(
+                () if entries is None else _peer_rules(entries, d, deny, f"{path}.{name}", namespace, warnings, memo)
             )
-        }
+        ingress, ingress_deny, egress, egress_deny = sections
         out.append(
             PolicyRule(
-                policy=ref,
-                path=path,
-                namespace=namespace,
-                subject=subject,
-                node_selector=has_node,
-                ingress=sections["ingress"],
-                ingress_deny=sections["ingressDeny"],
-                egress=sections["egress"],
-                egress_deny=sections["egressDeny"],
-                default_deny_ingress=edd.get("ingress") if isinstance(edd.get("ingress"), bool) else None,
-                default_deny_egress=edd.get("egress") if isinstance(edd.get("egress"), bool) else None,
-                has_ingress_section=bool(sections["ingress"] or sections["ingressDeny"]),
-                has_egress_section=bool(sections["egress"] or sections["egressDeny"]),
+                ref,
+                path,
+                namespace,
+                subject,
+                has_node,
+                ingress,
+                ingress_deny,
+                egress,
+                egress_deny,
+                edd.get("ingress") if isinstance(edd.get("ingress"), bool) else None,
+                edd.get("egress") if isinstance(edd.get("egress"), bool) else None,
+                False,
+                bool(ingress or ingress_deny),
+                bool(egress or egress_deny),
             )
         )
     return out
+
+
+def _subject(raw: Any, namespace: str | None, memo: RawMemo | None) -> Selector:
+    text = text_of(raw) if memo is not None else None
+    if memo is None or text is None:
+        return _read_subject(raw, namespace)
+    key = ("subject", text, namespace)
+    held: Selector | None = memo.find(key, raw)
+    if held is None:
+        held = _read_subject(raw, namespace)
+        memo.keep(key, raw, held)
+    return held
+
+
+def _read_subject(raw: Any, namespace: str | None) -> Selector:
+    subject = parse_selector(raw)
+    if namespace is not None:
+        subject = subject.plus(Requirement("any", NS_KEY, "In", (namespace,)))
+    return subject
 
 
 def _knp_peers(raw: Any, namespace: str, path: str) -> tuple[tuple[Selector, ...], tuple[CIDRRule, ...]]:
@@ -308,20 +379,20 @@ def parse_knp(doc: dict[str, Any], ref: ObjectRef) -> list[PolicyRule]:
                 rules.append(PeerRule(path, None, ("all",), None, None, None, to_ports, False))
         sections[direction] = tuple(rules)
     return [
-        PolicyRule(
-            policy=ref,
-            path="",
-            namespace=namespace,
-            subject=subject,
-            node_selector=False,
-            ingress=sections["ingress"],
-            ingress_deny=(),
-            egress=sections["egress"],
-            egress_deny=(),
-            default_deny_ingress="Ingress" in types,
-            default_deny_egress="Egress" in types,
-            is_knp=True,
-            has_ingress_section="Ingress" in types,
-            has_egress_section="Egress" in types,
+        PolicyRule(  # positional: the fields, in their order
+            ref,
+            "",
+            namespace,
+            subject,
+            False,
+            sections["ingress"],
+            (),
+            sections["egress"],
+            (),
+            "Ingress" in types,
+            "Egress" in types,
+            True,
+            "Ingress" in types,
+            "Egress" in types,
         )
     ]

@@ -6,6 +6,7 @@ semantics-gateways.md C1, C5). Rule paths follow the YAML
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,20 +167,34 @@ def _services(raw: Any, ns: str | None) -> tuple[EnvoyConfigService, ...]:
     return tuple(out)
 
 
-def _policy_listeners(objs: IngressObjects, doc: dict[str, Any], ref: ObjectRef) -> None:
-    """Note the `toPorts[].listener` redirects of a Cilium policy (the policy itself is read elsewhere)."""
-    rules = [("spec", doc.get("spec"))] + [(f"specs[{i}]", r) for i, r in enumerate(as_list(doc.get("specs")))]
-    for path, raw in rules:
+def policy_listeners(objs: IngressObjects, doc: dict[str, Any], make_ref: Callable[[], ObjectRef]) -> None:
+    """Note the `toPorts[].listener` redirects of a Cilium policy (the policy itself is read elsewhere).
+    ``make_ref``: the policy's reference, made only for a policy with a redirect (most have none)."""
+    specs = doc.get("specs")
+    rules = [doc.get("spec")] + (specs if isinstance(specs, list) else [])
+    ref: ObjectRef | None = None
+    for k, raw in enumerate(rules):
+        if not isinstance(raw, dict):
+            continue
         for direction in ("ingress", "egress"):
-            for i, entry in enumerate(as_list(as_dict(raw).get(direction))):
-                for j, tp in enumerate(as_list(as_dict(entry).get("toPorts"))):
-                    listener = as_dict(as_dict(tp).get("listener"))
-                    if not listener:
+            entries = raw.get(direction)
+            if not isinstance(entries, list):
+                continue
+            for i, entry in enumerate(entries):
+                to_ports = entry.get("toPorts") if isinstance(entry, dict) else None
+                if not isinstance(to_ports, list):
+                    continue
+                for j, tp in enumerate(to_ports):
+                    listener = tp.get("listener") if isinstance(tp, dict) else None
+                    if not listener or not isinstance(listener, dict):
                         continue
+                    if ref is None:
+                        ref = make_ref()
+                    path = "spec" if k == 0 else f"specs[{k - 1}]"
                     cfg = as_dict(listener.get("envoyConfig"))
                     cfg_kind = str(cfg.get("kind") or "CiliumEnvoyConfig")
                     ns = f"{ref.namespace}/" if cfg_kind == "CiliumEnvoyConfig" and ref.namespace else ""
-                    ports = tuple(str(as_dict(p).get("port") or "") for p in as_list(as_dict(tp).get("ports")))
+                    ports = tuple(str(as_dict(p).get("port") or "") for p in as_list(tp.get("ports")))
                     found = PolicyListener(
                         direction,
                         tuple(p for p in ports if p and p != "0"),
@@ -195,7 +210,7 @@ def read(objs: IngressObjects, doc: dict[str, Any], ref: ObjectRef) -> bool:
     """Add one object when it is of a kind read here; False otherwise."""
     kind = str(doc.get("kind") or "")
     if kind in POLICY_KINDS:
-        _policy_listeners(objs, doc, ref)
+        policy_listeners(objs, doc, lambda: ref)
         return False  # the policy itself is read by model/cilium_parse.py
     if kind not in KINDS:
         return False

@@ -143,33 +143,33 @@ def parse_pa(doc: dict[str, Any], ref: ObjectRef) -> PeerAuthentication:
 
 
 def _source(raw: dict[str, Any]) -> Source:
-    return Source(
-        principals=_strs(raw.get("principals")),
-        not_principals=_strs(raw.get("notPrincipals")),
-        namespaces=_strs(raw.get("namespaces")),
-        not_namespaces=_strs(raw.get("notNamespaces")),
-        service_accounts=_strs(raw.get("serviceAccounts")),
-        not_service_accounts=_strs(raw.get("notServiceAccounts")),
-        request_principals=_strs(raw.get("requestPrincipals")),
-        not_request_principals=_strs(raw.get("notRequestPrincipals")),
-        ip_blocks=_strs(raw.get("ipBlocks")),
-        not_ip_blocks=_strs(raw.get("notIpBlocks")),
-        remote_ip_blocks=_strs(raw.get("remoteIpBlocks")),
-        not_remote_ip_blocks=_strs(raw.get("notRemoteIpBlocks")),
-        trust_domains=_strs(raw.get("trustDomains")),
+    return Source(  # positional: the fields, in their order
+        _strs(raw.get("principals")),
+        _strs(raw.get("notPrincipals")),
+        _strs(raw.get("namespaces")),
+        _strs(raw.get("notNamespaces")),
+        _strs(raw.get("serviceAccounts")),
+        _strs(raw.get("notServiceAccounts")),
+        _strs(raw.get("requestPrincipals")),
+        _strs(raw.get("notRequestPrincipals")),
+        _strs(raw.get("ipBlocks")),
+        _strs(raw.get("notIpBlocks")),
+        _strs(raw.get("remoteIpBlocks")),
+        _strs(raw.get("notRemoteIpBlocks")),
+        _strs(raw.get("trustDomains")),
     )
 
 
 def _operation(raw: dict[str, Any]) -> Operation:
-    return Operation(
-        hosts=_strs(raw.get("hosts")),
-        not_hosts=_strs(raw.get("notHosts")),
-        ports=_strs(raw.get("ports")),
-        not_ports=_strs(raw.get("notPorts")),
-        methods=_strs(raw.get("methods")),
-        not_methods=_strs(raw.get("notMethods")),
-        paths=_strs(raw.get("paths")),
-        not_paths=_strs(raw.get("notPaths")),
+    return Operation(  # positional: the fields, in their order
+        _strs(raw.get("hosts")),
+        _strs(raw.get("notHosts")),
+        _strs(raw.get("ports")),
+        _strs(raw.get("notPorts")),
+        _strs(raw.get("methods")),
+        _strs(raw.get("notMethods")),
+        _strs(raw.get("paths")),
+        _strs(raw.get("notPaths")),
     )
 
 
@@ -194,14 +194,14 @@ def parse_ap(doc: dict[str, Any], ref: ObjectRef) -> AuthorizationPolicy:
     for t in (spec.get("targetRefs") or []) + ([spec["targetRef"]] if spec.get("targetRef") else []):
         if isinstance(t, dict):
             targets.append((str(t.get("group", "")), str(t.get("kind", "")), str(t.get("name", ""))))
-    return AuthorizationPolicy(
-        ref=ref,
-        selector=_labels(spec.get("selector")),
-        target_refs=tuple(targets),
-        action=str(spec.get("action") or "ALLOW").upper(),
-        rules=tuple(rules),
-        has_rules_field="rules" in spec,
-        provider=(spec.get("provider") or {}).get("name"),
+    return AuthorizationPolicy(  # positional: the fields, in their order
+        ref,
+        _labels(spec.get("selector")),
+        tuple(targets),
+        str(spec.get("action") or "ALLOW").upper(),
+        tuple(rules),
+        "rules" in spec,
+        (spec.get("provider") or {}).get("name"),
     )
 
 

@@ -39,7 +39,7 @@ def str_map(raw: Any) -> dict[str, str]:
 def ref_of(kind: str, doc: dict[str, Any], origin: str | None) -> ObjectRef:
     meta = meta_of(doc)
     ns = meta.get("namespace")
-    return ObjectRef(kind, str(ns) if ns else None, str(meta.get("name", "")), origin=origin)
+    return ObjectRef(kind, str(ns) if ns else None, str(meta.get("name", "")), None, origin)
 
 
 # bounded, and of immutable values only: sharing one instance between pods changes nothing
@@ -176,25 +176,25 @@ def read_pod(doc: dict[str, Any], origin: str | None, parts: PodParts | None = N
         if parts is not None and key is not None:
             parts.keep(key, raw, held)
     containers, ports, init_names, native, probes, uids = held
-    return Pod(
-        namespace=str(meta.get("namespace") or "default"),
-        name=str(meta.get("name", "")),
-        labels=labels,
-        annotations=annotations,
-        service_account=str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"),
-        ip=status.get("podIP"),
-        node=spec.get("nodeName"),
-        ports=ports,
-        containers=containers,
-        init_containers=init_names,
-        native_sidecars=native,
-        host_network=bool(spec.get("hostNetwork")),
-        ready=ready,
-        owner_kind=owner.get("kind"),
-        owner_name=owner.get("name"),
-        origin=origin,
-        probe_ports=probes,
-        uid_1337=uids,
+    return Pod(  # positional: the fields of Pod, in their order
+        str(meta.get("namespace") or "default"),
+        str(meta.get("name", "")),
+        labels,
+        annotations,
+        str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"),
+        status.get("podIP"),
+        spec.get("nodeName"),
+        ports,
+        containers,
+        init_names,
+        native,
+        bool(spec.get("hostNetwork")),
+        ready,
+        owner.get("kind"),
+        owner.get("name"),
+        origin,
+        probes,
+        uids,
     )
 
 
@@ -212,16 +212,17 @@ def read_service(doc: dict[str, Any], origin: str | None) -> Service:
     selector = spec.get("selector")
     ips = [spec.get("clusterIP"), *(spec.get("clusterIPs") or [])]
     cluster_ips = tuple(dict.fromkeys(str(ip) for ip in ips if isinstance(ip, str) and ip and ip != "None"))
-    return Service(
-        namespace=str(meta.get("namespace") or "default"),
-        name=str(meta.get("name", "")),
-        selector=str_map(selector) if isinstance(selector, dict) and selector else None,
-        ports=tuple(ports),
-        cluster_ip=spec.get("clusterIP"),
-        type=str(spec.get("type") or "ClusterIP"),
-        origin=origin,
-        cluster_ips=cluster_ips,
-        export_to=service_export_to(meta.get("annotations")),
-        labels=str_map(meta.get("labels")),
-        external_name=str(spec["externalName"]) if spec.get("externalName") else None,
+    return Service(  # positional: the fields of Service, in their order
+        str(meta.get("namespace") or "default"),
+        str(meta.get("name", "")),
+        str_map(selector) if isinstance(selector, dict) and selector else None,
+        tuple(ports),
+        spec.get("clusterIP"),
+        str(spec.get("type") or "ClusterIP"),
+        origin,
+        None,
+        cluster_ips,
+        service_export_to(meta.get("annotations")),
+        str_map(meta.get("labels")),
+        str(spec["externalName"]) if spec.get("externalName") else None,
     )

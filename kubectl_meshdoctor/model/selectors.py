@@ -112,6 +112,6 @@ def parse_selector(raw: Any, key_prefix: str = "") -> Selector:
         op = str(expr.get("operator", ""))
         if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
             valid = False
-        values = tuple(str(v) for v in expr.get("values") or [])
+        values = tuple([str(v) for v in expr.get("values") or []])
         reqs.append(Requirement(source, key_prefix + bare, op, values))
     return Selector(tuple(reqs), valid)

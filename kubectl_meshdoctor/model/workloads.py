@@ -33,6 +33,16 @@ def _as_dict(raw: Any) -> dict[str, Any]:
 
 def pod_template(doc: dict[str, Any], origin: str | None) -> PodTemplate | None:
     """The pod template of a workload object, or None when it has none."""
+    fields = template_fields(doc, origin)
+    return None if fields is None else PodTemplate(*fields)
+
+
+TemplateFields = tuple[str, str, str, tuple[str, str] | None, dict[str, Any], int | None, str | None]
+
+
+def template_fields(doc: dict[str, Any], origin: str | None) -> TemplateFields | None:
+    """The fields of ``pod_template``'s answer, all read (a malformed object fails the same), the
+    template not made: model/build.py makes one only when no Pod is in the input (most inputs have pods)."""
     kind = str(doc.get("kind"))
     if kind not in WORKLOAD_KINDS:
         return None
@@ -46,14 +56,14 @@ def pod_template(doc: dict[str, Any], origin: str | None) -> PodTemplate | None:
     owners = [o for o in meta.get("ownerReferences") or [] if isinstance(o, dict)]
     owner = next((o for o in owners if o.get("controller")), owners[0] if owners else None)
     replicas = spec.get("replicas") if kind in ("Deployment", "StatefulSet", "ReplicaSet") else None
-    return PodTemplate(
-        kind=kind,
-        namespace=str(meta.get("namespace") or "default"),
-        name=str(meta.get("name", "")),
-        owner=(str(owner.get("kind")), str(owner.get("name"))) if owner else None,
-        template=template,
-        replicas=int(replicas) if isinstance(replicas, int) else None,
-        origin=origin,
+    return (
+        kind,
+        str(meta.get("namespace") or "default"),
+        str(meta.get("name", "")),
+        (str(owner.get("kind")), str(owner.get("name"))) if owner else None,
+        template,
+        int(replicas) if isinstance(replicas, int) else None,
+        origin,
     )
 
 
