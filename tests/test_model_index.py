@@ -163,3 +163,51 @@ def test_rules_selecting_pods_of_equal_labels_follow_their_identity() -> None:
     model = app.build_model(RawSnapshot([RawObject(doc, "test") for doc in docs]))
     names = {key: [r.policy.name for r in selecting_rules(model, model.pods[key])] for key in sorted(model.pods)}
     assert names == {"a/p1": ["by-sa"], "a/p2": ["by-sa"], "a/p3": [], "b/p4": ["in-b"]}
+
+
+def test_rules_with_set_expressions_select_what_their_selectors_select() -> None:
+    """Rules whose endpointSelector has In with several values, NotIn, Exists and a label no pod has
+    select exactly the pods their selector matches (the first-equality shortcut drops no rule)."""
+    labels = ({"app": "web", "tier": "a"}, {"app": "api", "tier": "b"}, {"app": "db"}, {"tier": "a"}, {})
+    docs: list[dict[str, object]] = [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": f"p{i}", "namespace": "a", "labels": dict(lab)},
+            "spec": {"containers": [{"name": "c"}]},
+            "status": {"podIP": f"10.0.0.{i}"},
+        }
+        for i, lab in enumerate(labels)
+    ]
+    selectors = (
+        {"matchExpressions": [{"key": "app", "operator": "In", "values": ["web", "api"]}]},
+        {"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["a"]}]},
+        {"matchLabels": {"tier": "a"}, "matchExpressions": [{"key": "app", "operator": "Exists"}]},
+        {
+            "matchExpressions": [
+                {"key": "app", "operator": "DoesNotExist"},
+                {"key": "tier", "operator": "In", "values": ["a"]},
+            ]
+        },
+        {"matchLabels": {"zone": "9"}},
+        {},
+    )
+    docs += [
+        {
+            "apiVersion": "cilium.io/v2",
+            "kind": "CiliumNetworkPolicy",
+            "metadata": {"name": f"r{i}", "namespace": "a"},
+            "spec": {"endpointSelector": sel, "ingress": [{}]},
+        }
+        for i, sel in enumerate(selectors)
+    ]
+    model = app.build_model(RawSnapshot([RawObject(doc, "test") for doc in docs]))
+    _assert_like_scans(model)
+    names = {key: [r.policy.name for r in selecting_rules(model, model.pods[key])] for key in sorted(model.pods)}
+    assert names == {
+        "a/p0": ["r0", "r2", "r5"],
+        "a/p1": ["r0", "r1", "r5"],
+        "a/p2": ["r1", "r5"],
+        "a/p3": ["r3", "r5"],
+        "a/p4": ["r1", "r5"],
+    }

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from kubectl_meshdoctor.findings.types import Mesh
 from kubectl_meshdoctor.model.objects import Pod, Service
+from kubectl_meshdoctor.model.selectors import Selector
 
 if TYPE_CHECKING:
     from kubectl_meshdoctor.model.build import Model
@@ -33,6 +34,8 @@ class ModelIndex:
     representatives: list[Pod] | None = None  # checks.pairs.representatives
     # id(pod) -> (pod, Model.pod_mesh answer); the pod is held so its id cannot be reused
     meshes: dict[int, tuple[Pod, tuple[Mesh, str]]] = field(default_factory=dict)
+    # id(selector) -> (selector, its first equality requirement on a label: key, values); see guard
+    guards: dict[int, tuple[Selector, str | None, frozenset[object]]] = field(default_factory=dict)
 
 
 def _pods_by_label(model: Model) -> dict[str, dict[tuple[str, str], list[Pod]]]:
@@ -98,3 +101,24 @@ def distinct_identities(model: Model, namespace: str | None) -> list[Mapping[str
                 unique.setdefault(frozenset(pod.identity.items()), pod.identity)
         found = model.index.identities[namespace] = list(unique.values())
     return found
+
+
+def guard(model: Model, selector: Selector) -> tuple[Selector, str | None, frozenset[object]]:
+    """A test the labels of every identity the selector matches pass: ``labels.get(key) in values``
+    for its first ``In`` requirement on a label (key None: no such requirement, no test). Cheaper
+    than ``selector.matches``, which still decides whatever passes it. For labels whose values
+    are all hashable (the test hashes the value)."""
+    held = model.index.guards.get(id(selector))
+    if held is None or held[0] is not selector:
+        held = model.index.guards[id(selector)] = (selector, *_first_equality(selector))
+    return held
+
+
+def _first_equality(selector: Selector) -> tuple[str | None, frozenset[object]]:
+    for req in selector.requirements:
+        if req.op == "In" and req.source in ("k8s", "any"):
+            try:
+                return req.key, frozenset(req.values)
+            except TypeError:  # a value that cannot be hashed: no shortcut
+                continue
+    return None, frozenset()

@@ -14,6 +14,7 @@ from kubectl_meshdoctor.engines.cilium.peers import matching_port_rules, peer_ma
 from kubectl_meshdoctor.findings.types import Decision, ObjectRef
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.cilium import HTTPRule, PolicyRule
+from kubectl_meshdoctor.model.index import guard
 from kubectl_meshdoctor.model.objects import Peer, Pod
 
 
@@ -76,15 +77,22 @@ def selecting_rules(model: Model, pod: Pod) -> list[PolicyRule]:
     cached = model.selecting_cache.get(key)
     if cached is not None:
         return cached
+    identity = pod.identity
     try:  # the replicas of a workload share their identity labels: matched once for all of them
-        same = (pod.namespace, tuple(pod.identity.items()))
+        same = (pod.namespace, tuple(identity.items()))
         out = model.selecting_cache.get(same)
     except TypeError:  # a label value that cannot be a key: matched for this pod alone
         same, out = None, None
     if out is None:
         candidates = model.rules_by_ns.get(pod.namespace, []) + model.cluster_rules
-        out = [r for r in candidates if r.subject.matches(pod.identity)]
-        if same is not None:
+        if same is None:
+            out = [r for r in candidates if r.subject.matches(identity)]
+        else:  # every value hashable: a rule's guard drops most rules before its selector is asked
+            out = []
+            for rule in candidates:
+                _, key, values = guard(model, rule.subject)
+                if (key is None or identity.get(key) in values) and rule.subject.matches(identity):
+                    out.append(rule)
             model.selecting_cache[same] = out
     model.selecting_cache[key] = out
     return out
