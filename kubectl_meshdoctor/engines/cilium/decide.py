@@ -90,8 +90,8 @@ def selecting_rules(model: Model, pod: Pod) -> list[PolicyRule]:
         else:  # every value hashable: a rule's guard drops most rules before its selector is asked
             out = []
             for rule in candidates:
-                _, key, values = guard(model, rule.subject)
-                if (key is None or identity.get(key) in values) and rule.subject.matches(identity):
+                _, label, values = guard(model, rule.subject)
+                if (label is None or identity.get(label) in values) and rule.subject.matches(identity):
                     out.append(rule)
             model.selecting_cache[same] = out
     model.selecting_cache[key] = out
