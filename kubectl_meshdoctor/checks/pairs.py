@@ -60,7 +60,9 @@ def is_istio_proxy(pod: Pod) -> bool:
     itself (no injected sidecar), and its ports are Istio's (15008 HBONE, 15021 health)."""
     labels = pod.labels
     return (
-        any(k in labels for k in _ISTIO_PROXY_LABELS)
+        _ISTIO_PROXY_LABELS[0] in labels
+        or _ISTIO_PROXY_LABELS[1] in labels
+        or _ISTIO_PROXY_LABELS[2] in labels
         or labels.get("istio", "").endswith("gateway")
         or "ztunnel" in (labels.get("app"), labels.get("app.kubernetes.io/name"))
     )

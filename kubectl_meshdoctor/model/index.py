@@ -29,6 +29,8 @@ class ModelIndex:
     pods_by_label: dict[str, dict[tuple[str, str], list[Pod]]] | None = None
     # (namespace, pod labels) -> the Services of that namespace selecting such a pod, by name
     services_by_labels: dict[tuple[str, _Labels], list[Service]] = field(default_factory=dict)
+    # id(pod) -> (pod, its services_by_labels answer); the pod is held so its id cannot be reused
+    services_of_pod: dict[int, tuple[Pod, list[Service]]] = field(default_factory=dict)
     # namespace (None: every namespace) -> one identity per distinct label set
     identities: dict[str | None, list[Mapping[str, str]]] = field(default_factory=dict)
     representatives: list[Pod] | None = None  # checks.pairs.representatives
@@ -57,6 +59,9 @@ def pods_selected(model: Model, namespace: str, selector: Mapping[str, str]) -> 
     postings = _pods_by_label(model).get(namespace)
     if not postings:
         return []
+    if len(selector) == 1:  # the posting holds exactly the pods with that label
+        (item,) = selector.items()
+        return list(postings.get(item, ()))
     candidates = min((postings.get(item, []) for item in selector.items()), key=len)
     return [p for p in candidates if all(p.labels.get(k) == v for k, v in selector.items())]
 
@@ -71,6 +76,9 @@ def any_pod_selected(model: Model, namespace: str | None, selector: Mapping[str,
 
 def services_selecting(model: Model, pod: Pod) -> list[Service]:
     """The Services of the pod's namespace whose selector the pod's labels match, sorted by name."""
+    held = model.index.services_of_pod.get(id(pod))
+    if held is not None and held[0] is pod:  # asked for a pod again: no key to make
+        return list(held[1])
     key = (pod.namespace, frozenset(pod.labels.items()))
     found = model.index.services_by_labels.get(key)
     if found is None:
@@ -84,6 +92,7 @@ def services_selecting(model: Model, pod: Pod) -> list[Service]:
             key=lambda s: s.name,
         )
         model.index.services_by_labels[key] = found
+    model.index.services_of_pod[id(pod)] = (pod, found)
     return list(found)
 
 
