@@ -15,7 +15,7 @@ from kubectl_meshdoctor import app
 from kubectl_meshdoctor.checks.pairs import representatives
 from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
 from kubectl_meshdoctor.model.build import Model
-from kubectl_meshdoctor.model.index import any_pod_selected, distinct_identities
+from kubectl_meshdoctor.model.index import any_pod_selected, distinct_identities, selects_some
 from kubectl_meshdoctor.model.refs import pods_for_service, services_for
 from kubectl_meshdoctor.raw import RawObject, RawSnapshot
 from kubectl_meshdoctor.sources.demo import list_demos, read_demo
@@ -211,3 +211,15 @@ def test_rules_with_set_expressions_select_what_their_selectors_select() -> None
         "a/p3": ["r3", "r5"],
         "a/p4": ["r1", "r5"],
     }
+
+
+def test_a_selector_asked_of_identities_with_values_that_cannot_be_hashed() -> None:
+    """An identity whose label value is a list (no schema checked it) is still matched by the selector."""
+    model = app.build_model(read_demo("sidecar-s2-l7-policy"))
+    rule = next(r for r in model.cilium.rules if any(q.op == "In" for q in r.subject.requirements))
+    req = next(q for q in rule.subject.requirements if q.op == "In")
+    odd: dict[str, object] = {req.key: ["a", "list"]}
+    fitting = {q.key: q.values[0] for q in rule.subject.requirements if q.op == "In"}
+    assert selects_some(model, rule.subject, [odd]) is False  # type: ignore[list-item]
+    assert selects_some(model, rule.subject, [odd, fitting]) is rule.subject.matches(fitting)  # type: ignore[list-item]
+    assert selects_some(model, rule.subject, [fitting]) is rule.subject.matches(fitting)

@@ -131,3 +131,14 @@ def _first_equality(selector: Selector) -> tuple[str | None, frozenset[object]]:
             except TypeError:  # a value that cannot be hashed: no shortcut
                 continue
     return None, frozenset()
+
+
+def selects_some(model: Model, selector: Selector, identities: list[Mapping[str, str]]) -> bool:
+    """``any(selector.matches(i) for i in identities)``, the selector's guard asked first."""
+    _, label, values = guard(model, selector)
+    if label is None:
+        return any(selector.matches(identity) for identity in identities)
+    try:
+        return any(identity.get(label) in values and selector.matches(identity) for identity in identities)
+    except TypeError:  # a label value that cannot be hashed: asked of the selector alone
+        return any(selector.matches(identity) for identity in identities)
