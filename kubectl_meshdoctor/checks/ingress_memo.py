@@ -9,11 +9,12 @@ same engine; so the decision is asked of the engine for the first client of each
 for the others. A server whose selectors look at anything else about the client (Service
 membership, ``@``-keys) is always asked directly.
 
-The client-side question (does the client's egress let the call out?) depends on the client only
-through the rules that select it and whether it is on the host network: the engine reads nothing
-else of its subject on egress (the port names resolve on the server). So it is asked once per
-(those rules, host network, server, port) and reused for every client selected by the same rules
-(most clients: by none).
+The client-side question (is the client's egress denied?) depends on the client only through the
+rules that select it and whether it is on the host network: the engine reads nothing else of its
+subject on egress (the port names resolve on the server); and of those rules, only the ones with
+egress entries or an egress default deny can change the decision (decide.shapes_egress). So it is
+asked once per (those rules, host network, server, port) and reused for every client selected by
+the same such rules (most clients: by none).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kubectl_meshdoctor.engines.cilium.decide import evaluate, selecting_rules
+from kubectl_meshdoctor.engines.cilium.decide import evaluate, selecting_rules, shapes_egress
 from kubectl_meshdoctor.findings.types import Decision
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.cilium import PolicyRule
@@ -71,7 +72,7 @@ class IngressMemo:
     def egress_denies(self, client: Pod, server: Pod, port: int, protocol: str) -> bool:
         """Is ``evaluate(model, client, "egress", pod_peer(server, server.workload_name), port,
         protocol).decision`` DENY?"""
-        rules = selecting_rules(self.model, client)
+        rules = [r for r in selecting_rules(self.model, client) if shapes_egress(r)]
         key = (tuple(map(id, rules)), client.host_network, id(server), port, protocol)
         found = self._egress.get(key)
         if found is None or found[1] is not server:

@@ -25,7 +25,8 @@ _Labels = frozenset[tuple[str, str]]
 
 @dataclass(slots=True)
 class ModelIndex:
-    # namespace -> (label key, value) -> pods with that label, in model.pods_by_ns order
+    # namespace -> (label key, value) -> pods with that label, in model.pods_by_ns order (by namespace
+    # on first use)
     pods_by_label: dict[str, dict[tuple[str, str], list[Pod]]] | None = None
     # (namespace, pod labels) -> the Services of that namespace selecting such a pod, by name
     services_by_labels: dict[tuple[str, _Labels], list[Service]] = field(default_factory=dict)
@@ -40,23 +41,28 @@ class ModelIndex:
     guards: dict[int, tuple[Selector, str | None, frozenset[object]]] = field(default_factory=dict)
 
 
-def _pods_by_label(model: Model) -> dict[str, dict[tuple[str, str], list[Pod]]]:
+def _postings(model: Model, namespace: str) -> dict[tuple[str, str], list[Pod]]:
+    """(label key, value) -> the pods of ``namespace`` with that label; made for a namespace when
+    it is first asked about (a question about a few Services indexes only their namespaces)."""
     index = model.index.pods_by_label
     if index is None:
-        index = {}
-        for ns, pods in model.pods_by_ns.items():
-            postings: dict[tuple[str, str], list[Pod]] = {}
-            for pod in pods:
-                for item in pod.labels.items():
-                    postings.setdefault(item, []).append(pod)
-            index[ns] = postings
-        model.index.pods_by_label = index
-    return index
+        index = model.index.pods_by_label = {}
+    postings = index.get(namespace)
+    if postings is None:
+        postings = index[namespace] = {}
+        for pod in model.pods_by_ns.get(namespace, ()):
+            for item in pod.labels.items():
+                found = postings.get(item)
+                if found is None:
+                    postings[item] = [pod]
+                else:
+                    found.append(pod)
+    return postings
 
 
 def pods_selected(model: Model, namespace: str, selector: Mapping[str, str]) -> list[Pod]:
     """The pods of ``namespace`` carrying every label of a non-empty equality ``selector``."""
-    postings = _pods_by_label(model).get(namespace)
+    postings = _postings(model, namespace)
     if not postings:
         return []
     if len(selector) == 1:  # the posting holds exactly the pods with that label

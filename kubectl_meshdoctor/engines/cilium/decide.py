@@ -98,6 +98,13 @@ def selecting_rules(model: Model, pod: Pod) -> list[PolicyRule]:
     return out
 
 
+def shapes_egress(rule: PolicyRule) -> bool:
+    """Can this rule change an egress decision? Only through its egress allow and deny entries and
+    its egress default deny: one with none of them changes only the decision's detail (which
+    policies select the endpoint)."""
+    return bool(rule.egress or rule.egress_deny) or _is_default_deny(rule, "egress")
+
+
 def _is_default_deny(rule: PolicyRule, direction: str) -> bool:
     explicit = rule.default_deny_ingress if direction == "ingress" else rule.default_deny_egress
     has_section = rule.has_ingress_section if direction == "ingress" else rule.has_egress_section
