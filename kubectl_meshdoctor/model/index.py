@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kubectl_meshdoctor.findings.types import Mesh
+from kubectl_meshdoctor.model.cilium import PolicyRule
 from kubectl_meshdoctor.model.objects import Pod, Service
 from kubectl_meshdoctor.model.selectors import Selector
 
@@ -30,6 +31,9 @@ class ModelIndex:
     pods_by_label: dict[str, dict[tuple[str, str], list[Pod]]] | None = None
     # (namespace, pod labels) -> the Services of that namespace selecting such a pod, by name
     services_by_labels: dict[tuple[str, _Labels], list[Service]] = field(default_factory=dict)
+    # namespace -> its Services with a selector, sorted by name, with the selector's items (None:
+    # names that cannot be sorted)
+    services_by_name: dict[str, list[tuple[Service, tuple[tuple[str, str], ...]]] | None] = field(default_factory=dict)
     # id(pod) -> (pod, its services_by_labels answer); the pod is held so its id cannot be reused
     services_of_pod: dict[int, tuple[Pod, list[Service]]] = field(default_factory=dict)
     # namespace (None: every namespace) -> one identity per distinct label set
@@ -39,6 +43,13 @@ class ModelIndex:
     meshes: dict[int, tuple[Pod, tuple[Mesh, str]]] = field(default_factory=dict)
     # id(selector) -> (selector, its first equality requirement on a label: key, values); see guard
     guards: dict[int, tuple[Selector, str | None, frozenset[object]]] = field(default_factory=dict)
+    # namespace -> (its rules list, the clusterwide list, their lengths, each rule with its guard)
+    guarded: dict[
+        str,
+        tuple[
+            list[PolicyRule], list[PolicyRule], tuple[int, int], list[tuple[PolicyRule, str | None, frozenset[object]]]
+        ],
+    ] = field(default_factory=dict)
 
 
 def _postings(model: Model, namespace: str) -> dict[tuple[str, str], list[Pod]]:
@@ -89,17 +100,46 @@ def services_selecting(model: Model, pod: Pod) -> list[Service]:
     found = model.index.services_by_labels.get(key)
     if found is None:
         labels = pod.labels
-        found = sorted(
-            (
+        by_name = _selecting_by_name(model, pod.namespace)
+        if by_name is not None:  # sorted once per namespace: a stable sort, filtered, is the same list
+            found = [
                 svc
-                for svc in model.services_by_ns.get(pod.namespace, [])
-                if svc.selector and all(labels.get(k) == v for k, v in svc.selector.items())
-            ),
-            key=lambda s: s.name,
-        )
+                for svc, items in by_name
+                if (
+                    labels.get(items[0][0]) == items[0][1]
+                    if len(items) == 1
+                    else all(labels.get(k) == v for k, v in items)
+                )
+            ]
+        else:
+            found = sorted(
+                (
+                    svc
+                    for svc in model.services_by_ns.get(pod.namespace, [])
+                    if svc.selector and all(labels.get(k) == v for k, v in svc.selector.items())
+                ),
+                key=lambda s: s.name,
+            )
         model.index.services_by_labels[key] = found
     model.index.services_of_pod[id(pod)] = (pod, found)
     return list(found)
+
+
+def _selecting_by_name(model: Model, namespace: str) -> list[tuple[Service, tuple[tuple[str, str], ...]]] | None:
+    """The Services of ``namespace`` with a selector, sorted by name, each with its selector's items
+    (None: names that cannot be sorted; the caller sorts what it found, and fails as it would)."""
+    if namespace in model.index.services_by_name:
+        return model.index.services_by_name[namespace]
+    services = [s for s in model.services_by_ns.get(namespace, ()) if s.selector]
+    held: list[tuple[Service, tuple[tuple[str, str], ...]]] | None
+    try:
+        ordered = sorted(services, key=lambda s: s.name)
+    except TypeError:
+        held = None
+    else:
+        held = [(svc, tuple(svc.selector.items()) if svc.selector else ()) for svc in ordered]
+    model.index.services_by_name[namespace] = held
+    return held
 
 
 def distinct_identities(model: Model, namespace: str | None) -> list[Mapping[str, str]]:
@@ -127,6 +167,21 @@ def guard(model: Model, selector: Selector) -> tuple[Selector, str | None, froze
     if held is None or held[0] is not selector:
         held = model.index.guards[id(selector)] = (selector, *_first_equality(selector))
     return held
+
+
+def guarded_rules(model: Model, namespace: str) -> list[tuple[PolicyRule, str | None, frozenset[object]]]:
+    """The namespace's rules then the clusterwide ones (the rules that may select its pods), each
+    with its selector's guard. Kept per namespace while those two lists stay what they were."""
+    ns_rules = model.rules_by_ns.get(namespace) or _NO_RULES
+    cluster = model.cluster_rules
+    held = model.index.guarded.get(namespace)
+    if held is None or held[0] is not ns_rules or held[1] is not cluster or held[2] != (len(ns_rules), len(cluster)):
+        rules = [(rule, *guard(model, rule.subject)[1:]) for rule in (*ns_rules, *cluster)]
+        held = model.index.guarded[namespace] = (ns_rules, cluster, (len(ns_rules), len(cluster)), rules)
+    return held[3]
+
+
+_NO_RULES: list[PolicyRule] = []
 
 
 def _first_equality(selector: Selector) -> tuple[str | None, frozenset[object]]:

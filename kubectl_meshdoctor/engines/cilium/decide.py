@@ -14,7 +14,7 @@ from kubectl_meshdoctor.engines.cilium.peers import matching_port_rules, peer_ma
 from kubectl_meshdoctor.findings.types import Decision, ObjectRef
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.cilium import HTTPRule, PolicyRule
-from kubectl_meshdoctor.model.index import guard
+from kubectl_meshdoctor.model.index import guarded_rules
 from kubectl_meshdoctor.model.objects import Peer, Pod
 
 
@@ -84,15 +84,15 @@ def selecting_rules(model: Model, pod: Pod) -> list[PolicyRule]:
     except TypeError:  # a label value that cannot be a key: matched for this pod alone
         same, out = None, None
     if out is None:
-        candidates = model.rules_by_ns.get(pod.namespace, []) + model.cluster_rules
         if same is None:
+            candidates = model.rules_by_ns.get(pod.namespace, []) + model.cluster_rules
             out = [r for r in candidates if r.subject.matches(identity)]
         else:  # every value hashable: a rule's guard drops most rules before its selector is asked
-            out = []
-            for rule in candidates:
-                _, label, values = guard(model, rule.subject)
-                if (label is None or identity.get(label) in values) and rule.subject.matches(identity):
-                    out.append(rule)
+            out = [
+                rule
+                for rule, label, values in guarded_rules(model, pod.namespace)
+                if (label is None or identity.get(label) in values) and rule.subject.matches(identity)
+            ]
             model.selecting_cache[same] = out
     model.selecting_cache[key] = out
     return out
