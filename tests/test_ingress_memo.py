@@ -1,7 +1,8 @@
 """The witness search asks a server's ingress once per class of clients (checks/ingress_memo.py):
 for every server and client pod of every test scenario, and of the bench's S cluster (selectors on
 namespaces, namespace labels and apps), at every port a server declares, the memo answers what the
-engine answers for that very client (decision and whether the direction is enforced)."""
+engine answers for that very client (decision and whether the direction is enforced), and the
+client's egress toward that server is denied exactly when the engine denies it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from kubectl_meshdoctor.app import build_model
 from kubectl_meshdoctor.checks.ingress_memo import IngressMemo
 from kubectl_meshdoctor.engines.cilium.decide import evaluate
+from kubectl_meshdoctor.findings.types import Decision
 from kubectl_meshdoctor.model.objects import pod_peer
 from kubectl_meshdoctor.sources.snapshot import read_snapshot
 
@@ -36,6 +38,14 @@ def _same_answers(root: Path, limit: int = 10_000) -> int:
                     root.name,
                     server.key(),
                     client.key(),
+                    port,
+                )
+                out = evaluate(model, client, "egress", pod_peer(server, server.workload_name), port, "TCP")
+                denied = out.decision is Decision.DENY
+                assert memo.egress_denies(client, server, port, "TCP") is denied, (
+                    root.name,
+                    client.key(),
+                    server.key(),
                     port,
                 )
                 asked += 1

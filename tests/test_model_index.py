@@ -15,7 +15,7 @@ from kubectl_meshdoctor import app
 from kubectl_meshdoctor.checks.pairs import representatives
 from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
 from kubectl_meshdoctor.model.build import Model
-from kubectl_meshdoctor.model.index import any_pod_selected, distinct_identities
+from kubectl_meshdoctor.model.index import any_pod_selected, distinct_identities, selects_some
 from kubectl_meshdoctor.model.refs import pods_for_service, services_for
 from kubectl_meshdoctor.raw import RawObject, RawSnapshot
 from kubectl_meshdoctor.sources.demo import list_demos, read_demo
@@ -163,3 +163,63 @@ def test_rules_selecting_pods_of_equal_labels_follow_their_identity() -> None:
     model = app.build_model(RawSnapshot([RawObject(doc, "test") for doc in docs]))
     names = {key: [r.policy.name for r in selecting_rules(model, model.pods[key])] for key in sorted(model.pods)}
     assert names == {"a/p1": ["by-sa"], "a/p2": ["by-sa"], "a/p3": [], "b/p4": ["in-b"]}
+
+
+def test_rules_with_set_expressions_select_what_their_selectors_select() -> None:
+    """Rules whose endpointSelector has In with several values, NotIn, Exists and a label no pod has
+    select exactly the pods their selector matches (the first-equality shortcut drops no rule)."""
+    labels = ({"app": "web", "tier": "a"}, {"app": "api", "tier": "b"}, {"app": "db"}, {"tier": "a"}, {})
+    docs: list[dict[str, object]] = [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": f"p{i}", "namespace": "a", "labels": dict(lab)},
+            "spec": {"containers": [{"name": "c"}]},
+            "status": {"podIP": f"10.0.0.{i}"},
+        }
+        for i, lab in enumerate(labels)
+    ]
+    selectors = (
+        {"matchExpressions": [{"key": "app", "operator": "In", "values": ["web", "api"]}]},
+        {"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["a"]}]},
+        {"matchLabels": {"tier": "a"}, "matchExpressions": [{"key": "app", "operator": "Exists"}]},
+        {
+            "matchExpressions": [
+                {"key": "app", "operator": "DoesNotExist"},
+                {"key": "tier", "operator": "In", "values": ["a"]},
+            ]
+        },
+        {"matchLabels": {"zone": "9"}},
+        {},
+    )
+    docs += [
+        {
+            "apiVersion": "cilium.io/v2",
+            "kind": "CiliumNetworkPolicy",
+            "metadata": {"name": f"r{i}", "namespace": "a"},
+            "spec": {"endpointSelector": sel, "ingress": [{}]},
+        }
+        for i, sel in enumerate(selectors)
+    ]
+    model = app.build_model(RawSnapshot([RawObject(doc, "test") for doc in docs]))
+    _assert_like_scans(model)
+    names = {key: [r.policy.name for r in selecting_rules(model, model.pods[key])] for key in sorted(model.pods)}
+    assert names == {
+        "a/p0": ["r0", "r2", "r5"],
+        "a/p1": ["r0", "r1", "r5"],
+        "a/p2": ["r1", "r5"],
+        "a/p3": ["r3", "r5"],
+        "a/p4": ["r1", "r5"],
+    }
+
+
+def test_a_selector_asked_of_identities_with_values_that_cannot_be_hashed() -> None:
+    """An identity whose label value is a list (no schema checked it) is still matched by the selector."""
+    model = app.build_model(read_demo("sidecar-s2-l7-policy"))
+    rule = next(r for r in model.cilium.rules if any(q.op == "In" for q in r.subject.requirements))
+    req = next(q for q in rule.subject.requirements if q.op == "In")
+    odd: dict[str, object] = {req.key: ["a", "list"]}
+    fitting = {q.key: q.values[0] for q in rule.subject.requirements if q.op == "In"}
+    assert selects_some(model, rule.subject, [odd]) is False  # type: ignore[list-item]
+    assert selects_some(model, rule.subject, [odd, fitting]) is rule.subject.matches(fitting)  # type: ignore[list-item]
+    assert selects_some(model, rule.subject, [fitting]) is rule.subject.matches(fitting)

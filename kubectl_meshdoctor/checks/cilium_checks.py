@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.findings.types import Cause, ObjectRef
 from kubectl_meshdoctor.model.build import Model
-from kubectl_meshdoctor.model.index import any_pod_selected, distinct_identities
+from kubectl_meshdoctor.model.index import any_pod_selected, distinct_identities, selects_some
 
 
 def _invalid(model: Model) -> list[Cause]:
@@ -28,7 +28,7 @@ def _selects_nothing(model: Model) -> list[Cause]:
             continue  # it selects Cilium's ingress endpoint (reserved:ingress), which is no pod (issue 20)
         key = (rule.policy.kind, rule.policy.namespace, rule.policy.name)
         identities = distinct_identities(model, rule.namespace or None)
-        if not any(rule.subject.matches(identity) for identity in identities):
+        if not selects_some(model, rule.subject, identities):
             if key in seen:
                 continue
             seen.add(key)

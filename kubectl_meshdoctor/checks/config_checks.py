@@ -9,7 +9,7 @@ from kubectl_meshdoctor.model.build import Model
 
 
 def _config(model: Model) -> list[Cause]:
-    meshes = {model.pod_mesh(p)[0] for p in model.pods.values()}
+    meshes = model.meshes_in_use()
     return config_causes(model, meshes)
 
 

@@ -21,7 +21,7 @@ from kubectl_meshdoctor.diagnosis.call import HBONE_PORT, Call, Query, resolve_c
 from kubectl_meshdoctor.diagnosis.crosslayer import call_causes
 from kubectl_meshdoctor.engines.cilium.decide import evaluate, selecting_rules
 from kubectl_meshdoctor.engines.istio_authz import applicable, uses_identity
-from kubectl_meshdoctor.engines.istio_mtls import effective_pa
+from kubectl_meshdoctor.engines.istio_mtls import effective_pa, in_namespace
 from kubectl_meshdoctor.errors import MeshdoctorError
 from kubectl_meshdoctor.findings.types import Cause, Decision, Mesh, Verdict
 from kubectl_meshdoctor.model.build import Model
@@ -60,7 +60,9 @@ def is_istio_proxy(pod: Pod) -> bool:
     itself (no injected sidecar), and its ports are Istio's (15008 HBONE, 15021 health)."""
     labels = pod.labels
     return (
-        any(k in labels for k in _ISTIO_PROXY_LABELS)
+        _ISTIO_PROXY_LABELS[0] in labels
+        or _ISTIO_PROXY_LABELS[1] in labels
+        or _ISTIO_PROXY_LABELS[2] in labels
         or labels.get("istio", "").endswith("gateway")
         or "ztunnel" in (labels.get("app"), labels.get("app.kubernetes.io/name"))
     )
@@ -155,8 +157,8 @@ def _pa_modes(model: Model, pod: Pod, pa_namespaces: frozenset[str]) -> set[str]
     if pod.namespace not in pa_namespaces and model.istio.mesh.root_namespace not in pa_namespaces:
         return {"PERMISSIVE"}
     modes = {effective_pa(model, pod, None).mode}
-    for pa in model.istio.peer_authns:
-        if pa.port_level and pa.ref.namespace == pod.namespace:
+    for pa in in_namespace(model, pod.namespace):  # the index keeps input order
+        if pa.port_level:
             modes |= {effective_pa(model, pod, port).mode for port in pa.port_level}
     return modes
 
@@ -197,12 +199,14 @@ def cilium_lets_through(
     if Mesh.AMBIENT in (client_mesh, model.pod_mesh(server)[0]):
         ports.append(HBONE_PORT)  # rules written for the tunnel port let the call in too
     for port in ports:
-        egress = evaluate(model, client, "egress", pod_peer(server, server.workload_name), port, "TCP")
-        if egress.decision is Decision.DENY:
-            continue
-        if memo is not None:  # the same answer, asked once per class of clients (checks/ingress_memo.py)
+        if memo is not None:  # the same answers, asked once per class of clients (checks/ingress_memo.py)
+            if memo.egress_denies(client, server, port, "TCP"):
+                continue
             decision, enforced = memo.decide(server, client, port, "TCP")
         else:
+            egress = evaluate(model, client, "egress", pod_peer(server, server.workload_name), port, "TCP")
+            if egress.decision is Decision.DENY:
+                continue
             ingress = evaluate(model, server, "ingress", pod_peer(client, client.workload_name), port, "TCP")
             decision, enforced = ingress.decision, ingress.enforced
         if decision is not Decision.DENY and (client_mesh is not Mesh.NONE or enforced):

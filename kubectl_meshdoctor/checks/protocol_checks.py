@@ -38,6 +38,8 @@ def declared(sp: ServicePort) -> tuple[str | None, str]:
 def _l7_ref(model: Model, pod: Pod, port: int) -> ObjectRef | None:
     for rule in selecting_rules(model, pod):
         for entry in rule.ingress:
+            if not any(pr.l7 == "http" for pr in entry.to_ports):
+                continue  # none of its port rules can be an HTTP one, whichever match
             for pr in matching_port_rules(entry, port, "TCP", pod):
                 if pr.l7 == "http":
                     return rule.policy.with_rule(f"{entry.path}.{pr.path}.rules.http")
@@ -47,9 +49,13 @@ def _l7_ref(model: Model, pod: Pod, port: int) -> ObjectRef | None:
 def _port_findings(model: Model, pod: Pod, mesh: Mesh, svc: Service, i: int, sp: ServicePort) -> list[Cause]:
     protocol, how = declared(sp)
     target = sp.target_port if isinstance(sp.target_port, int) else pod.named_port(sp.target_port)
+    l7 = _l7_ref(model, pod, target) if target is not None else None
+    if not (l7 is not None and protocol is not None and protocol not in _HTTP) and not (
+        protocol is None and mesh is not Mesh.NONE and sp.protocol == "TCP"
+    ):
+        return []  # nothing to say of this port (the two findings below, their conditions)
     ref = svc.ref().with_rule(f"spec.ports[{i}]")
     where = f"{svc.namespace}/{svc.name}:{sp.port}"
-    l7 = _l7_ref(model, pod, target) if target is not None else None
     if l7 is not None and protocol is not None and protocol not in _HTTP:
         what = (
             f"Service port {where} is declared {protocol} ({how}) but {l7.key()} puts Cilium's HTTP parser on "

@@ -38,6 +38,11 @@ def _in_ns(model: Model, namespace: str) -> list[PeerAuthentication]:
     return found
 
 
+def in_namespace(model: Model, namespace: str) -> list[PeerAuthentication]:
+    """The PeerAuthentications whose namespace is ``namespace``, in input order (indexed)."""
+    return [pa for pa in _in_ns(model, namespace) if pa.ref.namespace == namespace]
+
+
 def effective_pa(model: Model, pod: Pod, port: int | None) -> EffectiveMTLS:
     """A3: workload > namespace > mesh; UNSET inherits; oldest wins at one level; default PERMISSIVE."""
     root = model.istio.mesh.root_namespace

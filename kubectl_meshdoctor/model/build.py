@@ -131,6 +131,11 @@ class Model:
         self.index.meshes[id(pod)] = (pod, found)
         return found
 
+    def meshes_in_use(self) -> set[Mesh]:
+        """The mesh modes of all pods (pod_mesh of each; not remembered per pod: a scan of every pod
+        would fill the cache with pods no analyzer asks about again)."""
+        return {self._pod_mesh(pod)[0] for pod in self.pods.values()}
+
     def _pod_mesh(self, pod: Pod) -> tuple[Mesh, str]:
         if pod.has_sidecar():
             return Mesh.SIDECAR, "istio-proxy container in the pod"

@@ -14,6 +14,7 @@ from kubectl_meshdoctor.engines.cilium.peers import matching_port_rules, peer_ma
 from kubectl_meshdoctor.findings.types import Decision, ObjectRef
 from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.cilium import HTTPRule, PolicyRule
+from kubectl_meshdoctor.model.index import guarded_rules
 from kubectl_meshdoctor.model.objects import Peer, Pod
 
 
@@ -76,18 +77,32 @@ def selecting_rules(model: Model, pod: Pod) -> list[PolicyRule]:
     cached = model.selecting_cache.get(key)
     if cached is not None:
         return cached
+    identity = pod.identity
     try:  # the replicas of a workload share their identity labels: matched once for all of them
-        same = (pod.namespace, tuple(pod.identity.items()))
+        same = (pod.namespace, tuple(identity.items()))
         out = model.selecting_cache.get(same)
     except TypeError:  # a label value that cannot be a key: matched for this pod alone
         same, out = None, None
     if out is None:
-        candidates = model.rules_by_ns.get(pod.namespace, []) + model.cluster_rules
-        out = [r for r in candidates if r.subject.matches(pod.identity)]
-        if same is not None:
+        if same is None:
+            candidates = model.rules_by_ns.get(pod.namespace, []) + model.cluster_rules
+            out = [r for r in candidates if r.subject.matches(identity)]
+        else:  # every value hashable: a rule's guard drops most rules before its selector is asked
+            out = [
+                rule
+                for rule, label, values in guarded_rules(model, pod.namespace)
+                if (label is None or identity.get(label) in values) and rule.subject.matches(identity)
+            ]
             model.selecting_cache[same] = out
     model.selecting_cache[key] = out
     return out
+
+
+def shapes_egress(rule: PolicyRule) -> bool:
+    """Can this rule change an egress decision? Only through its egress allow and deny entries and
+    its egress default deny: one with none of them changes only the decision's detail (which
+    policies select the endpoint)."""
+    return bool(rule.egress or rule.egress_deny) or _is_default_deny(rule, "egress")
 
 
 def _is_default_deny(rule: PolicyRule, direction: str) -> bool:
