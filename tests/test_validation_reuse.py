@@ -1,0 +1,91 @@
+"""CEL answers are reused between objects and rules see only the fields of ``self`` they name: the
+violations must be exactly those of a fresh validator for each object, whatever came before."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import yaml
+
+from kubectl_meshdoctor.validation import Validator
+from kubectl_meshdoctor.validation.cel_fields import cut, self_fields
+
+AP = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: a, namespace: blue}\n"
+PA = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p, namespace: blue}\n"
+OBJECTS = [
+    AP + "spec: {selector: {matchLabels: {app: web}}, rules: [{from: [{source: {namespaces: [a]}}]}]}",
+    AP + "spec: {selector: {matchLabels: {app: web}}, targetRef: {kind: Service, name: s}}",  # selector + targetRef
+    AP + "spec: {selector: {matchLabels: {app: web}}, rules: [{from: [{source: {namespaces: [b]}}]}]}",
+    AP + "spec: {selector: {matchLabels: {'*': web}}}",
+    AP + "spec: {selector: {matchLabels: {app: '*'}}}",
+    AP + "spec: {rules: [{from: [{source: {serviceAccounts: [a], principals: [b]}}]}]}",
+    AP + "spec: {rules: [{from: [{source: {serviceAccounts: [a]}}]}]}",
+    PA + "spec: {portLevelMtls: {'8080': {mode: STRICT}}}",  # port-level mTLS needs a selector
+    PA + "spec: {selector: {matchLabels: {app: web}}, portLevelMtls: {'8080': {mode: STRICT}}}",
+    PA + "spec: {selector: {matchLabels: {app: web}}, portLevelMtls: {'70000': {mode: STRICT}}}",
+    PA + "spec: {selector: {matchLabels: {app: web}}, portLevelMtls: {'http': {mode: STRICT}}}",
+    PA + "spec: {selector: {matchLabels: {}}, portLevelMtls: {'8080': {mode: STRICT}}}",
+]
+
+
+def _fresh(doc: dict[str, object]) -> list[str]:
+    return [v.text() for v in Validator().validate(doc)]
+
+
+def test_reused_answers_are_those_of_a_fresh_validator() -> None:
+    docs = [yaml.safe_load(text) for text in OBJECTS]
+    expected = [_fresh(doc) for doc in docs]
+    assert sum(1 for e in expected if e) >= 6  # the near misses above are rejected, the rest accepted
+    shared = Validator()
+    for _ in range(2):  # the second round answers from what the first remembered
+        assert [[v.text() for v in shared.validate(doc)] for doc in docs] == expected
+        assert [[v.text() for v in shared.validate(doc)] for doc in reversed(docs)] == expected[::-1]
+
+
+def test_a_selector_and_a_target_ref_together_are_rejected_after_a_selector_alone() -> None:
+    shared = Validator()
+    alone, both = yaml.safe_load(OBJECTS[0]), yaml.safe_load(OBJECTS[1])
+    assert shared.validate(alone) == []
+    assert [v.path for v in shared.validate(both)] == ["spec"]
+
+
+def test_values_that_print_alike_are_not_confused() -> None:
+    shared = Validator()
+    port = PA + "spec: {selector: {matchLabels: {app: web}}, portLevelMtls: {'8080': {mode: STRICT}}}"
+    doc = yaml.safe_load(port)
+    assert shared.validate(doc) == []
+    doc["spec"]["selector"]["matchLabels"] = {}  # the empty selector is rejected, remembered or not
+    assert [v.path for v in shared.validate(doc)] == ["spec"] == [v.path for v in Validator().validate(doc)]
+    doc["spec"]["selector"] = {"matchLabels": {"app": math.nan}}  # not a string: same answer as a fresh run
+    assert [v.text() for v in shared.validate(doc)] == _fresh(doc)
+
+
+@pytest.mark.parametrize(
+    ("rule", "fields"),
+    [
+        ("has(self.a) && self.b.c == 1", {"a", "b"}),
+        ("size(self.items) > 0 ? self.mode == 'x' : true", {"items", "mode"}),
+        ("self.all(k, k != '')", None),  # a method on self: it sees all of it
+        ("self == {}", None),
+        ("'x' in self", None),
+        ("self.?a.orValue(1) == 1", None),
+        ("x.all(self, self.a)", None),  # self rebound by a macro
+        ("self.a == 'self'", {"a"}),  # text in quotes is not a use
+        ("self.a == 'it\\'s' || self", None),  # escapes: not read here
+        ("self.a // comment self", None),
+        ("self.size() == 0", None),
+        ("self . a > 1", {"a"}),
+    ],
+)
+def test_the_fields_a_rule_reads(rule: str, fields: set[str] | None) -> None:
+    assert self_fields(rule) == (None if fields is None else frozenset(fields))
+
+
+def test_a_cut_keeps_only_named_fields_of_plain_objects() -> None:
+    value = {"a": 1, "b": [2], "c": {"d": 3}}
+    assert cut(value, frozenset({"a", "c", "z"})) == {"a": 1, "c": {"d": 3}}
+    assert cut(value, None) is value
+    odd = {1: "x", "a": 2}
+    assert cut(odd, frozenset({"a"})) is odd  # non-string keys become strings later: left whole
+    assert cut([1], frozenset({"a"})) == [1]
