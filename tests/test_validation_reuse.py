@@ -89,3 +89,12 @@ def test_a_cut_keeps_only_named_fields_of_plain_objects() -> None:
     odd = {1: "x", "a": 2}
     assert cut(odd, frozenset({"a"})) is odd  # non-string keys become strings later: left whole
     assert cut([1], frozenset({"a"})) == [1]
+
+
+def test_kind_and_version_that_are_not_strings_are_looked_up_by_their_text() -> None:
+    shared = Validator()
+    bad = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": [{"port": 70000}]}}
+    assert [v.path for v in shared.validate(bad)] == ["spec.ports[0].port"]
+    assert shared.validate({**bad, "kind": ["Service"]}) == []  # no schema for that text: not checked
+    assert shared.validate({**bad, "apiVersion": None}) == []
+    assert shared.validate({**bad, "apiVersion": 1}) == []

@@ -75,12 +75,22 @@ class Validator:
 
     def validate(self, doc: dict[str, Any]) -> list[Violation]:
         """The reasons the API server would reject ``doc``; [] when it would accept it or we have no schema."""
-        compiled = self._compile(str(doc.get("kind")), str(doc.get("apiVersion") or ""))
-        if compiled is None or (compiled.rules is None and _plainly_valid(compiled.validator, doc)):
-            return []  # no schema, or valid with no CEL rules to run: most objects at scale
+        kind, version = doc.get("kind"), doc.get("apiVersion")
+        if type(kind) is str and type(version) is str:  # as read from JSON: the key is the strings themselves
+            try:
+                compiled = self._compiled[kind, version]
+            except KeyError:
+                compiled = self._compile(kind, version)
+        else:
+            compiled = self._compile(str(kind), str(version or ""))
+        if compiled is None:
+            return []  # no schema
+        plain = _plainly_valid(compiled.validator, doc)
+        if plain and compiled.rules is None:
+            return []  # valid with no CEL rules to run: most objects at scale
         out: list[Violation] = []
         value: Any = doc
-        if not _plainly_valid(compiled.validator, doc):  # the common case at scale needs no copy
+        if not plain:  # the common case at scale needs no copy
             value = json_value(doc, drop_nulls=compiled.entry.builtin)
             if not compiled.validator.is_valid(value):
                 out.extend(_violation(err) for err in compiled.validator.iter_errors(value))
