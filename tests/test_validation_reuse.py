@@ -4,6 +4,7 @@ violations must be exactly those of a fresh validator for each object, whatever 
 from __future__ import annotations
 
 import math
+from importlib import resources
 
 import pytest
 import yaml
@@ -98,3 +99,14 @@ def test_kind_and_version_that_are_not_strings_are_looked_up_by_their_text() -> 
     assert shared.validate({**bad, "kind": ["Service"]}) == []  # no schema for that text: not checked
     assert shared.validate({**bad, "apiVersion": None}) == []
     assert shared.validate({**bad, "apiVersion": 1}) == []
+
+
+def test_shipped_schemas_read_as_the_json_module_reads_them() -> None:
+    import json
+
+    from kubectl_meshdoctor.validation.schemas import FILES, _read
+
+    for name in FILES:
+        text = resources.files("kubectl_meshdoctor.validation").joinpath("schemas", name).read_text()
+        # json.dumps tells 1 from 1.0 and keeps key order: equal text, equal schema
+        assert json.dumps(_read(name)) == json.dumps(json.loads(text)), name
