@@ -110,3 +110,39 @@ def test_shipped_schemas_read_as_the_json_module_reads_them() -> None:
         text = resources.files("kubectl_meshdoctor.validation").joinpath("schemas", name).read_text()
         # json.dumps tells 1 from 1.0 and keeps key order: equal text, equal schema
         assert json.dumps(_read(name)) == json.dumps(json.loads(text)), name
+
+
+CNP = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: p, namespace: blue}\n"
+TLS = "spec: {endpointSelector: {}, egress: [{toPorts: [{ports: [{port: '443'}], serverNames: %s}]}]}"
+
+
+@pytest.mark.parametrize(
+    ("spec", "paths"),
+    [
+        (TLS % "[a.example, a.example]", ["spec.egress[0].toPorts[0].serverNames[1]"]),
+        (TLS % "[a.example, b.example]", []),  # near miss: no duplicate
+        ("specs: [{endpointSelector: {}, ingress: [{toPorts: [{serverNames: [x, x]}]}]}]",
+         ["specs[0].ingress[0].toPorts[0].serverNames[1]"]),
+        ("spec: {endpointSelector: {matchLabels: {serverNames: x}}, ingress: [{}]}", []),  # the word, not the list
+    ],
+)  # fmt: skip
+def test_list_checks_deep_in_a_policy_run_only_where_their_key_is(spec: str, paths: list[str]) -> None:
+    doc = yaml.safe_load(CNP + spec)
+    assert [v.path for v in Validator().validate(doc)] == paths
+
+
+def test_objects_are_walked_for_rules_unless_a_deep_key_is_missing() -> None:
+    from kubectl_meshdoctor.validation.rules import may_fire, rule_tree, trigger_keys
+
+    deep = rule_tree(
+        {"properties": {"a": {"properties": {"b": {"properties": {"c": {"x-kubernetes-list-type": "set"}}}}}}}, {}
+    )
+    assert deep is not None and trigger_keys(deep) == (b'"c":',)
+    assert may_fire({"a": {"b": {"c": [1]}}}, trigger_keys(deep))
+    assert not may_fire({"a": {"b": {"d": "c"}}}, trigger_keys(deep))
+    assert may_fire({"a": {1: "x"}}, trigger_keys(deep))  # not plain JSON: walked
+    shallow = rule_tree({"properties": {"a": {"x-kubernetes-validations": [{"rule": "self > 0"}]}}}, {})
+    assert shallow is not None and trigger_keys(shallow) is None  # nearly every object has `a`: always walked
+    defaults = rule_tree({"properties": {"a": {"properties": {"b": {"properties": {"c": {
+        "x-kubernetes-list-type": "set"}}}, "d": {"default": 1}}}}}, {})  # fmt: skip
+    assert defaults is not None and trigger_keys(defaults) is None

@@ -88,6 +88,37 @@ def rule_tree(schema: dict[str, Any], definitions: dict[str, Any], depth: int = 
     return None if node.empty() else node
 
 
+def trigger_keys(root: RuleNode, min_depth: int = 3) -> tuple[bytes, ...] | None:
+    """Keys (as orjson writes them, with the colon) one of which an object's JSON text must hold for
+    ``check`` to find anything: for each node that checks something, the last property name on its
+    path. None when that cannot skip anything worth the text: a checked node reached through no
+    property, defaults (they add keys), or a key above ``min_depth`` (nearly every object has it)."""
+    if root.defaults_below:
+        return None
+    found: set[bytes] = set()
+    todo: list[tuple[RuleNode, str | None, int]] = [(root, None, 0)]
+    while todo:
+        node, via, depth = todo.pop()
+        if node.rules or node.list_type is not None:
+            if via is None or depth < min_depth:
+                return None
+            found.add(orjson.dumps(via) + b":")
+        todo.extend((child, name, depth + 1) for name, child in node.properties.items())
+        todo.extend((child, via, depth) for child in (node.items, node.values) if child is not None)
+    return tuple(sorted(found))
+
+
+def may_fire(value: Any, triggers: tuple[bytes, ...] | None) -> bool:
+    """False only when ``check`` provably finds nothing in ``value`` (see ``trigger_keys``)."""
+    if triggers is None:
+        return True
+    try:
+        text = orjson.dumps(value, option=_STRICT)
+    except TypeError:  # not plain JSON: walk it
+        return True
+    return any(key in text for key in triggers)
+
+
 def load_cel() -> Any:
     """The CEL library's compiled core. Its package ``__init__`` also imports its interactive CLI
     (typer, prompt_toolkit: ~0.1 s, longer than everything else in a --demo run), so the extension

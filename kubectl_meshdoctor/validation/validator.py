@@ -8,7 +8,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_meshdoctor.validation.rules import CelRules, RuleNode, check, defaulted, rule_tree
+from kubectl_meshdoctor.validation.rules import CelRules, RuleNode, check, defaulted, may_fire, rule_tree, trigger_keys
 from kubectl_meshdoctor.validation.schemas import FILES, KindSchema, read_kinds, to_draft4, with_metadata
 from kubectl_meshdoctor.validation.violation import Violation, json_value, path_text, show
 
@@ -34,6 +34,7 @@ class _Compiled:
     entry: KindSchema
     validator: Any  # jsonschema_rs validator
     rules: RuleNode | None
+    triggers: tuple[bytes, ...] | None  # rules.trigger_keys: None when every object is walked
 
 
 class Validator:
@@ -65,7 +66,8 @@ class Validator:
 
             schema = with_metadata(to_draft4(entry.schema))
             validator = jsonschema_rs.Draft4Validator(schema, formats={"cidr": _is_cidr}, validate_formats=True)
-            compiled = _Compiled(entry, validator, rule_tree(entry.schema, entry.schema.get("definitions", {})))
+            rules = rule_tree(entry.schema, entry.schema.get("definitions", {}))
+            compiled = _Compiled(entry, validator, rules, None if rules is None else trigger_keys(rules))
         self._compiled[key] = compiled
         return compiled
 
@@ -94,7 +96,8 @@ class Validator:
             value = json_value(doc, drop_nulls=compiled.entry.builtin)
             if not compiled.validator.is_valid(value):
                 out.extend(_violation(err) for err in compiled.validator.iter_errors(value))
-        if not out and compiled.rules is not None:  # CEL rules assume the schema's types (checked at CRD creation)
+        # CEL rules assume the schema's types (checked at CRD creation)
+        if not out and compiled.rules is not None and may_fire(value, compiled.triggers):
             check(compiled.rules, defaulted(compiled.rules, value), (), self.cel, out)
         return _deduplicate(out)
 
