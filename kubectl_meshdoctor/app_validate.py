@@ -71,8 +71,11 @@ def all_valid_taken(objects: list[RawObject], take: Callable[[int], range | None
 
 def all_valid(objects: list[RawObject]) -> bool:
     """What the child computes: does the validator accept every object (and never fail)?"""
-    validator = Validator()
+    validate = Validator().validate
     try:
-        return not any(validator.validate(obj.doc) for obj in objects)
+        for obj in objects:  # noqa: SIM110 (a plain loop: fewer instructions a call than a generator)
+            if validate(obj.doc):
+                return False
+        return True
     except Exception:  # the ordinary build turns it into a gap naming the object
         return False

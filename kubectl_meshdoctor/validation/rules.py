@@ -17,11 +17,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
+from kubectl_meshdoctor.validation.cel_fields import cut, self_fields
 from kubectl_meshdoctor.validation.violation import Violation, json_value, path_text, show
 
 # The library's words for "cannot run this here": a function it lacks (Kubernetes' CEL libraries) or a
 # dynamic type mix the API server's type-checked CEL would have resolved at CRD creation.
 _UNSUPPORTED = re.compile(r"Undefined variable or function|Unsupported operation|No such overload")
+# orjson options under which equal text of equal values means equal types (1, 1.0, true differ)
+_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,37 @@ def rule_tree(schema: dict[str, Any], definitions: dict[str, Any], depth: int = 
     return None if node.empty() else node
 
 
+def trigger_keys(root: RuleNode, min_depth: int = 3) -> tuple[bytes, ...] | None:
+    """Keys (as orjson writes them, with the colon) one of which an object's JSON text must hold for
+    ``check`` to find anything: for each node that checks something, the last property name on its
+    path. None when that cannot skip anything worth the text: a checked node reached through no
+    property, defaults (they add keys), or a key above ``min_depth`` (nearly every object has it)."""
+    if root.defaults_below:
+        return None
+    found: set[bytes] = set()
+    todo: list[tuple[RuleNode, str | None, int]] = [(root, None, 0)]
+    while todo:
+        node, via, depth = todo.pop()
+        if node.rules or node.list_type is not None:
+            if via is None or depth < min_depth:
+                return None
+            found.add(orjson.dumps(via) + b":")
+        todo.extend((child, name, depth + 1) for name, child in node.properties.items())
+        todo.extend((child, via, depth) for child in (node.items, node.values) if child is not None)
+    return tuple(sorted(found))
+
+
+def may_fire(value: Any, triggers: tuple[bytes, ...] | None) -> bool:
+    """False only when ``check`` provably finds nothing in ``value`` (see ``trigger_keys``)."""
+    if triggers is None:
+        return True
+    try:
+        text = orjson.dumps(value, option=_STRICT)
+    except TypeError:  # not plain JSON: walk it
+        return True
+    return any(key in text for key in triggers)
+
+
 def load_cel() -> Any:
     """The CEL library's compiled core. Its package ``__init__`` also imports its interactive CLI
     (typer, prompt_toolkit: ~0.1 s, longer than everything else in a --demo run), so the extension
@@ -112,10 +148,21 @@ def load_cel() -> Any:
 
 
 class CelRules:
-    """Compiled CEL programs by rule text; None for a rule the library cannot run (not checked)."""
+    """Compiled CEL programs by rule text; None for a rule the library cannot run (not checked).
+
+    A rule's answer depends only on the rule and the value it runs on (cut to the fields it reads:
+    ``cel_fields``), so answers are remembered by the rule and the JSON text of that value, and used
+    again only for an equal value (equal text and ``==``: 1, 1.0 and true differ in the text; NaN is
+    never equal to another NaN; a value orjson cannot write is never remembered). The replicas of a
+    policy, and the many policies with the same selector, run each rule once. At most ``LIMIT``
+    answers are held (all dropped when full)."""
+
+    LIMIT = 4096
 
     def __init__(self) -> None:
         self._programs: dict[str, Any] = {}
+        self._fields: dict[str, frozenset[str] | None] = {}
+        self._answers: dict[tuple[str, str, bytes], tuple[Any, str | None]] = {}
         self._cel: Any = None
         self.unchecked: set[str] = set()
 
@@ -133,6 +180,7 @@ class CelRules:
         if program is None:
             self.unchecked.add(rule)
         self._programs[rule] = program
+        self._fields[rule] = self_fields(rule)
         return program
 
     def evaluate(self, rule: Rule, value: Any) -> str | None:
@@ -140,6 +188,23 @@ class CelRules:
         program = self.program(rule.rule)
         if program is None:
             return None
+        value = cut(value, self._fields[rule.rule])
+        try:
+            key: tuple[str, str, bytes] | None = (rule.rule, rule.message, orjson.dumps(value, option=_STRICT))
+        except TypeError:  # not plain JSON (dates, big integers, ...): run it every time
+            key = None
+        if key is not None:
+            held = self._answers.get(key)
+            if held is not None and held[0] == value:
+                return held[1]
+        reason = self._run(program, rule, value)
+        if key is not None:
+            if len(self._answers) >= self.LIMIT:
+                self._answers.clear()
+            self._answers[key] = (value, reason)
+        return reason
+
+    def _run(self, program: Any, rule: Rule, value: Any) -> str | None:
         try:
             result = program.execute({"self": json_value(value, drop_nulls=False)})  # as JSON: string keys
         except Exception as err:  # the library raises plain RuntimeError/KeyError/TypeError

@@ -8,10 +8,11 @@ the others, e.g. ``int32`` or ``idn-hostname``, are descriptive and dropped).
 
 from __future__ import annotations
 
-import json
+import pkgutil
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
+
+import orjson
 
 CHECKED_FORMATS = frozenset({"cidr"})
 # Built-in kinds decode JSON null as "unset"; custom resources reject null unless `nullable`.
@@ -87,8 +88,13 @@ def to_draft4(node: Any) -> Any:
 
 
 def _read(name: str) -> dict[str, Any]:
-    text = resources.files("kubectl_meshdoctor.validation").joinpath("schemas", name).read_text()
-    data: dict[str, Any] = json.loads(text)
+    """One shipped file, read by this package's loader (a file beside it, or in a zip): unlike
+    ``importlib.resources`` it imports nothing (zipfile and its readers: ~10 ms on first use).
+    orjson reads these plain JSON files as ``json`` does (tests/test_validation_reuse.py)."""
+    text = pkgutil.get_data("kubectl_meshdoctor.validation", f"schemas/{name}")
+    if text is None:
+        raise FileNotFoundError(name)
+    data: dict[str, Any] = orjson.loads(text)
     return data
 
 

@@ -8,7 +8,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_meshdoctor.validation.rules import CelRules, RuleNode, check, defaulted, rule_tree
+from kubectl_meshdoctor.validation.rules import CelRules, RuleNode, check, defaulted, may_fire, rule_tree, trigger_keys
 from kubectl_meshdoctor.validation.schemas import FILES, KindSchema, read_kinds, to_draft4, with_metadata
 from kubectl_meshdoctor.validation.violation import Violation, json_value, path_text, show
 
@@ -34,6 +34,7 @@ class _Compiled:
     entry: KindSchema
     validator: Any  # jsonschema_rs validator
     rules: RuleNode | None
+    triggers: tuple[bytes, ...] | None  # rules.trigger_keys: None when every object is walked
 
 
 class Validator:
@@ -65,7 +66,8 @@ class Validator:
 
             schema = with_metadata(to_draft4(entry.schema))
             validator = jsonschema_rs.Draft4Validator(schema, formats={"cidr": _is_cidr}, validate_formats=True)
-            compiled = _Compiled(entry, validator, rule_tree(entry.schema, entry.schema.get("definitions", {})))
+            rules = rule_tree(entry.schema, entry.schema.get("definitions", {}))
+            compiled = _Compiled(entry, validator, rules, None if rules is None else trigger_keys(rules))
         self._compiled[key] = compiled
         return compiled
 
@@ -75,16 +77,27 @@ class Validator:
 
     def validate(self, doc: dict[str, Any]) -> list[Violation]:
         """The reasons the API server would reject ``doc``; [] when it would accept it or we have no schema."""
-        compiled = self._compile(str(doc.get("kind")), str(doc.get("apiVersion") or ""))
-        if compiled is None or (compiled.rules is None and _plainly_valid(compiled.validator, doc)):
-            return []  # no schema, or valid with no CEL rules to run: most objects at scale
+        kind, version = doc.get("kind"), doc.get("apiVersion")
+        if type(kind) is str and type(version) is str:  # as read from JSON: the key is the strings themselves
+            try:
+                compiled = self._compiled[kind, version]
+            except KeyError:
+                compiled = self._compile(kind, version)
+        else:
+            compiled = self._compile(str(kind), str(version or ""))
+        if compiled is None:
+            return []  # no schema
+        plain = _plainly_valid(compiled.validator, doc)
+        if plain and compiled.rules is None:
+            return []  # valid with no CEL rules to run: most objects at scale
         out: list[Violation] = []
         value: Any = doc
-        if not _plainly_valid(compiled.validator, doc):  # the common case at scale needs no copy
+        if not plain:  # the common case at scale needs no copy
             value = json_value(doc, drop_nulls=compiled.entry.builtin)
             if not compiled.validator.is_valid(value):
                 out.extend(_violation(err) for err in compiled.validator.iter_errors(value))
-        if not out and compiled.rules is not None:  # CEL rules assume the schema's types (checked at CRD creation)
+        # CEL rules assume the schema's types (checked at CRD creation)
+        if not out and compiled.rules is not None and may_fire(value, compiled.triggers):
             check(compiled.rules, defaulted(compiled.rules, value), (), self.cel, out)
         return _deduplicate(out)
 
