@@ -62,7 +62,7 @@ def all_valid_taken(objects: list[RawObject], take: Callable[[int], range | None
     validate = Validator().validate
     try:
         while (part := take(len(objects))) is not None:
-            for i in part:  # noqa: SIM110 (as in all_valid)
+            for i in part:  # a plain loop, as in all_valid
                 if validate(objects[i].doc):
                     return False
     except Exception:  # the ordinary build turns it into a gap naming the object
