@@ -14,21 +14,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_STRING = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")  # exact once there are no backslashes or triple quotes
-_SELF = re.compile(r"(?<![A-Za-z0-9_.])self(?![A-Za-z0-9_])")
-_FIELD = re.compile(r"\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_])(?!\s*\()")
+# Patterns as text: ``re`` compiles (and caches) them on the first rule, not when the program starts.
+_STRING = r"'[^'\n]*'|\"[^\"\n]*\""  # exact once there are no backslashes or triple quotes
+_SELF = r"(?<![A-Za-z0-9_.])self(?![A-Za-z0-9_])"
+_FIELD = r"\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_])(?!\s*\()"
 
 
 def self_fields(rule: str) -> frozenset[str] | None:
     """The field names a rule selects on ``self`` when that is all it does with ``self``; else None."""
     if "\\" in rule or "'''" in rule or '"""' in rule or "//" in rule or "`" in rule:
         return None
-    text = _STRING.sub(" ", rule)
+    text = re.sub(_STRING, " ", rule)
     if "'" in text or '"' in text:
         return None  # an unterminated literal: not read here
     fields: set[str] = set()
-    for use in _SELF.finditer(text):
-        selected = _FIELD.match(text, use.end())
+    field = re.compile(_FIELD)
+    for use in re.finditer(_SELF, text):
+        selected = field.match(text, use.end())
         if selected is None:
             return None
         fields.add(selected.group(1))

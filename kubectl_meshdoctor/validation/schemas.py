@@ -8,7 +8,6 @@ the others, e.g. ``int32`` or ``idn-hostname``, are descriptive and dropped).
 
 from __future__ import annotations
 
-import pkgutil
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +90,8 @@ def _read(name: str) -> dict[str, Any]:
     """One shipped file, read by this package's loader (a file beside it, or in a zip): unlike
     ``importlib.resources`` it imports nothing (zipfile and its readers: ~10 ms on first use).
     orjson reads these plain JSON files as ``json`` does (tests/test_validation_reuse.py)."""
+    import pkgutil  # here: the import (a namedtuple built at import) is paid only by a run that validates
+
     text = pkgutil.get_data("kubectl_meshdoctor.validation", f"schemas/{name}")
     if text is None:
         raise FileNotFoundError(name)

@@ -35,6 +35,7 @@ class _Compiled:
     validator: Any  # jsonschema_rs validator
     rules: RuleNode | None
     triggers: tuple[bytes, ...] | None  # rules.trigger_keys: None when every object is walked
+    is_valid: Any  # validator.is_valid, looked up once
 
 
 class Validator:
@@ -67,7 +68,8 @@ class Validator:
             schema = with_metadata(to_draft4(entry.schema))
             validator = jsonschema_rs.Draft4Validator(schema, formats={"cidr": _is_cidr}, validate_formats=True)
             rules = rule_tree(entry.schema, entry.schema.get("definitions", {}))
-            compiled = _Compiled(entry, validator, rules, None if rules is None else trigger_keys(rules))
+            triggers = None if rules is None else trigger_keys(rules)
+            compiled = _Compiled(entry, validator, rules, triggers, validator.is_valid)
         self._compiled[key] = compiled
         return compiled
 
@@ -87,7 +89,10 @@ class Validator:
             compiled = self._compile(str(kind), str(version or ""))
         if compiled is None:
             return []  # no schema
-        plain = _plainly_valid(compiled.validator, doc)
+        try:  # valid as read, before the JSON normalisation (which only ever admits more: nulls
+            plain = compiled.is_valid(doc)  # dropped for built-in kinds)
+        except ValueError:  # the library cannot take the object as is (non-string keys, dates)
+            plain = False
         if plain and compiled.rules is None:
             return []  # valid with no CEL rules to run: most objects at scale
         out: list[Violation] = []
@@ -100,15 +105,6 @@ class Validator:
         if not out and compiled.rules is not None and may_fire(value, compiled.triggers):
             check(compiled.rules, defaulted(compiled.rules, value), (), self.cel, out)
         return _deduplicate(out)
-
-
-def _plainly_valid(validator: Any, doc: dict[str, Any]) -> bool:
-    """Valid as read, before the JSON normalisation (which only ever admits more: nulls dropped for
-    built-in kinds); False when the library cannot take the object as is (non-string keys, dates)."""
-    try:
-        return bool(validator.is_valid(doc))
-    except ValueError:
-        return False
 
 
 def _violation(err: Any) -> Violation:
