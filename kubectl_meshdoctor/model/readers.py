@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from kubectl_meshdoctor.findings.types import ObjectRef
+from kubectl_meshdoctor.model.frozen import maker
 from kubectl_meshdoctor.model.istio_export import service_export_to
 from kubectl_meshdoctor.model.objects import ContainerPort, Pod, Service, ServicePort
 
@@ -36,10 +37,13 @@ def str_map(raw: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
+_object_ref = maker(ObjectRef)  # ObjectRef(...) with every field given, as fast as an unfrozen one
+
+
 def ref_of(kind: str, doc: dict[str, Any], origin: str | None) -> ObjectRef:
     meta = meta_of(doc)
     ns = meta.get("namespace")
-    return ObjectRef(kind, str(ns) if ns else None, str(meta.get("name", "")), None, origin)
+    return _object_ref(kind, str(ns) if ns else None, str(meta.get("name", "")), None, origin)
 
 
 # bounded, and of immutable values only: sharing one instance between pods changes nothing
