@@ -196,13 +196,13 @@ class _Builder:
                 self.m.invalid.append(invalid_cause(ref, violations))
                 self.m.gaps.append(invalid_gap(ref, violations))
                 return
-            self.add(obj)
+            self.add(obj, kind)
         except Exception as err:  # one object's failure is a gap naming it, never an internal error
             self.m.gaps.append(unreadable_gap(ref_of(kind, obj.doc, obj.origin), err))
 
-    def add(self, obj: RawObject) -> None:
+    def add(self, obj: RawObject, kind: str) -> None:
+        """``kind``: ``str(obj.doc.get("kind"))``, as checked() read it."""
         doc, origin = obj.doc, obj.origin
-        kind = str(doc.get("kind"))
         m = self.m
         if kind == "Pod":  # most objects at scale; no pod template nor any reader below takes a Pod
             pod = read_pod(doc, origin, self.pod_parts)

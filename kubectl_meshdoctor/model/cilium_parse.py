@@ -16,6 +16,7 @@ from kubectl_meshdoctor.model.cilium import (
     PortProto,
     PortRule,
 )
+from kubectl_meshdoctor.model.frozen import maker
 from kubectl_meshdoctor.model.objects import NS_KEY, NS_LABEL_PREFIX
 from kubectl_meshdoctor.model.raw_memo import STRICT, RawMemo, text_of
 from kubectl_meshdoctor.model.selectors import Requirement, Selector, parse_selector
@@ -35,6 +36,11 @@ _SECTIONS = (
 
 # A1.6: node and cloud-group peers; they never select a pod
 _OTHER_L3 = {"ingress": ("fromNodes", "fromGroups"), "egress": ("toNodes", "toGroups")}
+
+
+# PolicyRule(...) and PeerRule(...) with every field given, made as fast as unfrozen ones (model/frozen.py)
+_policy_rule = maker(PolicyRule)
+_peer_rule_of = maker(PeerRule)
 
 
 class PolicyInvalid(Exception):
@@ -219,8 +225,7 @@ def _peer_rule(
     # PeerRule.has_l3: any L3 field present
     l3 = (endpoints, entities, cidrs, services, fqdns, other_l3)
     empty_entry = not to_ports and all(f is None for f in l3)
-    # positional: the fields of PeerRule, in their order
-    return PeerRule(
+    return _peer_rule_of(  # the fields of PeerRule, in their order
         path, endpoints, entities, cidrs, services, fqdns, to_ports, deny, empty_entry, other_l3, auth_required
     )
 
@@ -272,7 +277,7 @@ def parse_cnp(
             )
         ingress, ingress_deny, egress, egress_deny = sections
         out.append(
-            PolicyRule(
+            _policy_rule(  # the fields of PolicyRule, in their order
                 ref,
                 path,
                 namespace,
@@ -373,13 +378,13 @@ def parse_knp(doc: dict[str, Any], ref: ObjectRef) -> list[PolicyRule]:
             to_ports = _knp_ports(entry.get("ports"))
             if peer_key in entry and entry.get(peer_key):
                 sels, cidrs = _knp_peers(entry.get(peer_key), namespace, path)
-                rules.append(PeerRule(path, sels, None, cidrs, None, None, to_ports, False))
+                rules.append(_peer_rule_of(path, sels, None, cidrs, None, None, to_ports, False, False, None, False))
             else:
                 # A2: no from/to = every peer (the opposite of the CNP reading of {}).
-                rules.append(PeerRule(path, None, ("all",), None, None, None, to_ports, False))
+                rules.append(_peer_rule_of(path, None, ("all",), None, None, None, to_ports, False, False, None, False))
         sections[direction] = tuple(rules)
     return [
-        PolicyRule(  # positional: the fields, in their order
+        _policy_rule(  # the fields of PolicyRule, in their order
             ref,
             "",
             namespace,
