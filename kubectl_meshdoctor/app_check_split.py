@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from kubectl_meshdoctor import app, forked
 from kubectl_meshdoctor.app_analyzers import run_analyzers
 from kubectl_meshdoctor.app_validate import all_valid_taken
+from kubectl_meshdoctor.checks import ALL
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.findings.types import Cause
 from kubectl_meshdoctor.model.build import Model
@@ -106,7 +107,7 @@ def check(opts: app.SourceOptions, namespaces: list[str] | None) -> app.CheckRes
     # an invalid object (or the child failed, or a file changed while the two read it): the
     # ordinary build of what this process read says which
     causes = {**mine, **theirs} if theirs is not None else {}
-    if len(causes) != len(in_turn()) or _files(opts) != before:
+    if len(causes) != len(ALL) or _files(opts) != before:
         return app.check(app.build_model(raw), namespaces)
     return app.check_result(model, namespaces, causes)
 
@@ -138,8 +139,6 @@ def in_turn() -> list[Check]:
     """``checks.ALL`` in the order the two processes take them, the child from the first, this
     process from the last: each takes the costliest left on its side, so the two are about even
     when they meet, and the validation that follows evens out the rest."""
-    from kubectl_meshdoctor.checks import ALL
-
     by_cost = sorted(ALL, key=lambda item: -COST.get(item.name, 0))
     return by_cost[0::2] + by_cost[1::2][::-1]
 

@@ -12,7 +12,6 @@ from dataclasses import replace
 
 from kubectl_meshdoctor import app
 from kubectl_meshdoctor.app_multicluster_load import MeshInput, load, question_scope
-from kubectl_meshdoctor.app_multicluster_load import is_mesh_input as is_mesh_input  # cli/explain.py, cli/check.py
 from kubectl_meshdoctor.app_multicluster_paths import pair_flows, pod_port, same_network
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.clustermesh import Sides, explain_across

@@ -62,7 +62,7 @@ def all_valid_taken(objects: list[RawObject], take: Callable[[int], range | None
     validate = Validator().validate
     try:
         while (part := take(len(objects))) is not None:
-            for i in part:  # a plain loop, as in all_valid
+            for i in part:  # a plain loop: fewer instructions a call than a generator
                 if validate(objects[i].doc):
                     return False
     except Exception:  # the ordinary build turns it into a gap naming the object
@@ -72,11 +72,5 @@ def all_valid_taken(objects: list[RawObject], take: Callable[[int], range | None
 
 def all_valid(objects: list[RawObject]) -> bool:
     """What the child computes: does the validator accept every object (and never fail)?"""
-    validate = Validator().validate
-    try:
-        for obj in objects:  # noqa: SIM110 (a plain loop: fewer instructions a call than a generator)
-            if validate(obj.doc):
-                return False
-        return True
-    except Exception:  # the ordinary build turns it into a gap naming the object
-        return False
+    whole = iter([range(len(objects))])
+    return all_valid_taken(objects, lambda _count: next(whole, None))

@@ -119,7 +119,7 @@ def _reap() -> None:
 
 
 def _release_streams() -> None:
-    """In the child: standard input and output go to /dev/null. It writes nothing there, and its copy
+    """In the child: standard input, output and error go to /dev/null. It writes nothing there, and its copy
     of a pipe on standard output would otherwise keep the reader (``| jq``, a test, a benchmark)
     waiting until the child's exit had handed all its memory back."""
     null = os.open(os.devnull, os.O_RDWR)
