@@ -10,6 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
+# a value's JSON text true to its types: a date, a subclass of str or dict, or a dataclass is
+# refused, not converted, so equal text means values of equal types
+STRICT_JSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def json_key(value: Any) -> bytes | None:
+    """The strict JSON text of a raw value: the key under which the build's and the validator's
+    memos keep what they read from it (each checks the values with ``==`` too, so 1, 1.0 and true
+    stay apart and NaN is never reused); None when the value is not to be remembered."""
+    try:
+        return orjson.dumps(value, option=STRICT_JSON)
+    except TypeError:  # orjson.JSONEncodeError included
+        return None
+
 
 @dataclass(slots=True)
 class RawObject:

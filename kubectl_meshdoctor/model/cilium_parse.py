@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from kubectl_meshdoctor.findings.types import ObjectRef
 from kubectl_meshdoctor.model.cilium import (
     CIDRRule,
@@ -18,8 +16,9 @@ from kubectl_meshdoctor.model.cilium import (
 )
 from kubectl_meshdoctor.model.frozen import maker
 from kubectl_meshdoctor.model.objects import NS_KEY, NS_LABEL_PREFIX
-from kubectl_meshdoctor.model.raw_memo import STRICT, RawMemo, text_of
+from kubectl_meshdoctor.model.raw_memo import RawMemo
 from kubectl_meshdoctor.model.selectors import Requirement, Selector, parse_selector
+from kubectl_meshdoctor.raw import json_key
 
 _L3_FIELDS = {
     "ingress": ("fromEndpoints", "fromEntities", "fromCIDR", "fromCIDRSet", None, None),
@@ -86,7 +85,7 @@ def _header_match(raw: Any) -> HeaderMatch:
 def _shared_ports(raw: Any, path: str, memo: RawMemo | None) -> tuple[PortRule, ...]:
     """``_ports``, shared between equal toPorts (their rules do not hold the path; an error does,
     and is never remembered)."""
-    text = text_of(raw) if memo is not None and raw is not None else None
+    text = json_key(raw) if memo is not None and raw is not None else None
     if memo is None or text is None:
         return _ports(raw, path)
     key = ("toPorts", text)
@@ -180,13 +179,12 @@ def _peer_rules(
         if memo is None:
             out.append(_peer_rule(entry, direction, deny, path, namespace, warnings, None))
             continue
-        try:
-            key = (orjson.dumps(entry, option=STRICT), path, namespace, direction, deny)
-        except TypeError:  # not to be remembered (model/raw_memo.py)
+        text = json_key(entry)
+        if text is None:  # not to be remembered (model/raw_memo.py)
             out.append(_peer_rule(entry, direction, deny, path, namespace, warnings, memo))
             continue
-        seen = memo.held.get(key)
-        held = seen[1] if seen is not None and seen[0] == entry else None
+        key = (text, path, namespace, direction, deny)
+        held = memo.find(key, entry)
         if held is None:
             start = len(warnings)
             held = (_peer_rule(entry, direction, deny, path, namespace, warnings, memo), tuple(warnings[start:]))
@@ -298,7 +296,7 @@ def parse_cnp(
 
 
 def _subject(raw: Any, namespace: str | None, memo: RawMemo | None) -> Selector:
-    text = text_of(raw) if memo is not None else None
+    text = json_key(raw) if memo is not None else None
     if memo is None or text is None:
         return _read_subject(raw, namespace)
     key = ("subject", text, namespace)

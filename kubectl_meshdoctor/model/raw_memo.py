@@ -5,25 +5,13 @@ team), and reading one is pure: its result depends on the value and the context 
 only. The key is the JSON text of the value: equal text, with the values also equal, means equal
 types and values (1, 1.0 and true differ in the text; NaN is never equal; a tuple is not a list; a
 value JSON cannot hold, a subclass or a date is never remembered), so the result read for one is
-the result of the other. Only immutable results are kept; one memo lives for one build.
+the result of the other (``raw.json_key``). Only immutable results are kept; one memo lives for one build.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
 from typing import Any
-
-import orjson
-
-STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
-
-
-def text_of(raw: Any) -> bytes | None:
-    """The key text of a raw value, or None: not to be remembered."""
-    try:
-        return orjson.dumps(raw, option=STRICT)
-    except TypeError:  # orjson.JSONEncodeError included
-        return None
 
 
 class RawMemo:

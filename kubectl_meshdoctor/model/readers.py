@@ -11,12 +11,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import orjson
-
 from kubectl_meshdoctor.findings.types import ObjectRef
 from kubectl_meshdoctor.model.frozen import maker
 from kubectl_meshdoctor.model.istio_export import service_export_to
 from kubectl_meshdoctor.model.objects import ContainerPort, Pod, Service, ServicePort
+from kubectl_meshdoctor.raw import json_key
 
 _PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 _HANDLERS = ("httpGet", "tcpSocket", "grpc")
@@ -125,7 +124,6 @@ def _ready(status: dict[str, Any]) -> bool:
 _Parts = tuple[
     tuple[str, ...], tuple[ContainerPort, ...], tuple[str, ...], tuple[str, ...], tuple[int | str, ...], tuple[str, ...]
 ]
-_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 class PodParts:
@@ -144,9 +142,8 @@ class PodParts:
 
     def find(self, raw: list[Any]) -> tuple[bytes | None, _Parts | None]:
         """(key to ``keep`` the parts under, or None: not to be remembered; the parts when known)."""
-        try:
-            key = orjson.dumps(raw, option=_STRICT)
-        except TypeError:
+        key = json_key(raw)
+        if key is None:
             return None, None
         seen = self.held.get(key)
         return key, (seen[1] if seen is not None and seen[0] == raw else None)

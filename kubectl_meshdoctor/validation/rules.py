@@ -19,14 +19,13 @@ from typing import Any
 
 import orjson
 
+from kubectl_meshdoctor.raw import json_key
 from kubectl_meshdoctor.validation.cel_fields import cut, self_fields
 from kubectl_meshdoctor.validation.violation import Violation, json_value, path_text, show
 
 # The library's words for "cannot run this here": a function it lacks (Kubernetes' CEL libraries) or a
 # dynamic type mix the API server's type-checked CEL would have resolved at CRD creation.
 _UNSUPPORTED = re.compile(r"Undefined variable or function|Unsupported operation|No such overload")
-# orjson options under which equal text of equal values means equal types (1, 1.0, true differ)
-_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +111,8 @@ def may_fire(value: Any, triggers: tuple[bytes, ...] | None) -> bool:
     """False only when ``check`` provably finds nothing in ``value`` (see ``trigger_keys``)."""
     if triggers is None:
         return True
-    try:
-        text = orjson.dumps(value, option=_STRICT)
-    except TypeError:  # not plain JSON: walk it
+    text = json_key(value)
+    if text is None:  # not plain JSON: walk it
         return True
     return any(key in text for key in triggers)
 
@@ -189,10 +187,8 @@ class CelRules:
         if program is None:
             return None
         value = cut(value, self._fields[rule.rule])
-        try:
-            key: tuple[str, str, bytes] | None = (rule.rule, rule.message, orjson.dumps(value, option=_STRICT))
-        except TypeError:  # not plain JSON (dates, big integers, ...): run it every time
-            key = None
+        text = json_key(value)  # None: not plain JSON (dates, big integers, ...): run it every time
+        key = (rule.rule, rule.message, text) if text is not None else None
         if key is not None:
             held = self._answers.get(key)
             if held is not None and held[0] == value:
