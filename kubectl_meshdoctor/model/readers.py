@@ -15,6 +15,7 @@ from kubectl_meshdoctor.findings.types import ObjectRef
 from kubectl_meshdoctor.model.frozen import maker
 from kubectl_meshdoctor.model.istio_export import service_export_to
 from kubectl_meshdoctor.model.objects import ContainerPort, Pod, Service, ServicePort
+from kubectl_meshdoctor.model.raw_memo import RawMemo
 from kubectl_meshdoctor.raw import json_key
 
 _PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
@@ -126,32 +127,17 @@ _Parts = tuple[
 ]
 
 
-class PodParts:
+class PodParts(RawMemo):
     """What a pod's containers say, read once for the replicas that declare the same containers.
 
     The key is the JSON text of the containers, the init containers and the pod's securityContext
-    (everything these parts are read from). Equal text, with the values also equal, means equal
-    types and values (1, 1.0 and true differ in the text; NaN is never equal; a value JSON cannot
-    hold is never remembered), so the parts read for one pod are the parts of the other."""
+    (everything these parts are read from; ``raw.json_key``). Equal text, with the values also
+    equal, means equal types and values (1, 1.0 and true differ in the text; NaN is never equal; a
+    value JSON cannot hold is never remembered), so the parts read for one pod are the parts of the
+    other."""
 
-    __slots__ = ("held",)
+    __slots__ = ()
     LIMIT = 4096
-
-    def __init__(self) -> None:
-        self.held: dict[bytes, tuple[list[Any], _Parts]] = {}
-
-    def find(self, raw: list[Any]) -> tuple[bytes | None, _Parts | None]:
-        """(key to ``keep`` the parts under, or None: not to be remembered; the parts when known)."""
-        key = json_key(raw)
-        if key is None:
-            return None, None
-        seen = self.held.get(key)
-        return key, (seen[1] if seen is not None and seen[0] == raw else None)
-
-    def keep(self, key: bytes, raw: list[Any], parts: _Parts) -> None:
-        if len(self.held) >= self.LIMIT:
-            self.held.clear()
-        self.held[key] = (raw, parts)
 
 
 def read_pod(doc: dict[str, Any], origin: str | None, parts: PodParts | None = None) -> Pod:
@@ -166,7 +152,8 @@ def read_pod(doc: dict[str, Any], origin: str | None, parts: PodParts | None = N
     raw_containers = spec.get("containers") or []
     inits = spec.get("initContainers") or []
     raw = [raw_containers, inits, spec.get("securityContext")]
-    key, held = parts.find(raw) if parts is not None else (None, None)
+    key = json_key(raw) if parts is not None else None
+    held: _Parts | None = parts.find(key, raw) if parts is not None and key is not None else None
     if held is None:
         containers = tuple([str((c or {}).get("name", "")) for c in raw_containers])
     ready = _ready(status)
