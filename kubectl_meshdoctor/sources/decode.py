@@ -11,10 +11,7 @@ import json
 import re
 from typing import Any
 
-import yaml
-
 from kubectl_meshdoctor.errors import InputError
-from kubectl_meshdoctor.model import yamlcore
 from kubectl_meshdoctor.raw import RawObject
 
 try:  # orjson parses kubectl's JSON lists ~2x faster (50,000 pods: issue 13)
@@ -139,6 +136,10 @@ def _flatten(
 
 
 def decode_yaml(text: str, path: str, scope: Scope | None = None) -> tuple[list[RawObject], list[str]]:
+    import yaml  # only for YAML files: a kubectl JSON snapshot never needs it
+
+    from kubectl_meshdoctor.model import yamlcore
+
     objects: list[RawObject] = []
     gaps: list[str] = []
     for first_line, chunk in _split_documents(_normalize(text)):
