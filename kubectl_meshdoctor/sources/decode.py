@@ -121,7 +121,8 @@ def _flatten(
                 continue
             if type(item) is dict:  # the usual item, an object of its own kind, taken as the call below would
                 inner = item.get("kind")
-                if type(inner) is str and inner and not inner.endswith("List") and type(item.get("metadata")) is dict:
+                # inner[-4:] is endswith("List") without its argument parsing (~1 % of the read)
+                if type(inner) is str and inner and inner[-4:] != "List" and type(item.get("metadata")) is dict:
                     out.append(RawObject(item, f"{origin} items[{index}]"))
                     continue
             _flatten(item, f"{origin} items[{index}]", out, gaps, item_kind, scope)
