@@ -5,6 +5,7 @@ compiles at once, for the same class defined outside the package."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import sys
 import types
 from collections.abc import Iterator
@@ -43,6 +44,21 @@ class Plain(Base):  # not a dataclass: inherits Base's methods
 @dataclass(frozen=True)
 class Child(Base):
     b: int = 2
+
+@dataclass(kw_only=False)
+class Later:
+    self: int  # a field named self: the generated __init__ names its own argument otherwise
+    ratio: float = 0.5
+    _: dataclasses.KW_ONLY
+    flag: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+    seen: int = field(default=0, init=False)
+
+@dataclass
+class Documented:
+    'Its own text.'
+
+    a: int
 """
 
 DEFERRED = sys.version_info[:2] in ((3, 11), (3, 12))
@@ -84,6 +100,10 @@ def _behaviour(m: Any) -> list[Any]:
     out += [repr(m.Child(1)), m.Child(1) == m.Child(1, 2), m.Child(1) == m.Base(1)]
     out += [repr(dataclasses.replace(ref, name="z")), dataclasses.asdict(m.Child(5))]
     out.append([f.name for f in dataclasses.fields(m.Ref)])
+    out += [cls.__doc__ for cls in (m.Ref, m.Port, m.Base, m.Child, m.Later, m.Documented)]
+    out += [str(inspect.signature(cls)) for cls in (m.Ref, m.Port, m.Child, m.Later)]
+    later = m.Later(1, 2.5, flag=True)
+    out += [repr(later), later == m.Later(1, 2.5, flag=True), m.Later(1) != later]
     return out
 
 
