@@ -88,7 +88,7 @@ def _shared_ports(raw: Any, path: str, memo: RawMemo | None) -> tuple[PortRule, 
     text = json_key(raw) if memo is not None and raw is not None else None
     if memo is None or text is None:
         return _ports(raw, path)
-    key = ("toPorts", text)
+    key = (text, "toPorts")
     held: tuple[PortRule, ...] | None = memo.find(key, raw)
     if held is None:
         held = _ports(raw, path)
@@ -299,7 +299,7 @@ def _subject(raw: Any, namespace: str | None, memo: RawMemo | None) -> Selector:
     text = json_key(raw) if memo is not None else None
     if memo is None or text is None:
         return _read_subject(raw, namespace)
-    key = ("subject", text, namespace)
+    key = (text, "subject", namespace)
     held: Selector | None = memo.find(key, raw)
     if held is None:
         held = _read_subject(raw, namespace)
