@@ -15,12 +15,14 @@ from typing import Any
 from kubectl_meshdoctor.model.frozen import maker
 
 SOURCES = ("k8s", "any", "reserved", "cidr", "unspec", "container")
+_SOURCE_SET = frozenset(SOURCES)
+_OPERATORS = frozenset(("In", "NotIn", "Exists", "DoesNotExist"))
 
 
 def split_key(key: str) -> tuple[str, str]:
     """'k8s:app' -> ('k8s', 'app'); 'app' -> ('any', 'app')."""
     head, sep, rest = key.partition(":")
-    if sep and head in SOURCES:
+    if sep and head in _SOURCE_SET:
         return head, rest
     return "any", key
 
@@ -99,25 +101,33 @@ _selector = maker(Selector)
 def parse_selector(raw: Any, key_prefix: str = "") -> Selector:
     """Parse a Kubernetes LabelSelector; ``key_prefix`` rewrites keys (KNP namespaceSelector)."""
     if raw is None:
-        return Selector()
+        return _selector((), True)
     if not isinstance(raw, dict):
-        return Selector(valid=False)
+        return _selector((), False)
     reqs: list[Requirement] = []
     valid = True
     match_labels = raw.get("matchLabels") or {}
     if isinstance(match_labels, dict):
-        for key, value in sorted(match_labels.items()):
-            source, bare = split_key(str(key))
-            reqs.append(_requirement(source, key_prefix + bare, "In", (str(value),)))
+        # one label (most selectors) needs no sorting; split_key inlined
+        for key, value in sorted(match_labels.items()) if len(match_labels) > 1 else match_labels.items():
+            key = str(key)
+            head, sep, rest = key.partition(":")
+            if sep and head in _SOURCE_SET:
+                reqs.append(_requirement(head, key_prefix + rest, "In", (str(value),)))
+            else:
+                reqs.append(_requirement("any", key_prefix + key, "In", (str(value),)))
     else:
         valid = False
-    for expr in raw.get("matchExpressions") or []:
+    expressions = raw.get("matchExpressions")
+    if not expressions:
+        return _selector(tuple(reqs), valid)
+    for expr in expressions:
         if not isinstance(expr, dict):
             valid = False
             continue
         source, bare = split_key(str(expr.get("key", "")))
         op = str(expr.get("operator", ""))
-        if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
+        if op not in _OPERATORS:
             valid = False
         values = tuple([str(v) for v in expr.get("values") or []])
         reqs.append(_requirement(source, key_prefix + bare, op, values))
