@@ -25,21 +25,18 @@ _L3_FIELDS = {
     "egress": ("toEndpoints", "toEntities", "toCIDR", "toCIDRSet", "toServices", "toFQDNs"),
 }
 
-# the sections of a rule: (field, direction, deny), in the order they are read
-_SECTIONS = (
-    ("ingress", "ingress", False),
-    ("ingressDeny", "ingress", True),
-    ("egress", "egress", False),
-    ("egressDeny", "egress", True),
-)
-
 # A1.6: node and cloud-group peers; they never select a pod
 _OTHER_L3 = {"ingress": ("fromNodes", "fromGroups"), "egress": ("toNodes", "toGroups")}
 
 
-# PolicyRule(...) and PeerRule(...) with every field given, made as fast as unfrozen ones (model/frozen.py)
+# PolicyRule(...), PeerRule(...) etc. with every field given, made as fast as unfrozen ones (model/frozen.py)
 _policy_rule = maker(PolicyRule)
 _peer_rule_of = maker(PeerRule)
+_port_rule = maker(PortRule)
+_port_proto = maker(PortProto)
+_cidr_rule = maker(CIDRRule)
+_requirement = maker(Requirement)
+_selector = maker(Selector)
 
 
 class PolicyInvalid(Exception):
@@ -113,11 +110,12 @@ def _ports(raw: Any, path: str) -> tuple[PortRule, ...]:
             if text.isdigit() and int(text) > 65535:
                 # the CRD pattern is unanchored and lets it through; the agent cannot parse it (A1.1)
                 raise PolicyInvalid(f"{path}.toPorts[{i}].ports: port {text} is not 0-65535")
-            ports.append(PortProto(text, int(end) if end else None, proto))
+            ports.append(_port_proto(text, int(end) if end else None, proto))
         rules = entry.get("rules") or {}
         l7: str | None = None
         http: list[HTTPRule] = []
-        if isinstance(rules, dict):
+        dns: list[tuple[str, str]] = []
+        if rules and isinstance(rules, dict):  # most entries have no rules
             kinds = [k for k in ("http", "kafka", "dns", "l7proto") if rules.get(k) is not None]
             if len(kinds) > 1:
                 raise PolicyInvalid(f"{path}.toPorts[{i}].rules mixes {', '.join(kinds)}")
@@ -135,26 +133,24 @@ def _ports(raw: Any, path: str) -> tuple[PortRule, ...]:
                         index=j,
                     )
                 )
-        dns: list[tuple[str, str]] = []
-        if isinstance(rules, dict):
             for d in rules.get("dns") or []:
                 d = d if isinstance(d, dict) else {}
                 for key in ("matchName", "matchPattern"):
                     if d.get(key):
                         dns.append((key, str(d[key])))
-        out.append(PortRule(tuple(ports), l7, tuple(http), f"toPorts[{i}]", tuple(dns)))
+        out.append(_port_rule(tuple(ports), l7, tuple(http), f"toPorts[{i}]", tuple(dns)))
     return tuple(out)
 
 
 def _cidrs(entry: dict[str, Any], plain: str, cset: str) -> tuple[CIDRRule, ...] | None:
     if plain not in entry and cset not in entry:
         return None
-    out = [CIDRRule(str(c), ()) for c in entry.get(plain) or []]
+    out = [_cidr_rule(str(c), ()) for c in entry.get(plain) or []]
     for c in entry.get(cset) or []:
         if isinstance(c, dict) and c.get("cidr"):
-            out.append(CIDRRule(str(c["cidr"]), tuple(str(x) for x in c.get("except") or [])))
+            out.append(_cidr_rule(str(c["cidr"]), tuple([str(x) for x in c.get("except") or []])))
         elif isinstance(c, dict) and c.get("cidrGroupRef"):
-            out.append(CIDRRule(f"group:{c['cidrGroupRef']}", ()))
+            out.append(_cidr_rule(f"group:{c['cidrGroupRef']}", ()))
     return tuple(out)
 
 
@@ -205,24 +201,39 @@ def _peer_rule(
         raise PolicyInvalid(f"{path} is not an object")
     endpoints = None
     if ep_f in entry:
-        endpoints = tuple([_scope_peer(parse_selector(s), namespace, warnings, path) for s in entry.get(ep_f) or []])
-    entities = tuple(str(e) for e in entry.get(ent_f) or []) if ent_f in entry else None
+        found = []
+        for s in entry.get(ep_f) or []:
+            found.append(_scope_peer(parse_selector(s), namespace, warnings, path))
+        endpoints = tuple(found)
+    entities = tuple([str(e) for e in entry.get(ent_f) or []]) if ent_f in entry else None
     services = None
     if svc_f and svc_f in entry:
-        services = tuple(_service_selector(s, namespace) for s in entry.get(svc_f) or [])
+        services = tuple([_service_selector(s, namespace) for s in entry.get(svc_f) or []])
     fqdns = None
     if fqdn_f and fqdn_f in entry:
-        fqdns = tuple(str(f.get("matchName") or f.get("matchPattern") or "") for f in entry[fqdn_f] or [])
-    to_ports = _shared_ports(entry.get("toPorts"), path, memo)
-    other = _OTHER_L3[direction]
-    other_l3 = tuple(f for f in other if f in entry) or None
+        fqdns = tuple([str(f.get("matchName") or f.get("matchPattern") or "") for f in entry[fqdn_f] or []])
+    raw_ports = entry.get("toPorts")
+    to_ports = () if raw_ports is None else _shared_ports(raw_ports, path, memo)
+    node_f, group_f = _OTHER_L3[direction]
+    if node_f in entry:
+        other_l3: tuple[str, ...] | None = (node_f, group_f) if group_f in entry else (node_f,)
+    else:
+        other_l3 = (group_f,) if group_f in entry else None
     if deny and any(p.l7 for p in to_ports):
         raise PolicyInvalid(f"{path}: deny rules cannot carry L7 rules")
-    cidrs = _cidrs(entry, cidr_f, cset_f)
-    auth_required = str((entry.get("authentication") or {}).get("mode") or "disabled") != "disabled"
+    cidrs = _cidrs(entry, cidr_f, cset_f) if cidr_f in entry or cset_f in entry else None
+    auth: Any = entry.get("authentication")
+    auth_required = bool(auth) and str(auth.get("mode") or "disabled") != "disabled"
     # PeerRule.has_l3: any L3 field present
-    l3 = (endpoints, entities, cidrs, services, fqdns, other_l3)
-    empty_entry = not to_ports and all(f is None for f in l3)
+    empty_entry = (
+        not to_ports
+        and endpoints is None
+        and entities is None
+        and cidrs is None
+        and services is None
+        and fqdns is None
+        and other_l3 is None
+    )
     return _peer_rule_of(  # the fields of PeerRule, in their order
         path, endpoints, entities, cidrs, services, fqdns, to_ports, deny, empty_entry, other_l3, auth_required
     )
@@ -245,11 +256,10 @@ def parse_cnp(
     is read between the policies of one build (model/raw_memo.py)."""
     spec = doc.get("spec")
     specs = doc.get("specs")
-    raw_rules: list[tuple[str, Any]] = []
-    if isinstance(spec, dict):
-        raw_rules.append(("spec", spec))
+    raw_rules: list[tuple[str, Any]] = [("spec", spec)] if isinstance(spec, dict) else []
     if isinstance(specs, list):
-        raw_rules.extend((f"specs[{i}]", s) for i, s in enumerate(specs))
+        for i, s in enumerate(specs):
+            raw_rules.append((f"specs[{i}]", s))
     if not raw_rules:
         raise PolicyInvalid("empty policy: neither spec nor specs")
     # a namespaced manifest without metadata.namespace lands in the namespace it is applied to
@@ -267,13 +277,37 @@ def parse_cnp(
             raise PolicyInvalid(f"{path}: nodeSelector is only allowed in a CiliumClusterwideNetworkPolicy")
         subject = _subject(raw.get("endpointSelector") or raw.get("nodeSelector") or {}, namespace, memo)
         edd = raw.get("enableDefaultDeny") or {}
-        sections = []
-        for name, d, deny in _SECTIONS:
-            entries = raw.get(name)
-            sections.append(
-                () if entries is None else _peer_rules(entries, d, deny, f"{path}.{name}", namespace, warnings, memo)
-            )
-        ingress, ingress_deny, egress, egress_deny = sections
+        # the sections, in the order they are read (an error names the first bad one)
+        entries = raw.get("ingress")
+        ingress = (
+            ()
+            if entries is None
+            else _peer_rules(entries, "ingress", False, f"{path}.ingress", namespace, warnings, memo)
+        )
+        entries = raw.get("ingressDeny")
+        ingress_deny = (
+            ()
+            if entries is None
+            else _peer_rules(entries, "ingress", True, f"{path}.ingressDeny", namespace, warnings, memo)
+        )
+        entries = raw.get("egress")
+        egress = (
+            ()
+            if entries is None
+            else _peer_rules(entries, "egress", False, f"{path}.egress", namespace, warnings, memo)
+        )
+        entries = raw.get("egressDeny")
+        egress_deny = (
+            ()
+            if entries is None
+            else _peer_rules(entries, "egress", True, f"{path}.egressDeny", namespace, warnings, memo)
+        )
+        if edd:
+            edd_ingress, edd_egress = edd.get("ingress"), edd.get("egress")
+            edd_ingress = edd_ingress if isinstance(edd_ingress, bool) else None
+            edd_egress = edd_egress if isinstance(edd_egress, bool) else None
+        else:
+            edd_ingress = edd_egress = None
         out.append(
             _policy_rule(  # the fields of PolicyRule, in their order
                 ref,
@@ -285,8 +319,8 @@ def parse_cnp(
                 ingress_deny,
                 egress,
                 egress_deny,
-                edd.get("ingress") if isinstance(edd.get("ingress"), bool) else None,
-                edd.get("egress") if isinstance(edd.get("egress"), bool) else None,
+                edd_ingress,
+                edd_egress,
                 False,
                 bool(ingress or ingress_deny),
                 bool(egress or egress_deny),
