@@ -62,8 +62,8 @@ def _scope_peer(sel: Selector, namespace: str | None, warnings: list[str], where
             )
         return sel
     if namespace is not None:
-        return sel.plus(Requirement("any", NS_KEY, "In", (namespace,)))
-    return sel.plus(Requirement("any", NS_KEY, "Exists"))
+        return sel.plus(_requirement("any", NS_KEY, "In", (namespace,)))
+    return sel.plus(_requirement("any", NS_KEY, "Exists", ()))
 
 
 def _header_match(raw: Any) -> HeaderMatch:
@@ -244,7 +244,7 @@ def _service_selector(raw: Any, namespace: str | None) -> Selector:
     svc = (raw or {}).get("k8sService") or {}
     if svc:
         ns = svc.get("namespace") or namespace or ""
-        return Selector((Requirement("any", "@service", "In", (f"{ns}/{svc.get('serviceName', '')}",)),))
+        return _selector((_requirement("any", "@service", "In", (f"{ns}/{svc.get('serviceName', '')}",)),), True)
     sel = (raw or {}).get("k8sServiceSelector") or {}
     return parse_selector(sel.get("selector"), key_prefix="@svc-label:")
 
@@ -344,7 +344,7 @@ def _subject(raw: Any, namespace: str | None, memo: RawMemo | None) -> Selector:
 def _read_subject(raw: Any, namespace: str | None) -> Selector:
     subject = parse_selector(raw)
     if namespace is not None:
-        subject = subject.plus(Requirement("any", NS_KEY, "In", (namespace,)))
+        subject = subject.plus(_requirement("any", NS_KEY, "In", (namespace,)))
     return subject
 
 
@@ -356,20 +356,20 @@ def _knp_peers(raw: Any, namespace: str, path: str) -> tuple[tuple[Selector, ...
         element = element or {}
         if "ipBlock" in element:
             block = element["ipBlock"] or {}
-            cidrs.append(CIDRRule(str(block.get("cidr", "")), tuple(str(x) for x in block.get("except") or [])))
+            cidrs.append(_cidr_rule(str(block.get("cidr", "")), tuple([str(x) for x in block.get("except") or []])))
             continue
         has_ns = "namespaceSelector" in element
         has_pod = "podSelector" in element
         if not has_ns and not has_pod:
             raise PolicyInvalid(f"{path}: peer without podSelector, namespaceSelector or ipBlock")
-        sel = parse_selector(element.get("podSelector")) if has_pod else Selector()
+        sel = parse_selector(element.get("podSelector")) if has_pod else _selector((), True)
         if has_ns:
             ns_sel = parse_selector(element.get("namespaceSelector"), key_prefix=NS_LABEL_PREFIX)
-            if ns_sel.is_empty():
-                ns_sel = Selector((Requirement("any", NS_KEY, "Exists"),))
-            sel = Selector(sel.requirements + ns_sel.requirements, sel.valid and ns_sel.valid)
+            if not ns_sel.requirements:
+                ns_sel = _selector((_requirement("any", NS_KEY, "Exists", ()),), True)
+            sel = _selector(sel.requirements + ns_sel.requirements, sel.valid and ns_sel.valid)
         else:
-            sel = sel.plus(Requirement("any", NS_KEY, "In", (namespace,)))
+            sel = sel.plus(_requirement("any", NS_KEY, "In", (namespace,)))
         sels.append(sel)
     return tuple(sels), tuple(cidrs)
 
@@ -383,38 +383,43 @@ def _knp_ports(raw: Any) -> tuple[PortRule, ...]:
         proto = str(p.get("protocol") or "TCP").upper()
         end = p.get("endPort")
         ports.append(
-            PortProto(
+            _port_proto(
                 str(p.get("port", "0") if p.get("port") is not None else "0"),
                 int(end) if end else None,
                 proto,
             )
         )
-    return (PortRule(tuple(ports), None, (), "ports"),)
+    return (_port_rule(tuple(ports), None, (), "ports", ()),)
+
+
+def _knp_section(raw: Any, base: str, peer_key: str, namespace: str) -> tuple[PeerRule, ...]:
+    if not raw:
+        return ()
+    rules: list[PeerRule] = []
+    for i, entry in enumerate(raw):
+        entry = entry or {}
+        path = f"{base}[{i}]"
+        to_ports = _knp_ports(entry.get("ports"))
+        if peer_key in entry and entry.get(peer_key):
+            sels, cidrs = _knp_peers(entry.get(peer_key), namespace, path)
+            rules.append(_peer_rule_of(path, sels, None, cidrs, None, None, to_ports, False, False, None, False))
+        else:
+            # A2: no from/to = every peer (the opposite of the CNP reading of {}).
+            rules.append(_peer_rule_of(path, None, ("all",), None, None, None, to_ports, False, False, None, False))
+    return tuple(rules)
 
 
 def parse_knp(doc: dict[str, Any], ref: ObjectRef) -> list[PolicyRule]:
     spec = doc.get("spec") or {}
     namespace = ref.namespace or "default"
-    subject = parse_selector(spec.get("podSelector") or {}).plus(Requirement("any", NS_KEY, "In", (namespace,)))
+    subject = parse_selector(spec.get("podSelector") or {}).plus(_requirement("any", NS_KEY, "In", (namespace,)))
     types = spec.get("policyTypes")
     if not types:
         # A2 / API defaulting: omitted or empty -> Ingress, plus Egress when there are egress rules
         # ("will be set if the NetworkPolicy has any egress rules": `egress: []` has none)
         types = ["Ingress"] + (["Egress"] if spec.get("egress") else [])
-    sections: dict[str, tuple[PeerRule, ...]] = {}
-    for direction, key, peer_key in (("ingress", "ingress", "from"), ("egress", "egress", "to")):
-        rules: list[PeerRule] = []
-        for i, entry in enumerate(spec.get(key) or []):
-            entry = entry or {}
-            path = f"spec.{key}[{i}]"
-            to_ports = _knp_ports(entry.get("ports"))
-            if peer_key in entry and entry.get(peer_key):
-                sels, cidrs = _knp_peers(entry.get(peer_key), namespace, path)
-                rules.append(_peer_rule_of(path, sels, None, cidrs, None, None, to_ports, False, False, None, False))
-            else:
-                # A2: no from/to = every peer (the opposite of the CNP reading of {}).
-                rules.append(_peer_rule_of(path, None, ("all",), None, None, None, to_ports, False, False, None, False))
-        sections[direction] = tuple(rules)
+    ingress = _knp_section(spec.get("ingress"), "spec.ingress", "from", namespace)
+    egress = _knp_section(spec.get("egress"), "spec.egress", "to", namespace)
     return [
         _policy_rule(  # the fields of PolicyRule, in their order
             ref,
@@ -422,9 +427,9 @@ def parse_knp(doc: dict[str, Any], ref: ObjectRef) -> list[PolicyRule]:
             namespace,
             subject,
             False,
-            sections["ingress"],
+            ingress,
             (),
-            sections["egress"],
+            egress,
             (),
             "Ingress" in types,
             "Egress" in types,
