@@ -17,7 +17,7 @@ from kubectl_meshdoctor.model.cilium import (
 from kubectl_meshdoctor.model.frozen import maker
 from kubectl_meshdoctor.model.objects import NS_KEY, NS_LABEL_PREFIX
 from kubectl_meshdoctor.model.raw_memo import RawMemo
-from kubectl_meshdoctor.model.selectors import Requirement, Selector, parse_selector
+from kubectl_meshdoctor.model.selectors import Selector, make_requirement, make_selector, parse_selector
 from kubectl_meshdoctor.raw import json_key
 
 _L3_FIELDS = {
@@ -34,9 +34,6 @@ _policy_rule = maker(PolicyRule)
 _peer_rule_of = maker(PeerRule)
 _port_rule = maker(PortRule)
 _port_proto = maker(PortProto)
-_cidr_rule = maker(CIDRRule)
-_requirement = maker(Requirement)
-_selector = maker(Selector)
 
 
 class PolicyInvalid(Exception):
@@ -62,8 +59,8 @@ def _scope_peer(sel: Selector, namespace: str | None, warnings: list[str], where
             )
         return sel
     if namespace is not None:
-        return sel.plus(_requirement("any", NS_KEY, "In", (namespace,)))
-    return sel.plus(_requirement("any", NS_KEY, "Exists", ()))
+        return sel.plus(make_requirement("any", NS_KEY, "In", (namespace,)))
+    return sel.plus(make_requirement("any", NS_KEY, "Exists", ()))
 
 
 def _header_match(raw: Any) -> HeaderMatch:
@@ -145,12 +142,12 @@ def _ports(raw: Any, path: str) -> tuple[PortRule, ...]:
 def _cidrs(entry: dict[str, Any], plain: str, cset: str) -> tuple[CIDRRule, ...] | None:
     if plain not in entry and cset not in entry:
         return None
-    out = [_cidr_rule(str(c), ()) for c in entry.get(plain) or []]
+    out = [CIDRRule(str(c), ()) for c in entry.get(plain) or []]
     for c in entry.get(cset) or []:
         if isinstance(c, dict) and c.get("cidr"):
-            out.append(_cidr_rule(str(c["cidr"]), tuple([str(x) for x in c.get("except") or []])))
+            out.append(CIDRRule(str(c["cidr"]), tuple([str(x) for x in c.get("except") or []])))
         elif isinstance(c, dict) and c.get("cidrGroupRef"):
-            out.append(_cidr_rule(f"group:{c['cidrGroupRef']}", ()))
+            out.append(CIDRRule(f"group:{c['cidrGroupRef']}", ()))
     return tuple(out)
 
 
@@ -244,7 +241,9 @@ def _service_selector(raw: Any, namespace: str | None) -> Selector:
     svc = (raw or {}).get("k8sService") or {}
     if svc:
         ns = svc.get("namespace") or namespace or ""
-        return _selector((_requirement("any", "@service", "In", (f"{ns}/{svc.get('serviceName', '')}",)),), True)
+        return make_selector(
+            (make_requirement("any", "@service", "In", (f"{ns}/{svc.get('serviceName', '')}",)),), True
+        )
     sel = (raw or {}).get("k8sServiceSelector") or {}
     return parse_selector(sel.get("selector"), key_prefix="@svc-label:")
 
@@ -344,7 +343,7 @@ def _subject(raw: Any, namespace: str | None, memo: RawMemo | None) -> Selector:
 def _read_subject(raw: Any, namespace: str | None) -> Selector:
     subject = parse_selector(raw)
     if namespace is not None:
-        subject = subject.plus(_requirement("any", NS_KEY, "In", (namespace,)))
+        subject = subject.plus(make_requirement("any", NS_KEY, "In", (namespace,)))
     return subject
 
 
@@ -356,20 +355,20 @@ def _knp_peers(raw: Any, namespace: str, path: str) -> tuple[tuple[Selector, ...
         element = element or {}
         if "ipBlock" in element:
             block = element["ipBlock"] or {}
-            cidrs.append(_cidr_rule(str(block.get("cidr", "")), tuple([str(x) for x in block.get("except") or []])))
+            cidrs.append(CIDRRule(str(block.get("cidr", "")), tuple([str(x) for x in block.get("except") or []])))
             continue
         has_ns = "namespaceSelector" in element
         has_pod = "podSelector" in element
         if not has_ns and not has_pod:
             raise PolicyInvalid(f"{path}: peer without podSelector, namespaceSelector or ipBlock")
-        sel = parse_selector(element.get("podSelector")) if has_pod else _selector((), True)
+        sel = parse_selector(element.get("podSelector")) if has_pod else make_selector((), True)
         if has_ns:
             ns_sel = parse_selector(element.get("namespaceSelector"), key_prefix=NS_LABEL_PREFIX)
             if not ns_sel.requirements:
-                ns_sel = _selector((_requirement("any", NS_KEY, "Exists", ()),), True)
-            sel = _selector(sel.requirements + ns_sel.requirements, sel.valid and ns_sel.valid)
+                ns_sel = make_selector((make_requirement("any", NS_KEY, "Exists", ()),), True)
+            sel = make_selector(sel.requirements + ns_sel.requirements, sel.valid and ns_sel.valid)
         else:
-            sel = sel.plus(_requirement("any", NS_KEY, "In", (namespace,)))
+            sel = sel.plus(make_requirement("any", NS_KEY, "In", (namespace,)))
         sels.append(sel)
     return tuple(sels), tuple(cidrs)
 
@@ -412,7 +411,7 @@ def _knp_section(raw: Any, base: str, peer_key: str, namespace: str) -> tuple[Pe
 def parse_knp(doc: dict[str, Any], ref: ObjectRef) -> list[PolicyRule]:
     spec = doc.get("spec") or {}
     namespace = ref.namespace or "default"
-    subject = parse_selector(spec.get("podSelector") or {}).plus(_requirement("any", NS_KEY, "In", (namespace,)))
+    subject = parse_selector(spec.get("podSelector") or {}).plus(make_requirement("any", NS_KEY, "In", (namespace,)))
     types = spec.get("policyTypes")
     if not types:
         # A2 / API defaulting: omitted or empty -> Ingress, plus Egress when there are egress rules

@@ -73,7 +73,7 @@ class Selector:
         return any(r.source == "reserved" for r in self.requirements)
 
     def plus(self, *reqs: Requirement) -> Selector:
-        return _selector(self.requirements + reqs, self.valid)
+        return make_selector(self.requirements + reqs, self.valid)
 
     def is_empty(self) -> bool:
         return not self.requirements
@@ -94,16 +94,16 @@ class Selector:
 
 
 # Requirement(...) and Selector(...) with every field given, made as fast as unfrozen ones (model/frozen.py)
-_requirement = maker(Requirement)
-_selector = maker(Selector)
+make_requirement = maker(Requirement)
+make_selector = maker(Selector)
 
 
 def parse_selector(raw: Any, key_prefix: str = "") -> Selector:
     """Parse a Kubernetes LabelSelector; ``key_prefix`` rewrites keys (KNP namespaceSelector)."""
     if raw is None:
-        return _selector((), True)
+        return make_selector((), True)
     if not isinstance(raw, dict):
-        return _selector((), False)
+        return make_selector((), False)
     reqs: list[Requirement] = []
     valid = True
     match_labels = raw.get("matchLabels") or {}
@@ -113,14 +113,14 @@ def parse_selector(raw: Any, key_prefix: str = "") -> Selector:
             key = str(key)
             head, sep, rest = key.partition(":")
             if sep and head in _SOURCE_SET:
-                reqs.append(_requirement(head, key_prefix + rest, "In", (str(value),)))
+                reqs.append(make_requirement(head, key_prefix + rest, "In", (str(value),)))
             else:
-                reqs.append(_requirement("any", key_prefix + key, "In", (str(value),)))
+                reqs.append(make_requirement("any", key_prefix + key, "In", (str(value),)))
     else:
         valid = False
     expressions = raw.get("matchExpressions")
     if not expressions:
-        return _selector(tuple(reqs), valid)
+        return make_selector(tuple(reqs), valid)
     for expr in expressions:
         if not isinstance(expr, dict):
             valid = False
@@ -130,5 +130,5 @@ def parse_selector(raw: Any, key_prefix: str = "") -> Selector:
         if op not in _OPERATORS:
             valid = False
         values = tuple([str(v) for v in expr.get("values") or []])
-        reqs.append(_requirement(source, key_prefix + bare, op, values))
-    return _selector(tuple(reqs), valid)
+        reqs.append(make_requirement(source, key_prefix + bare, op, values))
+    return make_selector(tuple(reqs), valid)
