@@ -28,6 +28,13 @@ class RawMemo:
         return seen[1] if seen is not None and seen[0] == raw else None
 
     def keep(self, key: Hashable, raw: Any, value: Any) -> None:
+        """``key``: a JSON text, or a tuple with the text first. The text is kept as a copy of its own
+        size: orjson hands it over in the buffer it wrote it in (~4 KB), so each text kept as it came
+        would hold ~4 KB (70 MB at 20,000 policy parts)."""
         if len(self.held) >= self.LIMIT:
             self.held.clear()
+        if type(key) is bytes:
+            key = bytes(memoryview(key))
+        elif type(key) is tuple and type(key[0]) is bytes:
+            key = (bytes(memoryview(key[0])), *key[1:])
         self.held[key] = (raw, value)
