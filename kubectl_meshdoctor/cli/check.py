@@ -4,6 +4,7 @@ import click
 
 from kubectl_meshdoctor.cli.options import (
     debug_option,
+    importing,
     kube_options,
     output_choice,
     run,
@@ -49,10 +50,11 @@ def check(
     """
 
     def body() -> int:
-        from kubectl_meshdoctor import app
-        from kubectl_meshdoctor.app_multicluster_load import is_mesh_input  # the multi-cluster answers only when asked
-        from kubectl_meshdoctor.render.check import check_document, check_text
-        from kubectl_meshdoctor.render.document import dump
+        with importing():
+            from kubectl_meshdoctor import app, app_check_split
+            from kubectl_meshdoctor.app_multicluster_load import is_mesh_input  # multi-cluster answers when asked
+            from kubectl_meshdoctor.render.check import check_document, check_text
+            from kubectl_meshdoctor.render.document import dump
 
         opts = source_from_flags(from_path, demo_name, kubeconfig, kube_context, request_timeout)
         if is_mesh_input(opts):  # clusters/<name>/ or --context a,b (issue 21)
@@ -64,8 +66,6 @@ def check(
             namespaces = app.scope_namespaces(opts, namespace, all_namespaces)
             result = check_mesh(opts, None if app.is_live(opts) and not namespace else namespaces)
         else:
-            from kubectl_meshdoctor import app_check_split
-
             namespaces = app.scope_namespaces(opts, namespace, all_namespaces)
             if not (what_if_files or what_if_deletes) and app_check_split.worth_splitting(opts):
                 result = app_check_split.check(opts, namespaces)  # a large snapshot: on two processors
