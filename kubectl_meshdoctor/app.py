@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kubectl_meshdoctor import fast_exit
 from kubectl_meshdoctor.app_validate import build_trusting, build_validated
+from kubectl_meshdoctor.collector import paused_then_frozen
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.errors import DataError, MeshdoctorError, UsageError
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, FixProof, Symptom, Verdict
@@ -52,24 +51,10 @@ def is_live(opts: SourceOptions) -> bool:
     return opts.from_path is None and opts.demo_name is None
 
 
-@contextlib.contextmanager
-def bulk_allocation() -> Iterator[None]:
-    """Loading creates millions of small dicts; the cyclic GC would rescan them again and again
-    (5x slower at 50,000 pods). Pause it while loading, then freeze what was loaded."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
-
-
 def build_model(raw: RawSnapshot, trusting: bool = False) -> Model:
     """``trusting``: no object is validated here, because the caller has them validated elsewhere and
     builds again the ordinary way when any is invalid (app_check_split.py)."""
-    with bulk_allocation():
+    with paused_then_frozen():  # loading: millions of small dicts
         # model.build.build_model, validating in a second process when that pays
         model = build_trusting(raw) if trusting else build_validated(raw)
     model.flow_files = list(raw.flow_files)  # offline flows, streamed for the question (issue 13)
@@ -79,7 +64,7 @@ def build_model(raw: RawSnapshot, trusting: bool = False) -> Model:
 
 
 def load_raw(opts: SourceOptions, query: Query | None = None) -> RawSnapshot:
-    with bulk_allocation():
+    with paused_then_frozen():  # loading: millions of small dicts
         return _load_raw(opts, query)
 
 
@@ -151,7 +136,7 @@ def load_raw_scoped(
             return load_raw(opts)
         from kubectl_meshdoctor.sources.snapshot import materialize_flows, read_snapshot
 
-        with bulk_allocation():
+        with paused_then_frozen():  # loading: millions of small dicts
             raw = read_snapshot(opts.from_path, lazy_flows=True)
             if raw.flow_files and offline_flows:  # only the flows of these namespaces are kept (issue 13)
                 materialize_flows(raw, namespaces)
@@ -159,7 +144,7 @@ def load_raw_scoped(
         return raw
     from kubectl_meshdoctor.sources.live import capture
 
-    with bulk_allocation():
+    with paused_then_frozen():  # loading: millions of small dicts
         return capture(live_options(opts), namespaces, None, None, with_flows=flows)
 
 

@@ -9,19 +9,18 @@ The analyzers make hundreds of thousands of small lists, tuples and indexes that
 return: the cyclic garbage collector would scan them again and again for garbage they do not make
 (a third of the analyzers' time at 50,000 pods), so it is paused while they run and resumed after.
 What they leave (the indexes kept on the model, the causes) is then frozen, as the model is
-(app.bulk_allocation): resumed as it was, the collector would scan all of it once more at its
+(collector.py): resumed as it was, the collector would scan all of it once more at its
 next allocation, for nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import pickle
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 from kubectl_meshdoctor import forked
 from kubectl_meshdoctor.checks.base import Check
+from kubectl_meshdoctor.collector import paused_then_frozen
 from kubectl_meshdoctor.findings.types import Cause
 from kubectl_meshdoctor.model.build import Model
 
@@ -34,20 +33,8 @@ def run_analyzers(
 ) -> dict[str, list[Cause]]:
     """Each analyzer's causes, by name (``when_busy``: fork even on a busy machine, see forked.possible;
     ``forking=False``: all here, the caller splits the work itself)."""
-    with _collector_paused():
+    with paused_then_frozen():
         return _run(model, items, min_pods if forking else -1, when_busy)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 def _run(model: Model, items: Sequence[Check], min_pods: int, when_busy: bool) -> dict[str, list[Cause]]:

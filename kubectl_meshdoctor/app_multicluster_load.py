@@ -8,6 +8,7 @@ import dataclasses
 
 from kubectl_meshdoctor import app
 from kubectl_meshdoctor.app_multicluster_live import FlowScope, contexts, read_live
+from kubectl_meshdoctor.collector import paused_then_frozen
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.errors import UsageError
 from kubectl_meshdoctor.model.cluster_refs import split_cluster
@@ -51,7 +52,7 @@ def read_raw(
     if opts.from_path is not None and opts.demo_name is not None:
         raise UsageError("--from and --demo cannot be combined")
     live = contexts(opts)
-    with app.bulk_allocation():
+    with paused_then_frozen():
         if live is not None:
             return read_live(opts, live, query, scope, flows)
         if opts.from_path is None:

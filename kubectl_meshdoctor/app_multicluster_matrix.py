@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from kubectl_meshdoctor import app
 from kubectl_meshdoctor.app_multicluster import WIDER, answer
 from kubectl_meshdoctor.app_multicluster_load import MeshInput, build, read_raw
+from kubectl_meshdoctor.collector import paused_then_frozen
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.matrix import Cell, is_server, to_cell, workloads
 from kubectl_meshdoctor.errors import MeshdoctorError, UsageError
@@ -83,7 +84,7 @@ def _flows_now(raw: MeshRaw, namespaces: list[str] | None, no_flows: bool) -> No
 
     for snap in raw.clusters.values():
         if snap.flow_files and not no_flows:
-            with app.bulk_allocation():
+            with paused_then_frozen():
                 materialize_flows(snap, namespaces)
         snap.flow_files = []
 

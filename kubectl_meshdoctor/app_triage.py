@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from kubectl_meshdoctor.app import (
     SourceOptions,
     build_model,
-    bulk_allocation,
     check_namespaces,
     is_live,
     live_options,
 )
+from kubectl_meshdoctor.collector import paused_then_frozen
 from kubectl_meshdoctor.diagnosis.triage import Finding, TriageResult, triage
 from kubectl_meshdoctor.diagnosis.triage_groups import Grouper
 from kubectl_meshdoctor.diagnosis.triage_unseen import Unseen, unseen
@@ -78,7 +78,7 @@ def offline(opts: SourceOptions, namespaces: list[str] | None, window: Window) -
         from kubectl_meshdoctor.sources.snapshot import read_snapshot
 
         assert opts.from_path is not None
-        with bulk_allocation():
+        with paused_then_frozen():
             raw = read_snapshot(opts.from_path, lazy_flows=True)
     files = list(raw.flow_files)
     if raw.flows:
@@ -138,7 +138,7 @@ def entry_namespaces(live: LiveSource, flows: list[Any], warnings: list[str]) ->
 def load_objects(live: LiveSource, namespaces: set[str]) -> Model:
     from kubectl_meshdoctor.sources.live import SYSTEM_NAMESPACES
 
-    with bulk_allocation():
+    with paused_then_frozen():
         raw = live.objects(sorted(namespaces | set(SYSTEM_NAMESPACES)), wide=True)  # sources/kube_wide.py
     raw.flows, raw.flow_files = [], []
     return build_model(raw)

@@ -4,7 +4,6 @@ import click
 
 from kubectl_meshdoctor.cli.options import (
     debug_option,
-    importing,
     kube_options,
     output_choice,
     run,
@@ -13,6 +12,7 @@ from kubectl_meshdoctor.cli.options import (
     source_options,
     what_if_options,
 )
+from kubectl_meshdoctor.collector import paused_then_frozen
 
 EXAMPLES = """\b
 Examples:
@@ -50,7 +50,7 @@ def check(
     """
 
     def body() -> int:
-        with importing():
+        with paused_then_frozen():  # the ~100,000 objects imports make live to the end
             from kubectl_meshdoctor import app, app_check_split
             from kubectl_meshdoctor.app_multicluster_load import is_mesh_input  # multi-cluster answers when asked
             from kubectl_meshdoctor.render.check import check_document, check_text

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -229,21 +227,6 @@ def scope_help(command: click.Command) -> click.Command:
         if isinstance(param, click.Option) and param.name == "namespace":
             param.help = SCOPE_HELP
     return command
-
-
-@contextlib.contextmanager
-def importing() -> Iterator[None]:
-    """Around the imports of a command: the ~100,000 objects they make live to the end, so the cyclic
-    GC would only scan them over and over (5 % of the instructions `check` spends importing); they
-    are frozen out of its reach after, as ``app.bulk_allocation`` does with a loaded snapshot."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if collecting:
-            gc.enable()
 
 
 def run(body: Callable[[], int], debug: bool) -> None:
