@@ -14,6 +14,7 @@ from kubectl_meshdoctor.model.build import build_model
 from kubectl_meshdoctor.model.pod_classes import PodClasses, read_classed
 from kubectl_meshdoctor.model.readers import read_pod
 from kubectl_meshdoctor.raw import RawObject, RawSnapshot
+from kubectl_meshdoctor.validation import Validator, Violation
 
 
 def _pod(name: str, labels: Any = None, owner: Any = "web-5d9f", ns: Any = "blue", **spec: Any) -> dict[str, Any]:
@@ -104,3 +105,27 @@ def test_a_build_attaches_each_pod_of_a_class_as_it_would_alone() -> None:
     )
     assert pods["blue/web-5d9f-d"].identity["io.cilium.k8s.policy.serviceaccount"] == "web"
     assert pods["blue/solo-a"].identity is pods["blue/solo-b"].identity
+
+
+def test_the_trusting_build_reads_pods_as_the_validating_build() -> None:
+    from kubectl_meshdoctor.app_validate import build_trusting
+
+    docs = [
+        *PODS[:8],
+        *PODS[9:],
+        _pod("web-5d9f-z"),
+        {**_pod("web-5d9f-y"), "status": "broken"},
+        {"kind": "Pod", "metadata": 3},
+    ]
+    raw = RawSnapshot(objects=[RawObject(d, f"f.yaml:{i}") for i, d in enumerate(docs)])
+    trusting, validating = build_trusting(raw), build_model(raw, validator=_NoViolations())
+    assert trusting.pods == validating.pods and list(trusting.pods) == list(validating.pods)
+    assert trusting.gaps == validating.gaps and any("web-5d9f-y" in str(g) for g in trusting.gaps)
+    assert trusting.workloads == validating.workloads and trusting.kinds_seen == validating.kinds_seen
+
+
+class _NoViolations(Validator):
+    """Validates every object (a call per object, as the ordinary build) and finds nothing wrong."""
+
+    def validate(self, doc: dict[str, Any]) -> list[Violation]:
+        return []
