@@ -312,6 +312,7 @@ class _Builder:
         identities = Identities(m.cilium_config.get("cluster-name", "default") or "default", m.ns_labels)
         self.infer_pods()
         attached: dict[tuple[str, str, str, str | None], Workload | None] = {}
+        by_ip = m.pods_by_ip
         for pod, cls in zip(m.pods.values(), self.pod_class.values(), strict=True):
             if cls is None:
                 self.attach_shared(pod, attached)
@@ -330,10 +331,11 @@ class _Builder:
                 cls.ns_pods.append(pod)
             else:
                 self.first_of_class(pod, cls, identities, attached)
-            if pod.ip and not pod.host_network:
-                held = m.pods_by_ip.get(pod.ip)
-                if held is None or (pod.ready and not held.ready):  # an IP a finished pod left: the running one has it
-                    m.pods_by_ip[pod.ip] = pod
+            ip = pod.ip  # an IP a finished pod left: the running one has it
+            if ip and not pod.host_network:
+                held = by_ip.setdefault(ip, pod)
+                if held is not pod and pod.ready and not held.ready:
+                    by_ip[ip] = pod
         for obj, kind in self.slices:
             try:
                 self.endpoints(obj, kind)
