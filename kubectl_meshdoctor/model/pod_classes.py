@@ -19,10 +19,12 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from orjson import dumps
+
 from kubectl_meshdoctor.model.objects import ContainerPort, Pod, Workload
 from kubectl_meshdoctor.model.raw_memo import RawMemo
 from kubectl_meshdoctor.model.readers import PodParts, read_pod, str_map
-from kubectl_meshdoctor.raw import json_key
+from kubectl_meshdoctor.raw import STRICT_JSON
 
 PENDING_IDENTITY: dict[str, str] = {}  # a pod's identity until model/build.py's finish() gives it its own
 
@@ -144,12 +146,12 @@ def read_classed(doc: dict[str, Any], origin: str | None, classes: PodClasses) -
         if not isinstance(meta, dict):
             meta = {}
         spec = doc.get("spec") or {}
-        owner = next(iter(meta.get("ownerReferences") or []), None) or {}
+        refs = meta.get("ownerReferences")
+        owner = (refs[0] if type(refs) is list and refs else next(iter(refs or []), None)) or {}
         raw = [
             meta.get("namespace"),
             meta.get("labels"),
-            spec.get("serviceAccountName"),
-            spec.get("serviceAccount"),
+            spec.get("serviceAccountName") or spec.get("serviceAccount"),  # read_pod reads the second only then
             spec.get("containers"),
             spec.get("initContainers"),
             spec.get("securityContext"),
@@ -157,7 +159,10 @@ def read_classed(doc: dict[str, Any], origin: str | None, classes: PodClasses) -
             owner.get("kind"),
             owner.get("name"),
         ]
-        key = json_key(raw)
+        try:  # raw.json_key, inline
+            key: bytes | None = dumps(raw, option=STRICT_JSON)
+        except TypeError:
+            key = None
         seen = classes.held.get(key) if key is not None else None
         if seen is None or seen[0] != raw:
             return _first_of_class(doc, origin, classes, key, raw)
