@@ -261,3 +261,50 @@ def test_the_split_check_takes_every_analyzer_once_the_costliest_first_at_either
     costliest = sorted(COST, key=lambda name: -COST[name])[:2]
     assert {order[0], order[-1]} == set(costliest)
     assert set(COST) <= set(order)  # a renamed analyzer would silently lose its place
+
+
+CHANGED = """
+import json, os, sys, time
+from pathlib import Path
+from kubectl_meshdoctor import app, app_check_split
+from kubectl_meshdoctor.render.check import check_document
+
+root = Path(sys.argv[1])
+policies, changed = root / "policies.yaml", root.parent / "changed"
+here, read = os.getpid(), app_check_split._read
+
+def read_while_a_writer_changes_the_file(opts, namespaces):
+    # a writer (kubectl get > file, a GitOps sync) empties policies.yaml after the child read it; this
+    # process reads only then (fault injection: the two processes must read different snapshots)
+    if os.getpid() == here:
+        for _ in range(2000):
+            if changed.exists():
+                break
+            time.sleep(0.01)
+        return read(opts, namespaces)
+    raw = read(opts, namespaces)
+    policies.write_text("")
+    changed.touch()
+    return raw
+
+app_check_split._read = read_while_a_writer_changes_the_file
+opts = app.SourceOptions(from_path=str(root))
+split = check_document(app_check_split.check(opts, None))
+after = app.check(app.build_model(app.load_raw_scoped(opts, None, flows=False, offline_flows=False)), None)
+print(json.dumps({"changed": changed.exists(), "same": split == check_document(after),
+                  "codes": sorted({f["code"] for f in split["findings"]})}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork: Linux")
+def test_a_file_changed_between_the_two_reads_gives_the_answer_of_what_this_process_read(tmp_path: Path) -> None:
+    """sidecar-s2 with its policies emptied after the child read them: the child's findings (the L7
+    policy Istio's mTLS crosses) belong to a snapshot this process never saw, so they are dropped and
+    the answer is the ordinary one of the snapshot as it now is."""
+    root = tmp_path / "snap"
+    shutil.copytree(DEMOS / "sidecar-s2-l7-policy", root)
+    done = subprocess.run([sys.executable, "-c", CHANGED, str(root)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["changed"] and report["same"]
+    assert "cilium-l7-vs-istio-mtls" not in report["codes"]

@@ -116,10 +116,10 @@ def test_kept_keys_are_small_copies_that_find_the_same_entries() -> None:
         for raw in raws[:200]:
             memo.keep(json_key(raw), raw, "plain")
         for raw in raws[200:]:
-            memo.keep(("toPorts", json_key(raw), 3), raw, "in a tuple")
+            memo.keep((json_key(raw), "toPorts", 3), raw, "in a tuple")
         grown = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
     assert grown < 400 * 512  # orjson's own bytes hold a ~4 KB buffer each
     assert memo.find(json_key(raws[0]), raws[0]) == "plain"
-    assert memo.find(("toPorts", json_key(raws[399]), 3), raws[399]) == "in a tuple"
+    assert memo.find((json_key(raws[399]), "toPorts", 3), raws[399]) == "in a tuple"

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import click
 
-from kubectl_meshdoctor.cli.matrix import scope_help
 from kubectl_meshdoctor.cli.options import (
     debug_option,
     kube_options,
     output_choice,
     run,
+    scope_help,
     source_from_flags,
     source_options,
     what_if_options,

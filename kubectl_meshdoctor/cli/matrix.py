@@ -11,6 +11,7 @@ from kubectl_meshdoctor.cli.options import (
     kube_options,
     output_choice,
     run,
+    scope_help,
     source_from_flags,
     source_options,
     what_if_options,
@@ -27,20 +28,6 @@ Examples:
   kubectl meshdoctor matrix -n red,blue,green --demo ambient-a2-l7-policy --what-if-delete cnp/blue/default
   kubectl meshdoctor matrix -n shop --demo clustermesh-local-cluster-selector   # rows/columns NS/NAME@CLUSTER
 """
-
-
-SCOPE_HELP = (
-    "Namespaces, comma-separated (default: the context's namespace; with --from/--demo: every namespace "
-    "of the snapshot)."
-)
-
-
-def scope_help(command: click.Command) -> click.Command:
-    """-n of matrix/check names the namespaces to cover, not the namespace of a bare NAME."""
-    for param in command.params:
-        if isinstance(param, click.Option) and param.name == "namespace":
-            param.help = SCOPE_HELP
-    return command
 
 
 @scope_help

@@ -214,6 +214,21 @@ def request_seconds(value: str | float | None) -> float:
     return DEFAULT_REQUEST_TIMEOUT if seconds is None else seconds
 
 
+SCOPE_HELP = (
+    "Namespaces, comma-separated (default: the context's namespace; with --from/--demo: every namespace "
+    "of the snapshot)."
+)
+
+
+def scope_help(command: click.Command) -> click.Command:
+    """-n of matrix/check/triage names the namespaces to cover, not the namespace of a bare NAME
+    (here, not in cli/matrix.py: `check` need not build the matrix command to start)."""
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name == "namespace":
+            param.help = SCOPE_HELP
+    return command
+
+
 def run(body: Callable[[], int], debug: bool) -> None:
     """The error boundary: one clear line on stderr and the exception's exit code."""
     try:

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kubectl_meshdoctor.cli.flows import WHEN
-from kubectl_meshdoctor.cli.matrix import scope_help
 from kubectl_meshdoctor.cli.options import (
     debug_option,
     hubble_options,
     kube_options,
     output_choice,
     run,
+    scope_help,
     source_from_flags,
     source_options,
 )

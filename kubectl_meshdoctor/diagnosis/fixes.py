@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl_meshdoctor.findings.types import ObjectRef
-from kubectl_meshdoctor.model import yamlcore
 from kubectl_meshdoctor.model.objects import Pod
 
 _SHORT = {
@@ -20,6 +19,8 @@ _SHORT = {
 
 def to_yaml(doc: Any) -> str:
     """One manifest or rule entry as YAML text, without the trailing newline."""
+    from kubectl_meshdoctor.model import yamlcore  # YAML only when a fix is written (a JSON check never needs it)
+
     return yamlcore.dump(doc).rstrip("\n")
 
 

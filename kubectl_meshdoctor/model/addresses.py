@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 from kubectl_meshdoctor.model.build import Model
@@ -82,6 +81,8 @@ def suggest(model: Model, name: str) -> tuple[str, ...]:
     parsed = parse_cluster_name(name)
     pool = sorted(f"{s.name}.{s.namespace}" for s in model.services.values())
     wanted = f"{parsed.service}.{parsed.namespace}" if parsed else name
+    import difflib  # only for a name that matches nothing (a "did you mean")
+
     return tuple(difflib.get_close_matches(wanted, pool, n=3, cutoff=0.6))
 
 

@@ -17,7 +17,7 @@ from kubectl_meshdoctor.model.cilium import (
 from kubectl_meshdoctor.model.frozen import maker
 from kubectl_meshdoctor.model.objects import NS_KEY, NS_LABEL_PREFIX
 from kubectl_meshdoctor.model.raw_memo import RawMemo
-from kubectl_meshdoctor.model.selectors import Requirement, Selector, parse_selector
+from kubectl_meshdoctor.model.selectors import Selector, make_requirement, make_selector, parse_selector
 from kubectl_meshdoctor.raw import json_key
 
 _L3_FIELDS = {
@@ -25,21 +25,15 @@ _L3_FIELDS = {
     "egress": ("toEndpoints", "toEntities", "toCIDR", "toCIDRSet", "toServices", "toFQDNs"),
 }
 
-# the sections of a rule: (field, direction, deny), in the order they are read
-_SECTIONS = (
-    ("ingress", "ingress", False),
-    ("ingressDeny", "ingress", True),
-    ("egress", "egress", False),
-    ("egressDeny", "egress", True),
-)
-
 # A1.6: node and cloud-group peers; they never select a pod
 _OTHER_L3 = {"ingress": ("fromNodes", "fromGroups"), "egress": ("toNodes", "toGroups")}
 
 
-# PolicyRule(...) and PeerRule(...) with every field given, made as fast as unfrozen ones (model/frozen.py)
+# PolicyRule(...), PeerRule(...) etc. with every field given, made as fast as unfrozen ones (model/frozen.py)
 _policy_rule = maker(PolicyRule)
 _peer_rule_of = maker(PeerRule)
+_port_rule = maker(PortRule)
+_port_proto = maker(PortProto)
 
 
 class PolicyInvalid(Exception):
@@ -65,8 +59,8 @@ def _scope_peer(sel: Selector, namespace: str | None, warnings: list[str], where
             )
         return sel
     if namespace is not None:
-        return sel.plus(Requirement("any", NS_KEY, "In", (namespace,)))
-    return sel.plus(Requirement("any", NS_KEY, "Exists"))
+        return sel.plus(make_requirement("any", NS_KEY, "In", (namespace,)))
+    return sel.plus(make_requirement("any", NS_KEY, "Exists", ()))
 
 
 def _header_match(raw: Any) -> HeaderMatch:
@@ -88,7 +82,7 @@ def _shared_ports(raw: Any, path: str, memo: RawMemo | None) -> tuple[PortRule, 
     text = json_key(raw) if memo is not None and raw is not None else None
     if memo is None or text is None:
         return _ports(raw, path)
-    key = ("toPorts", text)
+    key = (text, "toPorts")
     held: tuple[PortRule, ...] | None = memo.find(key, raw)
     if held is None:
         held = _ports(raw, path)
@@ -113,11 +107,12 @@ def _ports(raw: Any, path: str) -> tuple[PortRule, ...]:
             if text.isdigit() and int(text) > 65535:
                 # the CRD pattern is unanchored and lets it through; the agent cannot parse it (A1.1)
                 raise PolicyInvalid(f"{path}.toPorts[{i}].ports: port {text} is not 0-65535")
-            ports.append(PortProto(text, int(end) if end else None, proto))
+            ports.append(_port_proto(text, int(end) if end else None, proto))
         rules = entry.get("rules") or {}
         l7: str | None = None
         http: list[HTTPRule] = []
-        if isinstance(rules, dict):
+        dns: list[tuple[str, str]] = []
+        if rules and isinstance(rules, dict):  # most entries have no rules
             kinds = [k for k in ("http", "kafka", "dns", "l7proto") if rules.get(k) is not None]
             if len(kinds) > 1:
                 raise PolicyInvalid(f"{path}.toPorts[{i}].rules mixes {', '.join(kinds)}")
@@ -135,14 +130,12 @@ def _ports(raw: Any, path: str) -> tuple[PortRule, ...]:
                         index=j,
                     )
                 )
-        dns: list[tuple[str, str]] = []
-        if isinstance(rules, dict):
             for d in rules.get("dns") or []:
                 d = d if isinstance(d, dict) else {}
                 for key in ("matchName", "matchPattern"):
                     if d.get(key):
                         dns.append((key, str(d[key])))
-        out.append(PortRule(tuple(ports), l7, tuple(http), f"toPorts[{i}]", tuple(dns)))
+        out.append(_port_rule(tuple(ports), l7, tuple(http), f"toPorts[{i}]", tuple(dns)))
     return tuple(out)
 
 
@@ -152,7 +145,7 @@ def _cidrs(entry: dict[str, Any], plain: str, cset: str) -> tuple[CIDRRule, ...]
     out = [CIDRRule(str(c), ()) for c in entry.get(plain) or []]
     for c in entry.get(cset) or []:
         if isinstance(c, dict) and c.get("cidr"):
-            out.append(CIDRRule(str(c["cidr"]), tuple(str(x) for x in c.get("except") or [])))
+            out.append(CIDRRule(str(c["cidr"]), tuple([str(x) for x in c.get("except") or []])))
         elif isinstance(c, dict) and c.get("cidrGroupRef"):
             out.append(CIDRRule(f"group:{c['cidrGroupRef']}", ()))
     return tuple(out)
@@ -205,24 +198,39 @@ def _peer_rule(
         raise PolicyInvalid(f"{path} is not an object")
     endpoints = None
     if ep_f in entry:
-        endpoints = tuple([_scope_peer(parse_selector(s), namespace, warnings, path) for s in entry.get(ep_f) or []])
-    entities = tuple(str(e) for e in entry.get(ent_f) or []) if ent_f in entry else None
+        found = []
+        for s in entry.get(ep_f) or []:
+            found.append(_scope_peer(parse_selector(s), namespace, warnings, path))
+        endpoints = tuple(found)
+    entities = tuple([str(e) for e in entry.get(ent_f) or []]) if ent_f in entry else None
     services = None
     if svc_f and svc_f in entry:
-        services = tuple(_service_selector(s, namespace) for s in entry.get(svc_f) or [])
+        services = tuple([_service_selector(s, namespace) for s in entry.get(svc_f) or []])
     fqdns = None
     if fqdn_f and fqdn_f in entry:
-        fqdns = tuple(str(f.get("matchName") or f.get("matchPattern") or "") for f in entry[fqdn_f] or [])
-    to_ports = _shared_ports(entry.get("toPorts"), path, memo)
-    other = _OTHER_L3[direction]
-    other_l3 = tuple(f for f in other if f in entry) or None
+        fqdns = tuple([str(f.get("matchName") or f.get("matchPattern") or "") for f in entry[fqdn_f] or []])
+    raw_ports = entry.get("toPorts")
+    to_ports = () if raw_ports is None else _shared_ports(raw_ports, path, memo)
+    node_f, group_f = _OTHER_L3[direction]
+    if node_f in entry:
+        other_l3: tuple[str, ...] | None = (node_f, group_f) if group_f in entry else (node_f,)
+    else:
+        other_l3 = (group_f,) if group_f in entry else None
     if deny and any(p.l7 for p in to_ports):
         raise PolicyInvalid(f"{path}: deny rules cannot carry L7 rules")
-    cidrs = _cidrs(entry, cidr_f, cset_f)
-    auth_required = str((entry.get("authentication") or {}).get("mode") or "disabled") != "disabled"
+    cidrs = _cidrs(entry, cidr_f, cset_f) if cidr_f in entry or cset_f in entry else None
+    auth: Any = entry.get("authentication")
+    auth_required = bool(auth) and str(auth.get("mode") or "disabled") != "disabled"
     # PeerRule.has_l3: any L3 field present
-    l3 = (endpoints, entities, cidrs, services, fqdns, other_l3)
-    empty_entry = not to_ports and all(f is None for f in l3)
+    empty_entry = (
+        not to_ports
+        and endpoints is None
+        and entities is None
+        and cidrs is None
+        and services is None
+        and fqdns is None
+        and other_l3 is None
+    )
     return _peer_rule_of(  # the fields of PeerRule, in their order
         path, endpoints, entities, cidrs, services, fqdns, to_ports, deny, empty_entry, other_l3, auth_required
     )
@@ -233,7 +241,9 @@ def _service_selector(raw: Any, namespace: str | None) -> Selector:
     svc = (raw or {}).get("k8sService") or {}
     if svc:
         ns = svc.get("namespace") or namespace or ""
-        return Selector((Requirement("any", "@service", "In", (f"{ns}/{svc.get('serviceName', '')}",)),))
+        return make_selector(
+            (make_requirement("any", "@service", "In", (f"{ns}/{svc.get('serviceName', '')}",)),), True
+        )
     sel = (raw or {}).get("k8sServiceSelector") or {}
     return parse_selector(sel.get("selector"), key_prefix="@svc-label:")
 
@@ -245,11 +255,10 @@ def parse_cnp(
     is read between the policies of one build (model/raw_memo.py)."""
     spec = doc.get("spec")
     specs = doc.get("specs")
-    raw_rules: list[tuple[str, Any]] = []
-    if isinstance(spec, dict):
-        raw_rules.append(("spec", spec))
+    raw_rules: list[tuple[str, Any]] = [("spec", spec)] if isinstance(spec, dict) else []
     if isinstance(specs, list):
-        raw_rules.extend((f"specs[{i}]", s) for i, s in enumerate(specs))
+        for i, s in enumerate(specs):
+            raw_rules.append((f"specs[{i}]", s))
     if not raw_rules:
         raise PolicyInvalid("empty policy: neither spec nor specs")
     # a namespaced manifest without metadata.namespace lands in the namespace it is applied to
@@ -267,13 +276,37 @@ def parse_cnp(
             raise PolicyInvalid(f"{path}: nodeSelector is only allowed in a CiliumClusterwideNetworkPolicy")
         subject = _subject(raw.get("endpointSelector") or raw.get("nodeSelector") or {}, namespace, memo)
         edd = raw.get("enableDefaultDeny") or {}
-        sections = []
-        for name, d, deny in _SECTIONS:
-            entries = raw.get(name)
-            sections.append(
-                () if entries is None else _peer_rules(entries, d, deny, f"{path}.{name}", namespace, warnings, memo)
-            )
-        ingress, ingress_deny, egress, egress_deny = sections
+        # the sections, in the order they are read (an error names the first bad one)
+        entries = raw.get("ingress")
+        ingress = (
+            ()
+            if entries is None
+            else _peer_rules(entries, "ingress", False, f"{path}.ingress", namespace, warnings, memo)
+        )
+        entries = raw.get("ingressDeny")
+        ingress_deny = (
+            ()
+            if entries is None
+            else _peer_rules(entries, "ingress", True, f"{path}.ingressDeny", namespace, warnings, memo)
+        )
+        entries = raw.get("egress")
+        egress = (
+            ()
+            if entries is None
+            else _peer_rules(entries, "egress", False, f"{path}.egress", namespace, warnings, memo)
+        )
+        entries = raw.get("egressDeny")
+        egress_deny = (
+            ()
+            if entries is None
+            else _peer_rules(entries, "egress", True, f"{path}.egressDeny", namespace, warnings, memo)
+        )
+        if edd:
+            edd_ingress, edd_egress = edd.get("ingress"), edd.get("egress")
+            edd_ingress = edd_ingress if isinstance(edd_ingress, bool) else None
+            edd_egress = edd_egress if isinstance(edd_egress, bool) else None
+        else:
+            edd_ingress = edd_egress = None
         out.append(
             _policy_rule(  # the fields of PolicyRule, in their order
                 ref,
@@ -285,8 +318,8 @@ def parse_cnp(
                 ingress_deny,
                 egress,
                 egress_deny,
-                edd.get("ingress") if isinstance(edd.get("ingress"), bool) else None,
-                edd.get("egress") if isinstance(edd.get("egress"), bool) else None,
+                edd_ingress,
+                edd_egress,
                 False,
                 bool(ingress or ingress_deny),
                 bool(egress or egress_deny),
@@ -299,7 +332,7 @@ def _subject(raw: Any, namespace: str | None, memo: RawMemo | None) -> Selector:
     text = json_key(raw) if memo is not None else None
     if memo is None or text is None:
         return _read_subject(raw, namespace)
-    key = ("subject", text, namespace)
+    key = (text, "subject", namespace)
     held: Selector | None = memo.find(key, raw)
     if held is None:
         held = _read_subject(raw, namespace)
@@ -310,7 +343,7 @@ def _subject(raw: Any, namespace: str | None, memo: RawMemo | None) -> Selector:
 def _read_subject(raw: Any, namespace: str | None) -> Selector:
     subject = parse_selector(raw)
     if namespace is not None:
-        subject = subject.plus(Requirement("any", NS_KEY, "In", (namespace,)))
+        subject = subject.plus(make_requirement("any", NS_KEY, "In", (namespace,)))
     return subject
 
 
@@ -322,20 +355,20 @@ def _knp_peers(raw: Any, namespace: str, path: str) -> tuple[tuple[Selector, ...
         element = element or {}
         if "ipBlock" in element:
             block = element["ipBlock"] or {}
-            cidrs.append(CIDRRule(str(block.get("cidr", "")), tuple(str(x) for x in block.get("except") or [])))
+            cidrs.append(CIDRRule(str(block.get("cidr", "")), tuple([str(x) for x in block.get("except") or []])))
             continue
         has_ns = "namespaceSelector" in element
         has_pod = "podSelector" in element
         if not has_ns and not has_pod:
             raise PolicyInvalid(f"{path}: peer without podSelector, namespaceSelector or ipBlock")
-        sel = parse_selector(element.get("podSelector")) if has_pod else Selector()
+        sel = parse_selector(element.get("podSelector")) if has_pod else make_selector((), True)
         if has_ns:
             ns_sel = parse_selector(element.get("namespaceSelector"), key_prefix=NS_LABEL_PREFIX)
-            if ns_sel.is_empty():
-                ns_sel = Selector((Requirement("any", NS_KEY, "Exists"),))
-            sel = Selector(sel.requirements + ns_sel.requirements, sel.valid and ns_sel.valid)
+            if not ns_sel.requirements:
+                ns_sel = make_selector((make_requirement("any", NS_KEY, "Exists", ()),), True)
+            sel = make_selector(sel.requirements + ns_sel.requirements, sel.valid and ns_sel.valid)
         else:
-            sel = sel.plus(Requirement("any", NS_KEY, "In", (namespace,)))
+            sel = sel.plus(make_requirement("any", NS_KEY, "In", (namespace,)))
         sels.append(sel)
     return tuple(sels), tuple(cidrs)
 
@@ -349,38 +382,43 @@ def _knp_ports(raw: Any) -> tuple[PortRule, ...]:
         proto = str(p.get("protocol") or "TCP").upper()
         end = p.get("endPort")
         ports.append(
-            PortProto(
+            _port_proto(
                 str(p.get("port", "0") if p.get("port") is not None else "0"),
                 int(end) if end else None,
                 proto,
             )
         )
-    return (PortRule(tuple(ports), None, (), "ports"),)
+    return (_port_rule(tuple(ports), None, (), "ports", ()),)
+
+
+def _knp_section(raw: Any, base: str, peer_key: str, namespace: str) -> tuple[PeerRule, ...]:
+    if not raw:
+        return ()
+    rules: list[PeerRule] = []
+    for i, entry in enumerate(raw):
+        entry = entry or {}
+        path = f"{base}[{i}]"
+        to_ports = _knp_ports(entry.get("ports"))
+        if peer_key in entry and entry.get(peer_key):
+            sels, cidrs = _knp_peers(entry.get(peer_key), namespace, path)
+            rules.append(_peer_rule_of(path, sels, None, cidrs, None, None, to_ports, False, False, None, False))
+        else:
+            # A2: no from/to = every peer (the opposite of the CNP reading of {}).
+            rules.append(_peer_rule_of(path, None, ("all",), None, None, None, to_ports, False, False, None, False))
+    return tuple(rules)
 
 
 def parse_knp(doc: dict[str, Any], ref: ObjectRef) -> list[PolicyRule]:
     spec = doc.get("spec") or {}
     namespace = ref.namespace or "default"
-    subject = parse_selector(spec.get("podSelector") or {}).plus(Requirement("any", NS_KEY, "In", (namespace,)))
+    subject = parse_selector(spec.get("podSelector") or {}).plus(make_requirement("any", NS_KEY, "In", (namespace,)))
     types = spec.get("policyTypes")
     if not types:
         # A2 / API defaulting: omitted or empty -> Ingress, plus Egress when there are egress rules
         # ("will be set if the NetworkPolicy has any egress rules": `egress: []` has none)
         types = ["Ingress"] + (["Egress"] if spec.get("egress") else [])
-    sections: dict[str, tuple[PeerRule, ...]] = {}
-    for direction, key, peer_key in (("ingress", "ingress", "from"), ("egress", "egress", "to")):
-        rules: list[PeerRule] = []
-        for i, entry in enumerate(spec.get(key) or []):
-            entry = entry or {}
-            path = f"spec.{key}[{i}]"
-            to_ports = _knp_ports(entry.get("ports"))
-            if peer_key in entry and entry.get(peer_key):
-                sels, cidrs = _knp_peers(entry.get(peer_key), namespace, path)
-                rules.append(_peer_rule_of(path, sels, None, cidrs, None, None, to_ports, False, False, None, False))
-            else:
-                # A2: no from/to = every peer (the opposite of the CNP reading of {}).
-                rules.append(_peer_rule_of(path, None, ("all",), None, None, None, to_ports, False, False, None, False))
-        sections[direction] = tuple(rules)
+    ingress = _knp_section(spec.get("ingress"), "spec.ingress", "from", namespace)
+    egress = _knp_section(spec.get("egress"), "spec.egress", "to", namespace)
     return [
         _policy_rule(  # the fields of PolicyRule, in their order
             ref,
@@ -388,9 +426,9 @@ def parse_knp(doc: dict[str, Any], ref: ObjectRef) -> list[PolicyRule]:
             namespace,
             subject,
             False,
-            sections["ingress"],
+            ingress,
             (),
-            sections["egress"],
+            egress,
             (),
             "Ingress" in types,
             "Egress" in types,

@@ -18,7 +18,6 @@ explain on such input is evidence only (diagnosis/flows_only.py), never a static
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -201,6 +200,8 @@ def resolve(endpoints: FlowEndpoints, text: str, default_ns: str, allow_external
     if not pods:
         where = "in the flows read" if endpoints.read_all else "in the part of the input searched"
         pool = sorted(endpoints.names)
+        import difflib  # only for a name that matches nothing (a "did you mean")
+
         hint = difflib.get_close_matches(f"{ref.namespace}/{ref.name}", pool, n=3, cutoff=0.5)
         more = f"; did you mean {', '.join(hint)}?" if hint else ""
         raise UsageError(

@@ -172,6 +172,8 @@ def policy_listeners(objs: IngressObjects, doc: dict[str, Any], make_ref: Callab
     ``make_ref``: the policy's reference, made only for a policy with a redirect (most have none)."""
     specs = doc.get("specs")
     rules = [doc.get("spec")] + (specs if isinstance(specs, list) else [])
+    if not _any_listener(rules):  # most policies: one quick look, no indexes counted
+        return
     ref: ObjectRef | None = None
     for k, raw in enumerate(rules):
         if not isinstance(raw, dict):
@@ -204,6 +206,26 @@ def policy_listeners(objs: IngressObjects, doc: dict[str, Any], make_ref: Callab
                     )
                     key = (ref.kind, ref.namespace, ref.name, path)
                     objs.policy_listeners.setdefault(key, []).append(found)
+
+
+def _any_listener(rules: list[Any]) -> bool:
+    """Whether policy_listeners below would find a redirect in ``rules``: the same walk, with nothing noted."""
+    for raw in rules:
+        if not isinstance(raw, dict):
+            continue
+        for direction in ("ingress", "egress"):
+            entries = raw.get(direction)
+            if not isinstance(entries, list):
+                continue
+            for entry in entries:
+                to_ports = entry.get("toPorts") if isinstance(entry, dict) else None
+                if not isinstance(to_ports, list):
+                    continue
+                for tp in to_ports:
+                    listener = tp.get("listener") if isinstance(tp, dict) else None
+                    if listener and isinstance(listener, dict):
+                        return True
+    return False
 
 
 def read(objs: IngressObjects, doc: dict[str, Any], ref: ObjectRef) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -62,6 +61,8 @@ class Target:
 
 
 def closest(name: str, candidates: list[str], n: int = 3) -> list[str]:
+    import difflib  # only for a name that matches nothing (a "did you mean")
+
     return difflib.get_close_matches(name, candidates, n=n, cutoff=0.5)
 
 

@@ -15,12 +15,14 @@ from typing import Any
 from kubectl_meshdoctor.model.frozen import maker
 
 SOURCES = ("k8s", "any", "reserved", "cidr", "unspec", "container")
+_SOURCE_SET = frozenset(SOURCES)
+_OPERATORS = frozenset(("In", "NotIn", "Exists", "DoesNotExist"))
 
 
 def split_key(key: str) -> tuple[str, str]:
     """'k8s:app' -> ('k8s', 'app'); 'app' -> ('any', 'app')."""
     head, sep, rest = key.partition(":")
-    if sep and head in SOURCES:
+    if sep and head in _SOURCE_SET:
         return head, rest
     return "any", key
 
@@ -71,7 +73,7 @@ class Selector:
         return any(r.source == "reserved" for r in self.requirements)
 
     def plus(self, *reqs: Requirement) -> Selector:
-        return _selector(self.requirements + reqs, self.valid)
+        return make_selector(self.requirements + reqs, self.valid)
 
     def is_empty(self) -> bool:
         return not self.requirements
@@ -92,33 +94,41 @@ class Selector:
 
 
 # Requirement(...) and Selector(...) with every field given, made as fast as unfrozen ones (model/frozen.py)
-_requirement = maker(Requirement)
-_selector = maker(Selector)
+make_requirement = maker(Requirement)
+make_selector = maker(Selector)
 
 
 def parse_selector(raw: Any, key_prefix: str = "") -> Selector:
     """Parse a Kubernetes LabelSelector; ``key_prefix`` rewrites keys (KNP namespaceSelector)."""
     if raw is None:
-        return Selector()
+        return make_selector((), True)
     if not isinstance(raw, dict):
-        return Selector(valid=False)
+        return make_selector((), False)
     reqs: list[Requirement] = []
     valid = True
     match_labels = raw.get("matchLabels") or {}
     if isinstance(match_labels, dict):
-        for key, value in sorted(match_labels.items()):
-            source, bare = split_key(str(key))
-            reqs.append(_requirement(source, key_prefix + bare, "In", (str(value),)))
+        # one label (most selectors) needs no sorting; split_key inlined
+        for key, value in sorted(match_labels.items()) if len(match_labels) > 1 else match_labels.items():
+            key = str(key)
+            head, sep, rest = key.partition(":")
+            if sep and head in _SOURCE_SET:
+                reqs.append(make_requirement(head, key_prefix + rest, "In", (str(value),)))
+            else:
+                reqs.append(make_requirement("any", key_prefix + key, "In", (str(value),)))
     else:
         valid = False
-    for expr in raw.get("matchExpressions") or []:
+    expressions = raw.get("matchExpressions")
+    if not expressions:
+        return make_selector(tuple(reqs), valid)
+    for expr in expressions:
         if not isinstance(expr, dict):
             valid = False
             continue
         source, bare = split_key(str(expr.get("key", "")))
         op = str(expr.get("operator", ""))
-        if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
+        if op not in _OPERATORS:
             valid = False
         values = tuple([str(v) for v in expr.get("values") or []])
-        reqs.append(_requirement(source, key_prefix + bare, op, values))
-    return _selector(tuple(reqs), valid)
+        reqs.append(make_requirement(source, key_prefix + bare, op, values))
+    return make_selector(tuple(reqs), valid)

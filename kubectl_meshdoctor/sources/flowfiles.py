@@ -15,10 +15,8 @@ Flow inputs are opened lazily and read as streams, never loaded whole:
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
 import sys
-import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +45,8 @@ class FlowFile:
         """The decompressed lines; closes what it opened (standard input included)."""
         with self.opener() as raw:
             if _peek(raw).startswith(_GZIP_MAGIC):
+                import gzip  # only for .gz input
+
                 with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
                     yield unzipped  # type: ignore[misc]
             else:
@@ -119,6 +119,8 @@ class _TarMember(io.RawIOBase):
     """A member of an archive as a stream that closes the archive with it."""
 
     def __init__(self, archive: Path, member: str, shown: str) -> None:
+        import tarfile  # only for archives
+
         super().__init__()
         self._tar = tarfile.open(archive, "r:*")  # noqa: SIM115 - closed in close()
         handle = self._tar.extractfile(member)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_meshdoctor.errors import InputError, UsageError
 from kubectl_meshdoctor.raw import RawSnapshot
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 CLUSTERS_DIR = "clusters"
 MESH_FILE = "mesh.yaml"
@@ -33,6 +34,8 @@ class MeshRaw:
 
 
 def _demo_root() -> Traversable:
+    from importlib import resources  # only for the bundled demos: --from a directory never needs it
+
     return resources.files("kubectl_meshdoctor").joinpath("demos_mc")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import sys
-import tarfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -136,6 +135,8 @@ def _collect_dir(root: Path, label: str, snap: RawSnapshot, scope: frozenset[str
 
 
 def _collect_tar(path: Path, snap: RawSnapshot, scope: frozenset[str] | None) -> bool:
+    import tarfile  # only for archives: a directory of JSON files never needs it
+
     seen = False
     try:
         with tarfile.open(path, "r:*") as tar:
