@@ -101,3 +101,25 @@ def test_equal_port_lists_share_their_rules_and_a_bad_one_names_its_own_path() -
         _parse(_cnp("d", "blue", [{}, {"toPorts": bad}]), memo)[0]
         == "spec.ingress[1].toPorts[0].ports: port 70000 is not 0-65535"
     )
+
+
+def test_kept_keys_are_small_copies_that_find_the_same_entries() -> None:
+    import tracemalloc
+
+    from kubectl_meshdoctor.raw import json_key
+
+    memo = RawMemo()
+    raws = [[{"port": str(port)}] for port in range(400)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for raw in raws[:200]:
+            memo.keep(json_key(raw), raw, "plain")
+        for raw in raws[200:]:
+            memo.keep((json_key(raw), "toPorts", 3), raw, "in a tuple")
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 400 * 512  # orjson's own bytes hold a ~4 KB buffer each
+    assert memo.find(json_key(raws[0]), raws[0]) == "plain"
+    assert memo.find((json_key(raws[399]), "toPorts", 3), raws[399]) == "in a tuple"

@@ -32,8 +32,9 @@ from kubectl_meshdoctor.model.objects import (
     Service,
     Workload,
 )
+from kubectl_meshdoctor.model.pod_classes import PodClass, PodClasses, read_classed
 from kubectl_meshdoctor.model.raw_memo import RawMemo
-from kubectl_meshdoctor.model.readers import PodParts, meta_of, read_pod, read_service, ref_of, str_map
+from kubectl_meshdoctor.model.readers import meta_of, read_pod, read_service, ref_of, str_map
 from kubectl_meshdoctor.model.validity import in_scope, invalid_cause, invalid_gap, unreadable_gap
 from kubectl_meshdoctor.model.workloads import (
     PodTemplate,
@@ -165,6 +166,8 @@ class _Builder:
     def __init__(self, snap: RawSnapshot, validator: Validator | None) -> None:
         self.snap = snap
         self.validator = validator or Validator()
+        # app_validate's optimistic build: every object is validated elsewhere, its validator says nothing
+        self.trusting = getattr(self.validator, "validates_nothing", False) is True
         self.m = Model(
             gaps=list(snap.gaps), warnings=list(snap.warnings), flows=snap.flows, flow_source=snap.flow_source
         )
@@ -173,24 +176,39 @@ class _Builder:
         self.unknown: dict[str, list[str]] = defaultdict(list)
         self.policies: list[tuple[str, RawObject]] = []
         self.templates: list[TemplateFields] = []  # made into PodTemplates only to infer pods
-        self.pod_parts = PodParts()  # the replicas of a workload declare the same containers
+        self.pod_classes = PodClasses()  # the replicas of a workload: one template, read once
+        self.pod_class: dict[str, PodClass | None] = {}  # the class of each pod in model.pods, in its order
         self.policy_memo = RawMemo()  # the policies of a cluster repeat peers and subjects
 
     def run(self) -> Model:
         # canonical order: the same objects give the same model (pods, rules, "first" choices)
         # whatever order a file, an API server (by name) or a test listed them in
+        trusting = self.trusting
+        kinds_seen, pods, pod_class, classes = self.m.kinds_seen, self.m.pods, self.pod_class, self.pod_classes
         for obj in canonical_order(self.snap.objects):
-            self.checked(obj)
+            doc = obj.doc
+            kind = str(doc.get("kind"))
+            if kind != "Pod" or not trusting:
+                self.checked(obj, kind)
+                continue
+            kinds_seen.add(kind)  # checked() and add() for a Pod, inline: most objects at scale are pods
+            try:
+                pod, cls = read_classed(doc, obj.origin, classes)
+                pod_key = f"{pod.namespace}/{pod.name}"  # pod.key()
+                pods[pod_key] = pod
+                pod_class[pod_key] = cls
+            except Exception as err:  # see checked()
+                self.m.gaps.append(unreadable_gap(ref_of(kind, doc, obj.origin), err))
         self.finish()
         return self.m
 
-    def checked(self, obj: RawObject) -> None:
+    def checked(self, obj: RawObject, kind: str) -> None:
         """Validate, then read one object; an invalid one is reported and left out (the cluster would
-        not have it), and any failure reading one object leaves that object out with a gap."""
-        kind = str(obj.doc.get("kind"))
+        not have it), and any failure reading one object leaves that object out with a gap.
+        ``kind``: ``str(obj.doc.get("kind"))``."""
         self.m.kinds_seen.add(kind)
         try:
-            violations = self.validator.validate(obj.doc)
+            violations = None if self.trusting else self.validator.validate(obj.doc)
             if violations:
                 ref = ref_of(kind, obj.doc, obj.origin)
                 self.m.invalid.append(invalid_cause(ref, violations))
@@ -205,8 +223,10 @@ class _Builder:
         doc, origin = obj.doc, obj.origin
         m = self.m
         if kind == "Pod":  # most objects at scale; no pod template nor any reader below takes a Pod
-            pod = read_pod(doc, origin, self.pod_parts)
-            m.pods[pod.key()] = pod
+            pod, cls = read_classed(doc, origin, self.pod_classes)
+            pod_key = pod.key()
+            m.pods[pod_key] = pod
+            self.pod_class[pod_key] = cls  # the same keys in the same order as model.pods
             return
         if kind in POLICY_KINDS:  # next at scale; read in finish(), after every pod and namespace
             policy_listeners(m.ingress, doc, lambda: ref_of(kind, doc, origin))  # ingress.read's part
@@ -292,16 +312,30 @@ class _Builder:
         identities = Identities(m.cilium_config.get("cluster-name", "default") or "default", m.ns_labels)
         self.infer_pods()
         attached: dict[tuple[str, str, str, str | None], Workload | None] = {}
-        for pod in m.pods.values():
-            self.attach_shared(pod, attached)
-            if pod.inferred and pod.workload_kind == "Pod" and pod.owner_kind and pod.owner_name:
-                self.attach_inferred(pod, pod.owner_kind, pod.owner_name)
-            pod.identity = identities.of(pod)
-            m.pods_by_ns[pod.namespace].append(pod)
-            if pod.ip and not pod.host_network:
-                held = m.pods_by_ip.get(pod.ip)
-                if held is None or (pod.ready and not held.ready):  # an IP a finished pod left: the running one has it
-                    m.pods_by_ip[pod.ip] = pod
+        by_ip = m.pods_by_ip
+        for pod, cls in zip(m.pods.values(), self.pod_class.values(), strict=True):
+            if cls is None:
+                self.attach_shared(pod, attached)
+                if pod.inferred and pod.workload_kind == "Pod" and pod.owner_kind and pod.owner_name:
+                    self.attach_inferred(pod, pod.owner_kind, pod.owner_name)
+                pod.identity = identities.of(pod)
+                m.pods_by_ns[pod.namespace].append(pod)
+            elif cls.seen:  # the workload, identity and namespace of the class's first pod: what each would find
+                w = cls.workload
+                if w is None:
+                    pod.workload_kind, pod.workload_name = "Pod", pod.name
+                else:
+                    w.pods.append(pod)
+                    pod.workload_kind, pod.workload_name = w.kind, w.name
+                pod.identity = cls.identity
+                cls.ns_pods.append(pod)
+            else:
+                self.first_of_class(pod, cls, identities, attached)
+            ip = pod.ip  # an IP a finished pod left: the running one has it
+            if ip and not pod.host_network:
+                held = by_ip.setdefault(ip, pod)
+                if held is not pod and pod.ready and not held.ready:
+                    by_ip[ip] = pod
         for obj, kind in self.slices:
             try:
                 self.endpoints(obj, kind)
@@ -322,6 +356,27 @@ class _Builder:
         if not m.cilium_config.present:
             m.gaps.append("ConfigMap kube-system/cilium-config not available: Cilium agent defaults assumed")
 
+    def first_of_class(
+        self,
+        pod: Pod,
+        cls: PodClass,
+        identities: Identities,
+        attached: dict[tuple[str, str, str, str | None], Workload | None],
+    ) -> None:
+        """The first pod of a class in finish(): what attach_shared and ``identities.of`` give the
+        pods of the class depends on what the class fixes only (namespace, owner, labels, service
+        account), so the other pods take it from the class."""
+        self.attach_shared(pod, attached)
+        kind, name = pod.owner_kind, pod.owner_name
+        if type(kind) is str and type(name) is str:
+            cls.workload = attached[(pod.namespace, kind, name, pod.labels.get("pod-template-hash"))]
+        else:  # a class's owner kind and name are strings or missing: no workload, for any of its pods
+            cls.workload = None
+        cls.identity = pod.identity = identities.of(pod)
+        cls.ns_pods = self.m.pods_by_ns[pod.namespace]
+        cls.ns_pods.append(pod)
+        cls.seen = True
+
     def infer_pods(self) -> None:
         """Item 9: manifests without any Pod (a GitOps repo): each workload template stands for its pods."""
         if "Pod" in self.m.kinds_seen or not self.templates:
@@ -331,6 +386,7 @@ class _Builder:
             pod = read_pod(inferred_pod_doc(t), t.origin)
             pod.inferred = True
             self.m.pods[pod.key()] = pod
+            self.pod_class[pod.key()] = None
         if chosen:
             self.m.warnings.append(inferred_warning(chosen))
         self.m.warnings.extend(notes)
