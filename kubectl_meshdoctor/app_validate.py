@@ -25,6 +25,7 @@ class _Trusting(Validator):
     """The validator of the optimistic build: the child is validating the same objects meanwhile."""
 
     validates_nothing = True  # model/build.py then does not call it for each Pod
+
     def validate(self, doc: dict[str, Any]) -> list[Violation]:
         return []
 
