@@ -248,6 +248,14 @@ def _service_selector(raw: Any, namespace: str | None) -> Selector:
     return parse_selector(sel.get("selector"), key_prefix="@svc-label:")
 
 
+_SECTIONS = (
+    ("ingress", "ingress", False),
+    ("ingressDeny", "ingress", True),
+    ("egress", "egress", False),
+    ("egressDeny", "egress", True),
+)
+
+
 def parse_cnp(
     doc: dict[str, Any], ref: ObjectRef, clusterwide: bool, warnings: list[str], memo: RawMemo | None = None
 ) -> list[PolicyRule]:
@@ -277,30 +285,12 @@ def parse_cnp(
         subject = _subject(raw.get("endpointSelector") or raw.get("nodeSelector") or {}, namespace, memo)
         edd = raw.get("enableDefaultDeny") or {}
         # the sections, in the order they are read (an error names the first bad one)
-        entries = raw.get("ingress")
-        ingress = (
+        ingress, ingress_deny, egress, egress_deny = [
             ()
-            if entries is None
-            else _peer_rules(entries, "ingress", False, f"{path}.ingress", namespace, warnings, memo)
-        )
-        entries = raw.get("ingressDeny")
-        ingress_deny = (
-            ()
-            if entries is None
-            else _peer_rules(entries, "ingress", True, f"{path}.ingressDeny", namespace, warnings, memo)
-        )
-        entries = raw.get("egress")
-        egress = (
-            ()
-            if entries is None
-            else _peer_rules(entries, "egress", False, f"{path}.egress", namespace, warnings, memo)
-        )
-        entries = raw.get("egressDeny")
-        egress_deny = (
-            ()
-            if entries is None
-            else _peer_rules(entries, "egress", True, f"{path}.egressDeny", namespace, warnings, memo)
-        )
+            if (entries := raw.get(key)) is None
+            else _peer_rules(entries, direction, deny, f"{path}.{key}", namespace, warnings, memo)
+            for key, direction, deny in _SECTIONS
+        ]
         if edd:
             edd_ingress, edd_egress = edd.get("ingress"), edd.get("egress")
             edd_ingress = edd_ingress if isinstance(edd_ingress, bool) else None

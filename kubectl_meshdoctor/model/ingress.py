@@ -6,7 +6,7 @@ semantics-gateways.md C1, C5). Rule paths follow the YAML
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,9 +172,28 @@ def policy_listeners(objs: IngressObjects, doc: dict[str, Any], make_ref: Callab
     ``make_ref``: the policy's reference, made only for a policy with a redirect (most have none)."""
     specs = doc.get("specs")
     rules = [doc.get("spec")] + (specs if isinstance(specs, list) else [])
-    if not _any_listener(rules):  # most policies: one quick look, no indexes counted
-        return
     ref: ObjectRef | None = None
+    for path, direction, i, j, tp, listener in _redirects(rules):
+        if ref is None:
+            ref = make_ref()
+        cfg = as_dict(listener.get("envoyConfig"))
+        cfg_kind = str(cfg.get("kind") or "CiliumEnvoyConfig")
+        ns = f"{ref.namespace}/" if cfg_kind == "CiliumEnvoyConfig" and ref.namespace else ""
+        ports = tuple(str(as_dict(p).get("port") or "") for p in as_list(tp.get("ports")))
+        found = PolicyListener(
+            direction,
+            tuple(p for p in ports if p and p != "0"),
+            str(listener.get("name") or ""),
+            f"{cfg_kind} {ns}{cfg.get('name') or ''}",
+            f"{path}.{direction}[{i}].toPorts[{j}].listener",
+        )
+        key = (ref.kind, ref.namespace, ref.name, path)
+        objs.policy_listeners.setdefault(key, []).append(found)
+
+
+def _redirects(rules: list[Any]) -> Iterator[tuple[str, str, int, int, dict[str, Any], dict[str, Any]]]:
+    """(``spec`` or ``specs[k]``, direction, entry index, toPorts index, the toPorts entry, the
+    listener) for each redirect in the rules of one policy: most policies have none."""
     for k, raw in enumerate(rules):
         if not isinstance(raw, dict):
             continue
@@ -188,44 +207,8 @@ def policy_listeners(objs: IngressObjects, doc: dict[str, Any], make_ref: Callab
                     continue
                 for j, tp in enumerate(to_ports):
                     listener = tp.get("listener") if isinstance(tp, dict) else None
-                    if not listener or not isinstance(listener, dict):
-                        continue
-                    if ref is None:
-                        ref = make_ref()
-                    path = "spec" if k == 0 else f"specs[{k - 1}]"
-                    cfg = as_dict(listener.get("envoyConfig"))
-                    cfg_kind = str(cfg.get("kind") or "CiliumEnvoyConfig")
-                    ns = f"{ref.namespace}/" if cfg_kind == "CiliumEnvoyConfig" and ref.namespace else ""
-                    ports = tuple(str(as_dict(p).get("port") or "") for p in as_list(tp.get("ports")))
-                    found = PolicyListener(
-                        direction,
-                        tuple(p for p in ports if p and p != "0"),
-                        str(listener.get("name") or ""),
-                        f"{cfg_kind} {ns}{cfg.get('name') or ''}",
-                        f"{path}.{direction}[{i}].toPorts[{j}].listener",
-                    )
-                    key = (ref.kind, ref.namespace, ref.name, path)
-                    objs.policy_listeners.setdefault(key, []).append(found)
-
-
-def _any_listener(rules: list[Any]) -> bool:
-    """Whether policy_listeners below would find a redirect in ``rules``: the same walk, with nothing noted."""
-    for raw in rules:
-        if not isinstance(raw, dict):
-            continue
-        for direction in ("ingress", "egress"):
-            entries = raw.get(direction)
-            if not isinstance(entries, list):
-                continue
-            for entry in entries:
-                to_ports = entry.get("toPorts") if isinstance(entry, dict) else None
-                if not isinstance(to_ports, list):
-                    continue
-                for tp in to_ports:
-                    listener = tp.get("listener") if isinstance(tp, dict) else None
                     if listener and isinstance(listener, dict):
-                        return True
-    return False
+                        yield ("spec" if k == 0 else f"specs[{k - 1}]"), direction, i, j, tp, listener
 
 
 def read(objs: IngressObjects, doc: dict[str, Any], ref: ObjectRef) -> bool:
