@@ -13,7 +13,7 @@ from kubectl_meshdoctor.collector import paused_then_frozen
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.errors import DataError, MeshdoctorError, UsageError
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, FixProof, Symptom, Verdict
-from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.view import Model
 from kubectl_meshdoctor.raw import RawSnapshot
 
 if TYPE_CHECKING:

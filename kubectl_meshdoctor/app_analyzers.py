@@ -22,7 +22,7 @@ from kubectl_meshdoctor import forked
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.collector import paused_then_frozen
 from kubectl_meshdoctor.findings.types import Cause
-from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.view import Model
 
 AWAY = frozenset({"mesh.CallsThatBreak"})  # about a third of the analyzers' time at 50,000 pods
 MIN_PODS = 10_000  # below this the fork costs more than it saves

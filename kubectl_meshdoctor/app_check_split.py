@@ -29,7 +29,7 @@ from kubectl_meshdoctor.app_validate import all_valid_taken
 from kubectl_meshdoctor.checks import ALL
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.findings.types import Cause
-from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.view import Model
 from kubectl_meshdoctor.raw import RawSnapshot
 from kubectl_meshdoctor.two_ends import TwoEnds
 

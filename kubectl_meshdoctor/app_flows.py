@@ -11,8 +11,8 @@ from kubectl_meshdoctor._proto import flow_pb2
 from kubectl_meshdoctor.diagnosis.call import Query, resolve_call
 from kubectl_meshdoctor.diagnosis.evidence import PairSelector
 from kubectl_meshdoctor.diagnosis.offline_flows import adopt, read_selected
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.flow_refs import FlowEndpoints, parse_ref
+from kubectl_meshdoctor.model.view import Model
 from kubectl_meshdoctor.sources.flowfilter import pair_filters
 from kubectl_meshdoctor.sources.flowscan import Prefilter, scan
 from kubectl_meshdoctor.sources.pair_flows import PairSpec, missing_refs, no_objects, side_needles, slim

@@ -13,8 +13,8 @@ from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.errors import UsageError
 from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.findings.types import Cause, Severity
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.clusters import Cluster
+from kubectl_meshdoctor.model.view import Model
 
 
 def _present(model: Model, namespaces: list[str]) -> list[str]:

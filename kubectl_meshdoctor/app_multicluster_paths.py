@@ -14,10 +14,10 @@ from kubectl_meshdoctor.diagnosis.clustermesh_model import merged
 from kubectl_meshdoctor.diagnosis.istio_samenetwork import overlay, split_istio
 from kubectl_meshdoctor.engines.istio_mesh import workload_mesh
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, Mesh, Verdict
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.clusters import Cluster
 from kubectl_meshdoctor.model.eastwest import dns_capture, network_of
 from kubectl_meshdoctor.model.refs import Target, services_for
+from kubectl_meshdoctor.model.view import Model
 
 
 def pair_flows(model: Model, sides: Sides, query: Query) -> None:

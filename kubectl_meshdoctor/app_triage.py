@@ -25,7 +25,7 @@ from kubectl_meshdoctor.diagnosis.triage import Finding, TriageResult, triage
 from kubectl_meshdoctor.diagnosis.triage_groups import Grouper
 from kubectl_meshdoctor.diagnosis.triage_unseen import Unseen, unseen
 from kubectl_meshdoctor.errors import UsageError
-from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.view import Model
 
 if TYPE_CHECKING:
     from kubectl_meshdoctor.sources.flow_window import Window

@@ -16,7 +16,7 @@ from kubectl_meshdoctor.diagnosis.matrix import is_server, workloads
 from kubectl_meshdoctor.errors import MeshdoctorError
 from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.findings.types import Cause
-from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.view import Model
 from kubectl_meshdoctor.sources.demo import list_demos
 from kubectl_meshdoctor.sources.snapshot import read_snapshot
 

@@ -21,9 +21,9 @@ from kubectl_meshdoctor.diagnosis.explain import explain
 from kubectl_meshdoctor.diagnosis.fix_proof import OTHER_PATH, SYSTEM
 from kubectl_meshdoctor.diagnosis.matrix import is_server, workloads
 from kubectl_meshdoctor.errors import MeshdoctorError
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Workload
 from kubectl_meshdoctor.model.refs import services_for
+from kubectl_meshdoctor.model.view import Model
 from kubectl_meshdoctor.sources.demo import list_demos, read_demo
 from kubectl_meshdoctor.sources.snapshot import read_snapshot
 

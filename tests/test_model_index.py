@@ -14,9 +14,9 @@ import pytest
 from kubectl_meshdoctor import app
 from kubectl_meshdoctor.checks.pairs import representatives
 from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.index import any_pod_selected, distinct_identities, selects_some
 from kubectl_meshdoctor.model.refs import pods_for_service, services_for
+from kubectl_meshdoctor.model.view import Model
 from kubectl_meshdoctor.raw import RawObject, RawSnapshot
 from kubectl_meshdoctor.sources.demo import list_demos, read_demo
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.engines.istio_authz import _str_match
 from kubectl_meshdoctor.findings.types import Cause
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio import AuthorizationPolicy
+from kubectl_meshdoctor.model.view import Model
 
 
 def _unknown_namespaces(model: Model, ap: AuthorizationPolicy, known: set[str]) -> list[Cause]:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kubectl_meshdoctor.findings.types import Cause
-from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.view import Model
 
 
 @dataclass(frozen=True, slots=True)

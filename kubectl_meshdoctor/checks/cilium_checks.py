@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.findings.types import Cause, ObjectRef
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.index import any_pod_selected, distinct_identities, selects_some
+from kubectl_meshdoctor.model.view import Model
 
 
 def _invalid(model: Model) -> list[Cause]:

@@ -18,8 +18,8 @@ from kubectl_meshdoctor.engines.gateway_api_attach import attach
 from kubectl_meshdoctor.engines.gateway_api_backends import check_backend
 from kubectl_meshdoctor.findings.gateway_types import BackendAnswer
 from kubectl_meshdoctor.findings.types import Cause
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.gateway_api import ApiGateway, ApiListener, ApiRoute, ApiRule
+from kubectl_meshdoctor.model.view import Model
 
 
 def _path(rule: ApiRule) -> str:

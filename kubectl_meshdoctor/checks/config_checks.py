@@ -5,7 +5,7 @@ from __future__ import annotations
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.diagnosis.crosslayer import config_causes
 from kubectl_meshdoctor.findings.types import Cause
-from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.view import Model
 
 
 def _config(model: Model) -> list[Cause]:

@@ -14,7 +14,7 @@ from kubectl_meshdoctor.diagnosis.egress_mesh_route import mesh_legs_of, outside
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
 from kubectl_meshdoctor.findings.types import Cause, HopResult, ObjectRef
-from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.view import Model
 
 
 def _gateway_routes(model: Model) -> list[Cause]:

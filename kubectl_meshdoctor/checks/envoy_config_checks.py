@@ -8,7 +8,7 @@ from __future__ import annotations
 from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.diagnosis.envoy_conflicts import conflicts
 from kubectl_meshdoctor.findings.types import Cause
-from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.view import Model
 
 
 def _conflicts(model: Model) -> list[Cause]:

@@ -11,8 +11,8 @@ from kubectl_meshdoctor.checks.pairs import is_istio_proxy, representatives
 from kubectl_meshdoctor.diagnosis.call import Query, resolve_call
 from kubectl_meshdoctor.errors import MeshdoctorError
 from kubectl_meshdoctor.findings.types import Cause, Mesh
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod
+from kubectl_meshdoctor.model.view import Model
 
 _KINDS = {"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds"}
 

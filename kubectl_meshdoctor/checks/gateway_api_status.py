@@ -15,8 +15,8 @@ from kubectl_meshdoctor.diagnosis.gateway_api_causes import backend_cause, not_a
 from kubectl_meshdoctor.engines.gateway_api_attach import parent_status
 from kubectl_meshdoctor.engines.gateway_api_backends import check_backend
 from kubectl_meshdoctor.findings.types import Cause
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.gateway_api import GROUP, ApiGateway, ApiRoute, ParentRef
+from kubectl_meshdoctor.model.view import Model
 
 _L4_KINDS = ("TLSRoute", "TCPRoute")
 

@@ -11,8 +11,8 @@ from kubectl_meshdoctor.diagnosis.cilium_envoy_leg import cilium_envoy_leg
 from kubectl_meshdoctor.diagnosis.ingress_entry import ingress_entry
 from kubectl_meshdoctor.diagnosis.ingress_hop import resolve_backend
 from kubectl_meshdoctor.findings.types import Cause
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.ingress import Ingress, IngressBackend
+from kubectl_meshdoctor.model.view import Model
 
 LEG_CODES = frozenset(
     {"cilium-ingress-backend-denied", "cilium-ingress-vs-istio-mtls", "cilium-ingress-client-ip-invisible"}

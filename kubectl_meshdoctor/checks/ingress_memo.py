@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 from kubectl_meshdoctor.engines.cilium.decide import evaluate, selecting_rules, shapes_egress
 from kubectl_meshdoctor.findings.types import Decision
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.cilium import PolicyRule
 from kubectl_meshdoctor.model.objects import Peer, Pod, pod_peer
+from kubectl_meshdoctor.model.view import Model
 
 _PRESENT = ("present, not named",)  # a value no selector names: only its presence matters
 

@@ -10,9 +10,9 @@ from kubectl_meshdoctor.diagnosis.gateway_binding import _admits, server_host_ma
 from kubectl_meshdoctor.diagnosis.gateway_hop import _admitted
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import Cause, ObjectRef
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio_routes import HttpRoute
 from kubectl_meshdoctor.model.istio_traffic import IstioGateway, KubeGateway, VirtualService
+from kubectl_meshdoctor.model.view import Model
 
 
 def _gateways(model: Model) -> dict[str, IstioGateway]:

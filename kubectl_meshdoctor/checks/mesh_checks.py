@@ -10,8 +10,8 @@ from kubectl_meshdoctor.engines.cilium.decide import evaluate, selecting_rules
 from kubectl_meshdoctor.engines.istio_authz import applicable, has_l7, uses_identity
 from kubectl_meshdoctor.engines.istio_mtls import effective_pa
 from kubectl_meshdoctor.findings.types import Cause, Decision, Mesh, ObjectRef
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, world_peer
+from kubectl_meshdoctor.model.view import Model
 
 
 def _groups(model: Model) -> list[Pod]:

@@ -22,9 +22,9 @@ from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.engines.istio_authz import Conn
 from kubectl_meshdoctor.engines.istio_authz import evaluate as authz_evaluate
 from kubectl_meshdoctor.findings.types import Cause, Decision, Mesh, Severity
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod
 from kubectl_meshdoctor.model.refs import pods_for_service
+from kubectl_meshdoctor.model.view import Model
 
 # what a witness call may reveal that is a property of the objects, not of one request
 PAIR_CODES = frozenset(

@@ -24,10 +24,10 @@ from kubectl_meshdoctor.engines.istio_authz import applicable, uses_identity
 from kubectl_meshdoctor.engines.istio_mtls import effective_pa, in_namespace
 from kubectl_meshdoctor.errors import MeshdoctorError
 from kubectl_meshdoctor.findings.types import Cause, Decision, Mesh, Verdict
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio import AuthorizationPolicy
 from kubectl_meshdoctor.model.objects import Pod, Service, pod_peer
 from kubectl_meshdoctor.model.refs import services_for
+from kubectl_meshdoctor.model.view import Model
 
 WITNESS_TRIES = 24
 USE_WAYPOINT = "istio.io/use-waypoint"

@@ -14,9 +14,9 @@ from kubectl_meshdoctor.checks.pairs import is_istio_proxy, representatives
 from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
 from kubectl_meshdoctor.engines.cilium.peers import matching_port_rules
 from kubectl_meshdoctor.findings.types import Cause, Mesh, ObjectRef, Severity
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, Service, ServicePort
 from kubectl_meshdoctor.model.refs import services_for
+from kubectl_meshdoctor.model.view import Model
 
 _HTTP = {"http", "http2", "grpc", "grpc-web", "h2c", "kubernetes.io/h2c", "kubernetes.io/ws", "kubernetes.io/wss"}
 _KNOWN = _HTTP | {"https", "tcp", "tls", "udp", "mongo", "mysql", "redis"}

@@ -14,9 +14,9 @@ from kubectl_meshdoctor.diagnosis.route_endpoints import check_endpoints, servic
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.findings.types import Cause, Severity
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio_routes import HttpRoute, RouteDestination
 from kubectl_meshdoctor.model.istio_traffic import IstioGateway, VirtualService
+from kubectl_meshdoctor.model.view import Model
 
 
 def _client_namespaces(vs: VirtualService) -> list[str]:

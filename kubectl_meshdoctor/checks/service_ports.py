@@ -15,9 +15,9 @@ from kubectl_meshdoctor.checks.pairs import WITNESS_TRIES, Clients, Target, prob
 from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
 from kubectl_meshdoctor.engines.cilium.ports import _on_service_port, rules_on_service_port
 from kubectl_meshdoctor.findings.types import Cause, Mesh
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, Service, ServicePort, pod_peer
 from kubectl_meshdoctor.model.refs import pods_for_service, services_for
+from kubectl_meshdoctor.model.view import Model
 
 
 def _target(sp: ServicePort, pod: Pod) -> int | None:

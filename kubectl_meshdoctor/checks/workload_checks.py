@@ -7,9 +7,9 @@ from kubectl_meshdoctor.checks.base import Check
 from kubectl_meshdoctor.checks.pairs import Target, is_istio_proxy, probe, representatives
 from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
 from kubectl_meshdoctor.findings.types import Cause, Mesh, ObjectRef, Severity
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, Service
 from kubectl_meshdoctor.model.refs import pods_for_service
+from kubectl_meshdoctor.model.view import Model
 
 
 def _dns_target(model: Model, client: Pod) -> Target | None:

@@ -18,9 +18,9 @@ from kubectl_meshdoctor.engines.istio_waypoint import WaypointBinding, waypoint_
 from kubectl_meshdoctor.errors import DataError, UsageError
 from kubectl_meshdoctor.findings.gateway_types import MeshRouteAnswer
 from kubectl_meshdoctor.findings.types import Endpoint, Gap, Mesh, Request
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, Service, ServicePort
 from kubectl_meshdoctor.model.refs import Target, resolve, services_for
+from kubectl_meshdoctor.model.view import Model
 
 HBONE_PORT = 15008
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.findings.types import Cause, Decision, Gap, ObjectRef
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.egress_gateway import KIND, EgressGatewayPolicy, GatewaySpec, NodeInfo, PodSelection
 from kubectl_meshdoctor.model.objects import Pod
+from kubectl_meshdoctor.model.view import Model
 
 
 @dataclass(frozen=True, slots=True)

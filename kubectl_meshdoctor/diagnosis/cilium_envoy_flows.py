@@ -18,9 +18,9 @@ from kubectl_meshdoctor.diagnosis.northsouth_entry import entry, istio_gateway
 from kubectl_meshdoctor.diagnosis.offline_flows import read_selected
 from kubectl_meshdoctor.engines.gateway_api_match import HttpRequest
 from kubectl_meshdoctor.findings.types import Decision, Evidence, HopResult
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod
 from kubectl_meshdoctor.model.refs import pods_for_service
+from kubectl_meshdoctor.model.view import Model
 from kubectl_meshdoctor.sources.flowfilter import pair_filters
 from kubectl_meshdoctor.sources.flowscan import Prefilter
 from kubectl_meshdoctor.sources.pair_flows import side_needles

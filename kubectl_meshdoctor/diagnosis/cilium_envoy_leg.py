@@ -14,9 +14,9 @@ from kubectl_meshdoctor.engines.cilium.decide import evaluate
 from kubectl_meshdoctor.engines.istio_mtls import effective_pa
 from kubectl_meshdoctor.findings.gateway_types import BackendAnswer
 from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, Mesh, Symptom, Verdict
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Peer, Pod
 from kubectl_meshdoctor.model.refs import pods_for_service
+from kubectl_meshdoctor.model.view import Model
 
 # part of the `cluster` entity: Cilium's external-lockdown example (endpointSelector {} + fromEntities
 # [cluster]) keeps the Envoy → backend leg working (semantics-gateways.md C3)

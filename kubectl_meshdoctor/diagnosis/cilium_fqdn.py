@@ -22,9 +22,9 @@ from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate, s
 from kubectl_meshdoctor.engines.cilium.identity import assumed_kube_dns
 from kubectl_meshdoctor.engines.cilium.peers import fqdn_pattern_matches, matching_port_rules
 from kubectl_meshdoctor.findings.types import Cause, Decision, ObjectRef
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Peer, Pod, pod_peer, world_peer
 from kubectl_meshdoctor.model.refs import pods_for_service
+from kubectl_meshdoctor.model.view import Model
 
 
 @dataclass(frozen=True, slots=True)

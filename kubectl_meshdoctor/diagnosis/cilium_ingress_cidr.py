@@ -10,8 +10,8 @@ from __future__ import annotations
 from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
 from kubectl_meshdoctor.engines.cilium.peers import matching_port_rules
 from kubectl_meshdoctor.findings.types import Cause
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod
+from kubectl_meshdoctor.model.view import Model
 
 
 def client_ip_causes(model: Model, pod: Pod, port: int, entry: str) -> list[Cause]:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate
 from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, ObjectRef, Symptom, Verdict
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.cilium import PolicyRule
 from kubectl_meshdoctor.model.objects import Pod, world_peer
+from kubectl_meshdoctor.model.view import Model
 
 INGRESS_RESERVED = frozenset({"ingress"})
 

@@ -35,9 +35,9 @@ from kubectl_meshdoctor.findings.types import (
     Symptom,
     Verdict,
 )
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.clusters import LOCAL_DEFAULT_KEY, Cluster
 from kubectl_meshdoctor.model.objects import CLUSTER_KEY
+from kubectl_meshdoctor.model.view import Model
 
 Runner = Callable[[Model, Query], Diagnosis]
 _CILIUM_HOPS = (Hop.CLIENT_EGRESS, Hop.CILIUM_INGRESS, Hop.CILIUM_L7)

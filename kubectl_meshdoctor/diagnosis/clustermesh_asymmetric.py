@@ -16,9 +16,9 @@ from dataclasses import replace
 from kubectl_meshdoctor.engines.cilium.decide import evaluate
 from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.findings.types import Cause, Decision, Diagnosis, Hop, HopResult, ObjectRef, Verdict
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.clusters import Cluster
 from kubectl_meshdoctor.model.objects import Pod, pod_peer
+from kubectl_meshdoctor.model.view import Model
 
 DETAIL = "clustermesh-policy-asymmetric"
 _SIDES = {Hop.CLIENT_EGRESS: ("egress", Hop.CILIUM_INGRESS), Hop.CILIUM_INGRESS: ("ingress", Hop.CLIENT_EGRESS)}

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from kubectl_meshdoctor.diagnosis.clustermesh import Sides
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, Gap, Symptom, Verdict
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.clusters import Cluster
+from kubectl_meshdoctor.model.view import Model
 
 _DOWN = ("unreachable", "not-connected", "disconnected", "not-ready")
 

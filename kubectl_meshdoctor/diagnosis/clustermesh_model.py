@@ -17,12 +17,12 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from kubectl_meshdoctor.findings.types import Gap
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.cilium import CiliumPolicies, PolicyRule
 from kubectl_meshdoctor.model.cluster_scope import scope_rule
 from kubectl_meshdoctor.model.clusters import POLICY_KEYS, Cluster
 from kubectl_meshdoctor.model.index import ModelIndex
 from kubectl_meshdoctor.model.objects import Pod, Workload
+from kubectl_meshdoctor.model.view import Model
 
 
 @dataclasses.dataclass(slots=True)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kubectl_meshdoctor.findings.types import Cause, Decision, Diagnosis, Hop
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.clusters import Cluster
 from kubectl_meshdoctor.model.objects import CLUSTER_KEY
+from kubectl_meshdoctor.model.view import Model
 
 
 def remote_node_peer(d: Diagnosis, model: Model, client: Cluster, server: Cluster) -> None:

@@ -7,7 +7,7 @@ from kubectl_meshdoctor.diagnosis import fixes
 from kubectl_meshdoctor.diagnosis.call import HBONE_PORT, Call
 from kubectl_meshdoctor.engines.istio_authz import applicable, has_l7
 from kubectl_meshdoctor.findings.types import Cause, Mesh, ObjectRef, Verdict
-from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.view import Model
 
 
 def _cfg_ref(model: Model) -> tuple[ObjectRef, ...]:

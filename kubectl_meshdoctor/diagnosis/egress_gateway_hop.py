@@ -16,11 +16,11 @@ from kubectl_meshdoctor.diagnosis.egress_mesh_route import MeshLeg, gateways_for
 from kubectl_meshdoctor.diagnosis.gateway_binding import bound_vs_in, server_host_matches
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, ObjectRef, Symptom, Verdict
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio import DestinationRule, TLSSetting
 from kubectl_meshdoctor.model.istio_routes import HttpRoute
 from kubectl_meshdoctor.model.istio_traffic import GatewayServer, IstioGateway, ServiceEntry, VirtualService
 from kubectl_meshdoctor.model.objects import Pod
+from kubectl_meshdoctor.model.view import Model
 
 HOP = Hop.GATEWAY
 _TLS_PROTOCOLS = ("HTTPS", "TLS")

@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, Mesh, ObjectRef, Symptom, Verdict
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio_routes import HttpRoute, RouteDestination
 from kubectl_meshdoctor.model.istio_traffic import IstioGateway, VirtualService
 from kubectl_meshdoctor.model.objects import Pod, Service
 from kubectl_meshdoctor.model.refs import pods_for_service
+from kubectl_meshdoctor.model.view import Model
 
 HOP = Hop.CLIENT_ROUTE
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from kubectl_meshdoctor.diagnosis.cilium_egress_gateway import covers, feature_off, policy_selects
 from kubectl_meshdoctor.findings.types import Cause, Severity
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.egress_gateway import KIND
 from kubectl_meshdoctor.model.objects import Pod
+from kubectl_meshdoctor.model.view import Model
 
 
 def bypassed(model: Model, client: Pod, relay: Pod, host: str, ip: str | None) -> Cause | None:

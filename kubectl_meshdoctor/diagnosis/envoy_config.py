@@ -16,9 +16,9 @@ from kubectl_meshdoctor.diagnosis.envoy_conflicts import on_path
 from kubectl_meshdoctor.diagnosis.gamma_cilium import bypass_cause
 from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
 from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, Mesh, Symptom, Verdict
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.ingress import EnvoyConfig
 from kubectl_meshdoctor.model.objects import Service
+from kubectl_meshdoctor.model.view import Model
 
 
 def redirecting(model: Model, svc: Service, port: int) -> list[EnvoyConfig]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from kubectl_meshdoctor.findings.types import Cause
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.ingress import EnvoyConfig, EnvoyConfigService
+from kubectl_meshdoctor.model.view import Model
 
 
 @dataclass(frozen=True, slots=True)

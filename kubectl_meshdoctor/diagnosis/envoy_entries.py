@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from kubectl_meshdoctor.diagnosis.ingress_entry import ingress_entry
 from kubectl_meshdoctor.diagnosis.northsouth_entry import implementation
 from kubectl_meshdoctor.errors import MeshdoctorError
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.gateway_api import ApiGateway, ApiRoute, ApiRule, RuleMatch
 from kubectl_meshdoctor.model.objects import Service
+from kubectl_meshdoctor.model.view import Model
 
 __all__ = ["Candidate", "candidates"]
 

@@ -23,7 +23,7 @@ from kubectl_meshdoctor.findings.types import (
     Symptom,
     Verdict,
 )
-from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.view import Model
 
 # B24 order: each hop with the function that decides it (the name also labels a skipped hop)
 _HOPS: tuple[tuple[Hop, Callable[[Call], HopResult]], ...] = (

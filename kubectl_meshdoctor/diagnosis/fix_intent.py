@@ -19,8 +19,8 @@ from kubectl_meshdoctor.diagnosis.fixes import cnp_doc, to_yaml
 from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
 from kubectl_meshdoctor.findings.types import FixProof, Mesh
 from kubectl_meshdoctor.model import yamlcore
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, Service
+from kubectl_meshdoctor.model.view import Model
 from kubectl_meshdoctor.sources.base import RawSnapshot
 
 SYSTEM = frozenset({"kube-system", "istio-system"})

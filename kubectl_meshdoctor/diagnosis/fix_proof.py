@@ -20,9 +20,9 @@ from kubectl_meshdoctor.diagnosis.matrix import is_server, workloads
 from kubectl_meshdoctor.engines.cilium.decide import CiliumDecision, evaluate
 from kubectl_meshdoctor.errors import MeshdoctorError
 from kubectl_meshdoctor.findings.types import CallChange, Decision, Diagnosis, FixProof, Verdict
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, Workload, pod_peer
 from kubectl_meshdoctor.model.refs import services_for
+from kubectl_meshdoctor.model.view import Model
 
 SYSTEM = frozenset({"kube-system", "istio-system"})
 REFUSED = (Verdict.DENIED, Verdict.BROKEN)

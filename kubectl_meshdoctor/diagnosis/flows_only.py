@@ -26,9 +26,9 @@ from kubectl_meshdoctor.findings.types import (
     Symptom,
     Verdict,
 )
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import NS_LABEL_PREFIX
 from kubectl_meshdoctor.model.refs import Target, resolve
+from kubectl_meshdoctor.model.view import Model
 
 NO_OBJECTS = (
     "no Kubernetes objects in the input (flows only): no hop of the call path could be evaluated; "

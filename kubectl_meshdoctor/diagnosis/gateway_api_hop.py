@@ -16,8 +16,8 @@ from kubectl_meshdoctor.engines.gateway_api_backends import RuleOutcome, outcome
 from kubectl_meshdoctor.errors import UsageError
 from kubectl_meshdoctor.findings.gateway_types import BackendAnswer, GatewayAnswer
 from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, ObjectRef, Symptom, Verdict
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.gateway_api import ApiGateway, ApiListener
+from kubectl_meshdoctor.model.view import Model
 
 HOP = Hop.GATEWAY
 

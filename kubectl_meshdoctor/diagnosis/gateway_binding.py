@@ -9,8 +9,8 @@ from kubectl_meshdoctor.diagnosis.call import Call
 from kubectl_meshdoctor.diagnosis.routing_hop import _break
 from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.findings.types import Cause, HopResult, Symptom
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio_traffic import GatewayServer, IstioGateway, VirtualService
+from kubectl_meshdoctor.model.view import Model
 
 
 def server_host_matches(entry: str, host: str) -> bool:

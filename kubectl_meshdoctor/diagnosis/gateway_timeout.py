@@ -17,9 +17,9 @@ from kubectl_meshdoctor.diagnosis.downstream import Delay, server_delays
 from kubectl_meshdoctor.errors import MeshdoctorError
 from kubectl_meshdoctor.findings.gateway_types import BackendAnswer, GatewayAnswer
 from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, ObjectRef, Severity, Symptom, Verdict
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod
 from kubectl_meshdoctor.model.refs import pods_for_service
+from kubectl_meshdoctor.model.view import Model
 
 _PART = re.compile(r"(\d+)(ms|h|m|s)")
 _UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}

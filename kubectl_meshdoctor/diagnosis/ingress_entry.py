@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from kubectl_meshdoctor.errors import DataError, UsageError
 from kubectl_meshdoctor.findings.types import Gap, ObjectRef
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.ingress import (
     CILIUM_INGRESS_CONTROLLER,
     CILIUM_LB_MODE_ANNOTATION,
@@ -22,6 +21,7 @@ from kubectl_meshdoctor.model.ingress import (
 from kubectl_meshdoctor.model.objects import Pod
 from kubectl_meshdoctor.model.refs import closest
 from kubectl_meshdoctor.model.validity import dropped_as_invalid
+from kubectl_meshdoctor.model.view import Model
 
 INGRESS_KINDS = ("ingress", "ingresses", "ing")
 _BY_LEGACY_VALUE = {"cilium": CILIUM_INGRESS_CONTROLLER, "istio": ISTIO_INGRESS_CONTROLLER}

@@ -12,9 +12,9 @@ from kubectl_meshdoctor.diagnosis.agreement import judge_agreement
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.evidence import PairSelector, select_and_tally
 from kubectl_meshdoctor.findings.types import Cause, Decision, Evidence, Hop, HopResult, Symptom
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod
 from kubectl_meshdoctor.model.refs import pods_for_service
+from kubectl_meshdoctor.model.view import Model
 
 INGRESS_IDENTITY = 8
 

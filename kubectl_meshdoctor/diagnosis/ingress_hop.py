@@ -13,8 +13,8 @@ from kubectl_meshdoctor.diagnosis.ingress_entry import IngressEntry
 from kubectl_meshdoctor.engines.ingress_match import IngressMatch, host_matches, match
 from kubectl_meshdoctor.findings.gateway_types import BackendAnswer, GatewayAnswer
 from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, Symptom, Verdict
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.ingress import Ingress, IngressBackend
+from kubectl_meshdoctor.model.view import Model
 
 HOP = Hop.GATEWAY
 

@@ -24,11 +24,11 @@ from typing import Any
 from kubectl_meshdoctor.diagnosis.clustermesh import Sides
 from kubectl_meshdoctor.engines.istio_mesh import workload_mesh
 from kubectl_meshdoctor.findings.types import Cause, Gap, Mesh
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.clusters import Cluster
 from kubectl_meshdoctor.model.eastwest import network_of
 from kubectl_meshdoctor.model.objects import Pod, Service
 from kubectl_meshdoctor.model.refs import services_for
+from kubectl_meshdoctor.model.view import Model
 
 GLOBAL_LABEL = "istio.io/global"
 _TAG = re.compile(r":v?(\d+)\.(\d+)")

@@ -15,11 +15,11 @@ from dataclasses import replace
 from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.engines.istio_mesh import workload_mesh
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, Mesh, Severity
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.cluster_local import locality
 from kubectl_meshdoctor.model.clusters import Cluster
 from kubectl_meshdoctor.model.eastwest import dns_capture
 from kubectl_meshdoctor.model.refs import Target, resolve, services_for
+from kubectl_meshdoctor.model.view import Model
 
 Runner = Callable[[Model, Query], Diagnosis]
 

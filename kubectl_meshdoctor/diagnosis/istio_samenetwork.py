@@ -16,9 +16,9 @@ from dataclasses import replace
 
 from kubectl_meshdoctor.diagnosis.istio_multinetwork_hops import discovery_hop, trust_hop
 from kubectl_meshdoctor.findings.types import Decision, Diagnosis, HopResult, Symptom, Verdict
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.clusters import Cluster
 from kubectl_meshdoctor.model.istio import IstioObjects
+from kubectl_meshdoctor.model.view import Model
 
 _STEERING = {"resolve", "client-route"}
 

@@ -12,9 +12,9 @@ from kubectl_meshdoctor.diagnosis.call import Query
 from kubectl_meshdoctor.diagnosis.explain import explain
 from kubectl_meshdoctor.errors import MeshdoctorError, UsageError
 from kubectl_meshdoctor.findings.types import Diagnosis, Symptom, Verdict
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Workload
 from kubectl_meshdoctor.model.refs import services_for
+from kubectl_meshdoctor.model.view import Model
 
 SHORT = {
     Symptom.OK: "200",

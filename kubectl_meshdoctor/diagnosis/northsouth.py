@@ -36,7 +36,7 @@ from kubectl_meshdoctor.findings.types import (
     Symptom,
     Verdict,
 )
-from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.view import Model
 
 
 def _routed_by_gateway(call: Call) -> HopResult:

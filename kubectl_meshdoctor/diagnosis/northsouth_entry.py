@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 from kubectl_meshdoctor.errors import UsageError
 from kubectl_meshdoctor.findings.types import Gap
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.gateway_api import CILIUM_CONTROLLER, ISTIO_CONTROLLER, ApiGateway
 from kubectl_meshdoctor.model.istio_traffic import IstioGateway
 from kubectl_meshdoctor.model.objects import Pod, Service
 from kubectl_meshdoctor.model.refs import closest, resolve
+from kubectl_meshdoctor.model.view import Model
 
 GATEWAY_KINDS = ("gateway", "gateways", "gw", "gtw")
 GATEWAY_NAME_LABELS = ("gateway.networking.k8s.io/gateway-name", "istio.io/gateway-name")

@@ -9,9 +9,9 @@ from kubectl_meshdoctor.diagnosis.fixes import edit_cmd
 from kubectl_meshdoctor.diagnosis.inputs import hop_gaps, mark_unknown
 from kubectl_meshdoctor.engines.cilium.decide import evaluate, selecting_rules
 from kubectl_meshdoctor.findings.types import Cause, Decision, Hop, HopResult, ObjectRef, Symptom, Verdict
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod, world_peer
 from kubectl_meshdoctor.model.refs import services_for
+from kubectl_meshdoctor.model.view import Model
 
 
 def _pod_port(model: Model, pod: Pod, port: int) -> int:

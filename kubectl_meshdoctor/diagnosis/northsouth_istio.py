@@ -27,9 +27,9 @@ from kubectl_meshdoctor.findings.types import (
     Symptom,
     Verdict,
 )
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio_traffic import IstioGateway, VirtualService
 from kubectl_meshdoctor.model.objects import Pod
+from kubectl_meshdoctor.model.view import Model
 
 
 def gateway_pods(model: Model, gw: IstioGateway) -> list[Pod]:

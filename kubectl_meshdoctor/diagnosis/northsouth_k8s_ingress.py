@@ -37,7 +37,7 @@ from kubectl_meshdoctor.findings.types import (
     Symptom,
     Verdict,
 )
-from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.view import Model
 
 _KINDS = ("Ingress", "IngressClass", "Service", "CiliumConfig", "ConfigMap")
 

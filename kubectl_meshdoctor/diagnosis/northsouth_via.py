@@ -11,8 +11,8 @@ from kubectl_meshdoctor.diagnosis.northsouth import explain_north_south
 from kubectl_meshdoctor.diagnosis.northsouth_entry import may_be_north_south
 from kubectl_meshdoctor.errors import UsageError
 from kubectl_meshdoctor.findings.types import Cause, Diagnosis, ObjectRef, Verdict
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.refs import resolve, services_for
+from kubectl_meshdoctor.model.view import Model
 
 
 def explain_via(model: Model, q: Query) -> Diagnosis:

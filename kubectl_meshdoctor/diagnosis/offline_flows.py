@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kubectl_meshdoctor.diagnosis.evidence import FlowIndex, PairSelector
-from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.view import Model
 from kubectl_meshdoctor.sources.flowfiles import FlowFile
 from kubectl_meshdoctor.sources.flowscan import Prefilter, ScanResult, scan
 from kubectl_meshdoctor.sources.pair_flows import slim

@@ -18,10 +18,10 @@ from kubectl_meshdoctor.engines import istio_routing as rt
 from kubectl_meshdoctor.engines.istio_mesh import workload_mesh
 from kubectl_meshdoctor.engines.istio_mtls import ClientTLS, client_tls
 from kubectl_meshdoctor.findings.types import Cause, ObjectRef
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio_traffic import VirtualService
 from kubectl_meshdoctor.model.objects import Pod, Service, ServicePort
 from kubectl_meshdoctor.model.refs import pods_for_service
+from kubectl_meshdoctor.model.view import Model
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from kubectl_meshdoctor.diagnosis.triage_unseen import Unseen
 from kubectl_meshdoctor.errors import MeshdoctorError
 from kubectl_meshdoctor.findings import catalog
 from kubectl_meshdoctor.findings.types import Cause, Decision, Diagnosis, Hop, Severity, Verdict
-from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.view import Model
 
 __all__ = ["EXPLAINED", "OBJECTS_ALLOW", "UNEXPLAINED", "Finding", "TriageResult", "Triaged", "triage"]
 

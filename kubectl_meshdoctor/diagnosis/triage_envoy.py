@@ -28,8 +28,8 @@ from kubectl_meshdoctor.diagnosis.envoy_entries import Candidate, candidates
 from kubectl_meshdoctor.diagnosis.triage_groups import Group, Peer, orient
 from kubectl_meshdoctor.errors import MeshdoctorError
 from kubectl_meshdoctor.findings.types import Decision, Diagnosis
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.index import services_selecting
+from kubectl_meshdoctor.model.view import Model
 
 __all__ = ["Asked", "ask", "ends", "envoy_client", "explain_envoy_call", "is_envoy", "observed", "question", "settle"]
 

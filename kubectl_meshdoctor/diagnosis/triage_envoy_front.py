@@ -19,7 +19,7 @@ from kubectl_meshdoctor.diagnosis.triage_envoy import ENVOY, Asked, ask, ends, i
 from kubectl_meshdoctor.diagnosis.triage_groups import Group
 from kubectl_meshdoctor.errors import MeshdoctorError
 from kubectl_meshdoctor.findings.types import Diagnosis
-from kubectl_meshdoctor.model.build import Model
+from kubectl_meshdoctor.model.view import Model
 
 __all__ = ["envoy_server", "explain_envoy_front"]
 

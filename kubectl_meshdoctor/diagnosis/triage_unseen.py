@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 from kubectl_meshdoctor.engines.istio_routing import visible
 from kubectl_meshdoctor.findings.types import ObjectRef
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Service
 from kubectl_meshdoctor.model.refs import pods_for_service
+from kubectl_meshdoctor.model.view import Model
 
 __all__ = ["KINDS", "Unseen", "unseen"]
 

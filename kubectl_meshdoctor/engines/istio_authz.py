@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from kubectl_meshdoctor.findings.types import Decision, ObjectRef
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio import AuthorizationPolicy, AuthzRule, Operation, Source
 from kubectl_meshdoctor.model.objects import Pod
+from kubectl_meshdoctor.model.view import Model
 
 
 @dataclass(frozen=True, slots=True)

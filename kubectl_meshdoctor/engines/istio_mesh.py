@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kubectl_meshdoctor.findings.types import Mesh
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Pod
+from kubectl_meshdoctor.model.view import Model
 
 
 def workload_mesh(model: Model, pods: list[Pod]) -> tuple[Mesh, str]:

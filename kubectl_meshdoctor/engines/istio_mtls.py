@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kubectl_meshdoctor.findings.types import Mesh, ObjectRef
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio import DestinationRule, PeerAuthentication, TLSSetting
 from kubectl_meshdoctor.model.istio_export import effective, exported
 from kubectl_meshdoctor.model.objects import Pod, Service
+from kubectl_meshdoctor.model.view import Model
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kubectl_meshdoctor.findings.types import ObjectRef
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.istio_traffic import KubeGateway
 from kubectl_meshdoctor.model.objects import Pod, Service
+from kubectl_meshdoctor.model.view import Model
 
 USE_WAYPOINT = "istio.io/use-waypoint"
 USE_WAYPOINT_NS = "istio.io/use-waypoint-namespace"

@@ -9,8 +9,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import CLUSTER_KEY
+from kubectl_meshdoctor.model.view import Model
 from kubectl_meshdoctor.raw import RawSnapshot
 
 LOCAL_DEFAULT_KEY = "policy-default-local-cluster"

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubectl_meshdoctor.model.addresses import Unresolved
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import Service
+from kubectl_meshdoctor.model.view import Model
 
 CLUSTER_SUFFIX = ".svc.cluster.local"
 

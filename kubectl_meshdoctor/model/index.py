@@ -19,7 +19,7 @@ from kubectl_meshdoctor.model.objects import Pod, Service
 from kubectl_meshdoctor.model.selectors import Selector
 
 if TYPE_CHECKING:
-    from kubectl_meshdoctor.model.build import Model
+    from kubectl_meshdoctor.model.view import Model
 
 _Labels = frozenset[tuple[str, str]]
 

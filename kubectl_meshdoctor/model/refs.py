@@ -15,10 +15,10 @@ from kubectl_meshdoctor.model.addresses import (
     service_entry_host,
     unresolved,
 )
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.index import pods_selected, services_selecting
 from kubectl_meshdoctor.model.objects import Pod, Service
 from kubectl_meshdoctor.model.validity import dropped_as_invalid
+from kubectl_meshdoctor.model.view import Model
 
 _KIND_ALIASES = {
     "deploy": "Deployment",

@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from kubectl_meshdoctor._proto import flow_pb2
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.flow_refs import FlowEndpoints, FlowRef
 from kubectl_meshdoctor.model.objects import Pod
+from kubectl_meshdoctor.model.view import Model
 from kubectl_meshdoctor.sources.flowfiles import FlowFile
 from kubectl_meshdoctor.sources.flowscan import Prefilter, ScanResult, scan
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 from kubectl_meshdoctor.engines.cilium.l7 import http_rule_verdict
 from kubectl_meshdoctor.engines.cilium.peers import matching_port_rules, peer_matches
 from kubectl_meshdoctor.findings.types import Decision, ObjectRef
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.cilium import HTTPRule, PolicyRule
 from kubectl_meshdoctor.model.index import guarded_rules
 from kubectl_meshdoctor.model.objects import Peer, Pod
+from kubectl_meshdoctor.model.view import Model
 
 
 @dataclass(frozen=True, slots=True)

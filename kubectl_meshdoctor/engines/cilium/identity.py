@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.objects import CLUSTER_KEY, NS_KEY, NS_LABEL_PREFIX, SA_KEY, Peer, Pod, pod_peer
+from kubectl_meshdoctor.model.view import Model
 
 
 @dataclass(frozen=True, slots=True)

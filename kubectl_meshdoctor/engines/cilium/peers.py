@@ -6,11 +6,11 @@ import fnmatch
 import ipaddress
 import re
 
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.cilium import CIDRRule, PeerRule, PortProto, PortRule
 from kubectl_meshdoctor.model.objects import Peer, Pod
 from kubectl_meshdoctor.model.refs import pods_for_service
 from kubectl_meshdoctor.model.selectors import Selector
+from kubectl_meshdoctor.model.view import Model
 
 _ENTITY_ALIASES = {"world-ipv4": "world", "world-ipv6": "world"}
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from kubectl_meshdoctor.engines.cilium.decide import selecting_rules
 from kubectl_meshdoctor.engines.cilium.peers import matching_port_rules, peer_matches
 from kubectl_meshdoctor.findings.types import ObjectRef
-from kubectl_meshdoctor.model.build import Model
 from kubectl_meshdoctor.model.cilium import PortProto
 from kubectl_meshdoctor.model.objects import Peer, Pod, ServicePort
+from kubectl_meshdoctor.model.view import Model
 
 
 @dataclass(frozen=True, slots=True)
