@@ -129,18 +129,3 @@ class _NoViolations(Validator):
 
     def validate(self, doc: dict[str, Any]) -> list[Violation]:
         return []
-
-
-def test_a_pod_made_field_by_field_is_the_pod_made_by_its_class() -> None:
-    import dataclasses
-
-    from kubectl_meshdoctor.model.objects import Pod
-    from kubectl_meshdoctor.model.pod_classes import PENDING_IDENTITY, make_pod
-
-    values = [f"v{i}" for i in range(18)]
-    made, expected = make_pod(*values), Pod(*values)  # type: ignore[arg-type]
-    expected.identity = PENDING_IDENTITY
-    assert made == expected and repr(made) == repr(expected)
-    assert [getattr(made, f.name) for f in dataclasses.fields(Pod)] == [
-        getattr(expected, f.name) for f in dataclasses.fields(Pod)
-    ]

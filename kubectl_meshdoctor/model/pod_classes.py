@@ -15,85 +15,12 @@ the way, the pod is read alone, so a malformed one fails with the error it fails
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Mapping
 from typing import Any
 
-from orjson import dumps
-
-from kubectl_meshdoctor.model.objects import ContainerPort, Pod, Workload
+from kubectl_meshdoctor.model.objects import Pod, Workload
 from kubectl_meshdoctor.model.raw_memo import RawMemo
-from kubectl_meshdoctor.model.readers import PodParts, read_pod, str_map
-from kubectl_meshdoctor.raw import STRICT_JSON
-
-PENDING_IDENTITY: dict[str, str] = {}  # a pod's identity until model/build.py's finish() gives it its own
-
-_new = object.__new__
-
-
-def _make_pod(
-    namespace: str,
-    name: str,
-    labels: Mapping[str, str],
-    annotations: Mapping[str, str],
-    service_account: str,
-    ip: str | None,
-    node: str | None,
-    ports: tuple[ContainerPort, ...],
-    containers: tuple[str, ...],
-    init_containers: tuple[str, ...],
-    native_sidecars: tuple[str, ...],
-    host_network: bool,
-    ready: bool,
-    owner_kind: str | None,
-    owner_name: str | None,
-    origin: str | None,
-    probe_ports: tuple[int | str, ...],
-    uid_1337: tuple[str, ...],
-) -> Pod:
-    """``Pod(...)`` with these fields and the others' defaults (identity ``PENDING_IDENTITY``),
-    each field set as the dataclass's ``__init__`` sets it, without a type call's dispatch."""
-    pod: Pod = _new(Pod)
-    pod.namespace = namespace
-    pod.name = name
-    pod.labels = labels
-    pod.annotations = annotations
-    pod.service_account = service_account
-    pod.ip = ip
-    pod.node = node
-    pod.ports = ports
-    pod.containers = containers
-    pod.init_containers = init_containers
-    pod.native_sidecars = native_sidecars
-    pod.host_network = host_network
-    pod.ready = ready
-    pod.owner_kind = owner_kind
-    pod.owner_name = owner_name
-    pod.origin = origin
-    pod.probe_ports = probe_ports
-    pod.uid_1337 = uid_1337
-    pod.workload_kind = "Pod"
-    pod.workload_name = ""
-    pod.identity = PENDING_IDENTITY
-    pod.inferred = False
-    return pod
-
-
-def _pod_of(*fields: Any) -> Pod:
-    pod = Pod(*fields)
-    pod.identity = PENDING_IDENTITY
-    return pod
-
-
-_FIELDS = tuple((f.name, f.default) for f in dataclasses.fields(Pod))
-_SET_HERE = _make_pod.__code__.co_varnames[: _make_pod.__code__.co_argcount]
-# Pod's own constructor when its fields are no longer the ones _make_pod sets
-make_pod: Callable[..., Pod] = (
-    _make_pod
-    if tuple(name for name, _ in _FIELDS) == (*_SET_HERE, "workload_kind", "workload_name", "identity", "inferred")
-    and [default for _, default in _FIELDS[-4:]] == ["Pod", "", dataclasses.MISSING, False]
-    else _pod_of
-)
+from kubectl_meshdoctor.model.readers import PodParts, pod_ready, read_pod, str_map
+from kubectl_meshdoctor.raw import json_key
 
 
 class PodClass:
@@ -121,7 +48,7 @@ class PodClass:
         self.host_network = pod.host_network
         self.owner = (pod.owner_kind, pod.owner_name, pod.probe_ports, pod.uid_1337)
         self.seen = False  # by finish(), which then sets the three below
-        self.identity: dict[str, str] = PENDING_IDENTITY
+        self.identity: dict[str, str] = {}
         self.workload: Workload | None = None
         self.ns_pods: list[Pod] = []
 
@@ -139,8 +66,8 @@ class PodClasses(RawMemo):
 
 
 def read_classed(doc: dict[str, Any], origin: str | None, classes: PodClasses) -> tuple[Pod, PodClass | None]:
-    """``read_pod(doc, origin)`` and the pod's class (None: read alone). Its identity is
-    ``PENDING_IDENTITY`` until model/build.py's finish() gives it its own."""
+    """``read_pod(doc, origin)`` and the pod's class (None: read alone); model/build.py's finish()
+    gives the pod its identity."""
     try:
         meta = doc.get("metadata")
         if not isinstance(meta, dict):
@@ -159,25 +86,16 @@ def read_classed(doc: dict[str, Any], origin: str | None, classes: PodClasses) -
             owner.get("kind"),
             owner.get("name"),
         ]
-        try:  # raw.json_key, inline
-            key: bytes | None = dumps(raw, option=STRICT_JSON)
-        except TypeError:
-            key = None
-        seen = classes.held.get(key) if key is not None else None
-        if seen is None or seen[0] != raw:
+        key = json_key(raw)
+        cls: PodClass | None = classes.find(key, raw) if key is not None else None
+        if cls is None:
             return _first_of_class(doc, origin, classes, key, raw)
-        cls: PodClass = seen[1]
         status = doc.get("status") or {}
-        ready = status.get("phase", "Running") == "Running"  # readers.pod_ready, inline
-        if ready:
-            for c in status.get("conditions") or []:
-                if isinstance(c, dict) and c.get("type") == "Ready" and c.get("status") != "True":
-                    ready = False
-                    break
+        ready = pod_ready(status)
         annotations = meta.get("annotations")
         ports, containers, init_names, native = cls.parts
         owner_kind, owner_name, probes, uids = cls.owner
-        pod = make_pod(  # positional: the fields of Pod, in their order
+        pod = Pod(  # positional: the fields of Pod, in their order
             cls.namespace,
             str(meta.get("name", "")),
             cls.labels,

@@ -113,7 +113,8 @@ def uid_1337(spec: dict[str, Any], containers: list[Any]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _ready(status: dict[str, Any]) -> bool:
+def pod_ready(status: dict[str, Any]) -> bool:
+    """Running, and no Ready condition other than True."""
     if status.get("phase", "Running") != "Running":
         return False
     for c in status.get("conditions") or []:
@@ -156,7 +157,7 @@ def read_pod(doc: dict[str, Any], origin: str | None, parts: PodParts | None = N
     held: _Parts | None = parts.find(key, raw) if parts is not None and key is not None else None
     if held is None:
         containers = tuple([str((c or {}).get("name", "")) for c in raw_containers])
-    ready = _ready(status)
+    ready = pod_ready(status)
     labels, annotations = str_map(meta.get("labels")), meta.get("annotations")
     annotations = {} if annotations is None else str_map(annotations)  # most pods have none
     if held is None:
