@@ -101,20 +101,16 @@ class _Builder:
     def run(self) -> Model:
         # canonical order: the same objects give the same model (pods, rules, "first" choices)
         # whatever order a file, an API server (by name) or a test listed them in
-        trusting = self.trusting
-        kinds_seen, pods, pod_class, classes = self.m.kinds_seen, self.m.pods, self.pod_class, self.pod_classes
+        trusting, kinds_seen, add_pod = self.trusting, self.m.kinds_seen, self.add_pod
         for obj in canonical_order(self.snap.objects):
             doc = obj.doc
             kind = str(doc.get("kind"))
             if kind != "Pod" or not trusting:
                 self.checked(obj, kind)
                 continue
-            kinds_seen.add(kind)  # checked() and add() for a Pod, inline: most objects at scale are pods
+            kinds_seen.add(kind)  # checked() for a Pod with nothing to validate, inline: most objects at scale
             try:
-                pod, cls = read_classed(doc, obj.origin, classes)
-                pod_key = f"{pod.namespace}/{pod.name}"  # pod.key()
-                pods[pod_key] = pod
-                pod_class[pod_key] = cls
+                add_pod(doc, obj.origin)
             except Exception as err:  # see checked()
                 self.m.gaps.append(unreadable_gap(ref_of(kind, doc, obj.origin), err))
         self.finish()
@@ -141,10 +137,7 @@ class _Builder:
         doc, origin = obj.doc, obj.origin
         m = self.m
         if kind == "Pod":  # most objects at scale; no pod template nor any reader below takes a Pod
-            pod, cls = read_classed(doc, origin, self.pod_classes)
-            pod_key = pod.key()
-            m.pods[pod_key] = pod
-            self.pod_class[pod_key] = cls  # the same keys in the same order as model.pods
+            self.add_pod(doc, origin)
             return
         if kind in POLICY_KINDS:  # next at scale; read in finish(), after every pod and namespace
             policy_listeners(m.ingress, doc, lambda: ref_of(kind, doc, origin))  # ingress.read's part
@@ -212,6 +205,12 @@ class _Builder:
         elif kind not in _IGNORED_KINDS:
             self.unknown[kind].append(origin or ref_of(kind, doc, origin).name)
 
+    def add_pod(self, doc: dict[str, Any], origin: str | None) -> None:
+        pod, cls = read_classed(doc, origin, self.pod_classes)
+        pod_key = pod.key()
+        self.m.pods[pod_key] = pod
+        self.pod_class[pod_key] = cls  # the same keys in the same order as model.pods
+
     def configmap(self, doc: dict[str, Any], origin: str | None) -> None:
         meta = meta_of(doc)
         ns, name = meta.get("namespace"), meta.get("name")
@@ -239,12 +238,7 @@ class _Builder:
                 pod.identity = identities.of(pod)
                 m.pods_by_ns[pod.namespace].append(pod)
             elif cls.seen:  # the workload, identity and namespace of the class's first pod: what each would find
-                w = cls.workload
-                if w is None:
-                    pod.workload_kind, pod.workload_name = "Pod", pod.name
-                else:
-                    w.pods.append(pod)
-                    pod.workload_kind, pod.workload_name = w.kind, w.name
+                _join(pod, cls.workload)
                 pod.identity = cls.identity
                 cls.ns_pods.append(pod)
             else:
@@ -329,12 +323,7 @@ class _Builder:
         if key not in attached:
             attached[key] = self.attach_workload(pod)
             return
-        w = attached[key]
-        if w is None:
-            pod.workload_kind, pod.workload_name = "Pod", pod.name
-        else:
-            w.pods.append(pod)
-            pod.workload_kind, pod.workload_name = w.kind, w.name
+        _join(pod, attached[key])
 
     def attach_workload(self, pod: Pod) -> Workload | None:
         """The pod's workload (made when only its pods name it), or None: the pod stands alone."""
@@ -357,10 +346,9 @@ class _Builder:
             if w is None:
                 w = Workload(pod.namespace, name, kind, {}, pod.host_network)
                 m.workloads[(pod.namespace, name)] = w
-            w.pods.append(pod)
-            pod.workload_kind, pod.workload_name = w.kind, w.name
+            _join(pod, w)
             return w
-        pod.workload_kind, pod.workload_name = "Pod", pod.name
+        _join(pod, None)
         return None
 
     def endpoints(self, obj: RawObject, kind: str) -> None:
@@ -415,6 +403,15 @@ class _Builder:
                 m.cluster_rules.append(rule)
             else:
                 m.rules_by_ns[rule.namespace].append(rule)
+
+
+def _join(pod: Pod, w: Workload | None) -> None:
+    """The pod belongs to ``w``; None: it stands alone, its own workload."""
+    if w is None:
+        pod.workload_kind, pod.workload_name = "Pod", pod.name
+    else:
+        w.pods.append(pod)
+        pod.workload_kind, pod.workload_name = w.kind, w.name
 
 
 def build_model(snap: RawSnapshot, validator: Validator | None = None) -> Model:
