@@ -108,14 +108,10 @@ def parse_selector(raw: Any, key_prefix: str = "") -> Selector:
     valid = True
     match_labels = raw.get("matchLabels") or {}
     if isinstance(match_labels, dict):
-        # one label (most selectors) needs no sorting; split_key inlined
+        # one label (most selectors) needs no sorting
         for key, value in sorted(match_labels.items()) if len(match_labels) > 1 else match_labels.items():
-            key = str(key)
-            head, sep, rest = key.partition(":")
-            if sep and head in _SOURCE_SET:
-                reqs.append(make_requirement(head, key_prefix + rest, "In", (str(value),)))
-            else:
-                reqs.append(make_requirement("any", key_prefix + key, "In", (str(value),)))
+            source, bare = split_key(str(key))
+            reqs.append(make_requirement(source, key_prefix + bare, "In", (str(value),)))
     else:
         valid = False
     expressions = raw.get("matchExpressions")
