@@ -218,7 +218,7 @@ def _peer_rule(
         other_l3 = (group_f,) if group_f in entry else None
     if deny and any(p.l7 for p in to_ports):
         raise PolicyInvalid(f"{path}: deny rules cannot carry L7 rules")
-    cidrs = _cidrs(entry, cidr_f, cset_f) if cidr_f in entry or cset_f in entry else None
+    cidrs = _cidrs(entry, cidr_f, cset_f)
     auth: Any = entry.get("authentication")
     auth_required = bool(auth) and str(auth.get("mode") or "disabled") != "disabled"
     # PeerRule.has_l3: any L3 field present
